@@ -1,0 +1,1 @@
+"""speechbrain-lstm-ser."""

@@ -1,0 +1,200 @@
+"""Safe audio reading: any sample rate and channel count in, 16 kHz mono out.
+
+Every failure is an :class:`AudioError` whose message names the file, says
+what is wrong with it and what to do, so that a data pipeline or a batch
+inference run can report it in one line and carry on with the next file.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio
+
+__all__ = ["AudioError", "read_audio", "resample", "to_mono", "write_audio"]
+
+
+class AudioError(ValueError):
+    """An audio file that cannot be used, with the reason and the fix.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        The offending file.
+    reason : str
+        What is wrong with it.
+    fix : str
+        What the user can do about it.
+    """
+
+    def __init__(self, path, reason: str, fix: str = ""):
+        self.path = str(path)
+        self.reason = reason
+        self.fix = fix
+        message = f"{self.path}: {reason}"
+        if fix:
+            message += f" ({fix})"
+        super().__init__(message)
+
+
+def to_mono(wav: torch.Tensor) -> torch.Tensor:
+    """Mixes a ``(time, channels)`` waveform down to ``(time,)`` by averaging.
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        ``(time,)`` or ``(time, channels)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(time,)``.
+
+    Example
+    -------
+    >>> to_mono(torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
+    tensor([0.5000, 0.5000])
+    """
+    if wav.dim() == 1:
+        return wav
+    return wav.mean(dim=-1)
+
+
+def resample(wav: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
+    """Resamples the last dimension of ``wav`` (band-limited sinc interpolation).
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        Waveform(s), time on the last dimension.
+    orig_sr : int
+        Its sample rate.
+    new_sr : int
+        The wanted sample rate.
+
+    Returns
+    -------
+    torch.Tensor
+        The resampled waveform(s).
+
+    Example
+    -------
+    >>> resample(torch.zeros(44100), 44100, 16000).shape
+    torch.Size([16000])
+    """
+    if orig_sr == new_sr:
+        return wav
+    return torchaudio.functional.resample(wav, orig_sr, new_sr)
+
+
+def read_audio(
+    path: str | os.PathLike,
+    sample_rate: int = 16000,
+    start: float | None = None,
+    stop: float | None = None,
+) -> torch.Tensor:
+    """Reads an audio file as a mono float32 tensor at ``sample_rate``.
+
+    Multi-channel audio is averaged to mono, other sample rates are
+    resampled, integer PCM is scaled to [-1, 1]. Anything unusable (missing,
+    unreadable, not audio, empty, non-finite samples) raises
+    :class:`AudioError` naming the file.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        The audio file (any format libsndfile reads: wav, flac, ogg, ...).
+    sample_rate : int
+        The sample rate to return.
+    start : float, optional
+        Offset in seconds to start reading from.
+    stop : float, optional
+        Time in seconds to stop reading at.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(time,)`` float32 waveform.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> t = np.arange(8000) / 8000
+    >>> stereo = np.stack([np.sin(2 * np.pi * 440 * t)] * 2, axis=1)
+    >>> write_audio(path, torch.from_numpy(stereo).float(), 8000)
+    >>> read_audio(path, sample_rate=16000).shape
+    torch.Size([16000])
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "file not found", "check the path or the manifest")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    if not os.access(path, os.R_OK):
+        raise AudioError(path, "permission denied", "make the file readable")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty (0 bytes)", "remove or replace it")
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            file_sr = handle.samplerate
+            first = 0 if start is None else int(round(start * file_sr))
+            last = handle.frames if stop is None else int(round(stop * file_sr))
+            if first:
+                handle.seek(min(first, handle.frames))
+            data = handle.read(max(last - first, 0), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise AudioError(
+            path,
+            f"not a readable audio file ({err})",
+            "convert it to WAV or FLAC, e.g. `ffmpeg -i IN -ar 16000 -ac 1 OUT.wav`",
+        ) from None
+    if data.shape[0] == 0:
+        raise AudioError(path, "contains no samples", "remove or replace it")
+    if not np.isfinite(data).all():
+        raise AudioError(path, "contains NaN or infinite samples", "re-export the file")
+    wav = to_mono(torch.from_numpy(data))
+    return resample(wav, file_sr, sample_rate).contiguous()
+
+
+def write_audio(
+    path: str | os.PathLike,
+    wav: torch.Tensor | np.ndarray,
+    sample_rate: int,
+    subtype: str = "PCM_16",
+) -> None:
+    """Writes a ``(time,)`` or ``(time, channels)`` waveform, atomically.
+
+    The file is written next to its destination and renamed into place, so
+    an interrupted write never leaves a truncated file behind.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        Destination; the format follows the extension.
+    wav : torch.Tensor or numpy.ndarray
+        Samples in [-1, 1] (floats) or int16.
+    sample_rate : int
+        The sample rate of ``wav``.
+    subtype : str
+        libsndfile subtype, ``PCM_16`` by default.
+    """
+    path = Path(path)
+    if isinstance(wav, torch.Tensor):
+        wav = wav.detach().cpu().numpy()
+    tmp = path.with_name(f".{path.name}.tmp")
+    sf.write(str(tmp), wav, sample_rate, subtype=subtype, format=_format_of(path))
+    os.replace(tmp, path)
+
+
+def _format_of(path: Path) -> str:
+    """The libsndfile major format for a file name's extension."""
+    ext = path.suffix.lower().lstrip(".")
+    return {"wav": "WAV", "flac": "FLAC", "ogg": "OGG"}.get(ext, "WAV")

@@ -1,0 +1,85 @@
+"""Output layers: utterance-level classification heads.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["EmotionClassifier"]
+
+
+class EmotionClassifier(nn.Module):
+    """MLP head: (Linear, BatchNorm1d, ReLU, Dropout) x N, Linear, log-softmax.
+
+    The head of the specification. It serves any utterance-level label set
+    (emotions, spoken commands, speakers): only ``num_classes`` changes.
+
+    Arguments
+    ---------
+    input_size : int
+        Size of the pooled utterance vector.
+    num_classes : int
+        Number of output classes.
+    hidden_size : int
+        Units of each hidden layer.
+    num_hidden_layers : int
+        Number of Linear -> BatchNorm -> ReLU -> Dropout blocks (>= 0).
+    dropout : float
+        Dropout probability of the hidden blocks.
+
+    Example
+    -------
+    >>> head = EmotionClassifier(input_size=32, num_classes=4, hidden_size=16)
+    >>> log_probs = head(torch.rand(5, 1, 32))
+    >>> log_probs.shape
+    torch.Size([5, 1, 4])
+    >>> torch.allclose(log_probs.exp().sum(-1), torch.ones(5, 1))
+    True
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        num_classes: int,
+        hidden_size: int = 256,
+        num_hidden_layers: int = 1,
+        dropout: float = 0.2,
+    ):
+        super().__init__()
+        layers: list[nn.Module] = []
+        size = input_size
+        for _ in range(num_hidden_layers):
+            layers += [
+                nn.Linear(size, hidden_size),
+                nn.BatchNorm1d(hidden_size),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+            ]
+            size = hidden_size
+        self.hidden = nn.Sequential(*layers)
+        self.output = nn.Linear(size, num_classes)
+        self.num_classes = num_classes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class log-probabilities.
+
+        Arguments
+        ---------
+        x : torch.Tensor
+            ``(batch, 1, input_size)`` as pooling returns it, or
+            ``(batch, input_size)``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, 1, num_classes)`` (or ``(batch, num_classes)``) log-probabilities.
+        """
+        squeeze = x.dim() == 3
+        if squeeze:
+            x = x.squeeze(1)
+        out = torch.log_softmax(self.output(self.hidden(x)), dim=-1)
+        return out.unsqueeze(1) if squeeze else out

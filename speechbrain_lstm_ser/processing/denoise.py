@@ -1,0 +1,137 @@
+"""Noise reduction by spectral gating (a Wiener-style gain per time-frequency bin).
+
+The noise spectrum of each utterance is estimated from its own quietest
+frames (the mean power spectrum of its lowest-energy real frames), and
+each STFT bin is scaled by a Wiener-like gain that keeps bins well above the
+noise floor and attenuates those near it. Stationary noise (hum, hiss, fan,
+the coloured noise of the embedded corpus) is reduced; speech is kept.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
+
+__all__ = ["SpectralGateDenoiser"]
+
+
+class SpectralGateDenoiser(nn.Module):
+    """Spectral-gating denoiser for batches of waveforms.
+
+    Arguments
+    ---------
+    enabled : bool
+        When False the module passes waveforms through (a YAML switch).
+    n_fft : int
+        STFT size (32 ms at 16 kHz).
+    hop_length : int
+        STFT hop.
+    noise_fraction : float
+        Fraction of an utterance's frames, the quietest ones, whose mean power
+        spectrum is taken as its noise spectrum.
+    oversubtraction : float
+        Multiplies the noise power before subtraction (>= 1 removes more).
+    gain_floor : float
+        Smallest gain applied, to avoid musical noise (0 < floor <= 1).
+    smoothing : int
+        Width (in frames and bins) of the gain's moving-average smoothing.
+
+    Example
+    -------
+    >>> _ = torch.manual_seed(0)
+    >>> t = torch.arange(16000) / 16000
+    >>> clean = torch.sin(2 * torch.pi * 440 * t) * (t > 0.5)
+    >>> noisy = clean + 0.05 * torch.randn(16000)
+    >>> denoised, lens = SpectralGateDenoiser()(noisy[None], torch.ones(1))
+    >>> def snr(x):
+    ...     return 10 * torch.log10(clean.pow(2).sum() / (x - clean).pow(2).sum())
+    >>> bool(snr(denoised[0]) > snr(noisy) + 6)
+    True
+    """
+
+    def __init__(
+        self,
+        enabled: bool = True,
+        n_fft: int = 512,
+        hop_length: int = 128,
+        noise_fraction: float = 0.1,
+        oversubtraction: float = 2.0,
+        gain_floor: float = 0.1,
+        smoothing: int = 3,
+    ):
+        super().__init__()
+        self.enabled = enabled
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.noise_fraction = noise_fraction
+        self.oversubtraction = oversubtraction
+        self.gain_floor = gain_floor
+        self.smoothing = smoothing
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    def forward(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Denoises a batch.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        wavs : torch.Tensor
+            ``(batch, time)`` denoised waveforms, padding kept at zero.
+        lens : torch.Tensor
+            Unchanged relative lengths.
+        """
+        if not self.enabled:
+            return wavs, lens
+        counts = absolute_lengths(lens, wavs.shape[1], wavs.shape[0])
+        out = torch.zeros_like(wavs)
+        for i, count in enumerate(counts.tolist()):
+            out[i, :count] = self.denoise(wavs[i, :count])
+        return out, lens
+
+    def denoise(self, wav: torch.Tensor) -> torch.Tensor:
+        """Denoises one ``(time,)`` waveform (no padding)."""
+        if wav.numel() <= self.n_fft // 2:
+            return wav  # too short to estimate anything
+        spec = torch.stft(
+            wav.float(),
+            self.n_fft,
+            self.hop_length,
+            window=self.window,
+            return_complex=True,
+        )  # (freq, frames)
+        power = spec.abs().pow(2)
+        # The mean power spectrum of the quietest frames is the noise.
+        n_noise = max(1, int(self.noise_fraction * power.shape[-1]))
+        quiet = power.sum(dim=0).argsort()[:n_noise]
+        noise_power = self.oversubtraction * power[:, quiet].mean(dim=-1, keepdim=True)
+        # Wiener-like gain, smoothed over time and frequency.
+        gain = (1.0 - noise_power / power.clamp(min=1e-10)).clamp(self.gain_floor, 1.0)
+        if self.smoothing > 1:
+            gain = nn.functional.avg_pool2d(
+                gain[None, None],
+                self.smoothing,
+                stride=1,
+                padding=self.smoothing // 2,
+                count_include_pad=False,
+            )[0, 0, : power.shape[0], : power.shape[1]]
+        out = torch.istft(
+            spec * gain,
+            self.n_fft,
+            self.hop_length,
+            window=self.window,
+            length=wav.numel(),
+        )
+        return out.to(wav.dtype)

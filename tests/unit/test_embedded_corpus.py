@@ -1,0 +1,144 @@
+import csv
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from speechbrain_lstm_ser.dataio.corpora.embedded import (
+    CORPUS_CSV,
+    EMOTION_PROFILES,
+    SENTENCES,
+    STAMP,
+    EmbeddedCorpusOptions,
+    generate_embedded_corpus,
+    speakers,
+)
+from speechbrain_lstm_ser.dataio.espeak import EspeakSynthesizer
+from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
+from speechbrain_lstm_ser.dataio.stamps import STARTED, read_stamp, write_stamp
+
+SMALL = EmbeddedCorpusOptions(num_speakers=2, utterances_per_emotion=2)
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_design_meets_the_specification():
+    voices = speakers(24)
+    assert len({v for _, v, _ in voices}) == 24
+    genders = [g for _, _, g in voices]
+    assert genders.count("female") == genders.count("male") == 12
+    assert len(set(SENTENCES)) >= 30
+    assert set(EMOTION_PROFILES) >= {"neutral", "happy", "sad", "angry"}
+    # every voice variant exists and has the declared gender
+    variants = {v.name: v.gender for v in EspeakSynthesizer().variants()}
+    for _, voice, gender in voices:
+        assert variants[voice.split("+")[1]] == gender
+
+
+def test_profiles_overlap():
+    # Within 1.5 standard deviations the rate, pitch and loudness of happy and
+    # angry overlap, and so do neutral and sad: the task must not be trivial.
+    def interval(spec):
+        return spec[0] - 1.5 * spec[1], spec[0] + 1.5 * spec[1]
+
+    for a, b in (("happy", "angry"), ("neutral", "sad"), ("neutral", "happy")):
+        for field in ("rate_scale", "pitch_shift", "gain_db"):
+            lo_a, hi_a = interval(getattr(EMOTION_PROFILES[a], field))
+            lo_b, hi_b = interval(getattr(EMOTION_PROFILES[b], field))
+            assert lo_a < hi_b and lo_b < hi_a, (a, b, field)
+
+
+def test_generated_corpus(tiny_corpus):
+    folder, options = tiny_corpus
+    rows = read_manifest(
+        folder / CORPUS_CSV,
+        required=EMOTION_COLUMNS,
+        data_root=folder,
+        check_files=True,
+    )
+    assert len(rows) == 6 * 4 * 3
+    assert {r["emo"] for r in rows} == set(options.emotions)
+    assert {r["gender"] for r in rows} == {"female", "male"}
+    assert all(r["wav"].startswith("$data_root/") for r in rows)
+    for row in rows[:8]:
+        info = sf.info(row["wav"].replace("$data_root", str(folder)))
+        assert info.samplerate == 16000 and info.channels == 1
+        assert info.duration == pytest.approx(row["duration"], abs=1e-3)
+        assert 1.0 < info.duration < 8.0
+    stamp = read_stamp(folder / STAMP)
+    assert stamp["synthetic"] is True and "not accuracy on human" in stamp["note"]
+
+
+def test_same_options_give_identical_bytes_and_second_run_does_nothing(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate_embedded_corpus(a, SMALL)
+    generate_embedded_corpus(b, SMALL, num_workers=1)
+    # Same bytes (the manifest holds no absolute path, so it compares too).
+    assert _digest(a) == _digest(b)
+    before = {p: p.stat().st_mtime_ns for p in a.rglob("*")}
+    generate_embedded_corpus(a, SMALL)
+    assert {p: p.stat().st_mtime_ns for p in a.rglob("*")} == before
+
+
+def test_other_options_never_overwrite(tmp_path):
+    folder = tmp_path / "c"
+    generate_embedded_corpus(folder, SMALL)
+    before = _digest(folder)
+    other = EmbeddedCorpusOptions(num_speakers=2, utterances_per_emotion=2, seed=7)
+    with pytest.raises(FileExistsError, match="seed: 1234 -> 7"):
+        generate_embedded_corpus(folder, other)
+    assert _digest(folder) == before
+
+
+def test_refuses_a_folder_it_did_not_write(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("precious")
+    with pytest.raises(FileExistsError, match="refusing"):
+        generate_embedded_corpus(folder, SMALL)
+    assert os.listdir(folder) == ["thesis.txt"]
+
+
+def test_interrupted_generation_is_redone(tmp_path):
+    folder = tmp_path / "d"
+    generate_embedded_corpus(folder, SMALL)
+    expected = _digest(folder)
+    # Simulate a kill: stamp says started, manifest gone, a stray file left.
+    write_stamp(folder / STAMP, SMALL.as_dict(), STARTED)
+    (folder / CORPUS_CSV).unlink()
+    (folder / "wavs" / "f01" / "junk.wav").write_bytes(b"half")
+    generate_embedded_corpus(folder, SMALL)
+    assert _digest(folder) == expected
+
+
+def test_emotions_differ_acoustically(tiny_corpus):
+    folder, _ = tiny_corpus
+    with open(folder / CORPUS_CSV) as handle:
+        rows = list(csv.DictReader(handle))
+    duration = {e: [] for e in EMOTION_PROFILES}
+    for row in rows:
+        duration[row["emo"]].append(float(row["duration"]))
+    # sad speech is slower, angry speech faster, on average
+    assert (
+        np.mean(duration["sad"])
+        > np.mean(duration["neutral"])
+        > np.mean(duration["angry"])
+    )
+
+
+def test_option_validation():
+    with pytest.raises(ValueError, match="no prosody profile"):
+        EmbeddedCorpusOptions(emotions=("neutral", "bored"))
+    with pytest.raises(ValueError, match="num_speakers"):
+        EmbeddedCorpusOptions(num_speakers=1)
+    with pytest.raises(ValueError, match="utterances_per_emotion"):
+        EmbeddedCorpusOptions(utterances_per_emotion=len(SENTENCES) + 1)

@@ -1,0 +1,63 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
+from speechbrain_lstm_ser.nnet.losses import ClassificationLoss, balanced_class_weights
+
+
+def test_head_layers_follow_the_specification():
+    head = EmotionClassifier(10, 4, hidden_size=8, dropout=0.25)
+    kinds = [type(m) for m in head.hidden] + [type(head.output)]
+    assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout, nn.Linear]
+    assert head.hidden[3].p == 0.25
+
+
+@pytest.mark.parametrize("shape", [(5, 1, 10), (5, 10)])
+def test_head_returns_log_probabilities(shape):
+    head = EmotionClassifier(10, 3, hidden_size=8, num_hidden_layers=2).eval()
+    out = head(torch.randn(*shape))
+    assert out.shape == shape[:-1] + (3,)
+    assert torch.allclose(out.exp().sum(-1), torch.ones(shape[:-1]), atol=1e-6)
+
+
+def test_loss_is_nll_of_the_target():
+    log_probs = torch.log(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]))
+    targets = torch.tensor([0, 2])
+    expected = -(math.log(0.7) + math.log(0.8)) / 2
+    assert ClassificationLoss()(log_probs, targets).item() == pytest.approx(
+        expected, rel=1e-6
+    )
+    # SpeechBrain shapes (batch, 1, classes) and (batch, 1) give the same
+    got = ClassificationLoss()(log_probs.unsqueeze(1), targets.unsqueeze(1))
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_label_smoothing():
+    log_probs = torch.log(torch.tensor([[0.7, 0.2, 0.1]]))
+    eps = 0.1
+    nll = -math.log(0.7)
+    uniform = -sum(math.log(p) for p in (0.7, 0.2, 0.1)) / 3
+    got = ClassificationLoss(label_smoothing=eps)(log_probs, torch.tensor([0]))
+    assert got.item() == pytest.approx((1 - eps) * nll + eps * uniform, rel=1e-6)
+    with pytest.raises(ValueError):
+        ClassificationLoss(label_smoothing=1.0)
+
+
+def test_class_weights():
+    log_probs = torch.log(torch.tensor([[0.5, 0.5], [0.9, 0.1]]))
+    targets = torch.tensor([0, 1])
+    loss = ClassificationLoss(class_weights=[1.0, 3.0])(log_probs, targets)
+    expected = (1.0 * -math.log(0.5) + 3.0 * -math.log(0.1)) / 4.0
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="class weights"):
+        ClassificationLoss(class_weights=[1.0])(log_probs, targets)
+
+
+def test_balanced_weights():
+    assert balanced_class_weights([10, 10]) == [1.0, 1.0]
+    assert balanced_class_weights([30, 10]) == pytest.approx([2 / 3, 2.0])
+    with pytest.raises(ValueError):
+        balanced_class_weights([5, 0])

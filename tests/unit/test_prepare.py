@@ -1,0 +1,89 @@
+import shutil
+
+import pytest
+
+from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
+from speechbrain_lstm_ser.dataio.prepare import prepare_emotion_data
+
+EMOTIONS = ["neutral", "happy", "sad", "angry"]
+
+
+def _prepare(corpus, out, **kwargs):
+    folder, options = corpus
+    args = dict(
+        dataset="embedded",
+        data_folder=folder,
+        manifest_folder=out,
+        emotions=EMOTIONS,
+        valid_speakers=1,
+        test_speakers=1,
+        seed=1,
+        corpus_options={"num_speakers": 6, "utterances_per_emotion": 3},
+    )
+    args.update(kwargs)
+    return prepare_emotion_data(**args)
+
+
+def test_speaker_independent_manifests(tiny_corpus, tmp_path):
+    summary = _prepare(tiny_corpus, tmp_path)
+    speakers = {}
+    for split in ("train", "valid", "test"):
+        rows = read_manifest(
+            tmp_path / f"{split}.csv",
+            required=EMOTION_COLUMNS,
+            data_root=tiny_corpus[0],
+            check_files=True,
+        )
+        speakers[split] = {r["spk_id"] for r in rows}
+        assert summary["splits"][split]["speakers"] == sorted(speakers[split])
+    assert len(speakers["train"]) == 4
+    assert not speakers["train"] & speakers["test"]
+    assert not speakers["train"] & speakers["valid"]
+    assert not speakers["valid"] & speakers["test"]
+    assert summary["dropped_per_label"] == {}
+
+
+def test_label_map_and_drops_are_counted(tiny_corpus, tmp_path):
+    summary = _prepare(
+        tiny_corpus,
+        tmp_path,
+        emotions=["calm", "happy"],
+        label_map={"neutral": "calm"},
+    )
+    assert summary["dropped_per_label"] == {"angry": 18, "sad": 18}
+    rows = read_manifest(tmp_path / "train.csv")
+    assert {r["emo"] for r in rows} == {"calm", "happy"}
+
+
+def test_idempotent_and_redone_on_new_options(tiny_corpus, tmp_path):
+    _prepare(tiny_corpus, tmp_path)
+    train = tmp_path / "train.csv"
+    stamp = train.stat().st_mtime_ns
+    _prepare(tiny_corpus, tmp_path)
+    assert train.stat().st_mtime_ns == stamp
+    summary = _prepare(tiny_corpus, tmp_path, seed=2)
+    assert summary["options"]["seed"] == 2
+
+
+def test_never_overwrites_foreign_manifests(tiny_corpus, tmp_path):
+    (tmp_path / "train.csv").write_text("ID,duration,wav\nmine,1.0,x.wav\n")
+    with pytest.raises(FileExistsError, match="refusing"):
+        _prepare(tiny_corpus, tmp_path)
+    assert "mine" in (tmp_path / "train.csv").read_text()
+
+
+def test_clear_errors(tiny_corpus, tmp_path):
+    with pytest.raises(ValueError, match="not supported"):
+        _prepare(tiny_corpus, tmp_path / "a", dataset="timit")
+    with pytest.raises(ValueError, match="no utterance"):
+        _prepare(tiny_corpus, tmp_path / "b", emotions=["bored"])
+    with pytest.raises(ValueError, match="class"):
+        _prepare(tiny_corpus, tmp_path / "c", emotions=["neutral", "bored"])
+
+
+def test_corpus_folder_moves(tiny_corpus, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(tiny_corpus[0], moved)
+    _prepare((moved, tiny_corpus[1]), tmp_path / "m")
+    rows = read_manifest(tmp_path / "m" / "test.csv", data_root=moved, check_files=True)
+    assert rows

@@ -1,0 +1,61 @@
+import torch
+
+from speechbrain_lstm_ser.processing.denoise import SpectralGateDenoiser
+from speechbrain_lstm_ser.processing.pipeline import WaveformPipeline
+from speechbrain_lstm_ser.processing.trim import SilenceTrimmer, speech_bounds
+
+
+def _snr(clean, x):
+    return 10 * torch.log10(clean.pow(2).sum() / (x - clean).pow(2).sum())
+
+
+def test_denoiser_improves_snr_on_speechlike_signal():
+    t = torch.arange(32000) / 16000
+    # an amplitude-modulated harmonic signal with pauses, like voiced speech
+    clean = sum(
+        torch.sin(2 * torch.pi * f * t) / k for k, f in enumerate([150, 300, 450], 1)
+    )
+    clean = clean * (torch.sin(2 * torch.pi * 2 * t) > 0) * 0.3
+    noisy = clean + 0.03 * torch.randn(32000)
+    out, lens = SpectralGateDenoiser()(noisy[None], torch.ones(1))
+    assert _snr(clean, out[0]) > _snr(clean, noisy) + 5
+    assert torch.equal(lens, torch.ones(1))
+
+
+def test_denoiser_padding_invariant_and_switchable():
+    den = SpectralGateDenoiser()
+    x = torch.randn(2, 8000) * 0.1
+    x[1, 4000:] = 0
+    out, _ = den(x, torch.tensor([1.0, 0.5]))
+    alone, _ = den(x[1:, :4000], torch.ones(1))
+    assert torch.allclose(out[1, :4000], alone[0], atol=1e-6)
+    assert out[1, 4000:].abs().sum() == 0
+    off = SpectralGateDenoiser(enabled=False)
+    assert off(x, None)[0] is x
+    tiny = torch.randn(1, 100)
+    assert torch.equal(den(tiny, torch.ones(1))[0], tiny)
+
+
+def test_trimmer():
+    wavs = torch.zeros(3, 16000)
+    wavs[0, 4000:8000] = torch.randn(4000)
+    wavs[1, 1000:3000] = torch.randn(2000)
+    # item 2 is digital silence: kept whole (nothing to detect)
+    out, lens = SilenceTrimmer(margin=0.0)(wavs, torch.tensor([1.0, 0.5, 0.25]))
+    counts = (lens * out.shape[1]).round().long().tolist()
+    # a frame that touches speech counts: at most 25 ms of slack on each side
+    assert 4000 <= counts[0] <= 4800 and 2000 <= counts[1] <= 2800
+    assert counts[2] == 4000
+    assert out[0, : counts[0]].abs().sum() == wavs[0].abs().sum()
+    assert SilenceTrimmer(enabled=False)(wavs, None)[0] is wavs
+    assert speech_bounds(torch.zeros(10)) == (0, 10)
+
+
+def test_pipeline_chains_steps():
+    wavs = torch.zeros(1, 16000)
+    wavs[0, 8000:9000] = torch.randn(1000)
+    pipe = WaveformPipeline(
+        [SpectralGateDenoiser(enabled=False), SilenceTrimmer(margin=0.0)]
+    )
+    out, lens = pipe(wavs)
+    assert out.shape[1] < 2000 and lens.tolist() == [1.0]

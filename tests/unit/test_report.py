@@ -1,0 +1,47 @@
+import json
+
+from speechbrain.utils.checkpoints import Checkpointer
+
+from speechbrain_lstm_ser.metrics import classification_report
+from speechbrain_lstm_ser.report import (
+    TrainingHistory,
+    format_summary,
+    plot_training_curves,
+    write_report,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_files(tmp_path):
+    rep = classification_report(
+        ["a", "b", "b"],
+        ["a", "a", "b"],
+        ["a", "b"],
+        groups={"gender": ["female", "male", "male"]},
+    )
+    path = write_report(
+        rep, tmp_path, rows=[{"ID": "u1", "prediction": "a"}], extra={"epoch": 3}
+    )
+    data = json.loads(path.read_text())
+    assert data["epoch"] == 3 and data["accuracy"] == rep["accuracy"]
+    assert (tmp_path / "confusion_matrix.png").read_bytes().startswith(PNG)
+    assert (tmp_path / "predictions.csv").read_text().startswith("ID,prediction")
+    text = format_summary(rep)
+    assert "UA (mean recall): 0.7500" in text and "female" in text
+
+
+def test_history_is_checkpointed(tmp_path):
+    history = TrainingHistory()
+    history.append(1, train_loss=2.0, valid_UA=0.3)
+    history.append(2, train_loss=1.5, valid_UA=0.5)
+    ckpt = Checkpointer(tmp_path / "ckpt", recoverables={"history": history})
+    ckpt.save_checkpoint()
+    history.append(3, train_loss=1.0, valid_UA=0.6)
+    restored = TrainingHistory()
+    Checkpointer(
+        tmp_path / "ckpt", recoverables={"history": restored}
+    ).recover_if_possible()
+    assert restored.column("valid_UA") == [0.3, 0.5]
+    plot_training_curves(history, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes().startswith(PNG)
