@@ -33,7 +33,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.prepare import prepare_emotion_data
+from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.report import (

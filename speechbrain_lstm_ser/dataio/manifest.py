@@ -179,7 +179,7 @@ def read_manifest(
     -------
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "m.csv")
-    >>> _ = open(path, "w").write("ID,duration,wav\\na,1.5,x.wav\\na,-1,y.wav\\n")
+    >>> _ = open(path, "w").write("ID,duration,wav\na,1.5,x.wav\na,-1,y.wav\n")
     >>> read_manifest(path)
     Traceback (most recent call last):
     ...
@@ -218,13 +218,14 @@ def read_manifest(
         else:
             first_row[uid] = line
         if "duration" in row:
+            raw = row["duration"]
             try:
-                row["duration"] = float(row["duration"])
+                row["duration"] = float(raw)
                 if not row["duration"] > 0:
                     raise ValueError
             except (TypeError, ValueError):
                 problems.append(
-                    f"row {line}: duration {row['duration']!r} is not a positive number"
+                    f"row {line}: duration {raw!r} is not a positive number"
                 )
         if "gender" in row and row["gender"] not in GENDERS:
             problems.append(

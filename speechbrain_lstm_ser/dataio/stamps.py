@@ -17,7 +17,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STARTED", "DONE", "options_diff", "read_stamp", "write_stamp"]
+__all__ = [
+    "DONE",
+    "STARTED",
+    "outputs_up_to_date",
+    "options_diff",
+    "read_stamp",
+    "write_stamp",
+]
 
 STARTED = "started"
 DONE = "done"
@@ -112,3 +119,59 @@ def options_diff(old: dict, new: dict) -> list[str]:
         for key in keys
         if old.get(key) != new.get(key)
     ]
+
+
+def outputs_up_to_date(
+    stamp_path: str | os.PathLike, options: dict, outputs: list[Path]
+) -> bool:
+    """Decides whether a preparation step can be skipped.
+
+    Arguments
+    ---------
+    stamp_path : str or os.PathLike
+        The step's stamp.
+    options : dict
+        The options of this run.
+    outputs : list of Path
+        The files the step writes.
+
+    Returns
+    -------
+    bool
+        True when the stamp records these options as done and every output
+        exists (skip); False when the outputs must be (re)written.
+
+    Raises
+    ------
+    FileExistsError
+        When outputs exist that no stamp accounts for: they were not written
+        by this step, and are never overwritten.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> out = [folder / "train.csv"]
+    >>> outputs_up_to_date(folder / "stamp.json", {"seed": 1}, out)
+    False
+    >>> _ = out[0].write_text("ID")
+    >>> write_stamp(folder / "stamp.json", {"seed": 1}, DONE)
+    >>> outputs_up_to_date(folder / "stamp.json", {"seed": 1}, out)
+    True
+    >>> outputs_up_to_date(folder / "stamp.json", {"seed": 2}, out)
+    False
+    """
+    stamp = read_stamp(stamp_path)
+    if stamp is None:
+        foreign = [str(p) for p in outputs if Path(p).exists()]
+        if foreign:
+            raise FileExistsError(
+                f"{', '.join(foreign)} exist but were not written by this "
+                f"preparation ({Path(stamp_path).name} is missing); refusing to "
+                "overwrite them. Choose another output folder."
+            )
+        return False
+    same = stamp.get("options") == json.loads(json.dumps(options))
+    return (
+        stamp.get("status") == DONE and same and all(Path(p).is_file() for p in outputs)
+    )

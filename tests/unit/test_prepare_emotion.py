@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
-from speechbrain_lstm_ser.dataio.prepare import prepare_emotion_data
+from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 
 EMOTIONS = ["neutral", "happy", "sad", "angry"]
 

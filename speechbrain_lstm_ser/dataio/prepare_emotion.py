@@ -24,7 +24,13 @@ from speechbrain_lstm_ser.dataio.manifest import (
     write_manifest,
 )
 from speechbrain_lstm_ser.dataio.splits import split_speakers
-from speechbrain_lstm_ser.dataio.stamps import DONE, STARTED, read_stamp, write_stamp
+from speechbrain_lstm_ser.dataio.stamps import (
+    DONE,
+    STARTED,
+    outputs_up_to_date,
+    read_stamp,
+    write_stamp,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -159,28 +165,18 @@ def prepare_emotion_data(
         "corpus_options": dict(corpus_options or {}),
     }
     stamp_path = manifest_folder / SUMMARY
-    stamp = read_stamp(stamp_path)
     outputs = [manifest_folder / f"{split}.csv" for split in SPLITS]
-    if stamp is None:
-        foreign = [str(p) for p in outputs if p.exists()]
-        if foreign:
-            raise FileExistsError(
-                f"{', '.join(foreign)} exist but were not written by this "
-                f"preparation ({SUMMARY} is missing); refusing to overwrite. "
-                "Choose another --manifest_folder (or --output_folder)."
-            )
-    elif stamp.get("status") == DONE and stamp.get("options") == _jsonable(options):
-        if all(p.is_file() for p in outputs):
-            logger.info(
-                f"Manifests in {manifest_folder} are up to date; skipping preparation."
-            )
-            return stamp
+    if outputs_up_to_date(stamp_path, options, outputs):
+        logger.info(
+            f"Manifests in {manifest_folder} are up to date; skipping preparation."
+        )
+        return read_stamp(stamp_path)
     if len(set(emotions)) != len(emotions) or not emotions:
         raise ValueError(
             f"emotions must be a non-empty list without repeats, got {emotions}"
         )
 
-    write_stamp(stamp_path, _jsonable(options), STARTED)
+    write_stamp(stamp_path, options, STARTED)
     rows = load_corpus(dataset, data_folder, corpus_options)
     rows, dropped = _map_labels(rows, emotions, label_map)
     if not rows:
@@ -202,7 +198,7 @@ def prepare_emotion_data(
         split_rows = [r for r in rows if where[r["spk_id"]] == name]
         write_manifest(path, split_rows, EMOTION_COLUMNS)
         summary["splits"][name] = _describe(split_rows)
-    write_stamp(stamp_path, _jsonable(options), DONE, **summary)
+    write_stamp(stamp_path, options, DONE, **summary)
     for name in SPLITS:
         info = summary["splits"][name]
         logger.info(
@@ -213,9 +209,3 @@ def prepare_emotion_data(
     if dropped:
         logger.info(f"dropped (label outside {list(emotions)}): {dropped}")
     return read_stamp(stamp_path)
-
-
-def _jsonable(options: dict) -> dict:
-    import json
-
-    return json.loads(json.dumps(options))
