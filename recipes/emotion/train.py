@@ -23,6 +23,7 @@ Authors
  * speechbrain-lstm-ser developers 2026
 """
 
+import json
 import os
 import sys
 import time
@@ -34,6 +35,7 @@ from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
+from speechbrain_lstm_ser.hub.export import export_classifier
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.report import (
@@ -188,6 +190,7 @@ def dataio_prepare(hparams):
     label_encoder.load_or_create(
         path=lab_enc_file, from_iterables=[hparams["emotions"]]
     )
+    label_encoder.expect_len(len(hparams["emotions"]))
     if list(label_encoder.lab2ind) != list(hparams["emotions"]):
         raise ValueError(
             f"{lab_enc_file} holds the classes {list(label_encoder.lab2ind)}, not "
@@ -285,3 +288,18 @@ if __name__ == "__main__":
         max_key="UA",
         test_loader_kwargs=hparams["test_dataloader_options"],
     )
+
+    # Export the best model as an inference folder (loadable with
+    # EmotionRecognizer.from_hparams, publishable to the Hub).
+    if hparams["export_folder"] and sb.utils.distributed.if_main_process():
+        report_path = os.path.join(hparams["output_folder"], "test_report.json")
+        with open(report_path, encoding="utf-8") as fin:
+            report = json.load(fin)
+        export_classifier(
+            hparams,
+            label_encoder,
+            report,
+            title="LSTM speech emotion recognition",
+            task="Speech Emotion Recognition",
+            interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
+        )

@@ -18,7 +18,14 @@ import soundfile as sf
 import torch
 import torchaudio
 
-__all__ = ["AudioError", "read_audio", "resample", "to_mono", "write_audio"]
+__all__ = [
+    "AudioError",
+    "audio_duration",
+    "read_audio",
+    "resample",
+    "to_mono",
+    "write_audio",
+]
 
 
 class AudioError(ValueError):
@@ -94,6 +101,57 @@ def resample(wav: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
     return torchaudio.functional.resample(wav, orig_sr, new_sr)
 
 
+def _check_file(path: Path) -> None:
+    """Raises AudioError for paths that cannot hold readable audio."""
+    if not path.exists():
+        raise AudioError(path, "file not found", "check the path or the manifest")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    if not os.access(path, os.R_OK):
+        raise AudioError(path, "permission denied", "make the file readable")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty (0 bytes)", "remove or replace it")
+
+
+def _unreadable(path: Path, err: Exception) -> AudioError:
+    return AudioError(
+        path,
+        f"not a readable audio file ({err})",
+        "convert it to WAV or FLAC, e.g. `ffmpeg -i IN -ar 16000 -ac 1 OUT.wav`",
+    )
+
+
+def audio_duration(path: str | os.PathLike) -> float:
+    """The duration of an audio file in seconds, without reading its samples.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        The audio file.
+
+    Returns
+    -------
+    float
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.wav")
+    >>> write_audio(path, torch.zeros(8000), 16000)
+    >>> audio_duration(path)
+    0.5
+    """
+    path = Path(path)
+    _check_file(path)
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        raise _unreadable(path, err) from None
+    if info.frames <= 0:
+        raise AudioError(path, "contains no samples", "remove or replace it")
+    return info.frames / info.samplerate
+
+
 def read_audio(
     path: str | os.PathLike,
     sample_rate: int = 16000,
@@ -134,14 +192,7 @@ def read_audio(
     torch.Size([16000])
     """
     path = Path(path)
-    if not path.exists():
-        raise AudioError(path, "file not found", "check the path or the manifest")
-    if path.is_dir():
-        raise AudioError(path, "is a directory, not an audio file")
-    if not os.access(path, os.R_OK):
-        raise AudioError(path, "permission denied", "make the file readable")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "file is empty (0 bytes)", "remove or replace it")
+    _check_file(path)
     try:
         with sf.SoundFile(str(path)) as handle:
             file_sr = handle.samplerate
@@ -151,11 +202,7 @@ def read_audio(
                 handle.seek(min(first, handle.frames))
             data = handle.read(max(last - first, 0), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-        raise AudioError(
-            path,
-            f"not a readable audio file ({err})",
-            "convert it to WAV or FLAC, e.g. `ffmpeg -i IN -ar 16000 -ac 1 OUT.wav`",
-        ) from None
+        raise _unreadable(path, err) from None
     if data.shape[0] == 0:
         raise AudioError(path, "contains no samples", "remove or replace it")
     if not np.isfinite(data).all():

@@ -77,7 +77,12 @@ class ClassificationLoss(nn.Module):
         self.register_buffer("class_weights", weights, persistent=False)
         self.label_smoothing = label_smoothing
 
-    def forward(self, log_probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        log_probs: torch.Tensor,
+        targets: torch.Tensor,
+        length: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """The mean loss of a batch.
 
         Arguments
@@ -86,6 +91,10 @@ class ClassificationLoss(nn.Module):
             ``(batch, 1, classes)`` or ``(batch, classes)`` log-probabilities.
         targets : torch.Tensor
             ``(batch, 1)`` or ``(batch,)`` class indices.
+        length : torch.Tensor, optional
+            Ignored (one label per utterance); accepted so that the loss
+            drops into SpeechBrain recipes that call
+            ``compute_cost(predictions, targets, lens)``.
 
         Returns
         -------

@@ -4,8 +4,6 @@ import csv
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,47 +11,9 @@ from hyperpyyaml import load_hyperpyyaml
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 
-ROOT = Path(__file__).resolve().parents[2]
-RECIPE = ROOT / "recipes" / "emotion" / "train.py"
-HPARAMS = ROOT / "hparams" / "lstm.yaml"
-
-# A tiny but complete configuration: 6 speakers (4 train, 1 valid, 1 test).
-OVERRIDES = {
-    "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
-    "valid_speakers": "1",
-    "test_speakers": "1",
-    "number_of_epochs": "3",
-    "batch_size": "8",
-    "lstm_hidden": "32",
-    "head_hidden": "32",
-    "n_mels": "40",
-    "lr": "0.005",
-}
-
-
-def _args(data, out, **extra):
-    args = [sys.executable, str(RECIPE), str(HPARAMS)]
-    for key, value in {
-        **OVERRIDES,
-        "data_folder": str(data),
-        "output_folder": str(out),
-        **extra,
-    }.items():
-        args += [f"--{key}", value]
-    return args + ["--noprogressbar"]
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("recipe")
-    data, out = base / "data", base / "out"
-    proc = subprocess.run(_args(data, out), capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return data, out, proc.stdout + proc.stderr
-
 
 def test_report_is_complete_and_consistent(trained):
-    _, out, log = trained
+    out, log = trained.out, trained.log
     report = json.loads((out / "test_report.json").read_text())
     labels = ["neutral", "happy", "sad", "angry"]
     assert report["labels"] == labels
@@ -81,7 +41,7 @@ def test_report_is_complete_and_consistent(trained):
 
 
 def test_training_loss_went_down(trained):
-    _, out, _ = trained
+    out = trained.out
     losses = [
         float(m)
         for m in re.findall(
@@ -93,12 +53,10 @@ def test_training_loss_went_down(trained):
 
 
 def test_best_checkpoint_reloads_and_reproduces_predictions(trained):
-    data, out, _ = trained
-    overrides = {**OVERRIDES, "data_folder": str(data), "output_folder": str(out)}
-    with open(HPARAMS, encoding="utf-8") as handle:
-        hparams = load_hyperpyyaml(
-            handle, "\n".join(f"{k}: {v}" for k, v in overrides.items())
-        )
+    data, out = trained.data, trained.out
+    overrides = "\n".join(f"{k}: {v}" for k, v in trained.overrides.items())
+    with open(trained.hparams, encoding="utf-8") as handle:
+        hparams = load_hyperpyyaml(handle, overrides)
     ckpt = hparams["checkpointer"].recover_if_possible(max_key="UA")
     assert ckpt is not None
     mods = hparams["modules"]
@@ -123,8 +81,8 @@ def test_best_checkpoint_reloads_and_reproduces_predictions(trained):
 
 
 def test_second_run_resumes_instead_of_retraining(trained):
-    data, out, _ = trained
-    proc = subprocess.run(_args(data, out), capture_output=True, text=True, timeout=600)
+    args = trained.run_args(trained.data, trained.out)
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
     assert "skipping preparation" in text

@@ -1,0 +1,188 @@
+"""The ``sb-lstm-ser`` command line: run trained models on files and folders.
+
+::
+
+    sb-lstm-ser predict  --model MODEL audio.wav more/ ...
+    sb-lstm-ser timeline --model MODEL --window 3 --hop 1.5 long.wav
+
+``MODEL`` is an exported model folder or a Hugging Face Hub repo id. Inputs
+are files or folders (searched recursively for audio). Output is JSON lines
+(default) or a table. An unreadable file gets one line on stderr and the
+others are still processed; the exit status is then 1.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+__all__ = ["AUDIO_EXTENSIONS", "expand_inputs", "main"]
+
+#: File extensions searched for in folders.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au")
+
+
+def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], bool]:
+    """Files as given, folders expanded recursively to their audio files.
+
+    Arguments
+    ---------
+    inputs : iterable of str
+        Paths from the command line.
+
+    Returns
+    -------
+    files : list of Path
+        In the order given, each folder's files sorted.
+    had_folder : bool
+        Whether any input was a folder (shows a progress bar).
+    """
+    files: list[Path] = []
+    had_folder = False
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            had_folder = True
+            files += sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS
+            )
+        else:
+            files.append(path)  # a missing file is reported when it is read
+    return files, had_folder
+
+
+def _predict(model, path: Path) -> dict:
+    out_prob, _, _, labels = model.classify_file(str(path))
+    probs = out_prob.exp()[0].tolist()
+    names = model.labels
+    return {
+        "file": str(path),
+        "label": labels[0],
+        "score": round(max(probs), 6),
+        "probabilities": {n: round(p, 6) for n, p in zip(names, probs, strict=True)},
+    }
+
+
+def _timeline(model, path: Path, args) -> dict:
+    segments = model.timeline(str(path), window=args.window, hop=args.hop)
+    return {
+        "file": str(path),
+        "segments": [
+            {
+                "start": s.start,
+                "end": s.end,
+                "label": s.label,
+                "score": round(s.score, 6),
+            }
+            for s in segments
+        ],
+    }
+
+
+def _table_rows(result: dict) -> list[str]:
+    if "segments" in result:
+        return [
+            f"{result['file']}\t{s['start']:.2f}-{s['end']:.2f}\t{s['label']}\t{s['score']:.3f}"
+            for s in result["segments"]
+        ] or [f"{result['file']}\t-\t(no speech)\t-"]
+    return [f"{result['file']}\t{result['label']}\t{result['score']:.3f}"]
+
+
+def _run(
+    files: list[Path],
+    work: Callable[[Path], dict],
+    fmt: str,
+    progress: bool,
+) -> int:
+    """Applies ``work`` to each file; one-line errors; returns the exit status."""
+    from tqdm import tqdm
+
+    from speechbrain_lstm_ser.dataio.audio import AudioError
+
+    failed = 0
+    for path in tqdm(files, disable=not progress, file=sys.stderr, unit="file"):
+        try:
+            result = work(path)
+        except AudioError as err:
+            failed += 1
+            tqdm.write(f"error: {err}", file=sys.stderr)  # keeps the bar intact
+            continue
+        if fmt == "jsonl":
+            print(json.dumps(result), flush=True)
+        else:
+            print("\n".join(_table_rows(result)), flush=True)
+    if failed:
+        print(f"{failed} of {len(files)} file(s) failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sb-lstm-ser",
+        description="Run speechbrain-lstm-ser models on audio files and folders.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument("inputs", nargs="+", help="audio files and/or folders")
+        p.add_argument(
+            "--model", required=True, help="exported model folder or Hub repo id"
+        )
+        p.add_argument(
+            "--savedir", help="where Hub files are linked (default: HF cache)"
+        )
+        p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+        p.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    common(sub.add_parser("predict", help="emotion of each file"))
+    timeline = sub.add_parser("timeline", help="emotion over time in long recordings")
+    common(timeline)
+    timeline.add_argument("--window", type=float, default=3.0, help="seconds")
+    timeline.add_argument("--hop", type=float, default=1.5, help="seconds")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``sb-lstm-ser``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("speechbrain").setLevel(logging.ERROR)
+    files, had_folder = expand_inputs(args.inputs)
+    if not files:
+        print("error: no audio files found in the given inputs", file=sys.stderr)
+        return 2
+    from speechbrain_lstm_ser.hub.load import load_model
+
+    try:
+        model = load_model(
+            args.model, savedir=args.savedir, run_opts={"device": args.device}
+        )
+    except Exception as err:  # a model that cannot be loaded ends the run
+        print(f"error: cannot load model {args.model}: {err}", file=sys.stderr)
+        return 2
+    needed = {"predict": "classify_file", "timeline": "timeline"}[args.command]
+    if not hasattr(model, needed):
+        print(
+            f"error: {args.model} is a {type(model).__name__}, which cannot "
+            f"{args.command}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.command == "predict":
+        work = lambda path: _predict(model, path)  # noqa: E731
+    else:
+        work = lambda path: _timeline(model, path, args)  # noqa: E731
+    progress = had_folder and not args.quiet and sys.stderr.isatty()
+    return _run(files, work, args.format, progress)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

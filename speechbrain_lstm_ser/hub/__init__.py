@@ -1,0 +1,1 @@
+"""Export, publication and loading of trained models on the Hugging Face Hub."""

@@ -1,0 +1,306 @@
+"""Model cards: the ``README.md`` of an inference folder, with Hub metadata.
+
+The front matter carries what the Hugging Face Hub indexes
+(``library_name: speechbrain``, ``pipeline_tag``, ``tags``, ``datasets``,
+``metrics``, ``language``, ``license`` and a ``model-index`` with the test
+results); the body says how to load the model, what it was trained on and
+what it is not good for. Only aggregate metrics go in: no file path, speaker
+ID or transcript of the training data.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+
+import ruamel.yaml
+
+__all__ = ["REQUIRED_METADATA", "read_front_matter", "render_card", "usage_snippet"]
+
+#: Front matter keys a card must have (checked before publishing).
+REQUIRED_METADATA = (
+    "library_name",
+    "pipeline_tag",
+    "tags",
+    "datasets",
+    "metrics",
+    "language",
+    "license",
+)
+
+_SNIPPET_START = "<!-- usage:begin -->"
+_SNIPPET_END = "<!-- usage:end -->"
+
+SYNTHETIC_WARNING = (
+    "**Trained on synthetic speech.** The embedded corpus is generated with "
+    "espeak-ng and rule-based emotional prosody: these figures show that the "
+    "pipeline learns, not how the model does on human speech. Do not use this "
+    "model on real recordings; train on a real corpus instead."
+)
+
+
+def usage_snippet(interface: str, source: str, call: str) -> str:
+    """The Python snippet that loads the model and runs its example clip.
+
+    Arguments
+    ---------
+    interface : str
+        Dotted path of the interface class.
+    source : str
+        A local folder or a Hub repo id.
+    call : str
+        The method call on the example clip, with ``{example}`` where its
+        path goes, e.g. ``classify_file({example})``.
+
+    Returns
+    -------
+    str
+        Markdown (a fenced Python block between markers).
+
+    Example
+    -------
+    >>> print(usage_snippet("pkg.mod.Model", "me/model", "run({example})"))
+    <!-- usage:begin -->
+    ```python
+    from pkg.mod import Model
+    <BLANKLINE>
+    model = Model.from_hparams(source="me/model", savedir="pretrained_models/model")
+    print(model.run("me/model/example.wav"))
+    ```
+    <!-- usage:end -->
+    """
+    module, name = interface.rsplit(".", 1)
+    savedir = "pretrained_models/" + source.rstrip("/").split("/")[-1]
+    example = f'"{source.rstrip("/")}/example.wav"'
+    return "\n".join(
+        [
+            _SNIPPET_START,
+            "```python",
+            f"from {module} import {name}",
+            "",
+            f'model = {name}.from_hparams(source="{source}", savedir="{savedir}")',
+            f"print(model.{call.format(example=example)})",
+            "```",
+            _SNIPPET_END,
+        ]
+    )
+
+
+def replace_usage(card: str, snippet: str) -> str:
+    """Swaps the usage snippet of a card (e.g. for the Hub repo id)."""
+    pattern = re.compile(
+        re.escape(_SNIPPET_START) + ".*?" + re.escape(_SNIPPET_END), re.S
+    )
+    if not pattern.search(card):
+        raise ValueError("the card has no usage snippet markers")
+    return pattern.sub(lambda _: snippet, card)
+
+
+def extract_snippet_code(card: str) -> str:
+    """The Python code of a card's usage snippet."""
+    match = re.search(
+        re.escape(_SNIPPET_START)
+        + r"\s*```python\n(.*?)```\s*"
+        + re.escape(_SNIPPET_END),
+        card,
+        re.S,
+    )
+    if not match:
+        raise ValueError("the card has no usage snippet")
+    return match.group(1)
+
+
+def read_front_matter(card: str) -> dict:
+    """Parses a card's YAML front matter (between the leading ``---`` lines).
+
+    Arguments
+    ---------
+    card : str
+        The README text.
+
+    Returns
+    -------
+    dict
+        The metadata (empty when the card has none).
+    """
+    match = re.match(r"---\n(.*?)\n---\n", card, re.S)
+    if not match:
+        return {}
+    data = ruamel.yaml.YAML(typ="safe").load(match.group(1))
+    return data if isinstance(data, dict) else {}
+
+
+def _metric_rows(report: Mapping) -> list[tuple[str, str, float]]:
+    return [
+        (
+            "unweighted-accuracy",
+            "UA (mean per-class recall)",
+            report["unweighted_accuracy"],
+        ),
+        ("accuracy", "WA (accuracy)", report["accuracy"]),
+        ("f1", "macro-F1", report["macro_f1"]),
+    ]
+
+
+def render_card(
+    *,
+    title: str,
+    task: str,
+    pipeline_tag: str,
+    interface: str,
+    source: str,
+    call: str,
+    labels: Sequence[str],
+    dataset: str,
+    synthetic: bool,
+    description: str,
+    report: Mapping | None = None,
+    metrics: Sequence[tuple[str, str, float]] | None = None,
+    tags: Sequence[str] = (),
+    language: str = "en",
+    license: str = "apache-2.0",
+) -> str:
+    """Renders a model card.
+
+    Arguments
+    ---------
+    title : str
+        Card title.
+    task : str
+        Task name for the model index (e.g. "Speech Emotion Recognition").
+    pipeline_tag : str
+        Hub pipeline tag (``audio-classification``,
+        ``automatic-speech-recognition``).
+    interface : str
+        Dotted path of the interface class.
+    source : str
+        Where the usage snippet loads from (local folder or repo id).
+    call : str
+        Interface call in the snippet (see :func:`usage_snippet`).
+    labels : sequence of str
+        Output classes (empty for speech recognition).
+    dataset : str
+        Training corpus name.
+    synthetic : bool
+        Whether the training corpus is the synthetic embedded one.
+    description : str
+        One paragraph on the model (architecture, features).
+    report : mapping, optional
+        A classification ``test_report.json``: WA, UA, macro-F1, by gender.
+    metrics : sequence of tuple, optional
+        ``(hub metric type, display name, value)`` rows, instead of or in
+        addition to those derived from ``report``.
+    tags : sequence of str
+        Extra Hub tags.
+    language : str
+        Language code.
+    license : str
+        License identifier.
+
+    Returns
+    -------
+    str
+        The card (Markdown with YAML front matter).
+    """
+    rows = list(_metric_rows(report) if report else []) + list(metrics or [])
+    dataset_id = "synthetic-espeak-ng" if synthetic else dataset
+    front = {
+        "language": language,
+        "license": license,
+        "library_name": "speechbrain",
+        "pipeline_tag": pipeline_tag,
+        "tags": ["speechbrain", "lstm", "speechbrain-lstm-ser", pipeline_tag, *tags],
+        "datasets": [dataset_id],
+        "metrics": sorted({kind for kind, _, _ in rows}),
+        "model-index": [
+            {
+                "name": title,
+                "results": [
+                    {
+                        "task": {"type": pipeline_tag, "name": task},
+                        "dataset": {
+                            "name": dataset_id,
+                            "type": dataset_id,
+                            "split": "test",
+                        },
+                        "metrics": [
+                            {
+                                "type": kind,
+                                "name": name,
+                                "value": round(float(value), 4),
+                            }
+                            for kind, name, value in rows
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    stream = io.StringIO()
+    yaml = ruamel.yaml.YAML()
+    yaml.default_flow_style = False
+    yaml.dump(front, stream)
+    lines = [
+        "---",
+        stream.getvalue().rstrip(),
+        "---",
+        "",
+        f"# {title}",
+        "",
+        description,
+        "",
+    ]
+    if synthetic:
+        lines += [SYNTHETIC_WARNING, ""]
+    lines += [
+        "## Usage",
+        "",
+        "Needs the `speechbrain-lstm-ser` package (the plugin that trained it) "
+        "installed next to SpeechBrain 1.1.",
+        "",
+        usage_snippet(interface, source, call),
+        "",
+        "`source` may be this folder or its Hugging Face Hub repo id; audio of "
+        "any sample rate and channel count is converted to the model's format.",
+        "",
+    ]
+    if labels:
+        lines += ["Classes: " + ", ".join(f"`{x}`" for x in labels) + ".", ""]
+    if rows:
+        lines += [
+            "## Results",
+            "",
+            f"Test set of `{dataset}` (speakers unseen in training).",
+            "",
+            "| metric | value |",
+            "|---|---|",
+        ]
+        lines += [f"| {name} | {value:.4f} |" for _, name, value in rows]
+        lines.append("")
+    if report and report.get("by_gender"):
+        lines += ["| gender | utterances | UA | WA |", "|---|---|---|---|"]
+        for gender, scores in report["by_gender"].items():
+            lines.append(
+                f"| {gender} | {scores['num_utterances']} | "
+                f"{scores['unweighted_accuracy']:.4f} | {scores['accuracy']:.4f} |"
+            )
+        lines.append("")
+    lines += [
+        "## Limitations",
+        "",
+        "An LSTM trained on one corpus: expect lower accuracy on other "
+        "speakers, languages, microphones and recording conditions than on "
+        "its test set. Emotion labels are a simplification of what a speaker "
+        "feels; do not use the output for decisions about people.",
+        "",
+        "## About",
+        "",
+        "Trained with speechbrain-lstm-ser, a plugin for "
+        "[SpeechBrain](https://speechbrain.github.io/).",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,385 @@
+"""Export of a trained model as an inference folder (what goes to the Hub).
+
+An inference folder holds everything ``from_hparams(source=folder)`` needs
+and nothing else: ``hyperparams.yaml`` (only the modules inference runs, and
+a ``Pretrainer`` with *no* ``paths``: each loadable ``<name>`` is then fetched
+as ``<name>.ckpt`` from whatever ``source`` the user passes, a folder or a
+Hub repo id; a path in the YAML would pin one location), one checkpoint per
+module with state, the label encoder, extra files (e.g. a tokenizer), an
+``example.wav``
+synthesised for the occasion (never a recording from the training data),
+and a ``README.md`` model card with Hub metadata.
+
+The module definitions are taken from the training run's own resolved
+``hyperparams.yaml`` (SpeechBrain writes it into the output folder with every
+override applied), so whatever encoder, pooling or pre-processing a user
+chose in their YAML is what the inference folder rebuilds.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import ruamel.yaml
+import torch
+from speechbrain.utils.checkpoints import DEFAULT_SAVE_HOOKS, get_default_hook
+
+from speechbrain_lstm_ser.dataio.audio import write_audio
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CLASSIFIER_MODULES",
+    "EXAMPLE_TEXT",
+    "describe_model",
+    "export_classifier",
+    "export_model",
+    "inference_yaml",
+    "save_module",
+]
+
+#: Modules an utterance classifier runs at inference, in order (the names
+#: the emotion and command recipes give them in their YAML).
+CLASSIFIER_MODULES = (
+    "preprocess",
+    "compute_features",
+    "mean_var_norm",
+    "encoder",
+    "pooling",
+    "classifier",
+)
+
+#: What the synthesised example clip says.
+EXAMPLE_TEXT = "This is an example recording for the model card."
+HYPERPARAMS = "hyperparams.yaml"
+
+
+#: ``!apply:`` calls folded into their value when exporting (pure builtins).
+_FOLDABLE = {"len": len, "int": int, "float": float, "bool": bool, "str": str}
+
+
+def _clean(node):
+    """A plain copy of a resolved node: no comments, builtin calls folded."""
+    tag = getattr(getattr(node, "tag", None), "value", None) or ""
+    if tag.startswith("!apply:") and tag[len("!apply:") :] in _FOLDABLE:
+        args = [_plain(a) for a in node] if isinstance(node, list) else [_plain(node)]
+        return _FOLDABLE[tag[len("!apply:") :]](*args)
+    if isinstance(node, dict):
+        copy = ruamel.yaml.comments.CommentedMap()
+        for key, value in node.items():
+            copy[key] = _clean(value)
+    elif isinstance(node, list):
+        copy = ruamel.yaml.comments.CommentedSeq(_clean(v) for v in node)
+    else:
+        return node
+    if tag:
+        copy.yaml_set_ctag(node.tag)
+    return copy
+
+
+def _plain(node):
+    """A resolved literal as a plain Python value."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def inference_yaml(
+    training_yaml: str | os.PathLike,
+    module_keys: Sequence[str],
+    checkpoints: Sequence[str],
+    meta: Mapping[str, object],
+    label_encoder: bool = True,
+) -> str:
+    """Builds the inference ``hyperparams.yaml`` from a resolved training YAML.
+
+    Arguments
+    ---------
+    training_yaml : str or os.PathLike
+        The ``hyperparams.yaml`` SpeechBrain wrote into the training output
+        folder (references and overrides already resolved).
+    module_keys : sequence of str
+        Top-level keys of the modules inference runs, in order.
+    checkpoints : sequence of str
+        The module keys that have a ``<key>.ckpt`` to load.
+    meta : mapping
+        Plain top-level values to record (e.g. ``sample_rate``, the interface).
+    label_encoder : bool
+        Whether to declare a ``CategoricalEncoder`` loaded from
+        ``label_encoder.ckpt``.
+
+    Returns
+    -------
+    str
+        The YAML text.
+    """
+    yaml = ruamel.yaml.YAML()
+    with open(training_yaml, encoding="utf-8") as handle:
+        tree = yaml.load(handle)
+    missing = [k for k in module_keys if k not in tree]
+    if missing:
+        raise KeyError(f"{training_yaml} defines no {missing}")
+    subset = ruamel.yaml.comments.CommentedMap()
+    for key, value in meta.items():
+        subset[key] = value
+    for key in module_keys:
+        subset[key] = _clean(tree[key])
+    out = io.StringIO()
+    out.write(
+        "# ############################################################\n"
+        "# Inference hyperparameters, exported from a training run of\n"
+        "# speechbrain-lstm-ser. Load with the interface named below:\n"
+        "#   Interface.from_hparams(source=<this folder or a Hub repo id>)\n"
+        "# ############################################################\n\n"
+    )
+    yaml.dump(subset, out)
+    if label_encoder:
+        out.write(
+            "\nlabel_encoder: !new:speechbrain.dataio.encoder.CategoricalEncoder\n"
+        )
+    out.write("\nmodules:\n")
+    for key in module_keys:
+        out.write(f"    {key}: !ref <{key}>\n")
+    loadables = [k for k in module_keys if k in checkpoints]
+    if label_encoder:
+        loadables.append("label_encoder")
+    out.write(
+        "\n# No `paths:` on purpose: every loadable <name> is fetched as\n"
+        "# <name>.ckpt from the `source` given to from_hparams.\n"
+    )
+    out.write("pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer\n")
+    out.write("    loadables:\n")
+    for key in loadables:
+        out.write(f"        {key}: !ref <{key}>\n")
+    return out.getvalue()
+
+
+def save_module(module, path: str | os.PathLike) -> bool:
+    """Saves a module's state with SpeechBrain's checkpoint hooks.
+
+    Arguments
+    ---------
+    module : object
+        A ``torch.nn.Module`` or any object with SpeechBrain checkpoint hooks
+        (e.g. ``InputNormalization``).
+    path : str or os.PathLike
+        Destination file.
+
+    Returns
+    -------
+    bool
+        False when the module has no state to save (nothing written).
+    """
+    hook = get_default_hook(module, DEFAULT_SAVE_HOOKS)
+    if hook is None:
+        raise TypeError(f"don't know how to save a {type(module).__name__}")
+    plain_module = hook is DEFAULT_SAVE_HOOKS.get(torch.nn.Module)
+    if plain_module and not module.state_dict():
+        return False
+    hook(module, path)
+    return True
+
+
+def export_model(
+    output_dir: str | os.PathLike,
+    training_yaml: str | os.PathLike,
+    modules: Mapping[str, object],
+    interface: str,
+    card: str,
+    label_encoder=None,
+    extra_files: Mapping[str, str | os.PathLike] | None = None,
+    meta: Mapping[str, object] | None = None,
+    sample_rate: int = 16000,
+) -> Path:
+    """Writes an inference folder for a trained model.
+
+    Arguments
+    ---------
+    output_dir : str or os.PathLike
+        The folder to (re)create; only files this function writes are put
+        there, and an existing folder is replaced only if it is an export.
+    training_yaml : str or os.PathLike
+        The resolved training ``hyperparams.yaml`` of the run.
+    modules : mapping
+        Module key -> trained module, in the order inference runs them.
+    interface : str
+        Dotted path of the ``Pretrained`` subclass that loads the folder.
+    card : str
+        The model card (``README.md``) text.
+    label_encoder : speechbrain.dataio.encoder.CategoricalEncoder, optional
+        Saved as ``label_encoder.ckpt`` (SpeechBrain's text format).
+    extra_files : mapping, optional
+        File name in the folder -> file to copy (e.g. a tokenizer model).
+    meta : mapping, optional
+        More plain values for the top of ``hyperparams.yaml``.
+    sample_rate : int
+        Sample rate the model expects (recorded in the YAML).
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    folder = Path(output_dir)
+    if folder.exists():
+        if not (folder / HYPERPARAMS).is_file():
+            raise FileExistsError(
+                f"{folder} exists and is not an exported model folder; refusing "
+                "to replace it"
+            )
+        shutil.rmtree(folder)
+    tmp = folder.with_name(f".{folder.name}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    checkpoints = [
+        key
+        for key, module in modules.items()
+        if save_module(module, tmp / f"{key}.ckpt")
+    ]
+    if label_encoder is not None:
+        label_encoder.save(tmp / "label_encoder.ckpt")
+    for name, source in (extra_files or {}).items():
+        shutil.copyfile(source, tmp / name)
+    values = {"interface": interface, "sample_rate": sample_rate, **(meta or {})}
+    text = inference_yaml(
+        training_yaml, list(modules), checkpoints, values, label_encoder is not None
+    )
+    (tmp / HYPERPARAMS).write_text(text, encoding="utf-8")
+    _write_example(tmp / "example.wav", sample_rate)
+    (tmp / "README.md").write_text(card, encoding="utf-8")
+    os.replace(tmp, folder)
+    logger.info(f"Exported the model for inference to {folder}")
+    return folder
+
+
+def _write_example(path: Path, sample_rate: int) -> None:
+    """A short synthetic clip that the card's usage snippet and checks use."""
+    from speechbrain_lstm_ser.dataio.audio import resample
+    from speechbrain_lstm_ser.dataio.espeak import (
+        EspeakSynthesizer,
+        SynthesisRequest,
+        synthesize_isolated,
+    )
+
+    [[raw]] = synthesize_isolated([[SynthesisRequest(EXAMPLE_TEXT, "en+f3")]])
+    wav = torch.from_numpy(raw.astype("float32") / 32768.0)
+    wav = resample(wav, EspeakSynthesizer.native_sample_rate, sample_rate)
+    write_audio(path, wav, sample_rate)
+
+
+def describe_model(modules: Mapping[str, object]) -> str:
+    """One sentence on a model's parts and size, for its card.
+
+    Arguments
+    ---------
+    modules : mapping
+        Module key -> module.
+
+    Returns
+    -------
+    str
+    """
+    parts = [
+        type(m).__name__
+        for key, m in modules.items()
+        if isinstance(m, torch.nn.Module)
+        and key not in ("preprocess", "compute_features")
+    ]
+    params = sum(
+        p.numel()
+        for m in modules.values()
+        if isinstance(m, torch.nn.Module)
+        for p in m.parameters()
+    )
+    return f"{' -> '.join(parts)}; {params / 1e6:.2f} M parameters."
+
+
+def export_classifier(
+    hparams: Mapping,
+    label_encoder,
+    report: Mapping,
+    *,
+    title: str,
+    task: str,
+    interface: str,
+    module_keys: Sequence[str] = CLASSIFIER_MODULES,
+) -> Path:
+    """Exports an utterance classifier (emotion, spoken command) from a recipe.
+
+    Reads from ``hparams``: ``export_folder``, ``output_folder`` (for the
+    resolved ``hyperparams.yaml``), ``sample_rate``, ``dataset`` and the
+    optional ``model_card`` mapping (``language``, ``license``, ``tags``).
+
+    Arguments
+    ---------
+    hparams : mapping
+        The recipe's loaded hyperparameters (modules hold the weights to
+        export, e.g. the best checkpoint after ``evaluate``).
+    label_encoder : speechbrain.dataio.encoder.CategoricalEncoder
+        Class names.
+    report : mapping
+        The test report (aggregate metrics go in the card).
+    title : str
+        Card title.
+    task : str
+        Task name for the card's model index.
+    interface : str
+        Dotted path of the interface class.
+    module_keys : sequence of str
+        Modules to export, in inference order.
+
+    Returns
+    -------
+    Path
+        The export folder.
+    """
+    from speechbrain_lstm_ser.hub.card import render_card
+
+    modules = {key: hparams[key] for key in module_keys}
+    folder = str(hparams["export_folder"])
+    options = dict(hparams.get("model_card") or {})
+    labels = [label_encoder.ind2lab[i] for i in range(len(label_encoder))]
+    card = render_card(
+        title=title,
+        task=task,
+        pipeline_tag="audio-classification",
+        interface=interface,
+        source=folder,
+        call=interface_method(interface) + "({example})",
+        labels=labels,
+        dataset=str(hparams["dataset"]),
+        synthetic=hparams["dataset"] == "embedded",
+        description=f"{task} with an LSTM: {describe_model(modules)}",
+        report=report,
+        tags=options.get("tags", ()),
+        language=options.get("language", "en"),
+        license=options.get("license", "apache-2.0"),
+    )
+    return export_model(
+        folder,
+        Path(hparams["output_folder"]) / HYPERPARAMS,
+        modules,
+        interface,
+        card,
+        label_encoder=label_encoder,
+        sample_rate=int(hparams["sample_rate"]),
+    )
+
+
+def interface_method(interface: str) -> str:
+    """The ``EXAMPLE_METHOD`` of an interface class given by dotted path."""
+    import importlib
+
+    module_name, class_name = interface.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), class_name).EXAMPLE_METHOD

@@ -1,0 +1,205 @@
+"""Checking and publishing an exported model folder to the Hugging Face Hub.
+
+``python -m speechbrain_lstm_ser.hub publish FOLDER --repo-id user/name``
+validates the folder (files, model card metadata, a real load and a run of
+its example clip), then creates the repository and uploads the folder with
+``huggingface_hub``. The token comes from the usual places (``HF_TOKEN``,
+``huggingface-cli login``). ``--dry-run`` does every check and prints what
+would be uploaded, without any network access.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import ruamel.yaml
+
+from speechbrain_lstm_ser.hub.card import (
+    REQUIRED_METADATA,
+    extract_snippet_code,
+    read_front_matter,
+    replace_usage,
+    usage_snippet,
+)
+from speechbrain_lstm_ser.hub.export import HYPERPARAMS
+from speechbrain_lstm_ser.hub.load import interface_class, load_model, read_interface
+
+__all__ = ["PublishError", "check_folder", "publish"]
+
+
+class PublishError(ValueError):
+    """A model folder that is not ready to publish; lists every problem."""
+
+    def __init__(self, folder, problems):
+        self.problems = list(problems)
+        super().__init__(
+            f"{folder} is not ready to publish:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@dataclasses.dataclass
+class FolderCheck:
+    """What :func:`check_folder` found."""
+
+    folder: Path
+    interface: str
+    files: list[tuple[str, int]]
+    metadata: dict
+    prediction: str
+
+
+def check_folder(folder: str | os.PathLike) -> FolderCheck:
+    """Validates an exported model folder; raises PublishError listing problems.
+
+    Checks: the files the ``Pretrainer`` names exist, the card has the Hub
+    metadata and a usage snippet for the right interface, the model loads
+    and classifies (or transcribes) its ``example.wav``.
+
+    Arguments
+    ---------
+    folder : str or os.PathLike
+        The folder to check.
+
+    Returns
+    -------
+    FolderCheck
+    """
+    folder = Path(folder)
+    problems = []
+    if not folder.is_dir():
+        raise PublishError(folder, ["not a folder"])
+    try:
+        interface = read_interface(folder)
+    except (FileNotFoundError, ValueError) as err:
+        raise PublishError(folder, [str(err)]) from None
+    card_path = folder / "README.md"
+    metadata: dict = {}
+    if not card_path.is_file():
+        problems.append("README.md (the model card) is missing")
+    else:
+        card = card_path.read_text(encoding="utf-8")
+        metadata = read_front_matter(card)
+        missing = [k for k in REQUIRED_METADATA if not metadata.get(k)]
+        if missing:
+            problems.append(f"model card front matter lacks {missing}")
+        if metadata.get("library_name") not in (None, "speechbrain"):
+            problems.append("model card library_name must be 'speechbrain'")
+        try:
+            if interface.rsplit(".", 1)[1] not in extract_snippet_code(card):
+                problems.append(f"the card's usage snippet does not use {interface}")
+        except ValueError as err:
+            problems.append(str(err))
+    with open(folder / HYPERPARAMS, encoding="utf-8") as handle:
+        tree = ruamel.yaml.YAML().load(handle)
+    pretrainer = tree.get("pretrainer") or {}
+    if pretrainer.get("paths"):
+        problems.append(
+            "the pretrainer lists `paths`: they pin a location; remove them so that "
+            "each loadable is fetched as <name>.ckpt from the source"
+        )
+    for name in pretrainer.get("loadables") or {}:
+        if not (folder / f"{name}.ckpt").is_file():
+            problems.append(f"{name}.ckpt (loadable {name!r}) is missing")
+    if not (folder / "example.wav").is_file():
+        problems.append("example.wav is missing")
+    if problems:
+        raise PublishError(folder, problems)
+    with tempfile.TemporaryDirectory() as savedir:
+        try:
+            model = load_model(folder, savedir=savedir)
+            prediction = _run_example(model, folder / "example.wav")
+        except Exception as err:  # any failure to load or run is a problem
+            raise PublishError(
+                folder, [f"the model does not load or run: {err}"]
+            ) from None
+    files = sorted(
+        (str(p.relative_to(folder)), p.stat().st_size)
+        for p in folder.rglob("*")
+        if p.is_file()
+    )
+    return FolderCheck(folder, interface, files, metadata, prediction)
+
+
+def _run_example(model, path: Path) -> str:
+    result = getattr(model, model.EXAMPLE_METHOD)(str(path))
+    if isinstance(result, tuple):  # classify_file: (out_prob, score, index, labels)
+        return str(result[3][0])
+    return str(result)
+
+
+def publish(
+    folder: str | os.PathLike,
+    repo_id: str,
+    private: bool = False,
+    dry_run: bool = False,
+    token: str | None = None,
+    api=None,
+) -> str:
+    """Checks a model folder and uploads it to a Hub model repository.
+
+    The uploaded card's usage snippet loads from ``repo_id``; the local
+    folder is not modified.
+
+    Arguments
+    ---------
+    folder : str or os.PathLike
+        An exported model folder.
+    repo_id : str
+        ``user/name`` or ``organisation/name``.
+    private : bool
+        Create the repository private.
+    dry_run : bool
+        Check and report only; nothing leaves the machine.
+    token : str, optional
+        A Hub token; by default huggingface_hub's own lookup.
+    api : huggingface_hub.HfApi, optional
+        The API client (tests pass a fake).
+
+    Returns
+    -------
+    str
+        The repository URL, or a summary for a dry run.
+    """
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise ValueError(f"repo id must look like user/name, got {repo_id!r}")
+    check = check_folder(folder)
+    total = sum(size for _, size in check.files)
+    lines = [
+        f"{check.folder}: OK ({check.interface}; example.wav -> {check.prediction!r})",
+        f"{'would upload' if dry_run else 'uploading'} {len(check.files)} files "
+        f"({total / 1e6:.2f} MB) to https://huggingface.co/{repo_id}"
+        f"{' (private)' if private else ''}:",
+    ] + [f"  {name}  {size} B" for name, size in check.files]
+    if dry_run:
+        return "\n".join(lines)
+    if api is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "model"
+        shutil.copytree(check.folder, staged)
+        card = (staged / "README.md").read_text(encoding="utf-8")
+        method = interface_class(check.interface).EXAMPLE_METHOD
+        snippet = usage_snippet(check.interface, repo_id, method + "({example})")
+        (staged / "README.md").write_text(
+            replace_usage(card, snippet), encoding="utf-8"
+        )
+        api.create_repo(
+            repo_id=repo_id, repo_type="model", private=private, exist_ok=True
+        )
+        api.upload_folder(
+            folder_path=str(staged),
+            repo_id=repo_id,
+            repo_type="model",
+            commit_message="Upload model trained with speechbrain-lstm-ser",
+        )
+    return "\n".join(lines + [f"published: https://huggingface.co/{repo_id}"])

@@ -1,0 +1,120 @@
+"""The base of our inference interfaces: audio in, modules checked.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from speechbrain.inference.interfaces import Pretrained
+from speechbrain.utils.data_utils import split_path
+from speechbrain.utils.fetching import fetch
+
+from speechbrain_lstm_ser.dataio.audio import AudioError, read_audio
+
+__all__ = ["AudioInterface"]
+
+
+class AudioInterface(Pretrained):
+    """``Pretrained`` with our audio loading and pre-processing.
+
+    Audio of any sample rate and channel count is read with soundfile and
+    converted to the model's ``sample_rate`` mono; unreadable files raise
+    :class:`~speechbrain_lstm_ser.dataio.audio.AudioError` (one line naming
+    the file). A path that does not exist locally but looks like
+    ``owner/repo/file.wav`` is fetched from the Hugging Face Hub, as
+    SpeechBrain's own interfaces do.
+
+    Arguments
+    ---------
+    *args, **kwargs
+        See ``speechbrain.inference.interfaces.Pretrained``; build with
+        ``from_hparams(source=folder_or_repo_id, savedir=...)``.
+    """
+
+    HPARAMS_NEEDED = ["sample_rate"]
+    MODULES_NEEDED: list[str] = []
+    #: The method a model card's usage snippet calls on ``example.wav``.
+    EXAMPLE_METHOD = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        missing = [m for m in self.MODULES_NEEDED if m not in self.mods]
+        if missing:
+            raise ValueError(
+                f"{type(self).__name__} needs the modules {missing} in the "
+                "hyperparams.yaml `modules:` section; is this a model of another kind?"
+            )
+
+    @property
+    def sample_rate(self) -> int:
+        """The sample rate the model works at."""
+        return int(self.hparams.sample_rate)
+
+    def load_audio(self, path: str | os.PathLike, savedir=None) -> torch.Tensor:
+        """Reads an audio file as a ``(time,)`` waveform at the model's rate.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub.
+        savedir : str, optional
+            Where a Hub file is linked to.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        local = Path(path)
+        if not local.exists() and _looks_like_hub_path(str(path)):
+            source, name = split_path(str(path))
+            try:
+                local = Path(fetch(name, source=source, savedir=savedir))
+            except Exception as err:  # any fetching failure is "not found"
+                raise AudioError(
+                    path, f"not found locally or on the Hub ({err})"
+                ) from None
+        return read_audio(local, self.sample_rate).to(self.device)
+
+    def prepare_batch(
+        self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Moves a batch to the device and runs the ``preprocess`` module if any.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` or ``(time,)`` waveforms at ``sample_rate``.
+        wav_lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths; all ones when omitted.
+
+        Returns
+        -------
+        wavs, wav_lens : torch.Tensor
+        """
+        if wavs.dim() == 1:
+            wavs = wavs.unsqueeze(0)
+        if wavs.dim() != 2:
+            raise ValueError(
+                f"expected waveforms of shape (batch, time), got {tuple(wavs.shape)}; "
+                "mix multi-channel audio down first (load_audio does)"
+            )
+        if wav_lens is None:
+            wav_lens = torch.ones(wavs.shape[0])
+        wavs, wav_lens = wavs.float().to(self.device), wav_lens.float().to(self.device)
+        if "preprocess" in self.mods:
+            wavs, wav_lens = self.mods.preprocess(wavs, wav_lens)
+        return wavs, wav_lens
+
+
+def _looks_like_hub_path(path: str) -> bool:
+    parts = path.split("/")
+    return (
+        len(parts) >= 3
+        and not path.startswith((".", "/", "~"))
+        and not Path(parts[0]).exists()
+    )
