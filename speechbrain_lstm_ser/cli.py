@@ -4,6 +4,9 @@
 
     sb-lstm-ser predict  --model MODEL audio.wav more/ ...
     sb-lstm-ser timeline --model MODEL --window 3 --hop 1.5 long.wav
+    sb-lstm-ser keygen   keys/me.pem                 # writes me.pem and me.pem.pub
+    sb-lstm-ser sign     MODEL_FOLDER --key keys/me.pem
+    sb-lstm-ser verify   MODEL_FOLDER --trusted-key keys/me.pem.pub
 
 ``MODEL`` is an exported model folder or a Hugging Face Hub repo id. Inputs
 are files or folders (searched recursively for audio). Output is JSON lines
@@ -141,13 +144,80 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
         p.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument(
+            "--verify",
+            choices=("auto", "required", "off"),
+            default="auto",
+            help="signature policy: auto = check if signed, warn if not",
+        )
+        p.add_argument(
+            "--trusted-key",
+            action="append",
+            default=[],
+            help="public key (.pub) whose signature you trust; repeatable",
+        )
 
     common(sub.add_parser("predict", help="emotion of each file"))
     timeline = sub.add_parser("timeline", help="emotion over time in long recordings")
     common(timeline)
     timeline.add_argument("--window", type=float, default=3.0, help="seconds")
     timeline.add_argument("--hop", type=float, default=1.5, help="seconds")
+
+    keygen = sub.add_parser("keygen", help="create an Ed25519 signing key pair")
+    keygen.add_argument(
+        "key", help="private key file to write (KEY.pub gets the public key)"
+    )
+    keygen.add_argument(
+        "--overwrite", action="store_true", help="replace existing keys"
+    )
+    sign = sub.add_parser("sign", help="sign every file of a model folder")
+    sign.add_argument("folder", help="an exported model folder")
+    sign.add_argument("--key", required=True, help="private key from `keygen`")
+    verify = sub.add_parser("verify", help="verify a model folder's signature")
+    verify.add_argument("folder", help="a model folder")
+    verify.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        help="public key to trust; repeatable",
+    )
     return parser
+
+
+def _keys_command(args) -> int:
+    """Keygen / sign / verify."""
+    from speechbrain_lstm_ser.hub.signing import (
+        SignatureError,
+        generate_keypair,
+        load_public_key,
+        sign_folder,
+        verify_folder,
+    )
+
+    try:
+        if args.command == "keygen":
+            name = generate_keypair(args.key, overwrite=args.overwrite)
+            print(
+                f"{name}: private key {args.key} (keep it secret), "
+                f"public key {args.key}.pub"
+            )
+        elif args.command == "sign":
+            path = sign_folder(args.folder, args.key)
+            print(f"signed: {path}")
+        else:
+            keys = [load_public_key(k) for k in args.trusted_key]
+            result = verify_folder(args.folder, keys)
+            if not result.signed:
+                print(f"error: {args.folder} is not signed", file=sys.stderr)
+                return 1
+            trust = (
+                "trusted key" if result.trusted else "key not pinned (--trusted-key)"
+            )
+            print(f"OK: {len(result.files)} files, signed by {result.signer} ({trust})")
+    except (SignatureError, ValueError, FileExistsError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("speechbrain").setLevel(logging.ERROR)
+    if args.command in ("keygen", "sign", "verify"):
+        return _keys_command(args)
     files, had_folder = expand_inputs(args.inputs)
     if not files:
         print("error: no audio files found in the given inputs", file=sys.stderr)
@@ -163,7 +235,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         model = load_model(
-            args.model, savedir=args.savedir, run_opts={"device": args.device}
+            args.model,
+            savedir=args.savedir,
+            run_opts={"device": args.device},
+            verify=args.verify,
+            trusted_keys=args.trusted_key,
         )
     except Exception as err:  # a model that cannot be loaded ends the run
         print(f"error: cannot load model {args.model}: {err}", file=sys.stderr)

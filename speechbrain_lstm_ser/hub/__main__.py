@@ -33,12 +33,19 @@ def main(argv: list[str] | None = None) -> int:
     pub.add_argument(
         "--dry-run", action="store_true", help="check and list, upload nothing"
     )
+    pub.add_argument(
+        "--sign-key", help="private key (sb-lstm-ser keygen) to sign the upload with"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         print(
             publish(
-                args.folder, args.repo_id, private=args.private, dry_run=args.dry_run
+                args.folder,
+                args.repo_id,
+                private=args.private,
+                dry_run=args.dry_run,
+                sign_key=args.sign_key,
             )
         )
     except (PublishError, ValueError, FileNotFoundError) as err:

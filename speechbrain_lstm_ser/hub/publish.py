@@ -30,6 +30,7 @@ from speechbrain_lstm_ser.hub.card import (
 )
 from speechbrain_lstm_ser.hub.export import HYPERPARAMS
 from speechbrain_lstm_ser.hub.load import interface_class, load_model, read_interface
+from speechbrain_lstm_ser.hub.signing import SIGNATURE_FILE
 
 __all__ = ["PublishError", "check_folder", "publish"]
 
@@ -60,8 +61,9 @@ def check_folder(folder: str | os.PathLike) -> FolderCheck:
     """Validates an exported model folder; raises PublishError listing problems.
 
     Checks: the files the ``Pretrainer`` names exist, the card has the Hub
-    metadata and a usage snippet for the right interface, the model loads
-    and classifies (or transcribes) its ``example.wav``.
+    metadata and a usage snippet for the right interface, a signature (if
+    any) is intact, the model loads (through the same checks as users'
+    loads) and classifies (or transcribes) its ``example.wav``.
 
     Arguments
     ---------
@@ -142,6 +144,7 @@ def publish(
     dry_run: bool = False,
     token: str | None = None,
     api=None,
+    sign_key: str | os.PathLike | None = None,
 ) -> str:
     """Checks a model folder and uploads it to a Hub model repository.
 
@@ -162,6 +165,9 @@ def publish(
         A Hub token; by default huggingface_hub's own lookup.
     api : huggingface_hub.HfApi, optional
         The API client (tests pass a fake).
+    sign_key : str or os.PathLike, optional
+        A private key (``sb-lstm-ser keygen``): the uploaded folder is signed
+        with it (after its card is adapted to the repo id).
 
     Returns
     -------
@@ -171,6 +177,15 @@ def publish(
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise ValueError(f"repo id must look like user/name, got {repo_id!r}")
     check = check_folder(folder)
+    if (check.folder / SIGNATURE_FILE).is_file() and sign_key is None:
+        raise PublishError(
+            check.folder,
+            [
+                "the folder is signed, and publishing adapts its card to the repo "
+                "id: pass --sign-key to sign the upload, or delete signature.json "
+                "to publish it unsigned"
+            ],
+        )
     total = sum(size for _, size in check.files)
     lines = [
         f"{check.folder}: OK ({check.interface}; example.wav -> {check.prediction!r})",
@@ -193,6 +208,10 @@ def publish(
         (staged / "README.md").write_text(
             replace_usage(card, snippet), encoding="utf-8"
         )
+        if sign_key is not None:
+            from speechbrain_lstm_ser.hub.signing import sign_folder
+
+            sign_folder(staged, sign_key)
         api.create_repo(
             repo_id=repo_id, repo_type="model", private=private, exist_ok=True
         )

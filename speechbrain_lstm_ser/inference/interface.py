@@ -41,6 +41,66 @@ class AudioInterface(Pretrained):
     #: The method a model card's usage snippet calls on ``example.wav``.
     EXAMPLE_METHOD = ""
 
+    @classmethod
+    def from_hparams(
+        cls,
+        source: str | os.PathLike,
+        hparams_file: str = "hyperparams.yaml",
+        savedir: str | os.PathLike | None = None,
+        verify: str = "auto",
+        trusted_keys=(),
+        allowed=(),
+        **kwargs,
+    ):
+        """Loads a model folder or Hub repo, checking it before running anything.
+
+        The files are fetched (a Hub repo: exactly those its signed manifest
+        lists), the signature is verified, and the YAML is checked against
+        the allow-list; only then is anything instantiated, with
+        ``torch.load`` restricted to weights.
+
+        Arguments
+        ---------
+        source : str or os.PathLike
+            An exported model folder or a Hugging Face Hub repo id.
+        hparams_file : str
+            The YAML in ``source``.
+        savedir : str or os.PathLike, optional
+            Where Hub files are linked.
+        verify : str
+            ``"auto"`` (verify if signed, warn if not), ``"required"``
+            (refuse unsigned models and signers not in ``trusted_keys``) or
+            ``"off"``.
+        trusted_keys : iterable
+            Public keys (``.pub`` files from ``sb-lstm-ser keygen``) whose
+            signatures you trust.
+        allowed : iterable of str
+            Extra packages or functions the YAML may use (see
+            :mod:`speechbrain_lstm_ser.hub.safe_yaml`).
+        **kwargs
+            Passed to SpeechBrain's ``from_hparams`` (e.g. ``run_opts``).
+
+        Returns
+        -------
+        An instance of this class.
+        """
+        from speechbrain_lstm_ser.hub.load import (
+            materialize,
+            verify_model,
+            weights_only_loading,
+        )
+        from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
+
+        folder, local = materialize(source, savedir, hparams_file)
+        verify_model(folder, verify, trusted_keys, check_extra=local)
+        check_hyperparams(folder / hparams_file, allowed)
+        with weights_only_loading():
+            # Load from the verified local files (no second fetch, no stale
+            # copies in a savedir).
+            return super().from_hparams(
+                source=str(folder), hparams_file=hparams_file, savedir=None, **kwargs
+            )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         missing = [m for m in self.MODULES_NEEDED if m not in self.mods]
