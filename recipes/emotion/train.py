@@ -30,11 +30,11 @@ import time
 
 import speechbrain as sb
 import torch
-from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
+from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
 from speechbrain_lstm_ser.hub.export import export_classifier
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
@@ -229,9 +229,12 @@ if __name__ == "__main__":
     # Initialize ddp (useful only for multi-GPU DDP training).
     sb.utils.distributed.ddp_init_group(run_opts)
 
-    # Load hyperparameters file with command-line overrides.
-    with open(hparams_file, encoding="utf-8") as fin:
-        hparams = load_hyperpyyaml(fin, overrides)
+    # Load hyperparameters file with command-line overrides (typos, malformed
+    # or wrongly typed overrides are refused with a one-line error).
+    try:
+        hparams = load_hparams(hparams_file, overrides)
+    except HparamsError as err:
+        sys.exit(f"error: {err}")
 
     # Create experiment directory
     sb.create_experiment_directory(
