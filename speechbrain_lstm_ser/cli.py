@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -61,12 +62,23 @@ def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], bool]:
     return files, had_folder
 
 
+def display_name(path: Path) -> str:
+    r"""A file name that prints on any terminal (undecodable bytes escaped).
+
+    Example
+    -------
+    >>> display_name(Path(os.fsdecode(b"caf\xe9.wav")))
+    'caf\\xe9.wav'
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _predict(model, path: Path) -> dict:
-    out_prob, _, _, labels = model.classify_file(str(path))
+    out_prob, _, _, labels = model.classify_file(path)
     probs = out_prob.exp()[0].tolist()
     names = model.labels
     return {
-        "file": str(path),
+        "file": display_name(path),
         "label": labels[0],
         "score": round(max(probs), 6),
         "probabilities": {n: round(p, 6) for n, p in zip(names, probs, strict=True)},
@@ -74,9 +86,9 @@ def _predict(model, path: Path) -> dict:
 
 
 def _timeline(model, path: Path, args) -> dict:
-    segments = model.timeline(str(path), window=args.window, hop=args.hop)
+    segments = model.timeline(path, window=args.window, hop=args.hop)
     return {
-        "file": str(path),
+        "file": display_name(path),
         "segments": [
             {
                 "start": s.start,

@@ -144,7 +144,7 @@ def audio_duration(path: str | os.PathLike) -> float:
     path = Path(path)
     _check_file(path)
     try:
-        info = sf.info(str(path))
+        info = sf.info(os.fsencode(path))  # bytes: any file name, even non-UTF-8
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise _unreadable(path, err) from None
     if info.frames <= 0:
@@ -194,7 +194,7 @@ def read_audio(
     path = Path(path)
     _check_file(path)
     try:
-        with sf.SoundFile(str(path)) as handle:
+        with sf.SoundFile(os.fsencode(path)) as handle:  # bytes: any file name
             file_sr = handle.samplerate
             first = 0 if start is None else int(round(start * file_sr))
             last = handle.frames if stop is None else int(round(stop * file_sr))

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
 
-from speechbrain_lstm_ser.dataio.audio import audio_duration, read_audio
+from speechbrain_lstm_ser.dataio.audio import AudioError, audio_duration, read_audio
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
 
 __all__ = ["EmotionRecognizer", "TimelineSegment"]
+
+
+#: Peak amplitude under which a recording is digital silence (-80 dBFS).
+SILENCE_PEAK = 1e-4
 
 
 class TimelineSegment(NamedTuple):
@@ -26,6 +31,7 @@ class TimelineSegment(NamedTuple):
     end: float
     label: str
     score: float
+    probabilities: torch.Tensor | None = None
 
 
 class EmotionRecognizer(AudioInterface):
@@ -53,6 +59,12 @@ class EmotionRecognizer(AudioInterface):
     ]
     HPARAMS_NEEDED = ["sample_rate", "label_encoder"]
     EXAMPLE_METHOD = "classify_file"
+    #: Shorter files are refused (seconds).
+    min_duration = 0.1
+    #: Longer files are classified window by window (seconds).
+    max_duration = 60.0
+    #: Window length for long files (seconds).
+    long_window = 3.0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,6 +131,12 @@ class EmotionRecognizer(AudioInterface):
     def classify_file(self, path: str | os.PathLike):
         """Classifies one audio file (any sample rate, any channel count).
 
+        A file longer than ``max_duration`` seconds is classified window by
+        window (see :meth:`timeline`) and the probabilities of its speech
+        windows are averaged, so memory stays bounded. Digital silence and
+        clips shorter than ``min_duration`` raise
+        :class:`~speechbrain_lstm_ser.dataio.audio.AudioError`.
+
         Arguments
         ---------
         path : str or os.PathLike
@@ -128,8 +146,30 @@ class EmotionRecognizer(AudioInterface):
         -------
         See :meth:`classify_batch` (a batch of one).
         """
-        wav = self.load_audio(path, savedir=getattr(self.hparams, "savedir", None))
+        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
+        duration = audio_duration(local)
+        if duration < self.min_duration:
+            raise AudioError(
+                path,
+                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
+                "audio is needed",
+            )
+        if duration > self.max_duration:
+            return self._classify_long(local)
+        wav = read_audio(local, self.sample_rate).to(self.device)
+        if wav.abs().max() < SILENCE_PEAK:
+            raise AudioError(path, "contains no signal (digital silence)")
         return self.classify_batch(wav.unsqueeze(0), torch.ones(1))
+
+    def _classify_long(self, path: Path):
+        """Averages the class probabilities of the speech windows of a long file."""
+        windows = self.timeline(path, window=self.long_window, hop=self.long_window)
+        if not windows:
+            raise AudioError(path, "no speech found in the recording")
+        probs = torch.stack([w.probabilities for w in windows]).mean(dim=0)
+        out_prob = probs.log().unsqueeze(0)
+        score, index = torch.max(out_prob, dim=-1)
+        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
 
     def forward(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None):
         """Runs :meth:`classify_batch`."""
@@ -194,9 +234,11 @@ class EmotionRecognizer(AudioInterface):
                 wavs[i, : len(wav)] = wav
             lens = torch.tensor([len(w) / longest for _, _, w in batch])
             out_prob, _, _, labels = self.classify_batch(wavs, lens)
-            probs = out_prob.exp().max(dim=-1).values.tolist()
-            for (start, end, _), label, prob in zip(batch, labels, probs, strict=True):
-                results.append(TimelineSegment(start, end, label, prob))
+            dist = out_prob.exp().cpu()
+            for (start, end, _), label, row in zip(batch, labels, dist, strict=True):
+                results.append(
+                    TimelineSegment(start, end, label, float(row.max()), row)
+                )
             batch.clear()
 
         for k in range(count):

@@ -115,19 +115,19 @@ class AudioInterface(Pretrained):
         """The sample rate the model works at."""
         return int(self.hparams.sample_rate)
 
-    def load_audio(self, path: str | os.PathLike, savedir=None) -> torch.Tensor:
-        """Reads an audio file as a ``(time,)`` waveform at the model's rate.
+    def resolve_audio(self, path: str | os.PathLike, savedir=None) -> Path:
+        """The local file behind ``path`` (fetched when it is a Hub path).
 
         Arguments
         ---------
         path : str or os.PathLike
             A local file, or ``owner/repo/file`` on the Hub.
         savedir : str, optional
-            Where a Hub file is linked to.
+            Where a Hub file is linked.
 
         Returns
         -------
-        torch.Tensor
+        Path
         """
         local = Path(path)
         if not local.exists() and _looks_like_hub_path(str(path)):
@@ -138,6 +138,23 @@ class AudioInterface(Pretrained):
                 raise AudioError(
                     path, f"not found locally or on the Hub ({err})"
                 ) from None
+        return local
+
+    def load_audio(self, path: str | os.PathLike, savedir=None) -> torch.Tensor:
+        """Reads an audio file as a ``(time,)`` waveform at the model's rate.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub.
+        savedir : str, optional
+            Where a Hub file is linked.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        local = self.resolve_audio(path, savedir)
         return read_audio(local, self.sample_rate).to(self.device)
 
     def prepare_batch(
