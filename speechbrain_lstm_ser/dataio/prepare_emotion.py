@@ -197,6 +197,7 @@ def _measure(
 
 def _assign(
     rows: list[dict],
+    group_name: str,
     valid_speakers: int | float,
     test_speakers: int | float,
     seed: int,
@@ -223,7 +224,7 @@ def _assign(
         fold_valid = "held_out" if groups else "rest"
     folds = speaker_folds(genders, num_folds, seed, groups=groups or None)
     split = fold_split(genders, folds, fold, fold_valid, valid_speakers, seed)
-    kind = "leave-one-group-out" if groups else f"{num_folds}-fold by speaker"
+    kind = f"leave-one-{group_name}-out" if groups else f"{num_folds}-fold by speaker"
     if not groups and num_folds == len(genders):
         kind = "leave-one-speaker-out"
     return split, {
@@ -419,7 +420,14 @@ def prepare_emotion_data(
             f"{sorted({r['emo'] for r in rows})}); check emotions and label_map"
         )
     split, protocol = _assign(
-        rows, valid_speakers, test_speakers, seed, fold, num_folds, fold_valid
+        rows,
+        listing.group_name,
+        valid_speakers,
+        test_speakers,
+        seed,
+        fold,
+        num_folds,
+        fold_valid,
     )
     where = {spk: name for name, spks in split.items() for spk in spks}
     summary = {

@@ -89,11 +89,15 @@ class CorpusListing:
     notes : list of str
         Anything the user should know about the listing (written to the
         preparation summary and logged), e.g. that speakers are unknown.
+    group_name : str
+        What a row's ``group`` is (``session`` for IEMOCAP), for the
+        protocol's name: leave-one-session-out.
     """
 
     rows: list[dict]
     skipped: list[dict] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    group_name: str = "group"
 
     def skip(self, file: str | os.PathLike, reason: str) -> None:
         """Records a file that is left out, with the reason."""

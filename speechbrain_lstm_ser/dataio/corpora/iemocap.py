@@ -178,7 +178,7 @@ def load_iemocap(
     """
     opts = parse_options(IemocapOptions, options, "iemocap_corpus")
     root = _corpus_root(require_folder(data_folder, "IEMOCAP", LAYOUT))
-    listing = CorpusListing(rows=[])
+    listing = CorpusListing(rows=[], group_name="session")
     seen: set[str] = set()
     for number in opts.sessions:
         session = root / f"Session{number}"
