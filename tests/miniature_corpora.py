@@ -195,7 +195,8 @@ def make_user_csv(root: Path) -> Path:
             uid = f"{speaker}_{emotion}"
             write_tone(root / "audio" / f"{uid}.wav")
             wav = forms[index % 3].format(uid)
-            lines.append(f'{uid},{wav},{speaker},{gender},{emotion},"Well, {emotion}."')
+            text = f"Well, {emotion}." if index else "It costs $5, sadly."
+            lines.append(f'{uid},{wav},{speaker},{gender},{emotion},"{text}"')
             index += 1
     (root / "manifest.csv").write_text("\n".join(lines) + "\n")
     return root

@@ -7,8 +7,8 @@ into ``<output_folder>/cv_report.json`` and ``cv_report.md``: the mean ±
 standard deviation over folds of WA, UA, macro-F1 and UA per gender, the
 pooled metrics of all test utterances, and ``cv_confusion_matrix.png``.
 
-> python recipes/emotion/cross_validate.py hparams/lstm.yaml \\
->     --dataset iemocap --data_folder /data/IEMOCAP_full_release
+> python recipes/emotion/cross_validate.py hparams/lstm.yaml --dataset iemocap
+>     --data_folder /data/IEMOCAP_full_release
 
 The folds come from ``num_folds`` and ``fold_valid`` in the YAML (IEMOCAP:
 leave-one-session-out, 5 folds). Every option of ``train.py`` can be given

@@ -56,6 +56,14 @@ def resolve_count(value: int | float, total: int, name: str) -> int:
     return int(value)
 
 
+def _by_gender(speakers: Mapping[str, str]) -> dict[str, list[str]]:
+    """Gender -> its speakers, sorted (a stable start for seeded shuffles)."""
+    by_gender: dict[str, list[str]] = {}
+    for spk in sorted(speakers):
+        by_gender.setdefault(speakers[spk], []).append(spk)
+    return by_gender
+
+
 def balanced_order(
     speakers: Mapping[str, str],
     rng: random.Random,
@@ -88,9 +96,7 @@ def balanced_order(
     >>> [spk[s] for s in order]
     ['male', 'female', 'female']
     """
-    by_gender: dict[str, list[str]] = {}
-    for spk in sorted(speakers):
-        by_gender.setdefault(speakers[spk], []).append(spk)
+    by_gender = _by_gender(speakers)
     for group in by_gender.values():
         rng.shuffle(group)
     genders = sorted(by_gender)
@@ -210,9 +216,7 @@ def speaker_folds(
             f"num_folds={num_folds}: use 2..{len(speakers)} (the number of speakers)"
         )
     rng = random.Random(seed)
-    by_gender: dict[str, list[str]] = {}
-    for spk in sorted(speakers):
-        by_gender.setdefault(speakers[spk], []).append(spk)
+    by_gender = _by_gender(speakers)
     folds: list[list[str]] = [[] for _ in range(num_folds)]
     position = 0
     for gender in sorted(by_gender):

@@ -443,7 +443,8 @@ def test_user_csv_path_forms_and_text(corpora, tmp_path):
     rows = [r for split in manifests.values() for r in split]
     assert len(rows) == 24
     assert all(r["wav"].startswith("$data_root/audio/") for r in rows)
-    assert {r["text"] for r in rows} >= {"Well, sad."}
+    assert {r["text"] for r in rows} >= {"Well, sad.", "It costs \uff045, sadly."}
+    assert "'$'" in summary["notes"][0]
 
 
 def test_user_csv_reports_every_problem_at_once(tmp_path):

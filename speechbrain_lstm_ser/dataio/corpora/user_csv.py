@@ -5,7 +5,9 @@ Columns: ``ID, wav, spk_id, emo`` (required) and ``gender`` (``female``,
 measured from the audio anyway). ``wav`` may be ``$data_root/x.wav``, a path
 relative to the data folder, or an absolute path. The file is validated as a
 whole: missing columns, duplicate or empty IDs, empty labels or speakers,
-bad genders and missing audio files are all reported at once.
+bad genders and missing audio files are all reported at once. A ``$`` in a
+text is written as the full-width ``＄``: SpeechBrain's CSV loader would take
+``$x`` for a variable to substitute.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -92,7 +94,12 @@ def load_user_csv(
         non_empty=REQUIRED,
     )
     listing = CorpusListing(rows=[])
+    dollars = 0
     for row in rows:
+        text = row.get("text") or ""
+        if "$" in text:  # SpeechBrain's CSV loader would read "$x" as a variable
+            text = text.replace("$", "\uff04")
+            dollars += 1
         listing.rows.append(
             {
                 "ID": row["ID"].strip(),
@@ -101,7 +108,12 @@ def load_user_csv(
                 "gender": row.get("gender") or "unknown",
                 "emo": row["emo"].strip(),
                 "label": row["emo"].strip(),
-                "text": row.get("text") or "",
+                "text": text,
             }
+        )
+    if dollars:
+        listing.notes.append(
+            f"{dollars} text(s) contain '$', which SpeechBrain's CSV loader takes "
+            "for a variable: written as the full-width '\uff04' in the manifests"
         )
     return listing
