@@ -508,3 +508,21 @@ def test_every_dataset_prepares_with_the_recipe_yaml(corpora, tmp_path):
         for split, rows in manifests.items():
             assert rows, (dataset, split)
         assert os.path.isfile(Path(hparams["manifest_folder"]) / "prep_summary.json")
+
+
+def test_preparation_is_skipped_when_unchanged_and_redone_when_options_change(
+    corpora, tmp_path
+):
+    _prepare("emodb", corpora["emodb"], tmp_path)
+    train = tmp_path / "train.csv"
+    written = train.stat().st_mtime_ns
+    _prepare("emodb", corpora["emodb"], tmp_path)
+    assert train.stat().st_mtime_ns == written
+    summary = _prepare("emodb", corpora["emodb"], tmp_path, fold=2, num_folds=5)
+    assert train.stat().st_mtime_ns != written
+    assert summary["protocol"]["fold"] == 2
+    summary = _prepare(
+        "iemocap", corpora["iemocap"], tmp_path, corpus_options={"sessions": [1, 2, 3]}
+    )
+    assert summary["options"]["dataset"] == "iemocap"
+    assert len(summary["splits"]["train"]["speakers"]) == 4
