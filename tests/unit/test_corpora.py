@@ -431,6 +431,8 @@ def test_folder_speaker_table_regex_and_unknown_speakers(tmp_path):
     with pytest.raises(ManifestError) as info:
         load_folder(root)
     assert len(info.value.problems) == 3  # empty spk_id, gender robot, x both genders
+    with pytest.raises(FileNotFoundError, match="folder_corpus.speakers_csv"):
+        load_folder(root, {"speakers_csv": "spk.csv"})
     with pytest.raises(ValueError, match="needs a group"):
         load_folder(root, {"speaker_regex": "[a-z]+"})
 

@@ -179,6 +179,11 @@ def load_folder(
         table = folder / opts.speakers_csv
         if table.is_file():
             by_file, genders = read_speakers_csv(table)
+        elif opts.speakers_csv != FolderOptions.speakers_csv:
+            raise FileNotFoundError(
+                f"folder_corpus.speakers_csv: {table} not found; fix the path, or "
+                "set it to null to go without a speaker table"
+            )
         else:
             table = None
     pattern = re.compile(opts.speaker_regex) if opts.speaker_regex else None
