@@ -130,6 +130,7 @@ class EmotionBrain(sb.Brain):
                     rows=self.metrics.rows(),
                     extra={
                         "dataset": self.hparams.dataset,
+                        "fold": self.hparams.fold,
                         "synthetic_corpus": self.hparams.dataset == "embedded",
                         "epoch_loaded": self.hparams.epoch_counter.current,
                         "epochs_trained": len(self.hparams.history.epochs),
@@ -180,7 +181,10 @@ def dataio_prepare(hparams):
     for split in ("train", "valid", "test"):
         datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
             csv_path=hparams[f"{split}_annotation"],
-            replacements={"data_root": hparams["data_folder"]},
+            replacements={
+                "data_root": hparams["data_folder"],
+                "audio_cache": hparams["audio_cache_folder"],
+            },
             dynamic_items=[audio_pipeline, label_pipeline],
             output_keys=["id", "sig", "emo_encoded", "spk_id", "gender"],
         )
@@ -244,24 +248,33 @@ if __name__ == "__main__":
     )
 
     # Data preparation (corpus generation for the embedded default), on the
-    # main process only.
+    # main process only. Bad data gives a one-line error, not a traceback.
     if not hparams["skip_prep"]:
-        sb.utils.distributed.run_on_main(
-            prepare_emotion_data,
-            kwargs={
-                "dataset": hparams["dataset"],
-                "data_folder": hparams["data_folder"],
-                "manifest_folder": hparams["manifest_folder"],
-                "emotions": hparams["emotions"],
-                "label_map": hparams["label_map"],
-                "valid_speakers": hparams["valid_speakers"],
-                "test_speakers": hparams["test_speakers"],
-                "seed": hparams["split_seed"],
-                "corpus_options": hparams["embedded_corpus"]
-                if hparams["dataset"] == "embedded"
-                else {},
-            },
-        )
+        try:
+            sb.utils.distributed.run_on_main(
+                prepare_emotion_data,
+                kwargs={
+                    "dataset": hparams["dataset"],
+                    "data_folder": hparams["data_folder"],
+                    "manifest_folder": hparams["manifest_folder"],
+                    "emotions": hparams["emotions"],
+                    "label_map": hparams["label_map"],
+                    "valid_speakers": hparams["valid_speakers"],
+                    "test_speakers": hparams["test_speakers"],
+                    "seed": hparams["split_seed"],
+                    "corpus_options": hparams.get(f"{hparams['dataset']}_corpus"),
+                    "fold": hparams["fold"],
+                    "num_folds": hparams["num_folds"],
+                    "fold_valid": hparams["fold_valid"],
+                    "audio_cache_folder": hparams["audio_cache_folder"],
+                    "sample_rate": hparams["sample_rate"],
+                },
+            )
+        except (ValueError, OSError) as err:
+            # One line on the console; the traceback goes to the log file.
+            logger.debug("Data preparation failed", exc_info=True)
+            log_file = os.path.join(hparams["output_folder"], "log.txt")
+            sys.exit(f"Data preparation failed: {err} (traceback in {log_file})")
 
     # Create dataset objects "train", "valid", and "test".
     datasets, label_encoder = dataio_prepare(hparams)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import soundfile as sf
@@ -20,7 +21,8 @@ import torchaudio
 
 __all__ = [
     "AudioError",
-    "audio_duration",
+    "AudioInfo",
+    "audio_info",
     "read_audio",
     "resample",
     "to_mono",
@@ -49,6 +51,80 @@ class AudioError(ValueError):
         if fix:
             message += f" ({fix})"
         super().__init__(message)
+
+
+_SOUNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError)
+
+
+def _check_file(path: str | os.PathLike) -> Path:
+    """Raises :class:`AudioError` unless ``path`` is a readable, non-empty file."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "file not found", "check the path or the manifest")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    if not os.access(path, os.R_OK):
+        raise AudioError(path, "permission denied", "make the file readable")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty (0 bytes)", "remove or replace it")
+    return path
+
+
+def _unreadable(path: Path, err: Exception) -> AudioError:
+    return AudioError(
+        path,
+        f"not a readable audio file ({err})",
+        "convert it to WAV or FLAC, e.g. `ffmpeg -i IN -ar 16000 -ac 1 OUT.wav`",
+    )
+
+
+class AudioInfo(NamedTuple):
+    """What :func:`audio_info` tells about a file without reading its samples."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate
+
+
+def audio_info(path: str | os.PathLike) -> AudioInfo:
+    """Reads an audio file's header: frames, sample rate, channels.
+
+    Fast (no samples are decoded), for data preparation to list durations
+    and to find unusable files before training. Raises :class:`AudioError`
+    for the same problems as :func:`read_audio` (missing, empty, not audio,
+    no samples).
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        The audio file.
+
+    Returns
+    -------
+    AudioInfo
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> write_audio(path, torch.zeros(4000, 2), 8000)
+    >>> info = audio_info(path)
+    >>> info, info.duration
+    (AudioInfo(frames=4000, sample_rate=8000, channels=2), 0.5)
+    """
+    path = _check_file(path)
+    try:
+        info = sf.info(os.fsencode(path))  # bytes: any file name, even non-UTF-8
+    except _SOUNDFILE_ERRORS as err:
+        raise _unreadable(path, err) from None
+    if info.frames <= 0:
+        raise AudioError(path, "contains no samples", "remove or replace it")
+    return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels))
 
 
 def to_mono(wav: torch.Tensor) -> torch.Tensor:
@@ -101,57 +177,6 @@ def resample(wav: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
     return torchaudio.functional.resample(wav, orig_sr, new_sr)
 
 
-def _check_file(path: Path) -> None:
-    """Raises AudioError for paths that cannot hold readable audio."""
-    if not path.exists():
-        raise AudioError(path, "file not found", "check the path or the manifest")
-    if path.is_dir():
-        raise AudioError(path, "is a directory, not an audio file")
-    if not os.access(path, os.R_OK):
-        raise AudioError(path, "permission denied", "make the file readable")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "file is empty (0 bytes)", "remove or replace it")
-
-
-def _unreadable(path: Path, err: Exception) -> AudioError:
-    return AudioError(
-        path,
-        f"not a readable audio file ({err})",
-        "convert it to WAV or FLAC, e.g. `ffmpeg -i IN -ar 16000 -ac 1 OUT.wav`",
-    )
-
-
-def audio_duration(path: str | os.PathLike) -> float:
-    """The duration of an audio file in seconds, without reading its samples.
-
-    Arguments
-    ---------
-    path : str or os.PathLike
-        The audio file.
-
-    Returns
-    -------
-    float
-
-    Example
-    -------
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "a.wav")
-    >>> write_audio(path, torch.zeros(8000), 16000)
-    >>> audio_duration(path)
-    0.5
-    """
-    path = Path(path)
-    _check_file(path)
-    try:
-        info = sf.info(os.fsencode(path))  # bytes: any file name, even non-UTF-8
-    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
-        raise _unreadable(path, err) from None
-    if info.frames <= 0:
-        raise AudioError(path, "contains no samples", "remove or replace it")
-    return info.frames / info.samplerate
-
-
 def read_audio(
     path: str | os.PathLike,
     sample_rate: int = 16000,
@@ -191,8 +216,7 @@ def read_audio(
     >>> read_audio(path, sample_rate=16000).shape
     torch.Size([16000])
     """
-    path = Path(path)
-    _check_file(path)
+    path = _check_file(path)
     try:
         with sf.SoundFile(os.fsencode(path)) as handle:  # bytes: any file name
             file_sr = handle.samplerate
@@ -201,7 +225,7 @@ def read_audio(
             if first:
                 handle.seek(min(first, handle.frames))
             data = handle.read(max(last - first, 0), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+    except _SOUNDFILE_ERRORS as err:
         raise _unreadable(path, err) from None
     if data.shape[0] == 0:
         raise AudioError(path, "contains no samples", "remove or replace it")

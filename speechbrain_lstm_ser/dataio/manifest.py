@@ -77,12 +77,13 @@ def relative_to_data_root(path: str | os.PathLike, data_root: str | os.PathLike)
 
 
 def resolve_data_root(value: str, data_root: str | os.PathLike) -> str:
-    """Expands ``$data_root`` in a manifest value.
+    """Expands ``$data_root`` in a manifest path; a relative path is in the root.
 
     Arguments
     ---------
     value : str
-        A manifest cell, e.g. ``$data_root/wavs/a.wav``.
+        A manifest cell, e.g. ``$data_root/wavs/a.wav``, ``wavs/a.wav`` (taken
+        relative to ``data_root``) or an absolute path (kept as it is).
     data_root : str or os.PathLike
         The corpus root.
 
@@ -94,8 +95,14 @@ def resolve_data_root(value: str, data_root: str | os.PathLike) -> str:
     -------
     >>> resolve_data_root("$data_root/wavs/a.wav", "/corpus")
     '/corpus/wavs/a.wav'
+    >>> resolve_data_root("wavs/a.wav", "/corpus")
+    '/corpus/wavs/a.wav'
     """
-    return value.replace(_DATA_ROOT, str(data_root))
+    if _DATA_ROOT in value:
+        return value.replace(_DATA_ROOT, str(data_root))
+    if value and not os.path.isabs(value):
+        return os.path.join(str(data_root), value)
+    return value
 
 
 def write_manifest(
@@ -147,12 +154,14 @@ def read_manifest(
     required: Sequence[str] = ("ID", "duration", "wav"),
     data_root: str | os.PathLike | None = None,
     check_files: bool = False,
+    non_empty: Sequence[str] = (),
 ) -> list[dict]:
     r"""Reads and validates a CSV manifest, reporting all problems at once.
 
     Checked: the file exists and is not empty, required columns are present,
-    IDs are unique and non-empty, durations are positive numbers and (with
-    ``check_files``) every ``wav`` exists.
+    IDs are unique and non-empty, durations are positive numbers, the
+    ``non_empty`` columns have a value and (with ``check_files``) every
+    ``wav`` exists.
 
     Arguments
     ---------
@@ -164,6 +173,8 @@ def read_manifest(
         Substituted for ``$data_root`` in ``wav`` when checking files.
     check_files : bool
         Whether to check that every audio file exists.
+    non_empty : sequence of str
+        Columns that must not be blank in any row.
 
     Returns
     -------
@@ -231,6 +242,9 @@ def read_manifest(
             problems.append(
                 f"row {line}: gender {row['gender']!r} is not one of {list(GENDERS)}"
             )
+        for column in non_empty:
+            if column in row and not (row[column] or "").strip():
+                problems.append(f"row {line}: empty {column}")
         if check_files and "wav" in row:
             wav = row["wav"] or ""
             resolved = resolve_data_root(wav, data_root) if data_root else wav

@@ -1,9 +1,12 @@
 """Emotion data preparation: corpus -> label set -> speaker split -> manifests.
 
 One entry point, :func:`prepare_emotion_data`, serves every corpus: the
-corpus module turns its folder into rows of the common manifest schema, then
-the same code maps labels, drops what is outside the label set (counting it),
-splits by speaker and writes ``train.csv``, ``valid.csv``, ``test.csv`` and
+corpus module (``dataio/corpora/``) turns its folder into rows of the common
+manifest schema, then the same code maps labels, drops what is outside the
+label set (counting it per original label), measures every kept file and
+lists the unusable ones instead of failing, optionally converts audio once
+into a cache, splits by speaker (one split, or one fold of a
+cross-validation) and writes ``train.csv``, ``valid.csv``, ``test.csv`` and
 ``prep_summary.json`` into the experiment's manifest folder. Nothing is ever
 written into a user's corpus folder.
 
@@ -18,12 +21,28 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info
+from speechbrain_lstm_ser.dataio.audio_cache import AudioCache
+from speechbrain_lstm_ser.dataio.corpora.base import CorpusListing
+from speechbrain_lstm_ser.dataio.corpora.crema_d import load_crema_d
+from speechbrain_lstm_ser.dataio.corpora.emodb import load_emodb
+from speechbrain_lstm_ser.dataio.corpora.folder import load_folder
+from speechbrain_lstm_ser.dataio.corpora.iemocap import load_iemocap
+from speechbrain_lstm_ser.dataio.corpora.ravdess import load_ravdess
+from speechbrain_lstm_ser.dataio.corpora.user_csv import load_user_csv
 from speechbrain_lstm_ser.dataio.manifest import (
     EMOTION_COLUMNS,
     read_manifest,
+    relative_to_data_root,
+    resolve_data_root,
     write_manifest,
 )
-from speechbrain_lstm_ser.dataio.splits import split_speakers
+from speechbrain_lstm_ser.dataio.splits import (
+    FOLD_VALID,
+    fold_split,
+    speaker_folds,
+    split_speakers,
+)
 from speechbrain_lstm_ser.dataio.stamps import (
     DONE,
     STARTED,
@@ -34,32 +53,39 @@ from speechbrain_lstm_ser.dataio.stamps import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CORPORA", "SPLITS", "load_corpus", "prepare_emotion_data"]
+__all__ = ["CORPORA", "SPLITS", "load_corpus", "map_labels", "prepare_emotion_data"]
 
 SPLITS = ("train", "valid", "test")
 SUMMARY = "prep_summary.json"
 
 
-def _load_embedded(data_folder: Path, options: Mapping) -> list[dict]:
+def _load_embedded(data_folder: Path, options: Mapping) -> CorpusListing:
     from speechbrain_lstm_ser.dataio.corpora.embedded import (
         EmbeddedCorpusOptions,
         generate_embedded_corpus,
     )
 
     corpus_csv = generate_embedded_corpus(data_folder, EmbeddedCorpusOptions(**options))
-    return read_manifest(corpus_csv, required=EMOTION_COLUMNS)
+    rows = read_manifest(corpus_csv, required=EMOTION_COLUMNS)
+    return CorpusListing(rows=[{**row, "label": row["emo"]} for row in rows])
 
 
-#: ``dataset`` name -> function(data_folder, corpus_options) -> manifest rows.
-CORPORA: dict[str, Callable[[Path, Mapping], list[dict]]] = {
+#: ``dataset`` name -> function(data_folder, corpus_options) -> CorpusListing.
+CORPORA: dict[str, Callable[[Path, Mapping], CorpusListing]] = {
     "embedded": _load_embedded,
+    "iemocap": load_iemocap,
+    "ravdess": load_ravdess,
+    "crema_d": load_crema_d,
+    "emodb": load_emodb,
+    "folder": load_folder,
+    "csv": load_user_csv,
 }
 
 
 def load_corpus(
     dataset: str, data_folder: str | Path, options: Mapping | None = None
-) -> list[dict]:
-    """Reads (or, for generated corpora, creates) a corpus as manifest rows.
+) -> CorpusListing:
+    """Lists (or, for generated corpora, creates) a corpus.
 
     Arguments
     ---------
@@ -68,12 +94,14 @@ def load_corpus(
     data_folder : str or Path
         The corpus folder.
     options : mapping, optional
-        Corpus-specific options (e.g. the embedded corpus's size).
+        Corpus-specific options (the ``<dataset>_corpus`` block of the YAML).
 
     Returns
     -------
-    list of dict
-        Rows with ``EMOTION_COLUMNS``; ``wav`` relative to ``$data_root``.
+    CorpusListing
+        Rows with ``EMOTION_COLUMNS`` but ``duration`` (``wav`` a path), the
+        corpus's own ``label`` and, where the corpus defines fold groups,
+        ``group``; and the files skipped.
     """
     if dataset not in CORPORA:
         raise ValueError(
@@ -82,27 +110,178 @@ def load_corpus(
     return CORPORA[dataset](Path(data_folder), dict(options or {}))
 
 
-def _map_labels(
-    rows: list[dict], emotions: Sequence[str], label_map: Mapping[str, str]
-) -> tuple[list[dict], dict[str, int]]:
-    kept, dropped = [], Counter()
+def map_labels(
+    rows: Sequence[dict], emotions: Sequence[str], label_map: Mapping[str, str]
+) -> tuple[list[dict], dict[str, int], dict[str, int]]:
+    """Renames labels with ``label_map`` and keeps those in ``emotions``.
+
+    A ``label_map`` key matches a row's ``emo`` (the shared vocabulary, e.g.
+    ``excited``) or its corpus code ``label`` (e.g. IEMOCAP's ``exc``).
+
+    Arguments
+    ---------
+    rows : sequence of dict
+        Corpus rows (``emo`` and optionally ``label``).
+    emotions : sequence of str
+        The class set.
+    label_map : mapping
+        Original label -> class.
+
+    Returns
+    -------
+    kept : list of dict
+        Rows in the class set, ``emo`` set to their class.
+    dropped : dict
+        Original label -> number of utterances dropped.
+    relabelled : dict
+        ``"original -> class"`` -> number of utterances merged that way.
+
+    Example
+    -------
+    >>> rows = [{"emo": "excited", "label": "exc"}, {"emo": "happy"},
+    ...         {"emo": "frustrated"}]
+    >>> kept, dropped, merged = map_labels(rows, ["happy"], {"exc": "happy"})
+    >>> [r["emo"] for r in kept], dropped, merged
+    (['happy', 'happy'], {'frustrated': 1}, {'excited -> happy': 1})
+    """
+    kept, dropped, relabelled = [], Counter(), Counter()
     for row in rows:
-        label = label_map.get(row["emo"], row["emo"])
-        if label in emotions:
-            kept.append({**row, "emo": label})
+        original = str(row["emo"])
+        code = str(row.get("label", original))
+        label = str(label_map.get(code, label_map.get(original, original)))
+        if label not in emotions:
+            dropped[original] += 1
+            continue
+        if label != original:
+            relabelled[f"{original} -> {label}"] += 1
+        kept.append({**row, "emo": label})
+    return kept, dict(sorted(dropped.items())), dict(sorted(relabelled.items()))
+
+
+def _where(path: Path, data_folder: Path) -> str:
+    """``path`` relative to the corpus folder when inside it (for summaries)."""
+    try:
+        return path.resolve().relative_to(data_folder.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _measure(
+    rows: list[dict],
+    data_folder: Path,
+    sample_rate: int,
+    cache: AudioCache | None,
+    skipped: list[dict],
+) -> list[dict]:
+    """Measures durations, drops unusable files, points ``wav`` at the manifest path."""
+    usable = []
+    for row in rows:
+        path = Path(resolve_data_root(str(row["wav"]), data_folder))
+        try:
+            info = audio_info(path)
+        except AudioError as err:
+            skipped.append({"file": _where(path, data_folder), "reason": err.reason})
+            continue
+        if cache is not None and (
+            info.sample_rate != sample_rate or info.channels != 1
+        ):
+            wav = cache.convert(path)
         else:
-            dropped[row["emo"]] += 1
-    return kept, dict(sorted(dropped.items()))
+            try:
+                wav = relative_to_data_root(path, data_folder)
+            except ValueError:  # outside the corpus folder (user CSV): absolute
+                wav = str(path.absolute())
+        usable.append({**row, "wav": wav, "duration": f"{info.duration:.4f}"})
+    return usable
+
+
+def _assign(
+    rows: list[dict],
+    group_name: str,
+    valid_speakers: int | float,
+    test_speakers: int | float,
+    seed: int,
+    fold: int | None,
+    num_folds: int,
+    fold_valid: str,
+) -> tuple[dict[str, list[str]], dict]:
+    """Speakers of each split, and a description of the protocol."""
+    genders: dict[str, str] = {}
+    groups: dict[str, str] = {}
+    for row in rows:
+        genders.setdefault(row["spk_id"], row["gender"])
+        if row.get("group"):
+            groups.setdefault(row["spk_id"], row["group"])
+    if fold is None:
+        split = split_speakers(genders, valid_speakers, test_speakers, seed)
+        return split, {
+            "kind": "speaker-independent split",
+            "valid_speakers": valid_speakers,
+            "test_speakers": test_speakers,
+            "seed": seed,
+        }
+    if fold_valid == "auto":
+        fold_valid = "held_out" if groups else "rest"
+    folds = speaker_folds(genders, num_folds, seed, groups=groups or None)
+    split = fold_split(genders, folds, fold, fold_valid, valid_speakers, seed)
+    kind = f"leave-one-{group_name}-out" if groups else f"{num_folds}-fold by speaker"
+    if not groups and num_folds == len(genders):
+        kind = "leave-one-speaker-out"
+    return split, {
+        "kind": f"{kind} cross-validation",
+        "fold": fold,
+        "num_folds": num_folds,
+        "fold_valid": fold_valid,
+        "folds": [
+            {"group": groups[f[0]] if groups else f"fold_{i}", "speakers": f}
+            for i, f in enumerate(folds, start=1)
+        ],
+        "seed": seed,
+    }
 
 
 def _describe(rows: list[dict]) -> dict:
+    per_gender_emotion: dict[str, Counter] = {}
+    for row in rows:
+        per_gender_emotion.setdefault(row["gender"], Counter())[row["emo"]] += 1
     return {
         "utterances": len(rows),
         "hours": round(sum(float(r["duration"]) for r in rows) / 3600, 4),
         "speakers": sorted({r["spk_id"] for r in rows}),
         "per_emotion": dict(sorted(Counter(r["emo"] for r in rows).items())),
         "per_gender": dict(sorted(Counter(r["gender"] for r in rows).items())),
+        "per_gender_emotion": {
+            g: dict(sorted(c.items())) for g, c in sorted(per_gender_emotion.items())
+        },
     }
+
+
+def _log_summary(summary: dict, emotions: Sequence[str]) -> None:
+    for note in summary["notes"]:
+        logger.warning(note)
+    skipped = summary["skipped_files"]
+    if skipped:
+        shown = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:5])
+        more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+        logger.warning(
+            f"{len(skipped)} file(s) left out, all listed in {SUMMARY}: {shown}{more}"
+        )
+    if summary["relabelled"]:
+        logger.info(f"merged labels: {summary['relabelled']}")
+    if summary["dropped_per_label"]:
+        logger.info(
+            f"dropped (label outside {list(emotions)}): {summary['dropped_per_label']}"
+        )
+    logger.info(f"protocol: {summary['protocol']['kind']}")
+    for name in SPLITS:
+        info = summary["splits"][name]
+        logger.info(
+            f"{name}: {info['utterances']} utterances, {len(info['speakers'])} "
+            f"speakers {info['per_gender']}, {info['per_emotion']}"
+        )
+        absent = [e for e in emotions if e not in info["per_emotion"]]
+        if absent:
+            logger.warning(f"{name} split has no utterance of {absent}")
 
 
 def prepare_emotion_data(
@@ -115,6 +294,11 @@ def prepare_emotion_data(
     test_speakers: int | float = 4,
     seed: int = 1234,
     corpus_options: Mapping | None = None,
+    fold: int | None = None,
+    num_folds: int = 5,
+    fold_valid: str = "auto",
+    audio_cache_folder: str | Path | None = None,
+    sample_rate: int = 16000,
 ) -> dict:
     """Prepares speaker-independent train / valid / test manifests.
 
@@ -122,6 +306,8 @@ def prepare_emotion_data(
     same options, nothing is done. With other options the manifests are
     rewritten (they belong to the experiment). CSV files already in
     ``manifest_folder`` that this function did not write are never touched.
+    Audio files that cannot be used (missing, empty, zero-length, not audio)
+    are left out and listed in the summary and the log.
 
     Arguments
     ---------
@@ -135,17 +321,33 @@ def prepare_emotion_data(
     emotions : sequence of str
         The class set, in class-index order.
     label_map : mapping, optional
-        Corpus label -> class (e.g. ``{"exc": "happy"}``); unmapped labels
-        are kept as they are; labels outside ``emotions`` are dropped and
-        counted.
+        Corpus label -> class (e.g. ``{"excited": "happy"}`` or, with the
+        corpus's own code, ``{"exc": "happy"}``); labels outside ``emotions``
+        after mapping are dropped and counted.
     valid_speakers : int or float
-        Held-out validation speakers (count or fraction).
+        Validation speakers (count or fraction): of all speakers for the
+        single split, of the non-test speakers for ``fold_valid: rest``.
     test_speakers : int or float
-        Held-out test speakers (count or fraction).
+        Test speakers (count or fraction) of the single split.
     seed : int
-        Seed of the speaker split.
+        Seed of the speaker split and of the folds.
     corpus_options : mapping, optional
         Options for the corpus module.
+    fold : int, optional
+        None: one split. ``k`` (1..``num_folds``): fold ``k`` of a
+        cross-validation by speaker groups (IEMOCAP: sessions).
+    num_folds : int
+        Number of folds (IEMOCAP: its 5 sessions).
+    fold_valid : str
+        ``held_out`` (the held-out fold's speakers split into valid and
+        test), ``rest`` (the fold is test; ``valid_speakers`` others
+        validate), or ``auto`` (``held_out`` where the corpus defines fold
+        groups, as IEMOCAP does, ``rest`` otherwise).
+    audio_cache_folder : str or Path, optional
+        Convert audio that is not ``sample_rate`` mono once, into this folder
+        (manifests then use ``$audio_cache``). None: converted when loaded.
+    sample_rate : int
+        The recipe's sample rate.
 
     Returns
     -------
@@ -153,16 +355,30 @@ def prepare_emotion_data(
         The summary also written to ``prep_summary.json``.
     """
     manifest_folder = Path(manifest_folder)
-    label_map = dict(label_map or {})
+    data_folder = Path(data_folder)
+    label_map = {str(k): str(v) for k, v in (label_map or {}).items()}
+    if fold_valid not in ("auto", *FOLD_VALID):
+        raise ValueError(
+            f"fold_valid must be auto, held_out or rest, got {fold_valid!r}"
+        )
     options = {
         "dataset": dataset,
-        "data_folder": str(Path(data_folder).resolve()),
+        "data_folder": str(data_folder.resolve()),
         "emotions": list(emotions),
         "label_map": label_map,
         "valid_speakers": valid_speakers,
         "test_speakers": test_speakers,
         "seed": seed,
         "corpus_options": dict(corpus_options or {}),
+        "fold": fold,
+        "num_folds": num_folds,
+        "fold_valid": fold_valid,
+        "audio_cache_folder": (
+            None
+            if audio_cache_folder is None
+            else str(Path(audio_cache_folder).resolve())
+        ),
+        "sample_rate": sample_rate,
     }
     stamp_path = manifest_folder / SUMMARY
     outputs = [manifest_folder / f"{split}.csv" for split in SPLITS]
@@ -177,35 +393,63 @@ def prepare_emotion_data(
         )
 
     write_stamp(stamp_path, options, STARTED)
-    rows = load_corpus(dataset, data_folder, corpus_options)
-    rows, dropped = _map_labels(rows, emotions, label_map)
+    listing = load_corpus(dataset, data_folder, corpus_options)
+    skipped = [
+        {"file": _where(Path(s["file"]), data_folder), "reason": s["reason"]}
+        for s in listing.skipped
+    ]
+    rows, dropped, relabelled = map_labels(listing.rows, emotions, label_map)
+    cache = (
+        None
+        if audio_cache_folder is None
+        else AudioCache(audio_cache_folder, data_folder, sample_rate)
+    )
+    rows = _measure(rows, data_folder, sample_rate, cache, skipped)
+    if cache is not None:
+        logger.info(f"audio cache {cache.folder}: {cache.converted} file(s) converted")
     if not rows:
         raise ValueError(
-            f"no utterance of {dataset} in {data_folder} has a label in "
-            f"{list(emotions)} "
-            f"(dropped per label: {dropped}); check emotions and label_map"
+            f"no utterance of {dataset} in {data_folder} is usable and has a label in "
+            f"{list(emotions)} (dropped per label: {dropped}; unusable files: "
+            f"{len(skipped)}); check emotions, label_map and the data folder"
         )
     missing = sorted(set(emotions) - {r["emo"] for r in rows})
     if missing:
-        raise ValueError(f"no utterance of class(es) {missing} in {data_folder}")
-    genders = {}
-    for row in rows:
-        genders.setdefault(row["spk_id"], row["gender"])
-    split = split_speakers(genders, valid_speakers, test_speakers, seed)
-    where = {spk: name for name, spks in split.items() for spk in spks}
-    summary = {"dropped_per_label": dropped, "splits": {}}
-    for name, path in zip(SPLITS, outputs, strict=True):
-        split_rows = [r for r in rows if where[r["spk_id"]] == name]
-        write_manifest(path, split_rows, EMOTION_COLUMNS)
-        summary["splits"][name] = _describe(split_rows)
-    write_stamp(stamp_path, options, DONE, **summary)
-    for name in SPLITS:
-        info = summary["splits"][name]
-        logger.info(
-            f"{name}: {info['utterances']} utterances, "
-            f"{len(info['speakers'])} speakers, "
-            f"{info['per_emotion']}"
+        raise ValueError(
+            f"no utterance of class(es) {missing} in {data_folder} (labels found: "
+            f"{sorted({r['emo'] for r in rows})}); check emotions and label_map"
         )
-    if dropped:
-        logger.info(f"dropped (label outside {list(emotions)}): {dropped}")
+    split, protocol = _assign(
+        rows,
+        listing.group_name,
+        valid_speakers,
+        test_speakers,
+        seed,
+        fold,
+        num_folds,
+        fold_valid,
+    )
+    where = {spk: name for name, spks in split.items() for spk in spks}
+    summary = {
+        "protocol": protocol,
+        "notes": list(dict.fromkeys(listing.notes)),
+        "dropped_per_label": dropped,
+        "relabelled": relabelled,
+        "skipped_files": skipped,
+        "splits": {},
+    }
+    for name in SPLITS:
+        split_rows = [r for r in rows if where[r["spk_id"]] == name]
+        if not split_rows:
+            raise ValueError(
+                f"the {name} split has no utterance (speakers {split[name]}); "
+                "check valid_speakers / test_speakers / fold_valid"
+            )
+        summary["splits"][name] = _describe(split_rows)
+    for name, path in zip(SPLITS, outputs, strict=True):
+        write_manifest(
+            path, [r for r in rows if where[r["spk_id"]] == name], EMOTION_COLUMNS
+        )
+    write_stamp(stamp_path, options, DONE, **summary)
+    _log_summary(summary, emotions)
     return read_stamp(stamp_path)

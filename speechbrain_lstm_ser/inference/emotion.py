@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import torch
 
-from speechbrain_lstm_ser.dataio.audio import AudioError, audio_duration, read_audio
+from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
 
@@ -147,7 +147,7 @@ class EmotionRecognizer(AudioInterface):
         See :meth:`classify_batch` (a batch of one).
         """
         local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
-        duration = audio_duration(local)
+        duration = audio_info(local).duration
         if duration < self.min_duration:
             raise AudioError(
                 path,
@@ -220,7 +220,7 @@ class EmotionRecognizer(AudioInterface):
         if window <= 0 or hop <= 0:
             raise ValueError(f"window and hop must be positive, got {window}, {hop}")
         vad = vad or EnergyVAD(sample_rate=self.sample_rate)
-        duration = audio_duration(path)
+        duration = audio_info(path).duration
         count = max(1, math.ceil(max(0.0, duration - window) / hop) + 1)
         results: list[TimelineSegment] = []
         batch: list[tuple[float, float, torch.Tensor]] = []

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import torch
 
-from speechbrain_lstm_ser.dataio.audio import audio_duration, read_audio
+from speechbrain_lstm_ser.dataio.audio import audio_info, read_audio
 
 __all__ = ["EnergyVAD"]
 
@@ -133,7 +133,7 @@ class EnergyVAD:
         ------
         tuple of float
         """
-        duration = audio_duration(path)
+        duration = audio_info(path).duration
         pending: tuple[float, float] | None = None
         start = 0.0
         while start < duration:

@@ -1,0 +1,213 @@
+"""Cross-validation results: the folds' test reports, aggregated.
+
+Papers report speaker-independent cross-validation (IEMOCAP:
+leave-one-session-out) as the mean ± standard deviation over folds of WA, UA
+and macro-F1; :func:`aggregate_reports` computes those, UA per gender, and the
+*pooled* metrics (every fold's test utterances counted together, from the
+summed confusion matrices), which some papers report instead. Standard
+deviations are sample standard deviations over folds (``ddof=1``).
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from speechbrain_lstm_ser.metrics import classification_report
+
+__all__ = ["aggregate_reports", "format_aggregate", "mean_std"]
+
+#: Names in the aggregate -> keys of a ``test_report.json``.
+METRICS = {"WA": "accuracy", "UA": "unweighted_accuracy", "macro_F1": "macro_f1"}
+
+
+def mean_std(values: Sequence[float]) -> dict:
+    """Mean and sample standard deviation (None for fewer than two values).
+
+    Arguments
+    ---------
+    values : sequence of float
+        One value per fold.
+
+    Returns
+    -------
+    dict
+        ``{"mean", "std", "n", "values"}``.
+
+    Example
+    -------
+    >>> mean_std([0.5, 0.7])
+    {'mean': 0.6, 'std': 0.1414, 'n': 2, 'values': [0.5, 0.7]}
+    """
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("no values to aggregate")
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
+    return {
+        "mean": round(mean, 4),
+        "std": None if std is None else round(std, 4),
+        "n": n,
+        "values": [round(v, 4) for v in values],
+    }
+
+
+def _pooled(matrices: Sequence[Sequence[Sequence[int]]], labels: list[str]) -> dict:
+    """Metrics of the summed confusion matrices."""
+    size = len(labels)
+    total = [[sum(m[i][j] for m in matrices) for j in range(size)] for i in range(size)]
+    references, predictions = [], []
+    for i in range(size):
+        for j in range(size):
+            references += [labels[i]] * total[i][j]
+            predictions += [labels[j]] * total[i][j]
+    return classification_report(references, predictions, labels)
+
+
+def aggregate_reports(
+    reports: Sequence[dict], names: Sequence[str] | None = None
+) -> dict:
+    """Aggregates the test reports of cross-validation folds.
+
+    Arguments
+    ---------
+    reports : sequence of dict
+        One ``test_report.json`` per fold (with ``by_gender`` and
+        ``by_speaker`` when the recipe wrote them).
+    names : sequence of str, optional
+        Fold names (default ``fold_1``, ``fold_2``, ...).
+
+    Returns
+    -------
+    dict
+        ``metrics``: mean / std / values over folds of ``WA``, ``UA``,
+        ``macro_F1`` and ``UA_<gender>`` (over the folds that test that
+        gender); ``pooled``: the metrics of all test utterances together;
+        ``folds``: the headline numbers and test speakers of each fold.
+
+    Example
+    -------
+    >>> from speechbrain_lstm_ser.metrics import classification_report
+    >>> fold_1 = classification_report(["a", "b"], ["a", "b"], ["a", "b"],
+    ...                                {"gender": ["female", "male"]})
+    >>> fold_2 = classification_report(["a", "b"], ["b", "b"], ["a", "b"],
+    ...                                {"gender": ["male", "male"]})
+    >>> result = aggregate_reports([fold_1, fold_2])
+    >>> result["metrics"]["UA"]["mean"], result["metrics"]["UA_female"]["n"]
+    (0.75, 1)
+    >>> result["pooled"]["accuracy"]
+    0.75
+    """
+    if not reports:
+        raise ValueError("no fold report to aggregate")
+    names = list(names or [f"fold_{i}" for i in range(1, len(reports) + 1)])
+    if len(names) != len(reports):
+        raise ValueError(f"{len(names)} names for {len(reports)} reports")
+    labels = list(reports[0]["labels"])
+    for name, report in zip(names, reports, strict=True):
+        if list(report["labels"]) != labels:
+            raise ValueError(
+                f"{name} has classes {report['labels']}, not {labels}: the folds "
+                "come from different experiments"
+            )
+    metrics = {
+        name: mean_std([r[key] for r in reports]) for name, key in METRICS.items()
+    }
+    genders = sorted({g for r in reports for g in r.get("by_gender", {})})
+    for gender in genders:
+        values = [
+            r["by_gender"][gender]["unweighted_accuracy"]
+            for r in reports
+            if gender in r.get("by_gender", {})
+        ]
+        metrics[f"UA_{gender}"] = mean_std(values)
+    pooled = _pooled([r["confusion_matrix"] for r in reports], labels)
+    pooled["by_gender"] = {
+        gender: {
+            key: value
+            for key, value in _pooled(
+                [
+                    r["by_gender"][gender]["confusion_matrix"]
+                    for r in reports
+                    if gender in r.get("by_gender", {})
+                ],
+                labels,
+            ).items()
+            if key != "labels"
+        }
+        for gender in genders
+    }
+    folds = []
+    for name, report in zip(names, reports, strict=True):
+        folds.append(
+            {
+                "name": name,
+                "num_utterances": report["num_utterances"],
+                **{m: round(report[key], 4) for m, key in METRICS.items()},
+                "test_speakers": sorted(report.get("by_speaker", {})),
+            }
+        )
+    return {
+        "num_folds": len(reports),
+        "labels": labels,
+        "std": "sample standard deviation over folds (ddof=1)",
+        "metrics": metrics,
+        "pooled": pooled,
+        "folds": folds,
+    }
+
+
+def format_aggregate(aggregate: dict) -> str:
+    """A Markdown summary of :func:`aggregate_reports`'s result.
+
+    Arguments
+    ---------
+    aggregate : dict
+        The aggregate.
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> aggregate = {"num_folds": 2, "metrics": {"UA": mean_std([0.5, 0.7])},
+    ...              "pooled": {"unweighted_accuracy": 0.6}, "folds": []}
+    >>> print(format_aggregate(aggregate))
+    | metric (2 folds) | mean ± std | pooled |
+    |---|---|---|
+    | UA | 0.600 ± 0.141 | 0.600 |
+    """
+
+    def cell(stats: dict) -> str:
+        std = "n/a" if stats["std"] is None else f"{stats['std']:.3f}"
+        note = "" if stats["n"] == aggregate["num_folds"] else f" ({stats['n']} folds)"
+        return f"{stats['mean']:.3f} ± {std}{note}"
+
+    lines = [
+        f"| metric ({aggregate['num_folds']} folds) | mean ± std | pooled |",
+        "|---|---|---|",
+    ]
+    for name, stats in aggregate["metrics"].items():
+        if name in METRICS:
+            pooled = f"{aggregate['pooled'][METRICS[name]]:.3f}"
+        elif name.startswith("UA_"):
+            gender = aggregate["pooled"].get("by_gender", {}).get(name[3:], {})
+            pooled = f"{gender['unweighted_accuracy']:.3f}" if gender else ""
+        else:
+            pooled = ""
+        lines.append(f"| {name} | {cell(stats)} | {pooled} |")
+    if aggregate["folds"]:
+        lines += ["", "| fold | test speakers | utterances | WA | UA | macro-F1 |"]
+        lines.append("|---|---|---|---|---|---|")
+        for fold in aggregate["folds"]:
+            lines.append(
+                f"| {fold['name']} | {', '.join(fold['test_speakers'])} | "
+                f"{fold['num_utterances']} | {fold['WA']:.3f} | {fold['UA']:.3f} | "
+                f"{fold['macro_F1']:.3f} |"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,223 @@
+"""IEMOCAP: the Interactive Emotional Dyadic Motion Capture database.
+
+Five sessions, each a female and a male actor in improvised and scripted
+dialogs; 10,039 utterances with a majority emotion label. Expected layout
+(as released, ``IEMOCAP_full_release``)::
+
+    Session1/dialog/EmoEvaluation/Ses01F_impro01.txt
+    Session1/dialog/transcriptions/Ses01F_impro01.txt        (optional)
+    Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_F000.wav
+    ...
+    Session5/...
+
+An EmoEvaluation line such as
+``[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]``
+gives the utterance and its label. The speaker is the session plus the gender
+letter that starts the last ID field (``Ses01F_impro01_F000`` -> ``Ses01_F``,
+female): the letter after ``Ses01`` only tells who wore the motion markers.
+
+The usual protocol is 4 classes (neutral, happy + excited merged, sad, angry)
+and leave-one-session-out cross-validation; every utterance carries its
+session as its fold ``group``.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from speechbrain_lstm_ser.dataio.corpora.base import (
+    CorpusLayoutError,
+    CorpusListing,
+    parse_options,
+    require_folder,
+)
+
+__all__ = ["CODES", "LAYOUT", "IemocapOptions", "load_iemocap", "parse_emo_evaluation"]
+
+LAYOUT = (
+    "IEMOCAP_full_release/Session1..5/dialog/EmoEvaluation/<dialog>.txt and "
+    "Session1..5/sentences/wav/<dialog>/<utterance>.wav"
+)
+
+#: IEMOCAP's label codes -> the shared emotion vocabulary.
+CODES = {
+    "neu": "neutral",
+    "hap": "happy",
+    "exc": "excited",
+    "sad": "sad",
+    "ang": "angry",
+    "fru": "frustrated",
+    "fea": "fearful",
+    "sur": "surprised",
+    "dis": "disgust",
+    "oth": "other",
+    "xxx": "no_agreement",
+}
+
+DIALOGS = ("both", "improvised", "scripted")
+
+_LABEL_LINE = re.compile(
+    r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\s+(?P<uid>Ses\S+)\s+(?P<code>\S+)\s+\["
+)
+_TRANSCRIPT_LINE = re.compile(r"^(?P<uid>Ses\S+)\s+\[[^\]]*\]:\s*(?P<text>.*)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class IemocapOptions:
+    """Options of the IEMOCAP preparation (``iemocap_corpus`` in the YAML).
+
+    Arguments
+    ---------
+    sessions : tuple of int
+        Sessions to use (1..5); each is one leave-one-session-out fold.
+    dialogs : str
+        ``both``, ``improvised`` (many papers use improvised only: the
+        emotions are less acted) or ``scripted``.
+    """
+
+    sessions: tuple[int, ...] = (1, 2, 3, 4, 5)
+    dialogs: str = "both"
+
+    def __post_init__(self):
+        object.__setattr__(self, "sessions", tuple(int(s) for s in self.sessions))
+        if not self.sessions or any(not 1 <= s <= 5 for s in self.sessions):
+            raise ValueError(
+                f"iemocap_corpus.sessions must list sessions 1..5, got {self.sessions}"
+            )
+        if self.dialogs not in DIALOGS:
+            raise ValueError(
+                f"iemocap_corpus.dialogs must be one of {list(DIALOGS)}, "
+                f"got {self.dialogs!r}"
+            )
+
+
+def parse_emo_evaluation(path: str | Path) -> dict[str, str]:
+    r"""Reads the majority labels of one ``EmoEvaluation/<dialog>.txt`` file.
+
+    Arguments
+    ---------
+    path : str or Path
+        The evaluation file.
+
+    Returns
+    -------
+    dict
+        Utterance ID -> label code (``neu``, ``exc``, ...), in file order.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "Ses01F_impro01.txt")
+    >>> _ = open(path, "w").write(
+    ...     "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
+    ...     "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5, 2.5, 2.5]\n"
+    ...     "C-E2:\tNeutral;\t()\n"
+    ... )
+    >>> parse_emo_evaluation(path)
+    {'Ses01F_impro01_F000': 'neu'}
+    """
+    labels = {}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            match = _LABEL_LINE.match(line)
+            if match:
+                labels[match["uid"]] = match["code"].lower()
+    return labels
+
+
+def _transcripts(folder: Path) -> dict[str, str]:
+    """Utterance ID -> text, from ``dialog/transcriptions`` (when present)."""
+    texts = {}
+    for path in sorted(folder.glob("*.txt")):
+        if path.name.startswith("."):
+            continue
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                match = _TRANSCRIPT_LINE.match(line.strip())
+                if match:
+                    texts[match["uid"]] = match["text"].strip()
+    return texts
+
+
+def _corpus_root(folder: Path) -> Path:
+    """``data_folder`` itself, or its ``IEMOCAP_full_release`` sub-folder."""
+    if not any(folder.glob("Session[1-5]")):
+        inner = folder / "IEMOCAP_full_release"
+        if any(inner.glob("Session[1-5]")):
+            return inner
+    return folder
+
+
+def _dialog_kind(dialog: str) -> str:
+    return "scripted" if "_script" in dialog else "improvised"
+
+
+def load_iemocap(
+    data_folder: str | Path, options: Mapping | None = None
+) -> CorpusListing:
+    """Lists the labelled utterances of IEMOCAP.
+
+    Arguments
+    ---------
+    data_folder : str or Path
+        ``IEMOCAP_full_release`` (or the folder that contains it).
+    options : mapping, optional
+        See :class:`IemocapOptions`.
+
+    Returns
+    -------
+    CorpusListing
+        Rows with ``group`` = ``Session<N>``; ``emo`` in the shared
+        vocabulary (``excited`` is not merged here: ``label_map`` does it).
+    """
+    opts = parse_options(IemocapOptions, options, "iemocap_corpus")
+    root = _corpus_root(require_folder(data_folder, "IEMOCAP", LAYOUT))
+    listing = CorpusListing(rows=[], group_name="session")
+    seen: set[str] = set()
+    for number in opts.sessions:
+        session = root / f"Session{number}"
+        evaluations = session / "dialog" / "EmoEvaluation"
+        if not evaluations.is_dir():
+            raise CorpusLayoutError(
+                root, "IEMOCAP", f"has no {session.name}/dialog/EmoEvaluation", LAYOUT
+            )
+        texts = _transcripts(session / "dialog" / "transcriptions")
+        for eval_file in sorted(evaluations.glob("*.txt")):
+            if eval_file.name.startswith("."):
+                continue
+            for uid, code in parse_emo_evaluation(eval_file).items():
+                dialog = uid.rsplit("_", 1)[0]
+                if opts.dialogs != "both" and _dialog_kind(dialog) != opts.dialogs:
+                    continue
+                wav = session / "sentences" / "wav" / dialog / f"{uid}.wav"
+                letter = uid.rsplit("_", 1)[-1][:1].upper()
+                if uid in seen:
+                    listing.skip(eval_file, f"{uid} is labelled twice")
+                    continue
+                if letter not in ("F", "M") or not re.match(r"Ses\d\d", uid):
+                    listing.skip(wav, f"cannot tell the speaker of {uid}")
+                    continue
+                seen.add(uid)
+                listing.rows.append(
+                    {
+                        "ID": uid,
+                        "wav": wav,
+                        "spk_id": f"{uid[:5]}_{letter}",
+                        "gender": "female" if letter == "F" else "male",
+                        "emo": CODES.get(code, code),
+                        "label": code,
+                        "text": texts.get(uid, ""),
+                        "group": session.name,
+                    }
+                )
+    if not listing.rows and not listing.skipped:
+        raise CorpusLayoutError(
+            root, "IEMOCAP", "has no labelled utterance in EmoEvaluation", LAYOUT
+        )
+    return listing

@@ -1,0 +1,119 @@
+"""Your own manifest: a CSV with one row per utterance (``dataset: csv``).
+
+Columns: ``ID, wav, spk_id, emo`` (required) and ``gender`` (``female``,
+``male`` or ``unknown``), ``text``, ``duration`` (optional; durations are
+measured from the audio anyway). ``wav`` may be ``$data_root/x.wav``, a path
+relative to the data folder, or an absolute path. The file is validated as a
+whole: missing columns, duplicate or empty IDs, empty labels or speakers,
+bad genders and missing audio files are all reported at once. A ``$`` in a
+text is written as the full-width ``＄``: SpeechBrain's CSV loader would take
+``$x`` for a variable to substitute.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+from speechbrain_lstm_ser.dataio.corpora.base import (
+    CorpusLayoutError,
+    CorpusListing,
+    parse_options,
+    require_folder,
+)
+from speechbrain_lstm_ser.dataio.manifest import read_manifest, resolve_data_root
+
+__all__ = ["LAYOUT", "REQUIRED", "CsvOptions", "load_user_csv"]
+
+LAYOUT = "manifest.csv with columns ID, wav, spk_id, emo[, gender, text, duration]"
+REQUIRED = ("ID", "wav", "spk_id", "emo")
+
+
+@dataclasses.dataclass(frozen=True)
+class CsvOptions:
+    """Options of the CSV corpus (``csv_corpus`` in the YAML).
+
+    Arguments
+    ---------
+    manifest : str
+        The CSV file, relative to the data folder or absolute.
+    """
+
+    manifest: str = "manifest.csv"
+
+
+def load_user_csv(
+    data_folder: str | Path, options: Mapping | None = None
+) -> CorpusListing:
+    r"""Reads and validates the user's manifest.
+
+    Arguments
+    ---------
+    data_folder : str or Path
+        The folder relative ``wav`` paths and ``$data_root`` refer to.
+    options : mapping, optional
+        See :class:`CsvOptions`.
+
+    Returns
+    -------
+    CorpusListing
+
+    Raises
+    ------
+    ManifestError
+        Listing every problem of the CSV.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(folder, "a.wav"), "wb").write(b"RIFF")
+    >>> _ = open(os.path.join(folder, "manifest.csv"), "w").write(
+    ...     "ID,wav,spk_id,emo\nu1,a.wav,s1,sad\nu2,b.wav,s2,\n")
+    >>> load_user_csv(folder)
+    Traceback (most recent call last):
+    ...
+    speechbrain_lstm_ser.dataio.manifest.ManifestError: ...manifest.csv: 2 problem(s)
+      - row 3: empty emo
+      - row 3: audio file not found: .../b.wav
+    """
+    opts = parse_options(CsvOptions, options, "csv_corpus")
+    folder = require_folder(data_folder, "csv", LAYOUT)
+    path = folder / opts.manifest
+    if not path.is_file():
+        raise CorpusLayoutError(path, "csv", "does not exist", LAYOUT)
+    rows = read_manifest(
+        path,
+        required=REQUIRED,
+        data_root=folder,
+        check_files=True,
+        non_empty=REQUIRED,
+    )
+    listing = CorpusListing(rows=[])
+    dollars = 0
+    for row in rows:
+        text = row.get("text") or ""
+        if "$" in text:  # SpeechBrain's CSV loader would read "$x" as a variable
+            text = text.replace("$", "\uff04")
+            dollars += 1
+        listing.rows.append(
+            {
+                "ID": row["ID"].strip(),
+                "wav": resolve_data_root(row["wav"].strip(), folder),
+                "spk_id": row["spk_id"].strip(),
+                "gender": row.get("gender") or "unknown",
+                "emo": row["emo"].strip(),
+                "label": row["emo"].strip(),
+                "text": text,
+            }
+        )
+    if dollars:
+        listing.notes.append(
+            f"{dollars} text(s) contain '$', which SpeechBrain's CSV loader takes "
+            "for a variable: written as the full-width '\uff04' in the manifests"
+        )
+    return listing
