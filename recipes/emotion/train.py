@@ -33,6 +33,11 @@ import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.dataio.manifest import (
+    EMOTION_COLUMNS,
+    ManifestError,
+    read_manifest,
+)
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
 from speechbrain_lstm_ser.hub.export import export_classifier
@@ -177,14 +182,24 @@ def dataio_prepare(hparams):
         yield emo
         yield label_encoder.encode_label_torch(emo)
 
+    roots = {
+        "data_root": hparams["data_folder"],
+        "audio_cache": hparams["audio_cache_folder"],
+    }
     datasets = {}
     for split in ("train", "valid", "test"):
+        # Every problem of a manifest (missing file, unknown label, duplicate
+        # ID, ...) is reported at once, before training starts.
+        read_manifest(
+            hparams[f"{split}_annotation"],
+            required=EMOTION_COLUMNS,
+            check_files=True,
+            replacements=roots,
+            allowed={"emo": hparams["emotions"]},
+        )
         datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
             csv_path=hparams[f"{split}_annotation"],
-            replacements={
-                "data_root": hparams["data_folder"],
-                "audio_cache": hparams["audio_cache_folder"],
-            },
+            replacements=roots,
             dynamic_items=[audio_pipeline, label_pipeline],
             output_keys=["id", "sig", "emo_encoded", "spk_id", "gender"],
         )
@@ -277,7 +292,10 @@ if __name__ == "__main__":
             sys.exit(f"Data preparation failed: {err} (traceback in {log_file})")
 
     # Create dataset objects "train", "valid", and "test".
-    datasets, label_encoder = dataio_prepare(hparams)
+    try:
+        datasets, label_encoder = dataio_prepare(hparams)
+    except ManifestError as err:
+        sys.exit(f"error: {err}")
     configure_class_weights(hparams, datasets["train"])
 
     emotion_brain = EmotionBrain(

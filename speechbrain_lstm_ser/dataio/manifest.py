@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
@@ -105,6 +105,28 @@ def resolve_data_root(value: str, data_root: str | os.PathLike) -> str:
     return value
 
 
+def _resolve(
+    wav: str,
+    data_root: str | os.PathLike | None,
+    replacements: Mapping[str, str | os.PathLike | None] | None,
+) -> tuple[str, bool]:
+    """A manifest path resolved against its roots, and whether it escapes one."""
+    roots = {k: v for k, v in (replacements or {}).items() if v}
+    if data_root:
+        roots.setdefault("data_root", data_root)
+    for name, root in roots.items():
+        marker = f"${name}"
+        if wav.startswith(marker):
+            resolved = str(root) + wav[len(marker) :]
+            inside = os.path.normpath(resolved).startswith(
+                os.path.normpath(str(root)).rstrip(os.sep) + os.sep
+            )
+            return resolved, not inside
+    if data_root:
+        return resolve_data_root(wav, data_root), False
+    return wav, False
+
+
 def write_manifest(
     path: str | os.PathLike,
     rows: Iterable[dict],
@@ -155,6 +177,8 @@ def read_manifest(
     data_root: str | os.PathLike | None = None,
     check_files: bool = False,
     non_empty: Sequence[str] = (),
+    replacements: Mapping[str, str | os.PathLike | None] | None = None,
+    allowed: Mapping[str, Collection[str]] | None = None,
 ) -> list[dict]:
     r"""Reads and validates a CSV manifest, reporting all problems at once.
 
@@ -175,6 +199,13 @@ def read_manifest(
         Whether to check that every audio file exists.
     non_empty : sequence of str
         Columns that must not be blank in any row.
+    replacements : mapping, optional
+        ``$name`` -> folder, for manifests using several roots (e.g.
+        ``data_root`` and ``audio_cache``); used with ``check_files``. A
+        ``$name/...`` path that climbs out of its folder with ``..`` is
+        refused.
+    allowed : mapping, optional
+        Column -> allowed values (e.g. ``{"emo": emotions}``).
 
     Returns
     -------
@@ -245,10 +276,18 @@ def read_manifest(
         for column in non_empty:
             if column in row and not (row[column] or "").strip():
                 problems.append(f"row {line}: empty {column}")
+        for column, values in (allowed or {}).items():
+            if column in row and row[column] not in values:
+                problems.append(
+                    f"row {line}: {column} {row[column]!r} is not one of "
+                    f"{sorted(values)} (add it, or map it with label_map)"
+                )
         if check_files and "wav" in row:
             wav = row["wav"] or ""
-            resolved = resolve_data_root(wav, data_root) if data_root else wav
-            if not wav or not Path(resolved).is_file():
+            resolved, escaped = _resolve(wav, data_root, replacements)
+            if escaped:
+                problems.append(f"row {line}: {wav!r} leaves its root folder")
+            elif not wav or not Path(resolved).is_file():
                 problems.append(f"row {line}: audio file not found: {resolved}")
     if problems:
         raise ManifestError(path, problems)

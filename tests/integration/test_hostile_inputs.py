@@ -1,0 +1,367 @@
+"""A corpus of hostile inputs: each gives a correct result or one clear error line.
+
+Audio cases go through ``EmotionRecognizer.classify_file`` (what the CLI and
+users call); manifest and override cases go through the recipe's command
+line. A result must be a real prediction (conversions are done inside), an
+error must be an ``AudioError`` / one ``error:`` line naming the file and
+what to do, never a traceback from deep inside torch.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import wave
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import speechbrain_lstm_ser.inference.emotion as emotion_module
+from speechbrain_lstm_ser.dataio.audio import AudioError
+from speechbrain_lstm_ser.inference import EmotionRecognizer
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def model(trained):
+    return EmotionRecognizer.from_hparams(source=str(trained.model))
+
+
+@pytest.fixture(scope="module")
+def speech(trained):
+    """A real test utterance (float, 16 kHz) and the model's label for it."""
+    with open(trained.out / "manifests" / "test.csv", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    path = row["wav"].replace("$data_root", str(trained.data))
+    data, sr = sf.read(path, dtype="float32")
+    assert sr == SR
+    return data, path
+
+
+def _resample(data, sr):
+    import torchaudio.functional as F
+
+    return F.resample(torch.from_numpy(data), SR, sr).numpy()
+
+
+def _expect_label(model, path, reference):
+    _, _, _, labels = model.classify_file(path)
+    assert labels[0] in model.labels
+    if reference is not None:
+        assert labels[0] == model.classify_file(reference)[3][0]
+
+
+def _expect_error(model, path, words):
+    with pytest.raises(AudioError) as info:
+        model.classify_file(path)
+    message = str(info.value)
+    assert os.fsdecode(path) in message or str(path) in message, message
+    assert "\n" not in message
+    for word in words:
+        assert word in message, message
+
+
+# ---------------------------------------------------------------- broken files
+
+
+def test_empty_file(model, tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"")
+    _expect_error(model, tmp_path / "a.wav", ["empty"])
+
+
+def test_zero_samples(model, tmp_path):
+    sf.write(tmp_path / "a.wav", np.zeros(0), SR)
+    _expect_error(model, tmp_path / "a.wav", ["no samples"])
+
+
+def test_not_audio_with_a_wav_name(model, tmp_path):
+    (tmp_path / "a.wav").write_text("<html>this is a web page</html>" * 10)
+    _expect_error(model, tmp_path / "a.wav", ["not a readable audio file", "ffmpeg"])
+
+
+def test_truncated_header(model, tmp_path, speech):
+    buffer = io.BytesIO()
+    sf.write(buffer, speech[0], SR, format="WAV")
+    (tmp_path / "a.wav").write_bytes(buffer.getvalue()[:30])
+    _expect_error(model, tmp_path / "a.wav", ["not a readable audio file"])
+
+
+def test_truncated_data_still_reads_what_is_there(model, tmp_path, speech):
+    buffer = io.BytesIO()
+    sf.write(buffer, speech[0], SR, format="WAV", subtype="PCM_16")
+    (tmp_path / "a.wav").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    _expect_label(model, tmp_path / "a.wav", None)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_non_finite_samples(model, tmp_path, speech, bad):
+    data = speech[0].copy()
+    data[100] = bad
+    sf.write(tmp_path / "a.wav", data, SR, subtype="FLOAT")
+    _expect_error(model, tmp_path / "a.wav", ["NaN or infinite"])
+
+
+def test_directory_with_an_audio_name(model, tmp_path):
+    (tmp_path / "a.wav").mkdir()
+    _expect_error(model, tmp_path / "a.wav", ["directory"])
+
+
+def test_missing_file(model, tmp_path):
+    _expect_error(model, tmp_path / "nope.wav", ["not found"])
+
+
+def test_dangling_symlink(model, tmp_path):
+    os.symlink(tmp_path / "gone.wav", tmp_path / "a.wav")
+    _expect_error(model, tmp_path / "a.wav", ["not found"])
+
+
+def test_unreadable_permissions(model, tmp_path, speech, monkeypatch):
+    sf.write(tmp_path / "a.wav", speech[0], SR)
+    os.chmod(tmp_path / "a.wav", 0)
+    # Tests may run as root, who can read anything: ask the check itself.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    _expect_error(model, tmp_path / "a.wav", ["permission denied"])
+
+
+# -------------------------------------------------- odd but valid: a result
+
+
+def test_clipped(model, tmp_path, speech):
+    sf.write(tmp_path / "a.wav", np.clip(speech[0] * 50, -1, 1), SR)
+    _expect_label(model, tmp_path / "a.wav", None)
+
+
+def test_all_silence(model, tmp_path):
+    sf.write(tmp_path / "a.wav", np.zeros(SR * 2), SR)
+    _expect_error(model, tmp_path / "a.wav", ["digital silence"])
+
+
+def test_two_milliseconds(model, tmp_path, speech):
+    sf.write(tmp_path / "a.wav", speech[0][:32], SR)
+    _expect_error(model, tmp_path / "a.wav", ["too short", "0.002"])
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
+def test_other_sample_rates(model, tmp_path, speech, rate):
+    sf.write(tmp_path / "a.wav", _resample(speech[0], rate), rate)
+    _expect_label(model, tmp_path / "a.wav", None if rate == 8000 else speech[1])
+
+
+@pytest.mark.parametrize("channels", [2, 6])
+def test_multichannel(model, tmp_path, speech, channels):
+    sf.write(tmp_path / "a.wav", np.stack([speech[0]] * channels, axis=1), SR)
+    _expect_label(model, tmp_path / "a.wav", speech[1])
+
+
+@pytest.mark.parametrize(
+    "name, subtype",
+    [
+        ("a.wav", "PCM_24"),
+        ("a.wav", "FLOAT"),
+        ("a.wav", "PCM_U8"),
+        ("a.flac", "PCM_16"),
+        ("a.ogg", "VORBIS"),
+    ],
+    ids=["24-bit", "float", "8-bit", "flac", "ogg"],
+)
+def test_formats(model, tmp_path, speech, name, subtype):
+    sf.write(tmp_path / name, speech[0], SR, subtype=subtype)
+    lossless = subtype in ("PCM_24", "FLOAT")
+    _expect_label(model, tmp_path / name, speech[1] if lossless else None)
+
+
+def test_mp3(model, tmp_path, speech):
+    path = tmp_path / "a.mp3"
+    try:
+        sf.write(path, speech[0], SR, format="MP3")
+    except sf.LibsndfileError:  # a libsndfile without MP3: a clear error
+        path.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb" * 500)
+        _expect_error(model, path, ["not a readable audio file"])
+    else:
+        _expect_label(model, path, None)
+
+
+def test_wav_written_by_the_stdlib(model, tmp_path, speech):
+    with wave.open(str(tmp_path / "a.wav"), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(SR)
+        handle.writeframes((speech[0] * 32767).astype("<i2").tobytes())
+    _expect_label(model, tmp_path / "a.wav", speech[1])
+
+
+def test_non_utf8_file_name(model, tmp_path, speech, trained):
+    raw = os.fsencode(tmp_path) + b"/caf\xe9.wav"
+    with open(raw, "wb") as handle:
+        sf.write(handle, speech[0], SR, format="WAV")
+    path = os.fsdecode(raw)
+    _expect_label(model, path, speech[1])
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechbrain_lstm_ser.cli",
+            "predict",
+            "--format",
+            "table",
+            "--model",
+            str(trained.model),
+            path,
+        ],
+        capture_output=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert b"caf\\xe9.wav" in proc.stdout
+
+
+def test_thirty_minutes_is_chunked(model, tmp_path, speech, monkeypatch):
+    path = tmp_path / "long.wav"
+    with sf.SoundFile(path, "w", SR, 1, subtype="PCM_16") as handle:
+        silence = np.zeros(SR * 60, dtype="float32")
+        talk = silence.copy()
+        talk[: len(speech[0])] = speech[0]
+        for minute in range(30):
+            handle.write(talk if minute % 10 == 0 else silence)
+    assert sf.info(path).duration == 30 * 60
+    spans = []
+    real = emotion_module.read_audio
+
+    def spy(p, sample_rate=SR, start=None, stop=None):
+        spans.append((stop if stop is not None else 1e9) - (start or 0.0))
+        return real(p, sample_rate, start=start, stop=stop)
+
+    monkeypatch.setattr(emotion_module, "read_audio", spy)
+    out_prob, score, index, labels = model.classify_file(path)
+    assert labels[0] in model.labels
+    assert torch.allclose(out_prob.exp().sum(), torch.tensor(1.0), atol=1e-4)
+    assert max(spans) <= model.long_window + 1e-6  # never the whole file
+
+
+# ------------------------------------------------ a batch run goes on
+
+
+def test_cli_lists_every_bad_file_and_goes_on(trained, tmp_path, speech):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    sf.write(folder / "good1.wav", speech[0], SR)
+    sf.write(folder / "good2.flac", speech[0], SR)
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "text.wav").write_text("not audio" * 50)
+    sf.write(folder / "silent.wav", np.zeros(SR), SR)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechbrain_lstm_ser.cli",
+            "predict",
+            "--model",
+            str(trained.model),
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    done = [
+        os.path.basename(json.loads(line)["file"]) for line in proc.stdout.splitlines()
+    ]
+    assert done == ["good1.wav", "good2.flac"]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 3
+    for name in ("empty.wav", "text.wav", "silent.wav"):
+        assert sum(name in line for line in errors) == 1
+    assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------ manifests and overrides (recipe)
+
+
+@pytest.fixture
+def run_recipe(trained, tmp_path):
+    """Runs the recipe on copies of the trained run's manifests."""
+    manifests = tmp_path / "manifests"
+    shutil.copytree(trained.out / "manifests", manifests)
+
+    def run(edit=None, **extra):
+        if edit:
+            edit(manifests / "train.csv")
+        options = {"number_of_epochs": "1", **extra}
+        args = trained.run_args(
+            trained.data,
+            tmp_path / "out",
+            skip_prep="True",
+            manifest_folder=str(manifests),
+            **options,
+        )
+        return subprocess.run(args, capture_output=True, text=True, timeout=600)
+
+    return run
+
+
+def _edit_rows(change):
+    def edit(path):
+        with open(path, encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        fields = list(rows[0])
+        rows = change(rows)
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    return edit
+
+
+def _first(rows, **values):
+    rows[0].update(values)
+    return rows
+
+
+RECIPE_CASES = {
+    "missing-audio-file": (
+        _edit_rows(lambda rows: _first(rows, wav="$data_root/wavs/nowhere.wav")),
+        {},
+        ["audio file not found", "nowhere.wav"],
+    ),
+    "unknown-label": (
+        _edit_rows(lambda rows: _first(rows, emo="bored")),
+        {},
+        ["'bored'", "label_map"],
+    ),
+    "duplicate-ids": (_edit_rows(lambda rows: rows + rows[:1]), {}, ["duplicate ID"]),
+    "empty-manifest": (_edit_rows(lambda rows: []), {}, ["no rows"]),
+    "path-escaping-the-root": (
+        _edit_rows(lambda rows: _first(rows, wav="$data_root/../../etc/passwd")),
+        {},
+        ["leaves its root folder"],
+    ),
+    "malformed-override": (None, {"lstm_hidden": "[32, 64"}, ["malformed override"]),
+    "wrong-type-override": (
+        None,
+        {"number_of_epochs": "three"},
+        ["expects an integer"],
+    ),
+    "unknown-override-key": (
+        None,
+        {"lstm_hiden": "64"},
+        ["did you mean 'lstm_hidden'"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(RECIPE_CASES), ids=list(RECIPE_CASES))
+def test_recipe_refuses_bad_data_in_one_clear_message(run_recipe, case):
+    edit, overrides, words = RECIPE_CASES[case]
+    proc = run_recipe(edit, **overrides)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    for word in words:
+        assert word in proc.stderr, proc.stderr[-3000:]
