@@ -43,6 +43,7 @@ from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
 from speechbrain_lstm_ser.hub.export import export_classifier
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
+from speechbrain_lstm_ser.privacy import Pseudonymizer, load_or_create_salt
 from speechbrain_lstm_ser.report import (
     format_summary,
     plot_training_curves,
@@ -76,10 +77,28 @@ class EmotionBrain(sb.Brain):
             emo = self.hparams.wav_augment.replicate_labels(emo)
         loss = self.hparams.compute_cost(predictions, emo)
         if stage != sb.Stage.TRAIN:
+            speakers, utterances = self.pseudonyms
             self.metrics.append(
-                batch.id, predictions, emo, gender=batch.gender, speaker=batch.spk_id
+                utterances.many(batch.id),
+                predictions,
+                emo,
+                gender=batch.gender,
+                speaker=speakers.many(batch.spk_id),
             )
         return loss
+
+    @property
+    def pseudonyms(self):
+        """Speaker and utterance pseudonymizers (identity unless switched on)."""
+        if not hasattr(self, "_pseudonyms"):
+            salt = None
+            if self.hparams.pseudonymize_speakers:
+                salt = load_or_create_salt(self.hparams.pseudonym_salt_file)
+            self._pseudonyms = (
+                Pseudonymizer(salt, "spk-"),
+                Pseudonymizer(salt, "utt-"),
+            )
+        return self._pseudonyms
 
     def on_stage_start(self, stage, epoch=None):
         """Sets up the metric tracker of validation and test stages."""
@@ -290,6 +309,12 @@ if __name__ == "__main__":
             logger.debug("Data preparation failed", exc_info=True)
             log_file = os.path.join(hparams["output_folder"], "log.txt")
             sys.exit(f"Data preparation failed: {err} (traceback in {log_file})")
+
+    # The salt of the report pseudonyms, made once, on the main process.
+    if hparams["pseudonymize_speakers"]:
+        sb.utils.distributed.run_on_main(
+            load_or_create_salt, args=[hparams["pseudonym_salt_file"]]
+        )
 
     # Create dataset objects "train", "valid", and "test".
     try:
