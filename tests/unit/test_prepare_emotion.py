@@ -87,3 +87,17 @@ def test_corpus_folder_moves(tiny_corpus, tmp_path):
     _prepare((moved, tiny_corpus[1]), tmp_path / "m")
     rows = read_manifest(tmp_path / "m" / "test.csv", data_root=moved, check_files=True)
     assert rows
+
+
+def test_an_interrupted_preparation_is_redone_not_trusted(tiny_corpus, tmp_path):
+    from speechbrain_lstm_ser.dataio.stamps import STARTED, read_stamp, write_stamp
+
+    summary = _prepare(tiny_corpus, tmp_path)
+    full = (tmp_path / "test.csv").read_text()
+    # A kill mid-preparation: the stamp still says "started" and a manifest
+    # holds half its rows.
+    write_stamp(tmp_path / "prep_summary.json", summary["options"], STARTED)
+    (tmp_path / "test.csv").write_text(full[: len(full) // 2])
+    _prepare(tiny_corpus, tmp_path)
+    assert (tmp_path / "test.csv").read_text() == full
+    assert read_stamp(tmp_path / "prep_summary.json")["status"] == "done"
