@@ -26,7 +26,6 @@ Authors
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 from pathlib import Path
@@ -40,6 +39,7 @@ from speechbrain_lstm_ser.dataio.corpora.synthesis import (
     Utterance,
     corpus_folder_state,
     render_utterances,
+    run_generator_cli,
     speaker_baseline,
     speakers,
     start_generation,
@@ -406,24 +406,12 @@ def generate_embedded_corpus(
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m speechbrain_lstm_ser.dataio.corpora.embedded``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data_folder", help="where to write the corpus")
-    defaults = EmbeddedCorpusOptions()
-    for field in dataclasses.fields(EmbeddedCorpusOptions):
-        if field.name == "emotions":
-            parser.add_argument(
-                "--emotions", nargs="+", default=list(defaults.emotions)
-            )
-        else:
-            parser.add_argument(
-                f"--{field.name}",
-                type=type(getattr(defaults, field.name)),
-                default=getattr(defaults, field.name),
-            )
-    args = vars(parser.parse_args(argv))
-    folder = args.pop("data_folder")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(generate_embedded_corpus(folder, EmbeddedCorpusOptions(**args)))
+    run_generator_cli(
+        __doc__.split("\n\n")[0],
+        EmbeddedCorpusOptions,
+        generate_embedded_corpus,
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -27,9 +27,11 @@ Authors
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +61,7 @@ __all__ = [
     "corpus_folder_state",
     "render",
     "render_utterances",
+    "run_generator_cli",
     "speaker_baseline",
     "speakers",
     "start_generation",
@@ -484,3 +487,38 @@ def start_generation(
         elif path.exists():
             path.unlink()
     return folder
+
+
+def run_generator_cli(
+    description: str,
+    options_class: type,
+    generate: Callable,
+    argv: list[str] | None = None,
+) -> None:
+    """The command line of a corpus generator: one flag per option field.
+
+    Arguments
+    ---------
+    description : str
+        The ``--help`` text.
+    options_class : type
+        A dataclass of generation options with defaults; tuple fields take
+        several values (``--emotions neutral sad``).
+    generate : callable
+        ``generate(data_folder, options)``; its result is printed.
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("data_folder", help="where to write the corpus")
+    defaults = options_class()
+    for field in dataclasses.fields(options_class):
+        value = getattr(defaults, field.name)
+        if isinstance(value, tuple):
+            parser.add_argument(f"--{field.name}", nargs="+", default=list(value))
+        else:
+            parser.add_argument(f"--{field.name}", type=type(value), default=value)
+    args = vars(parser.parse_args(argv))
+    folder = args.pop("data_folder")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(generate(folder, options_class(**args)))
