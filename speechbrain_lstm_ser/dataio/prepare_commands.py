@@ -142,17 +142,18 @@ def _silence_rows(
 ) -> list[dict]:
     """``count`` one-second segments from this split's span of each recording."""
     lo, hi = _SILENCE_SPANS[split]
-    usable = [n for n in noise if float(n["duration"]) * (hi - lo) >= 1.0]
+    usable = [n for n in noise if float(n["duration"]) * (hi - lo) >= 1.0 - 1e-6]
     if count and not usable:
         raise ValueError(
-            "the _background_noise_ recordings are too short to cut one-second "
-            "silence clips from; set silence_label to null"
+            f"the _background_noise_ recordings are too short to cut one-second "
+            f"{split} silence clips from (the {split} split uses {hi - lo:.0%} of "
+            "each recording); add longer ones or set silence_label to null"
         )
     rows = []
     for i in range(count):
         rec = usable[i % len(usable)]
         length = float(rec["duration"])
-        start = float(rng.uniform(lo * length, hi * length - 1.0))
+        start = float(rng.uniform(lo * length, max(lo * length, hi * length - 1.0)))
         rows.append(
             {
                 "ID": f"{label}/{split}_{i:05d}",

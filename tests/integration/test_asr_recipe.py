@@ -1,0 +1,115 @@
+"""The ASR recipe, run as users run it, on a tiny generated corpus."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hyperpyyaml import load_hyperpyyaml
+from speechbrain.tokenizers.SentencePiece import SentencePiece
+
+from speechbrain_lstm_ser.dataio.audio import read_audio
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "recipes" / "asr" / "train.py"
+HPARAMS = ROOT / "hparams" / "asr_lstm.yaml"
+
+# A tiny but complete configuration: 4 speakers (2 train, 1 valid, 1 test).
+OVERRIDES = {
+    "embedded_corpus": "{num_speakers: 4, utterances_per_speaker: 6, seed: 1234}",
+    "valid_speakers": "1",
+    "test_speakers": "1",
+    "number_of_epochs": "1",
+    "batch_size": "4",
+    "vocab_size": "30",
+    "cnn_channels": "[4, 8]",
+    "lstm_hidden": "16",
+    "dnn_size": "16",
+    "n_mels": "20",
+    "beam_size": "3",
+}
+
+
+def _args(data, out):
+    args = [sys.executable, str(RECIPE), str(HPARAMS)]
+    for key, value in {
+        **OVERRIDES,
+        "data_folder": str(data),
+        "output_folder": str(out),
+    }.items():
+        args += [f"--{key}", value]
+    return args + ["--noprogressbar"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    base = tmp_path_factory.mktemp("asr")
+    data, out = base / "data", base / "out"
+    proc = subprocess.run(_args(data, out), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return data, out, proc.stdout + proc.stderr
+
+
+def test_report_alignments_and_transcripts(trained):
+    _, out, log = trained
+    report = json.loads((out / "test_report.json").read_text())
+    assert report["synthetic_corpus"] is True and report["dataset"] == "embedded"
+    assert report["searcher"] == "beam"
+    assert set(report["searchers"]) == {"greedy", "beam"}
+    assert report["num_utterances"] == 6  # 1 test speaker x 6 sentences
+    assert report["WER"] == report["searchers"]["beam"]["WER"] >= 0
+    assert report["tokenizer"] == {"type": "unigram", "vocab_size": 30}
+    assert report["decoding"] == {"beam_size": 3}
+    assert sum(g["num_utterances"] for g in report["by_gender"].values()) == 6
+    with open(out / "manifests" / "test.csv", encoding="utf-8") as handle:
+        test_ids = [row["ID"] for row in csv.DictReader(handle)]
+    for name in ("wer_test.txt", "wer_test_greedy.txt"):
+        alignments = (out / name).read_text()
+        assert "%WER" in alignments
+        assert all(uid in alignments for uid in test_ids)
+    with open(out / "transcripts.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["ID"] for r in rows) == sorted(test_ids)
+    assert (out / "train_curves.png").stat().st_size > 0
+    assert (out / "save" / "30_unigram.model").is_file()
+    assert "WER %" in log
+
+
+def test_saved_model_and_tokenizer_reproduce_the_transcripts(trained):
+    data, out, _ = trained
+    overrides = {**OVERRIDES, "data_folder": str(data), "output_folder": str(out)}
+    with open(HPARAMS, encoding="utf-8") as handle:
+        hparams = load_hyperpyyaml(
+            handle, "\n".join(f"{k}: {v}" for k, v in overrides.items())
+        )
+    assert hparams["checkpointer"].recover_if_possible(min_key="WER") is not None
+    tokenizer = SentencePiece(str(out / "save"), 30, model_type="unigram")
+    vocab = [tokenizer.sp.id_to_piece(i) for i in range(30)] + ["<blank>"]
+    searcher = hparams["test_searcher"](vocab_list=vocab)
+    mods = hparams["modules"]
+    for module in mods.values():
+        module.eval()
+    with open(out / "transcripts.csv", encoding="utf-8") as handle:
+        expected = {r["ID"]: r["hypothesis"] for r in csv.DictReader(handle)}
+    with open(out / "manifests" / "test.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with torch.no_grad():
+        for row in rows[:3]:
+            wav = read_audio(row["wav"].replace("$data_root", str(data)))[None]
+            lens = torch.ones(1)
+            feats = mods["mean_var_norm"](mods["compute_features"](wav), lens)
+            log_probs = mods["ctc_head"](mods["encoder"](feats, lens))
+            text = searcher(log_probs, lens)[0][0].text
+            assert " ".join(text.split()) == expected[row["ID"]], row["ID"]
+
+
+def test_second_run_resumes_instead_of_retraining(trained):
+    data, out, _ = trained
+    proc = subprocess.run(_args(data, out), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = proc.stdout + proc.stderr
+    assert "skipping preparation" in text
+    assert "Going into epoch" not in text
