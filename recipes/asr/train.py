@@ -26,7 +26,6 @@ Authors
 """
 
 import json
-import os
 import sys
 import time
 
@@ -41,7 +40,7 @@ from speechbrain_lstm_ser.asr_metrics import TranscriptionMetrics
 from speechbrain_lstm_ser.asr_report import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
-from speechbrain_lstm_ser.report import plot_training_curves
+from speechbrain_lstm_ser.training import end_validation_epoch, run_facts
 
 logger = get_logger(__name__)
 
@@ -108,30 +107,19 @@ class ASRBrain(sb.Brain):
             stats[f"CER_{name}"] = metric.summarize("CER")
         if stage == sb.Stage.VALID:
             stats["WER"] = stats["WER_greedy"]
-            old_lr, new_lr = self.hparams.lr_annealing(stats["WER"])
-            sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
-            self.hparams.train_logger.log_stats(
-                stats_meta={"epoch": epoch, "lr": old_lr},
-                train_stats={"loss": self.train_loss},
-                valid_stats=stats,
-            )
-            self.hparams.history.append(
+            end_validation_epoch(
+                self,
                 epoch,
-                train_loss=self.train_loss,
-                valid_loss=stage_loss,
-                valid_word_error=stats["WER"] / 100,
-                valid_WER=stats["WER"],
-                valid_CER=stats["CER_greedy"],
-                lr=old_lr,
-                epoch_time_s=time.time() - self.epoch_start,
+                stats,
+                annealing_value=stats["WER"],
+                curve_stats={
+                    "valid_word_error": stats["WER"] / 100,
+                    "valid_WER": stats["WER"],
+                    "valid_CER": stats["CER_greedy"],
+                },
+                plot_metric="valid_word_error",
+                keep={"min_keys": ["WER"]},
             )
-            if sb.utils.distributed.if_main_process():
-                plot_training_curves(
-                    self.hparams.history,
-                    os.path.join(self.hparams.output_folder, "train_curves.png"),
-                    metric="valid_word_error",
-                )
-            self.checkpointer.save_and_keep_only(meta=stats, min_keys=["WER"])
         elif stage == sb.Stage.TEST:
             self.hparams.train_logger.log_stats(
                 stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
@@ -143,13 +131,7 @@ class ASRBrain(sb.Brain):
                     self.hparams.output_folder,
                     primary="beam",
                     extra={
-                        "dataset": self.hparams.dataset,
-                        "synthetic_corpus": self.hparams.dataset == "embedded",
-                        "epoch_loaded": self.hparams.epoch_counter.current,
-                        "epochs_trained": len(self.hparams.history.epochs),
-                        "train_time_s": round(
-                            sum(self.hparams.history.column("epoch_time_s")), 1
-                        ),
+                        **run_facts(self.hparams),
                         "test_loss": stage_loss,
                         "tokenizer": {
                             "type": self.hparams.token_type,

@@ -36,11 +36,8 @@ from speechbrain.utils.logger import get_logger
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
-from speechbrain_lstm_ser.report import (
-    format_summary,
-    plot_training_curves,
-    write_report,
-)
+from speechbrain_lstm_ser.report import format_summary, write_report
+from speechbrain_lstm_ser.training import end_validation_epoch, run_facts
 
 logger = get_logger(__name__)
 
@@ -93,29 +90,18 @@ class CommandBrain(sb.Brain):
             "macro_F1": report["macro_f1"],
         }
         if stage == sb.Stage.VALID:
-            old_lr, new_lr = self.hparams.lr_annealing(epoch)
-            sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
-            self.hparams.train_logger.log_stats(
-                stats_meta={"epoch": epoch, "lr": old_lr},
-                train_stats={"loss": self.train_loss},
-                valid_stats=stats,
-            )
-            self.hparams.history.append(
+            end_validation_epoch(
+                self,
                 epoch,
-                train_loss=self.train_loss,
-                valid_loss=stage_loss,
-                valid_accuracy=stats["accuracy"],
-                valid_UA=stats["UA"],
-                lr=old_lr,
-                epoch_time_s=time.time() - self.epoch_start,
+                stats,
+                annealing_value=epoch,
+                curve_stats={
+                    "valid_accuracy": stats["accuracy"],
+                    "valid_UA": stats["UA"],
+                },
+                plot_metric="valid_accuracy",
+                keep={"max_keys": ["accuracy"]},
             )
-            if sb.utils.distributed.if_main_process():
-                plot_training_curves(
-                    self.hparams.history,
-                    os.path.join(self.hparams.output_folder, "train_curves.png"),
-                    metric="valid_accuracy",
-                )
-            self.checkpointer.save_and_keep_only(meta=stats, max_keys=["accuracy"])
         elif stage == sb.Stage.TEST:
             self.hparams.train_logger.log_stats(
                 stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
@@ -128,13 +114,7 @@ class CommandBrain(sb.Brain):
                     rows=self.metrics.rows(),
                     extra={
                         "task": "commands",
-                        "dataset": self.hparams.dataset,
-                        "synthetic_corpus": self.hparams.dataset == "embedded",
-                        "epoch_loaded": self.hparams.epoch_counter.current,
-                        "epochs_trained": len(self.hparams.history.epochs),
-                        "train_time_s": round(
-                            sum(self.hparams.history.column("epoch_time_s")), 1
-                        ),
+                        **run_facts(self.hparams),
                         "test_loss": stage_loss,
                     },
                 )

@@ -2,7 +2,6 @@
 
 import csv
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
+from recipe_runner import run_recipe
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,24 +32,12 @@ OVERRIDES = {
 }
 
 
-def _args(data, out):
-    args = [sys.executable, str(RECIPE), str(HPARAMS)]
-    for key, value in {
-        **OVERRIDES,
-        "data_folder": str(data),
-        "output_folder": str(out),
-    }.items():
-        args += [f"--{key}", value]
-    return args + ["--noprogressbar"]
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     base = tmp_path_factory.mktemp("asr")
     data, out = base / "data", base / "out"
-    proc = subprocess.run(_args(data, out), capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return data, out, proc.stdout + proc.stderr
+    log = run_recipe("asr", "asr_lstm.yaml", OVERRIDES, data, out)
+    return data, out, log
 
 
 def test_report_alignments_and_transcripts(trained):
@@ -115,8 +103,6 @@ def test_saved_model_and_tokenizer_reproduce_the_transcripts(trained):
 
 def test_second_run_resumes_instead_of_retraining(trained):
     data, out, _ = trained
-    proc = subprocess.run(_args(data, out), capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    text = proc.stdout + proc.stderr
+    text = run_recipe("asr", "asr_lstm.yaml", OVERRIDES, data, out)
     assert "skipping preparation" in text
     assert "Going into epoch" not in text
