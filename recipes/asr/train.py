@@ -111,7 +111,7 @@ class ASRBrain(sb.Brain):
                 self,
                 epoch,
                 stats,
-                annealing_value=stats["WER"],
+                annealing_value=stats["loss"],
                 curve_stats={
                     "valid_word_error": stats["WER"] / 100,
                     "valid_WER": stats["WER"],
