@@ -78,6 +78,7 @@ def load_asr_corpus(
     data_folder: str | Path,
     corpus_options: Mapping | None = None,
     csv_file: str | Path | None = None,
+    subsets: Sequence[str] | None = None,
 ) -> list[dict]:
     """Reads (or, for the embedded corpus, creates) a corpus as manifest rows.
 
@@ -91,6 +92,8 @@ def load_asr_corpus(
         Options of the embedded corpus generator.
     csv_file : str or Path, optional
         The CSV of ``dataset: csv``; its ``$data_root`` is ``data_folder``.
+    subsets : sequence of str, optional
+        For LibriSpeech layouts: read only these subset folders.
 
     Returns
     -------
@@ -105,9 +108,9 @@ def load_asr_corpus(
 
         options = EmbeddedASROptions(**dict(corpus_options or {}))
         generate_embedded_asr_corpus(data_folder, options)
-        return read_librispeech(data_folder)
+        return read_librispeech(data_folder, subsets)
     if dataset == "librispeech":
-        return read_librispeech(data_folder)
+        return read_librispeech(data_folder, subsets)
     if dataset == "csv":
         return _load_csv(csv_file)
     raise ValueError(
@@ -235,7 +238,10 @@ def prepare_asr_data(
         )
         return read_stamp(stamp_path)
     write_stamp(stamp_path, options, STARTED)
-    rows = load_asr_corpus(dataset, data_folder, corpus_options, csv_file)
+    wanted = None
+    if split == "subsets":  # read only those (LibriSpeech has 7 subsets)
+        wanted = sorted({s for names in (subsets or {}).values() for s in names})
+    rows = load_asr_corpus(dataset, data_folder, corpus_options, csv_file, wanted)
     assigned = _assign(rows, split, subsets or {}, valid_speakers, test_speakers, seed)
     too_long = 0
     if max_duration:

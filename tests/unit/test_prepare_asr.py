@@ -103,6 +103,10 @@ def test_librispeech_errors_name_the_file(mini_librispeech):
 
 
 def test_prepare_by_subsets(mini_librispeech, tmp_path):
+    # subsets that are not asked for are not even read
+    broken = mini_librispeech / "train-other-500" / "7" / "8"
+    broken.mkdir(parents=True)
+    (broken / "7-8.trans.txt").write_text("7-8-0000 NO AUDIO HERE\n")
     out = tmp_path / "manifests"
     summary = prepare_asr_data(
         "librispeech",
