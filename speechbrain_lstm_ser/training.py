@@ -5,8 +5,9 @@ WER, ...); what it does with them after a validation epoch is common to all:
 anneal the learning rate, log the epoch, record it in the checkpointed
 :class:`~speechbrain_lstm_ser.report.TrainingHistory`, redraw
 ``train_curves.png`` and save a checkpoint that keeps the best ones.
-:func:`end_validation_epoch` does exactly that, and :func:`run_facts` gives
-the facts about the run that every ``test_report.json`` carries.
+:func:`end_validation_epoch` does exactly that; :func:`training_summary` and
+:func:`run_facts` give the facts about the run that every
+``test_report.json`` carries.
 
 Both expect the hparams names of the project's YAML files: ``lr_annealing``,
 ``train_logger``, ``history``, ``output_folder``, ``epoch_counter``,
@@ -25,7 +26,7 @@ import speechbrain as sb
 
 from speechbrain_lstm_ser.report import plot_training_curves
 
-__all__ = ["end_validation_epoch", "run_facts"]
+__all__ = ["end_validation_epoch", "run_facts", "training_summary"]
 
 
 def end_validation_epoch(
@@ -85,25 +86,57 @@ def end_validation_epoch(
     brain.checkpointer.save_and_keep_only(meta=stats, **keep)
 
 
-def run_facts(hparams) -> dict:
-    """What a test report says about the run besides its metrics.
+def training_summary(history) -> dict:
+    """How long the model was trained: call it after ``fit``, before testing.
+
+    Testing reloads the best checkpoint, and with it the history as it was
+    at that epoch; this summary is taken before, from the whole history.
 
     Arguments
     ---------
-    hparams : SimpleNamespace or dict-like
-        The Brain's hparams (attribute access).
+    history : speechbrain_lstm_ser.report.TrainingHistory
+        The checkpointed per-epoch statistics.
 
     Returns
     -------
     dict
-        ``dataset``, ``synthetic_corpus``, ``epoch_loaded``,
-        ``epochs_trained`` and ``train_time_s`` (the sum of the recorded
-        epochs' training and validation time).
+        ``epochs_trained`` and ``train_time_s`` (training and validation
+        time of the recorded epochs).
+
+    Example
+    -------
+    >>> from speechbrain_lstm_ser.report import TrainingHistory
+    >>> history = TrainingHistory()
+    >>> history.append(1, epoch_time_s=20.0)
+    >>> history.append(2, epoch_time_s=22.5)
+    >>> training_summary(history)
+    {'epochs_trained': 2, 'train_time_s': 42.5}
+    """
+    return {
+        "epochs_trained": len(history.epochs),
+        "train_time_s": round(sum(history.column("epoch_time_s")), 1),
+    }
+
+
+def run_facts(hparams, trained: dict) -> dict:
+    """What a test report says about the run besides its metrics.
+
+    Arguments
+    ---------
+    hparams : SimpleNamespace
+        The Brain's hparams.
+    trained : dict
+        :func:`training_summary` taken after training.
+
+    Returns
+    -------
+    dict
+        ``dataset``, ``synthetic_corpus``, ``epoch_loaded`` (the tested
+        checkpoint), ``epochs_trained`` and ``train_time_s``.
     """
     return {
         "dataset": hparams.dataset,
         "synthetic_corpus": hparams.dataset == "embedded",
         "epoch_loaded": hparams.epoch_counter.current,
-        "epochs_trained": len(hparams.history.epochs),
-        "train_time_s": round(sum(hparams.history.column("epoch_time_s")), 1),
+        **trained,
     }

@@ -40,7 +40,11 @@ from speechbrain_lstm_ser.asr_metrics import TranscriptionMetrics
 from speechbrain_lstm_ser.asr_report import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
-from speechbrain_lstm_ser.training import end_validation_epoch, run_facts
+from speechbrain_lstm_ser.training import (
+    end_validation_epoch,
+    run_facts,
+    training_summary,
+)
 
 logger = get_logger(__name__)
 
@@ -131,7 +135,7 @@ class ASRBrain(sb.Brain):
                     self.hparams.output_folder,
                     primary="beam",
                     extra={
-                        **run_facts(self.hparams),
+                        **run_facts(self.hparams, self.trained),
                         "test_loss": stage_loss,
                         "tokenizer": {
                             "type": self.hparams.token_type,
@@ -302,6 +306,9 @@ if __name__ == "__main__":
         train_loader_kwargs=hparams["dataloader_options"],
         valid_loader_kwargs=hparams["test_dataloader_options"],
     )
+
+    # Testing reloads the best checkpoint (and the history as it was then).
+    asr_brain.trained = training_summary(hparams["history"])
 
     # Test with the checkpoint of the lowest validation WER.
     asr_brain.evaluate(

@@ -37,7 +37,11 @@ from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.report import format_summary, write_report
-from speechbrain_lstm_ser.training import end_validation_epoch, run_facts
+from speechbrain_lstm_ser.training import (
+    end_validation_epoch,
+    run_facts,
+    training_summary,
+)
 
 logger = get_logger(__name__)
 
@@ -114,7 +118,7 @@ class CommandBrain(sb.Brain):
                     rows=self.metrics.rows(),
                     extra={
                         "task": "commands",
-                        **run_facts(self.hparams),
+                        **run_facts(self.hparams, self.trained),
                         "test_loss": stage_loss,
                     },
                 )
@@ -245,6 +249,9 @@ if __name__ == "__main__":
         train_loader_kwargs=hparams["dataloader_options"],
         valid_loader_kwargs=hparams["test_dataloader_options"],
     )
+
+    # Testing reloads the best checkpoint (and the history as it was then).
+    command_brain.trained = training_summary(hparams["history"])
 
     # Test with the checkpoint of the highest validation accuracy.
     command_brain.evaluate(
