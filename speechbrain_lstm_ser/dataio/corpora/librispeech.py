@@ -56,9 +56,9 @@ def read_speakers_txt(path: str | Path) -> dict[str, str]:
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "SPEAKERS.TXT")
     >>> _ = open(path, "w").write(
-    ...     ";ID  |SEX| SUBSET |MINUTES| NAME\\n"
-    ...     "19   | F | train-clean-100 | 25.19 | Kara Shallenberg\\n"
-    ...     "26   | M | train-clean-100 | 25.08 | Denny Sayers\\n")
+    ...     ";ID  |SEX| SUBSET |MINUTES| NAME\n"
+    ...     "19   | F | train-clean-100 | 25.19 | Kara Shallenberg\n"
+    ...     "26   | M | train-clean-100 | 25.08 | Denny Sayers\n")
     >>> read_speakers_txt(path)
     {'19': 'female', '26': 'male'}
     """
