@@ -186,6 +186,14 @@ def dataio_prepare(hparams):
     return datasets, label_encoder
 
 
+def has_rows(csv_path):
+    """Whether a CSV file exists and has at least one row below its header."""
+    if not os.path.isfile(csv_path):
+        return False
+    with open(csv_path, encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip()) > 1
+
+
 # Recipe begins!
 if __name__ == "__main__":
     # Reading command line arguments.
@@ -227,6 +235,15 @@ if __name__ == "__main__":
                 if hparams["dataset"] == "embedded"
                 else {},
             },
+        )
+
+    # Background-noise augmentation needs recordings to draw from.
+    noise_csv = hparams["noise_csv"]
+    if hparams["augment"] and noise_csv and not has_rows(noise_csv):
+        raise ValueError(
+            f"{noise_csv} lists no background-noise recording (the corpus has no "
+            "_background_noise_ folder): set --noise_csv null to augment with "
+            "synthetic noise instead"
         )
 
     # Create dataset objects "train", "valid", and "test".

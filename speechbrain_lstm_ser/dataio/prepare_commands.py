@@ -289,6 +289,11 @@ def prepare_commands_data(
             "check the commands list"
         )
     noise = list_background_noise(folder)
+    if not noise:
+        logger.warning(
+            f"{folder} has no _background_noise_ recordings: {NOISE_CSV} is empty "
+            "(train with --noise_csv null)"
+        )
     if silence_label and not noise:
         raise ValueError(
             f"{folder} has no _background_noise_ recordings to cut silence clips "
