@@ -1,4 +1,4 @@
-"""Output layers: utterance-level classification heads.
+"""Output layers: utterance-level classification heads and the CTC output layer.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["EmotionClassifier"]
+__all__ = ["CTCHead", "EmotionClassifier"]
 
 
 class EmotionClassifier(nn.Module):
@@ -83,3 +83,55 @@ class EmotionClassifier(nn.Module):
             x = x.squeeze(1)
         out = torch.log_softmax(self.output(self.hidden(x)), dim=-1)
         return out.unsqueeze(1) if squeeze else out
+
+
+class CTCHead(nn.Module):
+    """Frame-level output layer for CTC: (Dropout), Linear, log-softmax.
+
+    Maps every encoder frame to log-probabilities over the ``vocab_size``
+    tokens of a tokenizer plus the CTC blank, which takes the **last** index
+    (``blank_index == vocab_size``): token IDs then pass unchanged between
+    the tokenizer and the network (sentencepiece's ``<unk>`` keeps ID 0).
+
+    Arguments
+    ---------
+    input_size : int
+        Size of the encoder frames.
+    vocab_size : int
+        Number of tokenizer units (without the blank).
+    dropout : float
+        Dropout applied to the frames before the projection.
+
+    Example
+    -------
+    >>> head = CTCHead(input_size=32, vocab_size=10)
+    >>> log_probs = head(torch.rand(2, 50, 32))
+    >>> log_probs.shape, head.blank_index
+    (torch.Size([2, 50, 11]), 10)
+    >>> torch.allclose(log_probs.exp().sum(-1), torch.ones(2, 50))
+    True
+    """
+
+    def __init__(self, input_size: int, vocab_size: int, dropout: float = 0.0):
+        super().__init__()
+        if vocab_size < 1:
+            raise ValueError(f"vocab_size must be >= 1, got {vocab_size}")
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(input_size, vocab_size + 1)
+        self.vocab_size = vocab_size
+        self.blank_index = vocab_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-frame log-probabilities.
+
+        Arguments
+        ---------
+        x : torch.Tensor
+            ``(batch, time, input_size)`` encoder output.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, time, vocab_size + 1)``; the blank is the last index.
+        """
+        return torch.log_softmax(self.output(self.dropout(x)), dim=-1)

@@ -26,35 +26,31 @@ Authors
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
-import torch
-from scipy.signal import lfilter
 
-from speechbrain_lstm_ser.dataio.audio import resample, write_audio
-from speechbrain_lstm_ser.dataio.espeak import (
-    EspeakSynthesizer,
-    Prosody,
-    SynthesisRequest,
-    synthesize_isolated,
+from speechbrain_lstm_ser.dataio.corpora.synthesis import (
+    MAX_SPEAKERS,
+    NOISE_KINDS,
+    Recording,
+    Utterance,
+    corpus_folder_state,
+    render_utterances,
+    run_generator_cli,
+    speaker_baseline,
+    speakers,
+    start_generation,
 )
+from speechbrain_lstm_ser.dataio.espeak import Prosody, SynthesisRequest
 from speechbrain_lstm_ser.dataio.manifest import (
     EMOTION_COLUMNS,
     relative_to_data_root,
     write_manifest,
 )
-from speechbrain_lstm_ser.dataio.stamps import (
-    DONE,
-    STARTED,
-    options_diff,
-    read_stamp,
-    write_stamp,
-)
+from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
 
 logger = logging.getLogger(__name__)
 
@@ -119,49 +115,6 @@ SENTENCES = (
     "The ferry crosses the lake every hour.",
     "The shop on the corner sells fresh fish.",
 )
-
-#: Speakers: (espeak-ng voice, gender). English accents are cycled over the
-#: variants so that speakers differ in more than pitch and formants.
-_FEMALE_VARIANTS = (
-    "f1",
-    "f2",
-    "f3",
-    "f4",
-    "f5",
-    "Alicia",
-    "Andrea",
-    "Annie",
-    "anika",
-    "belinda",
-    "linda",
-    "steph",
-    "aunty",
-    "grandma",
-)
-_MALE_VARIANTS = (
-    "m1",
-    "m2",
-    "m3",
-    "m4",
-    "m5",
-    "m6",
-    "m7",
-    "m8",
-    "Andy",
-    "Denis",
-    "Diogo",
-    "Henrique",
-    "Hugo",
-    "Lee",
-    "Marco",
-    "antonio",
-    "michel",
-    "miguel",
-    "sandro",
-    "travis",
-    "victor",
-)
-_ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,7 +233,7 @@ class EmbeddedCorpusOptions:
                 f"no prosody profile for emotion(s) {unknown}; "
                 f"the embedded corpus renders {sorted(EMOTION_PROFILES)}"
             )
-        limit = len(_FEMALE_VARIANTS) + len(_MALE_VARIANTS)
+        limit = MAX_SPEAKERS
         if not 2 <= self.num_speakers <= limit:
             raise ValueError(f"num_speakers must be within 2..{limit}")
         if not 1 <= self.utterances_per_emotion <= len(SENTENCES):
@@ -297,83 +250,9 @@ class EmbeddedCorpusOptions:
         return {**dataclasses.asdict(self), "generator_version": GENERATOR_VERSION}
 
 
-def speakers(num_speakers: int) -> list[tuple[str, str, str]]:
-    """The speakers of a corpus: ``(spk_id, espeak voice, gender)``.
-
-    Female and male voices alternate, so any count is as balanced as it can
-    be; accents cycle independently of the variants.
-
-    Arguments
-    ---------
-    num_speakers : int
-        How many speakers.
-
-    Returns
-    -------
-    list of tuple
-
-    Example
-    -------
-    >>> for speaker in speakers(4):
-    ...     print(speaker)
-    ('f01', 'en+f1', 'female')
-    ('m01', 'en+m1', 'male')
-    ('f02', 'en-us+f2', 'female')
-    ('m02', 'en-us+m2', 'male')
-    """
-    result = []
-    counts = {"female": 0, "male": 0}
-    variants = {"female": _FEMALE_VARIANTS, "male": _MALE_VARIANTS}
-    index = 0
-    while len(result) < num_speakers:
-        gender = "female" if index % 2 == 0 else "male"
-        if counts[gender] >= len(variants[gender]):
-            gender = "male" if gender == "female" else "female"
-        i = counts[gender]
-        counts[gender] += 1
-        accent = _ACCENTS[i % len(_ACCENTS)]
-        voice = f"{accent}+{variants[gender][i]}"
-        result.append((f"{gender[0]}{i + 1:02d}", voice, gender))
-        index += 1
-    return result
-
-
 def _draw(rng: np.random.Generator, spec: tuple[float, float], jitter: float) -> float:
     mean, std = spec
     return float(rng.normal(mean, std * jitter))
-
-
-def _colored_noise(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
-    """White, pink (1/f) or brown (1/f^2) noise, unit RMS."""
-    white = rng.standard_normal(n)
-    if kind == "white":
-        noise = white
-    else:
-        spectrum = np.fft.rfft(white)
-        freqs = np.fft.rfftfreq(n)
-        freqs[0] = freqs[1] if n > 1 else 1.0
-        power = 0.5 if kind == "pink" else 1.0
-        noise = np.fft.irfft(spectrum / freqs**power, n)
-    return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
-
-
-@dataclasses.dataclass
-class _Plan:
-    """Everything random about one utterance, drawn before synthesis."""
-
-    uid: str
-    spk_id: str
-    gender: str
-    emo: str
-    text: str
-    request: SynthesisRequest
-    tilt: float
-    gain_db: float
-    lead: float
-    trail: float
-    noise: str | None
-    snr: float
-    noise_seed: list[int]
 
 
 def _plan_utterance(
@@ -385,7 +264,7 @@ def _plan_utterance(
     options: EmbeddedCorpusOptions,
     rng: np.random.Generator,
     noise_seed: list[int],
-) -> _Plan:
+) -> Utterance:
     """Draws the prosody and recording conditions of one utterance."""
     spk_id, voice, gender = speaker
     profile = EMOTION_PROFILES[emo]
@@ -408,75 +287,29 @@ def _plan_utterance(
     lead = float(rng.uniform(0.02, options.max_silence))
     trail = float(rng.uniform(0.02, options.max_silence))
     noisy = rng.random() < options.noise_prob
-    kind = ("white", "pink", "brown")[rng.integers(3)]
+    kind = NOISE_KINDS[rng.integers(3)]
     snr = float(rng.uniform(options.snr_low, options.snr_high))
     synth_seed = int(rng.integers(2**31))
-    return _Plan(
-        uid,
-        spk_id,
-        gender,
-        emo,
-        text,
-        SynthesisRequest(text, voice, prosody, synth_seed),
-        tilt,
-        gain_db,
-        lead,
-        trail,
-        kind if noisy else None,
-        snr,
-        noise_seed,
+    return Utterance(
+        request=SynthesisRequest(text, voice, prosody, synth_seed),
+        recording=Recording(
+            gain_db=gain_db,
+            tilt=tilt,
+            lead=lead,
+            trail=trail,
+            noise=kind if noisy else None,
+            snr=snr,
+            noise_seed=noise_seed,
+        ),
+        path=f"wavs/{spk_id}/{uid}.wav",
+        row={
+            "ID": uid,
+            "spk_id": spk_id,
+            "gender": gender,
+            "emo": emo,
+            "text": text,
+        },
     )
-
-
-def _finish(
-    raw: np.ndarray, native_sr: int, plan: _Plan, sample_rate: int
-) -> np.ndarray:
-    """Turns espeak-ng's samples into the recorded utterance of ``plan``."""
-    wav = raw.astype(np.float64) / 32768.0
-    # Voice brightness: add (tilt > 0) or remove (tilt < 0) the high band.
-    wav = wav + plan.tilt * 0.8 * lfilter([1.0, -1.0], [1.0], wav)
-    # Loudness: speaker level + emotion gain + per-utterance jitter.
-    rms = np.sqrt(np.mean(wav**2)) + 1e-12
-    wav = wav * (10 ** ((-24.0 + plan.gain_db) / 20) / rms)
-    wav = (
-        resample(torch.from_numpy(wav).float(), native_sr, sample_rate).double().numpy()
-    )
-    lead = int(plan.lead * sample_rate)
-    trail = int(plan.trail * sample_rate)
-    speech_rms = np.sqrt(np.mean(wav**2)) + 1e-12
-    wav = np.concatenate([np.zeros(lead), wav, np.zeros(trail)])
-    if plan.noise is not None:  # background noise relative to the speech level
-        noise_rng = np.random.default_rng(plan.noise_seed)
-        noise = _colored_noise(noise_rng, len(wav), plan.noise)
-        wav = wav + noise * speech_rms / 10 ** (plan.snr / 20)
-    peak = np.abs(wav).max()
-    if peak > 0.99:  # limit rather than clip
-        wav = wav * (0.99 / peak)
-    return wav.astype(np.float32)
-
-
-def _check_folder(folder: Path, options: dict) -> str:
-    """Decides what to do with ``folder``: "generate" or "skip", or raises."""
-    stamp = read_stamp(folder / STAMP)
-    if stamp is None:
-        if folder.exists() and any(folder.iterdir()):
-            raise FileExistsError(
-                f"{folder} is not empty and holds no generated corpus "
-                f"({STAMP} is missing); refusing to write into it. Point "
-                "--data_folder at an empty or new folder (or, for a real "
-                "corpus, set --dataset to its kind)."
-            )
-        return "generate"
-    diff = options_diff(stamp.get("options", {}), options)
-    if diff:
-        raise FileExistsError(
-            f"{folder} holds an embedded corpus generated with other options "
-            f"({'; '.join(diff)}); it is not overwritten. Use another "
-            f"--data_folder, or delete {folder} to regenerate."
-        )
-    if stamp.get("status") == DONE and (folder / CORPUS_CSV).is_file():
-        return "skip"
-    return "generate"
 
 
 def generate_embedded_corpus(
@@ -514,27 +347,17 @@ def generate_embedded_corpus(
     options = options or EmbeddedCorpusOptions()
     folder = Path(data_folder)
     opts = options.as_dict()
-    if _check_folder(folder, opts) == "skip":
+    if corpus_folder_state(folder, STAMP, opts, CORPUS_CSV) == "skip":
         logger.info(f"Embedded corpus already in {folder}; skipping generation.")
         return folder / CORPUS_CSV
 
     logger.info(f"Generating the embedded emotion corpus into {folder} ...")
-    folder.mkdir(parents=True, exist_ok=True)
-    write_stamp(folder / STAMP, opts, STARTED)
-    wav_root = folder / "wavs"
-    if wav_root.exists():  # leftovers of an interrupted run with these options
-        shutil.rmtree(wav_root)
+    start_generation(folder, STAMP, opts, ["wavs"])
     speaker_table = []
-    plans: list[list[_Plan]] = []
+    plans: list[list[Utterance]] = []
     for spk_index, speaker in enumerate(speakers(options.num_speakers)):
         spk_id, voice, gender = speaker
-        spk_rng = np.random.default_rng([options.seed, spk_index])
-        baseline = {
-            "rate": float(spk_rng.normal(165.0, 12.0)),
-            "pitch": float(spk_rng.normal(50.0, 6.0)),
-            "range": float(spk_rng.normal(50.0, 6.0)),
-            "level_db": float(spk_rng.normal(0.0, 2.0)),
-        }
+        baseline = speaker_baseline(options.seed, spk_index)
         speaker_table.append({"spk_id": spk_id, "voice": voice, "gender": gender})
         spk_plans = []
         for emo_index, emo in enumerate(options.emotions):
@@ -560,28 +383,9 @@ def generate_embedded_corpus(
 
     # One fresh espeak-ng process per speaker: a speaker's audio depends only
     # on its own utterances (see espeak.synthesize_isolated).
-    raws = synthesize_isolated(
-        [[p.request for p in spk_plans] for spk_plans in plans], num_workers
-    )
-    native_sr = EspeakSynthesizer.native_sample_rate
-    rows = []
-    for spk_plans, spk_raws in zip(plans, raws, strict=True):
-        for plan, raw in zip(spk_plans, spk_raws, strict=True):
-            wav = _finish(raw, native_sr, plan, options.sample_rate)
-            path = wav_root / plan.spk_id / f"{plan.uid}.wav"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_audio(path, wav, options.sample_rate)
-            rows.append(
-                {
-                    "ID": plan.uid,
-                    "duration": f"{len(wav) / options.sample_rate:.4f}",
-                    "wav": relative_to_data_root(path, folder),
-                    "spk_id": plan.spk_id,
-                    "gender": plan.gender,
-                    "emo": plan.emo,
-                    "text": plan.text,
-                }
-            )
+    rows = render_utterances(folder, plans, options.sample_rate, num_workers)
+    for row, utt in zip(rows, (u for group in plans for u in group), strict=True):
+        row["wav"] = relative_to_data_root(folder / utt.path, folder)
     write_manifest(folder / CORPUS_CSV, rows, EMOTION_COLUMNS)
     write_stamp(
         folder / STAMP,
@@ -602,24 +406,12 @@ def generate_embedded_corpus(
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m speechbrain_lstm_ser.dataio.corpora.embedded``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data_folder", help="where to write the corpus")
-    defaults = EmbeddedCorpusOptions()
-    for field in dataclasses.fields(EmbeddedCorpusOptions):
-        if field.name == "emotions":
-            parser.add_argument(
-                "--emotions", nargs="+", default=list(defaults.emotions)
-            )
-        else:
-            parser.add_argument(
-                f"--{field.name}",
-                type=type(getattr(defaults, field.name)),
-                default=getattr(defaults, field.name),
-            )
-    args = vars(parser.parse_args(argv))
-    folder = args.pop("data_folder")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(generate_embedded_corpus(folder, EmbeddedCorpusOptions(**args)))
+    run_generator_cli(
+        __doc__.split("\n\n")[0],
+        EmbeddedCorpusOptions,
+        generate_embedded_corpus,
+        argv,
+    )
 
 
 if __name__ == "__main__":
