@@ -31,7 +31,6 @@ import time
 
 import speechbrain as sb
 import torch
-from hyperpyyaml import load_hyperpyyaml
 from speechbrain.decoders.ctc import ctc_greedy_decode
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 from speechbrain.utils.logger import get_logger
@@ -40,6 +39,7 @@ from speechbrain_lstm_ser.asr_metrics import TranscriptionMetrics
 from speechbrain_lstm_ser.asr_report import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
+from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
 from speechbrain_lstm_ser.training import (
     end_validation_epoch,
     run_facts,
@@ -241,9 +241,12 @@ if __name__ == "__main__":
     # Initialize ddp (useful only for multi-GPU DDP training).
     sb.utils.distributed.ddp_init_group(run_opts)
 
-    # Load hyperparameters file with command-line overrides.
-    with open(hparams_file, encoding="utf-8") as fin:
-        hparams = load_hyperpyyaml(fin, overrides)
+    # Load hyperparameters file with command-line overrides (typos, malformed
+    # or wrongly typed overrides are refused with a one-line error).
+    try:
+        hparams = load_hparams(hparams_file, overrides)
+    except HparamsError as err:
+        sys.exit(f"error: {err}")
 
     # Create experiment directory
     sb.create_experiment_directory(

@@ -30,11 +30,11 @@ import sys
 import time
 
 import speechbrain as sb
-from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
+from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.report import format_summary, write_report
 from speechbrain_lstm_ser.training import (
@@ -202,9 +202,12 @@ if __name__ == "__main__":
     # Initialize ddp (useful only for multi-GPU DDP training).
     sb.utils.distributed.ddp_init_group(run_opts)
 
-    # Load hyperparameters file with command-line overrides.
-    with open(hparams_file, encoding="utf-8") as fin:
-        hparams = load_hyperpyyaml(fin, overrides)
+    # Load hyperparameters file with command-line overrides (typos, malformed
+    # or wrongly typed overrides are refused with a one-line error).
+    try:
+        hparams = load_hparams(hparams_file, overrides)
+    except HparamsError as err:
+        sys.exit(f"error: {err}")
 
     # Create experiment directory
     sb.create_experiment_directory(

@@ -44,10 +44,11 @@ from speechbrain_lstm_ser.hub.export import export_classifier
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.privacy import Pseudonymizer, load_or_create_salt
-from speechbrain_lstm_ser.report import (
-    format_summary,
-    plot_training_curves,
-    write_report,
+from speechbrain_lstm_ser.report import format_summary, write_report
+from speechbrain_lstm_ser.training import (
+    end_validation_epoch,
+    run_facts,
+    training_summary,
 )
 
 logger = get_logger(__name__)
@@ -120,28 +121,15 @@ class EmotionBrain(sb.Brain):
             "macro_F1": report["macro_f1"],
         }
         if stage == sb.Stage.VALID:
-            old_lr, new_lr = self.hparams.lr_annealing(epoch)
-            sb.nnet.schedulers.update_learning_rate(self.optimizer, new_lr)
-            self.hparams.train_logger.log_stats(
-                stats_meta={"epoch": epoch, "lr": old_lr},
-                train_stats={"loss": self.train_loss},
-                valid_stats=stats,
-            )
-            self.hparams.history.append(
+            end_validation_epoch(
+                self,
                 epoch,
-                train_loss=self.train_loss,
-                valid_loss=stage_loss,
-                valid_UA=stats["UA"],
-                valid_WA=stats["WA"],
-                lr=old_lr,
-                epoch_time_s=time.time() - self.epoch_start,
+                stats,
+                annealing_value=epoch,
+                curve_stats={"valid_UA": stats["UA"], "valid_WA": stats["WA"]},
+                plot_metric="valid_UA",
+                keep={"max_keys": ["UA"]},
             )
-            if sb.utils.distributed.if_main_process():
-                plot_training_curves(
-                    self.hparams.history,
-                    os.path.join(self.hparams.output_folder, "train_curves.png"),
-                )
-            self.checkpointer.save_and_keep_only(meta=stats, max_keys=["UA"])
         elif stage == sb.Stage.TEST:
             self.hparams.train_logger.log_stats(
                 stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
@@ -153,14 +141,8 @@ class EmotionBrain(sb.Brain):
                     self.hparams.output_folder,
                     rows=self.metrics.rows(),
                     extra={
-                        "dataset": self.hparams.dataset,
+                        **run_facts(self.hparams, self.trained),
                         "fold": self.hparams.fold,
-                        "synthetic_corpus": self.hparams.dataset == "embedded",
-                        "epoch_loaded": self.hparams.epoch_counter.current,
-                        "epochs_trained": len(self.hparams.history.epochs),
-                        "train_time_s": round(
-                            sum(self.hparams.history.column("epoch_time_s")), 1
-                        ),
                         "test_loss": stage_loss,
                     },
                 )
@@ -340,6 +322,10 @@ if __name__ == "__main__":
         train_loader_kwargs=hparams["dataloader_options"],
         valid_loader_kwargs=hparams["test_dataloader_options"],
     )
+
+    # Testing reloads the best checkpoint (and the history as it was then):
+    # take the facts about the whole training first.
+    emotion_brain.trained = training_summary(hparams["history"])
 
     # Test with the checkpoint of the best validation UA.
     emotion_brain.evaluate(
