@@ -4,6 +4,8 @@
 
     sb-lstm-ser predict  --model MODEL audio.wav more/ ...
     sb-lstm-ser timeline --model MODEL --window 3 --hop 1.5 long.wav
+    sb-lstm-ser transcribe --model ASR_MODEL audio.wav more/ ...
+    sb-lstm-ser analyze  --asr-model ASR_MODEL --emotion-model MODEL meeting.wav
     sb-lstm-ser keygen   keys/me.pem                 # writes me.pem and me.pem.pub
     sb-lstm-ser sign     MODEL_FOLDER --key keys/me.pem
     sb-lstm-ser verify   MODEL_FOLDER --trusted-key keys/me.pem.pub
@@ -101,13 +103,39 @@ def _timeline(model, path: Path, args) -> dict:
     }
 
 
+def _analyze(models: dict, path: Path) -> dict:
+    from speechbrain_lstm_ser.inference.analyze import analyze_file
+
+    segments = analyze_file(path, models["asr_model"], models["emotion_model"])
+    return {
+        "file": display_name(path),
+        "segments": [
+            {
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "emotion": s.emotion,
+                "score": None if s.score is None else round(s.score, 6),
+            }
+            for s in segments
+        ],
+    }
+
+
 def _table_rows(result: dict) -> list[str]:
+    name = result["file"]
+    if "text" in result:
+        return [f"{name}\t{result['text']}"]
     if "segments" in result:
-        return [
-            f"{result['file']}\t{s['start']:.2f}-{s['end']:.2f}\t{s['label']}\t{s['score']:.3f}"
-            for s in result["segments"]
-        ] or [f"{result['file']}\t-\t(no speech)\t-"]
-    return [f"{result['file']}\t{result['label']}\t{result['score']:.3f}"]
+        rows = []
+        for s in result["segments"]:
+            span = f"{s['start']:.2f}-{s['end']:.2f}"
+            what = s.get("label") or s.get("emotion") or "-"
+            score = "-" if s.get("score") is None else f"{s['score']:.3f}"
+            text = f"\t{s['text']}" if "text" in s else ""
+            rows.append(f"{name}\t{span}\t{what}\t{score}{text}")
+        return rows or [f"{name}\t-\t(no speech)\t-"]
+    return [f"{name}\t{result['label']}\t{result['score']:.3f}"]
 
 
 def _run(
@@ -145,11 +173,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p):
+    def common(p, models=("--model",)):
         p.add_argument("inputs", nargs="+", help="audio files and/or folders")
-        p.add_argument(
-            "--model", required=True, help="exported model folder or Hub repo id"
-        )
+        for flag in models:
+            p.add_argument(
+                flag, required=True, help="exported model folder or Hub repo id"
+            )
         p.add_argument(
             "--savedir", help="where Hub files are linked (default: HF cache)"
         )
@@ -169,7 +198,12 @@ def _parser() -> argparse.ArgumentParser:
             help="public key (.pub) whose signature you trust; repeatable",
         )
 
-    common(sub.add_parser("predict", help="emotion of each file"))
+    common(sub.add_parser("predict", help="class (emotion, command) of each file"))
+    common(sub.add_parser("transcribe", help="transcript of each file"))
+    common(
+        sub.add_parser("analyze", help="speech segments: transcript and emotion"),
+        models=("--asr-model", "--emotion-model"),
+    )
     timeline = sub.add_parser("timeline", help="emotion over time in long recordings")
     common(timeline)
     timeline.add_argument("--window", type=float, default=3.0, help="seconds")
@@ -232,11 +266,24 @@ def _keys_command(args) -> int:
     return 0
 
 
+def _quiet_speechbrain() -> None:
+    """Keeps SpeechBrain's INFO chatter out of the command's output.
+
+    Each of its loggers sets its own level; warnings and errors still show.
+    """
+    import speechbrain.inference.interfaces  # noqa: F401  (creates its loggers)
+    import speechbrain.utils.parameter_transfer  # noqa: F401
+
+    for name in list(logging.root.manager.loggerDict):
+        if name == "speechbrain" or name.startswith("speechbrain."):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sb-lstm-ser``; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    logging.getLogger("speechbrain").setLevel(logging.ERROR)
+    _quiet_speechbrain()
     if args.command in ("keygen", "sign", "verify"):
         return _keys_command(args)
     files, had_folder = expand_inputs(args.inputs)
@@ -245,29 +292,44 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from speechbrain_lstm_ser.hub.load import load_model
 
-    try:
-        model = load_model(
-            args.model,
-            savedir=args.savedir,
-            run_opts={"device": args.device},
-            verify=args.verify,
-            trusted_keys=args.trusted_key,
-        )
-    except Exception as err:  # a model that cannot be loaded ends the run
-        print(f"error: cannot load model {args.model}: {err}", file=sys.stderr)
-        return 2
-    needed = {"predict": "classify_file", "timeline": "timeline"}[args.command]
-    if not hasattr(model, needed):
-        print(
-            f"error: {args.model} is a {type(model).__name__}, which cannot "
-            f"{args.command}",
-            file=sys.stderr,
-        )
-        return 2
+    needed = {
+        "predict": {"model": "classify_file"},
+        "timeline": {"model": "timeline"},
+        "transcribe": {"model": "transcribe_file"},
+        "analyze": {"asr_model": "transcribe_batch", "emotion_model": "classify_batch"},
+    }[args.command]
+    models = {}
+    for option, method in needed.items():
+        source = getattr(args, option)
+        try:
+            models[option] = load_model(
+                source,
+                savedir=args.savedir,
+                run_opts={"device": args.device},
+                verify=args.verify,
+                trusted_keys=args.trusted_key,
+            )
+        except Exception as err:  # a model that cannot be loaded ends the run
+            print(f"error: cannot load model {source}: {err}", file=sys.stderr)
+            return 2
+        if not hasattr(models[option], method):
+            print(
+                f"error: {source} is a {type(models[option]).__name__}, which "
+                f"cannot {args.command}",
+                file=sys.stderr,
+            )
+            return 2
     if args.command == "predict":
-        work = lambda path: _predict(model, path)  # noqa: E731
+        work = lambda path: _predict(models["model"], path)  # noqa: E731
+    elif args.command == "timeline":
+        work = lambda path: _timeline(models["model"], path, args)  # noqa: E731
+    elif args.command == "transcribe":
+        work = lambda path: {  # noqa: E731
+            "file": display_name(path),
+            "text": models["model"].transcribe_file(path),
+        }
     else:
-        work = lambda path: _timeline(model, path, args)  # noqa: E731
+        work = lambda path: _analyze(models, path)  # noqa: E731
     progress = had_folder and not args.quiet and sys.stderr.isatty()
     return _run(files, work, args.format, progress)
 

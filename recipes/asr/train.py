@@ -26,6 +26,7 @@ Authors
 """
 
 import json
+import os
 import sys
 import time
 
@@ -40,6 +41,7 @@ from speechbrain_lstm_ser.asr_report import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
 from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
+from speechbrain_lstm_ser.hub.export import export_recognizer
 from speechbrain_lstm_ser.training import (
     end_validation_epoch,
     run_facts,
@@ -319,3 +321,11 @@ if __name__ == "__main__":
         min_key="WER",
         test_loader_kwargs=hparams["test_dataloader_options"],
     )
+
+    # Export the best model with its tokenizer as an inference folder
+    # (loadable with SpeechRecognizer.from_hparams, publishable to the Hub).
+    if hparams["export_folder"] and sb.utils.distributed.if_main_process():
+        report_path = os.path.join(hparams["output_folder"], "test_report.json")
+        with open(report_path, encoding="utf-8") as fin:
+            report = json.load(fin)
+        export_recognizer(hparams, tokenizer.prefix_model_file + ".model", report)

@@ -25,6 +25,7 @@ Authors
  * speechbrain-lstm-ser developers 2026
 """
 
+import json
 import os
 import sys
 import time
@@ -35,6 +36,7 @@ from speechbrain.utils.logger import get_logger
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
 from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
+from speechbrain_lstm_ser.hub.export import export_classifier
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.report import format_summary, write_report
 from speechbrain_lstm_ser.training import (
@@ -177,6 +179,7 @@ def dataio_prepare(hparams):
     # Class indices follow the order of `labels` in the YAML.
     lab_enc_file = os.path.join(hparams["save_folder"], "label_encoder.txt")
     label_encoder.load_or_create(path=lab_enc_file, from_iterables=[hparams["labels"]])
+    label_encoder.expect_len(len(hparams["labels"]))
     if list(label_encoder.lab2ind) != list(hparams["labels"]):
         raise ValueError(
             f"{lab_enc_file} holds the classes {list(label_encoder.lab2ind)}, not "
@@ -279,3 +282,18 @@ if __name__ == "__main__":
         max_key="accuracy",
         test_loader_kwargs=hparams["test_dataloader_options"],
     )
+
+    # Export the best model as an inference folder (loadable with
+    # CommandRecognizer.from_hparams, publishable to the Hub).
+    if hparams["export_folder"] and sb.utils.distributed.if_main_process():
+        report_path = os.path.join(hparams["output_folder"], "test_report.json")
+        with open(report_path, encoding="utf-8") as fin:
+            report = json.load(fin)
+        export_classifier(
+            hparams,
+            label_encoder,
+            report,
+            title="LSTM spoken-command recognition",
+            task="Spoken Command Recognition",
+            interface="speechbrain_lstm_ser.inference.CommandRecognizer",
+        )

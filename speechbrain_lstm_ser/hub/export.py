@@ -25,11 +25,12 @@ import io
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import ruamel.yaml
 import torch
+from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.checkpoints import DEFAULT_SAVE_HOOKS, get_default_hook
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
@@ -37,17 +38,27 @@ from speechbrain_lstm_ser.dataio.audio import write_audio
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "ASR_MODULES",
     "CLASSIFIER_MODULES",
     "EXAMPLE_TEXT",
     "describe_model",
     "export_classifier",
+    "export_recognizer",
     "export_model",
     "inference_yaml",
     "save_module",
 ]
 
+#: How exported YAML files build a label encoder and a tokenizer.
+LABEL_ENCODER_TAG = "!new:speechbrain.dataio.encoder.CategoricalEncoder"
+TOKENIZER_TAG = "!new:sentencepiece.SentencePieceProcessor"
+
+#: Modules a CTC recogniser runs at inference (the ASR recipe's names).
+ASR_MODULES = ("compute_features", "mean_var_norm", "encoder", "ctc_head")
+
 #: Modules an utterance classifier runs at inference, in order (the names
-#: the emotion and command recipes give them in their YAML).
+#: the emotion and command recipes give them in their YAML; those a recipe
+#: does not define are skipped).
 CLASSIFIER_MODULES = (
     "preprocess",
     "compute_features",
@@ -62,16 +73,41 @@ EXAMPLE_TEXT = "This is an example recording for the model card."
 HYPERPARAMS = "hyperparams.yaml"
 
 
-#: ``!apply:`` calls folded into their value when exporting (pure builtins).
-_FOLDABLE = {"len": len, "int": int, "float": float, "bool": bool, "str": str}
+def _is_plain(value) -> bool:
+    """Whether a value is YAML data (no objects), safe to write as a literal."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False
+
+
+def _evaluate(node):
+    """The value of an ``!apply:`` node of the (trusted) training YAML, or None."""
+    yaml = ruamel.yaml.YAML()
+    stream = io.StringIO()
+    yaml.dump({"value": node}, stream)
+    try:
+        value = load_hyperpyyaml(stream.getvalue())["value"]
+    except Exception:  # not evaluable on its own: keep the node as it is
+        return None
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _clean(node):
-    """A plain copy of a resolved node: no comments, builtin calls folded."""
+    """A plain copy of a resolved node: no comments, ``!apply:`` calls folded.
+
+    Exporting runs inside the training run, on the user's own YAML, so its
+    ``!apply:`` calls (e.g. ``num_classes: !apply:len [...]``) are evaluated
+    here and written as values: the inference YAML then needs none.
+    """
     tag = getattr(getattr(node, "tag", None), "value", None) or ""
-    if tag.startswith("!apply:") and tag[len("!apply:") :] in _FOLDABLE:
-        args = [_plain(a) for a in node] if isinstance(node, list) else [_plain(node)]
-        return _FOLDABLE[tag[len("!apply:") :]](*args)
+    if tag.startswith("!apply:"):
+        value = _evaluate(node)
+        if _is_plain(value):
+            return value
     if isinstance(node, dict):
         copy = ruamel.yaml.comments.CommentedMap()
         for key, value in node.items():
@@ -85,21 +121,13 @@ def _clean(node):
     return copy
 
 
-def _plain(node):
-    """A resolved literal as a plain Python value."""
-    if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
 def inference_yaml(
     training_yaml: str | os.PathLike,
     module_keys: Sequence[str],
     checkpoints: Sequence[str],
     meta: Mapping[str, object],
-    label_encoder: bool = True,
+    objects: Mapping[str, str] | None = None,
+    hparam_keys: Sequence[str] = (),
 ) -> str:
     """Builds the inference ``hyperparams.yaml`` from a resolved training YAML.
 
@@ -114,25 +142,29 @@ def inference_yaml(
         The module keys that have a ``<key>.ckpt`` to load.
     meta : mapping
         Plain top-level values to record (e.g. ``sample_rate``, the interface).
-    label_encoder : bool
-        Whether to declare a ``CategoricalEncoder`` loaded from
-        ``label_encoder.ckpt``.
+    objects : mapping, optional
+        Other loadable objects: name -> YAML tag that builds it (e.g.
+        ``{"label_encoder": "!new:speechbrain.dataio.encoder.CategoricalEncoder"}``),
+        each loaded from ``<name>.ckpt``.
+    hparam_keys : sequence of str
+        Other top-level keys to copy from the training YAML (e.g. a searcher).
 
     Returns
     -------
     str
         The YAML text.
     """
+    objects = dict(objects or {})
     yaml = ruamel.yaml.YAML()
     with open(training_yaml, encoding="utf-8") as handle:
         tree = yaml.load(handle)
-    missing = [k for k in module_keys if k not in tree]
+    missing = [k for k in (*module_keys, *hparam_keys) if k not in tree]
     if missing:
         raise KeyError(f"{training_yaml} defines no {missing}")
     subset = ruamel.yaml.comments.CommentedMap()
     for key, value in meta.items():
         subset[key] = value
-    for key in module_keys:
+    for key in (*hparam_keys, *module_keys):
         subset[key] = _clean(tree[key])
     out = io.StringIO()
     out.write(
@@ -143,16 +175,12 @@ def inference_yaml(
         "# ############################################################\n\n"
     )
     yaml.dump(subset, out)
-    if label_encoder:
-        out.write(
-            "\nlabel_encoder: !new:speechbrain.dataio.encoder.CategoricalEncoder\n"
-        )
+    for name, tag in objects.items():
+        out.write(f"\n{name}: {tag}\n")
     out.write("\nmodules:\n")
     for key in module_keys:
         out.write(f"    {key}: !ref <{key}>\n")
-    loadables = [k for k in module_keys if k in checkpoints]
-    if label_encoder:
-        loadables.append("label_encoder")
+    loadables = [k for k in module_keys if k in checkpoints] + list(objects)
     out.write(
         "\n# No `paths:` on purpose: every loadable <name> is fetched as\n"
         "# <name>.ckpt from the `source` given to from_hparams.\n"
@@ -196,8 +224,8 @@ def export_model(
     modules: Mapping[str, object],
     interface: str,
     card: str,
-    label_encoder=None,
-    extra_files: Mapping[str, str | os.PathLike] | None = None,
+    objects: Mapping[str, tuple[str, Callable[[Path], object]]] | None = None,
+    hparam_keys: Sequence[str] = (),
     meta: Mapping[str, object] | None = None,
     sample_rate: int = 16000,
 ) -> Path:
@@ -216,10 +244,11 @@ def export_model(
         Dotted path of the ``Pretrained`` subclass that loads the folder.
     card : str
         The model card (``README.md``) text.
-    label_encoder : speechbrain.dataio.encoder.CategoricalEncoder, optional
-        Saved as ``label_encoder.ckpt`` (SpeechBrain's text format).
-    extra_files : mapping, optional
-        File name in the folder -> file to copy (e.g. a tokenizer model).
+    objects : mapping, optional
+        Other loadables: name -> (YAML tag that builds it, function writing
+        its ``<name>.ckpt``), e.g. a label encoder or a tokenizer.
+    hparam_keys : sequence of str
+        Other keys of the training YAML that inference needs (a searcher).
     meta : mapping, optional
         More plain values for the top of ``hyperparams.yaml``.
     sample_rate : int
@@ -247,20 +276,53 @@ def export_model(
         for key, module in modules.items()
         if save_module(module, tmp / f"{key}.ckpt")
     ]
-    if label_encoder is not None:
-        label_encoder.save(tmp / "label_encoder.ckpt")
-    for name, source in (extra_files or {}).items():
-        shutil.copyfile(source, tmp / name)
+    objects = dict(objects or {})
+    for name, (_, write) in objects.items():
+        write(tmp / f"{name}.ckpt")
     values = {"interface": interface, "sample_rate": sample_rate, **(meta or {})}
     text = inference_yaml(
-        training_yaml, list(modules), checkpoints, values, label_encoder is not None
+        training_yaml,
+        list(modules),
+        checkpoints,
+        values,
+        {name: tag for name, (tag, _) in objects.items()},
+        hparam_keys,
     )
     (tmp / HYPERPARAMS).write_text(text, encoding="utf-8")
+    _check_export(tmp, modules, checkpoints)
     _write_example(tmp / "example.wav", sample_rate)
     (tmp / "README.md").write_text(card, encoding="utf-8")
     os.replace(tmp, folder)
     logger.info(f"Exported the model for inference to {folder}")
     return folder
+
+
+def _check_export(folder: Path, modules: Mapping[str, object], checkpoints) -> None:
+    """Rebuilds the exported modules and loads their weights strictly.
+
+    A module the YAML rebuilds differently from the trained one (a wrong
+    size, a missing layer) fails the export here, not a user's load later.
+    """
+    from speechbrain.utils.checkpoints import DEFAULT_SAVE_HOOKS
+
+    text = (folder / HYPERPARAMS).read_text(encoding="utf-8")
+    pretrainer_at = text.index("\nmodules:\n")
+    built = load_hyperpyyaml(text[:pretrainer_at])
+    plain = DEFAULT_SAVE_HOOKS.get(torch.nn.Module)
+    for key in checkpoints:
+        module = modules[key]
+        if get_default_hook(module, DEFAULT_SAVE_HOOKS) is not plain:
+            continue  # custom state (e.g. normalisation statistics)
+        state = torch.load(
+            folder / f"{key}.ckpt", map_location="cpu", weights_only=True
+        )
+        try:
+            built[key].load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            raise RuntimeError(
+                f"the exported {HYPERPARAMS} rebuilds `{key}` differently from the "
+                f"trained module: {err}"
+            ) from None
 
 
 def _write_example(path: Path, sample_rate: int) -> None:
@@ -346,7 +408,8 @@ def export_classifier(
     """
     from speechbrain_lstm_ser.hub.card import render_card
 
-    modules = {key: hparams[key] for key in module_keys}
+    present = hparams["modules"]
+    modules = {key: hparams[key] for key in module_keys if key in present}
     folder = str(hparams["export_folder"])
     options = dict(hparams.get("model_card") or {})
     labels = [label_encoder.ind2lab[i] for i in range(len(label_encoder))]
@@ -372,7 +435,86 @@ def export_classifier(
         modules,
         interface,
         card,
-        label_encoder=label_encoder,
+        objects={"label_encoder": (LABEL_ENCODER_TAG, label_encoder.save)},
+        sample_rate=int(hparams["sample_rate"]),
+    )
+
+
+def export_recognizer(
+    hparams: Mapping,
+    tokenizer_file: str | os.PathLike,
+    report: Mapping,
+    *,
+    title: str = "LSTM-CTC speech recognition",
+    interface: str = "speechbrain_lstm_ser.inference.SpeechRecognizer",
+    module_keys: Sequence[str] = ASR_MODULES,
+    hparam_keys: Sequence[str] = ("blank_index", "test_searcher"),
+) -> Path:
+    """Exports a CTC speech recogniser (the ASR recipe) with its tokenizer.
+
+    Reads from ``hparams``: ``export_folder``, ``output_folder``,
+    ``sample_rate``, ``dataset`` and the optional ``model_card`` mapping.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The recipe's loaded hyperparameters (modules hold the weights).
+    tokenizer_file : str or os.PathLike
+        The trained sentencepiece ``.model``.
+    report : mapping
+        The ASR test report (WER and CER go in the card).
+    title : str
+        Card title.
+    interface : str
+        Dotted path of the interface class.
+    module_keys : sequence of str
+        Modules to export, in inference order.
+    hparam_keys : sequence of str
+        Other keys inference needs (the blank index, the beam searcher).
+
+    Returns
+    -------
+    Path
+        The export folder.
+    """
+    from speechbrain_lstm_ser.hub.card import render_card
+
+    modules = {key: hparams[key] for key in module_keys}
+    folder = str(hparams["export_folder"])
+    options = dict(hparams.get("model_card") or {})
+    card = render_card(
+        title=title,
+        task="Speech Recognition",
+        pipeline_tag="automatic-speech-recognition",
+        interface=interface,
+        source=folder,
+        call=interface_method(interface) + "({example})",
+        labels=(),
+        dataset=str(hparams["dataset"]),
+        synthetic=hparams["dataset"] == "embedded",
+        description="Speech recognition with an LSTM and CTC: "
+        + describe_model(modules),
+        metrics=[
+            ("wer", "WER (%)", report["WER"]),
+            ("cer", "CER (%)", report["CER"]),
+        ],
+        tags=options.get("tags", ()),
+        language=options.get("language", "en"),
+        license=options.get("license", "apache-2.0"),
+    )
+    return export_model(
+        folder,
+        Path(hparams["output_folder"]) / HYPERPARAMS,
+        modules,
+        interface,
+        card,
+        objects={
+            "tokenizer": (
+                TOKENIZER_TAG,
+                lambda path: shutil.copyfile(tokenizer_file, path),
+            )
+        },
+        hparam_keys=hparam_keys,
         sample_rate=int(hparams["sample_rate"]),
     )
 

@@ -32,8 +32,14 @@ import ruamel.yaml
 
 __all__ = ["DEFAULT_ALLOWED", "UnsafeModelError", "check_hyperparams"]
 
-#: Packages whose classes a model YAML may instantiate.
-DEFAULT_ALLOWED = ("speechbrain_lstm_ser", "speechbrain", "torch.nn")
+#: Packages (and single classes) whose classes a model YAML may instantiate:
+#: ours, SpeechBrain's, torch.nn, and the sentencepiece tokenizer.
+DEFAULT_ALLOWED = (
+    "speechbrain_lstm_ser",
+    "speechbrain",
+    "torch.nn",
+    "sentencepiece.SentencePieceProcessor",
+)
 
 _SAFE_TAGS = {"!ref", "!copy", "!tuple", "!PLACEHOLDER"}
 

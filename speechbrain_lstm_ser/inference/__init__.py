@@ -4,6 +4,21 @@ Authors
  * speechbrain-lstm-ser developers 2026
 """
 
-from speechbrain_lstm_ser.inference.emotion import EmotionRecognizer, TimelineSegment
+from speechbrain_lstm_ser.inference.analyze import AnalyzedSegment, analyze_file
+from speechbrain_lstm_ser.inference.asr import SpeechRecognizer
+from speechbrain_lstm_ser.inference.classifier import (
+    TimelineSegment,
+    UtteranceClassifier,
+)
+from speechbrain_lstm_ser.inference.commands import CommandRecognizer
+from speechbrain_lstm_ser.inference.emotion import EmotionRecognizer
 
-__all__ = ["EmotionRecognizer", "TimelineSegment"]
+__all__ = [
+    "AnalyzedSegment",
+    "CommandRecognizer",
+    "EmotionRecognizer",
+    "SpeechRecognizer",
+    "TimelineSegment",
+    "UtteranceClassifier",
+    "analyze_file",
+]

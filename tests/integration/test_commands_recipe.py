@@ -35,16 +35,16 @@ OVERRIDES = {
 }
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+@pytest.fixture(scope="session")
+def commands_trained(tmp_path_factory):
     base = tmp_path_factory.mktemp("commands")
     data, out = base / "data", base / "out"
     log = run_recipe("commands", "commands_lstm.yaml", OVERRIDES, data, out)
     return data, out, log
 
 
-def test_report_is_complete_and_consistent(trained):
-    data, out, log = trained
+def test_report_is_complete_and_consistent(commands_trained):
+    data, out, log = commands_trained
     report = json.loads((out / "test_report.json").read_text())
     assert report["labels"] == LABELS
     assert report["task"] == "commands" and report["synthetic_corpus"] is True
@@ -70,8 +70,60 @@ def test_report_is_complete_and_consistent(trained):
     assert "WA (accuracy)" in log
 
 
-def test_second_run_resumes_instead_of_retraining(trained):
-    data, out, _ = trained
+def test_second_run_resumes_instead_of_retraining(commands_trained):
+    data, out, _ = commands_trained
     text = run_recipe("commands", "commands_lstm.yaml", OVERRIDES, data, out)
     assert "skipping preparation" in text
     assert "Going into epoch" not in text
+
+
+def test_exported_model_round_trips(commands_trained, tmp_path):
+    import torch
+    from hub_cache import populate_hub_cache, run_offline
+
+    from speechbrain_lstm_ser.dataio.audio import read_audio
+    from speechbrain_lstm_ser.hub.card import read_front_matter
+    from speechbrain_lstm_ser.hub.publish import check_folder
+    from speechbrain_lstm_ser.inference import CommandRecognizer
+
+    data, out, _ = commands_trained
+    model_dir = out / "model"
+    report = json.loads((out / "test_report.json").read_text())
+    meta = read_front_matter((model_dir / "README.md").read_text())
+    metrics = {
+        m["type"]: m["value"] for m in meta["model-index"][0]["results"][0]["metrics"]
+    }
+    assert metrics["accuracy"] == pytest.approx(report["accuracy"], abs=1e-4)
+    model = CommandRecognizer.from_hparams(source=str(model_dir))
+    assert model.labels == LABELS
+    with open(out / "predictions.csv", encoding="utf-8") as handle:
+        expected = {r["ID"]: r for r in csv.DictReader(handle)}
+    with open(out / "manifests" / "test.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    paths = [r["wav"].replace("$data_root", str(data)) for r in rows]
+    words = [p for p, r in zip(paths, rows, strict=True) if not r["start"]]
+    # One-second clips, all the same length: the Brain's batches hold no
+    # padding, so files one by one give its very scores.
+    for row, path in zip(rows, paths, strict=True):
+        # silence rows are a segment of a background-noise recording
+        start, stop = (float(row[k]) if row[k] else None for k in ("start", "stop"))
+        wav = read_audio(path, start=start, stop=stop).unsqueeze(0)
+        out_prob, _, _, labels = model.classify_batch(wav, torch.ones(1))
+        assert float(out_prob.exp().max()) == pytest.approx(
+            float(expected[row["ID"]]["score"]), abs=1e-4
+        )
+        assert labels[0] == expected[row["ID"]]["prediction"]
+    assert check_folder(model_dir).prediction in LABELS
+    populate_hub_cache(tmp_path / "hub", "someone/commands-lstm", model_dir)
+    code = (
+        "import json\n"
+        "from speechbrain_lstm_ser.hub.load import load_model\n"
+        "model = load_model('someone/commands-lstm', "
+        f"savedir={str(tmp_path / 'saved')!r})\n"
+        f"print(json.dumps([model.classify_file(p)[3][0] for p in {words!r}]))\n"
+    )
+    proc = run_offline(code, tmp_path / "hub")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [
+        expected[r["ID"]]["prediction"] for r in rows if not r["start"]
+    ]

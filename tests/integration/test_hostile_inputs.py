@@ -21,7 +21,7 @@ import pytest
 import soundfile as sf
 import torch
 
-import speechbrain_lstm_ser.inference.emotion as emotion_module
+import speechbrain_lstm_ser.inference.classifier as emotion_module
 from speechbrain_lstm_ser.dataio.audio import AudioError
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 

@@ -13,6 +13,7 @@ import pytest
 import ruamel.yaml
 import soundfile as sf
 import torch
+from hub_cache import populate_hub_cache, run_offline
 
 from speechbrain_lstm_ser.hub.card import (
     REQUIRED_METADATA,
@@ -23,7 +24,6 @@ from speechbrain_lstm_ser.hub.publish import PublishError, check_folder, publish
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
 REPO_ID = "testuser/ser-lstm"
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 def _test_rows(trained):
@@ -154,11 +154,7 @@ def test_usage_snippet_works_as_written(trained, tmp_path):
 
 
 def test_hub_repo_id_loads_offline_from_the_cache(trained, tmp_path):
-    # A Hugging Face cache laid out as huggingface_hub lays it out.
-    repo = tmp_path / "hub" / ("models--" + REPO_ID.replace("/", "--"))
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(COMMIT)
-    shutil.copytree(trained.model, repo / "snapshots" / COMMIT)
+    populate_hub_cache(tmp_path / "hub", REPO_ID, trained.model)
     rows = _test_rows(trained)
     code = textwrap.dedent(
         f"""
@@ -170,8 +166,9 @@ def test_hub_repo_id_loads_offline_from_the_cache(trained, tmp_path):
         print(model.classify_file({REPO_ID + "/example.wav"!r})[3][0])
         """
     )
-    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hub")}
-    lines = _python(code, env=env).strip().splitlines()
+    proc = run_offline(code, tmp_path / "hub")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
     expected = _brain_predictions(trained)
     assert json.loads(lines[0]) == [expected[r["ID"]]["prediction"] for r in rows]
     assert lines[1] in ("neutral", "happy", "sad", "angry")
@@ -327,7 +324,7 @@ def test_timeline_skips_silence_and_streams(trained, tmp_path, monkeypatch):
     sf.write(long_wav, np.concatenate(parts), sr)
     model = EmotionRecognizer.from_hparams(source=str(trained.model))
     spans = []
-    import speechbrain_lstm_ser.inference.emotion as emotion
+    import speechbrain_lstm_ser.inference.classifier as emotion
 
     real_read = emotion.read_audio
 

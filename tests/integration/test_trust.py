@@ -11,6 +11,7 @@ import textwrap
 import pytest
 import speechbrain.inference.interfaces as sb_interfaces
 import torch
+from hub_cache import populate_hub_cache
 
 from speechbrain_lstm_ser.hub.publish import PublishError, publish
 from speechbrain_lstm_ser.hub.safe_yaml import UnsafeModelError
@@ -25,7 +26,6 @@ from speechbrain_lstm_ser.hub.signing import (
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
 REPO_ID = "testuser/signed-ser"
-COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
 
 
 @pytest.fixture(scope="module")
@@ -231,11 +231,8 @@ def test_pickled_code_in_weights_never_runs(trained, tmp_path):
 
 
 def test_signed_hub_repo_offline(signed, keys, tmp_path):
-    repo = tmp_path / "hub" / ("models--" + REPO_ID.replace("/", "--"))
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(COMMIT)
-    shutil.copytree(signed, repo / "snapshots" / COMMIT)
-    extra = repo / "snapshots" / COMMIT / "unlisted.bin"
+    snapshot = populate_hub_cache(tmp_path / "hub", REPO_ID, signed)
+    extra = snapshot / "unlisted.bin"
     extra.write_bytes(b"never fetched")  # not in the manifest: never fetched
     code = textwrap.dedent(
         f"""
@@ -261,7 +258,7 @@ def test_signed_hub_repo_offline(signed, keys, tmp_path):
     assert "loaded EmotionRecognizer" in proc.stdout, proc.stderr[-2000:]
     assert not (tmp_path / "saved" / "unlisted.bin").exists()
     # tamper with the cached copy: refused, naming the file
-    ckpt = repo / "snapshots" / COMMIT / "classifier.ckpt"
+    ckpt = snapshot / "classifier.ckpt"
     ckpt.write_bytes(ckpt.read_bytes() + b"\x00")
     proc = run()
     assert proc.returncode != 0

@@ -1,0 +1,160 @@
+"""Speech recognition with a trained CTC model: files, batches, long recordings.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from speechbrain.decoders.ctc import ctc_greedy_decode
+
+from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
+from speechbrain_lstm_ser.inference.interface import AudioInterface
+from speechbrain_lstm_ser.processing.vad import EnergyVAD
+
+__all__ = ["SpeechRecognizer"]
+
+
+class SpeechRecognizer(AudioInterface):
+    """Transcribes speech with an LSTM-CTC model, from a folder or a Hub repo.
+
+    Decoding is SpeechBrain's CTC beam search (the ``test_searcher`` the model
+    was tested with) or greedy (``decoding="greedy"``). Audio of any sample
+    rate and channel count is converted inside; recordings longer than
+    ``max_duration`` are cut at pauses (energy VAD) and transcribed piece by
+    piece, so memory stays bounded.
+
+    Arguments
+    ---------
+    decoding : str
+        ``"beam"`` (default when the model has a searcher) or ``"greedy"``.
+    *args, **kwargs
+        See ``Pretrained``; build with ``from_hparams(source=...)``.
+
+    Example
+    -------
+    >>> asr = SpeechRecognizer.from_hparams(  # doctest: +SKIP
+    ...     source="results/asr_lstm/1986/model")
+    >>> asr.transcribe_file("command.wav")  # doctest: +SKIP
+    'turn on the kitchen lights'
+    """
+
+    MODULES_NEEDED = ["compute_features", "mean_var_norm", "encoder", "ctc_head"]
+    HPARAMS_NEEDED = ["sample_rate", "tokenizer", "blank_index"]
+    EXAMPLE_METHOD = "transcribe_file"
+    #: Longer files are transcribed segment by segment (seconds).
+    max_duration = 30.0
+    #: Shorter files are refused (seconds).
+    min_duration = 0.1
+
+    def __init__(self, *args, decoding: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        sp = self.hparams.tokenizer
+        self.vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+        has_beam = hasattr(self.hparams, "test_searcher")
+        decoding = decoding or ("beam" if has_beam else "greedy")
+        if decoding not in ("beam", "greedy") or (decoding == "beam" and not has_beam):
+            raise ValueError(
+                f"decoding must be 'greedy' or (for models with a searcher) "
+                f"'beam', got {decoding!r}"
+            )
+        self.decoding = decoding
+        if decoding == "beam":
+            self.searcher = self.hparams.test_searcher(
+                vocab_list=self.vocab + ["<blank>"]
+            )
+
+    def encode_batch(
+        self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-frame token log-probabilities.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms at the model's sample rate.
+        wav_lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        log_probs : torch.Tensor
+            ``(batch, frames, vocab + 1)``, the blank last.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+        """
+        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
+        with torch.no_grad():
+            feats = self.mods.mean_var_norm(self.mods.compute_features(wavs), wav_lens)
+            encoded = self.mods.encoder(feats, wav_lens)
+            return self.mods.ctc_head(encoded), wav_lens
+
+    def transcribe_batch(
+        self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
+    ) -> tuple[list[str], list[list[int]]]:
+        """Transcribes a batch of waveforms.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms at the model's sample rate.
+        wav_lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        texts : list of str
+            One transcript per waveform.
+        tokens : list of list of int
+            The token IDs behind each transcript (greedy decoding) or an empty
+            list (beam search works on text).
+        """
+        log_probs, lens = self.encode_batch(wavs, wav_lens)
+        if self.decoding == "beam":
+            hyps = self.searcher(log_probs, lens)
+            return [h[0].text for h in hyps], [[] for _ in hyps]
+        tokens = ctc_greedy_decode(log_probs, lens, self.hparams.blank_index)
+        texts = [
+            self.hparams.tokenizer.decode_ids(seq) if seq else "" for seq in tokens
+        ]
+        return texts, tokens
+
+    def transcribe_file(self, path: str | os.PathLike) -> str:
+        """Transcribes an audio file (any rate, any channels, any length).
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub.
+
+        Returns
+        -------
+        str
+            The transcript (segments of long files joined by spaces).
+        """
+        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
+        duration = audio_info(local).duration
+        if duration < self.min_duration:
+            raise AudioError(
+                path,
+                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
+                "audio is needed",
+            )
+        if duration > self.max_duration:
+            vad = EnergyVAD(sample_rate=self.sample_rate, max_segment=self.max_duration)
+            texts = [
+                self.transcribe_segment(local, s, e) for s, e in vad.segments(local)
+            ]
+            return " ".join(t for t in texts if t)
+        wav = read_audio(local, self.sample_rate)
+        return self.transcribe_batch(wav.unsqueeze(0), torch.ones(1))[0][0]
+
+    def transcribe_segment(
+        self, path: str | os.PathLike, start: float, end: float
+    ) -> str:
+        """Transcribes the part of a file between ``start`` and ``end`` seconds."""
+        wav = read_audio(path, self.sample_rate, start=start, stop=end)
+        return self.transcribe_batch(wav.unsqueeze(0), torch.ones(1))[0][0]

@@ -1,0 +1,254 @@
+"""Utterance classification with a trained model: files, batches, long recordings.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+
+from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
+from speechbrain_lstm_ser.inference.interface import AudioInterface
+from speechbrain_lstm_ser.processing.vad import EnergyVAD
+
+__all__ = ["SILENCE_PEAK", "TimelineSegment", "UtteranceClassifier"]
+
+
+#: Peak amplitude under which a recording is digital silence (-80 dBFS).
+SILENCE_PEAK = 1e-4
+
+
+class TimelineSegment(NamedTuple):
+    """One window of a long recording: where it is and what it sounds like."""
+
+    start: float
+    end: float
+    label: str
+    score: float
+    probabilities: torch.Tensor | None = None
+
+
+class UtteranceClassifier(AudioInterface):
+    """Classifies utterances (emotions, spoken commands), from a folder or the Hub.
+
+    The same return convention as SpeechBrain's ``EncoderClassifier``:
+    ``(out_prob, score, index, text_lab)`` with ``out_prob`` the class
+    log-probabilities ``(batch, classes)``, ``score`` the best
+    log-probability, ``index`` its class index and ``text_lab`` the labels.
+
+    Example
+    -------
+    >>> model = UtteranceClassifier.from_hparams(  # doctest: +SKIP
+    ...     source="results/emotion_lstm/1986/model", savedir="pretrained/ser")
+    >>> out_prob, score, index, label = model.classify_file(  # doctest: +SKIP
+    ...     "speech.wav")
+    """
+
+    MODULES_NEEDED = [
+        "compute_features",
+        "mean_var_norm",
+        "encoder",
+        "pooling",
+        "classifier",
+    ]
+    HPARAMS_NEEDED = ["sample_rate", "label_encoder"]
+    EXAMPLE_METHOD = "classify_file"
+    #: Shorter files are refused (seconds).
+    min_duration = 0.1
+    #: Longer files are classified window by window (seconds).
+    max_duration = 60.0
+    #: Window length for long files (seconds).
+    long_window = 3.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        encoder = self.hparams.label_encoder
+        expected = getattr(self.mods.classifier, "num_classes", len(encoder))
+        if len(encoder) != expected:
+            raise ValueError(
+                f"the label encoder has {len(encoder)} classes but the classifier "
+                f"outputs {expected}: the model folder is inconsistent"
+            )
+        encoder.ignore_len()
+
+    def encode_batch(
+        self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Utterance embeddings ``(batch, 1, features)`` (the pooled encoder output).
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms at the model's sample rate.
+        wav_lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
+        with torch.no_grad():
+            feats = self.mods.compute_features(wavs)
+            feats = self.mods.mean_var_norm(feats, wav_lens)
+            encoded = self.mods.encoder(feats, wav_lens)
+            return self.mods.pooling(encoded, wav_lens)
+
+    def classify_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None):
+        """Classifies a batch of waveforms.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms at the model's sample rate.
+        wav_lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        out_prob : torch.Tensor
+            ``(batch, classes)`` log-probabilities.
+        score : torch.Tensor
+            ``(batch,)`` log-probability of the best class.
+        index : torch.Tensor
+            ``(batch,)`` index of the best class.
+        text_lab : list of str
+            The best class names.
+        """
+        embeddings = self.encode_batch(wavs, wav_lens)
+        with torch.no_grad():
+            out_prob = self.mods.classifier(embeddings).squeeze(1)
+        score, index = torch.max(out_prob, dim=-1)
+        text_lab = self.hparams.label_encoder.decode_torch(index)
+        return out_prob, score, index, text_lab
+
+    def classify_file(self, path: str | os.PathLike):
+        """Classifies one audio file (any sample rate, any channel count).
+
+        A file longer than ``max_duration`` seconds is classified window by
+        window (see :meth:`timeline`) and the probabilities of its speech
+        windows are averaged, so memory stays bounded. Digital silence and
+        clips shorter than ``min_duration`` raise
+        :class:`~speechbrain_lstm_ser.dataio.audio.AudioError`.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub.
+
+        Returns
+        -------
+        See :meth:`classify_batch` (a batch of one).
+        """
+        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
+        duration = audio_info(local).duration
+        if duration < self.min_duration:
+            raise AudioError(
+                path,
+                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
+                "audio is needed",
+            )
+        if duration > self.max_duration:
+            return self._classify_long(local)
+        wav = read_audio(local, self.sample_rate).to(self.device)
+        if wav.abs().max() < SILENCE_PEAK:
+            raise AudioError(path, "contains no signal (digital silence)")
+        return self.classify_batch(wav.unsqueeze(0), torch.ones(1))
+
+    def _classify_long(self, path: Path):
+        """Averages the class probabilities of the speech windows of a long file."""
+        windows = self.timeline(path, window=self.long_window, hop=self.long_window)
+        if not windows:
+            raise AudioError(path, "no speech found in the recording")
+        probs = torch.stack([w.probabilities for w in windows]).mean(dim=0)
+        out_prob = probs.log().unsqueeze(0)
+        score, index = torch.max(out_prob, dim=-1)
+        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
+
+    def forward(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None):
+        """Runs :meth:`classify_batch`."""
+        return self.classify_batch(wavs, wav_lens)
+
+    @property
+    def labels(self) -> list[str]:
+        """Class names in output order."""
+        encoder = self.hparams.label_encoder
+        return [encoder.ind2lab[i] for i in range(len(encoder))]
+
+    def timeline(
+        self,
+        path: str | os.PathLike,
+        window: float = 3.0,
+        hop: float = 1.5,
+        batch_size: int = 8,
+        vad: EnergyVAD | None = None,
+        min_speech_ratio: float = 0.3,
+    ) -> list[TimelineSegment]:
+        """Emotion over time in a long recording, window by window.
+
+        The file is streamed: only ``batch_size`` windows are in memory at
+        once, whatever its length. Windows where less than
+        ``min_speech_ratio`` of the frames are speech are skipped.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            The recording.
+        window : float
+            Window length in seconds.
+        hop : float
+            Step between window starts in seconds.
+        batch_size : int
+            Windows classified together.
+        vad : EnergyVAD, optional
+            Speech detector (default: ``EnergyVAD()``).
+        min_speech_ratio : float
+            Share of speech frames a window needs to be classified.
+
+        Returns
+        -------
+        list of TimelineSegment
+            ``(start, end, label, score)`` with ``score`` the probability of
+            ``label``, in time order.
+        """
+        if window <= 0 or hop <= 0:
+            raise ValueError(f"window and hop must be positive, got {window}, {hop}")
+        vad = vad or EnergyVAD(sample_rate=self.sample_rate)
+        duration = audio_info(path).duration
+        count = max(1, math.ceil(max(0.0, duration - window) / hop) + 1)
+        results: list[TimelineSegment] = []
+        batch: list[tuple[float, float, torch.Tensor]] = []
+
+        def flush():
+            if not batch:
+                return
+            longest = max(len(w) for _, _, w in batch)
+            wavs = torch.zeros(len(batch), longest)
+            for i, (_, _, wav) in enumerate(batch):
+                wavs[i, : len(wav)] = wav
+            lens = torch.tensor([len(w) / longest for _, _, w in batch])
+            out_prob, _, _, labels = self.classify_batch(wavs, lens)
+            dist = out_prob.exp().cpu()
+            for (start, end, _), label, row in zip(batch, labels, dist, strict=True):
+                results.append(
+                    TimelineSegment(start, end, label, float(row.max()), row)
+                )
+            batch.clear()
+
+        for k in range(count):
+            start = k * hop
+            end = min(duration, start + window)
+            wav = read_audio(path, self.sample_rate, start=start, stop=end)
+            if vad.speech_ratio(wav) < min_speech_ratio:
+                continue
+            batch.append((round(start, 3), round(end, 3), wav))
+            if len(batch) == batch_size:
+                flush()
+        flush()
+        return results
