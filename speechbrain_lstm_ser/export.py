@@ -22,8 +22,8 @@ exporter (the TorchScript-based one cannot export ``torch.stft``).
 From the command line, with the ``hyperparams.yaml`` a training run saved in
 its output folder (it knows the checkpoint folder and the model sizes)::
 
-    python -m speechbrain_lstm_ser.export \\
-        results/emotion_lstm/1986/hyperparams.yaml \\
+    python -m speechbrain_lstm_ser.export \
+        results/emotion_lstm/1986/hyperparams.yaml \
         --onnx results/emotion_lstm/1986/emotion.onnx --int8
 
 From Python, with modules already loaded (e.g. by an inference interface)::

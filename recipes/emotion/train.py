@@ -74,6 +74,22 @@ class EmotionBrain(sb.Brain):
             )
         return loss
 
+    def _wrap_distributed(self):
+        """DDP-wraps the modules; on CPUs (gloo) without SyncBatchNorm.
+
+        SpeechBrain 1.1.2 turns every BatchNorm into a SyncBatchNorm, which
+        PyTorch runs on GPUs only. On CPUs each process keeps plain BatchNorm
+        (batch statistics of its own batch; DDP broadcasts the running
+        statistics of the main process).
+        """
+        if not self.distributed_launch or torch.device(self.device).type != "cpu":
+            return super()._wrap_distributed()
+        for name, module in self.modules.items():
+            if any(p.requires_grad for p in module.parameters()):
+                self.modules[name] = torch.nn.parallel.DistributedDataParallel(
+                    module, find_unused_parameters=self.find_unused_parameters
+                )
+
     def on_stage_start(self, stage, epoch=None):
         """Sets up the metric tracker of validation and test stages."""
         if stage == sb.Stage.TRAIN:

@@ -14,13 +14,15 @@ recurrent column). The kept weights are copied into the smaller modules,
 which are then fine-tuned with the ordinary recipe::
 
     # 1. write the pruned model as the first checkpoint of a new run
-    python -m speechbrain_lstm_ser.compression.pruning \\
-        results/emotion_lstm/1986/hyperparams.yaml hparams/lstm.yaml \\
+    python -m speechbrain_lstm_ser.compression.pruning \
+        results/emotion_lstm/1986/hyperparams.yaml hparams/lstm.yaml \
         --output_folder results/pruned48 --lstm_hidden 48
-    # 2. fine-tune it: the recipe resumes from that checkpoint
-    python recipes/emotion/train.py hparams/lstm.yaml \\
-        --output_folder results/pruned48 --lstm_hidden 48 \\
-        --number_of_epochs 4 --lr 0.0005
+    # 2. fine-tune it: the recipe starts from that checkpoint (which has no
+    #    optimizer state, hence allow_partial_load)
+    python recipes/emotion/train.py hparams/lstm.yaml \
+        --output_folder results/pruned48 --lstm_hidden 48 \
+        --checkpointer "{allow_partial_load: True}" \
+        --number_of_epochs 4 --lr 0.001
 
 Authors
  * speechbrain-lstm-ser developers 2026

@@ -220,6 +220,7 @@ class LSTMEncoder(nn.Module):
             x.device.type == "cpu"
             and not torch.compiler.is_exporting()
             and not (self.training and self.dropout.p > 0)
+            and self._fusable()
             and not bool((counts < time).any())
         ):
             x = self._fused(x)
@@ -239,6 +240,11 @@ class LSTMEncoder(nn.Module):
         if self.output is not None:
             x = self.output(x) * mask
         return x
+
+    def _fusable(self) -> bool:
+        """Whether every layer is a plain ``nn.LSTM`` (e.g. not quantised)."""
+        layers = [*self.forward_layers, *self.backward_layers]
+        return all(type(lstm) is nn.LSTM for lstm in layers)
 
     def _fused(self, x: torch.Tensor) -> torch.Tensor:
         """All layers and directions in one ``torch.lstm`` call (no padding)."""
