@@ -1,0 +1,146 @@
+"""The emotion recipe under torchrun (2 processes, gloo, CPU), against one process."""
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.export import EmotionInferenceGraph, load_trained_modules
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "recipes" / "emotion" / "train.py"
+HPARAMS = ROOT / "hparams" / "lstm.yaml"
+
+# 6 speakers (4 train, 1 valid, 1 test), a small model, one epoch.
+TINY = {
+    "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
+    "valid_speakers": "1",
+    "test_speakers": "1",
+    "number_of_epochs": "1",
+    "batch_size": "8",
+    "lstm_hidden": "16",
+    "head_hidden": "16",
+    "n_mels": "20",
+}
+
+
+def _overrides(data, out):
+    args = []
+    for key, value in {
+        **TINY,
+        "data_folder": str(data),
+        "output_folder": str(out),
+    }.items():
+        args += [f"--{key}", value]
+    return args + ["--noprogressbar"]
+
+
+def _run(command, env=None):
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ddp")
+    data, single, ddp = base / "data", base / "single", base / "ddp"
+    _run([sys.executable, str(RECIPE), str(HPARAMS), *_overrides(data, single)])
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    log = _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(RECIPE),
+            str(HPARAMS),
+            *_overrides(data, ddp),
+            "--distributed_backend",
+            "gloo",
+        ],
+        env=env,
+    )
+    return single, ddp, log
+
+
+def _checkpoint(out):
+    checkpoints = list((out / "save").glob("CKPT+*"))
+    assert len(checkpoints) == 1, checkpoints
+    return checkpoints[0]
+
+
+def _keys(tree, prefix=""):
+    if not isinstance(tree, dict):
+        return set()
+    keys = set()
+    for key, value in tree.items():
+        keys |= {prefix + key} | _keys(value, prefix + key + ".")
+    return keys
+
+
+def test_each_process_trained_on_half_of_the_data(runs):
+    single, ddp, _ = runs
+
+    def optimizer_steps(out):
+        text = (_checkpoint(out) / "brain.ckpt").read_text()
+        return int(re.search(r"optimizer_step: (\d+)", text).group(1))
+
+    # 48 training utterances, batches of 8: 6 steps alone, 3 per process
+    assert optimizer_steps(single) == 6
+    assert optimizer_steps(ddp) == 3
+
+
+def test_checkpoint_has_the_single_process_format(runs):
+    single, ddp, _ = runs
+    one, two = _checkpoint(single), _checkpoint(ddp)
+    assert sorted(p.name for p in one.iterdir()) == sorted(
+        p.name for p in two.iterdir()
+    )
+    model_one = torch.load(one / "model.ckpt", map_location="cpu")
+    model_two = torch.load(two / "model.ckpt", map_location="cpu")
+    assert list(model_one) == list(model_two)  # no DDP "module." prefixes
+    for key in model_one:
+        assert model_one[key].shape == model_two[key].shape, key
+    assert (two / "counter.ckpt").read_text().strip() == "1"
+    norm_one = torch.load(one / "normalizer.ckpt", map_location="cpu")
+    norm_two = torch.load(two / "normalizer.ckpt", map_location="cpu")
+    assert norm_one.keys() == norm_two.keys()
+
+
+def test_report_and_predictions_are_written_once_and_complete(runs):
+    single, ddp, _ = runs
+    report_one = json.loads((single / "test_report.json").read_text())
+    report_two = json.loads((ddp / "test_report.json").read_text())
+    assert _keys(report_one) == _keys(report_two)
+    assert report_two["num_utterances"] == report_one["num_utterances"] == 12
+    with open(ddp / "predictions.csv", encoding="utf-8") as handle:
+        ids = [row["ID"] for row in csv.DictReader(handle)]
+    assert len(ids) == len(set(ids)) == 12
+    # one log line per epoch: only the main process logs
+    log = (ddp / "train_log.txt").read_text()
+    assert len(re.findall(r"^epoch: 1,", log, flags=re.M)) == 1
+
+
+def test_ddp_checkpoint_reloads_in_one_process_and_reproduces_predictions(runs):
+    _, ddp, _ = runs
+    hparams = load_trained_modules(ddp / "hyperparams.yaml")
+    graph = EmotionInferenceGraph.from_modules(hparams["modules"])
+    preprocess = hparams["modules"]["preprocess"]
+    with open(ddp / "predictions.csv", encoding="utf-8") as handle:
+        expected = {row["ID"]: row["prediction"] for row in csv.DictReader(handle)}
+    with open(hparams["test_annotation"], encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with torch.no_grad():
+        for row in rows:
+            wav = read_audio(row["wav"].replace("$data_root", hparams["data_folder"]))
+            probs = graph(*preprocess(wav[None], torch.ones(1)))
+            assert hparams["emotions"][int(probs.argmax())] == expected[row["ID"]]
