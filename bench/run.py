@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import ruamel.yaml
 
+from bench.measure import add_measurement_options
 from bench.recipe import HPARAMS, RECIPE, ROOT
 from speechbrain_lstm_ser.metrics import classification_report
 from speechbrain_lstm_ser.report import write_json
@@ -588,17 +589,8 @@ def main(argv: list[str] | None = None) -> dict:
         metavar="KEY=VALUE",
         help="a YAML override for every training run (repeatable)",
     )
-    parser.add_argument(
-        "--device",
-        default="cuda:0" if torch.cuda.is_available() else "cpu",
-        help="cpu or cuda:N (default: a GPU when there is one)",
-    )
-    parser.add_argument("--train_threads", type=int, default=2, help="for training")
-    parser.add_argument(
-        "--train_steps", type=int, default=8, help="batches timed for throughput"
-    )
-    parser.add_argument(
-        "--repeats", type=int, default=2, help="timings per input; minimum counts"
+    add_measurement_options(
+        parser, device="cuda:0" if torch.cuda.is_available() else "cpu"
     )
     parser.add_argument(
         "--bootstrap", type=int, default=1000, help="paired bootstrap resamples"

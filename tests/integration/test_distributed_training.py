@@ -6,40 +6,16 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
+from test_emotion_recipe import _args
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.export import EmotionInferenceGraph, load_trained_modules
 
-ROOT = Path(__file__).resolve().parents[2]
-RECIPE = ROOT / "recipes" / "emotion" / "train.py"
-HPARAMS = ROOT / "hparams" / "lstm.yaml"
-
-# 6 speakers (4 train, 1 valid, 1 test), a small model, one epoch.
-TINY = {
-    "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
-    "valid_speakers": "1",
-    "test_speakers": "1",
-    "number_of_epochs": "1",
-    "batch_size": "8",
-    "lstm_hidden": "16",
-    "head_hidden": "16",
-    "n_mels": "20",
-}
-
-
-def _overrides(data, out):
-    args = []
-    for key, value in {
-        **TINY,
-        "data_folder": str(data),
-        "output_folder": str(out),
-    }.items():
-        args += [f"--{key}", value]
-    return args + ["--noprogressbar"]
+# The tiny configuration of the recipe's own test, for one epoch.
+EPOCHS = {"number_of_epochs": "1"}
 
 
 def _run(command, env=None):
@@ -52,7 +28,7 @@ def _run(command, env=None):
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("ddp")
     data, single, ddp = base / "data", base / "single", base / "ddp"
-    _run([sys.executable, str(RECIPE), str(HPARAMS), *_overrides(data, single)])
+    _run(_args(data, single, **EPOCHS))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     log = _run(
         [
@@ -61,9 +37,7 @@ def runs(tmp_path_factory):
             "torch.distributed.run",
             "--standalone",
             "--nproc_per_node=2",
-            str(RECIPE),
-            str(HPARAMS),
-            *_overrides(data, ddp),
+            *_args(data, ddp, **EPOCHS)[1:],
             "--distributed_backend",
             "gloo",
         ],
