@@ -13,6 +13,9 @@ Both expect the hparams names of the project's YAML files: ``lr_annealing``,
 ``train_logger``, ``history``, ``output_folder``, ``epoch_counter``,
 ``dataset``.
 
+:class:`Brain` is the base of the recipes' Brains: ``sb.Brain`` that also
+trains under ``torchrun`` on CPUs (the gloo backend).
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
@@ -23,10 +26,46 @@ import os
 import time
 
 import speechbrain as sb
+import torch
 
 from speechbrain_lstm_ser.report import plot_training_curves
 
-__all__ = ["end_validation_epoch", "run_facts", "training_summary"]
+__all__ = ["Brain", "end_validation_epoch", "run_facts", "training_summary"]
+
+
+class Brain(sb.Brain):
+    """``speechbrain.Brain`` that also trains distributed on CPUs.
+
+    SpeechBrain 1.1.2 turns every BatchNorm into a ``SyncBatchNorm`` when it
+    wraps modules for DDP, and PyTorch runs ``SyncBatchNorm`` on GPUs only, so
+    ``torchrun ... --distributed_backend gloo`` fails on CPUs. Here, on CPUs,
+    each process keeps plain BatchNorm (statistics of its own batch; DDP
+    broadcasts the main process's running statistics). On GPUs nothing
+    changes. Everything else is ``speechbrain.Brain``.
+
+    Example
+    -------
+    >>> import torch
+    >>> class Tiny(Brain):
+    ...     def compute_forward(self, batch, stage):
+    ...         return self.modules.model(batch[0])
+    ...     def compute_objectives(self, predictions, batch, stage):
+    ...         return torch.nn.functional.mse_loss(predictions, batch[1])
+    >>> brain = Tiny(
+    ...     {"model": torch.nn.Linear(3, 1)}, lambda p: torch.optim.SGD(p, 0.1)
+    ... )
+    >>> brain.fit(range(1), [(torch.ones(4, 3), torch.zeros(4, 1))])
+    """
+
+    def _wrap_distributed(self):
+        """DDP-wraps the trainable modules; on CPUs without SyncBatchNorm."""
+        if not self.distributed_launch or torch.device(self.device).type != "cpu":
+            return super()._wrap_distributed()
+        for name, module in self.modules.items():
+            if any(p.requires_grad for p in module.parameters()):
+                self.modules[name] = torch.nn.parallel.DistributedDataParallel(
+                    module, find_unused_parameters=self.find_unused_parameters
+                )
 
 
 def end_validation_epoch(

@@ -43,6 +43,7 @@ from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
 from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
 from speechbrain_lstm_ser.hub.export import export_recognizer
 from speechbrain_lstm_ser.training import (
+    Brain,
     end_validation_epoch,
     run_facts,
     training_summary,
@@ -51,7 +52,7 @@ from speechbrain_lstm_ser.training import (
 logger = get_logger(__name__)
 
 
-class ASRBrain(sb.Brain):
+class ASRBrain(Brain):
     """Trains and evaluates the CTC recogniser. See ``speechbrain.core.Brain``."""
 
     def compute_forward(self, batch, stage):
@@ -324,8 +325,13 @@ if __name__ == "__main__":
 
     # Export the best model with its tokenizer as an inference folder
     # (loadable with SpeechRecognizer.from_hparams, publishable to the Hub).
-    if hparams["export_folder"] and sb.utils.distributed.if_main_process():
-        report_path = os.path.join(hparams["output_folder"], "test_report.json")
-        with open(report_path, encoding="utf-8") as fin:
-            report = json.load(fin)
-        export_recognizer(hparams, tokenizer.prefix_model_file + ".model", report)
+    # On the main process only, and all processes wait for it.
+    if hparams["export_folder"]:
+        sb.utils.distributed.run_on_main(
+            export_recognizer,
+            args=[
+                hparams,
+                tokenizer.prefix_model_file + ".model",
+                os.path.join(hparams["output_folder"], "test_report.json"),
+            ],
+        )

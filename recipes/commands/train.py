@@ -25,7 +25,6 @@ Authors
  * speechbrain-lstm-ser developers 2026
 """
 
-import json
 import os
 import sys
 import time
@@ -40,6 +39,7 @@ from speechbrain_lstm_ser.hub.export import export_classifier
 from speechbrain_lstm_ser.metrics import ClassificationMetrics
 from speechbrain_lstm_ser.report import format_summary, write_report
 from speechbrain_lstm_ser.training import (
+    Brain,
     end_validation_epoch,
     run_facts,
     training_summary,
@@ -48,7 +48,7 @@ from speechbrain_lstm_ser.training import (
 logger = get_logger(__name__)
 
 
-class CommandBrain(sb.Brain):
+class CommandBrain(Brain):
     """Trains and evaluates the command recogniser. See ``speechbrain.core.Brain``."""
 
     def compute_forward(self, batch, stage):
@@ -285,15 +285,18 @@ if __name__ == "__main__":
 
     # Export the best model as an inference folder (loadable with
     # CommandRecognizer.from_hparams, publishable to the Hub).
-    if hparams["export_folder"] and sb.utils.distributed.if_main_process():
-        report_path = os.path.join(hparams["output_folder"], "test_report.json")
-        with open(report_path, encoding="utf-8") as fin:
-            report = json.load(fin)
-        export_classifier(
-            hparams,
-            label_encoder,
-            report,
-            title="LSTM spoken-command recognition",
-            task="Spoken Command Recognition",
-            interface="speechbrain_lstm_ser.inference.CommandRecognizer",
+    # On the main process only, and all processes wait for it.
+    if hparams["export_folder"]:
+        sb.utils.distributed.run_on_main(
+            export_classifier,
+            args=[
+                hparams,
+                label_encoder,
+                os.path.join(hparams["output_folder"], "test_report.json"),
+            ],
+            kwargs={
+                "title": "LSTM spoken-command recognition",
+                "task": "Spoken Command Recognition",
+                "interface": "speechbrain_lstm_ser.inference.CommandRecognizer",
+            },
         )

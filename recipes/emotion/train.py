@@ -23,7 +23,6 @@ Authors
  * speechbrain-lstm-ser developers 2026
 """
 
-import json
 import os
 import sys
 import time
@@ -46,6 +45,7 @@ from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.privacy import Pseudonymizer, load_or_create_salt
 from speechbrain_lstm_ser.report import format_summary, write_report
 from speechbrain_lstm_ser.training import (
+    Brain,
     end_validation_epoch,
     run_facts,
     training_summary,
@@ -54,7 +54,7 @@ from speechbrain_lstm_ser.training import (
 logger = get_logger(__name__)
 
 
-class EmotionBrain(sb.Brain):
+class EmotionBrain(Brain):
     """Trains and evaluates the emotion recogniser. See ``speechbrain.core.Brain``."""
 
     def compute_forward(self, batch, stage):
@@ -336,15 +336,18 @@ if __name__ == "__main__":
 
     # Export the best model as an inference folder (loadable with
     # EmotionRecognizer.from_hparams, publishable to the Hub).
-    if hparams["export_folder"] and sb.utils.distributed.if_main_process():
-        report_path = os.path.join(hparams["output_folder"], "test_report.json")
-        with open(report_path, encoding="utf-8") as fin:
-            report = json.load(fin)
-        export_classifier(
-            hparams,
-            label_encoder,
-            report,
-            title="LSTM speech emotion recognition",
-            task="Speech Emotion Recognition",
-            interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
+    # On the main process only, and all processes wait for it.
+    if hparams["export_folder"]:
+        sb.utils.distributed.run_on_main(
+            export_classifier,
+            args=[
+                hparams,
+                label_encoder,
+                os.path.join(hparams["output_folder"], "test_report.json"),
+            ],
+            kwargs={
+                "title": "LSTM speech emotion recognition",
+                "task": "Speech Emotion Recognition",
+                "interface": "speechbrain_lstm_ser.inference.EmotionRecognizer",
+            },
         )

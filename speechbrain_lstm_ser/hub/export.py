@@ -22,6 +22,7 @@ Authors
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import shutil
@@ -367,10 +368,18 @@ def describe_model(modules: Mapping[str, object]) -> str:
     return f"{' -> '.join(parts)}; {params / 1e6:.2f} M parameters."
 
 
+def _load_report(report: Mapping | str | os.PathLike) -> Mapping:
+    """``report`` itself, or the JSON file it names."""
+    if isinstance(report, Mapping):
+        return report
+    with open(report, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def export_classifier(
     hparams: Mapping,
     label_encoder,
-    report: Mapping,
+    report: Mapping | str | os.PathLike,
     *,
     title: str,
     task: str,
@@ -390,8 +399,9 @@ def export_classifier(
         export, e.g. the best checkpoint after ``evaluate``).
     label_encoder : speechbrain.dataio.encoder.CategoricalEncoder
         Class names.
-    report : mapping
-        The test report (aggregate metrics go in the card).
+    report : mapping, str or os.PathLike
+        The test report (aggregate metrics go in the card), or the path of
+        its JSON file.
     title : str
         Card title.
     task : str
@@ -408,6 +418,7 @@ def export_classifier(
     """
     from speechbrain_lstm_ser.hub.card import render_card
 
+    report = _load_report(report)
     present = hparams["modules"]
     modules = {key: hparams[key] for key in module_keys if key in present}
     folder = str(hparams["export_folder"])
@@ -443,7 +454,7 @@ def export_classifier(
 def export_recognizer(
     hparams: Mapping,
     tokenizer_file: str | os.PathLike,
-    report: Mapping,
+    report: Mapping | str | os.PathLike,
     *,
     title: str = "LSTM-CTC speech recognition",
     interface: str = "speechbrain_lstm_ser.inference.SpeechRecognizer",
@@ -461,8 +472,9 @@ def export_recognizer(
         The recipe's loaded hyperparameters (modules hold the weights).
     tokenizer_file : str or os.PathLike
         The trained sentencepiece ``.model``.
-    report : mapping
-        The ASR test report (WER and CER go in the card).
+    report : mapping, str or os.PathLike
+        The ASR test report (WER and CER go in the card), or the path of its
+        JSON file.
     title : str
         Card title.
     interface : str
@@ -479,6 +491,7 @@ def export_recognizer(
     """
     from speechbrain_lstm_ser.hub.card import render_card
 
+    report = _load_report(report)
     modules = {key: hparams[key] for key in module_keys}
     folder = str(hparams["export_folder"])
     options = dict(hparams.get("model_card") or {})

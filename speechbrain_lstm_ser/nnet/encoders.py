@@ -114,11 +114,15 @@ def reverse_padded(x: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     tensor([[3., 2., 1., 0.],
             [1., 0., 2., 3.]])
     """
-    batch, time = x.shape[0], x.shape[1]
-    pos = torch.arange(time, device=x.device).unsqueeze(0).expand(batch, time)
-    rev = counts.to(x.device).unsqueeze(1) - 1 - pos
-    index = torch.where(rev >= 0, rev, pos)
+    index = _reverse_index(counts, x.shape[1], x.device)
     return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
+def _reverse_index(counts: torch.Tensor, time: int, device) -> torch.Tensor:
+    """``(batch, time)`` gather index of :func:`reverse_padded`."""
+    pos = torch.arange(time, device=device).unsqueeze(0).expand(counts.shape[0], time)
+    rev = counts.to(device).unsqueeze(1) - 1 - pos
+    return torch.where(rev >= 0, rev, pos)
 
 
 class LSTMEncoder(nn.Module):
@@ -183,6 +187,9 @@ class LSTMEncoder(nn.Module):
                     nn.LSTM(size, hidden_size, batch_first=True, proj_size=proj_size)
                 )
         self.dropout = nn.Dropout(dropout)
+        self._param_names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+        if proj_size > 0:
+            self._param_names.append("weight_hr")
         self.output = nn.Linear(layer_out, output_size) if output_size > 0 else None
         self.output_size = output_size if output_size > 0 else layer_out
 
@@ -205,18 +212,65 @@ class LSTMEncoder(nn.Module):
         """
         batch, time = x.shape[0], x.shape[1]
         counts = absolute_lengths(lens, time, batch)
+        # Without padding (always so for one utterance) the stack is exactly
+        # a standard (bi)directional LSTM: on the CPU, run it as one fused
+        # call, as fast as a bare nn.LSTM (the same kernels, bit for bit). An
+        # exported graph keeps the general path, which serves padded batches.
+        if (
+            x.device.type == "cpu"
+            and not torch.compiler.is_exporting()
+            and not (self.training and self.dropout.p > 0)
+            and self._fusable()
+            and not bool((counts < time).any())
+        ):
+            x = self._fused(x)
+            return x if self.output is None else self.output(x)
         mask = length_mask(lens, time, batch, x.device).unsqueeze(-1).to(x.dtype)
+        index = _reverse_index(counts, time, x.device).unsqueeze(-1)
         for i, forward_lstm in enumerate(self.forward_layers):
             if i > 0:
                 x = self.dropout(x)
             out, _ = forward_lstm(x)
             if self.bidirectional:
-                back, _ = self.backward_layers[i](reverse_padded(x, counts))
-                out = torch.cat([out, reverse_padded(back, counts)], dim=-1)
+                rev = x.gather(1, index.expand(-1, -1, x.shape[-1]))
+                back, _ = self.backward_layers[i](rev)
+                back = back.gather(1, index.expand(-1, -1, back.shape[-1]))
+                out = torch.cat([out, back], dim=-1)
             x = out * mask
         if self.output is not None:
             x = self.output(x) * mask
         return x
+
+    def _fusable(self) -> bool:
+        """Whether every layer is a plain ``nn.LSTM`` (e.g. not quantised)."""
+        layers = [*self.forward_layers, *self.backward_layers]
+        return all(type(lstm) is nn.LSTM for lstm in layers)
+
+    def _fused(self, x: torch.Tensor) -> torch.Tensor:
+        """All layers and directions in one ``torch.lstm`` call (no padding)."""
+        first = self.forward_layers[0]
+        params = []
+        for i, forward_lstm in enumerate(self.forward_layers):
+            directions = [forward_lstm]
+            if self.bidirectional:
+                directions.append(self.backward_layers[i])
+            for lstm in directions:
+                params += [getattr(lstm, f"{name}_l0") for name in self._param_names]
+        states = len(params) // len(self._param_names)
+        h0 = x.new_zeros(states, x.shape[0], first.proj_size or first.hidden_size)
+        c0 = x.new_zeros(states, x.shape[0], first.hidden_size)
+        out, _, _ = torch.lstm(
+            x,
+            (h0, c0),
+            params,
+            True,  # has_biases
+            len(self.forward_layers),
+            self.dropout.p,
+            self.training,
+            self.bidirectional,
+            True,  # batch_first
+        )
+        return out
 
 
 class CRNNEncoder(nn.Module):

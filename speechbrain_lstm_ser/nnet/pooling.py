@@ -234,19 +234,30 @@ class AttentiveStatisticsPooling(nn.Module):
     ) -> torch.Tensor:
         """Pools ``x`` ``(batch, time, features)`` to ``(batch, 1, 2 * features)``."""
         mask = length_mask(lens, x.shape[1], x.shape[0], x.device)
-        att_in = x
+        first = self.attention[0]
         if self.global_context:
-            mean, std = masked_mean_std(x, _uniform_weights(x, lens))
-            time = x.shape[1]
-            att_in = torch.cat(
-                [
-                    x,
-                    mean.unsqueeze(1).expand(-1, time, -1),
-                    std.unsqueeze(1).expand(-1, time, -1),
-                ],
-                dim=-1,
-            )
-        scores = self.attention(att_in).masked_fill(~mask.unsqueeze(-1), float("-inf"))
+            uniform = mask.to(x.dtype)
+            mean, std = masked_mean_std(x, uniform / uniform.sum(dim=1, keepdim=True))
+            if type(first) is nn.Linear:
+                # The first layer applied to [frame, mean, std] without
+                # building that (time, 3 * features) input: the utterance
+                # part is computed once, not once per frame (a third of the
+                # work, the same result).
+                size = x.shape[-1]
+                context = nn.functional.linear(
+                    torch.cat([mean, std], dim=-1), first.weight[:, size:], first.bias
+                )
+                hidden = nn.functional.linear(x, first.weight[:, :size])
+                scores = self.attention[1:](hidden + context.unsqueeze(1))
+            else:  # e.g. a quantised layer
+                time = x.shape[1]
+                context = torch.cat([mean, std], dim=-1).unsqueeze(1)
+                scores = self.attention(
+                    torch.cat([x, context.expand(-1, time, -1)], dim=-1)
+                )
+        else:
+            scores = self.attention(x)
+        scores = scores.masked_fill(~mask.unsqueeze(-1), float("-inf"))
         weights = torch.softmax(scores, dim=1)
         mean, std = masked_mean_std(x, weights)
         return torch.cat([mean, std], dim=-1).unsqueeze(1)

@@ -1,0 +1,451 @@
+"""Measures one benchmark model in a fresh process: cost and accuracy.
+
+For a trained model (a recipe run folder), or one derived from it (ONNX,
+int8), it measures:
+
+- parameters, and size on disk (the inference weights as saved);
+- test-set accuracy (UA, WA, macro-F1) of the model as measured, one
+  utterance at a time, end to end from the waveform;
+- inference real-time factor (compute time / audio duration) at batch 1 and
+  batch 16 with one thread: waveform pre-processing, features, normalisation,
+  encoder, pooling and head (audio file reading excluded);
+- peak resident memory of this process after inference;
+- training throughput (seconds of audio per second, two threads): training
+  steps of the recipe's own Brain on the training set;
+- optionally, where the time of one utterance goes, against a bare
+  ``nn.LSTM`` of the same size on the same frames.
+
+``python -m bench.measure --help`` lists the options; ``bench.run`` calls it.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import resource
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.dataio.manifest import read_manifest
+from speechbrain_lstm_ser.metrics import ClassificationMetrics
+from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+from speechbrain_lstm_ser.onnx_export import (
+    EmotionInferenceGraph,
+    load_trained_modules,
+    onnx_max_abs_diff,
+    onnx_session,
+)
+from speechbrain_lstm_ser.report import write_json
+
+__all__ = ["add_measurement_options", "main"]
+
+#: Model kinds measured from a recipe run folder, and derived ones.
+TRAINED = ("train", "prune", "distill")
+DERIVED = ("onnx", "onnx_int8", "torch_int8")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TestSet:
+    """The test utterances, read once (reading is not timed)."""
+
+    def __init__(self, manifest: Path, data_folder: Path, sample_rate: int):
+        rows = read_manifest(manifest, required=("ID", "wav", "emo"))
+        self.rows = rows
+        self.sample_rate = sample_rate
+        self.wavs = [
+            read_audio(r["wav"].replace("$data_root", str(data_folder)), sample_rate)
+            for r in rows
+        ]
+
+    def seconds(self) -> float:
+        """Total audio duration."""
+        return sum(len(w) for w in self.wavs) / self.sample_rate
+
+    def batches(self, size: int):
+        """``(indices, wavs (batch, samples), lens)`` in manifest order."""
+        for start in range(0, len(self.wavs), size):
+            index = list(range(start, min(start + size, len(self.wavs))))
+            longest = max(len(self.wavs[i]) for i in index)
+            wavs = torch.zeros(len(index), longest)
+            for row, i in enumerate(index):
+                wavs[row, : len(self.wavs[i])] = self.wavs[i]
+            lens = torch.tensor([len(self.wavs[i]) / longest for i in index])
+            yield index, wavs, lens
+
+
+def _time_batches(
+    predict: Callable, test: TestSet, size: int, repeats: int
+) -> tuple[float, list]:
+    """Seconds per batch (minimum over ``repeats``) and the probabilities."""
+    batches = list(test.batches(size))
+    for _, wavs, lens in batches[:3]:  # warm-up (allocations, weight packing)
+        predict(wavs, lens)
+    total, outputs = 0.0, []
+    for index, wavs, lens in batches:
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            probs = predict(wavs, lens)
+            best = min(best, time.perf_counter() - start)
+        total += best
+        outputs.append((index, torch.as_tensor(probs)))
+    return total, outputs
+
+
+def _accuracy(outputs: list, test: TestSet, labels: list[str]) -> dict:
+    metrics = ClassificationMetrics(labels)
+    for index, probs in outputs:
+        rows = [test.rows[i] for i in index]
+        targets = torch.tensor([labels.index(r["emo"]) for r in rows])
+        metrics.append(
+            [r["ID"] for r in rows],
+            probs.clamp_min(1e-30).log(),
+            targets,
+            gender=[r.get("gender", "") for r in rows],
+        )
+    report = metrics.summarize()
+    return {
+        "UA": report["unweighted_accuracy"],
+        "WA": report["accuracy"],
+        "macro_F1": report["macro_f1"],
+        "predictions": {r["ID"]: r["prediction"] for r in metrics.rows()},
+    }
+
+
+def _state_bytes(modules: dict[str, nn.Module], normalizer: nn.Module) -> int:
+    """Bytes of the inference weights saved with ``torch.save``."""
+    state = {name: m.state_dict() for name, m in modules.items()}
+    if getattr(normalizer, "glob_mean", torch.empty(0)).numel():
+        state["normalizer"] = {
+            "mean": normalizer.glob_mean,
+            "std": normalizer.glob_std,
+        }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.tell()
+
+
+def _graph_parts(graph: EmotionInferenceGraph) -> dict[str, nn.Module]:
+    return {
+        "encoder": graph.encoder,
+        "pooling": graph.pooling,
+        "classifier": graph.classifier,
+    }
+
+
+def _best_of(repeats: int, function: Callable) -> tuple:
+    """``function()``'s result and its fastest time over ``repeats`` calls."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = function()
+        best = min(best, time.perf_counter() - start)
+    return out, best
+
+
+def latency_breakdown(hparams: dict, test: TestSet, repeats: int) -> dict:
+    """Where the time of one utterance goes, against a bare ``nn.LSTM``.
+
+    The bare LSTM has the encoder's size and no features, normalisation,
+    masking, pooling or head. It reads the same frames as the encoder, and,
+    as a second reference, frames at the usual 10 ms hop.
+
+    Arguments
+    ---------
+    hparams : dict
+        A loaded model whose encoder is an ``LSTMEncoder``.
+    test : TestSet
+        The utterances (batch 1 each).
+    repeats : int
+        Timings per utterance; the minimum counts.
+
+    Returns
+    -------
+    dict
+        Real-time factors per stage and the pipeline / bare LSTM ratios.
+    """
+    mods = hparams["modules"]
+    first = mods["encoder"].forward_layers[0]
+    bare = nn.LSTM(
+        first.input_size,
+        first.hidden_size,
+        num_layers=len(mods["encoder"].forward_layers),
+        bidirectional=mods["encoder"].bidirectional,
+        batch_first=True,
+    ).eval()
+    stages = {
+        "preprocess": lambda s: mods["preprocess"](*s),
+        "features": lambda s: (mods["compute_features"](s[0]), s[1]),
+        "normalise": lambda s: (mods["mean_var_norm"](*s), s[1]),
+        "encoder": lambda s: (mods["encoder"](*s), s[1]),
+        "pooling_head": lambda s: mods["classifier"](mods["pooling"](*s)),
+    }
+    hop_10ms = test.sample_rate // 100
+
+    def one(wav: torch.Tensor) -> dict[str, float]:
+        times, state = {}, (wav[None], torch.ones(1))
+        for name, stage in stages.items():
+            state, times[name] = _best_of(repeats, lambda: stage(state))  # noqa: B023
+            if name == "normalise":
+                feats = state[0]
+        times["bare_lstm"] = _best_of(repeats, lambda: bare(feats))[1]
+        frames = torch.randn(1, len(wav) // hop_10ms + 1, first.input_size)
+        times["bare_lstm_10ms"] = _best_of(repeats, lambda: bare(frames))[1]
+        return times
+
+    with torch.inference_mode():
+        for wav in test.wavs[:3]:  # warm-up
+            one(wav)
+        per_utterance = [one(wav) for wav in test.wavs]
+    totals = {k: sum(t[k] for t in per_utterance) for k in per_utterance[0]}
+    model = sum(totals[s] for s in stages if s != "preprocess")
+    return {
+        **{f"rtf_{k}": v / test.seconds() for k, v in totals.items()},
+        "pipeline_over_bare_lstm": model / totals["bare_lstm"],
+        "end_to_end_over_bare_lstm": (model + totals["preprocess"])
+        / totals["bare_lstm"],
+        "pipeline_over_bare_lstm_10ms": model / totals["bare_lstm_10ms"],
+        "end_to_end_over_bare_lstm_10ms": (model + totals["preprocess"])
+        / totals["bare_lstm_10ms"],
+        "hop_ms": hparams.get("hop_length"),
+    }
+
+
+def training_throughput(
+    hparams: dict,
+    steps: int,
+    threads: int,
+    teacher: dict | None = None,
+    device: str = "cpu",
+) -> dict:
+    """Seconds of audio trained per second, with the recipe's Brain.
+
+    Arguments
+    ---------
+    hparams : dict
+        The model's loaded YAML (its training data and loader options).
+    steps : int
+        Timed training steps (batches), after one warm-up step.
+    threads : int
+        Torch intra-op threads.
+    teacher : dict, optional
+        For a distilled model: the teacher (trained with the distillation
+        loss, which includes running the teacher).
+    device : str
+        Where to train.
+
+    Returns
+    -------
+    dict
+        ``audio_seconds_per_second`` and what it was measured on.
+    """
+    import speechbrain as sb
+
+    from bench.distill import build_brain
+    from bench.recipe import emotion_recipe
+
+    torch.set_num_threads(threads)
+    recipe = emotion_recipe()
+    datasets, _ = recipe.dataio_prepare(hparams)
+    if teacher is None:
+        brain = recipe.EmotionBrain(
+            modules=hparams["modules"],
+            opt_class=hparams["opt_class"],
+            hparams=hparams,
+            run_opts={"device": device},
+        )
+    else:
+        brain = build_brain(hparams, teacher, {"device": device})
+    brain.checkpointer = None
+    brain.on_fit_start()
+    brain.modules.train()
+    brain.on_stage_start(sb.Stage.TRAIN, 1)
+    loader = brain.make_dataloader(
+        datasets["train"], stage=sb.Stage.TRAIN, **hparams["dataloader_options"]
+    )
+    audio, elapsed, done = 0.0, 0.0, 0
+    batches = iter(loader)
+    start = time.perf_counter()
+    for i, batch in enumerate(batches):
+        brain.step += 1
+        brain.fit_batch(batch)
+        now = time.perf_counter()
+        if i > 0:  # the first step warms up
+            wavs, lens = batch.sig
+            audio += float(lens.sum()) * wavs.shape[1] / hparams["sample_rate"]
+            elapsed += now - start
+            done += 1
+        start = time.perf_counter()  # data loading of the next batch counts
+        if done >= steps:
+            break
+    return {
+        "audio_seconds_per_second": audio / elapsed,
+        "steps": done,
+        "batch_size": hparams["dataloader_options"]["batch_size"],
+        "threads": threads,
+    }
+
+
+def _build(args, hparams: dict, test: TestSet, run: Path) -> tuple[Callable, dict]:
+    """The predict function ``(wavs, lens) -> probabilities`` and size facts."""
+    mods = hparams["modules"]
+    graph = EmotionInferenceGraph.from_modules(mods).eval()
+    preprocess = mods["preprocess"]
+    info: dict = {}
+    if args.kind in TRAINED or args.kind == "torch_int8":
+        device = torch.device(args.device)
+        if args.kind == "torch_int8":  # a CPU-only path
+            device = torch.device("cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # its deprecation notice
+                graph = torch.ao.quantization.quantize_dynamic(
+                    copy.deepcopy(graph), {nn.LSTM, nn.Linear}, dtype=torch.qint8
+                )
+            buffer = io.BytesIO()
+            torch.save(graph.state_dict(), buffer)
+            info["size_bytes"] = buffer.tell()
+        else:
+            info["size_bytes"] = _state_bytes(
+                _graph_parts(graph), mods["mean_var_norm"]
+            )
+
+        graph.to(device)
+        mods["mean_var_norm"].to(device)  # its statistics are not buffers
+
+        def predict(wavs, lens):
+            with torch.inference_mode():
+                probs = graph(*preprocess(wavs.to(device), lens.to(device)))
+            return probs.cpu()  # waits for the device
+
+        return predict, info
+
+    name = "model.int8.onnx" if args.kind == "onnx_int8" else "model.onnx"
+    path = run / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: export it first (python -m "
+            f"speechbrain_lstm_ser.onnx_export {args.parent}/hyperparams.yaml "
+            f"--onnx {run}/model.onnx --int8)"
+        )
+    _, wavs, lens = next(test.batches(4))
+    wavs, lens = preprocess(wavs, lens)
+    key = "int8_max_abs_diff" if args.kind == "onnx_int8" else "onnx_max_abs_diff"
+    info[key] = onnx_max_abs_diff(graph, path, wavs, lens)
+    session = onnx_session(path, threads=1)
+    info["size_bytes"] = path.stat().st_size
+    info["onnx_file"] = str(path)
+
+    def predict(wavs, lens):
+        with torch.inference_mode():
+            wavs, lens = preprocess(wavs, lens)
+        return session.run(None, {"wavs": wavs.numpy(), "wav_lens": lens.numpy()})[0]
+
+    return predict, info
+
+
+def add_measurement_options(parser: argparse.ArgumentParser, device: str) -> None:
+    """The options of a measurement, shared with ``bench.run``.
+
+    Arguments
+    ---------
+    parser : argparse.ArgumentParser
+        Gets ``--device``, ``--repeats``, ``--train_steps``, ``--train_threads``.
+    device : str
+        The default device.
+    """
+    parser.add_argument(
+        "--device", default=device, help="cpu or cuda:N (ONNX models run on the CPU)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="timings per input; the minimum counts"
+    )
+    parser.add_argument(
+        "--train_steps", type=int, default=8, help="batches timed for throughput"
+    )
+    parser.add_argument(
+        "--train_threads", type=int, default=2, help="threads for training"
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Measures one model and writes its JSON (see ``--help``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kind", default="train", choices=TRAINED + DERIVED)
+    parser.add_argument(
+        "--run", required=True, help="the model's folder (a recipe run, or new)"
+    )
+    parser.add_argument(
+        "--parent", help="the trained run a derived model (or a student) comes from"
+    )
+    parser.add_argument("--output", required=True, help="the JSON to write")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time each stage vs a bare LSTM"
+    )
+    add_measurement_options(parser, device="cpu")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    rss_imports = _peak_rss_mb()
+    run = Path(args.run)
+    run.mkdir(parents=True, exist_ok=True)
+    source = run if args.kind in TRAINED else Path(args.parent)
+    hparams = load_trained_modules(source / "hyperparams.yaml")
+    test = TestSet(
+        Path(hparams["test_annotation"]),
+        Path(hparams["data_folder"]),
+        hparams["sample_rate"],
+    )
+    result = {
+        "kind": args.kind,
+        "params": sum(p.numel() for p in hparams["model"].parameters()),
+        "test_utterances": len(test.wavs),
+        "test_audio_seconds": round(test.seconds(), 2),
+        "rss_after_imports_mb": round(rss_imports, 1),
+    }
+    predict, info = _build(args, hparams, test, run)
+    result.update(info)
+    seconds = test.seconds()
+    time_b1, outputs = _time_batches(predict, test, 1, args.repeats)
+    time_b16, _ = _time_batches(predict, test, 16, args.repeats)
+    result["rtf_batch1"] = time_b1 / seconds
+    result["rtf_batch16"] = time_b16 / seconds
+    result.update(_accuracy(outputs, test, hparams["emotions"]))
+    encoder = hparams["modules"]["encoder"]
+    if args.breakdown and args.device == "cpu" and isinstance(encoder, LSTMEncoder):
+        result["latency_breakdown"] = latency_breakdown(hparams, test, args.repeats)
+    result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    if args.kind in TRAINED:
+        report = json.loads((run / "test_report.json").read_text())
+        result["recipe_test_UA"] = report["unweighted_accuracy"]
+        result["epochs_trained"] = report["epochs_trained"]
+        result["train_time_s"] = report["train_time_s"]
+        teacher = None
+        if args.kind == "distill":
+            teacher = load_trained_modules(Path(args.parent) / "hyperparams.yaml")
+        result["training"] = training_throughput(
+            hparams, args.train_steps, args.train_threads, teacher, args.device
+        )
+    result["rtf_batch1_per_utterance_ms"] = round(1000 * time_b1 / len(test.wavs), 3)
+    result["median_utterance_seconds"] = statistics.median(
+        len(w) / test.sample_rate for w in test.wavs
+    )
+    write_json(args.output, result)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,643 @@
+"""The benchmark: accuracy and cost of every model, side by side.
+
+Every model of ``bench/models.yaml`` is trained (or derived), measured, and
+reported in one table and one JSON, in one run::
+
+    python -m bench.run                      # embedded corpus, all models
+    python -m bench.run --epochs 20          # longer training
+    python -m bench.run --models bilstm_attn lstm_attn
+    python -m bench.run --manifests DIR --data_folder ROOT   # your corpus
+
+Training uses the emotion recipe itself (``recipes/emotion/train.py``, two
+threads); each model is then measured in a fresh process
+(:mod:`bench.measure`). Outputs go to ``--output`` (default
+``results/bench``): ``bench.json`` (everything), ``bench.md`` (the table), and
+one folder per model with the recipe's outputs and the command that trained
+it. A second run reuses finished trainings of the same configuration.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import ruamel.yaml
+
+from bench.measure import add_measurement_options
+from bench.recipe import HPARAMS, RECIPE, ROOT
+from speechbrain_lstm_ser.metrics import classification_report
+from speechbrain_lstm_ser.report import write_json
+
+__all__ = ["compose_hparams", "main", "paired_bootstrap"]
+
+CONFIG = Path(__file__).with_name("models.yaml")
+TRAINED_KINDS = ("train", "prune", "distill")
+
+
+def _yaml() -> ruamel.yaml.YAML:
+    """Round-trip YAML: tags such as ``!new:`` are kept, not constructed."""
+    yaml = ruamel.yaml.YAML()
+    yaml.width = 4096
+    return yaml
+
+
+def _dump(data) -> str:
+    buffer = io.StringIO()
+    _yaml().dump(data, buffer)
+    return buffer.getvalue()
+
+
+def _apply_changes(doc, changes: Mapping) -> None:
+    for key, value in changes.items():
+        tagged = getattr(getattr(value, "tag", None), "value", None)
+        if (
+            isinstance(value, Mapping)
+            and not tagged
+            and isinstance(doc.get(key), Mapping)
+        ):
+            _apply_changes(doc[key], value)
+        else:
+            doc[key] = value
+
+
+def compose_hparams(base: str | os.PathLike, changes: Mapping) -> str:
+    """The text of ``base`` (a recipe YAML) with entries changed.
+
+    A changed value with a tag (``!new:``, ``!name:``...) replaces the
+    entry whole; a plain mapping updates the entry's arguments; anything
+    else replaces it. References (``!ref``) are kept, to be resolved when
+    the recipe loads the file.
+
+    Arguments
+    ---------
+    base : str or os.PathLike
+        The YAML to start from (``hparams/lstm.yaml``).
+    changes : mapping
+        Round-trip-loaded YAML (see ``bench/models.yaml``, ``hparams``).
+
+    Returns
+    -------
+    str
+        The composed YAML.
+
+    Example
+    -------
+    >>> changes = _yaml().load("{lstm_hidden: 48, classifier: {dropout: 0.1}}")
+    >>> text = compose_hparams(HPARAMS, changes)
+    >>> "lstm_hidden: 48" in text and "dropout: 0.1" in text
+    True
+    """
+    doc = _yaml().load(Path(base).read_text(encoding="utf-8"))
+    _apply_changes(doc, changes or {})
+    return _dump(doc)
+
+
+def paired_bootstrap(
+    references: Sequence[str],
+    baseline: Sequence[str],
+    other: Sequence[str],
+    labels: Sequence[str],
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """UA difference (other - baseline) with a 95% paired bootstrap interval.
+
+    Both models are scored on the same resampled utterances, so the
+    interval reflects how much the difference depends on which test
+    utterances were drawn (not on training randomness).
+
+    Arguments
+    ---------
+    references : sequence of str
+        True labels.
+    baseline, other : sequence of str
+        Predictions of the two models, same utterances, same order.
+    labels : sequence of str
+        The class set.
+    resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    delta, low, high : float
+
+    Example
+    -------
+    >>> refs = ["a", "b"] * 20
+    >>> paired_bootstrap(refs, refs, refs, ["a", "b"], resamples=50)
+    (0.0, 0.0, 0.0)
+    """
+
+    def ua(preds, index):
+        return classification_report(
+            [references[i] for i in index], [preds[i] for i in index], labels
+        )["unweighted_accuracy"]
+
+    every = range(len(references))
+    delta = ua(other, every) - ua(baseline, every)
+    rng = np.random.default_rng(seed)
+    samples = [
+        ua(other, index) - ua(baseline, index)
+        for index in rng.integers(0, len(references), (resamples, len(references)))
+    ]
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return round(delta, 6), round(float(low), 6), round(float(high), 6)
+
+
+class Bench:
+    """Runs the models of a configuration into one output folder."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.out = Path(args.output).resolve()
+        self.config = _yaml().load(Path(args.config).read_text(encoding="utf-8"))
+        self.models = self.config["models"]
+        self.reference = self.config["reference"]
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+            ),
+            "OMP_NUM_THREADS": str(args.train_threads),
+            "MKL_NUM_THREADS": str(args.train_threads),
+        }
+        self.log = []
+        self.run_opts = ["--device", args.device, "--noprogressbar"]
+
+    # ------------------------------------------------------------ helpers
+    def run_dir(self, name: str) -> Path:
+        return self.out / "runs" / name
+
+    def _call(self, name: str, command: list[str], env=None) -> float:
+        """Runs a command, logging it to the model's folder; its duration."""
+        text = " ".join(shlex.quote(str(c)) for c in command)
+        print(f"[bench] {name}: {text}", flush=True)
+        folder = self.run_dir(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "commands.sh", "a", encoding="utf-8") as handle:
+            handle.write(f"PYTHONPATH=. {text}\n")
+        start = time.time()
+        proc = subprocess.run(
+            [str(c) for c in command],
+            cwd=ROOT,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+        )
+        log = Path(str(command[2] if command[1] == "-m" else command[1])).name
+        with open(folder / f"{log}.log", "a", encoding="utf-8") as handle:
+            handle.write(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"{name}: command failed ({proc.returncode}): {text}\n"
+                f"{(proc.stdout + proc.stderr)[-4000:]}"
+            )
+        return time.time() - start
+
+    def order(self, names: Sequence[str]) -> list[str]:
+        """``names`` and their parents, parents first."""
+        ordered: list[str] = []
+
+        def visit(name: str) -> None:
+            if name not in self.models:
+                raise KeyError(f"unknown model {name!r}; known: {list(self.models)}")
+            parent = self.models[name].get("parent")
+            if parent:
+                visit(parent)
+            if name not in ordered:
+                ordered.append(name)
+
+        for name in names:
+            visit(name)
+        return ordered
+
+    # ---------------------------------------------------------------- data
+    def prepare_data(self) -> dict[str, str]:
+        """Manifests for every run: the given ones or the embedded corpus."""
+        if self.args.manifests:
+            folder = Path(self.args.manifests).resolve()
+            data_folder = Path(self.args.data_folder).resolve()
+        else:
+            from hyperpyyaml import load_hyperpyyaml
+
+            from speechbrain_lstm_ser.dataio.prepare_emotion import (
+                prepare_emotion_data,
+            )
+
+            with open(HPARAMS, encoding="utf-8") as handle:
+                hp = load_hyperpyyaml(handle)
+            folder = self.out / "manifests"
+            data_folder = Path(self.args.data_folder).resolve()
+            start = time.time()
+            prepare_emotion_data(
+                dataset="embedded",
+                data_folder=data_folder,
+                manifest_folder=folder,
+                emotions=hp["emotions"],
+                label_map=hp["label_map"],
+                valid_speakers=hp["valid_speakers"],
+                test_speakers=hp["test_speakers"],
+                seed=hp["split_seed"],
+                corpus_options=hp["embedded_corpus"],
+            )
+            self.log.append(("data preparation", time.time() - start))
+        return {
+            "data_folder": str(data_folder),
+            "skip_prep": "True",
+            **{
+                f"{s}_annotation": str(folder / f"{s}.csv")
+                for s in ("train", "valid", "test")
+            },
+        }
+
+    # ------------------------------------------------------------ training
+    def _override_args(self, overrides: Mapping) -> list[str]:
+        args = []
+        for key, value in overrides.items():
+            args += [f"--{key}", str(value)]
+        return args
+
+    def _recipe(self, name: str, overrides: dict, epochs: int) -> float:
+        """Runs the recipe (training resumes from its checkpoints); train time."""
+        args = self._override_args({**overrides, "number_of_epochs": epochs})
+        hparams = self.run_dir(name) / "hparams.yaml"
+        self._call(name, [sys.executable, RECIPE, hparams, *args, *self.run_opts])
+        report = json.loads((self.run_dir(name) / "test_report.json").read_text())
+        return report["train_time_s"]
+
+    def train(self, name: str, reference_seconds: float | None) -> None:
+        """Trains (or prunes and fine-tunes, or distils) one model."""
+        spec = self.models[name]
+        kind = spec.get("kind", "train")
+        folder = self.run_dir(name)
+        parent = spec.get("parent")
+        wallclock = spec.get("budget") == "wallclock" and self.args.budget == "mixed"
+        if wallclock and (kind != "train" or reference_seconds is None):
+            raise ValueError(
+                f"{name}: a wallclock budget needs kind train and a "
+                "reference model trained first"
+            )
+        changes = dict(spec.get("hparams") or {})
+        if kind == "prune":
+            # The pruned checkpoint holds the model, not the optimizer state.
+            changes["checkpointer"] = {"allow_partial_load": True}
+        hparams_text = compose_hparams(HPARAMS, changes)
+        overrides = {
+            **self.data,
+            "output_folder": folder,
+            "seed": self.args.seed,
+        }
+        for item in self.args.override:
+            key, _, value = item.partition("=")
+            overrides[key] = value
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [
+                    hparams_text,
+                    self.args.epochs,
+                    self.args.budget,
+                    {k: str(v) for k, v in overrides.items()},
+                    _dump(spec),
+                    self._fingerprint(parent) if parent else "",
+                ]
+            ).encode()
+        ).hexdigest()[:16]
+        stamp = folder / "bench_run.json"
+        if stamp.exists():
+            done = json.loads(stamp.read_text())
+            if (
+                done["fingerprint"] == fingerprint
+                and (folder / "test_report.json").exists()
+            ):
+                print(f"[bench] {name}: trained already (same configuration)")
+                return
+            shutil.rmtree(folder)  # our own output, of another configuration
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "hparams.yaml").write_text(hparams_text, encoding="utf-8")
+        epochs = max(1, round(self.args.epochs * float(spec.get("epochs_scale", 1))))
+        start = time.time()
+        if kind == "train" and wallclock:
+            # One epoch, then as many as fit in the reference's training time
+            # (its learning rate must not depend on the number of epochs).
+            first = self._recipe(name, overrides, 1)
+            epochs = max(1, int(reference_seconds // first))
+            if epochs > 1:
+                self._recipe(name, overrides, epochs)
+        elif kind == "train":
+            self._recipe(name, overrides, epochs)
+        elif kind == "prune":
+            self._call(
+                name,
+                [
+                    sys.executable,
+                    "-m",
+                    "speechbrain_lstm_ser.compression.pruning",
+                    self.run_dir(parent) / "hyperparams.yaml",
+                    folder / "hparams.yaml",
+                    *self._override_args(overrides),
+                ],
+            )
+            self._recipe(name, overrides, epochs)
+        elif kind == "distill":
+            options = spec.get("distill") or {}
+            args = self._override_args({**overrides, "number_of_epochs": epochs})
+            self._call(
+                name,
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.distill",
+                    folder / "hparams.yaml",
+                    "--teacher",
+                    self.run_dir(parent) / "hyperparams.yaml",
+                    "--temperature",
+                    options.get("temperature", 2.0),
+                    "--alpha",
+                    options.get("alpha", 0.5),
+                    *args,
+                    *self.run_opts,
+                ],
+            )
+        self.log.append((f"train {name}", time.time() - start))
+        write_json(stamp, {"fingerprint": fingerprint, "epochs": epochs})
+
+    def _fingerprint(self, name: str) -> str:
+        stamp = self.run_dir(name) / "bench_run.json"
+        return json.loads(stamp.read_text())["fingerprint"] if stamp.exists() else ""
+
+    def export(self, name: str) -> None:
+        """Exports a model to ONNX (and int8) with the package's command."""
+        spec = self.models[name]
+        if spec.get("kind") not in ("onnx", "onnx_int8"):
+            self.run_dir(name).mkdir(parents=True, exist_ok=True)
+            return
+        command = [
+            sys.executable,
+            "-m",
+            "speechbrain_lstm_ser.onnx_export",
+            self.run_dir(spec["parent"]) / "hyperparams.yaml",
+            "--onnx",
+            self.run_dir(name) / "model.onnx",
+        ]
+        if spec["kind"] == "onnx_int8":
+            command.append("--int8")
+        start = time.time()
+        self._call(name, command)
+        self.log.append((f"export {name}", time.time() - start))
+
+    # ------------------------------------------------------------- measure
+    def measure(self, name: str) -> dict:
+        """Measures one model in a fresh process; its results."""
+        spec = self.models[name]
+        kind = spec.get("kind", "train")
+        output = self.run_dir(name) / "measure.json"
+        command = [
+            sys.executable,
+            "-m",
+            "bench.measure",
+            "--kind",
+            kind,
+            "--run",
+            self.run_dir(name),
+            "--output",
+            output,
+            "--repeats",
+            self.args.repeats,
+            "--train_steps",
+            self.args.train_steps,
+            "--train_threads",
+            self.args.train_threads,
+            "--device",
+            self.args.device,
+        ]
+        if spec.get("parent"):
+            command += ["--parent", self.run_dir(spec["parent"])]
+        if name == self.reference:
+            command.append("--breakdown")
+        env = {**self.env, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        start = time.time()
+        self._call(name, command, env=env)
+        self.log.append((f"measure {name}", time.time() - start))
+        return json.loads(output.read_text())
+
+    # --------------------------------------------------------------- table
+    def compare(self, results: dict[str, dict]) -> None:
+        """Adds size ratios and paired UA differences against the reference."""
+        ref = results.get(self.reference)
+        if ref is None:
+            return
+        ids = sorted(ref["predictions"])
+        manifest = Path(self.data["test_annotation"])
+        labels = {
+            row.split(",")[0]: row.split(",")[5]
+            for row in manifest.read_text().splitlines()[1:]
+        }
+        references = [labels[i] for i in ids]
+        classes = sorted(set(references))
+        for result in results.values():
+            result["size_ratio"] = ref["size_bytes"] / result["size_bytes"]
+            delta = paired_bootstrap(
+                references,
+                [ref["predictions"][i] for i in ids],
+                [result["predictions"][i] for i in ids],
+                classes,
+                resamples=self.args.bootstrap,
+            )
+            result["delta_UA_vs_reference"] = delta
+
+    def table(self, results: dict[str, dict]) -> str:
+        """The comparison as a Markdown table."""
+        head = (
+            "| model | params | size (MB) | x smaller | train (audio s/s) | "
+            "RTF b1 | RTF b16 | peak RSS (MB) | UA | ΔUA vs ref [95% CI] | "
+            "macro-F1 | epochs |"
+        )
+        lines = [head, "|" + "---|" * 12]
+        for name, r in results.items():
+            train = r.get("training", {}).get("audio_seconds_per_second")
+            delta = r.get("delta_UA_vs_reference")
+            delta_text = (
+                f"{100 * delta[0]:+.1f} [{100 * delta[1]:+.1f}, {100 * delta[2]:+.1f}]"
+                if delta and name != self.reference
+                else "reference"
+            )
+            lines.append(
+                f"| {name} | {r['params'] / 1e3:.0f}k | {r['size_bytes'] / 1e6:.2f} | "
+                f"{r.get('size_ratio', 1):.1f} | "
+                f"{f'{train:.0f}' if train else '-'} | {r['rtf_batch1']:.4f} | "
+                f"{r['rtf_batch16']:.4f} | {r['peak_rss_mb']:.0f} | "
+                f"{100 * r['UA']:.1f} | {delta_text} | {100 * r['macro_F1']:.1f} | "
+                f"{r.get('epochs_trained', '-')} |"
+            )
+        return "\n".join(lines)
+
+    def notes(self, results: dict[str, dict]) -> str:
+        """What the table needs to be read right."""
+        lines = []
+        ref = results.get(self.reference, {})
+        breakdown = ref.get("latency_breakdown")
+        if breakdown:
+            lines.append(
+                f"Latency of {self.reference} at batch 1 (one thread), as a "
+                "real-time factor per stage: "
+                + ", ".join(
+                    f"{k[4:]} {v:.5f}"
+                    for k, v in breakdown.items()
+                    if k.startswith("rtf_")
+                )
+                + f". Features -> head: {breakdown['pipeline_over_bare_lstm']:.2f}x "
+                "a bare nn.LSTM of the same size on the same frames "
+                f"({breakdown['end_to_end_over_bare_lstm']:.2f}x with silence "
+                "trimming)."
+            )
+        for name, r in results.items():
+            if "onnx_max_abs_diff" in r:
+                lines.append(
+                    f"{name}: max |onnxruntime - PyTorch| on probabilities "
+                    f"{r['onnx_max_abs_diff']:.1e}."
+                )
+            if "int8_max_abs_diff" in r:
+                lines.append(
+                    f"{name}: max |int8 onnxruntime - float32 PyTorch| on "
+                    f"probabilities {r['int8_max_abs_diff']:.1e}."
+                )
+        if ref:
+            lines.append(
+                "Peak RSS is that of the measuring process; Python, PyTorch and "
+                f"SpeechBrain take {ref['rss_after_imports_mb']:.0f} MB of it."
+            )
+        return "\n".join(f"- {line}" for line in lines)
+
+
+def _machine(device: str) -> dict:
+    import onnxruntime
+    import torch
+
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "device": device,
+    }
+    if device.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Runs the benchmark (see the module docstring and ``--help``)."""
+    import torch
+
+    parser = argparse.ArgumentParser(
+        description="Benchmark the emotion models: accuracy and cost, one table.",
+    )
+    parser.add_argument("--config", default=str(CONFIG), help="the models YAML")
+    parser.add_argument(
+        "--models", nargs="+", help="models to run (default: all; parents are added)"
+    )
+    parser.add_argument("--output", default="results/bench", help="output folder")
+    parser.add_argument(
+        "--epochs", type=int, default=8, help="training epochs (budget: epochs)"
+    )
+    parser.add_argument(
+        "--budget",
+        choices=("mixed", "epochs"),
+        default="mixed",
+        help="mixed: models marked 'wallclock' get the reference model's "
+        "training time; epochs: every model gets --epochs",
+    )
+    parser.add_argument("--seed", type=int, default=1986, help="training seed")
+    parser.add_argument(
+        "--data_folder",
+        default="data/embedded_emotion",
+        help="the corpus (the embedded one is generated there if missing)",
+    )
+    parser.add_argument(
+        "--manifests", help="a folder with train/valid/test.csv of your corpus"
+    )
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a YAML override for every training run (repeatable)",
+    )
+    add_measurement_options(
+        parser, device="cuda:0" if torch.cuda.is_available() else "cpu"
+    )
+    parser.add_argument(
+        "--bootstrap", type=int, default=1000, help="paired bootstrap resamples"
+    )
+    args = parser.parse_args(argv)
+
+    started = time.time()
+    bench = Bench(args)
+    names = bench.order(args.models or list(bench.models))
+    bench.data = bench.prepare_data()
+    reference_seconds = None
+    for name in names:
+        if bench.models[name].get("kind", "train") in TRAINED_KINDS:
+            bench.train(name, reference_seconds)
+            if name == bench.reference:
+                report = json.loads(
+                    (bench.run_dir(name) / "test_report.json").read_text()
+                )
+                reference_seconds = report["train_time_s"]
+        else:
+            bench.export(name)
+    results = {name: bench.measure(name) for name in names}
+    for name, result in results.items():
+        result["description"] = str(bench.models[name].get("description", ""))
+    bench.compare(results)
+    table = bench.table(results)
+    notes = bench.notes(results)
+    summary = {
+        "command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
+        "settings": {k: v for k, v in vars(args).items()},
+        "machine": _machine(args.device),
+        "reference": bench.reference,
+        "wall_seconds": round(time.time() - started, 1),
+        "steps": [(step, round(sec, 1)) for step, sec in bench.log],
+        "models": results,
+    }
+    write_json(bench.out / "bench.json", summary)
+    descriptions = "\n".join(
+        f"- **{n}**: {r['description']}" for n, r in results.items()
+    )
+    (bench.out / "bench.md").write_text(
+        f"{table}\n\n{notes}\n\n{descriptions}\n", encoding="utf-8"
+    )
+    print(f"\n{table}\n\n{notes}\n\n{descriptions}\n")
+    print(f"[bench] {summary['wall_seconds']:.0f} s; written to {bench.out}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Model compression: int8 quantisation, structured pruning, distillation."""

@@ -1,0 +1,134 @@
+"""The benchmark, run as users run it, on a tiny corpus with tiny models.
+
+Covers every step: training with the recipe, pruning + fine-tuning,
+distillation, ONNX export + int8 quantisation with the package's command,
+measurement in a fresh process, and the comparison table.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SMALL = (
+    "lstm_hidden: {hidden}\n      head_hidden: 8\n      n_mels: 20\n      batch_size: 8"
+)
+CONFIG = f"""
+reference: tiny
+models:
+  tiny:
+    description: a tiny BiLSTM
+    hparams:
+      {SMALL.format(hidden=8)}
+  tiny_int8:
+    kind: onnx_int8
+    parent: tiny
+  tiny_pruned:
+    kind: prune
+    parent: tiny
+    hparams:
+      {SMALL.format(hidden=4)}
+  tiny_kd:
+    kind: distill
+    parent: tiny
+    hparams:
+      {SMALL.format(hidden=4)}
+"""
+
+
+@pytest.fixture(scope="module")
+def bench(tiny_corpus, tmp_path_factory):
+    folder, options = tiny_corpus
+    base = tmp_path_factory.mktemp("bench")
+    prepare_emotion_data(
+        dataset="embedded",
+        data_folder=folder,
+        manifest_folder=base / "manifests",
+        emotions=["neutral", "happy", "sad", "angry"],
+        valid_speakers=1,
+        test_speakers=1,
+        corpus_options=asdict(options),
+    )
+    config = base / "models.yaml"
+    config.write_text(CONFIG)
+    command = [
+        sys.executable,
+        "-m",
+        "bench.run",
+        "--config",
+        str(config),
+        "--manifests",
+        str(base / "manifests"),
+        "--data_folder",
+        str(folder),
+        "--output",
+        str(base / "out"),
+        "--epochs",
+        "1",
+        "--train_steps",
+        "1",
+        "--repeats",
+        "1",
+        "--bootstrap",
+        "20",
+        "--device",
+        "cpu",
+        "--train_threads",
+        "1",
+    ]
+    proc = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return base / "out", proc.stdout
+
+
+def test_every_model_is_measured(bench):
+    out, stdout = bench
+    summary = json.loads((out / "bench.json").read_text())
+    models = summary["models"]
+    assert list(models) == ["tiny", "tiny_int8", "tiny_pruned", "tiny_kd"]
+    for name, result in models.items():
+        assert 0 <= result["UA"] <= 1, name
+        assert result["rtf_batch1"] > 0 and result["rtf_batch16"] > 0, name
+        assert result["peak_rss_mb"] > result["rss_after_imports_mb"] > 0, name
+        assert len(result["predictions"]) == result["test_utterances"] == 12, name
+    for name in ("tiny", "tiny_pruned", "tiny_kd"):
+        assert models[name]["training"]["audio_seconds_per_second"] > 0
+        assert models[name]["epochs_trained"] == 1
+    assert "| tiny_kd |" in stdout and "ΔUA vs ref" in stdout
+    assert (out / "bench.md").read_text().startswith("| model |")
+
+
+def test_compressed_models_are_smaller(bench):
+    out, _ = bench
+    models = json.loads((out / "bench.json").read_text())["models"]
+    int8 = out / "runs" / "tiny_int8"
+    assert (
+        models["tiny_int8"]["size_bytes"] == (int8 / "model.int8.onnx").stat().st_size
+    )
+    assert models["tiny_int8"]["size_bytes"] < (int8 / "model.onnx").stat().st_size
+    assert models["tiny_pruned"]["params"] < models["tiny"]["params"]
+    assert models["tiny_kd"]["params"] == models["tiny_pruned"]["params"]
+    assert models["tiny"]["delta_UA_vs_reference"] == [0.0, 0.0, 0.0]
+
+
+def test_each_model_can_be_reproduced_from_its_commands(bench):
+    out, _ = bench
+    commands = (out / "runs" / "tiny" / "commands.sh").read_text()
+    assert "recipes/emotion/train.py" in commands and "--number_of_epochs 1" in commands
+    pruned = (out / "runs" / "tiny_pruned" / "commands.sh").read_text()
+    assert "speechbrain_lstm_ser.compression.pruning" in pruned
+    export_log = (
+        out / "runs" / "tiny_int8" / "speechbrain_lstm_ser.onnx_export.log"
+    ).read_text()
+    parity = float(re.search(r"on probabilities: ([0-9.e+-]+)", export_log).group(1))
+    assert parity <= 1e-4
