@@ -86,10 +86,8 @@ class SpeechRecognizer(AudioInterface):
         lens : torch.Tensor
             ``(batch,)`` relative lengths.
         """
-        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
+        encoded, wav_lens = self.encode_frames(wavs, wav_lens)
         with torch.no_grad():
-            feats = self.mods.mean_var_norm(self.mods.compute_features(wavs), wav_lens)
-            encoded = self.mods.encoder(feats, wav_lens)
             return self.mods.ctc_head(encoded), wav_lens
 
     def transcribe_batch(

@@ -93,11 +93,8 @@ class UtteranceClassifier(AudioInterface):
         -------
         torch.Tensor
         """
-        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
+        encoded, wav_lens = self.encode_frames(wavs, wav_lens)
         with torch.no_grad():
-            feats = self.mods.compute_features(wavs)
-            feats = self.mods.mean_var_norm(feats, wav_lens)
-            encoded = self.mods.encoder(feats, wav_lens)
             return self.mods.pooling(encoded, wav_lens)
 
     def classify_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None):

@@ -187,6 +187,30 @@ class AudioInterface(Pretrained):
             wavs, wav_lens = self.mods.preprocess(wavs, wav_lens)
         return wavs, wav_lens
 
+    def encode_frames(
+        self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Waveforms -> features -> normalisation -> encoder, without gradients.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms at ``sample_rate``.
+        wav_lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        encoded : torch.Tensor
+            ``(batch, frames, features)``, the encoder's output.
+        wav_lens : torch.Tensor
+            ``(batch,)`` relative lengths (after pre-processing).
+        """
+        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
+        with torch.no_grad():
+            feats = self.mods.mean_var_norm(self.mods.compute_features(wavs), wav_lens)
+            return self.mods.encoder(feats, wav_lens), wav_lens
+
 
 def _looks_like_hub_path(path: str) -> bool:
     parts = path.split("/")
