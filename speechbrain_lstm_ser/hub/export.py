@@ -416,38 +416,22 @@ def export_classifier(
     Path
         The export folder.
     """
-    from speechbrain_lstm_ser.hub.card import render_card
-
     report = _load_report(report)
     present = hparams["modules"]
     modules = {key: hparams[key] for key in module_keys if key in present}
-    folder = str(hparams["export_folder"])
-    options = dict(hparams.get("model_card") or {})
-    labels = [label_encoder.ind2lab[i] for i in range(len(label_encoder))]
-    card = render_card(
-        title=title,
-        task=task,
-        pipeline_tag="audio-classification",
-        interface=interface,
-        source=folder,
-        call=interface_method(interface) + "({example})",
-        labels=labels,
-        dataset=str(hparams["dataset"]),
-        synthetic=hparams["dataset"] == "embedded",
-        description=f"{task} with an LSTM: {describe_model(modules)}",
-        report=report,
-        tags=options.get("tags", ()),
-        language=options.get("language", "en"),
-        license=options.get("license", "apache-2.0"),
-    )
-    return export_model(
-        folder,
-        Path(hparams["output_folder"]) / HYPERPARAMS,
+    return _export_recipe_model(
+        hparams,
         modules,
         interface,
-        card,
+        card={
+            "title": title,
+            "task": task,
+            "pipeline_tag": "audio-classification",
+            "labels": [label_encoder.ind2lab[i] for i in range(len(label_encoder))],
+            "description": f"{task} with an LSTM: {describe_model(modules)}",
+            "report": report,
+        },
         objects={"label_encoder": (LABEL_ENCODER_TAG, label_encoder.save)},
-        sample_rate=int(hparams["sample_rate"]),
     )
 
 
@@ -489,44 +473,71 @@ def export_recognizer(
     Path
         The export folder.
     """
-    from speechbrain_lstm_ser.hub.card import render_card
-
     report = _load_report(report)
     modules = {key: hparams[key] for key in module_keys}
-    folder = str(hparams["export_folder"])
-    options = dict(hparams.get("model_card") or {})
-    card = render_card(
-        title=title,
-        task="Speech Recognition",
-        pipeline_tag="automatic-speech-recognition",
-        interface=interface,
-        source=folder,
-        call=interface_method(interface) + "({example})",
-        labels=(),
-        dataset=str(hparams["dataset"]),
-        synthetic=hparams["dataset"] == "embedded",
-        description="Speech recognition with an LSTM and CTC: "
-        + describe_model(modules),
-        metrics=[
-            ("wer", "WER (%)", report["WER"]),
-            ("cer", "CER (%)", report["CER"]),
-        ],
-        tags=options.get("tags", ()),
-        language=options.get("language", "en"),
-        license=options.get("license", "apache-2.0"),
-    )
-    return export_model(
-        folder,
-        Path(hparams["output_folder"]) / HYPERPARAMS,
+    return _export_recipe_model(
+        hparams,
         modules,
         interface,
-        card,
+        card={
+            "title": title,
+            "task": "Speech Recognition",
+            "pipeline_tag": "automatic-speech-recognition",
+            "labels": (),
+            "description": "Speech recognition with an LSTM and CTC: "
+            + describe_model(modules),
+            "metrics": [
+                ("wer", "WER (%)", report["WER"]),
+                ("cer", "CER (%)", report["CER"]),
+            ],
+        },
         objects={
             "tokenizer": (
                 TOKENIZER_TAG,
                 lambda path: shutil.copyfile(tokenizer_file, path),
             )
         },
+        hparam_keys=hparam_keys,
+    )
+
+
+def _export_recipe_model(
+    hparams: Mapping,
+    modules: Mapping[str, object],
+    interface: str,
+    card: Mapping[str, object],
+    objects: Mapping[str, tuple[str, Callable[[Path], object]]],
+    hparam_keys: Sequence[str] = (),
+) -> Path:
+    """:func:`export_model` with what every recipe's export reads from its YAML.
+
+    ``export_folder``, ``output_folder``, ``sample_rate``, ``dataset`` and the
+    optional ``model_card`` mapping (``language``, ``license``, ``tags``) of
+    ``hparams`` complete ``card``, the task-specific arguments of
+    :func:`~speechbrain_lstm_ser.hub.card.render_card`.
+    """
+    from speechbrain_lstm_ser.hub.card import render_card
+
+    folder = str(hparams["export_folder"])
+    options = dict(hparams.get("model_card") or {})
+    text = render_card(
+        interface=interface,
+        source=folder,
+        call=interface_method(interface) + "({example})",
+        dataset=str(hparams["dataset"]),
+        synthetic=hparams["dataset"] == "embedded",
+        tags=options.get("tags", ()),
+        language=options.get("language", "en"),
+        license=options.get("license", "apache-2.0"),
+        **card,
+    )
+    return export_model(
+        folder,
+        Path(hparams["output_folder"]) / HYPERPARAMS,
+        modules,
+        interface,
+        text,
+        objects=objects,
         hparam_keys=hparam_keys,
         sample_rate=int(hparams["sample_rate"]),
     )
