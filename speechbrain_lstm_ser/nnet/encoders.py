@@ -114,8 +114,7 @@ def reverse_padded(x: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     tensor([[3., 2., 1., 0.],
             [1., 0., 2., 3.]])
     """
-    index = _reverse_index(counts, x.shape[1], x.device)
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+    return _gather_frames(x, _reverse_index(counts, x.shape[1], x.device))
 
 
 def _reverse_index(counts: torch.Tensor, time: int, device) -> torch.Tensor:
@@ -123,6 +122,11 @@ def _reverse_index(counts: torch.Tensor, time: int, device) -> torch.Tensor:
     pos = torch.arange(time, device=device).unsqueeze(0).expand(counts.shape[0], time)
     rev = counts.to(device).unsqueeze(1) - 1 - pos
     return torch.where(rev >= 0, rev, pos)
+
+
+def _gather_frames(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``x`` ``(batch, time, features)`` with frames reordered by ``index``."""
+    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
 class LSTMEncoder(nn.Module):
@@ -226,16 +230,15 @@ class LSTMEncoder(nn.Module):
             x = self._fused(x)
             return x if self.output is None else self.output(x)
         mask = length_mask(lens, time, batch, x.device).unsqueeze(-1).to(x.dtype)
-        index = _reverse_index(counts, time, x.device).unsqueeze(-1)
+        # computed once, used to reverse every layer's input and output
+        index = _reverse_index(counts, time, x.device)
         for i, forward_lstm in enumerate(self.forward_layers):
             if i > 0:
                 x = self.dropout(x)
             out, _ = forward_lstm(x)
             if self.bidirectional:
-                rev = x.gather(1, index.expand(-1, -1, x.shape[-1]))
-                back, _ = self.backward_layers[i](rev)
-                back = back.gather(1, index.expand(-1, -1, back.shape[-1]))
-                out = torch.cat([out, back], dim=-1)
+                back, _ = self.backward_layers[i](_gather_frames(x, index))
+                out = torch.cat([out, _gather_frames(back, index)], dim=-1)
             x = out * mask
         if self.output is not None:
             x = self.output(x) * mask

@@ -68,9 +68,10 @@ def masked_mean_std(
     return mean, std
 
 
-def _uniform_weights(x: torch.Tensor, lens: torch.Tensor | None) -> torch.Tensor:
-    mask = length_mask(lens, x.shape[1], x.shape[0], x.device).to(x.dtype)
-    return mask / mask.sum(dim=1, keepdim=True)
+def _uniform_weights(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Equal weights over the frames of a ``(batch, time)`` length mask."""
+    weights = mask.to(dtype)
+    return weights / weights.sum(dim=1, keepdim=True)
 
 
 class MeanPooling(nn.Module):
@@ -100,7 +101,8 @@ class MeanPooling(nn.Module):
         self, x: torch.Tensor, lens: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Pools ``x`` ``(batch, time, features)`` to ``(batch, 1, output_size)``."""
-        mean, std = masked_mean_std(x, _uniform_weights(x, lens))
+        mask = length_mask(lens, x.shape[1], x.shape[0], x.device)
+        mean, std = masked_mean_std(x, _uniform_weights(mask, x.dtype))
         out = torch.cat([mean, std], dim=-1) if self.return_std else mean
         return out.unsqueeze(1)
 
@@ -236,8 +238,7 @@ class AttentiveStatisticsPooling(nn.Module):
         mask = length_mask(lens, x.shape[1], x.shape[0], x.device)
         first = self.attention[0]
         if self.global_context:
-            uniform = mask.to(x.dtype)
-            mean, std = masked_mean_std(x, uniform / uniform.sum(dim=1, keepdim=True))
+            mean, std = masked_mean_std(x, _uniform_weights(mask, x.dtype))
             if type(first) is nn.Linear:
                 # The first layer applied to [frame, mean, std] without
                 # building that (time, 3 * features) input: the utterance
