@@ -16,15 +16,13 @@ Authors
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from speechbrain_lstm_ser.asr_metrics import TranscriptionMetrics
 from speechbrain_lstm_ser.dataio.manifest import write_manifest
-from speechbrain_lstm_ser.report import write_json
+from speechbrain_lstm_ser.report import summary_cli, write_json
 
 __all__ = ["format_asr_markdown", "format_asr_summary", "write_asr_report"]
 
@@ -154,15 +152,12 @@ def format_asr_markdown(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m speechbrain_lstm_ser.asr_report REPORT.json [--markdown]``."""
-    parser = argparse.ArgumentParser(description="Summarise an ASR test_report.json.")
-    parser.add_argument("report", help="path of a test_report.json")
-    parser.add_argument(
-        "--markdown", action="store_true", help="Markdown tables (as in the README)"
+    summary_cli(
+        "Summarise an ASR test_report.json.",
+        format_asr_summary,
+        format_asr_markdown,
+        argv,
     )
-    args = parser.parse_args(argv)
-    with open(args.report, encoding="utf-8") as handle:
-        report = json.load(handle)
-    print(format_asr_markdown(report) if args.markdown else format_asr_summary(report))
 
 
 if __name__ == "__main__":

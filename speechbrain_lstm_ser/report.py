@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from speechbrain.utils.checkpoints import (
@@ -26,6 +26,7 @@ __all__ = [
     "format_summary",
     "plot_confusion_matrix",
     "plot_training_curves",
+    "summary_cli",
     "write_json",
     "write_report",
 ]
@@ -317,9 +318,26 @@ def format_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m speechbrain_lstm_ser.report REPORT.json [--markdown]``."""
-    parser = argparse.ArgumentParser(description="Summarise a test_report.json.")
+def summary_cli(
+    description: str,
+    summary: Callable[[dict], str],
+    markdown: Callable[[dict], str],
+    argv: list[str] | None = None,
+) -> None:
+    """Prints a ``test_report.json`` as text, or as Markdown with ``--markdown``.
+
+    Arguments
+    ---------
+    description : str
+        The command's help text.
+    summary : callable
+        Report -> plain-text summary.
+    markdown : callable
+        Report -> Markdown tables (as in the README).
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("report", help="path of a test_report.json")
     parser.add_argument(
         "--markdown", action="store_true", help="Markdown tables (as in the README)"
@@ -327,7 +345,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with open(args.report, encoding="utf-8") as handle:
         report = json.load(handle)
-    print(format_markdown(report) if args.markdown else format_summary(report))
+    print(markdown(report) if args.markdown else summary(report))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m speechbrain_lstm_ser.report REPORT.json [--markdown]``."""
+    summary_cli("Summarise a test_report.json.", format_summary, format_markdown, argv)
 
 
 if __name__ == "__main__":
