@@ -1,4 +1,4 @@
-"""Runs a recipe script the way users do, with command-line overrides."""
+"""Runs recipe scripts and the ``sb-lstm-ser`` command the way users do."""
 
 import subprocess
 import sys
@@ -18,3 +18,13 @@ def run_recipe(task: str, hparams: str, overrides: dict, data, out, timeout=900)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
+
+
+def run_cli(*args, text=True, timeout=300):
+    """``python -m speechbrain_lstm_ser.cli ARGS``; the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "speechbrain_lstm_ser.cli", *map(str, args)],
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+    )

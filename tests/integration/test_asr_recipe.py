@@ -9,7 +9,7 @@ import pytest
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
-from recipe_runner import run_recipe
+from recipe_runner import run_cli, run_recipe
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,7 +244,6 @@ def test_analyze_file_streams_segments_with_text_and_emotion(
 
 
 def test_transcribe_and_analyze_command_line(asr_trained, trained, tmp_path):
-    import subprocess
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -252,20 +251,12 @@ def test_transcribe_and_analyze_command_line(asr_trained, trained, tmp_path):
     (folder / "broken.wav").write_bytes(b"RIFF....WAVEfmt ")
     model = str(asr_trained[1] / "model")
 
-    def cli(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "speechbrain_lstm_ser.cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-    done = cli("transcribe", "--model", model, str(folder))
+    done = run_cli("transcribe", "--model", model, str(folder))
     assert done.returncode == 1
     [result] = [json.loads(line) for line in done.stdout.splitlines()]
     assert result["file"].endswith("talk.wav") and isinstance(result["text"], str)
     assert sum(line.startswith("error:") for line in done.stderr.splitlines()) == 1
-    both = cli(
+    both = run_cli(
         "analyze",
         "--asr-model",
         model,
@@ -277,5 +268,7 @@ def test_transcribe_and_analyze_command_line(asr_trained, trained, tmp_path):
     [result] = [json.loads(line) for line in both.stdout.splitlines()]
     assert len(result["segments"]) == 2
     assert {"start", "end", "text", "emotion", "score"} <= set(result["segments"][0])
-    wrong = cli("transcribe", "--model", str(trained.model), str(folder / "talk.wav"))
+    wrong = run_cli(
+        "transcribe", "--model", str(trained.model), str(folder / "talk.wav")
+    )
     assert wrong.returncode == 2 and "cannot transcribe" in wrong.stderr

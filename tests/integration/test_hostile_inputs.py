@@ -13,13 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import wave
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from recipe_runner import run_cli
 
 import speechbrain_lstm_ser.inference.classifier as emotion_module
 from speechbrain_lstm_ser.dataio.audio import AudioError
@@ -202,20 +202,8 @@ def test_non_utf8_file_name(model, tmp_path, speech, trained):
         sf.write(handle, speech[0], SR, format="WAV")
     path = os.fsdecode(raw)
     _expect_label(model, path, speech[1])
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechbrain_lstm_ser.cli",
-            "predict",
-            "--format",
-            "table",
-            "--model",
-            str(trained.model),
-            path,
-        ],
-        capture_output=True,
-        timeout=300,
+    proc = run_cli(
+        "predict", "--format", "table", "--model", str(trained.model), path, text=False
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert b"caf\\xe9.wav" in proc.stdout
@@ -255,20 +243,7 @@ def test_cli_lists_every_bad_file_and_goes_on(trained, tmp_path, speech):
     (folder / "empty.wav").write_bytes(b"")
     (folder / "text.wav").write_text("not audio" * 50)
     sf.write(folder / "silent.wav", np.zeros(SR), SR)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechbrain_lstm_ser.cli",
-            "predict",
-            "--model",
-            str(trained.model),
-            str(folder),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("predict", "--model", str(trained.model), str(folder))
     assert proc.returncode == 1
     done = [
         os.path.basename(json.loads(line)["file"]) for line in proc.stdout.splitlines()

@@ -14,6 +14,7 @@ import ruamel.yaml
 import soundfile as sf
 import torch
 from hub_cache import populate_hub_cache, run_offline
+from recipe_runner import run_cli
 
 from speechbrain_lstm_ser.hub.card import (
     REQUIRED_METADATA,
@@ -271,20 +272,7 @@ def test_cli_predicts_a_folder_with_a_broken_file(trained, tmp_path):
     shutil.copy(rows[0]["path"], folder / "a.wav")
     shutil.copy(rows[1]["path"], folder / "sub" / "b.wav")
     (folder / "broken.wav").write_text("not audio")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechbrain_lstm_ser.cli",
-            "predict",
-            "--model",
-            str(trained.model),
-            str(folder),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_cli("predict", "--model", str(trained.model), str(folder))
     assert proc.returncode == 1
     results = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [os.path.basename(r["file"]) for r in results] == ["a.wav", "b.wav"]
@@ -293,21 +281,13 @@ def test_cli_predicts_a_folder_with_a_broken_file(trained, tmp_path):
     assert sum(results[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "broken.wav" in errors[0]
-    table = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechbrain_lstm_ser.cli",
-            "predict",
-            "--format",
-            "table",
-            "--model",
-            str(trained.model),
-            str(folder / "a.wav"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    table = run_cli(
+        "predict",
+        "--format",
+        "table",
+        "--model",
+        str(trained.model),
+        str(folder / "a.wav"),
     )
     assert table.returncode == 0 and table.stdout.count("\t") == 2
 

@@ -12,6 +12,7 @@ import pytest
 import speechbrain.inference.interfaces as sb_interfaces
 import torch
 from hub_cache import populate_hub_cache
+from recipe_runner import run_cli
 
 from speechbrain_lstm_ser.hub.publish import PublishError, publish
 from speechbrain_lstm_ser.hub.safe_yaml import UnsafeModelError
@@ -269,24 +270,20 @@ def test_cli_keys_round_trip(trained, tmp_path):
     folder = tmp_path / "model"
     shutil.copytree(trained.model, folder)
 
-    def cli(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "speechbrain_lstm_ser.cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-    assert cli("keygen", str(tmp_path / "me.pem")).returncode == 0
-    assert cli("keygen", str(tmp_path / "me.pem")).returncode == 1  # never overwritten
-    assert cli("sign", str(folder), "--key", str(tmp_path / "me.pem")).returncode == 0
-    ok = cli("verify", str(folder), "--trusted-key", str(tmp_path / "me.pem.pub"))
+    assert run_cli("keygen", str(tmp_path / "me.pem")).returncode == 0
+    assert (
+        run_cli("keygen", str(tmp_path / "me.pem")).returncode == 1
+    )  # never overwritten
+    assert (
+        run_cli("sign", str(folder), "--key", str(tmp_path / "me.pem")).returncode == 0
+    )
+    ok = run_cli("verify", str(folder), "--trusted-key", str(tmp_path / "me.pem.pub"))
     assert ok.returncode == 0 and "trusted key" in ok.stdout
     (folder / "label_encoder.ckpt").write_text("'angry' => 0\n'sad' => 1\n")
-    bad = cli("verify", str(folder), "--trusted-key", str(tmp_path / "me.pem.pub"))
+    bad = run_cli("verify", str(folder), "--trusted-key", str(tmp_path / "me.pem.pub"))
     assert bad.returncode == 1 and "label_encoder.ckpt: content changed" in bad.stderr
     example = str(folder / "example.wav")
-    pred = cli(
+    pred = run_cli(
         "predict",
         "--model",
         str(folder),
