@@ -9,9 +9,9 @@ reported in one table and one JSON, in one run::
     python -m bench.run --manifests DIR --data_folder ROOT   # your corpus
 
 Training uses the emotion recipe itself (``recipes/emotion/train.py``),
-``--jobs`` trainings side by side (on 2 cores: two of one thread each, 1.6x
-the throughput of one training on two threads); each model is then measured
-alone, in a fresh process (:mod:`bench.measure`). Outputs go to ``--output`` (default
+``--jobs`` trainings side by side, each with cores / jobs threads (on 2
+cores: two of one thread each); each model is then measured alone, in a
+fresh process (:mod:`bench.measure`). Outputs go to ``--output`` (default
 ``results/bench``): ``bench.json`` (everything), ``bench.md`` (the table), and
 one folder per model with the recipe's outputs and the command that trained
 it. A second run reuses finished trainings of the same configuration.
