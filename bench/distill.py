@@ -35,10 +35,10 @@ from torch import nn
 from bench.recipe import emotion_recipe
 from speechbrain_lstm_ser.compression.distillation import DistillationLoss
 from speechbrain_lstm_ser.compression.pruning import copy_normalizer
-from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
-from speechbrain_lstm_ser.hub.export import export_classifier
-from speechbrain_lstm_ser.onnx_export import load_trained_modules
-from speechbrain_lstm_ser.training import training_summary
+from speechbrain_lstm_ser.export.folder import export_classifier
+from speechbrain_lstm_ser.export.onnx import load_trained_modules
+from speechbrain_lstm_ser.training.brain import training_summary
+from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 __all__ = ["DistillationBrain", "main"]
 

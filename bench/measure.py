@@ -39,15 +39,15 @@ from torch import nn
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
-from speechbrain_lstm_ser.metrics import ClassificationMetrics
-from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-from speechbrain_lstm_ser.onnx_export import (
+from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
+from speechbrain_lstm_ser.evaluation.reports import write_json
+from speechbrain_lstm_ser.export.onnx import (
     EmotionInferenceGraph,
     load_trained_modules,
     onnx_max_abs_diff,
     onnx_session,
 )
-from speechbrain_lstm_ser.report import write_json
+from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
 
 __all__ = ["add_measurement_options", "main"]
 
@@ -339,7 +339,7 @@ def _build(args, hparams: dict, test: TestSet, run: Path) -> tuple[Callable, dic
     if not path.exists():
         raise FileNotFoundError(
             f"{path} is missing: export it first (python -m "
-            f"speechbrain_lstm_ser.onnx_export {args.parent}/hyperparams.yaml "
+            f"speechbrain_lstm_ser.export.onnx {args.parent}/hyperparams.yaml "
             f"--onnx {run}/model.onnx --int8)"
         )
     _, wavs, lens = next(test.batches(4))

@@ -42,8 +42,8 @@ import ruamel.yaml
 
 from bench.measure import add_measurement_options
 from bench.recipe import HPARAMS, RECIPE, ROOT
-from speechbrain_lstm_ser.metrics import classification_report
-from speechbrain_lstm_ser.report import write_json
+from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.reports import write_json
 
 __all__ = ["compose_hparams", "main", "paired_bootstrap"]
 
@@ -403,7 +403,7 @@ class Bench:
         command = [
             sys.executable,
             "-m",
-            "speechbrain_lstm_ser.onnx_export",
+            "speechbrain_lstm_ser.export.onnx",
             self.run_dir(spec["parent"]) / "hyperparams.yaml",
             "--onnx",
             self.run_dir(name) / "model.onnx",

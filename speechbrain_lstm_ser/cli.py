@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print("error: no audio files found in the given inputs", file=sys.stderr)
         return 2
-    from speechbrain_lstm_ser.hub.load import load_model
+    from speechbrain_lstm_ser.inference.load import load_model
 
     needed = {
         "predict": {"model": "classify_file"},

@@ -17,7 +17,7 @@ def _seed():
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):
     """A 6-speaker embedded corpus (72 utterances), generated once per session."""
-    from speechbrain_lstm_ser.dataio.corpora.embedded import (
+    from speechbrain_lstm_ser.dataio.synthetic.emotion import (
         EmbeddedCorpusOptions,
         generate_embedded_corpus,
     )

@@ -36,18 +36,18 @@ from speechbrain.decoders.ctc import ctc_greedy_decode
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 from speechbrain.utils.logger import get_logger
 
-from speechbrain_lstm_ser.asr_metrics import TranscriptionMetrics
-from speechbrain_lstm_ser.asr_report import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
-from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
-from speechbrain_lstm_ser.hub.export import export_recognizer
-from speechbrain_lstm_ser.training import (
+from speechbrain_lstm_ser.evaluation.reports import format_asr_summary, write_asr_report
+from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
+from speechbrain_lstm_ser.export.folder import export_recognizer
+from speechbrain_lstm_ser.training.brain import (
     Brain,
     end_validation_epoch,
     run_facts,
     training_summary,
 )
+from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 logger = get_logger(__name__)
 

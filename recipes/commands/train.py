@@ -34,16 +34,16 @@ from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
-from speechbrain_lstm_ser.hparams import HparamsError, load_hparams
-from speechbrain_lstm_ser.hub.export import export_classifier
-from speechbrain_lstm_ser.metrics import ClassificationMetrics
-from speechbrain_lstm_ser.report import format_summary, write_report
-from speechbrain_lstm_ser.training import (
+from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
+from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
+from speechbrain_lstm_ser.export.folder import export_classifier
+from speechbrain_lstm_ser.training.brain import (
     Brain,
     end_validation_epoch,
     run_facts,
     training_summary,
 )
+from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 logger = get_logger(__name__)
 

@@ -29,8 +29,12 @@ import ruamel.yaml
 import speechbrain as sb
 from hyperpyyaml import resolve_references
 
-from speechbrain_lstm_ser.cross_validation import aggregate_reports, format_aggregate
-from speechbrain_lstm_ser.report import plot_confusion_matrix, write_json
+from speechbrain_lstm_ser.evaluation.cross_validation import (
+    aggregate_reports,
+    format_aggregate,
+)
+from speechbrain_lstm_ser.evaluation.plots import plot_confusion_matrix
+from speechbrain_lstm_ser.evaluation.reports import write_json
 
 TRAIN = Path(__file__).with_name("train.py")
 

@@ -1,1 +1,1 @@
-"""Model compression: int8 quantisation, structured pruning, distillation."""
+"""Model compression: structured pruning and knowledge distillation."""

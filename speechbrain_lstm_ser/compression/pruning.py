@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: prune a trained run into a new run's first checkpoint."""
     from hyperpyyaml import load_hyperpyyaml
 
-    from speechbrain_lstm_ser.onnx_export import load_trained_modules, yaml_overrides
+    from speechbrain_lstm_ser.export.onnx import load_trained_modules, yaml_overrides
 
     parser = argparse.ArgumentParser(
         description="Prune a trained emotion model to a smaller hidden size and "

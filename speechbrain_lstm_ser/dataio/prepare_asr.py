@@ -101,7 +101,7 @@ def load_asr_corpus(
         Rows with ``ASR_COLUMNS`` (and ``subset`` for LibriSpeech layouts).
     """
     if dataset == "embedded":
-        from speechbrain_lstm_ser.dataio.corpora.embedded_asr import (
+        from speechbrain_lstm_ser.dataio.synthetic.asr import (
             EmbeddedASROptions,
             generate_embedded_asr_corpus,
         )

@@ -117,7 +117,7 @@ def class_labels(
 
 def _load(dataset: str, data_folder: Path, split: str, options: Mapping) -> list:
     if dataset == "embedded":
-        from speechbrain_lstm_ser.dataio.corpora.embedded_commands import (
+        from speechbrain_lstm_ser.dataio.synthetic.commands import (
             STAMP,
             EmbeddedCommandsOptions,
             generate_embedded_commands_corpus,

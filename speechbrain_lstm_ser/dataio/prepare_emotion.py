@@ -60,7 +60,7 @@ SUMMARY = "prep_summary.json"
 
 
 def _load_embedded(data_folder: Path, options: Mapping) -> CorpusListing:
-    from speechbrain_lstm_ser.dataio.corpora.embedded import (
+    from speechbrain_lstm_ser.dataio.synthetic.emotion import (
         EmbeddedCorpusOptions,
         generate_embedded_corpus,
     )

@@ -1,1 +1,1 @@
-"""Export, publication and loading of trained models on the Hugging Face Hub."""
+"""The side that reads models: fetching, signature checks, safe YAML loading."""

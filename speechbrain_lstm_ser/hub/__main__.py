@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 
-from speechbrain_lstm_ser.hub.publish import PublishError, publish
+from speechbrain_lstm_ser.publish import PublishError, publish
 
 
 def main(argv: list[str] | None = None) -> int:

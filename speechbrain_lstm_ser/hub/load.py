@@ -7,23 +7,22 @@ Authors
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 from pathlib import Path
 
 import ruamel.yaml
 
-from speechbrain_lstm_ser.hub.export import HYPERPARAMS
-
 __all__ = [
+    "HYPERPARAMS",
     "INTERFACE_PACKAGE",
-    "interface_class",
-    "load_model",
     "materialize",
     "read_interface",
     "verify_model",
     "weights_only_loading",
 ]
+
+#: The YAML of an exported model folder.
+HYPERPARAMS = "hyperparams.yaml"
 
 #: Interfaces a model folder may name (never an arbitrary import path).
 INTERFACE_PACKAGE = "speechbrain_lstm_ser.inference"
@@ -54,41 +53,6 @@ def read_interface(folder: str | os.PathLike) -> str:
             f"{interface or 'nothing'}"
         )
     return interface
-
-
-def load_model(
-    source: str | os.PathLike, savedir: str | os.PathLike | None = None, **kwargs
-):
-    """Loads a model folder or Hub repo with the interface it declares.
-
-    Arguments
-    ---------
-    source : str or os.PathLike
-        An exported folder (its ``hyperparams.yaml`` names the interface) or
-        a Hub repo id (fetched through SpeechBrain, so the HF cache and
-        ``HF_HUB_OFFLINE=1`` apply).
-    savedir : str or os.PathLike, optional
-        Where fetched files are linked.
-    **kwargs
-        Passed to ``from_hparams`` (e.g. ``run_opts={"device": "cuda"}``).
-
-    Returns
-    -------
-    speechbrain.inference.interfaces.Pretrained
-    """
-    folder, local = materialize(source, savedir)
-    interface = read_interface(folder)
-    return interface_class(interface).from_hparams(
-        source=str(source), savedir=None if local else folder, **kwargs
-    )
-
-
-def interface_class(interface: str):
-    """Imports an interface class named by a model folder (ours only)."""
-    if not interface.startswith(INTERFACE_PACKAGE + "."):
-        raise ValueError(f"{interface} is not an interface of {INTERFACE_PACKAGE}")
-    module_name, class_name = interface.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), class_name)
 
 
 def materialize(

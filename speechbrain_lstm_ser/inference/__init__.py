@@ -12,6 +12,7 @@ from speechbrain_lstm_ser.inference.classifier import (
 )
 from speechbrain_lstm_ser.inference.commands import CommandRecognizer
 from speechbrain_lstm_ser.inference.emotion import EmotionRecognizer
+from speechbrain_lstm_ser.inference.load import load_model
 
 __all__ = [
     "AnalyzedSegment",
@@ -21,4 +22,5 @@ __all__ = [
     "TimelineSegment",
     "UtteranceClassifier",
     "analyze_file",
+    "load_model",
 ]

@@ -44,7 +44,6 @@ class SpeechRecognizer(AudioInterface):
 
     MODULES_NEEDED = ["compute_features", "mean_var_norm", "encoder", "ctc_head"]
     HPARAMS_NEEDED = ["sample_rate", "tokenizer", "blank_index"]
-    EXAMPLE_METHOD = "transcribe_file"
     #: Longer files are transcribed segment by segment (seconds).
     max_duration = 30.0
     #: Shorter files are refused (seconds).

@@ -58,7 +58,6 @@ class UtteranceClassifier(AudioInterface):
         "classifier",
     ]
     HPARAMS_NEEDED = ["sample_rate", "label_encoder"]
-    EXAMPLE_METHOD = "classify_file"
     #: Shorter files are refused (seconds).
     min_duration = 0.1
     #: Longer files are classified window by window (seconds).

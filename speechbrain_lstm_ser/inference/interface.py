@@ -15,6 +15,12 @@ from speechbrain.utils.data_utils import split_path
 from speechbrain.utils.fetching import fetch
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, read_audio
+from speechbrain_lstm_ser.hub.load import (
+    materialize,
+    verify_model,
+    weights_only_loading,
+)
+from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
 
 __all__ = ["AudioInterface"]
 
@@ -38,8 +44,6 @@ class AudioInterface(Pretrained):
 
     HPARAMS_NEEDED = ["sample_rate"]
     MODULES_NEEDED: list[str] = []
-    #: The method a model card's usage snippet calls on ``example.wav``.
-    EXAMPLE_METHOD = ""
 
     @classmethod
     def from_hparams(
@@ -84,13 +88,6 @@ class AudioInterface(Pretrained):
         -------
         An instance of this class.
         """
-        from speechbrain_lstm_ser.hub.load import (
-            materialize,
-            verify_model,
-            weights_only_loading,
-        )
-        from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
-
         folder, local = materialize(source, savedir, hparams_file)
         verify_model(folder, verify, trusted_keys, check_extra=local)
         check_hyperparams(folder / hparams_file, allowed)

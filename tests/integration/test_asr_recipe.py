@@ -129,9 +129,9 @@ def _brain_test_batches(asr_trained):
 def test_exported_model_round_trips(asr_trained, tmp_path):
     from hub_cache import populate_hub_cache, run_offline
 
-    from speechbrain_lstm_ser.hub.card import read_front_matter
-    from speechbrain_lstm_ser.hub.publish import check_folder
+    from speechbrain_lstm_ser.export.card import read_front_matter
     from speechbrain_lstm_ser.inference import SpeechRecognizer
+    from speechbrain_lstm_ser.publish import check_folder
 
     data, out, _ = asr_trained
     model_dir = out / "model"
@@ -164,7 +164,7 @@ def test_exported_model_round_trips(asr_trained, tmp_path):
     populate_hub_cache(tmp_path / "hub", "someone/asr-lstm", model_dir)
     code = (
         "import json\n"
-        "from speechbrain_lstm_ser.hub.load import load_model\n"
+        "from speechbrain_lstm_ser.inference.load import load_model\n"
         f"model = load_model('someone/asr-lstm', savedir={str(tmp_path / 'saved')!r})\n"
         f"print(json.dumps([model.transcribe_file(p) for p in {paths!r}]))\n"
     )

@@ -82,9 +82,9 @@ def test_exported_model_round_trips(commands_trained, tmp_path):
     from hub_cache import populate_hub_cache, run_offline
 
     from speechbrain_lstm_ser.dataio.audio import read_audio
-    from speechbrain_lstm_ser.hub.card import read_front_matter
-    from speechbrain_lstm_ser.hub.publish import check_folder
+    from speechbrain_lstm_ser.export.card import read_front_matter
     from speechbrain_lstm_ser.inference import CommandRecognizer
+    from speechbrain_lstm_ser.publish import check_folder
 
     data, out, _ = commands_trained
     model_dir = out / "model"
@@ -117,7 +117,7 @@ def test_exported_model_round_trips(commands_trained, tmp_path):
     populate_hub_cache(tmp_path / "hub", "someone/commands-lstm", model_dir)
     code = (
         "import json\n"
-        "from speechbrain_lstm_ser.hub.load import load_model\n"
+        "from speechbrain_lstm_ser.inference.load import load_model\n"
         "model = load_model('someone/commands-lstm', "
         f"savedir={str(tmp_path / 'saved')!r})\n"
         f"print(json.dumps([model.classify_file(p)[3][0] for p in {words!r}]))\n"

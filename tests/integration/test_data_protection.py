@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 
-from speechbrain_lstm_ser.privacy import Pseudonymizer, load_or_create_salt
+from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
 
 
 def _corpus_facts(trained):
@@ -55,7 +55,7 @@ class _CapturingApi:
 
 
 def test_published_folder_holds_no_training_data_or_paths(trained, tmp_path):
-    from speechbrain_lstm_ser.hub.publish import publish
+    from speechbrain_lstm_ser.publish import publish
 
     api = _CapturingApi()
     api.target = tmp_path / "uploaded"

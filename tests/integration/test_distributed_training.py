@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.onnx_export import EmotionInferenceGraph, load_trained_modules
+from speechbrain_lstm_ser.export.onnx import EmotionInferenceGraph, load_trained_modules
 
 # The tiny configuration of the recipe's own test, for one epoch.
 EPOCHS = {"number_of_epochs": "1"}

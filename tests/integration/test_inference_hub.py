@@ -16,13 +16,13 @@ import torch
 from hub_cache import populate_hub_cache, run_offline
 from recipe_runner import run_cli
 
-from speechbrain_lstm_ser.hub.card import (
+from speechbrain_lstm_ser.export.card import (
     REQUIRED_METADATA,
     extract_snippet_code,
     read_front_matter,
 )
-from speechbrain_lstm_ser.hub.publish import PublishError, check_folder, publish
 from speechbrain_lstm_ser.inference import EmotionRecognizer
+from speechbrain_lstm_ser.publish import PublishError, check_folder, publish
 
 REPO_ID = "testuser/ser-lstm"
 
@@ -160,7 +160,7 @@ def test_hub_repo_id_loads_offline_from_the_cache(trained, tmp_path):
     code = textwrap.dedent(
         f"""
         import json
-        from speechbrain_lstm_ser.hub.load import load_model
+        from speechbrain_lstm_ser.inference.load import load_model
         model = load_model({REPO_ID!r}, savedir={str(tmp_path / "saved")!r})
         paths = {[r["path"] for r in rows]!r}
         print(json.dumps([model.classify_file(p)[3][0] for p in paths]))

@@ -14,7 +14,6 @@ import torch
 from hub_cache import populate_hub_cache
 from recipe_runner import run_cli
 
-from speechbrain_lstm_ser.hub.publish import PublishError, publish
 from speechbrain_lstm_ser.hub.safe_yaml import UnsafeModelError
 from speechbrain_lstm_ser.hub.signing import (
     SIGNATURE_FILE,
@@ -25,6 +24,7 @@ from speechbrain_lstm_ser.hub.signing import (
     verify_folder,
 )
 from speechbrain_lstm_ser.inference import EmotionRecognizer
+from speechbrain_lstm_ser.publish import PublishError, publish
 
 REPO_ID = "testuser/signed-ser"
 
@@ -237,7 +237,7 @@ def test_signed_hub_repo_offline(signed, keys, tmp_path):
     extra.write_bytes(b"never fetched")  # not in the manifest: never fetched
     code = textwrap.dedent(
         f"""
-        from speechbrain_lstm_ser.hub.load import load_model
+        from speechbrain_lstm_ser.inference.load import load_model
         model = load_model(
             {REPO_ID!r},
             savedir={str(tmp_path / "saved")!r},

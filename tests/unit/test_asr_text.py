@@ -10,16 +10,19 @@ from speechbrain.decoders.ctc import CTCBeamSearcher, ctc_greedy_decode
 from speechbrain.nnet.losses import ctc_loss
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 
-from speechbrain_lstm_ser.asr_metrics import TranscriptionMetrics, error_rates
-from speechbrain_lstm_ser.asr_report import (
+from speechbrain_lstm_ser.dataio.synthetic.asr import (
+    number_words,
+    random_sentence,
+    vocabulary,
+)
+from speechbrain_lstm_ser.evaluation.reports import (
     format_asr_markdown,
     format_asr_summary,
     write_asr_report,
 )
-from speechbrain_lstm_ser.dataio.corpora.embedded_asr import (
-    number_words,
-    random_sentence,
-    vocabulary,
+from speechbrain_lstm_ser.evaluation.transcription import (
+    TranscriptionMetrics,
+    error_rates,
 )
 from speechbrain_lstm_ser.nnet.heads import CTCHead
 

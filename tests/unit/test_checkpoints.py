@@ -7,7 +7,7 @@ from speechbrain.utils.checkpoints import (
     register_checkpoint_hooks,
 )
 
-from speechbrain_lstm_ser.checkpoints import STAGING, AtomicCheckpointer
+from speechbrain_lstm_ser.training.checkpoints import STAGING, AtomicCheckpointer
 
 
 @register_checkpoint_hooks

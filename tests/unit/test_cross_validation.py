@@ -2,11 +2,11 @@ import statistics
 
 import pytest
 
-from speechbrain_lstm_ser.cross_validation import (
+from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.cross_validation import (
     aggregate_reports,
     format_aggregate,
 )
-from speechbrain_lstm_ser.metrics import classification_report
 
 LABELS = ["neutral", "happy", "sad", "angry"]
 FOLDS = [

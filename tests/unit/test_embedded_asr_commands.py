@@ -7,21 +7,21 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from speechbrain_lstm_ser.dataio.corpora.embedded_asr import (
-    EmbeddedASROptions,
-    generate_embedded_asr_corpus,
-    vocabulary,
-)
-from speechbrain_lstm_ser.dataio.corpora.embedded_commands import (
-    AUXILIARY_WORDS,
-    COMMAND_WORDS,
-    EmbeddedCommandsOptions,
-    generate_embedded_commands_corpus,
-)
 from speechbrain_lstm_ser.dataio.corpora.librispeech import read_librispeech
 from speechbrain_lstm_ser.dataio.corpora.speech_commands import (
     list_background_noise,
     read_speech_commands,
+)
+from speechbrain_lstm_ser.dataio.synthetic.asr import (
+    EmbeddedASROptions,
+    generate_embedded_asr_corpus,
+    vocabulary,
+)
+from speechbrain_lstm_ser.dataio.synthetic.commands import (
+    AUXILIARY_WORDS,
+    COMMAND_WORDS,
+    EmbeddedCommandsOptions,
+    generate_embedded_commands_corpus,
 )
 
 ASR = EmbeddedASROptions(num_speakers=2, utterances_per_speaker=3)

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from speechbrain_lstm_ser.dataio.corpora.embedded import (
+from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
+from speechbrain_lstm_ser.dataio.stamps import STARTED, read_stamp, write_stamp
+from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     CORPUS_CSV,
     EMOTION_PROFILES,
     SENTENCES,
@@ -16,9 +18,7 @@ from speechbrain_lstm_ser.dataio.corpora.embedded import (
     generate_embedded_corpus,
     speakers,
 )
-from speechbrain_lstm_ser.dataio.espeak import EspeakSynthesizer
-from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
-from speechbrain_lstm_ser.dataio.stamps import STARTED, read_stamp, write_stamp
+from speechbrain_lstm_ser.dataio.synthetic.espeak import EspeakSynthesizer
 
 SMALL = EmbeddedCorpusOptions(num_speakers=2, utterances_per_emotion=2)
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from speechbrain_lstm_ser.metrics import (
+from speechbrain_lstm_ser.evaluation.classification import (
     ClassificationMetrics,
     classification_report,
     confusion_matrix,

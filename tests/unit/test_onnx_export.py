@@ -9,16 +9,16 @@ import torch
 from speechbrain.lobes.features import Fbank
 from speechbrain.processing.features import InputNormalization
 
-from speechbrain_lstm_ser.compression.quantization import quantize_onnx_int8
-from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
-from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
-from speechbrain_lstm_ser.onnx_export import (
+from speechbrain_lstm_ser.export.onnx import (
     EmotionInferenceGraph,
     export_onnx,
     onnx_max_abs_diff,
     onnx_session,
 )
+from speechbrain_lstm_ser.export.quantization import quantize_onnx_int8
+from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
+from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 
 LABELS = ["neutral", "happy", "sad", "angry"]
 

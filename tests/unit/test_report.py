@@ -2,13 +2,10 @@ import json
 
 from speechbrain.utils.checkpoints import Checkpointer
 
-from speechbrain_lstm_ser.metrics import classification_report
-from speechbrain_lstm_ser.report import (
-    TrainingHistory,
-    format_summary,
-    plot_training_curves,
-    write_report,
-)
+from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.plots import plot_training_curves
+from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
+from speechbrain_lstm_ser.training.history import TrainingHistory
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

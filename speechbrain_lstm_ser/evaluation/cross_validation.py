@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from speechbrain_lstm_ser.metrics import classification_report
+from speechbrain_lstm_ser.evaluation.classification import classification_report
 
 __all__ = ["aggregate_reports", "format_aggregate", "mean_std"]
 
@@ -91,7 +91,7 @@ def aggregate_reports(
 
     Example
     -------
-    >>> from speechbrain_lstm_ser.metrics import classification_report
+    >>> from speechbrain_lstm_ser.evaluation.classification import classification_report
     >>> fold_1 = classification_report(["a", "b"], ["a", "b"], ["a", "b"],
     ...                                {"gender": ["female", "male"]})
     >>> fold_2 = classification_report(["a", "b"], ["b", "b"], ["a", "b"],

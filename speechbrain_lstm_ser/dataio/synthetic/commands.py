@@ -39,7 +39,10 @@ from pathlib import Path
 import numpy as np
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
-from speechbrain_lstm_ser.dataio.corpora.synthesis import (
+from speechbrain_lstm_ser.dataio.splits import split_speakers
+from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
+from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
+from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     MAX_SPEAKERS,
     NOISE_KINDS,
     Recording,
@@ -52,9 +55,6 @@ from speechbrain_lstm_ser.dataio.corpora.synthesis import (
     speakers,
     start_generation,
 )
-from speechbrain_lstm_ser.dataio.espeak import Prosody, SynthesisRequest
-from speechbrain_lstm_ser.dataio.splits import split_speakers
-from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
 
 logger = logging.getLogger(__name__)
 
@@ -348,7 +348,7 @@ def generate_embedded_commands_corpus(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m speechbrain_lstm_ser.dataio.corpora.embedded_commands DIR``."""
+    """``python -m speechbrain_lstm_ser.dataio.synthetic.commands DIR``."""
     run_generator_cli(
         __doc__.split("\n\n")[0],
         EmbeddedCommandsOptions,

@@ -22,7 +22,7 @@ exporter (the TorchScript-based one cannot export ``torch.stft``).
 From the command line, with the ``hyperparams.yaml`` a training run saved in
 its output folder (it knows the checkpoint folder and the model sizes)::
 
-    python -m speechbrain_lstm_ser.onnx_export \
+    python -m speechbrain_lstm_ser.export.onnx \
         results/emotion_lstm/1986/hyperparams.yaml \
         --onnx results/emotion_lstm/1986/emotion.onnx --int8
 
@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         f"max |onnxruntime - PyTorch| on probabilities: {diff:.2e}"
     )
     if args.int8:
-        from speechbrain_lstm_ser.compression.quantization import quantize_onnx_int8
+        from speechbrain_lstm_ser.export.quantization import quantize_onnx_int8
 
         int8 = quantize_onnx_int8(path, path.with_suffix(".int8.onnx"))
         print(f"wrote {int8} ({int8.stat().st_size / 1e6:.2f} MB)")

@@ -7,7 +7,7 @@ The embedded corpora (emotion, speech recognition, spoken commands) differ in
   accents (:func:`speakers`), each with its own baseline speaking rate, pitch,
   pitch range and level (:func:`speaker_baseline`);
 - **rendering**: a speaker's requests are synthesised in one fresh espeak-ng
-  process (:func:`~speechbrain_lstm_ser.dataio.espeak.synthesize_isolated`),
+  process (:func:`~speechbrain_lstm_ser.dataio.synthetic.espeak.synthesize_isolated`),
   then each raw waveform gets its recording conditions (:class:`Recording`:
   voice brightness, level, resampling, leading/trailing silence or a fixed
   clip length, coloured background noise at an SNR) and is written
@@ -39,17 +39,17 @@ import torch
 from scipy.signal import lfilter
 
 from speechbrain_lstm_ser.dataio.audio import resample, write_audio
-from speechbrain_lstm_ser.dataio.espeak import (
-    EspeakSynthesizer,
-    SynthesisRequest,
-    synthesize_isolated,
-)
 from speechbrain_lstm_ser.dataio.stamps import (
     DONE,
     STARTED,
     options_diff,
     read_stamp,
     write_stamp,
+)
+from speechbrain_lstm_ser.dataio.synthetic.espeak import (
+    EspeakSynthesizer,
+    SynthesisRequest,
+    synthesize_isolated,
 )
 
 __all__ = [

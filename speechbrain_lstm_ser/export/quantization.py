@@ -12,7 +12,7 @@ Which path, and why (PyTorch 2.14, CPU):
   and ``MatMul`` (``MatMulInteger``): int8 weights, activations quantised on
   the fly. It runs wherever the exported model runs.
 
-So the int8 model is the exported ONNX graph (:mod:`speechbrain_lstm_ser.onnx_export`)
+So the int8 model is the exported ONNX graph (:mod:`speechbrain_lstm_ser.export.onnx`)
 quantised by ONNX Runtime. The feature extractor (filterbank matrix) is left
 in float32: quantising it would change the features for nothing, it is tiny.
 
@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from speechbrain_lstm_ser.onnx_export import NAME_SCOPES
+from speechbrain_lstm_ser.export.onnx import NAME_SCOPES
 
 __all__ = ["quantize_onnx_int8"]
 
@@ -58,7 +58,7 @@ def quantize_onnx_int8(
     Arguments
     ---------
     src : str or os.PathLike
-        A float32 model written by :func:`speechbrain_lstm_ser.onnx_export.export_onnx`.
+        A float32 model written by :func:`speechbrain_lstm_ser.export.onnx.export_onnx`.
     dst : str or os.PathLike
         The int8 model to write.
     keep_float : sequence of str

@@ -32,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from speechbrain_lstm_ser.dataio.corpora.synthesis import (
+from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
+from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
+from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     MAX_SPEAKERS,
     NOISE_KINDS,
     Recording,
@@ -44,8 +46,6 @@ from speechbrain_lstm_ser.dataio.corpora.synthesis import (
     speakers,
     start_generation,
 )
-from speechbrain_lstm_ser.dataio.espeak import Prosody, SynthesisRequest
-from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
 
 logger = logging.getLogger(__name__)
 
@@ -582,7 +582,7 @@ def generate_embedded_asr_corpus(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m speechbrain_lstm_ser.dataio.corpora.embedded_asr``."""
+    """Command line: ``python -m speechbrain_lstm_ser.dataio.synthetic.asr``."""
     run_generator_cli(
         __doc__.split("\n\n")[0],
         EmbeddedASROptions,

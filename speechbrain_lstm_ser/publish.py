@@ -21,16 +21,17 @@ from pathlib import Path
 
 import ruamel.yaml
 
-from speechbrain_lstm_ser.hub.card import (
+from speechbrain_lstm_ser.export.card import (
     REQUIRED_METADATA,
+    example_method,
     extract_snippet_code,
     read_front_matter,
     replace_usage,
     usage_snippet,
 )
-from speechbrain_lstm_ser.hub.export import HYPERPARAMS
-from speechbrain_lstm_ser.hub.load import interface_class, load_model, read_interface
+from speechbrain_lstm_ser.hub.load import HYPERPARAMS, read_interface
 from speechbrain_lstm_ser.hub.signing import SIGNATURE_FILE
+from speechbrain_lstm_ser.inference.load import load_model
 
 __all__ = ["PublishError", "check_folder", "publish"]
 
@@ -117,7 +118,7 @@ def check_folder(folder: str | os.PathLike) -> FolderCheck:
     with tempfile.TemporaryDirectory() as savedir:
         try:
             model = load_model(folder, savedir=savedir)
-            prediction = _run_example(model, folder / "example.wav")
+            prediction = _run_example(model, interface, folder / "example.wav")
         except Exception as err:  # any failure to load or run is a problem
             raise PublishError(
                 folder, [f"the model does not load or run: {err}"]
@@ -130,8 +131,8 @@ def check_folder(folder: str | os.PathLike) -> FolderCheck:
     return FolderCheck(folder, interface, files, metadata, prediction)
 
 
-def _run_example(model, path: Path) -> str:
-    result = getattr(model, model.EXAMPLE_METHOD)(str(path))
+def _run_example(model, interface: str, path: Path) -> str:
+    result = getattr(model, example_method(interface))(str(path))
     if isinstance(result, tuple):  # classify_file: (out_prob, score, index, labels)
         return str(result[3][0])
     return str(result)
@@ -203,7 +204,7 @@ def publish(
         staged = Path(tmp) / "model"
         shutil.copytree(check.folder, staged)
         card = (staged / "README.md").read_text(encoding="utf-8")
-        method = interface_class(check.interface).EXAMPLE_METHOD
+        method = example_method(check.interface)
         snippet = usage_snippet(check.interface, repo_id, method + "({example})")
         (staged / "README.md").write_text(
             replace_usage(card, snippet), encoding="utf-8"

@@ -35,6 +35,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.checkpoints import DEFAULT_SAVE_HOOKS, get_default_hook
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
+from speechbrain_lstm_ser.hub.load import HYPERPARAMS
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,6 @@ CLASSIFIER_MODULES = (
 
 #: What the synthesised example clip says.
 EXAMPLE_TEXT = "This is an example recording for the model card."
-HYPERPARAMS = "hyperparams.yaml"
 
 
 def _is_plain(value) -> bool:
@@ -329,7 +329,7 @@ def _check_export(folder: Path, modules: Mapping[str, object], checkpoints) -> N
 def _write_example(path: Path, sample_rate: int) -> None:
     """A short synthetic clip that the card's usage snippet and checks use."""
     from speechbrain_lstm_ser.dataio.audio import resample
-    from speechbrain_lstm_ser.dataio.espeak import (
+    from speechbrain_lstm_ser.dataio.synthetic.espeak import (
         EspeakSynthesizer,
         SynthesisRequest,
         synthesize_isolated,
@@ -514,16 +514,16 @@ def _export_recipe_model(
     ``export_folder``, ``output_folder``, ``sample_rate``, ``dataset`` and the
     optional ``model_card`` mapping (``language``, ``license``, ``tags``) of
     ``hparams`` complete ``card``, the task-specific arguments of
-    :func:`~speechbrain_lstm_ser.hub.card.render_card`.
+    :func:`~speechbrain_lstm_ser.export.card.render_card`.
     """
-    from speechbrain_lstm_ser.hub.card import render_card
+    from speechbrain_lstm_ser.export.card import example_method, render_card
 
     folder = str(hparams["export_folder"])
     options = dict(hparams.get("model_card") or {})
     text = render_card(
         interface=interface,
         source=folder,
-        call=interface_method(interface) + "({example})",
+        call=example_method(interface) + "({example})",
         dataset=str(hparams["dataset"]),
         synthetic=hparams["dataset"] == "embedded",
         tags=options.get("tags", ()),
@@ -541,11 +541,3 @@ def _export_recipe_model(
         hparam_keys=hparam_keys,
         sample_rate=int(hparams["sample_rate"]),
     )
-
-
-def interface_method(interface: str) -> str:
-    """The ``EXAMPLE_METHOD`` of an interface class given by dotted path."""
-    import importlib
-
-    module_name, class_name = interface.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), class_name).EXAMPLE_METHOD

@@ -3,7 +3,7 @@
 A recipe's ``Brain.on_stage_end`` computes its own statistics (UA, accuracy,
 WER, ...); what it does with them after a validation epoch is common to all:
 anneal the learning rate, log the epoch, record it in the checkpointed
-:class:`~speechbrain_lstm_ser.report.TrainingHistory`, redraw
+:class:`~speechbrain_lstm_ser.training.history.TrainingHistory`, redraw
 ``train_curves.png`` and save a checkpoint that keeps the best ones.
 :func:`end_validation_epoch` does exactly that; :func:`training_summary` and
 :func:`run_facts` give the facts about the run that every
@@ -28,7 +28,7 @@ import time
 import speechbrain as sb
 import torch
 
-from speechbrain_lstm_ser.report import plot_training_curves
+from speechbrain_lstm_ser.evaluation.plots import plot_training_curves
 
 __all__ = ["Brain", "end_validation_epoch", "run_facts", "training_summary"]
 
@@ -133,7 +133,7 @@ def training_summary(history) -> dict:
 
     Arguments
     ---------
-    history : speechbrain_lstm_ser.report.TrainingHistory
+    history : speechbrain_lstm_ser.training.history.TrainingHistory
         The checkpointed per-epoch statistics.
 
     Returns
@@ -144,7 +144,7 @@ def training_summary(history) -> dict:
 
     Example
     -------
-    >>> from speechbrain_lstm_ser.report import TrainingHistory
+    >>> from speechbrain_lstm_ser.training.history import TrainingHistory
     >>> history = TrainingHistory()
     >>> history.append(1, epoch_time_s=20.0)
     >>> history.append(2, epoch_time_s=22.5)

@@ -43,6 +43,40 @@ SYNTHETIC_WARNING = (
 )
 
 
+#: The method each inference interface runs on a model's ``example.wav`` (the
+#: card's usage snippet, and the check before publishing).
+EXAMPLE_METHODS = {
+    "speechbrain_lstm_ser.inference.EmotionRecognizer": "classify_file",
+    "speechbrain_lstm_ser.inference.CommandRecognizer": "classify_file",
+    "speechbrain_lstm_ser.inference.SpeechRecognizer": "transcribe_file",
+}
+
+
+def example_method(interface: str) -> str:
+    """The method a model card's usage snippet calls on ``example.wav``.
+
+    Arguments
+    ---------
+    interface : str
+        Dotted path of the interface class.
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> example_method("speechbrain_lstm_ser.inference.SpeechRecognizer")
+    'transcribe_file'
+    """
+    if interface not in EXAMPLE_METHODS:
+        raise ValueError(
+            f"{interface} is not an interface of speechbrain_lstm_ser.inference; "
+            f"expected one of {sorted(EXAMPLE_METHODS)}"
+        )
+    return EXAMPLE_METHODS[interface]
+
+
 def usage_snippet(interface: str, source: str, call: str) -> str:
     """The Python snippet that loads the model and runs its example clip.
 

@@ -32,7 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
-from speechbrain_lstm_ser.dataio.corpora.synthesis import (
+from speechbrain_lstm_ser.dataio.manifest import (
+    EMOTION_COLUMNS,
+    relative_to_data_root,
+    write_manifest,
+)
+from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
+from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
+from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     MAX_SPEAKERS,
     NOISE_KINDS,
     Recording,
@@ -44,13 +51,6 @@ from speechbrain_lstm_ser.dataio.corpora.synthesis import (
     speakers,
     start_generation,
 )
-from speechbrain_lstm_ser.dataio.espeak import Prosody, SynthesisRequest
-from speechbrain_lstm_ser.dataio.manifest import (
-    EMOTION_COLUMNS,
-    relative_to_data_root,
-    write_manifest,
-)
-from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
 
 logger = logging.getLogger(__name__)
 
@@ -405,7 +405,7 @@ def generate_embedded_corpus(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m speechbrain_lstm_ser.dataio.corpora.embedded``."""
+    """Command line: ``python -m speechbrain_lstm_ser.dataio.synthetic.emotion``."""
     run_generator_cli(
         __doc__.split("\n\n")[0],
         EmbeddedCorpusOptions,

@@ -1,0 +1,1 @@
+"""Embedded synthetic corpora (espeak-ng): emotion, ASR and spoken commands."""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, reports, plots, cross-validation and report privacy."""

@@ -1,0 +1,345 @@
+"""Test reports of every task: ``test_report.json``, a printed summary, Markdown.
+
+Classification (emotion, commands): :func:`write_report` writes
+``test_report.json`` (WA, UA, per-class P/R/F1, macro-F1, confusion matrix,
+and all of these by gender and by speaker), ``predictions.csv`` and
+``confusion_matrix.png``.
+
+Speech recognition: the ASR recipe decodes the test set with several
+searchers (greedy CTC and CTC beam search); :func:`write_asr_report` writes,
+for the ``primary`` one, ``wer_test.txt`` (SpeechBrain's WER summary and
+per-utterance alignments) and ``transcripts.csv``; for every other one
+``wer_test_<name>.txt``; and one ``test_report.json`` holding the headline
+WER / CER (primary searcher), every searcher's rates, and the breakdown by
+gender and speaker.
+
+``sb-lstm-ser report REPORT.json [--markdown]`` prints either kind (it
+tells them apart by their metrics).
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from speechbrain_lstm_ser.dataio.manifest import write_manifest
+from speechbrain_lstm_ser.evaluation.plots import plot_confusion_matrix
+from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
+
+__all__ = [
+    "format_asr_markdown",
+    "format_asr_summary",
+    "write_asr_report",
+    "format_markdown",
+    "format_summary",
+    "write_json",
+    "write_report",
+]
+
+
+def write_json(path: str | os.PathLike, data: dict) -> None:
+    """Writes ``data`` as indented JSON, atomically.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        Destination.
+    data : dict
+        JSON-serialisable content.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=False)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
+    """A plain-text summary of a report (what the recipe prints).
+
+    Arguments
+    ---------
+    report : dict
+        From ``classification_report``
+        (:mod:`speechbrain_lstm_ser.evaluation.classification`).
+    groups : sequence of str
+        Breakdowns to include as tables (``by_<name>`` must exist).
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        f"utterances: {report['num_utterances']}",
+        f"WA (accuracy): {report['accuracy']:.4f}   "
+        f"UA (mean recall): {report['unweighted_accuracy']:.4f}   "
+        f"macro-F1: {report['macro_f1']:.4f}",
+        "",
+        f"{'class':<14}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
+    ]
+    for label, scores in report["per_class"].items():
+        lines.append(
+            f"{label:<14}{scores['precision']:>10.4f}{scores['recall']:>10.4f}"
+            f"{scores['f1']:>10.4f}{scores['support']:>10d}"
+        )
+    for group in groups:
+        table = report.get(f"by_{group}")
+        if not table:
+            continue
+        lines += ["", f"{group:<14}{'n':>6}{'WA':>10}{'UA':>10}{'macro-F1':>10}"]
+        for value, scores in table.items():
+            lines.append(
+                f"{value:<14}{scores['num_utterances']:>6d}{scores['accuracy']:>10.4f}"
+                f"{scores['unweighted_accuracy']:>10.4f}{scores['macro_f1']:>10.4f}"
+            )
+    labels = report["labels"]
+    width = max(8, *(len(x) + 2 for x in labels))
+    lines += ["", "confusion (rows = reference, columns = predicted)"]
+    lines.append(" " * width + "".join(f"{x:>{width}}" for x in labels))
+    for label, row in zip(labels, report["confusion_matrix"], strict=True):
+        lines.append(f"{label:<{width}}" + "".join(f"{c:>{width}d}" for c in row))
+    return "\n".join(lines)
+
+
+def write_report(
+    report: dict,
+    output_folder: str | os.PathLike,
+    rows: Sequence[dict] | None = None,
+    extra: dict | None = None,
+) -> Path:
+    """Writes ``test_report.json``, ``confusion_matrix.png`` and predictions.
+
+    Arguments
+    ---------
+    report : dict
+        From ``classification_report``
+        (:mod:`speechbrain_lstm_ser.evaluation.classification`).
+    output_folder : str or os.PathLike
+        Where to write.
+    rows : sequence of dict, optional
+        Per-utterance predictions, written to ``predictions.csv``.
+    extra : dict, optional
+        More top-level fields for the JSON (e.g. the checkpoint's epoch).
+
+    Returns
+    -------
+    Path
+        The path of ``test_report.json``.
+    """
+    folder = Path(output_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "test_report.json"
+    write_json(path, {**(extra or {}), **report})
+    plot_confusion_matrix(
+        report["confusion_matrix"], report["labels"], folder / "confusion_matrix.png"
+    )
+    if rows:
+        write_manifest(folder / "predictions.csv", rows, list(rows[0]))
+    return path
+
+
+def format_markdown(report: dict) -> str:
+    """A Markdown summary of a report: headline metrics, classes, genders.
+
+    Arguments
+    ---------
+    report : dict
+        A ``test_report.json`` as written by :func:`write_report`.
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        "| metric | value |",
+        "|---|---|",
+        f"| UA (unweighted accuracy) | {report['unweighted_accuracy']:.3f} |",
+        f"| WA (accuracy) | {report['accuracy']:.3f} |",
+        f"| macro-F1 | {report['macro_f1']:.3f} |",
+        f"| test utterances | {report['num_utterances']} |",
+    ]
+    if "train_time_s" in report:
+        lines.append(
+            f"| training time (epochs x (train + valid)) | "
+            f"{report['train_time_s'] / 60:.1f} min for "
+            f"{report.get('epochs_trained', '?')} epochs |"
+        )
+    lines += [
+        "",
+        "| class | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for label, s in report["per_class"].items():
+        lines.append(
+            f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | "
+            f"{s['f1']:.3f} | {s['support']} |"
+        )
+    if report.get("by_gender"):
+        lines += [
+            "",
+            "| gender | utterances | WA | UA | macro-F1 |",
+            "|---|---|---|---|---|",
+        ]
+        for value, s in report["by_gender"].items():
+            lines.append(
+                f"| {value} | {s['num_utterances']} | {s['accuracy']:.3f} | "
+                f"{s['unweighted_accuracy']:.3f} | {s['macro_f1']:.3f} |"
+            )
+    return "\n".join(lines)
+
+
+def write_asr_report(
+    metrics: Mapping[str, TranscriptionMetrics],
+    output_folder: str | os.PathLike,
+    primary: str,
+    extra: dict | None = None,
+) -> Path:
+    """Writes ``test_report.json``, alignments and transcripts.
+
+    Arguments
+    ---------
+    metrics : mapping
+        Searcher name (e.g. ``"beam"``, ``"greedy"``) -> its metrics.
+    output_folder : str or os.PathLike
+        Where to write.
+    primary : str
+        The searcher whose WER / CER are the headline numbers.
+    extra : dict, optional
+        More top-level fields (dataset, epochs, decoding settings).
+
+    Returns
+    -------
+    Path
+        The path of ``test_report.json``.
+    """
+    if primary not in metrics:
+        raise ValueError(f"primary searcher {primary!r} not among {list(metrics)}")
+    folder = Path(output_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    summaries = {name: m.summarize() for name, m in metrics.items()}
+    report = {
+        **(extra or {}),
+        "searcher": primary,
+        **summaries[primary],
+        "searchers": {
+            name: {k: v for k, v in s.items() if not k.startswith("by_")}
+            for name, s in summaries.items()
+        },
+    }
+    for name, metric in metrics.items():
+        suffix = "" if name == primary else f"_{name}"
+        with open(folder / f"wer_test{suffix}.txt", "w", encoding="utf-8") as handle:
+            metric.write_alignments(handle)
+    rows = metrics[primary].rows()
+    write_manifest(folder / "transcripts.csv", rows, list(rows[0]))
+    path = folder / "test_report.json"
+    write_json(path, report)
+    return path
+
+
+def format_asr_summary(report: dict) -> str:
+    """A plain-text summary of an ASR report (what the recipe prints).
+
+    Arguments
+    ---------
+    report : dict
+        A ``test_report.json`` written by :func:`write_asr_report`.
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        f"utterances: {report['num_utterances']}   words: {report['num_words']}",
+        f"{'searcher':<10}{'WER %':>8}{'CER %':>8}{'SER %':>8}",
+    ]
+    for name, s in report["searchers"].items():
+        lines.append(f"{name:<10}{s['WER']:>8.2f}{s['CER']:>8.2f}{s['SER']:>8.2f}")
+    if report.get("by_gender"):
+        lines += ["", f"{'gender':<10}{'n':>6}{'WER %':>8}{'CER %':>8}"]
+        for value, s in report["by_gender"].items():
+            lines.append(
+                f"{value:<10}{s['num_utterances']:>6d}{s['WER']:>8.2f}{s['CER']:>8.2f}"
+            )
+    return "\n".join(lines)
+
+
+def format_asr_markdown(report: dict) -> str:
+    """Markdown tables of an ASR report: searchers, genders, training.
+
+    Arguments
+    ---------
+    report : dict
+        A ``test_report.json`` written by :func:`write_asr_report`.
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> report = {"num_utterances": 2, "num_words": 8, "searcher": "beam",
+    ...           "searchers": {"beam": {"WER": 12.5, "CER": 5.0, "SER": 50.0}}}
+    >>> print(format_asr_markdown(report))
+    | searcher | WER % | CER % | sentence error % |
+    |---|---|---|---|
+    | beam (reported) | 12.50 | 5.00 | 50.00 |
+    <BLANKLINE>
+    2 test utterances, 8 words.
+    """
+    lines = [
+        "| searcher | WER % | CER % | sentence error % |",
+        "|---|---|---|---|",
+    ]
+    for name, s in report["searchers"].items():
+        label = f"{name} (reported)" if name == report["searcher"] else name
+        lines.append(f"| {label} | {s['WER']:.2f} | {s['CER']:.2f} | {s['SER']:.2f} |")
+    if report.get("by_gender"):
+        lines += ["", "| gender | utterances | WER % | CER % |", "|---|---|---|---|"]
+        for value, s in report["by_gender"].items():
+            lines.append(
+                f"| {value} | {s['num_utterances']} | {s['WER']:.2f} | {s['CER']:.2f} |"
+            )
+    facts = [f"{report['num_utterances']} test utterances, {report['num_words']} words"]
+    if "train_time_s" in report:
+        facts.append(
+            f"training {report['train_time_s'] / 60:.1f} min for "
+            f"{report.get('epochs_trained', '?')} epochs"
+        )
+    if "decoding" in report:
+        facts.append(f"beam size {report['decoding'].get('beam_size', '?')}")
+    return "\n".join(lines + ["", ", ".join(facts) + "."])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``sb-lstm-ser report REPORT.json [--markdown]``: any task's report."""
+    parser = argparse.ArgumentParser(
+        prog="sb-lstm-ser report",
+        description="Summarise a test_report.json (classification or ASR).",
+    )
+    parser.add_argument("report", help="path of a test_report.json")
+    parser.add_argument(
+        "--markdown", action="store_true", help="Markdown tables (as in the README)"
+    )
+    args = parser.parse_args(argv)
+    with open(args.report, encoding="utf-8") as handle:
+        report = json.load(handle)
+    if "WER" in report:
+        text = (
+            format_asr_markdown(report) if args.markdown else format_asr_summary(report)
+        )
+    else:
+        text = format_markdown(report) if args.markdown else format_summary(report)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The side that writes models: model folders, cards, ONNX, int8 quantisation."""

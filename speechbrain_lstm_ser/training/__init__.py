@@ -1,0 +1,1 @@
+"""Training: the shared Brain and its stage hooks, checked hparams, checkpoints."""
