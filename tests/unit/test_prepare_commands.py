@@ -199,3 +199,21 @@ def test_bad_options(mini_gsc, tmp_path):
         prepare_commands_data("speech_commands", mini_gsc, tmp_path / "c", COMMANDS)
     with pytest.raises(ValueError, match="not supported"):
         prepare_commands_data("timit", mini_gsc, tmp_path / "d", COMMANDS)
+
+
+def test_the_stamp_records_which_classes_are_commands(mini_gsc, tmp_path):
+    # Same class list, other task: "bed" was the unknown class, now a command.
+    out = tmp_path / "m"
+    args = dict(silence_label=None, split="speakers", valid_speakers=2, test_speakers=2)
+    prepare_commands_data(
+        "speech_commands", mini_gsc, out, ["up", "down"], unknown_label="bed", **args
+    )
+    train = _read(out / "train.csv")
+    assert len({r["word"] for r in train if r["command"] == "bed"}) > 1
+    summary = prepare_commands_data(
+        "speech_commands", mini_gsc, out, ["up", "down", "bed"], None, **args
+    )
+    assert summary["labels"] == ["up", "down", "bed"]
+    assert summary["options"]["commands"] == ["up", "down", "bed"]
+    train = _read(out / "train.csv")
+    assert {r["word"] for r in train if r["command"] == "bed"} == {"bed"}

@@ -38,7 +38,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     require_folder,
 )
 
-__all__ = ["CODES", "LAYOUT", "IemocapOptions", "read_iemocap", "parse_emo_evaluation"]
+__all__ = ["CODES", "LAYOUT", "IemocapOptions", "parse_emo_evaluation", "read_iemocap"]
 
 LAYOUT = (
     "IEMOCAP_full_release/Session1..5/dialog/EmoEvaluation/<dialog>.txt and "

@@ -35,7 +35,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     require_folder,
 )
 
-__all__ = ["EMOTIONS", "LAYOUT", "RavdessOptions", "read_ravdess", "parse_name"]
+__all__ = ["EMOTIONS", "LAYOUT", "RavdessOptions", "parse_name", "read_ravdess"]
 
 LAYOUT = "Actor_01..24/03-01-05-01-02-01-01.wav (anywhere below the folder)"
 

@@ -43,7 +43,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
 )
 from speechbrain_lstm_ser.dataio.manifest import GENDERS, ManifestError
 
-__all__ = ["LAYOUT", "FolderOptions", "read_user_folder", "read_speakers_csv"]
+__all__ = ["LAYOUT", "FolderOptions", "read_speakers_csv", "read_user_folder"]
 
 LAYOUT = "<emotion>/**/<file>.wav, optionally with speakers.csv (file, spk_id, gender)"
 
