@@ -37,7 +37,11 @@ from speechbrain_lstm_ser.dataio.prepare import (
     keep_all,
     prepare,
 )
-from speechbrain_lstm_ser.dataio.splits import split_speakers
+from speechbrain_lstm_ser.dataio.splits import (
+    rows_of_splits,
+    speaker_genders,
+    split_speakers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,17 +93,13 @@ def _split(
     """Rows of each split (by speaker or by subset), too long ones dropped."""
     options = request.options
     if options["split"] == "speakers":
-        genders: dict[str, str] = {}
-        for row in rows:
-            genders.setdefault(row["spk_id"], row["gender"])
-        by_speaker = split_speakers(
-            genders,
+        speakers = split_speakers(
+            speaker_genders(rows),
             options["valid_speakers"],
             options["test_speakers"],
             options["seed"],
         )
-        where = {spk: name for name, spks in by_speaker.items() for spk in spks}
-        splits = {n: [r for r in rows if where[r["spk_id"]] == n] for n in SPLITS}
+        splits = rows_of_splits(rows, speakers)
     else:
         present = sorted({r.get("subset", "") for r in rows})
         splits = {}

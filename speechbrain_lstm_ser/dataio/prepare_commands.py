@@ -51,7 +51,11 @@ from speechbrain_lstm_ser.dataio.prepare import (
     TaskSpec,
     prepare,
 )
-from speechbrain_lstm_ser.dataio.splits import split_speakers
+from speechbrain_lstm_ser.dataio.splits import (
+    rows_of_splits,
+    speaker_genders,
+    split_speakers,
+)
 from speechbrain_lstm_ser.dataio.stamps import read_stamp
 
 logger = logging.getLogger(__name__)
@@ -193,24 +197,21 @@ def _split(
     options = request.options
     commands, unknown_label = options["commands"], options["unknown_label"]
     silence_label = options["silence_label"]
-    where = {r["ID"]: r["split"] for r in rows}  # split: lists
     if options["split"] == "speakers":
-        genders: dict[str, str] = {}
-        for row in rows:
-            genders.setdefault(row["spk_id"], row["gender"])
-        by_speaker = split_speakers(
-            genders,
+        speakers = split_speakers(
+            speaker_genders(rows),
             options["valid_speakers"],
             options["test_speakers"],
             options["seed"],
         )
-        spk_split = {spk: name for name, spks in by_speaker.items() for spk in spks}
-        where = {r["ID"]: spk_split[r["spk_id"]] for r in rows}
+        by_split = rows_of_splits(rows, speakers)
+    else:  # the corpus's lists
+        by_split = {name: [r for r in rows if r["split"] == name] for name in SPLITS}
     share = 1.0 - options["unknown_share"] - options["silence_share"]
     splits = {}
     for index, name in enumerate(SPLITS):
         rng = np.random.default_rng([options["seed"], index])
-        here = [r for r in rows if where[r["ID"]] == name]
+        here = by_split[name]
         known = [{**r, "command": r["word"]} for r in here if r["word"] in commands]
         if not known:
             raise ValueError(

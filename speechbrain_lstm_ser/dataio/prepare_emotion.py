@@ -55,7 +55,9 @@ from speechbrain_lstm_ser.dataio.prepare import (
 from speechbrain_lstm_ser.dataio.splits import (
     FOLD_VALID,
     fold_split,
+    rows_of_splits,
     speaker_folds,
+    speaker_genders,
     split_speakers,
 )
 
@@ -230,10 +232,9 @@ def _split(
     options = request.options
     valid_speakers, seed = options["valid_speakers"], options["seed"]
     fold, num_folds = options["fold"], options["num_folds"]
-    genders: dict[str, str] = {}
+    genders = speaker_genders(rows)
     groups: dict[str, str] = {}
     for row in rows:
-        genders.setdefault(row["spk_id"], row["gender"])
         if row.get("group"):
             groups.setdefault(row["spk_id"], row["group"])
     if fold is None:
@@ -268,8 +269,7 @@ def _split(
             ],
             "seed": seed,
         }
-    where = {spk: name for name, spks in speakers.items() for spk in spks}
-    splits = {name: [r for r in rows if where[r["spk_id"]] == name] for name in SPLITS}
+    splits = rows_of_splits(rows, speakers)
     for name in SPLITS:
         if not splits[name]:
             raise ValueError(
