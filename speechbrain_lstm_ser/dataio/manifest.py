@@ -95,17 +95,22 @@ MINIMAL_MANIFEST = ManifestSchema("manifest", ("ID", "duration", "wav"))
 
 #: Emotion recognition (``emo``: the class, ``text``: the transcript or empty).
 EMOTION_MANIFEST = ManifestSchema(
-    "emotion manifest", ("ID", "duration", "wav", "spk_id", "gender", "emo", "text")
+    "emotion manifest",
+    ("ID", "duration", "wav", "spk_id", "gender", "emo", "text"),
+    non_empty=("emo",),
 )
 #: Speech recognition (``wrd``: the transcript).
 ASR_MANIFEST = ManifestSchema(
-    "ASR manifest", ("ID", "duration", "wav", "spk_id", "gender", "wrd")
+    "ASR manifest",
+    ("ID", "duration", "wav", "spk_id", "gender", "wrd"),
+    non_empty=("wrd",),
 )
 #: Spoken commands (``command``: the class, ``word``: what was said,
 #: ``start`` / ``stop``: a segment of ``wav`` in seconds, empty for whole files).
 COMMANDS_MANIFEST = ManifestSchema(
     "commands manifest",
     ("ID", "duration", "wav", "start", "stop", "spk_id", "gender", "command", "word"),
+    non_empty=("command",),
 )
 #: Noise recordings in SpeechBrain's ``AddNoise(csv_file=...)`` format.
 NOISE_MANIFEST = ManifestSchema(

@@ -28,7 +28,7 @@ from pathlib import Path
 from speechbrain_lstm_ser.dataio.corpora.base import CorpusListing
 from speechbrain_lstm_ser.dataio.corpora.librispeech import read_librispeech
 from speechbrain_lstm_ser.dataio.corpora.user_csv import read_user_asr_csv
-from speechbrain_lstm_ser.dataio.manifest import ASR_MANIFEST
+from speechbrain_lstm_ser.dataio.manifest import ASR_COLUMNS, ASR_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare import (
     SPLITS,
     Reader,
@@ -45,7 +45,8 @@ from speechbrain_lstm_ser.dataio.splits import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ASR", "READERS", "prepare_asr_data"]
+# ASR_COLUMNS: kept importable from here for the recipes; it lives in manifest.
+__all__ = ["ASR", "ASR_COLUMNS", "READERS", "prepare_asr_data"]
 
 #: How ``split`` may distribute the utterances.
 SPLIT_RULES = ("speakers", "subsets")

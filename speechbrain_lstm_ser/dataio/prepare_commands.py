@@ -43,7 +43,11 @@ from speechbrain_lstm_ser.dataio.corpora.speech_commands import (
     read_background_noise,
     read_speech_commands,
 )
-from speechbrain_lstm_ser.dataio.manifest import COMMANDS_MANIFEST, NOISE_MANIFEST
+from speechbrain_lstm_ser.dataio.manifest import (
+    COMMANDS_COLUMNS,
+    COMMANDS_MANIFEST,
+    NOISE_MANIFEST,
+)
 from speechbrain_lstm_ser.dataio.prepare import (
     SPLITS,
     Reader,
@@ -60,7 +64,17 @@ from speechbrain_lstm_ser.dataio.stamps import read_stamp
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COMMANDS", "READERS", "class_labels", "prepare_commands_data"]
+__all__ = [
+    "COMMAND_COLUMNS",
+    "COMMANDS",
+    "READERS",
+    "class_labels",
+    "prepare_commands_data",
+]
+
+#: The old name of :data:`~speechbrain_lstm_ser.dataio.manifest.COMMANDS_COLUMNS`,
+#: kept for the recipes that import it from here.
+COMMAND_COLUMNS = COMMANDS_COLUMNS
 
 NOISE_CSV = "noise.csv"
 
