@@ -1,1 +1,1 @@
-"""speechbrain-lstm-ser."""
+"""Data: corpora -> manifests (:mod:`.prepare`), audio, splits, schemas."""

@@ -1,9 +1,27 @@
-"""SpeechBrain CSV manifests: the schema, validation and atomic writing.
+"""SpeechBrain CSV manifests: every column schema, validation, atomic writing.
 
 Every corpus, generated or real, ends up as CSV files with one row per
-utterance. Emotion manifests carry ``ID, duration, wav, spk_id, gender, emo,
-text``; ``wav`` is stored relative to ``$data_root`` so that a manifest keeps
-working when the corpus folder moves (SpeechBrain's ``replacements``).
+utterance. The columns of each kind of manifest are declared here, once, as a
+:class:`ManifestSchema`; data preparation writes with them, recipes and
+readers validate with them (:func:`read_manifest`):
+
+==========================  ====================================================
+schema                      columns (``[optional]``)
+==========================  ====================================================
+:data:`EMOTION_MANIFEST`    ``ID, duration, wav, spk_id, gender, emo, text``
+:data:`ASR_MANIFEST`        ``ID, duration, wav, spk_id, gender, wrd``
+:data:`COMMANDS_MANIFEST`   ``ID, duration, wav, start, stop, spk_id, gender,
+                            command, word``
+:data:`NOISE_MANIFEST`      ``ID, duration, wav, wav_format, wav_opts``
+                            (SpeechBrain's ``AddNoise(csv_file=...)``)
+:data:`USER_EMOTION_CSV`    ``ID, wav, spk_id, emo[, gender, text, duration]``
+                            (the user's own emotion corpus, ``dataset: csv``)
+:data:`USER_ASR_CSV`        ``ID, duration, wav, spk_id, wrd[, gender]``
+                            (the user's own ASR corpus, ``dataset: csv``)
+==========================  ====================================================
+
+``wav`` is stored relative to ``$data_root`` so that a manifest keeps working
+when the corpus folder moves (SpeechBrain's ``replacements``).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -12,22 +30,114 @@ Authors
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
+    "ASR_COLUMNS",
+    "ASR_MANIFEST",
+    "COMMANDS_COLUMNS",
+    "COMMANDS_MANIFEST",
     "EMOTION_COLUMNS",
+    "EMOTION_MANIFEST",
+    "GENDERS",
+    "NOISE_COLUMNS",
+    "NOISE_MANIFEST",
+    "USER_ASR_CSV",
+    "USER_EMOTION_CSV",
     "ManifestError",
+    "ManifestSchema",
     "read_manifest",
     "relative_to_data_root",
     "resolve_data_root",
     "write_manifest",
 ]
 
+
+@dataclasses.dataclass(frozen=True)
+class ManifestSchema:
+    """The columns of one kind of manifest.
+
+    Arguments
+    ---------
+    name : str
+        What the manifest is, for messages (``emotion manifest``).
+    columns : tuple of str
+        Every column, in the order they are written.
+    optional : tuple of str
+        Columns that a manifest being read may lack.
+    non_empty : tuple of str
+        Columns that must have a value in every row.
+
+    Example
+    -------
+    >>> schema = ManifestSchema("demo", ("ID", "wav", "text"), optional=("text",))
+    >>> schema.required
+    ('ID', 'wav')
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    non_empty: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The columns a manifest of this kind must have."""
+        return tuple(c for c in self.columns if c not in self.optional)
+
+
+#: What SpeechBrain's ``DynamicItemDataset.from_csv`` and sorting need.
+MINIMAL_MANIFEST = ManifestSchema("manifest", ("ID", "duration", "wav"))
+
+#: Emotion recognition (``emo``: the class, ``text``: the transcript or empty).
+EMOTION_MANIFEST = ManifestSchema(
+    "emotion manifest",
+    ("ID", "duration", "wav", "spk_id", "gender", "emo", "text"),
+    non_empty=("emo",),
+)
+#: Speech recognition (``wrd``: the transcript).
+ASR_MANIFEST = ManifestSchema(
+    "ASR manifest",
+    ("ID", "duration", "wav", "spk_id", "gender", "wrd"),
+    non_empty=("wrd",),
+)
+#: Spoken commands (``command``: the class, ``word``: what was said,
+#: ``start`` / ``stop``: a segment of ``wav`` in seconds, empty for whole files).
+COMMANDS_MANIFEST = ManifestSchema(
+    "commands manifest",
+    ("ID", "duration", "wav", "start", "stop", "spk_id", "gender", "command", "word"),
+    non_empty=("command",),
+)
+#: Noise recordings in SpeechBrain's ``AddNoise(csv_file=...)`` format.
+NOISE_MANIFEST = ManifestSchema(
+    "noise manifest", ("ID", "duration", "wav", "wav_format", "wav_opts")
+)
+#: The user's own emotion corpus (``dataset: csv``); durations are measured.
+USER_EMOTION_CSV = ManifestSchema(
+    "emotion CSV",
+    ("ID", "wav", "spk_id", "emo", "gender", "text", "duration"),
+    optional=("gender", "text", "duration"),
+    non_empty=("ID", "wav", "spk_id", "emo"),
+)
+#: The user's own speech recognition corpus (``dataset: csv``).
+USER_ASR_CSV = ManifestSchema(
+    "ASR CSV",
+    ("ID", "duration", "wav", "spk_id", "wrd", "gender"),
+    optional=("gender",),
+)
+
 #: Columns of an emotion manifest, in order.
-EMOTION_COLUMNS = ("ID", "duration", "wav", "spk_id", "gender", "emo", "text")
+EMOTION_COLUMNS = EMOTION_MANIFEST.columns
+#: Columns of an ASR manifest, in order.
+ASR_COLUMNS = ASR_MANIFEST.columns
+#: Columns of a commands manifest, in order.
+COMMANDS_COLUMNS = COMMANDS_MANIFEST.columns
+#: Columns of a noise manifest, in order.
+NOISE_COLUMNS = NOISE_MANIFEST.columns
 
 #: Allowed values of the ``gender`` column (``unknown`` where a corpus has none).
 GENDERS = ("female", "male", "unknown")
@@ -173,26 +283,28 @@ def write_manifest(
 
 def read_manifest(
     path: str | os.PathLike,
-    required: Sequence[str] = ("ID", "duration", "wav"),
+    required: Sequence[str] | None = None,
     data_root: str | os.PathLike | None = None,
     check_files: bool = False,
     non_empty: Sequence[str] = (),
     replacements: Mapping[str, str | os.PathLike | None] | None = None,
     allowed: Mapping[str, Collection[str]] | None = None,
+    schema: ManifestSchema | None = None,
 ) -> list[dict]:
     r"""Reads and validates a CSV manifest, reporting all problems at once.
 
-    Checked: the file exists and is not empty, required columns are present,
-    IDs are unique and non-empty, durations are positive numbers, the
-    ``non_empty`` columns have a value and (with ``check_files``) every
-    ``wav`` exists.
+    Checked: the file exists and is not empty, the schema's required columns
+    are present, IDs are unique and non-empty, durations are positive
+    numbers, genders are one of :data:`GENDERS`, the ``non_empty`` columns
+    have a value and (with ``check_files``) every ``wav`` exists.
 
     Arguments
     ---------
     path : str or os.PathLike
         The CSV file.
-    required : sequence of str
-        Columns that must be present.
+    required : sequence of str, optional
+        Columns that must be present (besides the schema's). With neither
+        ``required`` nor ``schema``: ``ID, duration, wav``.
     data_root : str or os.PathLike, optional
         Substituted for ``$data_root`` in ``wav`` when checking files.
     check_files : bool
@@ -206,6 +318,9 @@ def read_manifest(
         refused.
     allowed : mapping, optional
         Column -> allowed values (e.g. ``{"emo": emotions}``).
+    schema : ManifestSchema, optional
+        The kind of manifest (e.g. :data:`EMOTION_MANIFEST`): its required
+        and non-empty columns are checked.
 
     Returns
     -------
@@ -228,7 +343,20 @@ def read_manifest(
     speechbrain_lstm_ser.dataio.manifest.ManifestError: ...m.csv: 2 problem(s)
       - row 3: duplicate ID 'a' (first seen on row 2)
       - row 3: duration '-1' is not a positive number
+    >>> _ = open(path, "w").write("ID,duration,wav\na,1.5,x.wav\n")
+    >>> read_manifest(path, schema=ASR_MANIFEST)
+    Traceback (most recent call last):
+    ...
+    speechbrain_lstm_ser.dataio.manifest.ManifestError: ...m.csv: 1 problem(s)
+      - missing column(s) ['spk_id', 'gender', 'wrd']; ... an ASR manifest needs ...
     """
+    if schema is None and required is None:
+        schema = MINIMAL_MANIFEST
+    if schema is not None:
+        extra = [c for c in required or () if c not in schema.required]
+        required = (*schema.required, *extra)
+        non_empty = (*schema.non_empty, *non_empty)
+    name = schema.name if schema is not None else "manifest"
     path = Path(path)
     if not path.is_file():
         raise ManifestError(path, ["manifest not found"])
@@ -237,11 +365,12 @@ def read_manifest(
         columns = reader.fieldnames or []
         missing = [c for c in required if c not in columns]
         if missing:
+            article = "an" if name[0].lower() in "aeiou" else "a"
             raise ManifestError(
                 path,
                 [
                     f"missing column(s) {missing}; found {list(columns)}; "
-                    f"a manifest needs {list(required)}"
+                    f"{article} {name} needs {list(required)}"
                 ],
             )
         rows = list(reader)

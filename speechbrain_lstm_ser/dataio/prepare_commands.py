@@ -1,24 +1,29 @@
 """Spoken-command data preparation: corpus -> classes -> split -> manifests.
 
 :func:`prepare_commands_data` builds the usual keyword-spotting task from a
-Speech Commands-layout corpus (the real one or the embedded one):
+Speech Commands-layout corpus (the real one or the embedded one) with the
+preparation skeleton (:func:`~speechbrain_lstm_ser.dataio.prepare.prepare`)
+and :data:`COMMANDS`:
 
-- the ``commands`` words are classes of their own;
-- every other word becomes ``unknown_label`` (or is dropped when it is
-  null), sub-sampled so that it makes up ``unknown_share`` of each split;
-- ``silence_label`` clips (one second each) are cut from the
-  ``_background_noise_`` recordings: the first 80 % of every recording for
+- **list**: :data:`READERS`: the clips and the ``_background_noise_``
+  recordings;
+- **filter**: every clip is kept; each command word must have clips;
+- **split**: the corpus's own (``validation_list.txt`` / ``testing_list.txt``)
+  or speaker-independent (``split: speakers``); then, per split, the
+  ``commands`` words are classes of their own; every other word becomes
+  ``unknown_label`` (or is dropped when it is null), sub-sampled so that it
+  makes up ``unknown_share`` of the split; ``silence_label`` clips (one
+  second each) are cut from the noise recordings, making up
+  ``silence_share`` of the split: the first 80 % of every recording for
   training, the next 10 % for validation, the last 10 % for testing, so the
-  splits never share a noise sample; they make up ``silence_share`` of each
-  split;
-- the split is the corpus's own (``validation_list.txt`` /
-  ``testing_list.txt``) or speaker-independent (``split: speakers``).
+  splits never share a noise sample;
+- **describe**: clips, speakers, per class and gender.
 
-It writes ``train.csv``, ``valid.csv``, ``test.csv`` (``ID, duration, wav,
-start, stop, spk_id, gender, command, word``; ``start`` / ``stop`` in
-seconds, empty for whole files), ``noise.csv`` (the noise recordings, in
-SpeechBrain's ``AddNoise`` format) and ``prep_summary.json`` into the
-experiment's manifest folder. Nothing is written into the corpus.
+The manifests have the columns of
+:data:`~speechbrain_lstm_ser.dataio.manifest.COMMANDS_MANIFEST` (``start`` /
+``stop`` in seconds, empty for whole files); ``noise.csv`` lists the noise
+recordings (:data:`~speechbrain_lstm_ser.dataio.manifest.NOISE_MANIFEST`,
+SpeechBrain's ``AddNoise`` format).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -33,52 +38,48 @@ from pathlib import Path
 
 import numpy as np
 
+from speechbrain_lstm_ser.dataio.corpora.base import CorpusListing
 from speechbrain_lstm_ser.dataio.corpora.speech_commands import (
-    list_background_noise,
+    read_background_noise,
     read_speech_commands,
 )
-from speechbrain_lstm_ser.dataio.manifest import write_manifest
-from speechbrain_lstm_ser.dataio.splits import split_speakers
-from speechbrain_lstm_ser.dataio.stamps import (
-    DONE,
-    STARTED,
-    outputs_up_to_date,
-    read_stamp,
-    write_stamp,
+from speechbrain_lstm_ser.dataio.manifest import (
+    COMMANDS_COLUMNS,
+    COMMANDS_MANIFEST,
+    NOISE_MANIFEST,
 )
+from speechbrain_lstm_ser.dataio.prepare import (
+    SPLITS,
+    Reader,
+    Request,
+    TaskSpec,
+    prepare,
+)
+from speechbrain_lstm_ser.dataio.splits import (
+    rows_of_splits,
+    speaker_genders,
+    split_speakers,
+)
+from speechbrain_lstm_ser.dataio.stamps import read_stamp
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "COMMAND_COLUMNS",
-    "COMMAND_DATASETS",
-    "NOISE_COLUMNS",
+    "COMMANDS",
+    "READERS",
     "class_labels",
     "prepare_commands_data",
 ]
 
-SPLITS = ("train", "valid", "test")
-SUMMARY = "prep_summary.json"
+#: The old name of :data:`~speechbrain_lstm_ser.dataio.manifest.COMMANDS_COLUMNS`,
+#: kept for the recipes that import it from here.
+COMMAND_COLUMNS = COMMANDS_COLUMNS
+
 NOISE_CSV = "noise.csv"
 
-#: Columns of a command manifest (``command``: the class, ``word``: what
-#: was said, ``start`` / ``stop``: a segment of ``wav`` in seconds).
-COMMAND_COLUMNS = (
-    "ID",
-    "duration",
-    "wav",
-    "start",
-    "stop",
-    "spk_id",
-    "gender",
-    "command",
-    "word",
-)
-#: SpeechBrain's noise CSV (``AddNoise(csv_file=...)``).
-NOISE_COLUMNS = ("ID", "duration", "wav", "wav_format", "wav_opts")
-
-#: The corpus kinds ``dataset`` may name.
-COMMAND_DATASETS = ("embedded", "speech_commands")
+#: How ``split`` may distribute the clips.
+SPLIT_RULES = ("lists", "speakers")
 
 #: Where each split's silence clips come from, as fractions of a recording.
 _SILENCE_SPANS = {"train": (0.0, 0.8), "valid": (0.8, 0.9), "test": (0.9, 1.0)}
@@ -115,26 +116,59 @@ def class_labels(
     return labels
 
 
-def _load(dataset: str, data_folder: Path, split: str, options: Mapping) -> list:
-    if dataset == "embedded":
-        from speechbrain_lstm_ser.dataio.synthetic.commands import (
-            STAMP,
-            EmbeddedCommandsOptions,
-            generate_embedded_commands_corpus,
-        )
-
-        generate_embedded_commands_corpus(
-            data_folder, EmbeddedCommandsOptions(**dict(options))
-        )
-        table = read_stamp(data_folder / STAMP)["speakers"]
-        genders = {s["spk_id"]: s["gender"] for s in table}
-        return read_speech_commands(data_folder, genders, split == "lists")
-    if dataset == "speech_commands":
-        return read_speech_commands(data_folder, None, split == "lists")
-    raise ValueError(
-        f"dataset {dataset!r} is not supported for commands; choose one of "
-        f"{list(COMMAND_DATASETS)}"
+def _read_speech_commands(
+    data_folder: Path, options: Mapping, genders: Mapping[str, str] | None = None
+) -> CorpusListing:
+    return CorpusListing(
+        rows=read_speech_commands(data_folder, genders, options["split"] == "lists"),
+        noise=read_background_noise(data_folder),
     )
+
+
+def _read_embedded(data_folder: Path, options: Mapping) -> CorpusListing:
+    """Generates the embedded corpus (once, Speech Commands layout), lists it."""
+    from speechbrain_lstm_ser.dataio.synthetic.commands import (
+        STAMP,
+        EmbeddedCommandsOptions,
+        generate_embedded_commands_corpus,
+    )
+
+    corpus_options = EmbeddedCommandsOptions(**options["corpus_options"])
+    generate_embedded_commands_corpus(data_folder, corpus_options)
+    table = read_stamp(data_folder / STAMP)["speakers"]
+    genders = {s["spk_id"]: s["gender"] for s in table}
+    return _read_speech_commands(data_folder, options, genders)
+
+
+#: ``dataset`` -> reader(data_folder, options) -> CorpusListing: rows
+#: ``ID, duration, wav, spk_id, gender, word, split`` and the noise
+#: recordings.
+READERS: dict[str, Reader] = {
+    "embedded": _read_embedded,
+    "speech_commands": _read_speech_commands,
+}
+
+
+def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]:
+    """Every clip; checks that each command has clips and silence has noise."""
+    options, folder = request.options, request.data_folder
+    missing = sorted(set(options["commands"]) - {r["word"] for r in listing.rows})
+    if missing:
+        raise ValueError(
+            f"no clip of the command word(s) {missing} in {folder}; "
+            "check the commands list"
+        )
+    if not listing.noise:
+        logger.warning(
+            f"{folder} has no _background_noise_ recordings: {NOISE_CSV} is empty "
+            "(train with --noise_csv null)"
+        )
+        if options["silence_label"]:
+            raise ValueError(
+                f"{folder} has no _background_noise_ recordings to cut silence "
+                "clips from; set silence_label to null"
+            )
+    return listing.rows, {"labels": options["labels"]}
 
 
 def _silence_rows(
@@ -170,24 +204,84 @@ def _silence_rows(
     return rows
 
 
-def _assign_splits(
-    rows: list[dict],
-    split: str,
-    valid_speakers: int | float,
-    test_speakers: int | float,
-    seed: int,
-) -> None:
-    if split == "lists":
-        return  # the corpus's own lists already set "split"
-    if split != "speakers":
-        raise ValueError(f"split must be 'lists' or 'speakers', got {split!r}")
-    genders = {}
-    for row in rows:
-        genders.setdefault(row["spk_id"], row["gender"])
-    by_speaker = split_speakers(genders, valid_speakers, test_speakers, seed)
-    where = {spk: name for name, spks in by_speaker.items() for spk in spks}
-    for row in rows:
-        row["split"] = where[row["spk_id"]]
+def _split(
+    rows: list[dict], listing: CorpusListing, request: Request
+) -> tuple[dict[str, list[dict]], dict]:
+    """Clips of each split: commands, sub-sampled unknown words, silence."""
+    options = request.options
+    commands, unknown_label = options["commands"], options["unknown_label"]
+    silence_label = options["silence_label"]
+    if options["split"] == "speakers":
+        speakers = split_speakers(
+            speaker_genders(rows),
+            options["valid_speakers"],
+            options["test_speakers"],
+            options["seed"],
+        )
+        by_split = rows_of_splits(rows, speakers)
+    else:  # the corpus's lists
+        by_split = {name: [r for r in rows if r["split"] == name] for name in SPLITS}
+    share = 1.0 - options["unknown_share"] - options["silence_share"]
+    splits = {}
+    for index, name in enumerate(SPLITS):
+        rng = np.random.default_rng([options["seed"], index])
+        here = by_split[name]
+        known = [{**r, "command": r["word"]} for r in here if r["word"] in commands]
+        if not known:
+            raise ValueError(
+                f"the {name} split of {request.data_folder} has no command clip"
+            )
+        total = len(known) / max(1e-9, share)
+        chosen = list(known)
+        if unknown_label:
+            others = [r for r in here if r["word"] not in commands]
+            n_unknown = min(len(others), int(round(options["unknown_share"] * total)))
+            picked = sorted(rng.permutation(len(others))[:n_unknown].tolist())
+            chosen += [{**others[i], "command": unknown_label} for i in picked]
+        if silence_label:
+            n_silence = int(round(options["silence_share"] * total))
+            chosen += _silence_rows(listing.noise, name, n_silence, silence_label, rng)
+        splits[name] = chosen
+    return splits, {}
+
+
+def _describe(rows: list[dict], request: Request) -> dict:
+    """Clips, speakers (noise is not one), per class and gender of a split."""
+    return {
+        "utterances": len(rows),
+        "speakers": len({r["spk_id"] for r in rows if r["word"] != "_silence_"}),
+        "per_class": {
+            c: sum(r["command"] == c for r in rows) for c in request.options["labels"]
+        },
+        "per_gender": dict(sorted(Counter(r["gender"] for r in rows).items())),
+    }
+
+
+def _log(summary: dict) -> None:
+    for name in SPLITS:
+        info = summary["splits"][name]
+        logger.info(
+            f"{name}: {info['utterances']} clips, {info['speakers']} speakers, "
+            f"{info['per_class']}"
+        )
+
+
+def _noise_rows(listing: CorpusListing) -> list[dict]:
+    """The noise recordings, in SpeechBrain's ``AddNoise`` CSV format."""
+    return [{**n, "wav_format": "wav", "wav_opts": ""} for n in listing.noise]
+
+
+#: The spoken-command task, run by :func:`prepare_commands_data`.
+COMMANDS = TaskSpec(
+    task="commands",
+    readers=READERS,
+    schema=COMMANDS_MANIFEST,
+    filter=_filter,
+    split=_split,
+    describe=_describe,
+    log=_log,
+    extra_manifests={NOISE_CSV: (NOISE_MANIFEST, _noise_rows)},
+)
 
 
 def prepare_commands_data(
@@ -209,12 +303,15 @@ def prepare_commands_data(
 
     Idempotent: when ``prep_summary.json`` in ``manifest_folder`` records the
     same options, nothing is done. CSV files already in ``manifest_folder``
-    that this function did not write are never touched.
+    that this function did not write are never touched, and
+    ``manifest_folder`` may not be inside ``data_folder`` (see
+    :mod:`speechbrain_lstm_ser.dataio.prepare`).
 
     Arguments
     ---------
     dataset : str
-        ``embedded`` (generated on first use) or ``speech_commands``.
+        ``embedded`` (generated on first use) or ``speech_commands`` (see
+        :data:`READERS`).
     data_folder : str or Path
         The corpus folder.
     manifest_folder : str or Path
@@ -248,7 +345,6 @@ def prepare_commands_data(
     dict
         The summary also written to ``prep_summary.json``.
     """
-    manifest_folder = Path(manifest_folder)
     labels = class_labels(commands, unknown_label, silence_label)
     for name, share in (
         ("unknown_share", unknown_share),
@@ -258,10 +354,13 @@ def prepare_commands_data(
             raise ValueError(f"{name} must be within [0, 1), got {share}")
     if unknown_share + silence_share >= 1.0:
         raise ValueError("unknown_share + silence_share must stay below 1")
+    if split not in SPLIT_RULES:
+        raise ValueError(f"split must be 'lists' or 'speakers', got {split!r}")
     options = {
-        "dataset": dataset,
-        "data_folder": str(Path(data_folder).resolve()),
         "labels": labels,
+        "commands": list(commands),
+        "unknown_label": unknown_label,
+        "silence_label": silence_label,
         "unknown_share": unknown_share,
         "silence_share": silence_share,
         "split": split,
@@ -270,69 +369,4 @@ def prepare_commands_data(
         "seed": seed,
         "corpus_options": dict(corpus_options or {}),
     }
-    stamp_path = manifest_folder / SUMMARY
-    outputs = [manifest_folder / f"{name}.csv" for name in SPLITS]
-    outputs.append(manifest_folder / NOISE_CSV)
-    if outputs_up_to_date(stamp_path, options, outputs):
-        logger.info(
-            f"Manifests in {manifest_folder} are up to date; skipping preparation."
-        )
-        return read_stamp(stamp_path)
-    write_stamp(stamp_path, options, STARTED)
-    folder = Path(data_folder)
-    rows = _load(dataset, folder, split, corpus_options or {})
-    _assign_splits(rows, split, valid_speakers, test_speakers, seed)
-    missing = sorted(set(commands) - {r["word"] for r in rows})
-    if missing:
-        raise ValueError(
-            f"no clip of the command word(s) {missing} in {data_folder}; "
-            "check the commands list"
-        )
-    noise = list_background_noise(folder)
-    if not noise:
-        logger.warning(
-            f"{folder} has no _background_noise_ recordings: {NOISE_CSV} is empty "
-            "(train with --noise_csv null)"
-        )
-    if silence_label and not noise:
-        raise ValueError(
-            f"{folder} has no _background_noise_ recordings to cut silence clips "
-            "from; set silence_label to null"
-        )
-    summary = {"labels": labels, "splits": {}}
-    for index, name in enumerate(SPLITS):
-        rng = np.random.default_rng([seed, index])
-        here = [r for r in rows if r["split"] == name]
-        known = [{**r, "command": r["word"]} for r in here if r["word"] in commands]
-        total = len(known) / max(1e-9, 1.0 - unknown_share - silence_share)
-        chosen = list(known)
-        if unknown_label:
-            others = [r for r in here if r["word"] not in commands]
-            n_unknown = min(len(others), int(round(unknown_share * total)))
-            picked = sorted(rng.permutation(len(others))[:n_unknown].tolist())
-            chosen += [{**others[i], "command": unknown_label} for i in picked]
-        if silence_label:
-            n_silence = int(round(silence_share * total))
-            chosen += _silence_rows(noise, name, n_silence, silence_label, rng)
-        if not known:
-            raise ValueError(f"the {name} split of {data_folder} has no command clip")
-        write_manifest(outputs[index], chosen, COMMAND_COLUMNS)
-        summary["splits"][name] = {
-            "utterances": len(chosen),
-            "speakers": len({r["spk_id"] for r in chosen if r["word"] != "_silence_"}),
-            "per_class": {c: sum(r["command"] == c for r in chosen) for c in labels},
-            "per_gender": dict(sorted(Counter(r["gender"] for r in chosen).items())),
-        }
-    write_manifest(
-        outputs[-1],
-        [{**n, "wav_format": "wav", "wav_opts": ""} for n in noise],
-        NOISE_COLUMNS,
-    )
-    write_stamp(stamp_path, options, DONE, **summary)
-    for name in SPLITS:
-        info = summary["splits"][name]
-        logger.info(
-            f"{name}: {info['utterances']} clips, {info['speakers']} speakers, "
-            f"{info['per_class']}"
-        )
-    return read_stamp(stamp_path)
+    return prepare(COMMANDS, dataset, data_folder, manifest_folder, options)

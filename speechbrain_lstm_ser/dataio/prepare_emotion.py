@@ -1,14 +1,21 @@
 """Emotion data preparation: corpus -> label set -> speaker split -> manifests.
 
-One entry point, :func:`prepare_emotion_data`, serves every corpus: the
-corpus module (``dataio/corpora/``) turns its folder into rows of the common
-manifest schema, then the same code maps labels, drops what is outside the
-label set (counting it per original label), measures every kept file and
-lists the unusable ones instead of failing, optionally converts audio once
-into a cache, splits by speaker (one split, or one fold of a
-cross-validation) and writes ``train.csv``, ``valid.csv``, ``test.csv`` and
-``prep_summary.json`` into the experiment's manifest folder. Nothing is ever
-written into a user's corpus folder.
+:func:`prepare_emotion_data` runs the preparation skeleton
+(:func:`~speechbrain_lstm_ser.dataio.prepare.prepare`) with :data:`EMOTION`:
+
+- **list**: :data:`READERS`, one reader per corpus (``dataset:``), each
+  turning its folder into rows of the common listing
+  (:mod:`speechbrain_lstm_ser.dataio.corpora`); ``embedded`` is generated;
+- **filter**: labels are renamed with ``label_map`` and those outside
+  ``emotions`` dropped (counted per original label); every kept file is
+  measured and the unusable ones are listed instead of failing; audio may be
+  converted once into a cache;
+- **split**: by speaker, balanced by gender: one split, or one fold of a
+  cross-validation (IEMOCAP: leave-one-session-out);
+- **describe**: utterances, hours, speakers, per emotion and gender.
+
+The manifests have the columns of
+:data:`~speechbrain_lstm_ser.dataio.manifest.EMOTION_MANIFEST`.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -16,6 +23,7 @@ Authors
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -24,90 +32,75 @@ from pathlib import Path
 from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info
 from speechbrain_lstm_ser.dataio.audio_cache import AudioCache
 from speechbrain_lstm_ser.dataio.corpora.base import CorpusListing
-from speechbrain_lstm_ser.dataio.corpora.crema_d import load_crema_d
-from speechbrain_lstm_ser.dataio.corpora.emodb import load_emodb
-from speechbrain_lstm_ser.dataio.corpora.folder import load_folder
-from speechbrain_lstm_ser.dataio.corpora.iemocap import load_iemocap
-from speechbrain_lstm_ser.dataio.corpora.ravdess import load_ravdess
-from speechbrain_lstm_ser.dataio.corpora.user_csv import load_user_csv
+from speechbrain_lstm_ser.dataio.corpora.crema_d import read_crema_d
+from speechbrain_lstm_ser.dataio.corpora.emodb import read_emodb
+from speechbrain_lstm_ser.dataio.corpora.iemocap import read_iemocap
+from speechbrain_lstm_ser.dataio.corpora.ravdess import read_ravdess
+from speechbrain_lstm_ser.dataio.corpora.user_csv import read_user_csv
+from speechbrain_lstm_ser.dataio.corpora.user_folder import read_user_folder
 from speechbrain_lstm_ser.dataio.manifest import (
-    EMOTION_COLUMNS,
+    EMOTION_MANIFEST,
     read_manifest,
     relative_to_data_root,
     resolve_data_root,
-    write_manifest,
+)
+from speechbrain_lstm_ser.dataio.prepare import (
+    SPLITS,
+    SUMMARY,
+    Reader,
+    Request,
+    TaskSpec,
+    prepare,
 )
 from speechbrain_lstm_ser.dataio.splits import (
     FOLD_VALID,
     fold_split,
+    rows_of_splits,
     speaker_folds,
+    speaker_genders,
     split_speakers,
-)
-from speechbrain_lstm_ser.dataio.stamps import (
-    DONE,
-    STARTED,
-    outputs_up_to_date,
-    read_stamp,
-    write_stamp,
 )
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CORPORA", "SPLITS", "load_corpus", "map_labels", "prepare_emotion_data"]
-
-SPLITS = ("train", "valid", "test")
-SUMMARY = "prep_summary.json"
+__all__ = ["EMOTION", "READERS", "map_labels", "prepare_emotion_data"]
 
 
-def _load_embedded(data_folder: Path, options: Mapping) -> CorpusListing:
+def _read_embedded(data_folder: Path, options: Mapping) -> CorpusListing:
+    """Generates the embedded corpus (once) and lists it."""
     from speechbrain_lstm_ser.dataio.synthetic.emotion import (
         EmbeddedCorpusOptions,
         generate_embedded_corpus,
     )
 
-    corpus_csv = generate_embedded_corpus(data_folder, EmbeddedCorpusOptions(**options))
-    rows = read_manifest(corpus_csv, required=EMOTION_COLUMNS)
+    corpus_options = EmbeddedCorpusOptions(**options["corpus_options"])
+    corpus_csv = generate_embedded_corpus(data_folder, corpus_options)
+    rows = read_manifest(corpus_csv, schema=EMOTION_MANIFEST)
     return CorpusListing(rows=[{**row, "label": row["emo"]} for row in rows])
 
 
-#: ``dataset`` name -> function(data_folder, corpus_options) -> CorpusListing.
-CORPORA: dict[str, Callable[[Path, Mapping], CorpusListing]] = {
-    "embedded": _load_embedded,
-    "iemocap": load_iemocap,
-    "ravdess": load_ravdess,
-    "crema_d": load_crema_d,
-    "emodb": load_emodb,
-    "folder": load_folder,
-    "csv": load_user_csv,
-}
-
-
-def load_corpus(
-    dataset: str, data_folder: str | Path, options: Mapping | None = None
+def _read_corpus(
+    read: Callable[[Path, Mapping], CorpusListing],
+    data_folder: Path,
+    options: Mapping,
 ) -> CorpusListing:
-    """Lists (or, for generated corpora, creates) a corpus.
+    """Lists a real corpus with its options (the ``<dataset>_corpus`` block)."""
+    return read(data_folder, options["corpus_options"])
 
-    Arguments
-    ---------
-    dataset : str
-        One of ``CORPORA``.
-    data_folder : str or Path
-        The corpus folder.
-    options : mapping, optional
-        Corpus-specific options (the ``<dataset>_corpus`` block of the YAML).
 
-    Returns
-    -------
-    CorpusListing
-        Rows with ``EMOTION_COLUMNS`` but ``duration`` (``wav`` a path), the
-        corpus's own ``label`` and, where the corpus defines fold groups,
-        ``group``; and the files skipped.
-    """
-    if dataset not in CORPORA:
-        raise ValueError(
-            f"dataset {dataset!r} is not supported; choose one of {sorted(CORPORA)}"
-        )
-    return CORPORA[dataset](Path(data_folder), dict(options or {}))
+#: ``dataset`` -> reader(data_folder, options) -> CorpusListing: rows with
+#: the emotion manifest columns but ``duration`` (``wav`` a path), the
+#: corpus's own ``label`` and, where the corpus defines fold groups,
+#: ``group``; and the files skipped.
+READERS: dict[str, Reader] = {
+    "embedded": _read_embedded,
+    "iemocap": functools.partial(_read_corpus, read_iemocap),
+    "ravdess": functools.partial(_read_corpus, read_ravdess),
+    "crema_d": functools.partial(_read_corpus, read_crema_d),
+    "emodb": functools.partial(_read_corpus, read_emodb),
+    "folder": functools.partial(_read_corpus, read_user_folder),
+    "csv": functools.partial(_read_corpus, read_user_csv),
+}
 
 
 def map_labels(
@@ -195,52 +188,99 @@ def _measure(
     return usable
 
 
-def _assign(
-    rows: list[dict],
-    group_name: str,
-    valid_speakers: int | float,
-    test_speakers: int | float,
-    seed: int,
-    fold: int | None,
-    num_folds: int,
-    fold_valid: str,
-) -> tuple[dict[str, list[str]], dict]:
-    """Speakers of each split, and a description of the protocol."""
-    genders: dict[str, str] = {}
-    groups: dict[str, str] = {}
-    for row in rows:
-        genders.setdefault(row["spk_id"], row["gender"])
-        if row.get("group"):
-            groups.setdefault(row["spk_id"], row["group"])
-    if fold is None:
-        split = split_speakers(genders, valid_speakers, test_speakers, seed)
-        return split, {
-            "kind": "speaker-independent split",
-            "valid_speakers": valid_speakers,
-            "test_speakers": test_speakers,
-            "seed": seed,
-        }
-    if fold_valid == "auto":
-        fold_valid = "held_out" if groups else "rest"
-    folds = speaker_folds(genders, num_folds, seed, groups=groups or None)
-    split = fold_split(genders, folds, fold, fold_valid, valid_speakers, seed)
-    kind = f"leave-one-{group_name}-out" if groups else f"{num_folds}-fold by speaker"
-    if not groups and num_folds == len(genders):
-        kind = "leave-one-speaker-out"
-    return split, {
-        "kind": f"{kind} cross-validation",
-        "fold": fold,
-        "num_folds": num_folds,
-        "fold_valid": fold_valid,
-        "folds": [
-            {"group": groups[f[0]] if groups else f"fold_{i}", "speakers": f}
-            for i, f in enumerate(folds, start=1)
-        ],
-        "seed": seed,
+def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]:
+    """Keeps the usable utterances of the class set; says what was left out."""
+    options, data_folder = request.options, request.data_folder
+    emotions = options["emotions"]
+    skipped = [
+        {"file": _where(Path(s["file"]), data_folder), "reason": s["reason"]}
+        for s in listing.skipped
+    ]
+    rows, dropped, relabelled = map_labels(listing.rows, emotions, options["label_map"])
+    cache = None
+    if options["audio_cache_folder"] is not None:
+        cache = AudioCache(
+            options["audio_cache_folder"], data_folder, options["sample_rate"]
+        )
+    rows = _measure(rows, data_folder, options["sample_rate"], cache, skipped)
+    if cache is not None:
+        logger.info(f"audio cache {cache.folder}: {cache.converted} file(s) converted")
+    if not rows:
+        raise ValueError(
+            f"no utterance of {request.dataset} in {data_folder} is usable and has "
+            f"a label in {list(emotions)} (dropped per label: {dropped}; unusable "
+            f"files: {len(skipped)}); check emotions, label_map and the data folder"
+        )
+    missing = sorted(set(emotions) - {r["emo"] for r in rows})
+    if missing:
+        raise ValueError(
+            f"no utterance of class(es) {missing} in {data_folder} (labels found: "
+            f"{sorted({r['emo'] for r in rows})}); check emotions and label_map"
+        )
+    return rows, {
+        "notes": list(dict.fromkeys(listing.notes)),
+        "dropped_per_label": dropped,
+        "relabelled": relabelled,
+        "skipped_files": skipped,
     }
 
 
-def _describe(rows: list[dict]) -> dict:
+def _split(
+    rows: list[dict], listing: CorpusListing, request: Request
+) -> tuple[dict[str, list[dict]], dict]:
+    """Rows of each split, by speaker (one split or one fold); the protocol."""
+    options = request.options
+    valid_speakers, seed = options["valid_speakers"], options["seed"]
+    fold, num_folds = options["fold"], options["num_folds"]
+    genders = speaker_genders(rows)
+    groups: dict[str, str] = {}
+    for row in rows:
+        if row.get("group"):
+            groups.setdefault(row["spk_id"], row["group"])
+    if fold is None:
+        speakers = split_speakers(
+            genders, valid_speakers, options["test_speakers"], seed
+        )
+        protocol = {
+            "kind": "speaker-independent split",
+            "valid_speakers": valid_speakers,
+            "test_speakers": options["test_speakers"],
+            "seed": seed,
+        }
+    else:
+        fold_valid = options["fold_valid"]
+        if fold_valid == "auto":
+            fold_valid = "held_out" if groups else "rest"
+        folds = speaker_folds(genders, num_folds, seed, groups=groups or None)
+        speakers = fold_split(genders, folds, fold, fold_valid, valid_speakers, seed)
+        kind = f"{num_folds}-fold by speaker"
+        if groups:
+            kind = f"leave-one-{listing.group_name}-out"
+        elif num_folds == len(genders):
+            kind = "leave-one-speaker-out"
+        protocol = {
+            "kind": f"{kind} cross-validation",
+            "fold": fold,
+            "num_folds": num_folds,
+            "fold_valid": fold_valid,
+            "folds": [
+                {"group": groups[f[0]] if groups else f"fold_{i}", "speakers": f}
+                for i, f in enumerate(folds, start=1)
+            ],
+            "seed": seed,
+        }
+    splits = rows_of_splits(rows, speakers)
+    for name in SPLITS:
+        if not splits[name]:
+            raise ValueError(
+                f"the {name} split has no utterance (speakers {speakers[name]}); "
+                "check valid_speakers / test_speakers / fold_valid"
+            )
+    return splits, {"protocol": protocol}
+
+
+def _describe(rows: list[dict], request: Request) -> dict:
+    """Utterances, hours, speakers, per emotion and gender of one split."""
     per_gender_emotion: dict[str, Counter] = {}
     for row in rows:
         per_gender_emotion.setdefault(row["gender"], Counter())[row["emo"]] += 1
@@ -256,7 +296,8 @@ def _describe(rows: list[dict]) -> dict:
     }
 
 
-def _log_summary(summary: dict, emotions: Sequence[str]) -> None:
+def _log(summary: dict) -> None:
+    emotions = summary["options"]["emotions"]
     for note in summary["notes"]:
         logger.warning(note)
     skipped = summary["skipped_files"]
@@ -284,6 +325,18 @@ def _log_summary(summary: dict, emotions: Sequence[str]) -> None:
             logger.warning(f"{name} split has no utterance of {absent}")
 
 
+#: The emotion recognition task, run by :func:`prepare_emotion_data`.
+EMOTION = TaskSpec(
+    task="emotion recognition",
+    readers=READERS,
+    schema=EMOTION_MANIFEST,
+    filter=_filter,
+    split=_split,
+    describe=_describe,
+    log=_log,
+)
+
+
 def prepare_emotion_data(
     dataset: str,
     data_folder: str | Path,
@@ -305,14 +358,16 @@ def prepare_emotion_data(
     Idempotent: when ``prep_summary.json`` in ``manifest_folder`` records the
     same options, nothing is done. With other options the manifests are
     rewritten (they belong to the experiment). CSV files already in
-    ``manifest_folder`` that this function did not write are never touched.
-    Audio files that cannot be used (missing, empty, zero-length, not audio)
-    are left out and listed in the summary and the log.
+    ``manifest_folder`` that this function did not write are never touched,
+    and ``manifest_folder`` may not be inside ``data_folder`` (see
+    :mod:`speechbrain_lstm_ser.dataio.prepare`). Audio files that cannot be
+    used (missing, empty, zero-length, not audio) are left out and listed in
+    the summary and the log.
 
     Arguments
     ---------
     dataset : str
-        Corpus kind (see ``CORPORA``).
+        Corpus kind (see :data:`READERS`).
     data_folder : str or Path
         The corpus folder (read only, except that a generated corpus is
         generated there).
@@ -354,16 +409,16 @@ def prepare_emotion_data(
     dict
         The summary also written to ``prep_summary.json``.
     """
-    manifest_folder = Path(manifest_folder)
-    data_folder = Path(data_folder)
     label_map = {str(k): str(v) for k, v in (label_map or {}).items()}
     if fold_valid not in ("auto", *FOLD_VALID):
         raise ValueError(
             f"fold_valid must be auto, held_out or rest, got {fold_valid!r}"
         )
+    if len(set(emotions)) != len(emotions) or not emotions:
+        raise ValueError(
+            f"emotions must be a non-empty list without repeats, got {emotions}"
+        )
     options = {
-        "dataset": dataset,
-        "data_folder": str(data_folder.resolve()),
         "emotions": list(emotions),
         "label_map": label_map,
         "valid_speakers": valid_speakers,
@@ -380,76 +435,4 @@ def prepare_emotion_data(
         ),
         "sample_rate": sample_rate,
     }
-    stamp_path = manifest_folder / SUMMARY
-    outputs = [manifest_folder / f"{split}.csv" for split in SPLITS]
-    if outputs_up_to_date(stamp_path, options, outputs):
-        logger.info(
-            f"Manifests in {manifest_folder} are up to date; skipping preparation."
-        )
-        return read_stamp(stamp_path)
-    if len(set(emotions)) != len(emotions) or not emotions:
-        raise ValueError(
-            f"emotions must be a non-empty list without repeats, got {emotions}"
-        )
-
-    write_stamp(stamp_path, options, STARTED)
-    listing = load_corpus(dataset, data_folder, corpus_options)
-    skipped = [
-        {"file": _where(Path(s["file"]), data_folder), "reason": s["reason"]}
-        for s in listing.skipped
-    ]
-    rows, dropped, relabelled = map_labels(listing.rows, emotions, label_map)
-    cache = (
-        None
-        if audio_cache_folder is None
-        else AudioCache(audio_cache_folder, data_folder, sample_rate)
-    )
-    rows = _measure(rows, data_folder, sample_rate, cache, skipped)
-    if cache is not None:
-        logger.info(f"audio cache {cache.folder}: {cache.converted} file(s) converted")
-    if not rows:
-        raise ValueError(
-            f"no utterance of {dataset} in {data_folder} is usable and has a label in "
-            f"{list(emotions)} (dropped per label: {dropped}; unusable files: "
-            f"{len(skipped)}); check emotions, label_map and the data folder"
-        )
-    missing = sorted(set(emotions) - {r["emo"] for r in rows})
-    if missing:
-        raise ValueError(
-            f"no utterance of class(es) {missing} in {data_folder} (labels found: "
-            f"{sorted({r['emo'] for r in rows})}); check emotions and label_map"
-        )
-    split, protocol = _assign(
-        rows,
-        listing.group_name,
-        valid_speakers,
-        test_speakers,
-        seed,
-        fold,
-        num_folds,
-        fold_valid,
-    )
-    where = {spk: name for name, spks in split.items() for spk in spks}
-    summary = {
-        "protocol": protocol,
-        "notes": list(dict.fromkeys(listing.notes)),
-        "dropped_per_label": dropped,
-        "relabelled": relabelled,
-        "skipped_files": skipped,
-        "splits": {},
-    }
-    for name in SPLITS:
-        split_rows = [r for r in rows if where[r["spk_id"]] == name]
-        if not split_rows:
-            raise ValueError(
-                f"the {name} split has no utterance (speakers {split[name]}); "
-                "check valid_speakers / test_speakers / fold_valid"
-            )
-        summary["splits"][name] = _describe(split_rows)
-    for name, path in zip(SPLITS, outputs, strict=True):
-        write_manifest(
-            path, [r for r in rows if where[r["spk_id"]] == name], EMOTION_COLUMNS
-        )
-    write_stamp(stamp_path, options, DONE, **summary)
-    _log_summary(summary, emotions)
-    return read_stamp(stamp_path)
+    return prepare(EMOTION, dataset, data_folder, manifest_folder, options)

@@ -12,14 +12,16 @@ Authors
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "FOLD_VALID",
     "balanced_order",
     "fold_split",
     "resolve_count",
+    "rows_of_splits",
     "speaker_folds",
+    "speaker_genders",
     "split_speakers",
 ]
 
@@ -308,3 +310,60 @@ def fold_split(
         inner = split_speakers(rest, valid_speakers, 0, seed)
         test, valid, train = list(held_out), inner["valid"], inner["train"]
     return {"train": sorted(train), "valid": sorted(valid), "test": sorted(test)}
+
+
+def speaker_genders(rows: Iterable[Mapping]) -> dict[str, str]:
+    """Speaker ID -> gender of manifest rows (a speaker's first row decides).
+
+    Arguments
+    ---------
+    rows : iterable of mapping
+        Rows with ``spk_id`` and ``gender``.
+
+    Returns
+    -------
+    dict
+        What :func:`split_speakers` and :func:`speaker_folds` take.
+
+    Example
+    -------
+    >>> speaker_genders([{"spk_id": "a", "gender": "male"},
+    ...                  {"spk_id": "b", "gender": "female"},
+    ...                  {"spk_id": "a", "gender": "male"}])
+    {'a': 'male', 'b': 'female'}
+    """
+    genders: dict[str, str] = {}
+    for row in rows:
+        genders.setdefault(row["spk_id"], row["gender"])
+    return genders
+
+
+def rows_of_splits(
+    rows: Iterable[dict], speakers: Mapping[str, Sequence[str]]
+) -> dict[str, list[dict]]:
+    """The rows of each split, given the speakers of each split.
+
+    Arguments
+    ---------
+    rows : iterable of dict
+        Rows with ``spk_id``.
+    speakers : mapping
+        Split name -> its speakers (from :func:`split_speakers` or
+        :func:`fold_split`).
+
+    Returns
+    -------
+    dict
+        Split name -> its rows, in their original order.
+
+    Example
+    -------
+    >>> rows = [{"spk_id": "a"}, {"spk_id": "b"}, {"spk_id": "a"}]
+    >>> rows_of_splits(rows, {"train": ["a"], "test": ["b"]})["train"]
+    [{'spk_id': 'a'}, {'spk_id': 'a'}]
+    """
+    where = {spk: name for name, spks in speakers.items() for spk in spks}
+    result: dict[str, list[dict]] = {name: [] for name in speakers}
+    for row in rows:
+        result[where[row["spk_id"]]].append(row)
+    return result

@@ -19,18 +19,18 @@ from miniature_corpora import (
 
 from speechbrain_lstm_ser.dataio.audio import audio_info
 from speechbrain_lstm_ser.dataio.corpora.base import CorpusLayoutError
-from speechbrain_lstm_ser.dataio.corpora.crema_d import load_crema_d
-from speechbrain_lstm_ser.dataio.corpora.emodb import load_emodb
-from speechbrain_lstm_ser.dataio.corpora.folder import load_folder
-from speechbrain_lstm_ser.dataio.corpora.iemocap import load_iemocap
-from speechbrain_lstm_ser.dataio.corpora.ravdess import load_ravdess
-from speechbrain_lstm_ser.dataio.corpora.user_csv import load_user_csv
+from speechbrain_lstm_ser.dataio.corpora.crema_d import read_crema_d
+from speechbrain_lstm_ser.dataio.corpora.emodb import read_emodb
+from speechbrain_lstm_ser.dataio.corpora.iemocap import read_iemocap
+from speechbrain_lstm_ser.dataio.corpora.ravdess import read_ravdess
+from speechbrain_lstm_ser.dataio.corpora.user_csv import read_user_csv
+from speechbrain_lstm_ser.dataio.corpora.user_folder import read_user_folder
 from speechbrain_lstm_ser.dataio.manifest import (
     EMOTION_COLUMNS,
     ManifestError,
     read_manifest,
 )
-from speechbrain_lstm_ser.dataio.prepare_emotion import CORPORA, prepare_emotion_data
+from speechbrain_lstm_ser.dataio.prepare_emotion import READERS, prepare_emotion_data
 
 ROOT = Path(__file__).resolve().parents[2]
 FOUR = ["neutral", "happy", "sad", "angry"]
@@ -91,7 +91,7 @@ def _snapshot(folder):
 
 # ------------------------------------------------------------------ IEMOCAP --
 def test_iemocap_labels_speakers_genders_text(corpora):
-    rows = {r["ID"]: r for r in load_iemocap(corpora["iemocap"]).rows}
+    rows = {r["ID"]: r for r in read_iemocap(corpora["iemocap"]).rows}
     assert len(rows) == 5 * 13
     row = rows["Ses01F_impro01_M001"]
     assert (row["spk_id"], row["gender"], row["emo"], row["label"]) == (
@@ -110,22 +110,22 @@ def test_iemocap_labels_speakers_genders_text(corpora):
         f"Ses0{n}_{g}" for n in range(1, 6) for g in "FM"
     }
     # data_folder may also be the folder that holds IEMOCAP_full_release
-    assert len(load_iemocap(corpora["iemocap"].parent).rows) == 65
+    assert len(read_iemocap(corpora["iemocap"].parent).rows) == 65
 
 
 def test_iemocap_options(corpora):
-    improvised = load_iemocap(corpora["iemocap"], {"dialogs": "improvised"}).rows
+    improvised = read_iemocap(corpora["iemocap"], {"dialogs": "improvised"}).rows
     assert len(improvised) == 5 * 9 and all("impro" in r["ID"] for r in improvised)
-    scripted = load_iemocap(corpora["iemocap"], {"dialogs": "scripted"}).rows
+    scripted = read_iemocap(corpora["iemocap"], {"dialogs": "scripted"}).rows
     assert len(scripted) == 5 * 4 and all("script" in r["ID"] for r in scripted)
-    two = load_iemocap(corpora["iemocap"], {"sessions": [2, 4]}).rows
+    two = read_iemocap(corpora["iemocap"], {"sessions": [2, 4]}).rows
     assert {r["group"] for r in two} == {"Session2", "Session4"}
     with pytest.raises(ValueError, match="dialogs"):
-        load_iemocap(corpora["iemocap"], {"dialogs": "impro"})
+        read_iemocap(corpora["iemocap"], {"dialogs": "impro"})
     with pytest.raises(
         ValueError, match=r"iemocap_corpus: unknown option\(s\) \['session'\]"
     ):
-        load_iemocap(corpora["iemocap"], {"session": [1]})
+        read_iemocap(corpora["iemocap"], {"session": [1]})
 
 
 def test_iemocap_four_class_merges_drops_and_unusable_files(corpora, tmp_path):
@@ -186,27 +186,27 @@ def test_iemocap_leave_one_session_out(corpora, tmp_path):
 
 def test_missing_or_wrong_folder_names_it_and_the_layout(corpora, tmp_path):
     with pytest.raises(CorpusLayoutError) as info:
-        load_iemocap(tmp_path / "nowhere")
+        read_iemocap(tmp_path / "nowhere")
     message = str(info.value)
     assert str(tmp_path / "nowhere") in message and "does not exist" in message
     assert "Session1..5/dialog/EmoEvaluation" in message
     with pytest.raises(CorpusLayoutError, match="Actor_01..24"):
-        load_ravdess(corpora["emodb"])
+        read_ravdess(corpora["emodb"])
     with pytest.raises(CorpusLayoutError, match="AudioWAV"):
-        load_crema_d(corpora["ravdess"])
+        read_crema_d(corpora["ravdess"])
     with pytest.raises(CorpusLayoutError, match=r"wav/03a01Fa\.wav"):
-        load_emodb(corpora["crema_d"])
+        read_emodb(corpora["crema_d"])
     with pytest.raises(CorpusLayoutError, match="EmoEvaluation"):
-        load_iemocap(corpora["emodb"])
+        read_iemocap(corpora["emodb"])
     with pytest.raises(CorpusLayoutError, match="manifest.csv"):
-        load_user_csv(corpora["emodb"])
+        read_user_csv(corpora["emodb"])
     with pytest.raises(CorpusLayoutError, match="emotion sub-folder"):
-        load_folder(corpora["emodb"] / "wav")
+        read_user_folder(corpora["emodb"] / "wav")
 
 
 # ------------------------------------------------------------------ RAVDESS --
 def test_ravdess_names_genders_song_and_intensity(corpora):
-    listing = load_ravdess(corpora["ravdess"])
+    listing = read_ravdess(corpora["ravdess"])
     rows = {r["ID"]: r for r in listing.rows}
     assert len(rows) == 8 * 15
     row = rows["03-01-05-02-01-01-02"]
@@ -227,10 +227,10 @@ def test_ravdess_names_genders_song_and_intensity(corpora):
             "reason": "not a RAVDESS file name (seven two-digit fields)",
         }
     ]
-    song = load_ravdess(corpora["ravdess"], {"include_song": True}).rows
+    song = read_ravdess(corpora["ravdess"], {"include_song": True}).rows
     assert len(song) == 8 * 15 + 2 * 6
     assert {r["ID"][3:5] for r in song} == {"01", "02"}
-    normal = load_ravdess(corpora["ravdess"], {"intensities": ["normal"]}).rows
+    normal = read_ravdess(corpora["ravdess"], {"intensities": ["normal"]}).rows
     assert len(normal) == 8 * 8
 
 
@@ -304,7 +304,7 @@ def test_audio_cache_converts_once_and_never_in_place(corpora, tmp_path):
 
 # ------------------------------------------------------------------ CREMA-D --
 def test_crema_d_genders_from_demographics(corpora, tmp_path):
-    listing = load_crema_d(corpora["crema_d"])
+    listing = read_crema_d(corpora["crema_d"])
     rows = {r["ID"]: r for r in listing.rows}
     assert len(rows) == 8 * 12 + 1
     for actor, sex in CREMA_GENDERS.items():
@@ -316,13 +316,13 @@ def test_crema_d_genders_from_demographics(corpora, tmp_path):
         "FEA",
         "It's eleven o'clock",
     )
-    high = load_crema_d(corpora["crema_d"], {"levels": ["HI"]}).rows
+    high = read_crema_d(corpora["crema_d"], {"levels": ["HI"]}).rows
     assert len(high) == 8 * 5
-    unknown = load_crema_d(corpora["crema_d"], {"demographics": None})
+    unknown = read_crema_d(corpora["crema_d"], {"demographics": None})
     assert {r["gender"] for r in unknown.rows} == {"unknown"}
     assert unknown.notes
     with pytest.raises(FileNotFoundError, match="VideoDemographics.csv gives"):
-        load_crema_d(corpora["crema_d"], {"demographics": "other.csv"})
+        read_crema_d(corpora["crema_d"], {"demographics": "other.csv"})
     summary = _prepare("crema_d", corpora["crema_d"], tmp_path)
     assert summary["skipped_files"] == [
         {"file": "AudioWAV/1008_MTI_SAD_XX.wav", "reason": "contains no samples"}
@@ -349,7 +349,7 @@ def test_crema_d_six_classes_in_speaker_folds(corpora, tmp_path):
 
 # -------------------------------------------------------------------- EmoDB --
 def test_emodb_letters_and_documented_genders(corpora):
-    listing = load_emodb(corpora["emodb"])
+    listing = read_emodb(corpora["emodb"])
     rows = {r["ID"]: r for r in listing.rows}
     assert len(rows) == 10 * 8 + 1  # the corrupt file is listed, then probed
     assert {r["spk_id"] for r in rows.values()} == set(EMODB_SPEAKERS)
@@ -396,7 +396,7 @@ def test_emodb_seven_classes_leave_one_speaker_out(corpora, tmp_path):
 
 # ------------------------------------------------------------------- folder --
 def test_folder_speakers_from_sub_folders_and_genders_from_csv(corpora, tmp_path):
-    rows = {r["ID"]: r for r in load_folder(corpora["folder"]).rows}
+    rows = {r["ID"]: r for r in read_user_folder(corpora["folder"]).rows}
     assert len(rows) == 4 * 6 * 2
     row = rows["sad/s3/take2"]
     assert (row["spk_id"], row["gender"], row["emo"]) == ("s3", "female", "sad")
@@ -413,15 +413,15 @@ def test_folder_speaker_table_regex_and_unknown_speakers(tmp_path):
         for spk in ("ann", "bob"):
             write_tone(root / emotion / f"{spk}01_{emotion}.wav")
     write_tone(root / "sad" / ".hidden.wav")
-    rows = load_folder(root, {"speaker_regex": r"^([a-z]+)\d+_"}).rows
+    rows = read_user_folder(root, {"speaker_regex": r"^([a-z]+)\d+_"}).rows
     assert {r["spk_id"] for r in rows} == {"ann", "bob"}
-    listing = load_folder(root)
+    listing = read_user_folder(root)
     assert {r["spk_id"] for r in listing.rows} == {r["ID"] for r in listing.rows}
     assert "NOT speaker-independent" in listing.notes[0]
     (root / "speakers.csv").write_text(
         "file,spk_id,gender\nangry/ann01_angry.wav,ann,female\nsad/ann01_sad.wav,ann,Female\n"
     )
-    listing = load_folder(root)
+    listing = read_user_folder(root)
     assert [r["ID"] for r in listing.rows] == ["angry/ann01_angry", "sad/ann01_sad"]
     assert {r["gender"] for r in listing.rows} == {"female"}
     assert len(listing.skipped) == 2 and "not listed in" in listing.skipped[0]["reason"]
@@ -429,12 +429,12 @@ def test_folder_speaker_table_regex_and_unknown_speakers(tmp_path):
         "file,spk_id,gender\na.wav,a,robot\nb.wav,,male\nc.wav,x,male\nd.wav,x,female\n"
     )
     with pytest.raises(ManifestError) as info:
-        load_folder(root)
+        read_user_folder(root)
     assert len(info.value.problems) == 3  # empty spk_id, gender robot, x both genders
     with pytest.raises(FileNotFoundError, match="folder_corpus.speakers_csv"):
-        load_folder(root, {"speakers_csv": "spk.csv"})
+        read_user_folder(root, {"speakers_csv": "spk.csv"})
     with pytest.raises(ValueError, match="needs a group"):
-        load_folder(root, {"speaker_regex": "[a-z]+"})
+        read_user_folder(root, {"speaker_regex": "[a-z]+"})
 
 
 # ---------------------------------------------------------------------- csv --
@@ -453,7 +453,7 @@ def test_user_csv_reports_every_problem_at_once(tmp_path):
     write_tone(tmp_path / "a.wav")
     (tmp_path / "manifest.csv").write_text("ID,wav,emo\nu1,a.wav,sad\n")
     with pytest.raises(ManifestError, match=r"missing column\(s\) \['spk_id'\]"):
-        load_user_csv(tmp_path)
+        read_user_csv(tmp_path)
     (tmp_path / "manifest.csv").write_text(
         "ID,wav,spk_id,emo,gender\n"
         "u1,a.wav,s1,sad,female\n"
@@ -462,7 +462,7 @@ def test_user_csv_reports_every_problem_at_once(tmp_path):
         "u4,/nowhere/d.wav,s2,,male\n"
     )
     with pytest.raises(ManifestError) as info:
-        load_user_csv(tmp_path)
+        read_user_csv(tmp_path)
     problems = info.value.problems
     assert len(problems) == 7, problems
     for text in (
@@ -480,7 +480,7 @@ def test_user_csv_reports_every_problem_at_once(tmp_path):
 # ---------------------------------------------------------- the recipe YAML --
 def test_every_dataset_prepares_with_the_recipe_yaml(corpora, tmp_path):
     """What train.py does for `--dataset X --data_folder Y`, YAML defaults and all."""
-    assert set(CORPORA) == set(corpora) | {"embedded"}
+    assert set(READERS) == set(corpora) | {"embedded"}
     for dataset, folder in corpora.items():
         overrides = {
             "dataset": dataset,

@@ -9,7 +9,7 @@ import soundfile as sf
 
 from speechbrain_lstm_ser.dataio.corpora.librispeech import read_librispeech
 from speechbrain_lstm_ser.dataio.corpora.speech_commands import (
-    list_background_noise,
+    read_background_noise,
     read_speech_commands,
 )
 from speechbrain_lstm_ser.dataio.synthetic.asr import (
@@ -100,7 +100,7 @@ def test_commands_corpus_is_a_speech_commands_tree(tmp_path):
     )
     held_out = split_speakers["valid"] | split_speakers["test"]
     assert {genders[s] for s in held_out} == {"female", "male"}
-    noise = list_background_noise(folder)
+    noise = read_background_noise(folder)
     assert len(noise) == 4 and all(float(n["duration"]) == 5.0 for n in noise)
 
 

@@ -3,7 +3,11 @@ import json
 import pytest
 
 from speechbrain_lstm_ser.dataio.manifest import (
+    ASR_MANIFEST,
+    COMMANDS_COLUMNS,
+    COMMANDS_MANIFEST,
     EMOTION_COLUMNS,
+    USER_EMOTION_CSV,
     ManifestError,
     read_manifest,
     relative_to_data_root,
@@ -115,3 +119,21 @@ def test_split_errors():
     with pytest.raises(ValueError):
         resolve_count("two", 10, "test_speakers")
     assert resolve_count(0.01, 10, "x") == 1
+
+
+def test_manifest_schemas(tmp_path):
+    path = tmp_path / "m.csv"
+    write_manifest(
+        path, [{"ID": "a", "duration": 1.0, "wav": "a.wav"}], ["ID", "duration", "wav"]
+    )
+    with pytest.raises(ManifestError, match=r"\['spk_id', 'gender', 'wrd'\].*ASR"):
+        read_manifest(path, schema=ASR_MANIFEST)
+    assert COMMANDS_MANIFEST.required == COMMANDS_COLUMNS
+    # a user's CSV: optional columns may be missing, required ones not empty
+    path.write_text("ID,wav,spk_id,emo\nu1,a.wav,s1,sad\nu2,b.wav,,happy\n")
+    with pytest.raises(ManifestError, match="row 3: empty spk_id"):
+        read_manifest(path, schema=USER_EMOTION_CSV)
+    path.write_text("ID,wav,spk_id,emo\nu1,a.wav,s1,sad\n")
+    assert read_manifest(path, schema=USER_EMOTION_CSV)[0]["emo"] == "sad"
+    with pytest.raises(ManifestError, match=r"missing column\(s\) \['text'\]"):
+        read_manifest(path, schema=USER_EMOTION_CSV, required=["text"])

@@ -12,7 +12,8 @@ from speechbrain_lstm_ser.dataio.corpora.librispeech import (
     read_librispeech,
     read_speakers_txt,
 )
-from speechbrain_lstm_ser.dataio.prepare_asr import ASR_COLUMNS, prepare_asr_data
+from speechbrain_lstm_ser.dataio.manifest import ASR_COLUMNS
+from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
 
 SPEAKERS_TXT = """\
 ; Some comments

@@ -8,11 +8,11 @@ import pytest
 
 from speechbrain_lstm_ser.dataio.audio import read_audio, write_audio
 from speechbrain_lstm_ser.dataio.corpora.speech_commands import (
-    list_background_noise,
+    read_background_noise,
     read_speech_commands,
 )
+from speechbrain_lstm_ser.dataio.manifest import COMMANDS_COLUMNS
 from speechbrain_lstm_ser.dataio.prepare_commands import (
-    COMMAND_COLUMNS,
     class_labels,
     prepare_commands_data,
 )
@@ -80,7 +80,7 @@ def test_read_speech_commands(mini_gsc):
     assert row["gender"] == "unknown" and row["word"] == "yes"
     assert by_id["marvin/1b4c9b89_nohash_0"]["split"] == "test"
     assert by_id["go/0a7c2a8d_nohash_0"]["split"] == "train"
-    noise = list_background_noise(mini_gsc)
+    noise = read_background_noise(mini_gsc)
     assert [n["ID"] for n in noise] == ["running_tap", "white_noise"]
     assert float(noise[1]["duration"]) == pytest.approx(30.0)
 
@@ -109,7 +109,7 @@ def test_twelve_class_task_with_the_official_split(mini_gsc, tmp_path):
     labels = COMMANDS + ["unknown", "silence"]
     assert summary["labels"] == labels
     train = _read(out / "train.csv")
-    assert list(train[0]) == list(COMMAND_COLUMNS)
+    assert list(train[0]) == list(COMMANDS_COLUMNS)
     counts = summary["splits"]["train"]["per_class"]
     assert all(counts[c] == 6 * 2 for c in COMMANDS)
     # 120 command clips are 80 % of the split: 15 unknown, 15 silence
@@ -199,3 +199,21 @@ def test_bad_options(mini_gsc, tmp_path):
         prepare_commands_data("speech_commands", mini_gsc, tmp_path / "c", COMMANDS)
     with pytest.raises(ValueError, match="not supported"):
         prepare_commands_data("timit", mini_gsc, tmp_path / "d", COMMANDS)
+
+
+def test_the_stamp_records_which_classes_are_commands(mini_gsc, tmp_path):
+    # Same class list, other task: "bed" was the unknown class, now a command.
+    out = tmp_path / "m"
+    args = dict(silence_label=None, split="speakers", valid_speakers=2, test_speakers=2)
+    prepare_commands_data(
+        "speech_commands", mini_gsc, out, ["up", "down"], unknown_label="bed", **args
+    )
+    train = _read(out / "train.csv")
+    assert len({r["word"] for r in train if r["command"] == "bed"}) > 1
+    summary = prepare_commands_data(
+        "speech_commands", mini_gsc, out, ["up", "down", "bed"], None, **args
+    )
+    assert summary["labels"] == ["up", "down", "bed"]
+    assert summary["options"]["commands"] == ["up", "down", "bed"]
+    train = _read(out / "train.csv")
+    assert {r["word"] for r in train if r["command"] == "bed"} == {"bed"}

@@ -1,6 +1,7 @@
 import shutil
 
 import pytest
+from miniature_corpora import make_emodb
 
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
@@ -101,3 +102,35 @@ def test_an_interrupted_preparation_is_redone_not_trusted(tiny_corpus, tmp_path)
     _prepare(tiny_corpus, tmp_path)
     assert (tmp_path / "test.csv").read_text() == full
     assert read_stamp(tmp_path / "prep_summary.json")["status"] == "done"
+
+
+def test_manifests_never_go_inside_the_corpus(tiny_corpus, tmp_path):
+    folder = tiny_corpus[0]
+    before = sorted(p.name for p in folder.iterdir())
+    for inside in (folder, folder / "manifests"):
+        with pytest.raises(ValueError, match="inside the data folder"):
+            _prepare(tiny_corpus, inside)
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_relative_data_folder(tmp_path, monkeypatch):
+    """Real corpora list absolute paths; a relative data_folder must work too."""
+    make_emodb(tmp_path / "emodb")
+    monkeypatch.chdir(tmp_path)
+    summary = prepare_emotion_data(
+        dataset="emodb",
+        data_folder="emodb",
+        manifest_folder="manifests",
+        emotions=EMOTIONS,
+        valid_speakers=1,
+        test_speakers=1,
+    )
+    assert summary["skipped_files"] == []
+    assert summary["options"]["data_folder"] == str((tmp_path / "emodb").resolve())
+    rows = read_manifest(
+        tmp_path / "manifests" / "train.csv",
+        required=EMOTION_COLUMNS,
+        data_root=tmp_path / "emodb",
+        check_files=True,
+    )
+    assert all(r["wav"].startswith("$data_root/wav/") for r in rows)

@@ -1,15 +1,24 @@
 """What every corpus module shares: its result, its options, its layout errors.
 
-A corpus module turns a folder the user owns into a :class:`CorpusListing`:
-one row per utterance, with the manifest fields it can read from the corpus
-(``ID, wav, spk_id, gender, emo, label, text`` and, where a corpus defines
-fold groups such as IEMOCAP's sessions, ``group``) plus the files it had to
-skip and why. Durations, audio checks, label mapping and splits are done
-afterwards, the same way for every corpus, by
-:func:`speechbrain_lstm_ser.dataio.prepare_emotion.prepare_emotion_data`.
+There is one module per corpus, named after it (``iemocap``, ``ravdess``,
+``crema_d``, ``emodb``, ``librispeech``, ``speech_commands``) or, for the
+user's own data, after its form (``user_folder``, ``user_csv``). Readers
+are named ``read_*``: ``read_<module>(data_folder, ...)`` turns a folder the
+user owns into rows, without writing anything into it (and
+``read_speakers_txt``, ``read_background_noise`` ... read one part of a
+corpus). The data preparation of each task keeps a registry ``dataset`` name
+-> reader (:mod:`speechbrain_lstm_ser.dataio.prepare`) and does the rest
+(durations, audio checks, labels, splits) the same way for every corpus.
 
-Row fields
-----------
+The emotion readers return a :class:`CorpusListing`: one row per utterance,
+with the manifest fields it can read from the corpus (``ID, wav, spk_id,
+gender, emo, label, text`` and, where a corpus defines fold groups such as
+IEMOCAP's sessions, ``group``) plus the files it had to skip and why. The
+speech recognition and command readers return lists of rows (see each
+reader).
+
+Emotion row fields
+------------------
 ID : str
     Unique utterance ID.
 wav : str or Path
@@ -92,12 +101,16 @@ class CorpusListing:
     group_name : str
         What a row's ``group`` is (``session`` for IEMOCAP), for the
         protocol's name: leave-one-session-out.
+    noise : list of dict
+        Recordings without speech that come with the corpus (Speech
+        Commands' ``_background_noise_``): ``ID, duration, wav``.
     """
 
     rows: list[dict]
     skipped: list[dict] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     group_name: str = "group"
+    noise: list[dict] = dataclasses.field(default_factory=list)
 
     def skip(self, file: str | os.PathLike, reason: str) -> None:
         """Records a file that is left out, with the reason."""

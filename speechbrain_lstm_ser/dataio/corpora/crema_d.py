@@ -35,7 +35,7 @@ __all__ = [
     "LAYOUT",
     "SENTENCES",
     "CremaDOptions",
-    "load_crema_d",
+    "read_crema_d",
     "read_demographics",
 ]
 
@@ -135,7 +135,7 @@ def read_demographics(path: str | Path) -> dict[str, str]:
     return genders
 
 
-def load_crema_d(
+def read_crema_d(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
     """Lists the utterances of CREMA-D.

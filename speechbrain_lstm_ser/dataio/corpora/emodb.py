@@ -29,7 +29,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     require_folder,
 )
 
-__all__ = ["EMOTIONS", "GENDERS", "LAYOUT", "EmodbOptions", "load_emodb"]
+__all__ = ["EMOTIONS", "GENDERS", "LAYOUT", "EmodbOptions", "read_emodb"]
 
 LAYOUT = "wav/03a01Fa.wav"
 
@@ -70,7 +70,7 @@ class EmodbOptions:
     """Options of the EmoDB preparation (``emodb_corpus``; none so far)."""
 
 
-def load_emodb(
+def read_emodb(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
     """Lists the utterances of EmoDB.

@@ -38,7 +38,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     require_folder,
 )
 
-__all__ = ["CODES", "LAYOUT", "IemocapOptions", "load_iemocap", "parse_emo_evaluation"]
+__all__ = ["CODES", "LAYOUT", "IemocapOptions", "parse_emo_evaluation", "read_iemocap"]
 
 LAYOUT = (
     "IEMOCAP_full_release/Session1..5/dialog/EmoEvaluation/<dialog>.txt and "
@@ -158,7 +158,7 @@ def _dialog_kind(dialog: str) -> str:
     return "scripted" if "_script" in dialog else "improvised"
 
 
-def load_iemocap(
+def read_iemocap(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
     """Lists the labelled utterances of IEMOCAP.

@@ -35,7 +35,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     require_folder,
 )
 
-__all__ = ["EMOTIONS", "LAYOUT", "RavdessOptions", "load_ravdess", "parse_name"]
+__all__ = ["EMOTIONS", "LAYOUT", "RavdessOptions", "parse_name", "read_ravdess"]
 
 LAYOUT = "Actor_01..24/03-01-05-01-02-01-01.wav (anywhere below the folder)"
 
@@ -131,7 +131,7 @@ def parse_name(stem: str) -> dict | None:
     }
 
 
-def load_ravdess(
+def read_ravdess(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
     """Lists the utterances of RAVDESS (audio-only files).

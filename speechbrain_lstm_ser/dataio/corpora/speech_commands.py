@@ -33,7 +33,7 @@ __all__ = [
     "NOISE_FOLDER",
     "TESTING_LIST",
     "VALIDATION_LIST",
-    "list_background_noise",
+    "read_background_noise",
     "read_speech_commands",
 ]
 
@@ -147,7 +147,7 @@ def read_speech_commands(
     return rows
 
 
-def list_background_noise(data_folder: str | Path) -> list[dict]:
+def read_background_noise(data_folder: str | Path) -> list[dict]:
     """The long noise recordings of ``_background_noise_``.
 
     Arguments

@@ -1,13 +1,20 @@
-"""Your own manifest: a CSV with one row per utterance (``dataset: csv``).
+"""Your own corpus as a CSV with one row per utterance (``dataset: csv``).
 
-Columns: ``ID, wav, spk_id, emo`` (required) and ``gender`` (``female``,
-``male`` or ``unknown``), ``text``, ``duration`` (optional; durations are
-measured from the audio anyway). ``wav`` may be ``$data_root/x.wav``, a path
-relative to the data folder, or an absolute path. The file is validated as a
-whole: missing columns, duplicate or empty IDs, empty labels or speakers,
-bad genders and missing audio files are all reported at once. A ``$`` in a
-text is written as the full-width ``＄``: SpeechBrain's CSV loader would take
+For emotion recognition (:func:`read_user_csv`, schema
+:data:`~speechbrain_lstm_ser.dataio.manifest.USER_EMOTION_CSV`): columns
+``ID, wav, spk_id, emo`` (required) and ``gender`` (``female``, ``male`` or
+``unknown``), ``text``, ``duration`` (optional; durations are measured from
+the audio anyway). ``wav`` may be ``$data_root/x.wav``, a path relative to
+the data folder, or an absolute path. The file is validated as a whole:
+missing columns, duplicate or empty IDs, empty labels or speakers, bad
+genders and missing audio files are all reported at once. A ``$`` in a text
+is written as the full-width ``＄``: SpeechBrain's CSV loader would take
 ``$x`` for a variable to substitute.
+
+For speech recognition (:func:`read_user_asr_csv`, schema
+:data:`~speechbrain_lstm_ser.dataio.manifest.USER_ASR_CSV`): columns
+``ID, duration, wav, spk_id, wrd`` and optionally ``gender``; ``$data_root``
+is the data folder.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -25,12 +32,16 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     parse_options,
     require_folder,
 )
-from speechbrain_lstm_ser.dataio.manifest import read_manifest, resolve_data_root
+from speechbrain_lstm_ser.dataio.manifest import (
+    USER_ASR_CSV,
+    USER_EMOTION_CSV,
+    read_manifest,
+    resolve_data_root,
+)
 
-__all__ = ["LAYOUT", "REQUIRED", "CsvOptions", "load_user_csv"]
+__all__ = ["LAYOUT", "CsvOptions", "read_user_asr_csv", "read_user_csv"]
 
 LAYOUT = "manifest.csv with columns ID, wav, spk_id, emo[, gender, text, duration]"
-REQUIRED = ("ID", "wav", "spk_id", "emo")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +57,7 @@ class CsvOptions:
     manifest: str = "manifest.csv"
 
 
-def load_user_csv(
+def read_user_csv(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
     r"""Reads and validates the user's manifest.
@@ -74,7 +85,7 @@ def load_user_csv(
     >>> _ = open(os.path.join(folder, "a.wav"), "wb").write(b"RIFF")
     >>> _ = open(os.path.join(folder, "manifest.csv"), "w").write(
     ...     "ID,wav,spk_id,emo\nu1,a.wav,s1,sad\nu2,b.wav,s2,\n")
-    >>> load_user_csv(folder)
+    >>> read_user_csv(folder)
     Traceback (most recent call last):
     ...
     speechbrain_lstm_ser.dataio.manifest.ManifestError: ...manifest.csv: 2 problem(s)
@@ -87,11 +98,7 @@ def load_user_csv(
     if not path.is_file():
         raise CorpusLayoutError(path, "csv", "does not exist", LAYOUT)
     rows = read_manifest(
-        path,
-        required=REQUIRED,
-        data_root=folder,
-        check_files=True,
-        non_empty=REQUIRED,
+        path, schema=USER_EMOTION_CSV, data_root=folder, check_files=True
     )
     listing = CorpusListing(rows=[])
     dollars = 0
@@ -117,3 +124,55 @@ def load_user_csv(
             "for a variable: written as the full-width '\uff04' in the manifests"
         )
     return listing
+
+
+def read_user_asr_csv(csv_file: str | Path | None) -> list[dict]:
+    r"""Reads the user's speech recognition CSV as ASR manifest rows.
+
+    Arguments
+    ---------
+    csv_file : str or Path
+        A CSV with ``ID, duration, wav, spk_id, wrd`` (``gender`` optional).
+
+    Returns
+    -------
+    list of dict
+        ``ID, duration, wav, spk_id, gender, wrd`` (``gender`` ``unknown``
+        where missing, transcripts with single spaces, durations as text).
+
+    Raises
+    ------
+    ValueError
+        Without a file, or when a transcript is empty.
+    ManifestError
+        Listing every problem of the CSV.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "asr.csv")
+    >>> _ = open(path, "w").write(
+    ...     "ID,duration,wav,spk_id,wrd\nu1,1.5,a.wav,s1,HELLO   THERE\n")
+    >>> row = read_user_asr_csv(path)[0]
+    >>> row["wrd"], row["gender"], row["duration"]
+    ('HELLO THERE', 'unknown', '1.5000')
+    """
+    if not csv_file:
+        raise ValueError(
+            "dataset 'csv' needs csv_file: a CSV with the columns "
+            f"{', '.join(USER_ASR_CSV.required)} "
+            f"({', '.join(USER_ASR_CSV.optional)} optional), e.g. "
+            "--csv_file /data/mine/corpus.csv"
+        )
+    rows = read_manifest(csv_file, schema=USER_ASR_CSV)
+    empty = [r["ID"] for r in rows if not (r["wrd"] or "").strip()]
+    if empty:
+        raise ValueError(
+            f"{csv_file}: {len(empty)} row(s) with an empty wrd (first: {empty[0]}); "
+            "remove them or give their transcripts"
+        )
+    for row in rows:
+        row["gender"] = row.get("gender") or "unknown"
+        row["wrd"] = " ".join(row["wrd"].split())
+        row["duration"] = f"{row['duration']:.4f}"
+    return rows

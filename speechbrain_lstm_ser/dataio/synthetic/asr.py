@@ -1,4 +1,4 @@
-"""The embedded default speech recognition corpus, synthesised with espeak-ng.
+r"""The embedded default speech recognition corpus, synthesised with espeak-ng.
 
 Many espeak-ng voices of both genders read sentences drawn from a small
 grammar: smart-home commands ("TURN OFF THE BEDROOM LIGHTS", "SET THE
@@ -9,7 +9,8 @@ draws its own speaking rate, pitch and level around its speaker's baseline,
 and optionally background noise.
 
 The corpus is written in the **LibriSpeech layout**, so that it is read by
-the very code that reads LibriSpeech (:mod:`.librispeech`)::
+the very code that reads LibriSpeech
+(:func:`speechbrain_lstm_ser.dataio.corpora.librispeech.read_librispeech`)::
 
     <data_folder>/SPEAKERS.TXT                 speaker | sex | subset | ...
     <data_folder>/synthetic/<spk>/<chapter>/<spk>-<chapter>.trans.txt
@@ -19,6 +20,13 @@ the very code that reads LibriSpeech (:mod:`.librispeech`)::
 with no download. **What it is not**: human speech. Word error rates on it
 say that the pipeline learns; they say nothing about accuracy on real
 recordings (use LibriSpeech or your own corpus for that).
+
+**Generating it**: ``dataset: embedded`` generates it on first use
+(:func:`~speechbrain_lstm_ser.dataio.prepare_asr.prepare_asr_data`), or the
+command line does, with one flag per field of :class:`EmbeddedASROptions`::
+
+    python -m speechbrain_lstm_ser.dataio.synthetic.asr \
+        data/embedded_asr --num_speakers 8
 
 Authors
  * speechbrain-lstm-ser developers 2026

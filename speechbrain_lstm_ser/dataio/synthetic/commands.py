@@ -1,4 +1,4 @@
-"""The embedded default spoken-command corpus, synthesised with espeak-ng.
+r"""The embedded default spoken-command corpus, synthesised with espeak-ng.
 
 Many espeak-ng voices of both genders say the ten command words of the
 usual Speech Commands task (yes, no, up, down, left, right, on, off, stop,
@@ -11,7 +11,7 @@ augmentation are cut from them, as with the real corpus.
 
 The corpus is written in the **Google Speech Commands layout**, so that it
 is read by the very code that reads the real corpus
-(:mod:`.speech_commands`)::
+(:func:`speechbrain_lstm_ser.dataio.corpora.speech_commands.read_speech_commands`)::
 
     <data_folder>/<word>/<speaker-hash>_nohash_<n>.wav
     <data_folder>/_background_noise_/<noise>.wav
@@ -24,6 +24,13 @@ speaker-independent and balanced by gender. Speaker genders are recorded in
 **What it is for**: running the commands recipe, its tests and demos
 anywhere, with no download. **What it is not**: human speech; accuracy on it
 says nothing about accuracy on real recordings.
+
+**Generating it**: ``dataset: embedded`` generates it on first use
+(:func:`~speechbrain_lstm_ser.dataio.prepare_commands.prepare_commands_data`), or the
+command line does, with one flag per field of :class:`EmbeddedCommandsOptions`::
+
+    python -m speechbrain_lstm_ser.dataio.synthetic.commands \
+        data/embedded_commands --repetitions 2
 
 Authors
  * speechbrain-lstm-ser developers 2026

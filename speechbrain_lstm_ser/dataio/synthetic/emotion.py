@@ -1,4 +1,4 @@
-"""The embedded default emotion corpus, synthesised with espeak-ng.
+r"""The embedded default emotion corpus, synthesised with espeak-ng.
 
 No emotional speech corpus can be downloaded here or ships in any package, so
 the project generates one: voice variants of espeak-ng play the speakers (their
@@ -19,6 +19,13 @@ leading and trailing silence, noise.
 far from natural and its "emotions" are our prosody rules. Accuracy on this
 corpus says that the pipeline learns; it says nothing about accuracy on real
 recordings. Use a real corpus (IEMOCAP, RAVDESS, CREMA-D, EmoDB) for that.
+
+**Generating it**: ``dataset: embedded`` generates it on first use
+(:func:`~speechbrain_lstm_ser.dataio.prepare_emotion.prepare_emotion_data`), or the
+command line does, with one flag per field of :class:`EmbeddedCorpusOptions`::
+
+    python -m speechbrain_lstm_ser.dataio.synthetic.emotion \
+        data/embedded_emotion --num_speakers 12
 
 Authors
  * speechbrain-lstm-ser developers 2026

@@ -43,7 +43,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
 )
 from speechbrain_lstm_ser.dataio.manifest import GENDERS, ManifestError
 
-__all__ = ["LAYOUT", "FolderOptions", "load_folder", "read_speakers_csv"]
+__all__ = ["LAYOUT", "FolderOptions", "read_speakers_csv", "read_user_folder"]
 
 LAYOUT = "<emotion>/**/<file>.wav, optionally with speakers.csv (file, spk_id, gender)"
 
@@ -144,7 +144,7 @@ def read_speakers_csv(path: str | Path) -> tuple[dict[str, str], dict[str, str]]
     return files, genders
 
 
-def load_folder(
+def read_user_folder(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
     """Lists ``<data_folder>/<emotion>/**/*.wav``.
