@@ -148,6 +148,8 @@ def load_teacher(source):
         For a run, the ``TEACHER_DATA`` settings; otherwise empty.
     """
     path = Path(source)
+    if not path.exists() and (path.is_absolute() or str(source).count("/") != 1):
+        raise FileNotFoundError("no such run folder, model folder or Hub repo")
     if path.is_file() or (path / "save").is_dir():
         run_yaml = path if path.is_file() else path / "hyperparams.yaml"
         teacher = load_trained_modules(run_yaml)
@@ -181,7 +183,7 @@ if __name__ == "__main__":
         sys.exit("error: distillation needs a teacher: --teacher <run folder or model>")
     try:
         teacher, teacher_labels, teacher_data = load_teacher(source)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RuntimeError) as err:
         sys.exit(f"error: cannot load the teacher {source}: {err}")
     overrides = student_overrides(overrides, teacher_data)
 

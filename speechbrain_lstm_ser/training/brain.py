@@ -259,10 +259,9 @@ def end_validation_epoch(
     """Anneals, logs, records, plots and checkpoints after a validation epoch.
 
     The log line and the history get the epoch's duration (``epoch_time_s``:
-    training and validation), the seconds of audio trained on
-    (``train_audio_s``) and the training throughput
-    (``audio_seconds_per_second``: ``train_audio_s`` over the training
-    stage's time).
+    training and validation) and the training throughput
+    (``audio_seconds_per_second``: the seconds of audio trained on, which
+    the history keeps as ``train_audio_s``, over the training stage's time).
 
     Arguments
     ---------
@@ -296,11 +295,13 @@ def end_validation_epoch(
     if audio > 0 and seconds > 0:
         timing["train_audio_s"] = audio
         timing["audio_seconds_per_second"] = audio / seconds
+    # Plain numbers in the log line (its logger writes floats as 4.51e+02).
+    shown = ("epoch_time_s", "audio_seconds_per_second")
     hparams.train_logger.log_stats(
         stats_meta={
             "epoch": epoch,
             "lr": old_lr,
-            **{k: round(v, 1) for k, v in timing.items()},
+            **{k: f"{v:.1f}" for k, v in timing.items() if k in shown},
         },
         train_stats={"loss": brain.train_loss},
         valid_stats=stats,
