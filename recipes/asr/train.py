@@ -19,6 +19,10 @@ After testing with the best checkpoint (lowest validation WER), it writes
 ``wer_test.txt`` (beam search: SpeechBrain's per-utterance alignments),
 ``wer_test_greedy.txt``, ``transcripts.csv`` and ``train_curves.png``.
 
+Each epoch logs its duration and its training throughput (seconds of
+audio per second) to ``train_log.txt``; bad data or settings end the run
+with one error line.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors

@@ -19,6 +19,10 @@ writes ``test_report.json`` (accuracy, per-class P/R/F1, confusion matrix,
 by gender and by speaker), ``confusion_matrix.png``, ``predictions.csv``
 and ``train_curves.png`` to the output folder.
 
+Each epoch logs its duration and its training throughput (seconds of
+audio per second) to ``train_log.txt``; bad data or settings end the run
+with one error line.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors

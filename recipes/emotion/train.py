@@ -17,6 +17,10 @@ After testing with the best checkpoint (highest validation UA), it writes
 and all of these by gender and by speaker), ``confusion_matrix.png``,
 ``predictions.csv`` and ``train_curves.png`` to the output folder.
 
+Each epoch logs its duration and its training throughput (seconds of
+audio per second) to ``train_log.txt``; bad data or settings end the run
+with one error line.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors
