@@ -41,7 +41,7 @@ import numpy as np
 import ruamel.yaml
 
 from bench.measure import add_measurement_options
-from bench.recipe import HPARAMS, RECIPE, ROOT
+from bench.recipe import DISTILL_RECIPE, HPARAMS, RECIPE, ROOT
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.reports import write_json
 
@@ -369,20 +369,21 @@ class Bench:
             self._recipe(name, overrides, epochs)
         elif kind == "distill":
             options = spec.get("distill") or {}
-            args = self._override_args({**overrides, "number_of_epochs": epochs})
+            args = self._override_args(
+                {
+                    **overrides,
+                    "number_of_epochs": epochs,
+                    "teacher": self.run_dir(parent),
+                    "distill_temperature": options.get("temperature", 2.0),
+                    "distill_alpha": options.get("alpha", 0.5),
+                }
+            )
             self._call(
                 name,
                 [
                     sys.executable,
-                    "-m",
-                    "bench.distill",
+                    DISTILL_RECIPE,
                     folder / "hparams.yaml",
-                    "--teacher",
-                    self.run_dir(parent) / "hyperparams.yaml",
-                    "--temperature",
-                    options.get("temperature", 2.0),
-                    "--alpha",
-                    options.get("alpha", 0.5),
                     *args,
                     *self.run_opts,
                 ],

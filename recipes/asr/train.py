@@ -19,6 +19,10 @@ After testing with the best checkpoint (lowest validation WER), it writes
 ``wer_test.txt`` (beam search: SpeechBrain's per-utterance alignments),
 ``wer_test_greedy.txt``, ``transcripts.csv`` and ``train_curves.png``.
 
+Each epoch logs its duration and its training throughput (seconds of
+audio per second) to ``train_log.txt``; bad data or settings end the run
+with one error line.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors
@@ -26,9 +30,7 @@ Authors
 """
 
 import json
-import os
 import sys
-import time
 
 import speechbrain as sb
 import torch
@@ -37,23 +39,34 @@ from speechbrain.tokenizers.SentencePiece import SentencePiece
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
+from speechbrain_lstm_ser.dataio.prepare_asr import ASR_COLUMNS, prepare_asr_data
 from speechbrain_lstm_ser.evaluation.reports import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 from speechbrain_lstm_ser.export.folder import export_recognizer
-from speechbrain_lstm_ser.training.brain import (
-    Brain,
-    end_validation_epoch,
-    run_facts,
-    training_summary,
+from speechbrain_lstm_ser.training.brain import Brain, run_facts
+from speechbrain_lstm_ser.training.recipe import (
+    check_manifests,
+    data_roots,
+    export_on_main,
+    fit_and_test,
+    load_experiment,
+    one_line_errors,
+    prepare_on_main,
 )
-from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 logger = get_logger(__name__)
 
 
 class ASRBrain(Brain):
-    """Trains and evaluates the CTC recogniser. See ``speechbrain.core.Brain``."""
+    """Trains and evaluates the CTC recogniser.
+
+    The epoch bookkeeping (timing, logging, learning-rate annealing on the
+    validation loss, checkpointing, curves, the test report on the main
+    process) is the shared ``speechbrain_lstm_ser.training.brain.Brain``'s.
+    """
+
+    best_key, best_max, plot_metric = "WER", False, "valid_word_error"
+    anneal_with = "loss"  # NewBobScheduler follows the validation loss
 
     def compute_forward(self, batch, stage):
         """Waveforms -> per-frame log-probabilities ``(batch, time, vocab + 1)``."""
@@ -95,61 +108,48 @@ class ASRBrain(Brain):
                 )
         return loss
 
-    def on_stage_start(self, stage, epoch=None):
-        """Sets up the metric trackers of validation and test stages."""
-        if stage == sb.Stage.TRAIN:
-            self.epoch_start = time.time()
-        else:
-            searchers = ["greedy", "beam"] if stage == sb.Stage.TEST else ["greedy"]
-            self.metrics = {name: TranscriptionMetrics() for name in searchers}
+    def new_metrics(self, stage):
+        """Greedy decoding in validation; greedy and beam search in the test."""
+        searchers = ["greedy", "beam"] if stage == sb.Stage.TEST else ["greedy"]
+        return {name: TranscriptionMetrics() for name in searchers}
 
-    def on_stage_end(self, stage, stage_loss, epoch=None):
-        """Logs, anneals the learning rate, checkpoints, and writes the report."""
-        if stage == sb.Stage.TRAIN:
-            self.train_loss = stage_loss
-            return
+    def stage_stats(self, stage, stage_loss):
+        """Loss, WER and CER of each searcher; in validation WER is greedy's."""
         stats = {"loss": stage_loss}
         for name, metric in self.metrics.items():
             stats[f"WER_{name}"] = metric.summarize("WER")
             stats[f"CER_{name}"] = metric.summarize("CER")
         if stage == sb.Stage.VALID:
             stats["WER"] = stats["WER_greedy"]
-            end_validation_epoch(
-                self,
-                epoch,
-                stats,
-                annealing_value=stats["loss"],
-                curve_stats={
-                    "valid_word_error": stats["WER"] / 100,
-                    "valid_WER": stats["WER"],
-                    "valid_CER": stats["CER_greedy"],
+        return stats
+
+    def curve_stats(self, stats):
+        """Validation WER (also as a fraction, for the curves) and CER."""
+        return {
+            "valid_word_error": stats["WER"] / 100,
+            "valid_WER": stats["WER"],
+            "valid_CER": stats["CER_greedy"],
+        }
+
+    def write_test_report(self, stats, stage_loss):
+        """``test_report.json``, ``wer_test*.txt`` and ``transcripts.csv``."""
+        path = write_asr_report(
+            self.metrics,
+            self.hparams.output_folder,
+            primary="beam",
+            extra={
+                **run_facts(self.hparams, self.trained),
+                "test_loss": stage_loss,
+                "tokenizer": {
+                    "type": self.hparams.token_type,
+                    "vocab_size": self.hparams.vocab_size,
                 },
-                plot_metric="valid_word_error",
-                keep={"min_keys": ["WER"]},
-            )
-        elif stage == sb.Stage.TEST:
-            self.hparams.train_logger.log_stats(
-                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
-                test_stats=stats,
-            )
-            if sb.utils.distributed.if_main_process():
-                path = write_asr_report(
-                    self.metrics,
-                    self.hparams.output_folder,
-                    primary="beam",
-                    extra={
-                        **run_facts(self.hparams, self.trained),
-                        "test_loss": stage_loss,
-                        "tokenizer": {
-                            "type": self.hparams.token_type,
-                            "vocab_size": self.hparams.vocab_size,
-                        },
-                        "decoding": {"beam_size": self.hparams.beam_size},
-                    },
-                )
-                with open(path, encoding="utf-8") as handle:
-                    report = json.load(handle)
-                logger.info("Test results\n" + format_asr_summary(report))
+                "decoding": {"beam_size": self.hparams.beam_size},
+            },
+        )
+        with open(path, encoding="utf-8") as handle:
+            report = json.load(handle)
+        logger.info("Test results\n" + format_asr_summary(report))
 
 
 def train_tokenizer(hparams):
@@ -214,7 +214,7 @@ def dataio_prepare(hparams, tokenizer):
     for split in ("train", "valid", "test"):
         datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
             csv_path=hparams[f"{split}_annotation"],
-            replacements={"data_root": hparams["data_folder"]},
+            replacements=data_roots(hparams),
             dynamic_items=[audio_pipeline, text_pipeline],
             output_keys=["id", "sig", "wrd", "tokens", "spk_id", "gender"],
         )
@@ -238,58 +238,49 @@ def dataio_prepare(hparams, tokenizer):
 
 # Recipe begins!
 if __name__ == "__main__":
-    # Reading command line arguments.
+    # Reading command line arguments, loading the YAML with the overrides
+    # (typos, malformed or wrongly typed overrides are refused with a one-line
+    # error), creating the experiment directory.
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
-
-    # Initialize ddp (useful only for multi-GPU DDP training).
-    sb.utils.distributed.ddp_init_group(run_opts)
-
-    # Load hyperparameters file with command-line overrides (typos, malformed
-    # or wrongly typed overrides are refused with a one-line error).
-    try:
-        hparams = load_hparams(hparams_file, overrides)
-    except HparamsError as err:
-        sys.exit(f"error: {err}")
-
-    # Create experiment directory
-    sb.create_experiment_directory(
-        experiment_directory=hparams["output_folder"],
-        hyperparams_to_save=hparams_file,
-        overrides=overrides,
-    )
+    hparams = load_experiment(hparams_file, run_opts, overrides)
 
     # Data preparation (corpus generation for the embedded default), on the
-    # main process only.
-    if not hparams["skip_prep"]:
-        sb.utils.distributed.run_on_main(
-            prepare_asr_data,
-            kwargs={
-                "dataset": hparams["dataset"],
-                "data_folder": hparams["data_folder"],
-                "manifest_folder": hparams["manifest_folder"],
-                "split": hparams["split"],
-                "valid_speakers": hparams["valid_speakers"],
-                "test_speakers": hparams["test_speakers"],
-                "seed": hparams["split_seed"],
-                "subsets": {
-                    "train": hparams["train_subsets"],
-                    "valid": hparams["valid_subsets"],
-                    "test": hparams["test_subsets"],
-                },
-                "max_duration": hparams["max_duration"],
-                "corpus_options": hparams["embedded_corpus"]
-                if hparams["dataset"] == "embedded"
-                else {},
-                "csv_file": hparams["csv_file"],
-            },
-        )
+    # main process only. Bad data gives a one-line error, not a traceback.
+    prepare_on_main(
+        prepare_asr_data,
+        hparams,
+        dataset=hparams["dataset"],
+        data_folder=hparams["data_folder"],
+        manifest_folder=hparams["manifest_folder"],
+        split=hparams["split"],
+        valid_speakers=hparams["valid_speakers"],
+        test_speakers=hparams["test_speakers"],
+        seed=hparams["split_seed"],
+        subsets={
+            "train": hparams["train_subsets"],
+            "valid": hparams["valid_subsets"],
+            "test": hparams["test_subsets"],
+        },
+        max_duration=hparams["max_duration"],
+        corpus_options=hparams["embedded_corpus"]
+        if hparams["dataset"] == "embedded"
+        else {},
+        csv_file=hparams["csv_file"],
+    )
 
-    # The tokenizer learns its units from the training transcripts.
-    sb.utils.distributed.run_on_main(train_tokenizer, args=[hparams])
+    # Every problem of the manifests (missing audio file, empty transcript,
+    # duplicate ID, ...) is reported at once, before training starts.
+    check_manifests(hparams, ASR_COLUMNS, non_empty=["wrd"])
+
+    # The tokenizer learns its units from the training transcripts (too
+    # large a vocab_size for the corpus is a one-line error too).
+    with one_line_errors(hparams, errors=(ValueError, OSError, RuntimeError)):
+        sb.utils.distributed.run_on_main(train_tokenizer, args=[hparams])
     tokenizer = train_tokenizer(hparams)  # every process loads the saved model
 
     # Create dataset objects "train", "valid", and "test".
-    datasets = dataio_prepare(hparams, tokenizer)
+    with one_line_errors(hparams):
+        datasets = dataio_prepare(hparams, tokenizer)
 
     asr_brain = ASRBrain(
         modules=hparams["modules"],
@@ -303,35 +294,11 @@ if __name__ == "__main__":
     vocab = [tokenizer.sp.id_to_piece(i) for i in range(tokenizer.sp.vocab_size())]
     asr_brain.searcher = hparams["test_searcher"](vocab_list=vocab + ["<blank>"])
 
-    # Training: everything with changing state is in the Checkpointer, so a
-    # run that is stopped at any point resumes where it left off.
-    asr_brain.fit(
-        epoch_counter=asr_brain.hparams.epoch_counter,
-        train_set=datasets["train"],
-        valid_set=datasets["valid"],
-        train_loader_kwargs=hparams["dataloader_options"],
-        valid_loader_kwargs=hparams["test_dataloader_options"],
-    )
-
-    # Testing reloads the best checkpoint (and the history as it was then).
-    asr_brain.trained = training_summary(hparams["history"])
-
-    # Test with the checkpoint of the lowest validation WER.
-    asr_brain.evaluate(
-        test_set=datasets["test"],
-        min_key="WER",
-        test_loader_kwargs=hparams["test_dataloader_options"],
-    )
+    # Training (resumed from the checkpoints where a run stopped), then the
+    # test of the checkpoint with the lowest validation WER.
+    fit_and_test(asr_brain, datasets)
 
     # Export the best model with its tokenizer as an inference folder
-    # (loadable with SpeechRecognizer.from_hparams, publishable to the Hub).
-    # On the main process only, and all processes wait for it.
-    if hparams["export_folder"]:
-        sb.utils.distributed.run_on_main(
-            export_recognizer,
-            args=[
-                hparams,
-                tokenizer.prefix_model_file + ".model",
-                os.path.join(hparams["output_folder"], "test_report.json"),
-            ],
-        )
+    # (loadable with SpeechRecognizer.from_hparams, publishable to the Hub),
+    # on the main process.
+    export_on_main(export_recognizer, hparams, tokenizer.prefix_model_file + ".model")

@@ -19,6 +19,10 @@ writes ``test_report.json`` (accuracy, per-class P/R/F1, confusion matrix,
 by gender and by speaker), ``confusion_matrix.png``, ``predictions.csv``
 and ``train_curves.png`` to the output folder.
 
+Each epoch logs its duration and its training throughput (seconds of
+audio per second) to ``train_log.txt``; bad data or settings end the run
+with one error line.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors
@@ -27,29 +31,41 @@ Authors
 
 import os
 import sys
-import time
 
 import speechbrain as sb
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
+from speechbrain_lstm_ser.dataio.prepare_commands import (
+    COMMAND_COLUMNS,
+    prepare_commands_data,
+)
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
 from speechbrain_lstm_ser.export.folder import export_classifier
-from speechbrain_lstm_ser.training.brain import (
-    Brain,
-    end_validation_epoch,
-    run_facts,
-    training_summary,
+from speechbrain_lstm_ser.training.brain import Brain, run_facts
+from speechbrain_lstm_ser.training.recipe import (
+    check_manifests,
+    data_roots,
+    export_on_main,
+    fit_and_test,
+    load_experiment,
+    one_line_errors,
+    prepare_on_main,
 )
-from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 logger = get_logger(__name__)
 
 
 class CommandBrain(Brain):
-    """Trains and evaluates the command recogniser. See ``speechbrain.core.Brain``."""
+    """Trains and evaluates the command recogniser.
+
+    The epoch bookkeeping (timing, logging, learning-rate annealing,
+    checkpointing, curves, the test report on the main process) is the
+    shared ``speechbrain_lstm_ser.training.brain.Brain``'s.
+    """
+
+    best_key, best_max, plot_metric = "accuracy", True, "valid_accuracy"
 
     def compute_forward(self, batch, stage):
         """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
@@ -76,55 +92,34 @@ class CommandBrain(Brain):
             )
         return loss
 
-    def on_stage_start(self, stage, epoch=None):
-        """Sets up the metric tracker of validation and test stages."""
-        if stage == sb.Stage.TRAIN:
-            self.epoch_start = time.time()
-        else:
-            self.metrics = ClassificationMetrics(self.hparams.labels)
+    def new_metrics(self, stage):
+        """The tracker of validation and test predictions."""
+        return ClassificationMetrics(self.hparams.labels)
 
-    def on_stage_end(self, stage, stage_loss, epoch=None):
-        """Logs, anneals the learning rate, checkpoints, and writes the report."""
-        if stage == sb.Stage.TRAIN:
-            self.train_loss = stage_loss
-            return
+    def stage_stats(self, stage, stage_loss):
+        """Loss, accuracy (the checkpoint-selection key), UA and macro-F1."""
         report = self.metrics.summarize()
-        stats = {
+        return {
             "loss": stage_loss,
             "accuracy": report["accuracy"],
             "UA": report["unweighted_accuracy"],
             "macro_F1": report["macro_f1"],
         }
-        if stage == sb.Stage.VALID:
-            end_validation_epoch(
-                self,
-                epoch,
-                stats,
-                annealing_value=epoch,
-                curve_stats={
-                    "valid_accuracy": stats["accuracy"],
-                    "valid_UA": stats["UA"],
-                },
-                plot_metric="valid_accuracy",
-                keep={"max_keys": ["accuracy"]},
-            )
-        elif stage == sb.Stage.TEST:
-            self.hparams.train_logger.log_stats(
-                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
-                test_stats=stats,
-            )
-            if sb.utils.distributed.if_main_process():
-                write_report(
-                    report,
-                    self.hparams.output_folder,
-                    rows=self.metrics.rows(),
-                    extra={
-                        "task": "commands",
-                        **run_facts(self.hparams, self.trained),
-                        "test_loss": stage_loss,
-                    },
-                )
-                logger.info("Test results\n" + format_summary(report))
+
+    def write_test_report(self, stats, stage_loss):
+        """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""
+        report = self.metrics.summarize()
+        write_report(
+            report,
+            self.hparams.output_folder,
+            rows=self.metrics.rows(),
+            extra={
+                "task": "commands",
+                **run_facts(self.hparams, self.trained),
+                "test_loss": stage_loss,
+            },
+        )
+        logger.info("Test results\n" + format_summary(report))
 
 
 def dataio_prepare(hparams):
@@ -171,7 +166,7 @@ def dataio_prepare(hparams):
     for split in ("train", "valid", "test"):
         datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
             csv_path=hparams[f"{split}_annotation"],
-            replacements={"data_root": hparams["data_folder"]},
+            replacements=data_roots(hparams),
             dynamic_items=[audio_pipeline, label_pipeline],
             output_keys=["id", "sig", "command_encoded", "spk_id", "gender"],
         )
@@ -199,61 +194,50 @@ def has_rows(csv_path):
 
 # Recipe begins!
 if __name__ == "__main__":
-    # Reading command line arguments.
+    # Reading command line arguments, loading the YAML with the overrides
+    # (typos, malformed or wrongly typed overrides are refused with a one-line
+    # error), creating the experiment directory.
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
-
-    # Initialize ddp (useful only for multi-GPU DDP training).
-    sb.utils.distributed.ddp_init_group(run_opts)
-
-    # Load hyperparameters file with command-line overrides (typos, malformed
-    # or wrongly typed overrides are refused with a one-line error).
-    try:
-        hparams = load_hparams(hparams_file, overrides)
-    except HparamsError as err:
-        sys.exit(f"error: {err}")
-
-    # Create experiment directory
-    sb.create_experiment_directory(
-        experiment_directory=hparams["output_folder"],
-        hyperparams_to_save=hparams_file,
-        overrides=overrides,
-    )
+    hparams = load_experiment(hparams_file, run_opts, overrides)
 
     # Data preparation (corpus generation for the embedded default), on the
-    # main process only.
-    if not hparams["skip_prep"]:
-        sb.utils.distributed.run_on_main(
-            prepare_commands_data,
-            kwargs={
-                "dataset": hparams["dataset"],
-                "data_folder": hparams["data_folder"],
-                "manifest_folder": hparams["manifest_folder"],
-                "commands": hparams["commands"],
-                "unknown_label": hparams["unknown_label"],
-                "silence_label": hparams["silence_label"],
-                "unknown_share": hparams["unknown_share"],
-                "silence_share": hparams["silence_share"],
-                "split": hparams["split"],
-                "valid_speakers": hparams["valid_speakers"],
-                "test_speakers": hparams["test_speakers"],
-                "seed": hparams["split_seed"],
-                "corpus_options": hparams["embedded_corpus"]
-                if hparams["dataset"] == "embedded"
-                else {},
-            },
-        )
+    # main process only. Bad data gives a one-line error, not a traceback.
+    prepare_on_main(
+        prepare_commands_data,
+        hparams,
+        dataset=hparams["dataset"],
+        data_folder=hparams["data_folder"],
+        manifest_folder=hparams["manifest_folder"],
+        commands=hparams["commands"],
+        unknown_label=hparams["unknown_label"],
+        silence_label=hparams["silence_label"],
+        unknown_share=hparams["unknown_share"],
+        silence_share=hparams["silence_share"],
+        split=hparams["split"],
+        valid_speakers=hparams["valid_speakers"],
+        test_speakers=hparams["test_speakers"],
+        seed=hparams["split_seed"],
+        corpus_options=hparams["embedded_corpus"]
+        if hparams["dataset"] == "embedded"
+        else {},
+    )
+
+    # Every problem of the manifests (missing audio file, unknown label,
+    # duplicate ID, ...) is reported at once, before training starts.
+    check_manifests(hparams, COMMAND_COLUMNS, allowed={"command": hparams["labels"]})
 
     # Background-noise augmentation needs recordings to draw from.
     noise_csv = hparams["noise_csv"]
     if hparams["augment"] and noise_csv and not has_rows(noise_csv):
-        raise ValueError(
-            f"{noise_csv} lists no background-noise recording (the corpus has no "
-            "_background_noise_ folder): set --noise_csv null to augment with "
-            "synthetic noise instead"
+        sys.exit(
+            f"error: {noise_csv} lists no background-noise recording (the corpus "
+            "has no _background_noise_ folder): set --noise_csv null to augment "
+            "with synthetic noise instead"
         )
 
     # Create dataset objects "train", "valid", and "test".
-    datasets, label_encoder = dataio_prepare(hparams)
+    with one_line_errors(hparams):
+        datasets, label_encoder = dataio_prepare(hparams)
 
     command_brain = CommandBrain(
         modules=hparams["modules"],
@@ -263,40 +247,18 @@ if __name__ == "__main__":
         checkpointer=hparams["checkpointer"],
     )
 
-    # Training: everything with changing state is in the Checkpointer, so a
-    # run that is stopped at any point resumes where it left off.
-    command_brain.fit(
-        epoch_counter=command_brain.hparams.epoch_counter,
-        train_set=datasets["train"],
-        valid_set=datasets["valid"],
-        train_loader_kwargs=hparams["dataloader_options"],
-        valid_loader_kwargs=hparams["test_dataloader_options"],
-    )
-
-    # Testing reloads the best checkpoint (and the history as it was then).
-    command_brain.trained = training_summary(hparams["history"])
-
-    # Test with the checkpoint of the highest validation accuracy.
-    command_brain.evaluate(
-        test_set=datasets["test"],
-        max_key="accuracy",
-        test_loader_kwargs=hparams["test_dataloader_options"],
-    )
+    # Training (resumed from the checkpoints where a run stopped), then the
+    # test of the checkpoint with the highest validation accuracy.
+    fit_and_test(command_brain, datasets)
 
     # Export the best model as an inference folder (loadable with
-    # CommandRecognizer.from_hparams, publishable to the Hub).
-    # On the main process only, and all processes wait for it.
-    if hparams["export_folder"]:
-        sb.utils.distributed.run_on_main(
-            export_classifier,
-            args=[
-                hparams,
-                label_encoder,
-                os.path.join(hparams["output_folder"], "test_report.json"),
-            ],
-            kwargs={
-                "title": "LSTM spoken-command recognition",
-                "task": "Spoken Command Recognition",
-                "interface": "speechbrain_lstm_ser.inference.CommandRecognizer",
-            },
-        )
+    # CommandRecognizer.from_hparams, publishable to the Hub), on the main
+    # process.
+    export_on_main(
+        export_classifier,
+        hparams,
+        label_encoder,
+        title="LSTM spoken-command recognition",
+        task="Spoken Command Recognition",
+        interface="speechbrain_lstm_ser.inference.CommandRecognizer",
+    )

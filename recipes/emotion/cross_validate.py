@@ -25,9 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import ruamel.yaml
 import speechbrain as sb
-from hyperpyyaml import resolve_references
 
 from speechbrain_lstm_ser.evaluation.cross_validation import (
     aggregate_reports,
@@ -35,6 +33,7 @@ from speechbrain_lstm_ser.evaluation.cross_validation import (
 )
 from speechbrain_lstm_ser.evaluation.plots import plot_confusion_matrix
 from speechbrain_lstm_ser.evaluation.reports import write_json
+from speechbrain_lstm_ser.training.hparams import HparamsError, load_settings
 
 TRAIN = Path(__file__).with_name("train.py")
 
@@ -101,11 +100,14 @@ if __name__ == "__main__":
         sys.exit("cross_validate.py runs every fold: use --folds 1,3 to choose some")
     output_folder, train_args = pop_option(argv, "output_folder")
 
-    # Only plain settings are needed here: resolve the YAML's references
-    # without building its objects (which would create folders).
+    # Only plain settings are needed here: the YAML's references resolved,
+    # without building its objects (which would create folders). Bad
+    # overrides are refused with a one-line error, as train.py does.
     hparams_file, _, overrides = sb.parse_arguments(argv)
-    with open(hparams_file, encoding="utf-8") as fin:
-        hparams = ruamel.yaml.YAML().load(resolve_references(fin, overrides))
+    try:
+        hparams = load_settings(hparams_file, overrides)
+    except HparamsError as err:
+        sys.exit(f"error: {err}")
     base = Path(output_folder or hparams["output_folder"])
     folds = parse_folds(folds_spec, hparams["num_folds"])
 

@@ -17,6 +17,10 @@ After testing with the best checkpoint (highest validation UA), it writes
 and all of these by gender and by speaker), ``confusion_matrix.png``,
 ``predictions.csv`` and ``train_curves.png`` to the output folder.
 
+Each epoch logs its duration and its training throughput (seconds of
+audio per second) to ``train_log.txt``; bad data or settings end the run
+with one error line.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors
@@ -25,37 +29,41 @@ Authors
 
 import os
 import sys
-import time
 
 import speechbrain as sb
 import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.manifest import (
-    EMOTION_COLUMNS,
-    ManifestError,
-    read_manifest,
-)
+from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
-from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
 from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
-from speechbrain_lstm_ser.training.brain import (
-    Brain,
-    end_validation_epoch,
-    run_facts,
-    training_summary,
+from speechbrain_lstm_ser.training.brain import Brain, run_facts
+from speechbrain_lstm_ser.training.recipe import (
+    check_manifests,
+    data_roots,
+    export_on_main,
+    fit_and_test,
+    load_experiment,
+    one_line_errors,
+    prepare_on_main,
 )
-from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 logger = get_logger(__name__)
 
 
 class EmotionBrain(Brain):
-    """Trains and evaluates the emotion recogniser. See ``speechbrain.core.Brain``."""
+    """Trains and evaluates the emotion recogniser.
+
+    The epoch bookkeeping (timing, logging, learning-rate annealing,
+    checkpointing, curves, the test report on the main process) is the
+    shared ``speechbrain_lstm_ser.training.brain.Brain``'s.
+    """
+
+    best_key, best_max, plot_metric = "UA", True, "valid_UA"
 
     def compute_forward(self, batch, stage):
         """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
@@ -88,65 +96,34 @@ class EmotionBrain(Brain):
             )
         return loss
 
-    @property
-    def pseudonyms(self):
-        """Speaker and utterance pseudonymizers (identity unless switched on)."""
-        if not hasattr(self, "_pseudonyms"):
-            salt = None
-            if self.hparams.pseudonymize_speakers:
-                salt = load_or_create_salt(self.hparams.pseudonym_salt_file)
-            self._pseudonyms = (
-                Pseudonymizer(salt, "spk-"),
-                Pseudonymizer(salt, "utt-"),
-            )
-        return self._pseudonyms
+    def new_metrics(self, stage):
+        """The tracker of validation and test predictions."""
+        return ClassificationMetrics(self.hparams.emotions)
 
-    def on_stage_start(self, stage, epoch=None):
-        """Sets up the metric tracker of validation and test stages."""
-        if stage == sb.Stage.TRAIN:
-            self.epoch_start = time.time()
-        else:
-            self.metrics = ClassificationMetrics(self.hparams.emotions)
-
-    def on_stage_end(self, stage, stage_loss, epoch=None):
-        """Logs, anneals the learning rate, checkpoints, and writes the report."""
-        if stage == sb.Stage.TRAIN:
-            self.train_loss = stage_loss
-            return
+    def stage_stats(self, stage, stage_loss):
+        """Loss, WA, UA (the checkpoint-selection key) and macro-F1."""
         report = self.metrics.summarize()
-        stats = {
+        return {
             "loss": stage_loss,
             "WA": report["accuracy"],
             "UA": report["unweighted_accuracy"],
             "macro_F1": report["macro_f1"],
         }
-        if stage == sb.Stage.VALID:
-            end_validation_epoch(
-                self,
-                epoch,
-                stats,
-                annealing_value=epoch,
-                curve_stats={"valid_UA": stats["UA"], "valid_WA": stats["WA"]},
-                plot_metric="valid_UA",
-                keep={"max_keys": ["UA"]},
-            )
-        elif stage == sb.Stage.TEST:
-            self.hparams.train_logger.log_stats(
-                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
-                test_stats=stats,
-            )
-            if sb.utils.distributed.if_main_process():
-                write_report(
-                    report,
-                    self.hparams.output_folder,
-                    rows=self.metrics.rows(),
-                    extra={
-                        **run_facts(self.hparams, self.trained),
-                        "fold": self.hparams.fold,
-                        "test_loss": stage_loss,
-                    },
-                )
-                logger.info("Test results\n" + format_summary(report))
+
+    def write_test_report(self, stats, stage_loss):
+        """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""
+        report = self.metrics.summarize()
+        write_report(
+            report,
+            self.hparams.output_folder,
+            rows=self.metrics.rows(),
+            extra={
+                **run_facts(self.hparams, self.trained),
+                "fold": self.hparams.fold,
+                "test_loss": stage_loss,
+            },
+        )
+        logger.info("Test results\n" + format_summary(report))
 
 
 def dataio_prepare(hparams):
@@ -183,24 +160,11 @@ def dataio_prepare(hparams):
         yield emo
         yield label_encoder.encode_label_torch(emo)
 
-    roots = {
-        "data_root": hparams["data_folder"],
-        "audio_cache": hparams["audio_cache_folder"],
-    }
     datasets = {}
     for split in ("train", "valid", "test"):
-        # Every problem of a manifest (missing file, unknown label, duplicate
-        # ID, ...) is reported at once, before training starts.
-        read_manifest(
-            hparams[f"{split}_annotation"],
-            required=EMOTION_COLUMNS,
-            check_files=True,
-            replacements=roots,
-            allowed={"emo": hparams["emotions"]},
-        )
         datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
             csv_path=hparams[f"{split}_annotation"],
-            replacements=roots,
+            replacements=data_roots(hparams),
             dynamic_items=[audio_pipeline, label_pipeline],
             output_keys=["id", "sig", "emo_encoded", "spk_id", "gender"],
         )
@@ -241,69 +205,48 @@ def configure_class_weights(hparams, train_set):
     hparams["compute_cost"].class_weights = torch.tensor(weights, dtype=torch.float)
 
 
+def prepare_data(hparams):
+    """Runs ``prepare_emotion_data`` on the main process (unless ``skip_prep``)."""
+    prepare_on_main(
+        prepare_emotion_data,
+        hparams,
+        dataset=hparams["dataset"],
+        data_folder=hparams["data_folder"],
+        manifest_folder=hparams["manifest_folder"],
+        emotions=hparams["emotions"],
+        label_map=hparams["label_map"],
+        valid_speakers=hparams["valid_speakers"],
+        test_speakers=hparams["test_speakers"],
+        seed=hparams["split_seed"],
+        corpus_options=hparams.get(f"{hparams['dataset']}_corpus"),
+        fold=hparams["fold"],
+        num_folds=hparams["num_folds"],
+        fold_valid=hparams["fold_valid"],
+        audio_cache_folder=hparams["audio_cache_folder"],
+        sample_rate=hparams["sample_rate"],
+    )
+
+
 # Recipe begins!
 if __name__ == "__main__":
-    # Reading command line arguments.
+    # Reading command line arguments, loading the YAML with the overrides
+    # (typos, malformed or wrongly typed overrides are refused with a one-line
+    # error), creating the experiment directory.
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
-
-    # Initialize ddp (useful only for multi-GPU DDP training).
-    sb.utils.distributed.ddp_init_group(run_opts)
-
-    # Load hyperparameters file with command-line overrides (typos, malformed
-    # or wrongly typed overrides are refused with a one-line error).
-    try:
-        hparams = load_hparams(hparams_file, overrides)
-    except HparamsError as err:
-        sys.exit(f"error: {err}")
-
-    # Create experiment directory
-    sb.create_experiment_directory(
-        experiment_directory=hparams["output_folder"],
-        hyperparams_to_save=hparams_file,
-        overrides=overrides,
-    )
+    hparams = load_experiment(hparams_file, run_opts, overrides)
 
     # Data preparation (corpus generation for the embedded default), on the
     # main process only. Bad data gives a one-line error, not a traceback.
-    if not hparams["skip_prep"]:
-        try:
-            sb.utils.distributed.run_on_main(
-                prepare_emotion_data,
-                kwargs={
-                    "dataset": hparams["dataset"],
-                    "data_folder": hparams["data_folder"],
-                    "manifest_folder": hparams["manifest_folder"],
-                    "emotions": hparams["emotions"],
-                    "label_map": hparams["label_map"],
-                    "valid_speakers": hparams["valid_speakers"],
-                    "test_speakers": hparams["test_speakers"],
-                    "seed": hparams["split_seed"],
-                    "corpus_options": hparams.get(f"{hparams['dataset']}_corpus"),
-                    "fold": hparams["fold"],
-                    "num_folds": hparams["num_folds"],
-                    "fold_valid": hparams["fold_valid"],
-                    "audio_cache_folder": hparams["audio_cache_folder"],
-                    "sample_rate": hparams["sample_rate"],
-                },
-            )
-        except (ValueError, OSError) as err:
-            # One line on the console; the traceback goes to the log file.
-            logger.debug("Data preparation failed", exc_info=True)
-            log_file = os.path.join(hparams["output_folder"], "log.txt")
-            sys.exit(f"Data preparation failed: {err} (traceback in {log_file})")
+    prepare_data(hparams)
 
-    # The salt of the report pseudonyms, made once, on the main process.
-    if hparams["pseudonymize_speakers"]:
-        sb.utils.distributed.run_on_main(
-            load_or_create_salt, args=[hparams["pseudonym_salt_file"]]
-        )
+    # Every problem of the manifests (missing audio file, unknown label,
+    # duplicate ID, ...) is reported at once, before training starts.
+    check_manifests(hparams, EMOTION_COLUMNS, allowed={"emo": hparams["emotions"]})
 
     # Create dataset objects "train", "valid", and "test".
-    try:
+    with one_line_errors(hparams):
         datasets, label_encoder = dataio_prepare(hparams)
-    except ManifestError as err:
-        sys.exit(f"error: {err}")
-    configure_class_weights(hparams, datasets["train"])
+        configure_class_weights(hparams, datasets["train"])
 
     emotion_brain = EmotionBrain(
         modules=hparams["modules"],
@@ -313,41 +256,18 @@ if __name__ == "__main__":
         checkpointer=hparams["checkpointer"],
     )
 
-    # Training: everything with changing state is in the Checkpointer, so a
-    # run that is stopped at any point resumes where it left off.
-    emotion_brain.fit(
-        epoch_counter=emotion_brain.hparams.epoch_counter,
-        train_set=datasets["train"],
-        valid_set=datasets["valid"],
-        train_loader_kwargs=hparams["dataloader_options"],
-        valid_loader_kwargs=hparams["test_dataloader_options"],
-    )
-
-    # Testing reloads the best checkpoint (and the history as it was then):
-    # take the facts about the whole training first.
-    emotion_brain.trained = training_summary(hparams["history"])
-
-    # Test with the checkpoint of the best validation UA.
-    emotion_brain.evaluate(
-        test_set=datasets["test"],
-        max_key="UA",
-        test_loader_kwargs=hparams["test_dataloader_options"],
-    )
+    # Training (resumed from the checkpoints where a run stopped), then the
+    # test of the checkpoint with the best validation UA.
+    fit_and_test(emotion_brain, datasets)
 
     # Export the best model as an inference folder (loadable with
-    # EmotionRecognizer.from_hparams, publishable to the Hub).
-    # On the main process only, and all processes wait for it.
-    if hparams["export_folder"]:
-        sb.utils.distributed.run_on_main(
-            export_classifier,
-            args=[
-                hparams,
-                label_encoder,
-                os.path.join(hparams["output_folder"], "test_report.json"),
-            ],
-            kwargs={
-                "title": "LSTM speech emotion recognition",
-                "task": "Speech Emotion Recognition",
-                "interface": "speechbrain_lstm_ser.inference.EmotionRecognizer",
-            },
-        )
+    # EmotionRecognizer.from_hparams, publishable to the Hub), on the main
+    # process.
+    export_on_main(
+        export_classifier,
+        hparams,
+        label_encoder,
+        title="LSTM speech emotion recognition",
+        task="Speech Emotion Recognition",
+        interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
+    )

@@ -1,1 +1,1 @@
-"""Training: the shared Brain and its stage hooks, checked hparams, checkpoints."""
+"""Training: the shared Brain, the recipe steps, checked hparams, checkpoints."""

@@ -1,20 +1,27 @@
-"""End-of-stage bookkeeping that every recipe of the project does the same way.
+"""The Brain every recipe of the project builds on, and its stage hooks.
 
-A recipe's ``Brain.on_stage_end`` computes its own statistics (UA, accuracy,
-WER, ...); what it does with them after a validation epoch is common to all:
-anneal the learning rate, log the epoch, record it in the checkpointed
-:class:`~speechbrain_lstm_ser.training.history.TrainingHistory`, redraw
-``train_curves.png`` and save a checkpoint that keeps the best ones.
-:func:`end_validation_epoch` does exactly that; :func:`training_summary` and
-:func:`run_facts` give the facts about the run that every
-``test_report.json`` carries.
+A recipe's Brain computes the forward pass and the loss, and says which
+statistics a stage yields and how a test report is written; what happens
+around that is the same for every task and lives here, in :class:`Brain`:
 
-Both expect the hparams names of the project's YAML files: ``lr_annealing``,
-``train_logger``, ``history``, ``output_folder``, ``epoch_counter``,
-``dataset``.
+- the training stage is timed and counts the seconds of audio it trained on,
+  so every epoch logs its duration and its throughput (seconds of audio per
+  second of training);
+- after a validation epoch, :func:`end_validation_epoch` anneals the learning
+  rate, logs the epoch, records it in the checkpointed
+  :class:`~speechbrain_lstm_ser.training.history.TrainingHistory`, redraws
+  ``train_curves.png`` and saves a checkpoint that keeps the best ones;
+- after the test, the statistics are logged and the report is written, once,
+  by the main process;
+- speaker and utterance IDs can be replaced by salted pseudonyms.
 
-:class:`Brain` is the base of the recipes' Brains: ``sb.Brain`` that also
-trains under ``torchrun`` on CPUs (the gloo backend).
+:func:`training_summary` and :func:`run_facts` give the facts about the run
+that every ``test_report.json`` carries.
+
+All of it expects the hparams names of the project's YAML files:
+``lr_annealing``, ``train_logger``, ``history``, ``output_folder``,
+``epoch_counter``, ``dataset``, ``sample_rate`` (and, for pseudonyms,
+``pseudonymize_speakers`` and ``pseudonym_salt_file``).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -29,19 +36,34 @@ import speechbrain as sb
 import torch
 
 from speechbrain_lstm_ser.evaluation.plots import plot_training_curves
+from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
 
 __all__ = ["Brain", "end_validation_epoch", "run_facts", "training_summary"]
 
 
 class Brain(sb.Brain):
-    """``speechbrain.Brain`` that also trains distributed on CPUs.
+    """``speechbrain.Brain`` with the stage hooks that every recipe shares.
 
-    SpeechBrain 1.1.2 turns every BatchNorm into a ``SyncBatchNorm`` when it
-    wraps modules for DDP, and PyTorch runs ``SyncBatchNorm`` on GPUs only, so
-    ``torchrun ... --distributed_backend gloo`` fails on CPUs. Here, on CPUs,
-    each process keeps plain BatchNorm (statistics of its own batch; DDP
-    broadcasts the main process's running statistics). On GPUs nothing
-    changes. Everything else is ``speechbrain.Brain``.
+    A recipe's Brain implements ``compute_forward`` and
+    ``compute_objectives`` as usual, plus three small hooks:
+
+    - :meth:`new_metrics`: the metric tracker of a validation or test stage,
+      kept in ``self.metrics`` for ``compute_objectives`` to fill;
+    - :meth:`stage_stats`: the statistics of a finished validation or test
+      stage (logged, and stored as checkpoint metadata);
+    - :meth:`write_test_report`: writes ``test_report.json`` and friends.
+
+    Class attributes say how the best checkpoint is chosen (``best_key``,
+    ``best_max``), what ``train_curves.png`` draws (``plot_metric``) and what
+    the learning-rate scheduler takes (``anneal_with``: ``"epoch"``, or a
+    statistic such as ``"loss"`` for ``NewBobScheduler``).
+
+    It also trains distributed on CPUs: SpeechBrain 1.1.2 turns every
+    BatchNorm into a ``SyncBatchNorm`` when it wraps modules for DDP, and
+    PyTorch runs ``SyncBatchNorm`` on GPUs only, so ``torchrun ...
+    --distributed_backend gloo`` fails on CPUs. Here, on CPUs, each process
+    keeps plain BatchNorm (statistics of its own batch; DDP broadcasts the
+    main process's running statistics). On GPUs nothing changes.
 
     Example
     -------
@@ -55,7 +77,164 @@ class Brain(sb.Brain):
     ...     {"model": torch.nn.Linear(3, 1)}, lambda p: torch.optim.SGD(p, 0.1)
     ... )
     >>> brain.fit(range(1), [(torch.ones(4, 3), torch.zeros(4, 1))])
+    >>> brain.train_audio_s  # batches without a `sig` carry no audio
+    0.0
     """
+
+    #: The validation statistic that picks the checkpoint to keep and test.
+    best_key = "loss"
+    #: Whether a higher ``best_key`` is better.
+    best_max = False
+    #: The history column drawn in ``train_curves.png`` (values in [0, 1]).
+    plot_metric = "valid_loss"
+    #: What the learning-rate scheduler takes: "epoch" or a statistic's name.
+    anneal_with = "epoch"
+
+    # ------------------------------------------------------------ hooks ----
+    def new_metrics(self, stage):
+        """The metric tracker of a validation or test stage (``self.metrics``).
+
+        Arguments
+        ---------
+        stage : speechbrain.Stage
+            ``VALID`` or ``TEST``.
+
+        Returns
+        -------
+        object or None
+            Filled by ``compute_objectives``; None when the recipe keeps none.
+        """
+        return None
+
+    def stage_stats(self, stage, stage_loss: float) -> dict:
+        """The statistics of a finished validation or test stage.
+
+        Arguments
+        ---------
+        stage : speechbrain.Stage
+            ``VALID`` or ``TEST``.
+        stage_loss : float
+            The stage's average loss.
+
+        Returns
+        -------
+        dict
+            Logged, and stored as checkpoint metadata; holds ``loss`` and
+            ``best_key``.
+        """
+        return {"loss": stage_loss}
+
+    def curve_stats(self, stats: dict) -> dict:
+        """What a validation epoch adds to the history: ``valid_<statistic>``.
+
+        Arguments
+        ---------
+        stats : dict
+            From :meth:`stage_stats`.
+
+        Returns
+        -------
+        dict
+            History columns (``train_loss``, ``valid_loss``, ``lr`` and the
+            timing columns are added by :func:`end_validation_epoch`).
+        """
+        return {f"valid_{k}": v for k, v in stats.items() if k != "loss"}
+
+    def write_test_report(self, stats: dict, stage_loss: float) -> None:
+        """Writes the test report (called on the main process only).
+
+        Arguments
+        ---------
+        stats : dict
+            From :meth:`stage_stats` for the test stage.
+        stage_loss : float
+            The test loss.
+        """
+
+    # ------------------------------------------------- shared behaviour ----
+    @property
+    def pseudonyms(self) -> tuple[Pseudonymizer, Pseudonymizer]:
+        """Speaker and utterance pseudonymizers (identity unless switched on).
+
+        ``pseudonymize_speakers: True`` in the YAML replaces the IDs of
+        reports by salted pseudonyms (``spk-...``, ``utt-...``); the salt is
+        kept in ``pseudonym_salt_file``.
+        """
+        if not hasattr(self, "_pseudonyms"):
+            salt = None
+            if getattr(self.hparams, "pseudonymize_speakers", False):
+                salt = load_or_create_salt(self.hparams.pseudonym_salt_file)
+            self._pseudonyms = (
+                Pseudonymizer(salt, "spk-"),
+                Pseudonymizer(salt, "utt-"),
+            )
+        return self._pseudonyms
+
+    def batch_audio_seconds(self, batch) -> float:
+        """Seconds of audio in a batch: relative lengths x padded length / rate.
+
+        Arguments
+        ---------
+        batch : speechbrain.dataio.batch.PaddedBatch
+            With ``sig`` = (waveforms ``(batch, time)``, relative lengths
+            ``lens`` in [0, 1]); other batches count as no audio.
+
+        Returns
+        -------
+        float
+        """
+        sig = getattr(batch, "sig", None)
+        if sig is None:
+            return 0.0
+        wavs, lens = sig
+        return float(lens.sum()) * wavs.shape[1] / self.hparams.sample_rate
+
+    def fit_batch(self, batch):
+        """Counts the batch's seconds of audio, then trains on it."""
+        self.train_audio_s += self.batch_audio_seconds(batch)
+        return super().fit_batch(batch)
+
+    def on_stage_start(self, stage, epoch=None):
+        """Starts the epoch's clock, or sets up the stage's metric tracker."""
+        if stage == sb.Stage.TRAIN:
+            self.epoch_start = time.time()
+            self.train_audio_s = 0.0
+        else:
+            self.metrics = self.new_metrics(stage)
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Logs, anneals the learning rate, checkpoints, and writes the report."""
+        if stage == sb.Stage.TRAIN:
+            self.train_loss = stage_loss
+            self.train_time_s = time.time() - self.epoch_start
+            # Every process trained on its share: the audio of all of them.
+            self.train_audio_s = float(
+                sb.utils.distributed.ddp_all_reduce(
+                    torch.tensor(self.train_audio_s, dtype=torch.float64),
+                    torch.distributed.ReduceOp.SUM,
+                )
+            )
+            return
+        stats = self.stage_stats(stage, stage_loss)
+        if stage == sb.Stage.VALID:
+            end_validation_epoch(
+                self,
+                epoch,
+                stats,
+                annealing_value=epoch
+                if self.anneal_with == "epoch"
+                else stats[self.anneal_with],
+                curve_stats=self.curve_stats(stats),
+                plot_metric=self.plot_metric,
+                keep={("max_keys" if self.best_max else "min_keys"): [self.best_key]},
+            )
+        elif stage == sb.Stage.TEST:
+            self.hparams.train_logger.log_stats(
+                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current},
+                test_stats=stats,
+            )
+            if sb.utils.distributed.if_main_process():
+                self.write_test_report(stats, stage_loss)
 
     def _wrap_distributed(self):
         """DDP-wraps the trainable modules; on CPUs without SyncBatchNorm."""
@@ -79,11 +258,18 @@ def end_validation_epoch(
 ) -> None:
     """Anneals, logs, records, plots and checkpoints after a validation epoch.
 
+    The log line and the history get the epoch's duration (``epoch_time_s``:
+    training and validation) and the training throughput
+    (``audio_seconds_per_second``: the seconds of audio trained on, which
+    the history keeps as ``train_audio_s``, over the training stage's time).
+
     Arguments
     ---------
     brain : speechbrain.Brain
         The recipe's Brain; ``brain.train_loss`` holds the epoch's training
-        loss and ``brain.epoch_start`` its start time.
+        loss, ``brain.epoch_start`` its start time and, when counted (see
+        :class:`Brain`), ``brain.train_audio_s`` and ``brain.train_time_s``
+        the audio and the time of its training stage.
     epoch : int
         The epoch that ended.
     stats : dict
@@ -93,7 +279,7 @@ def end_validation_epoch(
         schedulers, the validation metric for ``NewBobScheduler``).
     curve_stats : dict
         Statistics recorded in the history (``train_loss``, ``valid_loss``,
-        ``lr`` and ``epoch_time_s`` are added).
+        ``lr`` and the timing columns above are added).
     plot_metric : str
         The history column drawn in ``train_curves.png`` (values in [0, 1]).
     keep : dict
@@ -103,8 +289,20 @@ def end_validation_epoch(
     hparams = brain.hparams
     old_lr, new_lr = hparams.lr_annealing(annealing_value)
     sb.nnet.schedulers.update_learning_rate(brain.optimizer, new_lr)
+    timing = {"epoch_time_s": time.time() - brain.epoch_start}
+    audio = getattr(brain, "train_audio_s", 0.0)
+    seconds = getattr(brain, "train_time_s", 0.0)
+    if audio > 0 and seconds > 0:
+        timing["train_audio_s"] = audio
+        timing["audio_seconds_per_second"] = audio / seconds
+    # Plain numbers in the log line (its logger writes floats as 4.51e+02).
+    shown = ("epoch_time_s", "audio_seconds_per_second")
     hparams.train_logger.log_stats(
-        stats_meta={"epoch": epoch, "lr": old_lr},
+        stats_meta={
+            "epoch": epoch,
+            "lr": old_lr,
+            **{k: f"{v:.1f}" for k, v in timing.items() if k in shown},
+        },
         train_stats={"loss": brain.train_loss},
         valid_stats=stats,
     )
@@ -114,7 +312,7 @@ def end_validation_epoch(
         valid_loss=stats["loss"],
         **curve_stats,
         lr=old_lr,
-        epoch_time_s=time.time() - brain.epoch_start,
+        **timing,
     )
     if sb.utils.distributed.if_main_process():
         plot_training_curves(
@@ -140,7 +338,9 @@ def training_summary(history) -> dict:
     -------
     dict
         ``epochs_trained`` and ``train_time_s`` (training and validation
-        time of the recorded epochs).
+        time of the recorded epochs); where the epochs counted their audio,
+        ``audio_seconds_per_second``: all the audio trained on over the time
+        of all training stages.
 
     Example
     -------
@@ -150,11 +350,24 @@ def training_summary(history) -> dict:
     >>> history.append(2, epoch_time_s=22.5)
     >>> training_summary(history)
     {'epochs_trained': 2, 'train_time_s': 42.5}
+    >>> history.append(3, epoch_time_s=20.0, train_audio_s=900.0,
+    ...                audio_seconds_per_second=50.0)
+    >>> training_summary(history)["audio_seconds_per_second"]
+    50.0
     """
-    return {
+    summary = {
         "epochs_trained": len(history.epochs),
         "train_time_s": round(sum(history.column("epoch_time_s")), 1),
     }
+    counted = [
+        (e["train_audio_s"], e["train_audio_s"] / e["audio_seconds_per_second"])
+        for e in history.epochs
+        if e.get("audio_seconds_per_second")
+    ]
+    if counted:
+        audio, seconds = (sum(x) for x in zip(*counted, strict=True))
+        summary["audio_seconds_per_second"] = round(audio / seconds, 1)
+    return summary
 
 
 def run_facts(hparams, trained: dict) -> dict:
@@ -171,7 +384,8 @@ def run_facts(hparams, trained: dict) -> dict:
     -------
     dict
         ``dataset``, ``synthetic_corpus``, ``epoch_loaded`` (the tested
-        checkpoint), ``epochs_trained`` and ``train_time_s``.
+        checkpoint), ``epochs_trained``, ``train_time_s`` and (when counted)
+        ``audio_seconds_per_second``.
     """
     return {
         "dataset": hparams.dataset,

@@ -17,9 +17,9 @@ import os
 from collections.abc import Mapping
 
 import ruamel.yaml
-from hyperpyyaml import load_hyperpyyaml
+from hyperpyyaml import load_hyperpyyaml, resolve_references
 
-__all__ = ["HparamsError", "check_overrides", "load_hparams"]
+__all__ = ["HparamsError", "check_overrides", "load_hparams", "load_settings"]
 
 
 class HparamsError(ValueError):
@@ -105,29 +105,8 @@ def check_overrides(
     return problems
 
 
-def load_hparams(
-    hparams_file: str | os.PathLike, overrides: str | Mapping | None = None
-) -> dict:
-    """Loads a recipe YAML with overrides, refusing bad overrides up front.
-
-    Arguments
-    ---------
-    hparams_file : str or os.PathLike
-        The recipe's HyperPyYAML file.
-    overrides : str or mapping, optional
-        As ``speechbrain.parse_arguments`` returns them (a YAML string).
-
-    Returns
-    -------
-    dict
-        The loaded hyperparameters (objects constructed).
-
-    Raises
-    ------
-    HparamsError
-        For a missing or malformed file, a malformed override, an unknown
-        key or a value of the wrong type, naming each one.
-    """
+def _checked(hparams_file: str | os.PathLike, overrides: str | Mapping | None) -> str:
+    """The YAML's text, once the overrides are known to fit it."""
     yaml = ruamel.yaml.YAML()
     try:
         with open(hparams_file, encoding="utf-8") as handle:
@@ -158,6 +137,33 @@ def load_hparams(
             f"bad override(s) for {hparams_file}:\n"
             + "\n".join(f"  - {p}" for p in problems)
         )
+    return text
+
+
+def load_hparams(
+    hparams_file: str | os.PathLike, overrides: str | Mapping | None = None
+) -> dict:
+    """Loads a recipe YAML with overrides, refusing bad overrides up front.
+
+    Arguments
+    ---------
+    hparams_file : str or os.PathLike
+        The recipe's HyperPyYAML file.
+    overrides : str or mapping, optional
+        As ``speechbrain.parse_arguments`` returns them (a YAML string).
+
+    Returns
+    -------
+    dict
+        The loaded hyperparameters (objects constructed).
+
+    Raises
+    ------
+    HparamsError
+        For a missing or malformed file, a malformed override, an unknown
+        key or a value of the wrong type, naming each one.
+    """
+    text = _checked(hparams_file, overrides)
     try:
         return load_hyperpyyaml(text, overrides or None)
     except Exception as err:  # construction errors: say where they come from
@@ -165,3 +171,50 @@ def load_hparams(
             f"could not build the objects of {hparams_file} with these overrides: "
             f"{type(err).__name__}: {err}"
         ) from err
+
+
+def load_settings(
+    hparams_file: str | os.PathLike, overrides: str | Mapping | None = None
+) -> dict:
+    r"""The plain settings of a recipe YAML with checked overrides, nothing built.
+
+    References are resolved; tagged objects (``!new:`` ...) stay unbuilt
+    (no folder is created), for scripts that only read settings, such as
+    ``recipes/emotion/cross_validate.py``.
+
+    Arguments
+    ---------
+    hparams_file : str or os.PathLike
+        The recipe's HyperPyYAML file.
+    overrides : str or mapping, optional
+        As ``speechbrain.parse_arguments`` returns them (a YAML string).
+
+    Returns
+    -------
+    dict
+        The YAML as data (round-trip loaded).
+
+    Raises
+    ------
+    HparamsError
+        As :func:`load_hparams`.
+
+    Example
+    -------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "h.yaml")
+    >>> text = "out: results\nsave: !ref <out>/save\nepochs: 3\n"
+    >>> _ = open(path, "w").write(text)
+    >>> settings = load_settings(path, "out: elsewhere")
+    >>> settings["save"], settings["epochs"]
+    ('elsewhere/save', 3)
+    >>> load_settings(path, "epoch: 2")
+    Traceback (most recent call last):
+    ...
+    speechbrain_lstm_ser.training.hparams.HparamsError: bad override(s) for ...h.yaml:
+      - unknown key 'epoch' (did you mean 'epochs'?)
+    """
+    _checked(hparams_file, overrides)
+    with open(hparams_file, encoding="utf-8") as handle:
+        resolved = resolve_references(handle, overrides or None)
+    return ruamel.yaml.YAML().load(resolved)

@@ -122,3 +122,31 @@ def test_ddp_checkpoint_reloads_in_one_process_and_reproduces_predictions(runs):
             wav = read_audio(row["wav"].replace("$data_root", hparams["data_folder"]))
             probs = graph(*preprocess(wav[None], torch.ones(1)))
             assert hparams["emotions"][int(probs.argmax())] == expected[row["ID"]]
+
+
+def test_throughput_is_logged_and_counts_the_audio_of_every_process(runs):
+    single, ddp, _ = runs
+
+    def epoch_of(out):
+        [epoch] = json.loads((_checkpoint(out) / "history.ckpt").read_text())
+        return epoch
+
+    one, two = epoch_of(single), epoch_of(ddp)
+    # Every training utterance once: alone, or half in each process (the
+    # main process adds the other's audio); float32 lengths, summed in
+    # another order.
+    assert two["train_audio_s"] == pytest.approx(one["train_audio_s"], rel=1e-5)
+    for out, epoch in ((single, one), (ddp, two)):
+        assert epoch["audio_seconds_per_second"] > 0
+        assert epoch["epoch_time_s"] > 0
+        log = (out / "train_log.txt").read_text()
+        logged = re.search(
+            r"^epoch: 1, .*audio_seconds_per_second: ([0-9.]+)", log, re.M
+        )
+        assert float(logged.group(1)) == pytest.approx(
+            epoch["audio_seconds_per_second"], abs=0.051
+        )
+        report = json.loads((out / "test_report.json").read_text())
+        assert report["audio_seconds_per_second"] == pytest.approx(
+            epoch["audio_seconds_per_second"], abs=0.051
+        )

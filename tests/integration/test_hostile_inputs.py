@@ -1,10 +1,11 @@
 """A corpus of hostile inputs: each gives a correct result or one clear error line.
 
 Audio cases go through ``EmotionRecognizer.classify_file`` (what the CLI and
-users call); manifest and override cases go through the recipe's command
-line. A result must be a real prediction (conversions are done inside), an
-error must be an ``AudioError`` / one ``error:`` line naming the file and
-what to do, never a traceback from deep inside torch.
+users call); manifest, corpus-folder and override cases go through every
+recipe's command line (emotion, ASR, commands). A result must be a real
+prediction (conversions are done inside), an error must be an
+``AudioError`` / one ``error:`` line naming the file and what to do, never
+a traceback from deep inside torch.
 """
 
 import csv
@@ -13,7 +14,9 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +29,7 @@ from speechbrain_lstm_ser.dataio.audio import AudioError
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
 SR = 16000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -300,6 +304,13 @@ def _first(rows, **values):
     return rows
 
 
+def _corrupt_first_audio(rows_path):
+    """The first row's audio becomes a `.wav` file that is not audio."""
+    bad = rows_path.parent / "corrupt.wav"
+    bad.write_text("<html>not audio</html>" * 50)
+    _edit_rows(lambda rows: _first(rows, wav=str(bad)))(rows_path)
+
+
 RECIPE_CASES = {
     "missing-audio-file": (
         _edit_rows(lambda rows: _first(rows, wav="$data_root/wavs/nowhere.wav")),
@@ -310,6 +321,11 @@ RECIPE_CASES = {
         _edit_rows(lambda rows: _first(rows, emo="bored")),
         {},
         ["'bored'", "label_map"],
+    ),
+    "corrupt-audio-file": (
+        _corrupt_first_audio,
+        {},
+        ["corrupt.wav", "not a readable audio file"],
     ),
     "duplicate-ids": (_edit_rows(lambda rows: rows + rows[:1]), {}, ["duplicate ID"]),
     "empty-manifest": (_edit_rows(lambda rows: []), {}, ["no rows"]),
@@ -340,3 +356,155 @@ def test_recipe_refuses_bad_data_in_one_clear_message(run_recipe, case):
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     for word in words:
         assert word in proc.stderr, proc.stderr[-3000:]
+
+
+# ------------------------- every recipe: bad data, preparation and overrides
+
+# The tiny configurations of the recipes' own tests.
+TASKS = {
+    "asr": (
+        "asr_lstm.yaml",
+        {
+            "embedded_corpus": "{num_speakers: 4, utterances_per_speaker: 6, "
+            "seed: 1234}",
+            "valid_speakers": "1",
+            "test_speakers": "1",
+            "batch_size": "4",
+            "vocab_size": "30",
+            "cnn_channels": "[4, 8]",
+            "lstm_hidden": "16",
+            "dnn_size": "16",
+            "n_mels": "20",
+            "beam_size": "3",
+        },
+        {"dataset": "librispeech"},
+    ),
+    "commands": (
+        "commands_lstm.yaml",
+        {
+            "embedded_corpus": "{num_speakers: 4, repetitions: 1, "
+            "auxiliary_per_speaker: 3, valid_speakers: 1, test_speakers: 1, "
+            "noise_seconds: 10, seed: 1234}",
+            "batch_size": "8",
+            "lstm_hidden": "16",
+            "head_hidden": "16",
+            "n_mels": "20",
+        },
+        {"dataset": "speech_commands"},
+    ),
+}
+
+
+def _recipe_args(task, data, out, **extra):
+    hparams, overrides, _ = TASKS[task]
+    args = [sys.executable, str(ROOT / "recipes" / task / "train.py")]
+    args.append(str(ROOT / "hparams" / hparams))
+    options = {
+        **overrides,
+        "number_of_epochs": "1",
+        "data_folder": str(data),
+        "output_folder": str(out),
+        **extra,
+    }
+    for key, value in options.items():
+        args += [f"--{key}", str(value)]
+    return args + ["--noprogressbar"]
+
+
+@pytest.fixture(scope="module", params=list(TASKS))
+def prepared(request, tmp_path_factory):
+    """A task, its generated corpus and manifests (one recipe run of 1 epoch)."""
+    task = request.param
+    base = tmp_path_factory.mktemp(task)
+    data, out = base / "data", base / "out"
+    proc = subprocess.run(
+        _recipe_args(task, data, out), capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return task, data, out / "manifests"
+
+
+def _rows(**values):
+    return _edit_rows(lambda rows: _first(rows, **values))
+
+
+# task -> case -> (edit of train.csv, overrides, words of the error)
+TASK_CASES = {
+    "missing-audio-file": (
+        _rows(wav="$data_root/nowhere/gone.wav"),
+        {},
+        ["train.csv", "audio file not found", "gone.wav"],
+    ),
+    "corrupt-audio-file": (
+        _corrupt_first_audio,
+        {},
+        ["corrupt.wav", "not a readable audio file"],
+    ),
+    "malformed-override": (None, {"lstm_hidden": "[32, 64"}, ["malformed override"]),
+    "unknown-override-key": (
+        None,
+        {"lstm_hiden": "64"},
+        ["did you mean 'lstm_hidden'"],
+    ),
+}
+ONLY = {
+    ("commands", "unknown-label"): (
+        _rows(command="bored"),
+        {},
+        ["train.csv", "command 'bored'"],
+    ),
+    ("asr", "empty-transcript"): (_rows(wrd=""), {}, ["train.csv", "empty wrd"]),
+}
+
+
+def _run_case(task, data, manifests, tmp_path, edit, overrides):
+    copy = tmp_path / "manifests"
+    shutil.copytree(manifests, copy)
+    if edit:
+        edit(copy / "train.csv")
+    return subprocess.run(
+        _recipe_args(
+            task,
+            data,
+            tmp_path / "out",
+            skip_prep="True",
+            manifest_folder=copy,
+            **overrides,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _assert_one_clear_error(proc, words):
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stdout, proc.stdout[-3000:]
+    for word in words:
+        assert word in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("case", list(TASK_CASES) + ["task-specific"])
+def test_every_recipe_refuses_bad_data_in_one_clear_message(prepared, case, tmp_path):
+    task, data, manifests = prepared
+    if case == "task-specific":
+        [(edit, overrides, words)] = [v for k, v in ONLY.items() if k[0] == task]
+    else:
+        edit, overrides, words = TASK_CASES[case]
+    proc = _run_case(task, data, manifests, tmp_path, edit, overrides)
+    _assert_one_clear_error(proc, words)
+
+
+def test_every_recipe_names_a_missing_corpus_folder_in_one_line(prepared, tmp_path):
+    task, _, _ = prepared
+    folder = tmp_path / "no_corpus_here"
+    proc = subprocess.run(
+        _recipe_args(task, folder, tmp_path / "out", **TASKS[task][2]),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    _assert_one_clear_error(proc, [str(folder), "does not exist"])
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("Data preparation failed: ") and str(folder) in last

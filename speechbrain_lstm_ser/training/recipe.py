@@ -1,0 +1,325 @@
+"""The steps of a recipe's ``__main__`` that every recipe takes the same way.
+
+Each ``recipes/*/train.py`` reads top to bottom, as SpeechBrain's templates
+do, and calls these for the steps that are the same for every task::
+
+    hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
+    hparams = load_experiment(hparams_file, run_opts, overrides)
+    prepare_on_main(prepare_emotion_data, hparams, dataset=..., ...)
+    check_manifests(hparams, EMOTION_COLUMNS, allowed={"emo": emotions})
+    with one_line_errors(hparams):
+        datasets, label_encoder = dataio_prepare(hparams)
+    brain = EmotionBrain(modules=..., hparams=hparams, ...)
+    fit_and_test(brain, datasets)
+    export_on_main(export_classifier, hparams, label_encoder, title=...)
+
+A problem with the user's data or settings (a malformed override, a corpus
+folder that is not there, a manifest naming a missing audio file or an
+unknown label, an unreadable audio file met in training) ends the run with
+exit status 1 and one clear error on stderr, never a traceback; where one
+helps, the traceback goes to the experiment's ``log.txt``.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import sys
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import speechbrain as sb
+from speechbrain.utils.logger import get_logger
+
+from speechbrain_lstm_ser.dataio.audio import AudioError
+from speechbrain_lstm_ser.dataio.manifest import ManifestError, read_manifest
+from speechbrain_lstm_ser.evaluation.privacy import load_or_create_salt
+from speechbrain_lstm_ser.training.brain import training_summary
+from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
+
+__all__ = [
+    "SPLITS",
+    "check_manifests",
+    "data_roots",
+    "export_on_main",
+    "fit_and_test",
+    "load_experiment",
+    "one_line_errors",
+    "prepare_on_main",
+]
+
+logger = get_logger(__name__)
+
+#: The manifests every recipe trains, validates and tests on.
+SPLITS = ("train", "valid", "test")
+
+
+@contextmanager
+def one_line_errors(
+    hparams: Mapping,
+    what: str = "error",
+    errors: tuple[type[BaseException], ...] = (ValueError, OSError),
+) -> Iterator[None]:
+    """Turns ``errors`` raised inside the block into one line and exit status 1.
+
+    The line is ``<what>: <the error> (traceback in <output_folder>/log.txt)``;
+    the traceback goes to that log file.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The loaded hyperparameters (``output_folder``).
+    what : str
+        What failed, first on the line.
+    errors : tuple of exception classes
+        What is the user's to fix (other exceptions keep their traceback).
+
+    Yields
+    ------
+    None
+
+    Example
+    -------
+    >>> with one_line_errors({"output_folder": "results/x"}):
+    ...     raise ValueError("sorting must be random, ascending or descending")
+    Traceback (most recent call last):
+    ...
+    SystemExit: error: sorting must be random, ascending or descending (traceback in results/x/log.txt)
+    """  # noqa: E501
+    try:
+        yield
+    except errors as err:
+        log_file = os.path.join(hparams["output_folder"], "log.txt")
+        logger.debug(what, exc_info=True)
+        sys.exit(f"{what}: {err} (traceback in {log_file})")
+
+
+def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
+    """Loads the YAML with checked overrides and creates the experiment folder.
+
+    Also starts the DDP group (under ``torchrun``) and, with
+    ``pseudonymize_speakers``, creates the pseudonym salt, once, on the main
+    process. A typo in an override key, a malformed or wrongly typed value
+    ends the run with one ``error:`` line naming the override.
+
+    Arguments
+    ---------
+    hparams_file : str
+        The recipe's YAML.
+    run_opts : speechbrain.utils.run_opts.RunOptions or dict
+        From ``speechbrain.parse_arguments``.
+    overrides : str
+        YAML overrides, from ``speechbrain.parse_arguments``.
+
+    Returns
+    -------
+    dict
+        The loaded hyperparameters.
+    """
+    sb.utils.distributed.ddp_init_group(run_opts)
+    try:
+        hparams = load_hparams(hparams_file, overrides)
+    except HparamsError as err:
+        sys.exit(f"error: {err}")
+    sb.create_experiment_directory(
+        experiment_directory=hparams["output_folder"],
+        hyperparams_to_save=hparams_file,
+        overrides=overrides,
+    )
+    _keep_recipe_script(hparams["output_folder"])
+    if hparams.get("pseudonymize_speakers"):
+        sb.utils.distributed.run_on_main(
+            load_or_create_salt, args=[hparams["pseudonym_salt_file"]]
+        )
+    return hparams
+
+
+def _keep_recipe_script(folder: str | os.PathLike) -> None:
+    """Keeps a copy of the recipe script in the experiment folder.
+
+    ``create_experiment_directory`` copies the file that called it, which is
+    this module: the experiment's script is the recipe run (``__main__``).
+    """
+    if not sb.utils.distributed.if_main_process():
+        return
+    copied = Path(folder) / Path(__file__).name
+    if copied.is_file() and filecmp.cmp(copied, __file__, shallow=False):
+        copied.unlink()
+    script = getattr(sys.modules["__main__"], "__file__", None)
+    if script:
+        shutil.copy(os.path.realpath(script), folder)
+
+
+def prepare_on_main(prepare: Callable, hparams: Mapping, **kwargs) -> None:
+    """Runs a data preparation on the main process (unless ``skip_prep``).
+
+    A preparation that fails on the user's data (a missing corpus folder, a
+    file that cannot be read, ...) ends the run with one line
+    ``Data preparation failed: ...``; the traceback goes to ``log.txt``.
+
+    Arguments
+    ---------
+    prepare : callable
+        E.g. ``prepare_emotion_data``.
+    hparams : mapping
+        The loaded hyperparameters (``skip_prep``, ``output_folder``).
+    **kwargs
+        The preparation's arguments.
+    """
+    if hparams["skip_prep"]:
+        return
+    with one_line_errors(hparams, "Data preparation failed"):
+        sb.utils.distributed.run_on_main(prepare, kwargs=kwargs)
+
+
+def data_roots(hparams: Mapping) -> dict:
+    """The ``$name`` folders a manifest's paths may start with.
+
+    Arguments
+    ---------
+    hparams : mapping
+        ``data_folder`` (``$data_root``) and, where the recipe has one,
+        ``audio_cache_folder`` (``$audio_cache``).
+
+    Returns
+    -------
+    dict
+        The ``replacements`` of ``DynamicItemDataset.from_csv``.
+
+    Example
+    -------
+    >>> data_roots({"data_folder": "/data/corpus"})
+    {'data_root': '/data/corpus'}
+    """
+    roots = {"data_root": hparams["data_folder"]}
+    if "audio_cache_folder" in hparams:
+        roots["audio_cache"] = hparams["audio_cache_folder"]
+    return roots
+
+
+def check_manifests(
+    hparams: Mapping,
+    columns: Sequence[str],
+    allowed: Mapping[str, Collection[str]] | None = None,
+    non_empty: Sequence[str] = (),
+) -> dict[str, list[dict]]:
+    """Validates the train, valid and test manifests before training starts.
+
+    Every problem of a manifest (a missing column or audio file, an unknown
+    label, a duplicate ID, an empty transcript, ...) is listed at once, and
+    the run ends with an ``error:`` naming the manifest.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The loaded hyperparameters (``<split>_annotation``, ``data_folder``).
+    columns : sequence of str
+        The columns a manifest of the task needs.
+    allowed : mapping, optional
+        Column -> allowed values (e.g. ``{"emo": emotions}``).
+    non_empty : sequence of str
+        Columns that must have a value in every row (e.g. ``wrd``).
+
+    Returns
+    -------
+    dict
+        Split -> the manifest's rows.
+    """
+    rows = {}
+    for split in SPLITS:
+        try:
+            rows[split] = read_manifest(
+                hparams[f"{split}_annotation"],
+                required=columns,
+                check_files=True,
+                non_empty=non_empty,
+                replacements=data_roots(hparams),
+                allowed=allowed,
+            )
+        except ManifestError as err:
+            sys.exit(f"error: {err}")
+    return rows
+
+
+def _audio_error(err: Exception) -> str | None:
+    """The message of an ``AudioError``, also when a loader worker raised it."""
+    if isinstance(err, AudioError):
+        return str(err)
+    text = str(err).strip()
+    if isinstance(err, RuntimeError) and text.startswith("Caught AudioError"):
+        return text.splitlines()[-1].split("AudioError: ", 1)[-1]
+    return None
+
+
+def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
+    """Trains (resuming from the checkpoints), then tests the best checkpoint.
+
+    Training and testing use the YAML's ``epoch_counter``,
+    ``dataloader_options`` and ``test_dataloader_options``; the checkpoint
+    tested is the best by the Brain's ``best_key``. Before testing, the
+    summary of the whole training is kept in ``brain.trained`` (testing
+    reloads the best checkpoint, and the history as it was then). An audio
+    file that cannot be read ends the run with one ``error:`` line naming it.
+
+    Arguments
+    ---------
+    brain : speechbrain_lstm_ser.training.brain.Brain
+        The recipe's Brain.
+    datasets : mapping
+        ``train``, ``valid`` and ``test`` datasets.
+    """
+    hparams = brain.hparams
+    best = {("max_key" if brain.best_max else "min_key"): brain.best_key}
+    try:
+        brain.fit(
+            epoch_counter=hparams.epoch_counter,
+            train_set=datasets["train"],
+            valid_set=datasets["valid"],
+            train_loader_kwargs=hparams.dataloader_options,
+            valid_loader_kwargs=hparams.test_dataloader_options,
+        )
+        brain.trained = training_summary(hparams.history)
+        brain.evaluate(
+            test_set=datasets["test"],
+            test_loader_kwargs=hparams.test_dataloader_options,
+            **best,
+        )
+    except (AudioError, RuntimeError) as err:
+        message = _audio_error(err)
+        if message is None:
+            raise
+        logger.debug("Unreadable audio", exc_info=True)
+        log_file = os.path.join(hparams.output_folder, "log.txt")
+        sys.exit(f"error: {message} (traceback in {log_file})")
+
+
+def export_on_main(export: Callable, hparams: Mapping, *args, **kwargs) -> None:
+    """Exports the tested model as an inference folder, on the main process.
+
+    Nothing happens when ``export_folder`` is null. All processes wait for
+    the export.
+
+    Arguments
+    ---------
+    export : callable
+        ``export_classifier`` or ``export_recognizer``
+        (:mod:`speechbrain_lstm_ser.export.folder`): called as
+        ``export(hparams, *args, <output_folder>/test_report.json, **kwargs)``.
+    hparams : mapping
+        The loaded hyperparameters.
+    *args
+        The export's arguments between ``hparams`` and the report.
+    **kwargs
+        Its keyword arguments.
+    """
+    if not hparams["export_folder"]:
+        return
+    report = os.path.join(hparams["output_folder"], "test_report.json")
+    sb.utils.distributed.run_on_main(
+        export, args=[hparams, *args, report], kwargs=kwargs
+    )
