@@ -39,7 +39,8 @@ from speechbrain.tokenizers.SentencePiece import SentencePiece
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.prepare_asr import ASR_COLUMNS, prepare_asr_data
+from speechbrain_lstm_ser.dataio.manifest import ASR_MANIFEST
+from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
 from speechbrain_lstm_ser.evaluation.reports import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 from speechbrain_lstm_ser.export.folder import export_recognizer
@@ -270,7 +271,7 @@ if __name__ == "__main__":
 
     # Every problem of the manifests (missing audio file, empty transcript,
     # duplicate ID, ...) is reported at once, before training starts.
-    check_manifests(hparams, ASR_COLUMNS, non_empty=["wrd"])
+    check_manifests(hparams, ASR_MANIFEST)
 
     # The tokenizer learns its units from the training transcripts (too
     # large a vocab_size for the corpus is a one-line error too).

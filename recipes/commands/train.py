@@ -36,10 +36,8 @@ import speechbrain as sb
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.prepare_commands import (
-    COMMAND_COLUMNS,
-    prepare_commands_data,
-)
+from speechbrain_lstm_ser.dataio.manifest import COMMANDS_MANIFEST
+from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
 from speechbrain_lstm_ser.export.folder import export_classifier
@@ -224,7 +222,7 @@ if __name__ == "__main__":
 
     # Every problem of the manifests (missing audio file, unknown label,
     # duplicate ID, ...) is reported at once, before training starts.
-    check_manifests(hparams, COMMAND_COLUMNS, allowed={"command": hparams["labels"]})
+    check_manifests(hparams, COMMANDS_MANIFEST, allowed={"command": hparams["labels"]})
 
     # Background-noise augmentation needs recordings to draw from.
     noise_csv = hparams["noise_csv"]

@@ -44,7 +44,7 @@ from train import EmotionBrain, configure_class_weights, dataio_prepare, prepare
 
 from speechbrain_lstm_ser.compression.distillation import DistillationLoss
 from speechbrain_lstm_ser.compression.pruning import copy_normalizer
-from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS
+from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.export.onnx import load_trained_modules
 from speechbrain_lstm_ser.inference.load import load_model
@@ -200,7 +200,7 @@ if __name__ == "__main__":
     prepare_data(hparams)
 
     # Every problem of the manifests is reported at once, before training.
-    check_manifests(hparams, EMOTION_COLUMNS, allowed={"emo": hparams["emotions"]})
+    check_manifests(hparams, EMOTION_MANIFEST, allowed={"emo": hparams["emotions"]})
 
     # Create dataset objects "train", "valid", and "test".
     with one_line_errors(hparams):

@@ -35,7 +35,7 @@ import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS
+from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
@@ -241,7 +241,7 @@ if __name__ == "__main__":
 
     # Every problem of the manifests (missing audio file, unknown label,
     # duplicate ID, ...) is reported at once, before training starts.
-    check_manifests(hparams, EMOTION_COLUMNS, allowed={"emo": hparams["emotions"]})
+    check_manifests(hparams, EMOTION_MANIFEST, allowed={"emo": hparams["emotions"]})
 
     # Create dataset objects "train", "valid", and "test".
     with one_line_errors(hparams):

@@ -6,7 +6,7 @@ do, and calls these for the steps that are the same for every task::
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
     hparams = load_experiment(hparams_file, run_opts, overrides)
     prepare_on_main(prepare_emotion_data, hparams, dataset=..., ...)
-    check_manifests(hparams, EMOTION_COLUMNS, allowed={"emo": emotions})
+    check_manifests(hparams, EMOTION_MANIFEST, allowed={"emo": emotions})
     with one_line_errors(hparams):
         datasets, label_encoder = dataio_prepare(hparams)
     brain = EmotionBrain(modules=..., hparams=hparams, ...)
@@ -29,7 +29,7 @@ import filecmp
 import os
 import shutil
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,7 +37,11 @@ import speechbrain as sb
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import AudioError
-from speechbrain_lstm_ser.dataio.manifest import ManifestError, read_manifest
+from speechbrain_lstm_ser.dataio.manifest import (
+    ManifestError,
+    ManifestSchema,
+    read_manifest,
+)
 from speechbrain_lstm_ser.evaluation.privacy import load_or_create_salt
 from speechbrain_lstm_ser.training.brain import training_summary
 from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
@@ -204,9 +208,8 @@ def data_roots(hparams: Mapping) -> dict:
 
 def check_manifests(
     hparams: Mapping,
-    columns: Sequence[str],
+    schema: ManifestSchema,
     allowed: Mapping[str, Collection[str]] | None = None,
-    non_empty: Sequence[str] = (),
 ) -> dict[str, list[dict]]:
     """Validates the train, valid and test manifests before training starts.
 
@@ -218,12 +221,11 @@ def check_manifests(
     ---------
     hparams : mapping
         The loaded hyperparameters (``<split>_annotation``, ``data_folder``).
-    columns : sequence of str
-        The columns a manifest of the task needs.
+    schema : speechbrain_lstm_ser.dataio.manifest.ManifestSchema
+        The task's manifest schema (its columns and the ones that must not
+        be empty), e.g. ``EMOTION_MANIFEST``.
     allowed : mapping, optional
         Column -> allowed values (e.g. ``{"emo": emotions}``).
-    non_empty : sequence of str
-        Columns that must have a value in every row (e.g. ``wrd``).
 
     Returns
     -------
@@ -235,9 +237,8 @@ def check_manifests(
         try:
             rows[split] = read_manifest(
                 hparams[f"{split}_annotation"],
-                required=columns,
+                schema=schema,
                 check_files=True,
-                non_empty=non_empty,
                 replacements=data_roots(hparams),
                 allowed=allowed,
             )
