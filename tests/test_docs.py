@@ -56,6 +56,7 @@ FROM_IMPORT = re.compile(
     r"^\s*from\s+(" + PACKAGE + r"[\w.]*)\s+import\s+(\([^)]*\)|[^\n]+)", re.M
 )
 RUN_MODULE = re.compile(r"python3?\s+-m\s+([\w.]+)")
+TREE_FILE = re.compile(r"(?<![\w/.-])(\w+\.(?:py|yaml))\b")
 VERB = re.compile(r"(?<![\w-])sb-lstm-ser[ \t]+([a-z][\w-]*)")
 
 
@@ -122,6 +123,36 @@ def cli_verbs() -> frozenset:
     return frozenset(sub.choices)
 
 
+def _tree_problems(block: str) -> list[str]:
+    """Files a code map (a block starting ``speechbrain_lstm_ser/``) lists but lacks.
+
+    A line starting with ``folder/`` opens that folder, inside the folder of
+    the nearest less indented line; the ``name.py`` / ``name.yaml`` on it and
+    on its more indented continuation lines must be files there.
+    """
+    problems, stack = [], []  # (indent, folder)
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        first = line.split()[0].rstrip(",")
+        if first.endswith("/") or not stack or indent <= stack[-1][0]:
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            parent = stack[-1][1] if stack else ROOT
+            if first.endswith("/"):
+                stack.append((indent, parent / first))
+            elif "/" in first:  # recipes/asr/train.py, other.py: its folder
+                stack.append((indent, (ROOT / first).parent))
+            else:
+                stack.append((indent, parent))
+        folder = stack[-1][1]
+        for name in TREE_FILE.findall(line):
+            if not (folder / name).exists():
+                problems.append(f"missing file: {(folder / name).relative_to(ROOT)}")
+    return problems
+
+
 def doc_problems(text: str, page: Path = ROOT / "README.md") -> list[str]:
     """Everything a Markdown page names that does not exist.
 
@@ -145,6 +176,8 @@ def doc_problems(text: str, page: Path = ROOT / "README.md") -> list[str]:
         if not (page.parent / path).exists():
             problems.append(f"link to a missing file: {target}")
     for code in _code(text):
+        if code.lstrip().startswith(PACKAGE + "/\n"):
+            problems += _tree_problems(code)
         for path in PATH.findall(code):
             if _placeholder(path):
                 continue
@@ -204,12 +237,24 @@ model = speechbrain_lstm_ser.export.onnx.NoSuchGraph()
 python -m speechbrain_lstm_ser.nnet.encoders x
 sb-lstm-ser frobnicate --model x
 ```
+
+```
+speechbrain_lstm_ser/
+  nnet/          encoders.py, transformers.py (none yet),
+                 pooling.py
+    layers/      lstm.py
+  cli.py
+recipes/emotion/train.py, finetune.py
+```
 """
     assert doc_problems(bad) == [
         "link to a missing file: docs/no_such_page.md",
         "missing file: export/nothing.py",
         "missing file: hparams/no_such.yaml",
+        "missing file: recipes/emotion/finetune.py",
         "missing file: recipes/emotion/no_such_recipe.py",
+        "missing file: speechbrain_lstm_ser/nnet/layers/lstm.py",
+        "missing file: speechbrain_lstm_ser/nnet/transformers.py",
         "no such module or attribute: speechbrain_lstm_ser.export.onnx.NoSuchGraph",
         "no such module or attribute: speechbrain_lstm_ser.inference.NoSuchRecognizer",
         "no such module or attribute: speechbrain_lstm_ser.nnet.encoders.NoSuchEncoder",
