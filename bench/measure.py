@@ -344,9 +344,8 @@ def _build(args, hparams: dict, test: TestSet, run: Path) -> tuple[Callable, dic
     path = run / name
     if not path.exists():
         raise FileNotFoundError(
-            f"{path} is missing: export it first (python -m "
-            f"speechbrain_lstm_ser.export.onnx {args.parent}/hyperparams.yaml "
-            f"--onnx {run}/model.onnx --int8)"
+            f"{path} is missing: export it first (sb-lstm-ser export-onnx "
+            f"{args.parent}/hyperparams.yaml --onnx {run}/model.onnx --int8)"
         )
     _, wavs, lens = next(test.batches(4))
     wavs, lens = preprocess(wavs, lens)

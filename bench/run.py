@@ -401,10 +401,11 @@ class Bench:
         if spec.get("kind") not in ("onnx", "onnx_int8"):
             self.run_dir(name).mkdir(parents=True, exist_ok=True)
             return
-        command = [
+        command = [  # sb-lstm-ser export-onnx
             sys.executable,
             "-m",
-            "speechbrain_lstm_ser.export.onnx",
+            "speechbrain_lstm_ser.cli",
+            "export-onnx",
             self.run_dir(spec["parent"]) / "hyperparams.yaml",
             "--onnx",
             self.run_dir(name) / "model.onnx",

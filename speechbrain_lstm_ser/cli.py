@@ -1,4 +1,4 @@
-"""The ``sb-lstm-ser`` command line: run trained models on files and folders.
+"""The ``sb-lstm-ser`` command line: every user-facing command of the package.
 
 ::
 
@@ -9,11 +9,22 @@
     sb-lstm-ser keygen   keys/me.pem                 # writes me.pem and me.pem.pub
     sb-lstm-ser sign     MODEL_FOLDER --key keys/me.pem
     sb-lstm-ser verify   MODEL_FOLDER --trusted-key keys/me.pem.pub
+    sb-lstm-ser publish  MODEL_FOLDER --repo-id user/name [--dry-run]
+    sb-lstm-ser export-onnx RUN/hyperparams.yaml --onnx model.onnx [--int8]
+    sb-lstm-ser prune    RUN/hyperparams.yaml hparams/lstm.yaml --lstm_hidden 48 ...
+    sb-lstm-ser report   RUN/test_report.json [--markdown]
 
 ``MODEL`` is an exported model folder or a Hugging Face Hub repo id. Inputs
 are files or folders (searched recursively for audio). Output is JSON lines
 (default) or a table. An unreadable file gets one line on stderr and the
 others are still processed; the exit status is then 1.
+
+``export-onnx``, ``prune`` and ``report`` hand their arguments to the module
+that does the work (:mod:`speechbrain_lstm_ser.export.onnx`,
+:mod:`speechbrain_lstm_ser.compression.pruning`,
+:mod:`speechbrain_lstm_ser.evaluation.reports`); ``sb-lstm-ser VERB -h``
+prints that module's options. Any error ends the command with one
+``error:`` line on stderr and a non-zero exit status.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -29,7 +40,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["AUDIO_EXTENSIONS", "expand_inputs", "main"]
+__all__ = ["AUDIO_EXTENSIONS", "build_parser", "expand_inputs", "main"]
 
 #: File extensions searched for in folders.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au")
@@ -166,10 +177,28 @@ def _run(
     return 1 if failed else 0
 
 
-def _parser() -> argparse.ArgumentParser:
+#: Verbs whose arguments the module doing the work parses (``VERB -h``).
+DELEGATED = ("export-onnx", "prune", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``sb-lstm-ser``, one sub-command per verb.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Example
+    -------
+    >>> sub = next(a for a in build_parser()._actions if a.dest == "command")
+    >>> sorted(sub.choices)  # doctest: +NORMALIZE_WHITESPACE
+    ['analyze', 'export-onnx', 'keygen', 'predict', 'prune', 'publish',
+     'report', 'sign', 'timeline', 'transcribe', 'verify']
+    """
     parser = argparse.ArgumentParser(
         prog="sb-lstm-ser",
-        description="Run speechbrain-lstm-ser models on audio files and folders.",
+        description="Run, export, compress, report on and publish "
+        "speechbrain-lstm-ser models.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -227,6 +256,48 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="public key to trust; repeatable",
     )
+
+    publish = sub.add_parser(
+        "publish",
+        help="check a model folder and upload it to the Hugging Face Hub",
+        description="Check an exported model folder (files, model card, a real "
+        "load and run of its example clip) and upload it to a Hub model repo. "
+        "The token comes from HF_TOKEN or `huggingface-cli login`.",
+    )
+    publish.add_argument(
+        "folder", help="an exported model folder (<output_folder>/model)"
+    )
+    publish.add_argument("--repo-id", required=True, help="user/name on the Hub")
+    publish.add_argument("--private", action="store_true", help="create a private repo")
+    publish.add_argument(
+        "--dry-run", action="store_true", help="check and list, upload nothing"
+    )
+    publish.add_argument(
+        "--sign-key", help="private key (sb-lstm-ser keygen) to sign the upload with"
+    )
+
+    # The module doing the work parses the rest (its YAML overrides included).
+    export = sub.add_parser(
+        "export-onnx",
+        help="export a trained run to ONNX (waveform to probabilities)",
+        add_help=False,
+        allow_abbrev=False,
+    )
+    export.add_argument(
+        "--int8",
+        action="store_true",
+        help="also write an int8 dynamically quantised copy (<name>.int8.onnx)",
+    )
+    sub.add_parser(
+        "prune",
+        help="prune a trained run into a smaller model's first checkpoint",
+        add_help=False,
+    )
+    sub.add_parser(
+        "report",
+        help="summarise a test_report.json (any task), text or Markdown",
+        add_help=False,
+    )
     return parser
 
 
@@ -266,6 +337,67 @@ def _keys_command(args) -> int:
     return 0
 
 
+def _publish_command(args) -> int:
+    """Checks a model folder and uploads it (or lists it: ``--dry-run``)."""
+    from speechbrain_lstm_ser.publish import PublishError, publish
+
+    try:
+        print(
+            publish(
+                args.folder,
+                args.repo_id,
+                private=args.private,
+                dry_run=args.dry_run,
+                sign_key=args.sign_key,
+            )
+        )
+    except (PublishError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _export_onnx(argv: list[str], int8: bool) -> None:
+    """The ONNX export's own command, then (``--int8``) the quantised copy.
+
+    The int8 step lives here because ``export.quantization`` imports
+    ``export.onnx``: the export module cannot call it back.
+    """
+    from speechbrain_lstm_ser.export.onnx import main as export_main
+
+    path = export_main(argv)
+    if int8:
+        from speechbrain_lstm_ser.export.quantization import quantize_onnx_int8
+
+        copy = quantize_onnx_int8(path, path.with_suffix(".int8.onnx"))
+        print(f"wrote {copy} ({copy.stat().st_size / 1e6:.2f} MB)")
+
+
+def _delegated_command(args, rest: list[str]) -> int:
+    """Export-onnx / prune / report: the module's ``main`` parses ``rest``."""
+    try:
+        if args.command == "export-onnx":
+            _export_onnx(rest, args.int8)
+        elif args.command == "prune":
+            from speechbrain_lstm_ser.compression.pruning import main as prune_main
+
+            prune_main(rest)
+        else:
+            from speechbrain_lstm_ser.evaluation.reports import main as report_main
+
+            report_main(rest)
+    except (OSError, ValueError) as err:
+        message = str(err)
+    except KeyError as err:
+        message = f"{args.command}: missing key {err} (is it the right kind of file?)"
+    except Exception as err:  # anything else: still one line, not a traceback
+        message = f"{args.command}: {type(err).__name__}: {err}"
+    else:
+        return 0
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    return 1
+
+
 def _quiet_speechbrain() -> None:
     """Keeps SpeechBrain's INFO chatter out of the command's output.
 
@@ -281,9 +413,17 @@ def _quiet_speechbrain() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sb-lstm-ser``; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in DELEGATED:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    _quiet_speechbrain()
+    if args.command != "report":  # the only verb that never loads SpeechBrain
+        _quiet_speechbrain()
+    if args.command in DELEGATED:
+        return _delegated_command(args, rest)
+    if args.command == "publish":
+        return _publish_command(args)
     if args.command in ("keygen", "sign", "verify"):
         return _keys_command(args)
     files, had_folder = expand_inputs(args.inputs)

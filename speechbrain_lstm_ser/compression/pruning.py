@@ -14,7 +14,8 @@ recurrent column). The kept weights are copied into the smaller modules,
 which are then fine-tuned with the ordinary recipe::
 
     # 1. write the pruned model as the first checkpoint of a new run
-    python -m speechbrain_lstm_ser.compression.pruning \
+    #    (or: python -m speechbrain_lstm_ser.compression.pruning ...)
+    sb-lstm-ser prune \
         results/emotion_lstm/1986/hyperparams.yaml hparams/lstm.yaml \
         --output_folder results/pruned48 --lstm_hidden 48
     # 2. fine-tune it: the recipe starts from that checkpoint (which has no
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     from speechbrain_lstm_ser.export.onnx import load_trained_modules, yaml_overrides
 
     parser = argparse.ArgumentParser(
+        prog="sb-lstm-ser prune",
         description="Prune a trained emotion model to a smaller hidden size and "
         "write it as the first checkpoint of a new run, which the recipe then "
         "fine-tunes. Extra --key value pairs override the target YAML; they "

@@ -22,9 +22,12 @@ exporter (the TorchScript-based one cannot export ``torch.stft``).
 From the command line, with the ``hyperparams.yaml`` a training run saved in
 its output folder (it knows the checkpoint folder and the model sizes)::
 
-    python -m speechbrain_lstm_ser.export.onnx \
-        results/emotion_lstm/1986/hyperparams.yaml \
+    sb-lstm-ser export-onnx results/emotion_lstm/1986/hyperparams.yaml \
         --onnx results/emotion_lstm/1986/emotion.onnx --int8
+
+``--int8`` (an int8 copy, :mod:`speechbrain_lstm_ser.export.quantization`)
+belongs to ``sb-lstm-ser``: ``python -m speechbrain_lstm_ser.export.onnx``
+takes the same arguments without it.
 
 From Python, with modules already loaded (e.g. by an inference interface)::
 
@@ -288,7 +291,7 @@ def onnx_max_abs_diff(
 
 def load_trained_modules(
     hparams_file: str | os.PathLike,
-    overrides: Mapping | None = None,
+    overrides: Mapping | str | None = None,
     max_key: str = "UA",
 ) -> dict:
     """Loads a training YAML and recovers its best checkpoint.
@@ -298,8 +301,9 @@ def load_trained_modules(
     hparams_file : str or os.PathLike
         The training YAML, best the ``hyperparams.yaml`` that a run saved in
         its output folder (it holds the run's overrides).
-    overrides : mapping, optional
-        YAML overrides (e.g. ``{"output_folder": ...}``).
+    overrides : mapping or str, optional
+        YAML overrides (e.g. ``{"output_folder": ...}``), or their YAML text
+        as :func:`yaml_overrides` writes it.
     max_key : str
         Checkpoint selection: the one with the highest value of this key.
 
@@ -312,7 +316,7 @@ def load_trained_modules(
     from hyperpyyaml import load_hyperpyyaml
 
     with open(hparams_file, encoding="utf-8") as handle:
-        hparams = load_hyperpyyaml(handle, dict(overrides or {}))
+        hparams = load_hyperpyyaml(handle, overrides or {})
     checkpoint = hparams["checkpointer"].recover_if_possible(max_key=max_key)
     if checkpoint is None:
         raise FileNotFoundError(
@@ -349,21 +353,18 @@ def yaml_overrides(parser: argparse.ArgumentParser, rest: list[str]) -> str:
     return "\n".join(f"{key[2:]}: {value}" for key, value in pairs)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: export a trained checkpoint to ONNX (optionally int8)."""
+def main(argv: list[str] | None = None) -> Path:
+    """Command line: export a trained checkpoint to ONNX; returns the file."""
     parser = argparse.ArgumentParser(
+        prog="sb-lstm-ser export-onnx",
         description="Export a trained emotion recogniser to ONNX. Extra "
-        "--key value pairs override the YAML, as in the recipes.",
+        "--key value pairs override the YAML, as in the recipes. "
+        "(sb-lstm-ser export-onnx --int8 also writes an int8 copy.)",
     )
     parser.add_argument(
         "hparams", help="the training YAML (best: <output_folder>/hyperparams.yaml)"
     )
     parser.add_argument("--onnx", required=True, help="the .onnx file to write")
-    parser.add_argument(
-        "--int8",
-        action="store_true",
-        help="also write an int8 dynamically quantised copy (<name>.int8.onnx)",
-    )
     parser.add_argument(
         "--max_key", default="UA", help="checkpoint selection key (highest wins)"
     )
@@ -384,11 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); "
         f"max |onnxruntime - PyTorch| on probabilities: {diff:.2e}"
     )
-    if args.int8:
-        from speechbrain_lstm_ser.export.quantization import quantize_onnx_int8
-
-        int8 = quantize_onnx_int8(path, path.with_suffix(".int8.onnx"))
-        print(f"wrote {int8} ({int8.stat().st_size / 1e6:.2f} MB)")
+    return path
 
 
 if __name__ == "__main__":

@@ -1,57 +1,31 @@
 """``python -m speechbrain_lstm_ser.hub publish FOLDER --repo-id user/name``.
 
+An alias of ``sb-lstm-ser publish`` (:mod:`speechbrain_lstm_ser.cli`), kept
+for the commands already written down; the arguments are the same.
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
-from speechbrain_lstm_ser.publish import PublishError, publish
+from speechbrain_lstm_ser.cli import build_parser
+from speechbrain_lstm_ser.cli import main as cli_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parses the command line and runs the sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="python -m speechbrain_lstm_ser.hub",
-        description="Publish exported models to the Hugging Face Hub.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    pub = sub.add_parser(
-        "publish",
-        help="check a model folder and upload it",
-        description="Check an exported model folder (files, model card, a real "
-        "load and run of its example clip) and upload it to a Hub model repo. "
-        "The token comes from HF_TOKEN or `huggingface-cli login`.",
-    )
-    pub.add_argument("folder", help="an exported model folder (<output_folder>/model)")
-    pub.add_argument("--repo-id", required=True, help="user/name on the Hub")
-    pub.add_argument("--private", action="store_true", help="create a private repo")
-    pub.add_argument(
-        "--dry-run", action="store_true", help="check and list, upload nothing"
-    )
-    pub.add_argument(
-        "--sign-key", help="private key (sb-lstm-ser keygen) to sign the upload with"
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    try:
-        print(
-            publish(
-                args.folder,
-                args.repo_id,
-                private=args.private,
-                dry_run=args.dry_run,
-                sign_key=args.sign_key,
-            )
+    """Runs ``sb-lstm-ser publish`` with the given arguments."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] in (["-h"], ["--help"]):
+        argv = ["publish", "--help"]
+    if argv[:1] != ["publish"]:
+        build_parser().error(
+            "python -m speechbrain_lstm_ser.hub only runs `publish`; "
+            "use sb-lstm-ser for the other commands"
         )
-    except (PublishError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

@@ -128,7 +128,7 @@ def test_each_model_can_be_reproduced_from_its_commands(bench):
     pruned = (out / "runs" / "tiny_pruned" / "commands.sh").read_text()
     assert "speechbrain_lstm_ser.compression.pruning" in pruned
     export_log = (
-        out / "runs" / "tiny_int8" / "speechbrain_lstm_ser.export.onnx.log"
+        out / "runs" / "tiny_int8" / "speechbrain_lstm_ser.cli.log"
     ).read_text()
     parity = float(re.search(r"on probabilities: ([0-9.e+-]+)", export_log).group(1))
     assert parity <= 1e-4

@@ -197,6 +197,17 @@ def test_publish_dry_run_checks_and_lists(trained):
     assert "encoder.ckpt" in proc.stdout and "example.wav ->" in proc.stdout
 
 
+def test_sb_lstm_ser_publish_is_the_same_command(trained, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the dry run needs no network
+    proc = run_cli("publish", trained.model, "--repo-id", REPO_ID, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "would upload 9 files" in proc.stdout
+    assert "encoder.ckpt" in proc.stdout and "example.wav ->" in proc.stdout
+    bad = run_cli("publish", trained.model, "--repo-id", "no-slash", "--dry-run")
+    errors = [line for line in bad.stderr.splitlines() if line.startswith("error:")]
+    assert bad.returncode == 1 and len(errors) == 1 and "user/name" in errors[0]
+
+
 def test_publish_refuses_a_broken_folder(trained, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(trained.model, broken)
