@@ -30,19 +30,20 @@ from pathlib import Path
 import ruamel.yaml
 import speechbrain as sb
 import torch
-from torch import nn
 
 from bench.recipe import emotion_recipe
 from speechbrain_lstm_ser.compression.distillation import DistillationLoss
 from speechbrain_lstm_ser.compression.pruning import copy_normalizer
 from speechbrain_lstm_ser.export.folder import export_classifier
-from speechbrain_lstm_ser.export.onnx import load_trained_modules
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.training.brain import training_summary
-from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
+from speechbrain_lstm_ser.training.hparams import (
+    HparamsError,
+    load_hparams,
+    load_trained_modules,
+)
 
 __all__ = ["DistillationBrain", "main"]
-
-TEACHER_MODULES = ("encoder", "pooling", "classifier")
 
 
 class DistillationBrain(emotion_recipe().EmotionBrain):
@@ -50,14 +51,15 @@ class DistillationBrain(emotion_recipe().EmotionBrain):
 
     The teacher reads the student encoder's inputs (normalised features
     and lengths, after augmentation), captured by a forward pre-hook, so
-    the recipe's ``compute_forward`` is used unchanged.
+    the recipe's ``compute_forward`` is used unchanged; the teacher model
+    runs its own forward from there (``forward_features``).
 
     Arguments
     ---------
     *args, **kwargs
         As for ``EmotionBrain``.
-    teacher : mapping
-        The teacher's trained ``encoder``, ``pooling`` and ``classifier``.
+    teacher : UtteranceClassifierModel
+        The teacher's trained model.
     distillation : DistillationLoss
         Mixes the recipe's loss with the distillation term.
     """
@@ -65,12 +67,12 @@ class DistillationBrain(emotion_recipe().EmotionBrain):
     def __init__(
         self,
         *args,
-        teacher: Mapping[str, nn.Module],
+        teacher: UtteranceClassifierModel,
         distillation: DistillationLoss,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.teacher = nn.ModuleDict({k: teacher[k] for k in TEACHER_MODULES}).eval()
+        self.teacher = teacher.eval()
         self.teacher.requires_grad_(False)
         self.distillation = distillation
         self._encoder_inputs = None
@@ -81,7 +83,9 @@ class DistillationBrain(emotion_recipe().EmotionBrain):
         super().on_fit_start()
         self.teacher.to(self.device)
         if self._hook is None:
-            self._hook = self.modules.encoder.register_forward_pre_hook(self._capture)
+            # The student model itself (not its DDP wrapper, if any).
+            encoder = self.hparams.model.encoder
+            self._hook = encoder.register_forward_pre_hook(self._capture)
 
     def _capture(self, module, args):
         self._encoder_inputs = args
@@ -93,8 +97,7 @@ class DistillationBrain(emotion_recipe().EmotionBrain):
             return loss
         feats, lens = self._encoder_inputs
         with torch.no_grad():
-            encoded = self.teacher["encoder"](feats, lens)
-            teacher = self.teacher["classifier"](self.teacher["pooling"](encoded, lens))
+            teacher = self.teacher.forward_features(feats, lens)
         return self.distillation(predictions, teacher, loss)
 
 
@@ -133,7 +136,7 @@ def build_brain(
     hparams : dict
         The student's loaded YAML.
     teacher : dict
-        The teacher's, with trained modules (see ``load_trained_modules``).
+        The teacher's, with its trained ``model`` (see ``load_trained_modules``).
     run_opts : dict, optional
         SpeechBrain run options.
     temperature : float
@@ -145,15 +148,16 @@ def build_brain(
     -------
     DistillationBrain
     """
-    copy_normalizer(teacher["modules"]["mean_var_norm"], hparams["mean_var_norm"])
-    hparams["mean_var_norm"].update_until_epoch = 0
+    student_norm = hparams["model"].mean_var_norm
+    copy_normalizer(teacher["model"].mean_var_norm, student_norm)
+    student_norm.update_until_epoch = 0
     return DistillationBrain(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
         hparams=hparams,
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
-        teacher=teacher["modules"],
+        teacher=teacher["model"],
         distillation=DistillationLoss(temperature, alpha),
     )
 
