@@ -1,4 +1,4 @@
-"""ONNX export of the inference graph, run by onnxruntime, and its int8 copy."""
+"""ONNX export of a classifier model, run by onnxruntime, and its int8 copy."""
 
 import json
 
@@ -10,14 +10,15 @@ from speechbrain.lobes.features import Fbank
 from speechbrain.processing.features import InputNormalization
 
 from speechbrain_lstm_ser.export.onnx import (
-    EmotionInferenceGraph,
+    ClassifierOnnxGraph,
     export_onnx,
     onnx_max_abs_diff,
     onnx_session,
 )
 from speechbrain_lstm_ser.export.quantization import quantize_onnx_int8
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
+from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 
 LABELS = ["neutral", "happy", "sad", "angry"]
@@ -30,13 +31,14 @@ def exported(tmp_path_factory):
     fbank = Fbank(n_mels=20, hop_length=20, win_length=32, n_fft=512)
     # global statistics, as after training
     norm(fbank(torch.randn(4, 16000) * 0.1), torch.ones(4))
-    graph = EmotionInferenceGraph(
+    model = UtteranceClassifierModel(
         fbank,
         norm,
         LSTMEncoder(20, 16, num_layers=2),
         AttentiveStatisticsPooling(32, 8),
-        EmotionClassifier(64, 4, 16),
-    ).eval()
+        ClassificationHead(64, 4, 16),
+    )
+    graph = ClassifierOnnxGraph.from_model(model)
     with torch.no_grad():  # a head that is far from uniform
         graph.classifier.output.weight.mul_(20)
     path = export_onnx(graph, tmp_path_factory.mktemp("onnx") / "m.onnx", LABELS)
