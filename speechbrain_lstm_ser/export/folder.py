@@ -10,12 +10,11 @@ module with state, the label encoder, extra files (e.g. a tokenizer), an
 synthesised for the occasion (never a recording from the training data),
 and a ``README.md`` model card with Hub metadata.
 
-The modules exported are the parts of the recipe's task model (the
-``MODULES`` of :mod:`speechbrain_lstm_ser.nnet.models`'
-``UtteranceClassifierModel`` or ``CTCModel``, one ``<name>.ckpt`` each) and
-the optional ``preprocess``; the inference interface rebuilds the task model
-from them.
-Their definitions are taken from the training run's own resolved
+The modules exported are the parts of the recipe's task model
+(``UtteranceClassifierModel.MODULES`` or ``CTCModel.MODULES`` of
+:mod:`speechbrain_lstm_ser.nnet.models`, one ``<name>.ckpt`` each) and the
+optional ``preprocess``; the inference interface rebuilds the task model from
+them. Their definitions are taken from the training run's own resolved
 ``hyperparams.yaml`` (SpeechBrain writes it into the output folder with every
 override applied), so whatever encoder, pooling or pre-processing a user
 chose in their YAML is what the inference folder rebuilds.
