@@ -92,3 +92,38 @@ def test_int8_quantises_lstm_and_linear_layers_but_not_features(exported, tmp_pa
     assert onnx_max_abs_diff(graph, int8, wavs, lens) < 0.05
     meta = {p.key: p.value for p in onnx.load(str(int8)).metadata_props}
     assert json.loads(meta["labels"]) == LABELS
+
+
+def test_export_of_a_trained_run_checks_its_parity(tmp_path):
+    from hyperpyyaml import load_hyperpyyaml
+
+    from speechbrain_lstm_ser.export.onnx import export_trained_onnx
+
+    yaml = f"""
+save_folder: {tmp_path}
+sample_rate: 16000
+emotions: {LABELS}
+compute_features: !new:speechbrain.lobes.features.Fbank {{n_mels: 10}}
+mean_var_norm: !new:speechbrain.processing.features.InputNormalization
+    norm_type: sentence
+model: !new:speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel
+    compute_features: !ref <compute_features>
+    mean_var_norm: !ref <mean_var_norm>
+    encoder: !new:speechbrain_lstm_ser.nnet.encoders.LSTMEncoder [10, 4]
+    pooling: !new:speechbrain_lstm_ser.nnet.pooling.MeanPooling [8]
+    classifier: !new:speechbrain_lstm_ser.nnet.heads.ClassificationHead [8, 4, 4]
+modules: {{model: !ref <model>}}
+checkpointer: !new:speechbrain.utils.checkpoints.Checkpointer
+    checkpoints_dir: !ref <save_folder>
+    recoverables: {{model: !ref <model>}}
+"""
+    (tmp_path / "hyperparams.yaml").write_text(yaml)
+    load_hyperpyyaml(yaml)["checkpointer"].save_checkpoint(meta={"UA": 0.5})
+    lines = []
+    path = export_trained_onnx(
+        tmp_path / "hyperparams.yaml", tmp_path / "m.onnx", log=lines.append
+    )
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(meta["labels"]) == LABELS
+    [line] = lines
+    assert float(line.rsplit(": ", 1)[1]) <= 1e-4
