@@ -196,15 +196,19 @@ def export_onnx(
     # (e.g. the LSTM's flat weights): keep what it prints out of our output.
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            graph,
-            (wavs, wav_lens),
-            dynamo=True,
-            input_names=["wavs", "wav_lens"],
-            output_names=["probabilities"],
-            dynamic_shapes=({0: batch, 1: samples}, {0: batch}),
-            opset_version=opset_version,
-        )
+        _forget_resolved_rnn_kernels()
+        try:
+            program = torch.onnx.export(
+                graph,
+                (wavs, wav_lens),
+                dynamo=True,
+                input_names=["wavs", "wav_lens"],
+                output_names=["probabilities"],
+                dynamic_shapes=({0: batch, 1: samples}, {0: batch}),
+                opset_version=opset_version,
+            )
+        finally:
+            _forget_resolved_rnn_kernels()
     # Fold the LSTM weight re-ordering (gates i,f,g,o -> i,o,f,c) into
     # initializers; the default size limits leave large weights unfolded.
     optimizer.optimize(program.model, input_size_limit=2**31, output_size_limit=2**31)
@@ -219,6 +223,23 @@ def export_onnx(
     program.model.metadata_props.update(metadata)
     program.save(str(path), external_data=False)
     return path
+
+
+def _forget_resolved_rnn_kernels() -> None:
+    """Clears the kernels the LSTM and GRU operators resolved and cached.
+
+    To keep the time axis dynamic, ``torch.onnx.export`` swaps a
+    ``while_loop`` decomposition of ``aten::lstm`` into the operator's Python
+    kernels for the time of the export, but (PyTorch 2.14) leaves the
+    operator's dispatch cache as it is: from the second export in a process
+    on, the cached step-by-step decomposition runs instead, and the graph
+    silently gets the example's length as a fixed time axis. Forgetting the
+    cache before and after exporting makes every export behave as the first.
+    """
+    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
+        cache = getattr(op, "_dispatch_cache", None)
+        if cache is not None:
+            cache.clear()
 
 
 def onnx_session(path: str | os.PathLike, threads: int = 1):

@@ -123,7 +123,11 @@ checkpointer: !new:speechbrain.utils.checkpoints.Checkpointer
     path = export_trained_onnx(
         tmp_path / "hyperparams.yaml", tmp_path / "m.onnx", log=lines.append
     )
-    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    model = onnx.load(str(path))
+    meta = {p.key: p.value for p in model.metadata_props}
     assert json.loads(meta["labels"]) == LABELS
+    # not the first export of this process: the axes must stay dynamic all the same
+    shape = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in shape] == ["batch", "samples"]
     [line] = lines
     assert float(line.rsplit(": ", 1)[1]) <= 1e-4
