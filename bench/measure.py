@@ -47,12 +47,13 @@ from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.export.onnx import (
-    EmotionInferenceGraph,
-    load_trained_modules,
+    ClassifierOnnxGraph,
     onnx_max_abs_diff,
     onnx_session,
 )
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
+from speechbrain_lstm_ser.training.hparams import load_trained_modules
 
 __all__ = ["add_measurement_options", "main"]
 
@@ -145,7 +146,8 @@ def _state_bytes(modules: dict[str, nn.Module], normalizer: nn.Module) -> int:
     return buffer.tell()
 
 
-def _graph_parts(graph: EmotionInferenceGraph) -> dict[str, nn.Module]:
+def _trained_parts(graph: ClassifierOnnxGraph) -> dict[str, nn.Module]:
+    """The parts with trained weights (the features have none)."""
     return {
         "encoder": graph.encoder,
         "pooling": graph.pooling,
@@ -184,21 +186,22 @@ def latency_breakdown(hparams: dict, test: TestSet, repeats: int) -> dict:
     dict
         Real-time factors per stage and the pipeline / bare LSTM ratios.
     """
-    mods = hparams["modules"]
-    first = mods["encoder"].forward_layers[0]
+    mods, net = hparams["modules"], hparams["model"]
+    first = net.encoder.forward_layers[0]
     bare = nn.LSTM(
         first.input_size,
         first.hidden_size,
-        num_layers=len(mods["encoder"].forward_layers),
-        bidirectional=mods["encoder"].bidirectional,
+        num_layers=len(net.encoder.forward_layers),
+        bidirectional=net.encoder.bidirectional,
         batch_first=True,
     ).eval()
+    # The model's forward, stage by stage (UtteranceClassifierModel.forward).
     stages = {
-        "preprocess": lambda s: mods["preprocess"](*s),
-        "features": lambda s: (mods["compute_features"](s[0]), s[1]),
-        "normalise": lambda s: (mods["mean_var_norm"](*s), s[1]),
-        "encoder": lambda s: (mods["encoder"](*s), s[1]),
-        "pooling_head": lambda s: mods["classifier"](mods["pooling"](*s)),
+        "preprocess": lambda s: preprocess_waveforms(mods, *s),
+        "features": lambda s: (net.compute_features(s[0]), s[1]),
+        "normalise": lambda s: (net.mean_var_norm(*s), s[1]),
+        "encoder": lambda s: (net.encoder(*s), s[1]),
+        "pooling_head": lambda s: net.classifier(net.pooling(*s)),
     }
     hop_10ms = test.sample_rate // 100
 
@@ -310,8 +313,11 @@ def training_throughput(
 def _build(args, hparams: dict, test: TestSet, run: Path) -> tuple[Callable, dict]:
     """The predict function ``(wavs, lens) -> probabilities`` and size facts."""
     mods = hparams["modules"]
-    graph = EmotionInferenceGraph.from_modules(mods).eval()
-    preprocess = mods["preprocess"]
+    graph = ClassifierOnnxGraph.from_model(hparams["model"])
+
+    def preprocess(wavs, lens):
+        return preprocess_waveforms(mods, wavs, lens)
+
     info: dict = {}
     if args.kind in TRAINED or args.kind == "torch_int8":
         device = torch.device(args.device)
@@ -327,11 +333,11 @@ def _build(args, hparams: dict, test: TestSet, run: Path) -> tuple[Callable, dic
             info["size_bytes"] = buffer.tell()
         else:
             info["size_bytes"] = _state_bytes(
-                _graph_parts(graph), mods["mean_var_norm"]
+                _trained_parts(graph), graph.mean_var_norm
             )
 
         graph.to(device)
-        mods["mean_var_norm"].to(device)  # its statistics are not buffers
+        graph.mean_var_norm.to(device)  # its statistics are not buffers
 
         def predict(wavs, lens):
             with torch.inference_mode():
@@ -429,7 +435,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["rtf_batch1"] = time_b1 / seconds
     result["rtf_batch16"] = time_b16 / seconds
     result.update(_accuracy(outputs, test, hparams["emotions"]))
-    encoder = hparams["modules"]["encoder"]
+    encoder = hparams["model"].encoder
     if args.breakdown and args.device == "cpu" and isinstance(encoder, LSTMEncoder):
         result["latency_breakdown"] = latency_breakdown(hparams, test, args.repeats)
     result["peak_rss_mb"] = round(_peak_rss_mb(), 1)

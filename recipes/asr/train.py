@@ -44,6 +44,7 @@ from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
 from speechbrain_lstm_ser.evaluation.reports import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 from speechbrain_lstm_ser.export.folder import export_recognizer
+from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.brain import Brain, run_facts
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
@@ -72,17 +73,18 @@ class ASRBrain(Brain):
     def compute_forward(self, batch, stage):
         """Waveforms -> per-frame log-probabilities ``(batch, time, vocab + 1)``."""
         batch = batch.to(self.device)
-        wavs, lens = batch.sig
+        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        feature_augment = None
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
-        feats = self.modules.compute_features(wavs)
-        feats = self.modules.mean_var_norm(
-            feats, lens, epoch=self.hparams.epoch_counter.current
+            feature_augment = self.hparams.feature_augment
+        log_probs = self.modules.model(
+            wavs,
+            lens,
+            epoch=self.hparams.epoch_counter.current,
+            feature_augment=feature_augment,
         )
-        if stage == sb.Stage.TRAIN and self.hparams.augment:
-            feats = self.hparams.freq_mask(self.hparams.time_mask(feats))
-        encoded = self.modules.encoder(feats, lens)
-        return self.modules.ctc_head(encoded), lens
+        return log_probs, lens
 
     def compute_objectives(self, predictions, batch, stage):
         """CTC loss against the token sequences; decodes outside training."""

@@ -39,15 +39,15 @@ from pathlib import Path
 import ruamel.yaml
 import speechbrain as sb
 import torch
-from torch import nn
 from train import EmotionBrain, configure_class_weights, dataio_prepare, prepare_data
 
 from speechbrain_lstm_ser.compression.distillation import DistillationLoss
 from speechbrain_lstm_ser.compression.pruning import copy_normalizer
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.export.folder import export_classifier
-from speechbrain_lstm_ser.export.onnx import load_trained_modules
 from speechbrain_lstm_ser.inference.load import load_model
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.training.hparams import load_trained_modules
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
     export_on_main,
@@ -56,7 +56,6 @@ from speechbrain_lstm_ser.training.recipe import (
     one_line_errors,
 )
 
-TEACHER_MODULES = ("mean_var_norm", "encoder", "pooling", "classifier")
 #: What a student takes from a teacher run unless the command line sets it.
 TEACHER_DATA = (
     "data_folder",
@@ -73,22 +72,28 @@ class DistillationBrain(EmotionBrain):
 
     The teacher reads the student encoder's inputs (normalised features
     and lengths, after augmentation), captured by a forward pre-hook, so
-    the recipe's ``compute_forward`` is used unchanged.
+    the recipe's ``compute_forward`` is used unchanged; the teacher model
+    runs its own forward from there (``forward_features``).
 
     Arguments
     ---------
     *args, **kwargs
         As for ``EmotionBrain``.
-    teacher : dict
-        The teacher's trained ``encoder``, ``pooling`` and ``classifier``.
+    teacher : UtteranceClassifierModel
+        The teacher's trained model.
     distillation : DistillationLoss
         Mixes the recipe's loss with the distillation term.
     """
 
-    def __init__(self, *args, teacher, distillation, **kwargs):
+    def __init__(
+        self,
+        *args,
+        teacher: UtteranceClassifierModel,
+        distillation: DistillationLoss,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        parts = ("encoder", "pooling", "classifier")
-        self.teacher = nn.ModuleDict({k: teacher[k] for k in parts}).eval()
+        self.teacher = teacher.eval()
         self.teacher.requires_grad_(False)
         self.distillation = distillation
         self._encoder_inputs = None
@@ -99,7 +104,9 @@ class DistillationBrain(EmotionBrain):
         super().on_fit_start()
         self.teacher.to(self.device)
         if self._hook is None:
-            self._hook = self.modules.encoder.register_forward_pre_hook(self._capture)
+            # The student model itself (not its DDP wrapper, if any).
+            encoder = self.hparams.model.encoder
+            self._hook = encoder.register_forward_pre_hook(self._capture)
 
     def _capture(self, module, args):
         self._encoder_inputs = args
@@ -111,8 +118,7 @@ class DistillationBrain(EmotionBrain):
             return loss
         feats, lens = self._encoder_inputs
         with torch.no_grad():
-            encoded = self.teacher["encoder"](feats, lens)
-            teacher = self.teacher["classifier"](self.teacher["pooling"](encoded, lens))
+            teacher = self.teacher.forward_features(feats, lens)
         return self.distillation(predictions, teacher, loss)
 
 
@@ -130,7 +136,7 @@ def teacher_source(hparams_file, overrides):
 
 
 def load_teacher(source):
-    """The teacher's trained modules, its classes and, for a run, its data.
+    """The teacher's trained model, its classes and, for a run, its data.
 
     Arguments
     ---------
@@ -140,8 +146,8 @@ def load_teacher(source):
 
     Returns
     -------
-    modules : dict
-        ``mean_var_norm``, ``encoder``, ``pooling``, ``classifier``.
+    model : UtteranceClassifierModel
+        The teacher's trained model.
     labels : list of str
         The teacher's classes, in output order.
     data : dict
@@ -152,11 +158,10 @@ def load_teacher(source):
         raise FileNotFoundError("no such run folder, model folder or Hub repo")
     if path.is_file() or (path / "save").is_dir():
         run_yaml = path if path.is_file() else path / "hyperparams.yaml"
-        teacher = load_trained_modules(run_yaml)
-        modules = {k: teacher["modules"][k] for k in TEACHER_MODULES}
-        return modules, list(teacher["emotions"]), {k: teacher[k] for k in TEACHER_DATA}
-    model = load_model(source)
-    return {k: model.mods[k] for k in TEACHER_MODULES}, list(model.labels), {}
+        run = load_trained_modules(run_yaml)
+        return run["model"], list(run["emotions"]), {k: run[k] for k in TEACHER_DATA}
+    recognizer = load_model(source)
+    return recognizer.model, list(recognizer.labels), {}
 
 
 def student_overrides(overrides, data):
@@ -211,8 +216,9 @@ if __name__ == "__main__":
         )
 
     # The student normalises its features with the teacher's statistics.
-    copy_normalizer(teacher["mean_var_norm"], hparams["mean_var_norm"])
-    hparams["mean_var_norm"].update_until_epoch = 0
+    student_norm = hparams["model"].mean_var_norm
+    copy_normalizer(teacher.mean_var_norm, student_norm)
+    student_norm.update_until_epoch = 0
     student_brain = DistillationBrain(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],

@@ -3,7 +3,7 @@
 
 The waveform is cleaned (optional denoising, silence trimming), augmented
 during training, turned into normalised filterbanks, encoded by a
-bidirectional LSTM over packed sequences, pooled over time with attention
+bidirectional LSTM (padding changes nothing), pooled over time with attention
 and classified by an MLP head (Linear, BatchNorm, ReLU, Dropout, Linear,
 log-softmax) trained with cross-entropy.
 
@@ -41,6 +41,7 @@ from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
+from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.brain import Brain, run_facts
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
@@ -68,16 +69,10 @@ class EmotionBrain(Brain):
     def compute_forward(self, batch, stage):
         """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
         batch = batch.to(self.device)
-        wavs, lens = batch.sig
-        wavs, lens = self.modules.preprocess(wavs, lens)
+        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
-        feats = self.modules.compute_features(wavs)
-        feats = self.modules.mean_var_norm(
-            feats, lens, epoch=self.hparams.epoch_counter.current
-        )
-        encoded = self.modules.encoder(feats, lens)
-        return self.modules.classifier(self.modules.pooling(encoded, lens))
+        return self.modules.model(wavs, lens, epoch=self.hparams.epoch_counter.current)
 
     def compute_objectives(self, predictions, batch, stage):
         """Cross-entropy against the emotion labels; collects metrics."""

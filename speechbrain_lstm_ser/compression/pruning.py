@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+import sys
 
 import torch
 from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
+from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.pooling import (
     AttentionPooling,
     AttentiveStatisticsPooling,
@@ -169,7 +170,7 @@ def _prune_pooling(
 
 @torch.no_grad()
 def _prune_classifier(
-    trained: EmotionClassifier, target: EmotionClassifier, kept: torch.Tensor
+    trained: ClassificationHead, target: ClassificationHead, kept: torch.Tensor
 ) -> None:
     """Copies the head, keeping the input columns of the ``kept`` features."""
     old_linears = [m for m in trained.modules() if isinstance(m, nn.Linear)]
@@ -185,45 +186,45 @@ def _prune_classifier(
 
 
 def prune_into(
-    trained: Mapping[str, nn.Module], target: Mapping[str, nn.Module]
+    trained: UtteranceClassifierModel, target: UtteranceClassifierModel
 ) -> None:
-    """Fills smaller modules with the largest units of trained ones.
+    """Fills a smaller model with the largest units of a trained one.
 
     The target's encoder must be the trained one with a smaller
     ``hidden_size`` (pooling and head sized to match, as the YAML derives
     them); the units kept are the ones of largest magnitude, chosen per
-    layer and direction.
+    layer and direction. The features and their normalisation are not
+    touched (see :func:`copy_normalizer`).
 
     Arguments
     ---------
-    trained : mapping
-        ``encoder`` (:class:`~speechbrain_lstm_ser.nnet.encoders.LSTMEncoder`),
-        ``pooling`` and ``classifier``
-        (:class:`~speechbrain_lstm_ser.nnet.heads.EmotionClassifier`).
-    target : mapping
-        The same keys, freshly built with the smaller size; overwritten.
+    trained : UtteranceClassifierModel
+        With an :class:`~speechbrain_lstm_ser.nnet.encoders.LSTMEncoder`
+        and a :class:`~speechbrain_lstm_ser.nnet.heads.ClassificationHead`.
+    target : UtteranceClassifierModel
+        The same architecture, freshly built with the smaller size;
+        its encoder, pooling and classifier are overwritten.
 
     Example
     -------
+    >>> from speechbrain.lobes.features import Fbank
+    >>> from speechbrain.processing.features import InputNormalization
     >>> def model(hidden):
-    ...     return {
-    ...         "encoder": LSTMEncoder(10, hidden, num_layers=2),
-    ...         "pooling": AttentiveStatisticsPooling(2 * hidden, 8),
-    ...         "classifier": EmotionClassifier(4 * hidden, 4, 16),
-    ...     }
+    ...     return UtteranceClassifierModel(
+    ...         Fbank(n_mels=10), InputNormalization(norm_type="sentence"),
+    ...         LSTMEncoder(10, hidden, num_layers=2),
+    ...         AttentiveStatisticsPooling(2 * hidden, 8),
+    ...         ClassificationHead(4 * hidden, 4, 16),
+    ...     )
     >>> big, small = model(16), model(6)
     >>> prune_into(big, small)
-    >>> for m in [*big.values(), *small.values()]:
-    ...     _ = m.eval()
-    >>> x, lens = torch.randn(2, 30, 10), torch.tensor([1.0, 0.7])
-    >>> out = small["classifier"](small["pooling"](small["encoder"](x, lens), lens))
-    >>> out.shape
+    >>> small.eval()(torch.rand(2, 4000), torch.tensor([1.0, 0.7])).shape
     torch.Size([2, 1, 4])
     """
-    kept = _prune_encoder(trained["encoder"], target["encoder"])
-    size = trained["encoder"].output_size
-    pooled = _prune_pooling(trained["pooling"], target["pooling"], kept, size)
-    _prune_classifier(trained["classifier"], target["classifier"], pooled)
+    kept = _prune_encoder(trained.encoder, target.encoder)
+    size = trained.encoder.output_size
+    pooled = _prune_pooling(trained.pooling, target.pooling, kept, size)
+    _prune_classifier(trained.classifier, target.classifier, pooled)
 
 
 def copy_normalizer(trained: nn.Module, target: nn.Module) -> None:
@@ -243,9 +244,12 @@ def copy_normalizer(trained: nn.Module, target: nn.Module) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: prune a trained run into a new run's first checkpoint."""
-    from hyperpyyaml import load_hyperpyyaml
-
-    from speechbrain_lstm_ser.export.onnx import load_trained_modules, yaml_overrides
+    from speechbrain_lstm_ser.training.hparams import (
+        HparamsError,
+        load_hparams,
+        load_trained_modules,
+        yaml_overrides,
+    )
 
     parser = argparse.ArgumentParser(
         prog="sb-lstm-ser prune",
@@ -259,11 +263,13 @@ def main(argv: list[str] | None = None) -> None:
     args, rest = parser.parse_known_args(argv)
     overrides = yaml_overrides(parser, rest)
 
-    source = load_trained_modules(args.trained)
-    with open(args.target, encoding="utf-8") as handle:
-        target = load_hyperpyyaml(handle, overrides)
-    prune_into(source["modules"], target["modules"])
-    copy_normalizer(source["modules"]["mean_var_norm"], target["mean_var_norm"])
+    try:
+        source = load_trained_modules(args.trained)
+        target = load_hparams(args.target, overrides)
+    except HparamsError as err:
+        sys.exit(f"error: {err}")
+    prune_into(source["model"], target["model"])
+    copy_normalizer(source["model"].mean_var_norm, target["model"].mean_var_norm)
     os.makedirs(target["save_folder"], exist_ok=True)
     checkpoint = target["checkpointer"].save_checkpoint(
         meta={"pruned_from": os.path.abspath(args.trained)}

@@ -10,7 +10,11 @@ module with state, the label encoder, extra files (e.g. a tokenizer), an
 synthesised for the occasion (never a recording from the training data),
 and a ``README.md`` model card with Hub metadata.
 
-The module definitions are taken from the training run's own resolved
+The modules exported are the parts of the recipe's task model
+(``UtteranceClassifierModel.MODULES`` or ``CTCModel.MODULES`` of
+:mod:`speechbrain_lstm_ser.nnet.models`, one ``<name>.ckpt`` each) and the
+optional ``preprocess``; the inference interface rebuilds the task model from
+them. Their definitions are taken from the training run's own resolved
 ``hyperparams.yaml`` (SpeechBrain writes it into the output folder with every
 override applied), so whatever encoder, pooling or pre-processing a user
 chose in their YAML is what the inference folder rebuilds.
@@ -36,17 +40,22 @@ from speechbrain.utils.checkpoints import DEFAULT_SAVE_HOOKS, get_default_hook
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
 from speechbrain_lstm_ser.hub.load import HYPERPARAMS
+from speechbrain_lstm_ser.nnet.models import (
+    PREPROCESS,
+    CTCModel,
+    TaskModel,
+    UtteranceClassifierModel,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "ASR_MODULES",
-    "CLASSIFIER_MODULES",
     "EXAMPLE_TEXT",
     "describe_model",
     "export_classifier",
     "export_recognizer",
     "export_model",
+    "exported_modules",
     "inference_yaml",
     "save_module",
 ]
@@ -54,21 +63,6 @@ __all__ = [
 #: How exported YAML files build a label encoder and a tokenizer.
 LABEL_ENCODER_TAG = "!new:speechbrain.dataio.encoder.CategoricalEncoder"
 TOKENIZER_TAG = "!new:sentencepiece.SentencePieceProcessor"
-
-#: Modules a CTC recogniser runs at inference (the ASR recipe's names).
-ASR_MODULES = ("compute_features", "mean_var_norm", "encoder", "ctc_head")
-
-#: Modules an utterance classifier runs at inference, in order (the names
-#: the emotion and command recipes give them in their YAML; those a recipe
-#: does not define are skipped).
-CLASSIFIER_MODULES = (
-    "preprocess",
-    "compute_features",
-    "mean_var_norm",
-    "encoder",
-    "pooling",
-    "classifier",
-)
 
 #: What the synthesised example clip says.
 EXAMPLE_TEXT = "This is an example recording for the model card."
@@ -159,14 +153,19 @@ def inference_yaml(
     yaml = ruamel.yaml.YAML()
     with open(training_yaml, encoding="utf-8") as handle:
         tree = yaml.load(handle)
-    missing = [k for k in (*module_keys, *hparam_keys) if k not in tree]
+    # A part of the task model may also be written inside its `model:` node.
+    model_node = tree.get("model")
+    parts = model_node if isinstance(model_node, dict) else {}
+    nodes = {key: tree[key] for key in (*module_keys, *hparam_keys) if key in tree}
+    nodes.update({k: parts[k] for k in module_keys if k not in tree and k in parts})
+    missing = [key for key in (*module_keys, *hparam_keys) if key not in nodes]
     if missing:
         raise KeyError(f"{training_yaml} defines no {missing}")
     subset = ruamel.yaml.comments.CommentedMap()
     for key, value in meta.items():
         subset[key] = value
     for key in (*hparam_keys, *module_keys):
-        subset[key] = _clean(tree[key])
+        subset[key] = _clean(nodes[key])
     out = io.StringIO()
     out.write(
         "# ############################################################\n"
@@ -376,6 +375,40 @@ def _load_report(report: Mapping | str | os.PathLike) -> Mapping:
         return json.load(handle)
 
 
+def exported_modules(
+    hparams: Mapping, kind: type[TaskModel]
+) -> dict[str, torch.nn.Module]:
+    """What an inference folder holds: the task model's parts and the pre-processing.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The recipe's loaded hyperparameters: ``model`` is the task model,
+        ``modules`` may hold a ``preprocess``.
+    kind : type
+        The task model class the folder's interface rebuilds
+        (:class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel`
+        or :class:`~speechbrain_lstm_ser.nnet.models.CTCModel`).
+
+    Returns
+    -------
+    dict
+        Name -> module, in the order inference runs them: ``preprocess``
+        (if any), then ``kind.MODULES``.
+    """
+    model = hparams["model"]
+    if not isinstance(model, kind):
+        raise TypeError(
+            f"hparams['model'] is a {type(model).__name__}, not a {kind.__name__}: "
+            f"define `model: !new:{kind.__module__}.{kind.__name__}` in the YAML"
+        )
+    modules = {}
+    if PREPROCESS in hparams["modules"]:
+        modules[PREPROCESS] = hparams["modules"][PREPROCESS]
+    modules.update(model.parts())
+    return modules
+
+
 def export_classifier(
     hparams: Mapping,
     label_encoder,
@@ -384,18 +417,20 @@ def export_classifier(
     title: str,
     task: str,
     interface: str,
-    module_keys: Sequence[str] = CLASSIFIER_MODULES,
 ) -> Path:
     """Exports an utterance classifier (emotion, spoken command) from a recipe.
 
-    Reads from ``hparams``: ``export_folder``, ``output_folder`` (for the
-    resolved ``hyperparams.yaml``), ``sample_rate``, ``dataset`` and the
-    optional ``model_card`` mapping (``language``, ``license``, ``tags``).
+    Reads from ``hparams``: ``model`` (an
+    :class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel`),
+    ``modules`` (its optional ``preprocess``), ``export_folder``,
+    ``output_folder`` (for the resolved ``hyperparams.yaml``),
+    ``sample_rate``, ``dataset`` and the optional ``model_card`` mapping
+    (``language``, ``license``, ``tags``).
 
     Arguments
     ---------
     hparams : mapping
-        The recipe's loaded hyperparameters (modules hold the weights to
+        The recipe's loaded hyperparameters (the model holds the weights to
         export, e.g. the best checkpoint after ``evaluate``).
     label_encoder : speechbrain.dataio.encoder.CategoricalEncoder
         Class names.
@@ -408,8 +443,6 @@ def export_classifier(
         Task name for the card's model index.
     interface : str
         Dotted path of the interface class.
-    module_keys : sequence of str
-        Modules to export, in inference order.
 
     Returns
     -------
@@ -417,8 +450,7 @@ def export_classifier(
         The export folder.
     """
     report = _load_report(report)
-    present = hparams["modules"]
-    modules = {key: hparams[key] for key in module_keys if key in present}
+    modules = exported_modules(hparams, UtteranceClassifierModel)
     return _export_recipe_model(
         hparams,
         modules,
@@ -442,18 +474,19 @@ def export_recognizer(
     *,
     title: str = "LSTM-CTC speech recognition",
     interface: str = "speechbrain_lstm_ser.inference.SpeechRecognizer",
-    module_keys: Sequence[str] = ASR_MODULES,
     hparam_keys: Sequence[str] = ("blank_index", "test_searcher"),
 ) -> Path:
     """Exports a CTC speech recogniser (the ASR recipe) with its tokenizer.
 
-    Reads from ``hparams``: ``export_folder``, ``output_folder``,
+    Reads from ``hparams``: ``model`` (a
+    :class:`~speechbrain_lstm_ser.nnet.models.CTCModel`), ``modules`` (its
+    optional ``preprocess``), ``export_folder``, ``output_folder``,
     ``sample_rate``, ``dataset`` and the optional ``model_card`` mapping.
 
     Arguments
     ---------
     hparams : mapping
-        The recipe's loaded hyperparameters (modules hold the weights).
+        The recipe's loaded hyperparameters (the model holds the weights).
     tokenizer_file : str or os.PathLike
         The trained sentencepiece ``.model``.
     report : mapping, str or os.PathLike
@@ -463,8 +496,6 @@ def export_recognizer(
         Card title.
     interface : str
         Dotted path of the interface class.
-    module_keys : sequence of str
-        Modules to export, in inference order.
     hparam_keys : sequence of str
         Other keys inference needs (the blank index, the beam searcher).
 
@@ -474,7 +505,7 @@ def export_recognizer(
         The export folder.
     """
     report = _load_report(report)
-    modules = {key: hparams[key] for key in module_keys}
+    modules = exported_modules(hparams, CTCModel)
     return _export_recipe_model(
         hparams,
         modules,

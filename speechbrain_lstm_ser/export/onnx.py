@@ -1,19 +1,22 @@
-r"""Export of a trained emotion recogniser's inference graph to ONNX.
+r"""Export of a trained utterance classifier to ONNX (emotion, spoken commands).
 
-The exported graph is the whole model, from waveform to class
-probabilities, with a dynamic batch and time axis::
+The exported graph is the recipe's task model
+(:class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel`), from
+waveform to class probabilities, with a dynamic batch and time axis::
 
     wavs (batch, samples), wav_lens (batch,)
         -> Fbank -> normalisation -> encoder -> pooling -> head
         -> probabilities (batch, classes)
 
 Waveform pre-processing (denoising, silence trimming: data-dependent
-lengths) stays outside the graph: run the training YAML's ``preprocess`` on
-the waveform first, as the recipe does.
+lengths) stays outside the graph, as it stays outside the model: run the
+training YAML's ``preprocess`` on the waveform first
+(:func:`~speechbrain_lstm_ser.nnet.models.preprocess_waveforms`), as the
+recipe does.
 
 Why ONNX: it runs with ``onnxruntime`` from Python, C++, C#, Java or
 JavaScript on servers and phones without PyTorch, and its int8 dynamic
-quantisation covers LSTMs (see :mod:`speechbrain_lstm_ser.compression`).
+quantisation covers LSTMs (see :mod:`speechbrain_lstm_ser.export.quantization`).
 TorchScript is deprecated in PyTorch 2.x, and a ``torch.export`` program
 still needs PyTorch to run, so neither serves deployment better. The graph
 is captured with ``torch.onnx.export(dynamo=True)``, PyTorch's maintained
@@ -27,11 +30,12 @@ its output folder (it knows the checkpoint folder and the model sizes)::
 
 ``--int8`` (an int8 copy, :mod:`speechbrain_lstm_ser.export.quantization`)
 belongs to ``sb-lstm-ser``: ``python -m speechbrain_lstm_ser.export.onnx``
-takes the same arguments without it.
+takes the same arguments without it (:func:`export_trained_onnx` from
+Python). From Python, with a model already
+loaded (e.g. ``hparams["model"]`` of a recipe, or an inference interface's
+``model``)::
 
-From Python, with modules already loaded (e.g. by an inference interface)::
-
-    graph = EmotionInferenceGraph.from_modules(modules)
+    graph = ClassifierOnnxGraph.from_model(model)
     export_onnx(graph, "emotion.onnx", labels=["neutral", "happy", "sad", "angry"])
 
 Authors
@@ -47,95 +51,84 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.training.hparams import load_trained_modules, yaml_overrides
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "EmotionInferenceGraph",
+    "NAME_SCOPES",
+    "ClassifierOnnxGraph",
     "export_onnx",
-    "load_trained_modules",
+    "export_trained_onnx",
     "onnx_max_abs_diff",
     "onnx_session",
-    "yaml_overrides",
 ]
 
 #: Node metadata that names the module a node of an exported graph comes from.
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 
-#: The modules of the inference graph, in order, as the recipe names them.
-GRAPH_MODULES = (
-    "compute_features",
-    "mean_var_norm",
-    "encoder",
-    "pooling",
-    "classifier",
-)
 
+class ClassifierOnnxGraph(UtteranceClassifierModel):
+    """An utterance classifier with probabilities out: the graph ONNX export writes.
 
-class EmotionInferenceGraph(nn.Module):
-    """Waveforms to class probabilities with the recipe's trained modules.
-
-    Exactly the computation of the recipe's ``compute_forward`` at
-    evaluation time (without waveform pre-processing), as one module that
-    can be timed, quantised or exported.
+    The task model itself (same parts, same forward), with
+    ``exp(log-probabilities)`` as output, of shape ``(batch, classes)``. Its
+    parts stay top-level modules of the graph, so that the exported nodes
+    carry their names (int8 quantisation keeps ``compute_features`` float).
 
     Arguments
     ---------
-    compute_features : torch.nn.Module
-        ``wavs (batch, samples) -> (batch, time, n_mels)``, e.g. SpeechBrain's
-        ``Fbank``.
-    mean_var_norm : torch.nn.Module
-        ``(feats, lens) -> feats`` normalisation (``InputNormalization``).
-    encoder : torch.nn.Module
-        ``(feats, lens) -> (batch, time, size)``.
-    pooling : torch.nn.Module
-        ``(encoded, lens) -> (batch, 1, size)``.
-    classifier : torch.nn.Module
-        ``(batch, 1, size) -> (batch, 1, classes)`` log-probabilities.
+    *args, **kwargs
+        The parts of an
+        :class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel`;
+        or build one from a model with :meth:`from_model`.
 
     Example
     -------
     >>> from speechbrain.lobes.features import Fbank
     >>> from speechbrain.processing.features import InputNormalization
     >>> from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    >>> from speechbrain_lstm_ser.nnet.heads import ClassificationHead
     >>> from speechbrain_lstm_ser.nnet.pooling import MeanPooling
-    >>> from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
-    >>> graph = EmotionInferenceGraph(
+    >>> model = UtteranceClassifierModel(
     ...     Fbank(n_mels=20), InputNormalization(norm_type="sentence"),
-    ...     LSTMEncoder(20, 8), MeanPooling(16), EmotionClassifier(16, 4, 8),
+    ...     LSTMEncoder(20, 8), MeanPooling(16), ClassificationHead(16, 4, 8),
     ... ).eval()
-    >>> probs = graph(torch.rand(2, 8000), torch.tensor([1.0, 0.6]))
+    >>> graph = ClassifierOnnxGraph.from_model(model)
+    >>> wavs, lens = torch.rand(2, 8000), torch.tensor([1.0, 0.6])
+    >>> probs = graph(wavs, lens)
     >>> probs.shape, bool(torch.allclose(probs.sum(-1), torch.ones(2)))
     (torch.Size([2, 4]), True)
+    >>> bool(torch.equal(probs, model(wavs, lens).squeeze(1).exp()))
+    True
     """
 
-    def __init__(
-        self,
-        compute_features: nn.Module,
-        mean_var_norm: nn.Module,
-        encoder: nn.Module,
-        pooling: nn.Module,
-        classifier: nn.Module,
-    ):
-        super().__init__()
-        self.compute_features = compute_features
-        self.mean_var_norm = mean_var_norm
-        self.encoder = encoder
-        self.pooling = pooling
-        self.classifier = classifier
-
     @classmethod
-    def from_modules(cls, modules: Mapping[str, nn.Module]) -> EmotionInferenceGraph:
-        """Builds the graph from the recipe's ``modules`` (extra keys ignored)."""
-        missing = [name for name in GRAPH_MODULES if name not in modules]
-        if missing:
-            raise KeyError(f"modules lacks {missing}; it has {sorted(modules)}")
-        return cls(*(modules[name] for name in GRAPH_MODULES))
+    def from_model(cls, model: UtteranceClassifierModel) -> ClassifierOnnxGraph:
+        """The graph of a trained model (its very parts, no copy), in eval mode.
+
+        Arguments
+        ---------
+        model : UtteranceClassifierModel
+            E.g. ``hparams["model"]`` of a recipe.
+
+        Returns
+        -------
+        ClassifierOnnxGraph
+        """
+        if not isinstance(model, UtteranceClassifierModel):
+            raise TypeError(
+                f"ONNX export takes an UtteranceClassifierModel, got "
+                f"{type(model).__name__}"
+            )
+        return cls.from_modules(model.parts()).eval()
 
     def forward(self, wavs: torch.Tensor, wav_lens: torch.Tensor) -> torch.Tensor:
         """Class probabilities.
@@ -152,10 +145,7 @@ class EmotionInferenceGraph(nn.Module):
         torch.Tensor
             ``(batch, classes)`` probabilities.
         """
-        feats = self.mean_var_norm(self.compute_features(wavs), wav_lens)
-        encoded = self.encoder(feats, wav_lens)
-        log_probs = self.classifier(self.pooling(encoded, wav_lens))
-        return log_probs.squeeze(1).exp()
+        return super().forward(wavs, wav_lens).squeeze(1).exp()
 
 
 def export_onnx(
@@ -177,7 +167,7 @@ def export_onnx(
     Arguments
     ---------
     graph : torch.nn.Module
-        E.g. an :class:`EmotionInferenceGraph`; exported in eval mode.
+        E.g. a :class:`ClassifierOnnxGraph`; exported in eval mode.
     path : str or os.PathLike
         The ``.onnx`` file to write (weights inside, no external data).
     labels : sequence of str, optional
@@ -208,15 +198,19 @@ def export_onnx(
     # (e.g. the LSTM's flat weights): keep what it prints out of our output.
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            graph,
-            (wavs, wav_lens),
-            dynamo=True,
-            input_names=["wavs", "wav_lens"],
-            output_names=["probabilities"],
-            dynamic_shapes=({0: batch, 1: samples}, {0: batch}),
-            opset_version=opset_version,
-        )
+        _forget_resolved_rnn_kernels()
+        try:
+            program = torch.onnx.export(
+                graph,
+                (wavs, wav_lens),
+                dynamo=True,
+                input_names=["wavs", "wav_lens"],
+                output_names=["probabilities"],
+                dynamic_shapes=({0: batch, 1: samples}, {0: batch}),
+                opset_version=opset_version,
+            )
+        finally:
+            _forget_resolved_rnn_kernels()
     # Fold the LSTM weight re-ordering (gates i,f,g,o -> i,o,f,c) into
     # initializers; the default size limits leave large weights unfolded.
     optimizer.optimize(program.model, input_size_limit=2**31, output_size_limit=2**31)
@@ -231,6 +225,23 @@ def export_onnx(
     program.model.metadata_props.update(metadata)
     program.save(str(path), external_data=False)
     return path
+
+
+def _forget_resolved_rnn_kernels() -> None:
+    """Clears the kernels the LSTM and GRU operators resolved and cached.
+
+    To keep the time axis dynamic, ``torch.onnx.export`` swaps a
+    ``while_loop`` decomposition of ``aten::lstm`` into the operator's Python
+    kernels for the time of the export, but (PyTorch 2.14) leaves the
+    operator's dispatch cache as it is: from the second export in a process
+    on, the cached step-by-step decomposition runs instead, and the graph
+    silently gets the example's length as a fixed time axis. Forgetting the
+    cache before and after exporting makes every export behave as the first.
+    """
+    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
+        cache = getattr(op, "_dispatch_cache", None)
+        if cache is not None:
+            cache.clear()
 
 
 def onnx_session(path: str | os.PathLike, threads: int = 1):
@@ -289,76 +300,62 @@ def onnx_max_abs_diff(
     return float(abs(got - expected).max())
 
 
-def load_trained_modules(
+def export_trained_onnx(
     hparams_file: str | os.PathLike,
-    overrides: Mapping | str | None = None,
+    onnx_path: str | os.PathLike,
+    overrides: str | Mapping | None = None,
     max_key: str = "UA",
-) -> dict:
-    """Loads a training YAML and recovers its best checkpoint.
+    log: Callable[[str], object] = logger.info,
+) -> Path:
+    """Exports the best checkpoint of a training run to ONNX, and checks it.
+
+    The run's classes (``emotions`` or ``labels`` in its YAML) and sample
+    rate go in the model's metadata. onnxruntime's probabilities are then
+    compared with PyTorch's on three seconds of noise; ``log`` reports the
+    largest difference.
 
     Arguments
     ---------
     hparams_file : str or os.PathLike
-        The training YAML, best the ``hyperparams.yaml`` that a run saved in
-        its output folder (it holds the run's overrides).
-    overrides : mapping or str, optional
-        YAML overrides (e.g. ``{"output_folder": ...}``), or their YAML text
-        as :func:`yaml_overrides` writes it.
+        The run's ``hyperparams.yaml`` (in its output folder).
+    onnx_path : str or os.PathLike
+        The ``.onnx`` file to write.
+    overrides : str or mapping, optional
+        YAML overrides, checked against the YAML.
     max_key : str
-        Checkpoint selection: the one with the highest value of this key.
+        Checkpoint selection key (highest wins).
+    log : callable
+        Receives a one-line summary (file, size, parity).
 
     Returns
     -------
-    dict
-        The loaded hyperparameters; ``modules`` hold the trained weights in
-        eval mode.
+    Path
+        ``onnx_path``.
     """
-    from hyperpyyaml import load_hyperpyyaml
-
-    with open(hparams_file, encoding="utf-8") as handle:
-        hparams = load_hyperpyyaml(handle, overrides or {})
-    checkpoint = hparams["checkpointer"].recover_if_possible(max_key=max_key)
-    if checkpoint is None:
-        raise FileNotFoundError(
-            f"no checkpoint in {hparams['save_folder']}: train the model first"
-        )
-    for module in hparams["modules"].values():
-        module.eval()
-    return hparams
-
-
-def yaml_overrides(parser: argparse.ArgumentParser, rest: list[str]) -> str:
-    """YAML overrides from the ``--key value`` pairs argparse did not know.
-
-    Arguments
-    ---------
-    parser : argparse.ArgumentParser
-        Reports malformed pairs.
-    rest : list of str
-        The unknown arguments (``parse_known_args``).
-
-    Returns
-    -------
-    str
-        ``key: value`` lines, as SpeechBrain recipes turn them into.
-
-    Example
-    -------
-    >>> yaml_overrides(argparse.ArgumentParser(), ["--lstm_hidden", "48"])
-    'lstm_hidden: 48'
-    """
-    if len(rest) % 2 or not all(key.startswith("--") for key in rest[::2]):
-        parser.error(f"overrides must be --key value pairs, got {rest}")
-    pairs = zip(rest[::2], rest[1::2], strict=True)
-    return "\n".join(f"{key[2:]}: {value}" for key, value in pairs)
+    hparams = load_trained_modules(hparams_file, overrides, max_key=max_key)
+    graph = ClassifierOnnxGraph.from_model(hparams["model"])
+    sample_rate = int(hparams.get("sample_rate", 16000))
+    path = export_onnx(
+        graph,
+        onnx_path,
+        labels=hparams.get("emotions", hparams.get("labels")),
+        sample_rate=sample_rate,
+    )
+    wavs = 0.1 * torch.randn(2, 3 * sample_rate)
+    diff = onnx_max_abs_diff(graph, path, wavs, torch.tensor([1.0, 0.6]))
+    log(
+        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); "
+        f"max |onnxruntime - PyTorch| on probabilities: {diff:.2e}"
+    )
+    return path
 
 
 def main(argv: list[str] | None = None) -> Path:
     """Command line: export a trained checkpoint to ONNX; returns the file."""
     parser = argparse.ArgumentParser(
         prog="sb-lstm-ser export-onnx",
-        description="Export a trained emotion recogniser to ONNX. Extra "
-        "--key value pairs override the YAML, as in the recipes. "
+        description="Export a trained utterance classifier (emotion, commands) to "
+        "ONNX. Extra --key value pairs override the YAML, as in the recipes. "
         "(sb-lstm-ser export-onnx --int8 also writes an int8 copy.)",
     )
     parser.add_argument(
@@ -370,22 +367,9 @@ def main(argv: list[str] | None = None) -> Path:
     )
     args, rest = parser.parse_known_args(argv)
     overrides = yaml_overrides(parser, rest)
-
-    hparams = load_trained_modules(args.hparams, overrides, args.max_key)
-    graph = EmotionInferenceGraph.from_modules(hparams["modules"])
-    path = export_onnx(
-        graph,
-        args.onnx,
-        labels=hparams.get("emotions"),
-        sample_rate=hparams.get("sample_rate", 16000),
+    return export_trained_onnx(
+        args.hparams, args.onnx, overrides, args.max_key, log=print
     )
-    wavs = 0.1 * torch.randn(2, 3 * hparams.get("sample_rate", 16000))
-    diff = onnx_max_abs_diff(graph, path, wavs, torch.tensor([1.0, 0.6]))
-    print(
-        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); "
-        f"max |onnxruntime - PyTorch| on probabilities: {diff:.2e}"
-    )
-    return path
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from speechbrain.decoders.ctc import ctc_greedy_decode
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
 from speechbrain_lstm_ser.inference.interface import AudioInterface
+from speechbrain_lstm_ser.nnet.models import CTCModel
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
 
 __all__ = ["SpeechRecognizer"]
@@ -42,7 +43,8 @@ class SpeechRecognizer(AudioInterface):
     'turn on the kitchen lights'
     """
 
-    MODULES_NEEDED = ["compute_features", "mean_var_norm", "encoder", "ctc_head"]
+    MODEL_CLASS = CTCModel
+    MODULES_NEEDED = list(CTCModel.MODULES)
     HPARAMS_NEEDED = ["sample_rate", "tokenizer", "blank_index"]
     #: Longer files are transcribed segment by segment (seconds).
     max_duration = 30.0
@@ -69,7 +71,7 @@ class SpeechRecognizer(AudioInterface):
     def encode_batch(
         self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-frame token log-probabilities.
+        """Per-frame token log-probabilities: the folder's ``CTCModel``.
 
         Arguments
         ---------
@@ -85,9 +87,9 @@ class SpeechRecognizer(AudioInterface):
         lens : torch.Tensor
             ``(batch,)`` relative lengths.
         """
-        encoded, wav_lens = self.encode_frames(wavs, wav_lens)
+        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
         with torch.no_grad():
-            return self.mods.ctc_head(encoded), wav_lens
+            return self.model(wavs, wav_lens), wav_lens
 
     def transcribe_batch(
         self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None

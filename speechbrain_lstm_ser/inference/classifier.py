@@ -15,6 +15,7 @@ import torch
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
 from speechbrain_lstm_ser.inference.interface import AudioInterface
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
 
 __all__ = ["SILENCE_PEAK", "TimelineSegment", "UtteranceClassifier"]
@@ -42,6 +43,10 @@ class UtteranceClassifier(AudioInterface):
     log-probabilities ``(batch, classes)``, ``score`` the best
     log-probability, ``index`` its class index and ``text_lab`` the labels.
 
+    The forward pass is the folder's
+    :class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel`
+    (``self.model``), after the waveform pre-processing of training.
+
     Example
     -------
     >>> model = UtteranceClassifier.from_hparams(  # doctest: +SKIP
@@ -50,13 +55,8 @@ class UtteranceClassifier(AudioInterface):
     ...     "speech.wav")
     """
 
-    MODULES_NEEDED = [
-        "compute_features",
-        "mean_var_norm",
-        "encoder",
-        "pooling",
-        "classifier",
-    ]
+    MODEL_CLASS = UtteranceClassifierModel
+    MODULES_NEEDED = list(UtteranceClassifierModel.MODULES)
     HPARAMS_NEEDED = ["sample_rate", "label_encoder"]
     #: Shorter files are refused (seconds).
     min_duration = 0.1
@@ -68,7 +68,7 @@ class UtteranceClassifier(AudioInterface):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         encoder = self.hparams.label_encoder
-        expected = getattr(self.mods.classifier, "num_classes", len(encoder))
+        expected = getattr(self.model.classifier, "num_classes", len(encoder))
         if len(encoder) != expected:
             raise ValueError(
                 f"the label encoder has {len(encoder)} classes but the classifier "
@@ -92,9 +92,9 @@ class UtteranceClassifier(AudioInterface):
         -------
         torch.Tensor
         """
-        encoded, wav_lens = self.encode_frames(wavs, wav_lens)
+        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
         with torch.no_grad():
-            return self.mods.pooling(encoded, wav_lens)
+            return self.model.embed(wavs, wav_lens)
 
     def classify_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None):
         """Classifies a batch of waveforms.
@@ -117,9 +117,9 @@ class UtteranceClassifier(AudioInterface):
         text_lab : list of str
             The best class names.
         """
-        embeddings = self.encode_batch(wavs, wav_lens)
+        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
         with torch.no_grad():
-            out_prob = self.mods.classifier(embeddings).squeeze(1)
+            out_prob = self.model(wavs, wav_lens).squeeze(1)
         score, index = torch.max(out_prob, dim=-1)
         text_lab = self.hparams.label_encoder.decode_torch(index)
         return out_prob, score, index, text_lab
@@ -186,8 +186,9 @@ class UtteranceClassifier(AudioInterface):
         vad: EnergyVAD | None = None,
         min_speech_ratio: float = 0.3,
     ) -> list[TimelineSegment]:
-        """Emotion over time in a long recording, window by window.
+        """The class (emotion, command, ...) over time in a long recording.
 
+        Window by window, each classified as :meth:`classify_batch` does.
         The file is streamed: only ``batch_size`` windows are in memory at
         once, whatever its length. Windows where less than
         ``min_speech_ratio`` of the frames are speech are skipped.

@@ -21,12 +21,13 @@ from speechbrain_lstm_ser.hub.load import (
     weights_only_loading,
 )
 from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
+from speechbrain_lstm_ser.nnet.models import TaskModel, preprocess_waveforms
 
 __all__ = ["AudioInterface"]
 
 
 class AudioInterface(Pretrained):
-    """``Pretrained`` with our audio loading and pre-processing.
+    """``Pretrained`` with our audio loading, pre-processing and task model.
 
     Audio of any sample rate and channel count is read with soundfile and
     converted to the model's ``sample_rate`` mono; unreadable files raise
@@ -34,6 +35,11 @@ class AudioInterface(Pretrained):
     the file). A path that does not exist locally but looks like
     ``owner/repo/file.wav`` is fetched from the Hugging Face Hub, as
     SpeechBrain's own interfaces do.
+
+    The folder's modules are its task model's parts (one ``<name>.ckpt``
+    each, as :mod:`speechbrain_lstm_ser.export.folder` writes them) plus an
+    optional ``preprocess``; ``self.model`` is the :attr:`MODEL_CLASS` built
+    from those parts, the very forward pass the recipe trained.
 
     Arguments
     ---------
@@ -44,6 +50,8 @@ class AudioInterface(Pretrained):
 
     HPARAMS_NEEDED = ["sample_rate"]
     MODULES_NEEDED: list[str] = []
+    #: The task model run on the folder's modules (None: no model).
+    MODEL_CLASS: type[TaskModel] | None = None
 
     @classmethod
     def from_hparams(
@@ -106,6 +114,8 @@ class AudioInterface(Pretrained):
                 f"{type(self).__name__} needs the modules {missing} in the "
                 "hyperparams.yaml `modules:` section; is this a model of another kind?"
             )
+        if self.MODEL_CLASS is not None:
+            self.model = self.MODEL_CLASS.from_modules(self.mods)
 
     @property
     def sample_rate(self) -> int:
@@ -157,7 +167,11 @@ class AudioInterface(Pretrained):
     def prepare_batch(
         self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Moves a batch to the device and runs the ``preprocess`` module if any.
+        """Moves a batch to the device and pre-processes it as in training.
+
+        The ``preprocess`` module, if the folder has one, runs through
+        :func:`~speechbrain_lstm_ser.nnet.models.preprocess_waveforms`, as
+        in the recipe's Brain.
 
         Arguments
         ---------
@@ -180,33 +194,8 @@ class AudioInterface(Pretrained):
         if wav_lens is None:
             wav_lens = torch.ones(wavs.shape[0])
         wavs, wav_lens = wavs.float().to(self.device), wav_lens.float().to(self.device)
-        if "preprocess" in self.mods:
-            wavs, wav_lens = self.mods.preprocess(wavs, wav_lens)
-        return wavs, wav_lens
-
-    def encode_frames(
-        self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Waveforms -> features -> normalisation -> encoder, without gradients.
-
-        Arguments
-        ---------
-        wavs : torch.Tensor
-            ``(batch, time)`` waveforms at ``sample_rate``.
-        wav_lens : torch.Tensor, optional
-            ``(batch,)`` relative lengths.
-
-        Returns
-        -------
-        encoded : torch.Tensor
-            ``(batch, frames, features)``, the encoder's output.
-        wav_lens : torch.Tensor
-            ``(batch,)`` relative lengths (after pre-processing).
-        """
-        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
         with torch.no_grad():
-            feats = self.mods.mean_var_norm(self.mods.compute_features(wavs), wav_lens)
-            return self.mods.encoder(feats, wav_lens), wav_lens
+            return preprocess_waveforms(self.mods, wavs, wav_lens)
 
 
 def _looks_like_hub_path(path: str) -> bool:

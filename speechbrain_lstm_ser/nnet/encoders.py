@@ -277,11 +277,12 @@ class LSTMEncoder(nn.Module):
 
 
 class CRNNEncoder(nn.Module):
-    """CRDNN-style encoder: CNN front end, packed LSTM, then a DNN.
+    """CRDNN-style encoder: CNN front end, length-aware LSTM, then a DNN.
 
     The CNN sees the features as an image ``(time, features)`` and may
     downsample time (``time_stride``), which makes the LSTM cheaper; lengths
-    stay correct because they are relative. Each DNN layer is
+    stay correct because they are relative. The LSTM is an
+    :class:`LSTMEncoder` (padding changes nothing, no packing needed). Each DNN layer is
     Linear -> BatchNorm -> ReLU -> Dropout, with padding excluded from the
     batch statistics.
 

@@ -6,13 +6,15 @@ Authors
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
-__all__ = ["CTCHead", "EmotionClassifier"]
+__all__ = ["CTCHead", "ClassificationHead", "EmotionClassifier"]
 
 
-class EmotionClassifier(nn.Module):
+class ClassificationHead(nn.Module):
     """MLP head: (Linear, BatchNorm1d, ReLU, Dropout) x N, Linear, log-softmax.
 
     The head of the specification. It serves any utterance-level label set
@@ -33,7 +35,7 @@ class EmotionClassifier(nn.Module):
 
     Example
     -------
-    >>> head = EmotionClassifier(input_size=32, num_classes=4, hidden_size=16)
+    >>> head = ClassificationHead(input_size=32, num_classes=4, hidden_size=16)
     >>> log_probs = head(torch.rand(5, 1, 32))
     >>> log_probs.shape
     torch.Size([5, 1, 4])
@@ -83,6 +85,28 @@ class EmotionClassifier(nn.Module):
             x = x.squeeze(1)
         out = torch.log_softmax(self.output(self.hidden(x)), dim=-1)
         return out.unsqueeze(1) if squeeze else out
+
+
+class EmotionClassifier(ClassificationHead):
+    """Deprecated name of :class:`ClassificationHead` (same layers, same weights).
+
+    Kept because the ``hyperparams.yaml`` of model folders exported before
+    the rename names it; new YAML files should use ``ClassificationHead``.
+
+    Arguments
+    ---------
+    *args, **kwargs
+        As for :class:`ClassificationHead`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            "speechbrain_lstm_ser.nnet.heads.EmotionClassifier is deprecated: it "
+            "is the head of any utterance classifier, now named ClassificationHead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(*args, **kwargs)
 
 
 class CTCHead(nn.Module):

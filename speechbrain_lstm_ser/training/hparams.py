@@ -12,6 +12,7 @@ Authors
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import os
 from collections.abc import Mapping
@@ -19,7 +20,20 @@ from collections.abc import Mapping
 import ruamel.yaml
 from hyperpyyaml import load_hyperpyyaml, resolve_references
 
-__all__ = ["HparamsError", "check_overrides", "load_hparams", "load_settings"]
+from speechbrain_lstm_ser.nnet.models import (
+    CTCModel,
+    TaskModel,
+    UtteranceClassifierModel,
+)
+
+__all__ = [
+    "HparamsError",
+    "check_overrides",
+    "load_hparams",
+    "load_settings",
+    "load_trained_modules",
+    "yaml_overrides",
+]
 
 
 class HparamsError(ValueError):
@@ -218,3 +232,85 @@ def load_settings(
     with open(hparams_file, encoding="utf-8") as handle:
         resolved = resolve_references(handle, overrides or None)
     return ruamel.yaml.YAML().load(resolved)
+
+
+def load_trained_modules(
+    hparams_file: str | os.PathLike,
+    overrides: str | Mapping | None = None,
+    max_key: str | None = "UA",
+    min_key: str | None = None,
+) -> dict:
+    """Loads a training run's YAML (checked) and recovers its best checkpoint.
+
+    Arguments
+    ---------
+    hparams_file : str or os.PathLike
+        The training YAML, best the ``hyperparams.yaml`` that a run saved in
+        its output folder (it holds the run's overrides).
+    overrides : str or mapping, optional
+        YAML overrides (e.g. ``{"output_folder": ...}``), checked as by
+        :func:`load_hparams`.
+    max_key : str, optional
+        Checkpoint selection: the one with the highest value of this key.
+    min_key : str, optional
+        Or the one with the lowest value of this key (e.g. ``"WER"``); it
+        takes precedence over ``max_key``.
+
+    Returns
+    -------
+    dict
+        The loaded hyperparameters. ``hparams["model"]`` is the run's task
+        model (:mod:`speechbrain_lstm_ser.nnet.models`), and it and the
+        ``modules`` hold the trained weights, in eval mode.
+
+    Raises
+    ------
+    HparamsError
+        For a YAML or an override that cannot be used.
+    FileNotFoundError
+        When the run has no checkpoint.
+    """
+    hparams = load_hparams(hparams_file, overrides)
+    keys = {"min_key": min_key} if min_key else {"max_key": max_key}
+    checkpoint = hparams["checkpointer"].recover_if_possible(**keys)
+    if checkpoint is None:
+        raise FileNotFoundError(
+            f"no checkpoint in {hparams['save_folder']}: train the model first"
+        )
+    if not isinstance(hparams.get("model"), TaskModel):
+        # A run of a version before the task models: its `model` was a
+        # ModuleList of the trained parts, all of them listed in `modules`.
+        kind = (
+            CTCModel if "ctc_head" in hparams["modules"] else UtteranceClassifierModel
+        )
+        hparams["model"] = kind.from_modules(hparams["modules"])
+    hparams["model"].eval()
+    for module in hparams["modules"].values():
+        module.eval()
+    return hparams
+
+
+def yaml_overrides(parser: argparse.ArgumentParser, rest: list[str]) -> str:
+    """YAML overrides from the ``--key value`` pairs argparse did not know.
+
+    Arguments
+    ---------
+    parser : argparse.ArgumentParser
+        Reports malformed pairs.
+    rest : list of str
+        The unknown arguments (``parse_known_args``).
+
+    Returns
+    -------
+    str
+        ``key: value`` lines, as SpeechBrain recipes turn them into.
+
+    Example
+    -------
+    >>> yaml_overrides(argparse.ArgumentParser(), ["--lstm_hidden", "48"])
+    'lstm_hidden: 48'
+    """
+    if len(rest) % 2 or not all(key.startswith("--") for key in rest[::2]):
+        parser.error(f"overrides must be --key value pairs, got {rest}")
+    pairs = zip(rest[::2], rest[1::2], strict=True)
+    return "\n".join(f"{key[2:]}: {value}" for key, value in pairs)

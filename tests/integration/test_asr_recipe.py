@@ -85,17 +85,14 @@ def test_saved_model_and_tokenizer_reproduce_the_transcripts(asr_trained):
         sys.path.remove(str(RECIPE.parent))
     test_set = dataio_prepare(hparams, tokenizer)["test"]
     loader = sb.dataio.dataloader.make_dataloader(test_set, batch_size=4)
-    mods = hparams["modules"]
-    for module in mods.values():
-        module.eval()
+    model = hparams["model"].eval()
     with open(out / "transcripts.csv", encoding="utf-8") as handle:
         expected = {r["ID"]: r["hypothesis"] for r in csv.DictReader(handle)}
     found = {}
     with torch.no_grad():
         for batch in loader:
             wavs, lens = batch.sig
-            feats = mods["mean_var_norm"](mods["compute_features"](wavs), lens)
-            log_probs = mods["ctc_head"](mods["encoder"](feats, lens))
+            log_probs = model(wavs, lens)
             for uid, hyps in zip(batch.id, searcher(log_probs, lens), strict=True):
                 found[uid] = " ".join(hyps[0].text.split())
     assert found == expected

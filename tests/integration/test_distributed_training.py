@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.export.onnx import EmotionInferenceGraph, load_trained_modules
+from speechbrain_lstm_ser.export.onnx import ClassifierOnnxGraph
+from speechbrain_lstm_ser.training.hparams import load_trained_modules
 
 # The tiny configuration of the recipe's own test, for one epoch.
 EPOCHS = {"number_of_epochs": "1"}
@@ -111,7 +112,7 @@ def test_report_and_predictions_are_written_once_and_complete(runs):
 def test_ddp_checkpoint_reloads_in_one_process_and_reproduces_predictions(runs):
     _, ddp, _ = runs
     hparams = load_trained_modules(ddp / "hyperparams.yaml")
-    graph = EmotionInferenceGraph.from_modules(hparams["modules"])
+    graph = ClassifierOnnxGraph.from_model(hparams["model"])
     preprocess = hparams["modules"]["preprocess"]
     with open(ddp / "predictions.csv", encoding="utf-8") as handle:
         expected = {row["ID"]: row["prediction"] for row in csv.DictReader(handle)}

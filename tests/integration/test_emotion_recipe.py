@@ -59,9 +59,8 @@ def test_best_checkpoint_reloads_and_reproduces_predictions(trained):
         hparams = load_hyperpyyaml(handle, overrides)
     ckpt = hparams["checkpointer"].recover_if_possible(max_key="UA")
     assert ckpt is not None
-    mods = hparams["modules"]
-    for module in mods.values():
-        module.eval()
+    model = hparams["model"].eval()
+    preprocess = hparams["modules"]["preprocess"]
     with open(out / "predictions.csv", encoding="utf-8") as handle:
         expected = {row["ID"]: row for row in csv.DictReader(handle)}
     with open(out / "manifests" / "test.csv", encoding="utf-8") as handle:
@@ -69,11 +68,8 @@ def test_best_checkpoint_reloads_and_reproduces_predictions(trained):
     with torch.no_grad():
         for row in rows:
             wav = read_audio(row["wav"].replace("$data_root", str(data)))[None]
-            wavs, lens = mods["preprocess"](wav, torch.ones(1))
-            feats = mods["mean_var_norm"](mods["compute_features"](wavs), lens)
-            log_probs = mods["classifier"](
-                mods["pooling"](mods["encoder"](feats, lens), lens)
-            )
+            wavs, lens = preprocess(wav, torch.ones(1))
+            log_probs = model(wavs, lens)
             label = hparams["emotions"][int(log_probs.argmax())]
             assert label == expected[row["ID"]]["prediction"], row["ID"]
             score = float(log_probs.exp().max())

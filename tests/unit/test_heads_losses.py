@@ -4,12 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
+from speechbrain_lstm_ser.nnet.heads import ClassificationHead
 from speechbrain_lstm_ser.nnet.losses import ClassificationLoss, balanced_class_weights
 
 
 def test_head_layers_follow_the_specification():
-    head = EmotionClassifier(10, 4, hidden_size=8, dropout=0.25)
+    head = ClassificationHead(10, 4, hidden_size=8, dropout=0.25)
     kinds = [type(m) for m in head.hidden] + [type(head.output)]
     assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout, nn.Linear]
     assert head.hidden[3].p == 0.25
@@ -17,7 +17,7 @@ def test_head_layers_follow_the_specification():
 
 @pytest.mark.parametrize("shape", [(5, 1, 10), (5, 10)])
 def test_head_returns_log_probabilities(shape):
-    head = EmotionClassifier(10, 3, hidden_size=8, num_hidden_layers=2).eval()
+    head = ClassificationHead(10, 3, hidden_size=8, num_hidden_layers=2).eval()
     out = head(torch.randn(*shape))
     assert out.shape == shape[:-1] + (3,)
     assert torch.allclose(out.exp().sum(-1), torch.ones(shape[:-1]), atol=1e-6)

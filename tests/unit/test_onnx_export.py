@@ -1,4 +1,4 @@
-"""ONNX export of the inference graph, run by onnxruntime, and its int8 copy."""
+"""ONNX export of a classifier model, run by onnxruntime, and its int8 copy."""
 
 import json
 
@@ -10,14 +10,15 @@ from speechbrain.lobes.features import Fbank
 from speechbrain.processing.features import InputNormalization
 
 from speechbrain_lstm_ser.export.onnx import (
-    EmotionInferenceGraph,
+    ClassifierOnnxGraph,
     export_onnx,
     onnx_max_abs_diff,
     onnx_session,
 )
 from speechbrain_lstm_ser.export.quantization import quantize_onnx_int8
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-from speechbrain_lstm_ser.nnet.heads import EmotionClassifier
+from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 
 LABELS = ["neutral", "happy", "sad", "angry"]
@@ -30,13 +31,14 @@ def exported(tmp_path_factory):
     fbank = Fbank(n_mels=20, hop_length=20, win_length=32, n_fft=512)
     # global statistics, as after training
     norm(fbank(torch.randn(4, 16000) * 0.1), torch.ones(4))
-    graph = EmotionInferenceGraph(
+    model = UtteranceClassifierModel(
         fbank,
         norm,
         LSTMEncoder(20, 16, num_layers=2),
         AttentiveStatisticsPooling(32, 8),
-        EmotionClassifier(64, 4, 16),
-    ).eval()
+        ClassificationHead(64, 4, 16),
+    )
+    graph = ClassifierOnnxGraph.from_model(model)
     with torch.no_grad():  # a head that is far from uniform
         graph.classifier.output.weight.mul_(20)
     path = export_onnx(graph, tmp_path_factory.mktemp("onnx") / "m.onnx", LABELS)
@@ -90,3 +92,42 @@ def test_int8_quantises_lstm_and_linear_layers_but_not_features(exported, tmp_pa
     assert onnx_max_abs_diff(graph, int8, wavs, lens) < 0.05
     meta = {p.key: p.value for p in onnx.load(str(int8)).metadata_props}
     assert json.loads(meta["labels"]) == LABELS
+
+
+def test_export_of_a_trained_run_checks_its_parity(tmp_path):
+    from hyperpyyaml import load_hyperpyyaml
+
+    from speechbrain_lstm_ser.export.onnx import export_trained_onnx
+
+    yaml = f"""
+save_folder: {tmp_path}
+sample_rate: 16000
+emotions: {LABELS}
+compute_features: !new:speechbrain.lobes.features.Fbank {{n_mels: 10}}
+mean_var_norm: !new:speechbrain.processing.features.InputNormalization
+    norm_type: sentence
+model: !new:speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel
+    compute_features: !ref <compute_features>
+    mean_var_norm: !ref <mean_var_norm>
+    encoder: !new:speechbrain_lstm_ser.nnet.encoders.LSTMEncoder [10, 4]
+    pooling: !new:speechbrain_lstm_ser.nnet.pooling.MeanPooling [8]
+    classifier: !new:speechbrain_lstm_ser.nnet.heads.ClassificationHead [8, 4, 4]
+modules: {{model: !ref <model>}}
+checkpointer: !new:speechbrain.utils.checkpoints.Checkpointer
+    checkpoints_dir: !ref <save_folder>
+    recoverables: {{model: !ref <model>}}
+"""
+    (tmp_path / "hyperparams.yaml").write_text(yaml)
+    load_hyperpyyaml(yaml)["checkpointer"].save_checkpoint(meta={"UA": 0.5})
+    lines = []
+    path = export_trained_onnx(
+        tmp_path / "hyperparams.yaml", tmp_path / "m.onnx", log=lines.append
+    )
+    model = onnx.load(str(path))
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(meta["labels"]) == LABELS
+    # not the first export of this process: the axes must stay dynamic all the same
+    shape = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in shape] == ["batch", "samples"]
+    [line] = lines
+    assert float(line.rsplit(": ", 1)[1]) <= 1e-4

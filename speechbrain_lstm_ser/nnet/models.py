@@ -1,0 +1,411 @@
+"""The task models: one module per task owns the whole forward pass.
+
+Everything that runs a trained model calls these (the recipe's Brain, the
+inference interfaces, the ONNX export, pruning, distillation and the
+benchmark), so they all compute the same thing::
+
+    wavs (batch, time), lens (batch,)
+        -> compute_features -> mean_var_norm -> [feature_augment]
+        -> encoder -> pooling -> classifier  (UtteranceClassifierModel)
+        -> encoder -> ctc_head               (CTCModel)
+
+Built in the YAML from its named parts, e.g.::
+
+    model: !new:speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel
+        compute_features: !ref <compute_features>
+        mean_var_norm: !ref <mean_var_norm>
+        encoder: !ref <encoder>
+        pooling: !ref <pooling>
+        classifier: !ref <classifier>
+
+Waveform pre-processing (denoising, silence trimming) is deliberately **not**
+part of a model: it changes lengths in data-dependent ways that an exported
+graph cannot hold. It is one separate step, :func:`preprocess_waveforms`,
+which runs the YAML's optional ``preprocess`` module before the model, the
+same way in the Brain, in inference and in the benchmark. Training-time
+waveform augmentation goes between the two (in the recipe); feature
+augmentation (e.g. SpecAugment) is passed to ``forward``.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+from torch import nn
+
+__all__ = [
+    "PREPROCESS",
+    "CTCModel",
+    "TaskModel",
+    "UtteranceClassifierModel",
+    "preprocess_waveforms",
+]
+
+#: The key of the optional waveform pre-processing module in a YAML's
+#: ``modules:`` (and in an exported model folder).
+PREPROCESS = "preprocess"
+
+
+def preprocess_waveforms(
+    modules: Mapping[str, nn.Module], wavs: torch.Tensor, lens: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The step before every task model: ``modules["preprocess"]``, if any.
+
+    The recipe's Brain, the inference interfaces and the benchmark all
+    clean waveforms with this function, so a model sees its inputs cleaned
+    the same way everywhere (nothing happens when the YAML defines no
+    ``preprocess``).
+
+    Arguments
+    ---------
+    modules : mapping
+        A YAML's ``modules`` (a dict, or a Brain's / ``Pretrained``'s
+        ``ModuleDict``).
+    wavs : torch.Tensor
+        ``(batch, time)`` waveforms.
+    lens : torch.Tensor
+        ``(batch,)`` relative lengths in ``[0, 1]``.
+
+    Returns
+    -------
+    wavs : torch.Tensor
+        ``(batch, time')`` cleaned waveforms.
+    lens : torch.Tensor
+        ``(batch,)`` their relative lengths.
+
+    Example
+    -------
+    >>> wavs, lens = torch.rand(2, 100), torch.tensor([1.0, 0.5])
+    >>> preprocess_waveforms({}, wavs, lens)[0] is wavs  # none: unchanged
+    True
+    """
+    if PREPROCESS in modules:
+        return modules[PREPROCESS](wavs, lens)
+    return wavs, lens
+
+
+def _full_lengths(wavs: torch.Tensor, lens: torch.Tensor | None) -> torch.Tensor:
+    if lens is None:
+        return torch.ones(wavs.shape[0], device=wavs.device)
+    return lens
+
+
+def _upgrade_legacy_state(module: TaskModel, state_dict: dict, prefix: str, *_):
+    """Reads a checkpoint from before the task models (a load_state_dict pre-hook).
+
+    The recipes' YAML used to checkpoint ``model: !new:torch.nn.ModuleList``
+    of the trained parts, so its keys start with the part's index
+    (``0.forward_layers...``). Those keys are renamed to the parts' names,
+    and the state of parts that were not in that list (the feature
+    extractor's fixed buffers) is kept as it is.
+    """
+    renamed = {}
+    for key in list(state_dict):
+        index, _, rest = key[len(prefix) :].partition(".")
+        if key.startswith(prefix) and index.isdigit():
+            if int(index) < len(module.LEGACY_ORDER):
+                name = module.LEGACY_ORDER[int(index)]
+                renamed[f"{prefix}{name}.{rest}"] = state_dict.pop(key)
+    if not renamed:
+        return
+    state_dict.update(renamed)
+    for name in module.MODULES:
+        if name not in module.LEGACY_ORDER:
+            for key, value in getattr(module, name).state_dict().items():
+                state_dict.setdefault(f"{prefix}{name}.{key}", value)
+
+
+class TaskModel(nn.Module):
+    """What the task models share: waveforms to normalised features.
+
+    Subclasses list their parts in :attr:`MODULES` and define
+    :meth:`forward_features`.
+    """
+
+    #: The parts, in forward order, as the YAML and an exported model folder
+    #: name them (one ``<name>.ckpt`` per part with state).
+    MODULES: tuple[str, ...] = ()
+    #: The parts of the recipes' former ``model: ModuleList`` checkpoint.
+    LEGACY_ORDER: tuple[str, ...] = ()
+
+    def __init__(self):
+        super().__init__()
+        self.register_load_state_dict_pre_hook(_upgrade_legacy_state)
+
+    @classmethod
+    def from_modules(cls, modules: Mapping[str, nn.Module]) -> TaskModel:
+        """Builds the model from named parts (e.g. a YAML's ``modules``).
+
+        Arguments
+        ---------
+        modules : mapping
+            At least the keys of :attr:`MODULES`; other keys are ignored.
+
+        Returns
+        -------
+        TaskModel
+            Holding the very same part objects (no copy).
+        """
+        missing = [name for name in cls.MODULES if name not in modules]
+        if missing:
+            raise KeyError(
+                f"{cls.__name__} needs the modules {missing}; got {sorted(modules)}"
+            )
+        return cls(**{name: modules[name] for name in cls.MODULES})
+
+    def parts(self) -> dict[str, nn.Module]:
+        """The named parts, in :attr:`MODULES` order (what an export writes)."""
+        return {name: getattr(self, name) for name in self.MODULES}
+
+    def features(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None = None, epoch=None
+    ) -> torch.Tensor:
+        """Normalised features ``(batch, frames, n_mels)``.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms, already pre-processed.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths in ``[0, 1]``; all ones if omitted.
+        epoch : int, optional
+            The training epoch, which tells ``InputNormalization`` whether to
+            still update its global statistics (training only).
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        lens = _full_lengths(wavs, lens)
+        feats = self.compute_features(wavs)
+        if epoch is None:
+            return self.mean_var_norm(feats, lens)
+        return self.mean_var_norm(feats, lens, epoch=epoch)
+
+    def forward_features(self, feats: torch.Tensor, lens: torch.Tensor):
+        """The rest of the forward, from normalised features on."""
+        raise NotImplementedError
+
+    def forward(
+        self,
+        wavs: torch.Tensor,
+        lens: torch.Tensor | None = None,
+        epoch=None,
+        feature_augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """The whole forward pass.
+
+        Inference and export call ``model(wavs, lens)``; the Brain also
+        passes the epoch and, in training, its feature augmentation.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms, already pre-processed (see
+            :func:`preprocess_waveforms`) and, in training, augmented.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths in ``[0, 1]``; all ones if omitted.
+        epoch : int, optional
+            The training epoch (for the normalisation statistics).
+        feature_augment : callable, optional
+            ``(batch, frames, n_mels) -> same``, applied to the normalised
+            features (training only, e.g. time and frequency masking).
+
+        Returns
+        -------
+        torch.Tensor
+            See :meth:`forward_features`.
+        """
+        lens = _full_lengths(wavs, lens)
+        feats = self.features(wavs, lens, epoch)
+        if feature_augment is not None:
+            feats = feature_augment(feats)
+        return self.forward_features(feats, lens)
+
+
+class UtteranceClassifierModel(TaskModel):
+    """One label per utterance (emotion, command): waveforms to log-probabilities.
+
+    ``compute_features`` -> ``mean_var_norm`` -> ``encoder`` -> ``pooling``
+    -> ``classifier``; waveform pre-processing is a separate step before it
+    (see :func:`preprocess_waveforms`).
+
+    Arguments
+    ---------
+    compute_features : torch.nn.Module
+        ``wavs (batch, time) -> (batch, frames, n_mels)``, e.g. SpeechBrain's
+        ``Fbank``.
+    mean_var_norm : torch.nn.Module
+        ``(feats, lens[, epoch]) -> feats``, e.g. SpeechBrain's
+        ``InputNormalization``.
+    encoder : torch.nn.Module
+        ``(feats, lens) -> (batch, frames, size)``, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.encoders.LSTMEncoder`.
+    pooling : torch.nn.Module
+        ``(encoded, lens) -> (batch, 1, pooled)``, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.pooling.AttentiveStatisticsPooling`.
+    classifier : torch.nn.Module
+        ``(batch, 1, pooled) -> (batch, 1, classes)`` log-probabilities, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.heads.ClassificationHead`.
+
+    Example
+    -------
+    >>> from speechbrain.lobes.features import Fbank
+    >>> from speechbrain.processing.features import InputNormalization
+    >>> from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    >>> from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+    >>> from speechbrain_lstm_ser.nnet.pooling import MeanPooling
+    >>> model = UtteranceClassifierModel(
+    ...     Fbank(n_mels=20), InputNormalization(norm_type="sentence"),
+    ...     LSTMEncoder(20, 8),
+    ...     MeanPooling(16), ClassificationHead(16, 4, 8),
+    ... ).eval()
+    >>> wavs, lens = torch.rand(2, 8000), torch.tensor([1.0, 0.6])
+    >>> log_probs = model(wavs, lens)
+    >>> log_probs.shape, model.embed(wavs, lens).shape
+    (torch.Size([2, 1, 4]), torch.Size([2, 1, 16]))
+    >>> bool(torch.allclose(log_probs.exp().sum(-1), torch.ones(2, 1)))
+    True
+    """
+
+    MODULES = ("compute_features", "mean_var_norm", "encoder", "pooling", "classifier")
+    LEGACY_ORDER = ("encoder", "pooling", "classifier")
+
+    def __init__(
+        self,
+        compute_features: nn.Module,
+        mean_var_norm: nn.Module,
+        encoder: nn.Module,
+        pooling: nn.Module,
+        classifier: nn.Module,
+    ):
+        super().__init__()
+        self.compute_features = compute_features
+        self.mean_var_norm = mean_var_norm
+        self.encoder = encoder
+        self.pooling = pooling
+        self.classifier = classifier
+
+    def embed_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        """Utterance embeddings ``(batch, 1, pooled)`` from normalised features.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, n_mels)`` normalised features.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        return self.pooling(self.encoder(feats, lens), lens)
+
+    def forward_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        """Class log-probabilities ``(batch, 1, classes)`` from normalised features.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, n_mels)`` normalised features.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        return self.classifier(self.embed_features(feats, lens))
+
+    def embed(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Utterance embeddings ``(batch, 1, pooled)``: the forward without the head.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` pre-processed waveforms.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths; all ones if omitted.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        lens = _full_lengths(wavs, lens)
+        return self.embed_features(self.features(wavs, lens), lens)
+
+
+class CTCModel(TaskModel):
+    """Speech recognition with CTC: waveforms to per-frame token log-probabilities.
+
+    ``compute_features`` -> ``mean_var_norm`` -> ``encoder`` -> ``ctc_head``;
+    waveform pre-processing is a separate step before it (see
+    :func:`preprocess_waveforms`). The encoder may downsample time: relative
+    lengths stay valid for its output.
+
+    Arguments
+    ---------
+    compute_features : torch.nn.Module
+        ``wavs (batch, time) -> (batch, frames, n_mels)``.
+    mean_var_norm : torch.nn.Module
+        ``(feats, lens[, epoch]) -> feats``.
+    encoder : torch.nn.Module
+        ``(feats, lens) -> (batch, frames', size)``, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.encoders.CRNNEncoder`.
+    ctc_head : torch.nn.Module
+        ``(batch, frames', size) -> (batch, frames', vocab + 1)``, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.heads.CTCHead` (blank last).
+
+    Example
+    -------
+    >>> from speechbrain.lobes.features import Fbank
+    >>> from speechbrain.processing.features import InputNormalization
+    >>> from speechbrain_lstm_ser.nnet.encoders import CRNNEncoder
+    >>> from speechbrain_lstm_ser.nnet.heads import CTCHead
+    >>> model = CTCModel(
+    ...     Fbank(n_mels=20), InputNormalization(norm_type="sentence"),
+    ...     CRNNEncoder(20, [4], hidden_size=8, time_stride=2, dnn_sizes=[16]),
+    ...     CTCHead(16, vocab_size=10),
+    ... ).eval()
+    >>> model(torch.rand(2, 8000), torch.tensor([1.0, 0.6])).shape
+    torch.Size([2, 26, 11])
+    """
+
+    MODULES = ("compute_features", "mean_var_norm", "encoder", "ctc_head")
+    LEGACY_ORDER = ("encoder", "ctc_head")
+
+    def __init__(
+        self,
+        compute_features: nn.Module,
+        mean_var_norm: nn.Module,
+        encoder: nn.Module,
+        ctc_head: nn.Module,
+    ):
+        super().__init__()
+        self.compute_features = compute_features
+        self.mean_var_norm = mean_var_norm
+        self.encoder = encoder
+        self.ctc_head = ctc_head
+
+    def forward_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        """Token log-probabilities ``(batch, frames', vocab + 1)`` from features.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, n_mels)`` normalised features.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths (also those of the output frames).
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        return self.ctc_head(self.encoder(feats, lens))
