@@ -386,6 +386,10 @@ def _delegated_command(args, rest: list[str]) -> int:
             from speechbrain_lstm_ser.evaluation.reports import main as report_main
 
             report_main(rest)
+    except SystemExit as err:
+        if not isinstance(err.code, str):  # argparse's usage errors, --help
+            raise
+        message = err.code.removeprefix("error: ")  # the module's one-line error
     except (OSError, ValueError) as err:
         message = str(err)
     except KeyError as err:
