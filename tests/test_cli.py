@@ -2,8 +2,8 @@
 
 They run on a tiny untrained run of ``hparams/lstm.yaml`` (a checkpoint saved
 straight after building the modules, no training); the ONNX and int8 files
-themselves are tested in ``tests/unit/test_onnx_export.py``, pruning in
-``tests/unit/test_compression.py``. The export runs in its own process, as
+themselves are tested in ``tests/export/test_onnx.py``, pruning in
+``tests/compression/test_compression.py``. The export runs in its own process, as
 users run it (a second ONNX export in one process gets a fixed time axis).
 ``publish`` needs an exported folder: see ``test_inference_hub.py``.
 """
@@ -23,7 +23,7 @@ from speechbrain_lstm_ser.cli import build_parser, main
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.reports import write_report
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 HPARAMS = ROOT / "hparams" / "lstm.yaml"
 TINY = ["--lstm_hidden", "8", "--head_hidden", "8", "--n_mels", "20"]
 
