@@ -11,7 +11,7 @@ import os
 import torch
 from speechbrain.decoders.ctc import ctc_greedy_decode
 
-from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
+from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import CTCModel
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
@@ -48,8 +48,6 @@ class SpeechRecognizer(AudioInterface):
     HPARAMS_NEEDED = ["sample_rate", "tokenizer", "blank_index"]
     #: Longer files are transcribed segment by segment (seconds).
     max_duration = 30.0
-    #: Shorter files are refused (seconds).
-    min_duration = 0.1
 
     def __init__(self, *args, decoding: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,14 +132,7 @@ class SpeechRecognizer(AudioInterface):
         str
             The transcript (segments of long files joined by spaces).
         """
-        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
-        duration = audio_info(local).duration
-        if duration < self.min_duration:
-            raise AudioError(
-                path,
-                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
-                "audio is needed",
-            )
+        local, duration = self.audio_file(path)
         if duration > self.max_duration:
             vad = EnergyVAD(sample_rate=self.sample_rate, max_segment=self.max_duration)
             texts = [

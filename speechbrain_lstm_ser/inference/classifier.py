@@ -58,8 +58,6 @@ class UtteranceClassifier(AudioInterface):
     MODEL_CLASS = UtteranceClassifierModel
     MODULES_NEEDED = list(UtteranceClassifierModel.MODULES)
     HPARAMS_NEEDED = ["sample_rate", "label_encoder"]
-    #: Shorter files are refused (seconds).
-    min_duration = 0.1
     #: Longer files are classified window by window (seconds).
     max_duration = 60.0
     #: Window length for long files (seconds).
@@ -142,14 +140,7 @@ class UtteranceClassifier(AudioInterface):
         -------
         See :meth:`classify_batch` (a batch of one).
         """
-        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
-        duration = audio_info(local).duration
-        if duration < self.min_duration:
-            raise AudioError(
-                path,
-                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
-                "audio is needed",
-            )
+        local, duration = self.audio_file(path)
         if duration > self.max_duration:
             return self._classify_long(local)
         wav = read_audio(local, self.sample_rate).to(self.device)

@@ -575,16 +575,10 @@ def begin_generation(
 
     Arguments
     ---------
-    folder : str or Path
-        The corpus folder.
-    stamp : str
-        Name of the generator's stamp file in ``folder``.
-    options : dict
-        The generation options (JSON-serialisable).
-    marker : str
-        A file the finished corpus always has (e.g. its manifest).
+    folder, stamp, options, marker
+        As for :func:`corpus_folder_state`.
     outputs : sequence of str
-        Files and folders (relative to ``folder``) the generator writes.
+        As for :func:`start_generation`.
     name : str
         The corpus, for the log (``embedded ASR corpus``).
 
