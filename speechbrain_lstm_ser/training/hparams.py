@@ -198,10 +198,8 @@ def load_settings(
 
     Arguments
     ---------
-    hparams_file : str or os.PathLike
-        The recipe's HyperPyYAML file.
-    overrides : str or mapping, optional
-        As ``speechbrain.parse_arguments`` returns them (a YAML string).
+    hparams_file, overrides
+        As for :func:`load_hparams`.
 
     Returns
     -------
