@@ -139,12 +139,28 @@ class SpeechRecognizer(AudioInterface):
                 self.transcribe_segment(local, s, e) for s, e in vad.segments(local)
             ]
             return " ".join(t for t in texts if t)
-        wav = read_audio(local, self.sample_rate)
-        return self.transcribe_batch(wav.unsqueeze(0), torch.ones(1))[0][0]
+        return self.transcribe_segment(local)
 
     def transcribe_segment(
-        self, path: str | os.PathLike, start: float, end: float
+        self,
+        path: str | os.PathLike,
+        start: float | None = None,
+        end: float | None = None,
     ) -> str:
-        """Transcribes the part of a file between ``start`` and ``end`` seconds."""
+        """Transcribes the part of a file between ``start`` and ``end`` seconds.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file.
+        start : float, optional
+            Where the part starts (None: at the start of the file).
+        end : float, optional
+            Where it ends (None: at the end of the file).
+
+        Returns
+        -------
+        str
+        """
         wav = read_audio(path, self.sample_rate, start=start, stop=end)
         return self.transcribe_batch(wav.unsqueeze(0), torch.ones(1))[0][0]

@@ -13,7 +13,12 @@ from typing import NamedTuple
 
 import torch
 
-from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
+from speechbrain_lstm_ser.dataio.audio import (
+    AudioError,
+    audio_info,
+    pad_waveforms,
+    read_audio,
+)
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
@@ -216,11 +221,7 @@ class UtteranceClassifier(AudioInterface):
         def flush():
             if not batch:
                 return
-            longest = max(len(w) for _, _, w in batch)
-            wavs = torch.zeros(len(batch), longest)
-            for i, (_, _, wav) in enumerate(batch):
-                wavs[i, : len(wav)] = wav
-            lens = torch.tensor([len(w) / longest for _, _, w in batch])
+            wavs, lens = pad_waveforms([wav for _, _, wav in batch])
             out_prob, _, _, labels = self.classify_batch(wavs, lens)
             dist = out_prob.exp().cpu()
             for (start, end, _), label, row in zip(batch, labels, dist, strict=True):
