@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from bench.recipe import DISTILL_RECIPE, RECIPE
-from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.dataio.audio import pad_waveforms, read_audio
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import write_json
@@ -86,12 +86,7 @@ class TestSet:
         """``(indices, wavs (batch, samples), lens)`` in manifest order."""
         for start in range(0, len(self.wavs), size):
             index = list(range(start, min(start + size, len(self.wavs))))
-            longest = max(len(self.wavs[i]) for i in index)
-            wavs = torch.zeros(len(index), longest)
-            for row, i in enumerate(index):
-                wavs[row, : len(self.wavs[i])] = self.wavs[i]
-            lens = torch.tensor([len(self.wavs[i]) / longest for i in index])
-            yield index, wavs, lens
+            yield index, *pad_waveforms([self.wavs[i] for i in index])
 
 
 def _time_batches(

@@ -1,5 +1,6 @@
 """Runs recipe scripts and the ``sb-lstm-ser`` command the way users do."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,19 @@ def run_recipe(task: str, hparams: str, overrides: dict, data, out, timeout=900)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
+
+
+def load_recipe(task: str):
+    """``recipes/<task>/train.py`` as a module (its ``__main__`` does not run)."""
+    name = f"{task}_recipe_under_test"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, ROOT / "recipes" / task / "train.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def run_cli(*args, text=True, timeout=300):

@@ -48,10 +48,10 @@ from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.brain import Brain, run_facts
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
-    data_roots,
     export_on_main,
     fit_and_test,
     load_experiment,
+    manifest_datasets,
     one_line_errors,
     prepare_on_main,
 )
@@ -213,17 +213,14 @@ def dataio_prepare(hparams, tokenizer):
         yield wrd
         yield torch.LongTensor(tokenizer.sp.encode_as_ids(wrd))
 
-    datasets = {}
-    for split in ("train", "valid", "test"):
-        datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
-            csv_path=hparams[f"{split}_annotation"],
-            replacements=data_roots(hparams),
-            dynamic_items=[audio_pipeline, text_pipeline],
-            output_keys=["id", "sig", "wrd", "tokens", "spk_id", "gender"],
-        )
-        # Evaluation batches of similar durations: less padding, same result.
-        if split != "train":
-            datasets[split] = datasets[split].filtered_sorted(sort_key="duration")
+    datasets = manifest_datasets(
+        hparams,
+        dynamic_items=[audio_pipeline, text_pipeline],
+        output_keys=["id", "sig", "wrd", "tokens", "spk_id", "gender"],
+    )
+    # Evaluation batches of similar durations: less padding, same result.
+    for split in ("valid", "test"):
+        datasets[split] = datasets[split].filtered_sorted(sort_key="duration")
     if hparams["sorting"] in ("ascending", "descending"):
         datasets["train"] = datasets["train"].filtered_sorted(
             sort_key="duration", reverse=hparams["sorting"] == "descending"

@@ -33,37 +33,37 @@ import os
 import sys
 
 import speechbrain as sb
-from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import COMMANDS_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
-from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
-from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
-from speechbrain_lstm_ser.training.brain import Brain, run_facts
+from speechbrain_lstm_ser.training.classification import (
+    ClassifierBrain,
+    class_label_encoder,
+)
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
-    data_roots,
     export_on_main,
     fit_and_test,
     load_experiment,
+    manifest_datasets,
     one_line_errors,
     prepare_on_main,
 )
 
-logger = get_logger(__name__)
 
-
-class CommandBrain(Brain):
+class CommandBrain(ClassifierBrain):
     """Trains and evaluates the command recogniser.
 
-    The epoch bookkeeping (timing, logging, learning-rate annealing,
-    checkpointing, curves, the test report on the main process) is the
-    shared ``speechbrain_lstm_ser.training.brain.Brain``'s.
+    The loss (cross-entropy against ``command``), the metrics and the test
+    report are the shared ``ClassifierBrain``'s, the epoch bookkeeping
+    (timing, logging, learning-rate annealing, checkpointing, curves) the
+    shared ``Brain``'s (``speechbrain_lstm_ser.training``).
     """
 
+    label_key, classes_key = "command", "labels"
     best_key, best_max, plot_metric = "accuracy", True, "valid_accuracy"
 
     def compute_forward(self, batch, stage):
@@ -74,46 +74,9 @@ class CommandBrain(Brain):
             wavs, lens = self.hparams.wav_augment(wavs, lens)
         return self.modules.model(wavs, lens, epoch=self.hparams.epoch_counter.current)
 
-    def compute_objectives(self, predictions, batch, stage):
-        """Cross-entropy against the class labels; collects metrics."""
-        labels, _ = batch.command_encoded
-        if stage == sb.Stage.TRAIN and self.hparams.augment:
-            labels = self.hparams.wav_augment.replicate_labels(labels)
-        loss = self.hparams.compute_cost(predictions, labels)
-        if stage != sb.Stage.TRAIN:
-            self.metrics.append(
-                batch.id, predictions, labels, gender=batch.gender, speaker=batch.spk_id
-            )
-        return loss
-
-    def new_metrics(self, stage):
-        """The tracker of validation and test predictions."""
-        return ClassificationMetrics(self.hparams.labels)
-
-    def stage_stats(self, stage, stage_loss):
-        """Loss, accuracy (the checkpoint-selection key), UA and macro-F1."""
-        report = self.metrics.summarize()
-        return {
-            "loss": stage_loss,
-            "accuracy": report["accuracy"],
-            "UA": report["unweighted_accuracy"],
-            "macro_F1": report["macro_f1"],
-        }
-
-    def write_test_report(self, stats, stage_loss):
-        """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""
-        report = self.metrics.summarize()
-        write_report(
-            report,
-            self.hparams.output_folder,
-            rows=self.metrics.rows(),
-            extra={
-                "task": "commands",
-                **run_facts(self.hparams, self.trained),
-                "test_loss": stage_loss,
-            },
-        )
-        logger.info("Test results\n" + format_summary(report))
+    def report_facts(self):
+        """The task's name, then the run's facts."""
+        return {"task": "commands", **super().report_facts()}
 
 
 def dataio_prepare(hparams):
@@ -135,6 +98,8 @@ def dataio_prepare(hparams):
     label_encoder : speechbrain.dataio.encoder.CategoricalEncoder
         Class indices in the order of ``hparams["labels"]``.
     """
+    # Class indices follow the order of `labels` in the YAML.
+    label_encoder = class_label_encoder(hparams["save_folder"], hparams["labels"])
 
     @sb.utils.data_pipeline.takes("wav", "start", "stop")
     @sb.utils.data_pipeline.provides("sig")
@@ -147,8 +112,6 @@ def dataio_prepare(hparams):
             stop=float(stop) if stop else None,
         )
 
-    label_encoder = sb.dataio.encoder.CategoricalEncoder()
-
     @sb.utils.data_pipeline.takes("command")
     @sb.utils.data_pipeline.provides("command", "command_encoded")
     def label_pipeline(command):
@@ -156,25 +119,11 @@ def dataio_prepare(hparams):
         yield command
         yield label_encoder.encode_label_torch(command)
 
-    datasets = {}
-    for split in ("train", "valid", "test"):
-        datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
-            csv_path=hparams[f"{split}_annotation"],
-            replacements=data_roots(hparams),
-            dynamic_items=[audio_pipeline, label_pipeline],
-            output_keys=["id", "sig", "command_encoded", "spk_id", "gender"],
-        )
-
-    # Class indices follow the order of `labels` in the YAML.
-    lab_enc_file = os.path.join(hparams["save_folder"], "label_encoder.txt")
-    label_encoder.load_or_create(path=lab_enc_file, from_iterables=[hparams["labels"]])
-    label_encoder.expect_len(len(hparams["labels"]))
-    if list(label_encoder.lab2ind) != list(hparams["labels"]):
-        raise ValueError(
-            f"{lab_enc_file} holds the classes {list(label_encoder.lab2ind)}, not "
-            f"{list(hparams['labels'])}: this output folder belongs to another "
-            "experiment. Use another --output_folder."
-        )
+    datasets = manifest_datasets(
+        hparams,
+        dynamic_items=[audio_pipeline, label_pipeline],
+        output_keys=["id", "sig", "command_encoded", "spk_id", "gender"],
+    )
     return datasets, label_encoder
 
 

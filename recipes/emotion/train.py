@@ -27,7 +27,6 @@ Authors
  * speechbrain-lstm-ser developers 2026
 """
 
-import os
 import sys
 
 import speechbrain as sb
@@ -37,18 +36,19 @@ from speechbrain.utils.logger import get_logger
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
-from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
-from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
-from speechbrain_lstm_ser.training.brain import Brain, run_facts
+from speechbrain_lstm_ser.training.classification import (
+    ClassifierBrain,
+    class_label_encoder,
+)
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
-    data_roots,
     export_on_main,
     fit_and_test,
     load_experiment,
+    manifest_datasets,
     one_line_errors,
     prepare_on_main,
 )
@@ -56,14 +56,16 @@ from speechbrain_lstm_ser.training.recipe import (
 logger = get_logger(__name__)
 
 
-class EmotionBrain(Brain):
+class EmotionBrain(ClassifierBrain):
     """Trains and evaluates the emotion recogniser.
 
-    The epoch bookkeeping (timing, logging, learning-rate annealing,
-    checkpointing, curves, the test report on the main process) is the
-    shared ``speechbrain_lstm_ser.training.brain.Brain``'s.
+    The loss (cross-entropy against ``emo``), the metrics and the test
+    report are the shared ``ClassifierBrain``'s, the epoch bookkeeping
+    (timing, logging, learning-rate annealing, checkpointing, curves) the
+    shared ``Brain``'s (``speechbrain_lstm_ser.training``).
     """
 
+    label_key, classes_key, accuracy_key = "emo", "emotions", "WA"
     best_key, best_max, plot_metric = "UA", True, "valid_UA"
 
     def compute_forward(self, batch, stage):
@@ -74,51 +76,9 @@ class EmotionBrain(Brain):
             wavs, lens = self.hparams.wav_augment(wavs, lens)
         return self.modules.model(wavs, lens, epoch=self.hparams.epoch_counter.current)
 
-    def compute_objectives(self, predictions, batch, stage):
-        """Cross-entropy against the emotion labels; collects metrics."""
-        emo, _ = batch.emo_encoded
-        if stage == sb.Stage.TRAIN and self.hparams.augment:
-            emo = self.hparams.wav_augment.replicate_labels(emo)
-        loss = self.hparams.compute_cost(predictions, emo)
-        if stage != sb.Stage.TRAIN:
-            speakers, utterances = self.pseudonyms
-            self.metrics.append(
-                utterances.many(batch.id),
-                predictions,
-                emo,
-                gender=batch.gender,
-                speaker=speakers.many(batch.spk_id),
-            )
-        return loss
-
-    def new_metrics(self, stage):
-        """The tracker of validation and test predictions."""
-        return ClassificationMetrics(self.hparams.emotions)
-
-    def stage_stats(self, stage, stage_loss):
-        """Loss, WA, UA (the checkpoint-selection key) and macro-F1."""
-        report = self.metrics.summarize()
-        return {
-            "loss": stage_loss,
-            "WA": report["accuracy"],
-            "UA": report["unweighted_accuracy"],
-            "macro_F1": report["macro_f1"],
-        }
-
-    def write_test_report(self, stats, stage_loss):
-        """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""
-        report = self.metrics.summarize()
-        write_report(
-            report,
-            self.hparams.output_folder,
-            rows=self.metrics.rows(),
-            extra={
-                **run_facts(self.hparams, self.trained),
-                "fold": self.hparams.fold,
-                "test_loss": stage_loss,
-            },
-        )
-        logger.info("Test results\n" + format_summary(report))
+    def report_facts(self):
+        """The run's facts and the cross-validation fold (null: one split)."""
+        return {**super().report_facts(), "fold": self.hparams.fold}
 
 
 def dataio_prepare(hparams):
@@ -139,14 +99,14 @@ def dataio_prepare(hparams):
     label_encoder : speechbrain.dataio.encoder.CategoricalEncoder
         Class indices in the order of ``hparams["emotions"]``.
     """
+    # Class indices follow the order of `emotions` in the YAML.
+    label_encoder = class_label_encoder(hparams["save_folder"], hparams["emotions"])
 
     @sb.utils.data_pipeline.takes("wav")
     @sb.utils.data_pipeline.provides("sig")
     def audio_pipeline(wav):
         """Loads a waveform as mono float at the recipe's sample rate."""
         return read_audio(wav, hparams["sample_rate"])
-
-    label_encoder = sb.dataio.encoder.CategoricalEncoder()
 
     @sb.utils.data_pipeline.takes("emo")
     @sb.utils.data_pipeline.provides("emo", "emo_encoded")
@@ -155,27 +115,11 @@ def dataio_prepare(hparams):
         yield emo
         yield label_encoder.encode_label_torch(emo)
 
-    datasets = {}
-    for split in ("train", "valid", "test"):
-        datasets[split] = sb.dataio.dataset.DynamicItemDataset.from_csv(
-            csv_path=hparams[f"{split}_annotation"],
-            replacements=data_roots(hparams),
-            dynamic_items=[audio_pipeline, label_pipeline],
-            output_keys=["id", "sig", "emo_encoded", "spk_id", "gender"],
-        )
-
-    # Class indices follow the order of `emotions` in the YAML.
-    lab_enc_file = os.path.join(hparams["save_folder"], "label_encoder.txt")
-    label_encoder.load_or_create(
-        path=lab_enc_file, from_iterables=[hparams["emotions"]]
+    datasets = manifest_datasets(
+        hparams,
+        dynamic_items=[audio_pipeline, label_pipeline],
+        output_keys=["id", "sig", "emo_encoded", "spk_id", "gender"],
     )
-    label_encoder.expect_len(len(hparams["emotions"]))
-    if list(label_encoder.lab2ind) != list(hparams["emotions"]):
-        raise ValueError(
-            f"{lab_enc_file} holds the classes {list(label_encoder.lab2ind)}, not "
-            f"{list(hparams['emotions'])}: this output folder belongs to another "
-            "experiment. Use another --output_folder."
-        )
     return datasets, label_encoder
 
 

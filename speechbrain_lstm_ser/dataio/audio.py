@@ -11,6 +11,7 @@ Authors
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,6 +24,7 @@ __all__ = [
     "AudioError",
     "AudioInfo",
     "audio_info",
+    "pad_waveforms",
     "read_audio",
     "resample",
     "to_mono",
@@ -148,6 +150,37 @@ def to_mono(wav: torch.Tensor) -> torch.Tensor:
     if wav.dim() == 1:
         return wav
     return wav.mean(dim=-1)
+
+
+def pad_waveforms(wavs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Batches waveforms of different lengths: zero-padded, with relative lengths.
+
+    Arguments
+    ---------
+    wavs : sequence of torch.Tensor
+        ``(time,)`` waveforms (at least one).
+
+    Returns
+    -------
+    wavs : torch.Tensor
+        ``(batch, time)``, each waveform followed by zeros.
+    lens : torch.Tensor
+        ``(batch,)`` relative lengths ``lens`` in [0, 1].
+
+    Example
+    -------
+    >>> wavs, lens = pad_waveforms([torch.ones(4), torch.ones(2)])
+    >>> wavs
+    tensor([[1., 1., 1., 1.],
+            [1., 1., 0., 0.]])
+    >>> lens
+    tensor([1.0000, 0.5000])
+    """
+    longest = max(len(wav) for wav in wavs)
+    batch = torch.zeros(len(wavs), longest)
+    for i, wav in enumerate(wavs):
+        batch[i, : len(wav)] = wav
+    return batch, torch.tensor([len(wav) / longest for wav in wavs])
 
 
 def resample(wav: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:

@@ -37,11 +37,7 @@ from speechbrain_lstm_ser.dataio.prepare import (
     keep_all,
     prepare,
 )
-from speechbrain_lstm_ser.dataio.splits import (
-    rows_of_splits,
-    speaker_genders,
-    split_speakers,
-)
+from speechbrain_lstm_ser.dataio.splits import split_rows_by_speaker
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +90,9 @@ def _split(
     """Rows of each split (by speaker or by subset), too long ones dropped."""
     options = request.options
     if options["split"] == "speakers":
-        speakers = split_speakers(
-            speaker_genders(rows),
-            options["valid_speakers"],
-            options["test_speakers"],
-            options["seed"],
+        splits = split_rows_by_speaker(
+            rows, options["valid_speakers"], options["test_speakers"], options["seed"]
         )
-        splits = rows_of_splits(rows, speakers)
     else:
         present = sorted({r.get("subset", "") for r in rows})
         splits = {}
@@ -179,11 +171,8 @@ def prepare_asr_data(
 ) -> dict:
     """Prepares train / valid / test manifests for speech recognition.
 
-    Idempotent: when ``prep_summary.json`` in ``manifest_folder`` records the
-    same options, nothing is done. CSV files already in ``manifest_folder``
-    that this function did not write are never touched, and
-    ``manifest_folder`` may not be inside ``data_folder`` (see
-    :mod:`speechbrain_lstm_ser.dataio.prepare`).
+    Idempotent, and never writes into the corpus nor over files it did not
+    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`).
 
     Arguments
     ---------

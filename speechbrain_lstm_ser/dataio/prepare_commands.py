@@ -55,11 +55,7 @@ from speechbrain_lstm_ser.dataio.prepare import (
     TaskSpec,
     prepare,
 )
-from speechbrain_lstm_ser.dataio.splits import (
-    rows_of_splits,
-    speaker_genders,
-    split_speakers,
-)
+from speechbrain_lstm_ser.dataio.splits import split_rows_by_speaker
 from speechbrain_lstm_ser.dataio.stamps import read_stamp
 
 logger = logging.getLogger(__name__)
@@ -212,13 +208,9 @@ def _split(
     commands, unknown_label = options["commands"], options["unknown_label"]
     silence_label = options["silence_label"]
     if options["split"] == "speakers":
-        speakers = split_speakers(
-            speaker_genders(rows),
-            options["valid_speakers"],
-            options["test_speakers"],
-            options["seed"],
+        by_split = split_rows_by_speaker(
+            rows, options["valid_speakers"], options["test_speakers"], options["seed"]
         )
-        by_split = rows_of_splits(rows, speakers)
     else:  # the corpus's lists
         by_split = {name: [r for r in rows if r["split"] == name] for name in SPLITS}
     share = 1.0 - options["unknown_share"] - options["silence_share"]
@@ -301,11 +293,8 @@ def prepare_commands_data(
 ) -> dict:
     """Prepares train / valid / test manifests for spoken-command recognition.
 
-    Idempotent: when ``prep_summary.json`` in ``manifest_folder`` records the
-    same options, nothing is done. CSV files already in ``manifest_folder``
-    that this function did not write are never touched, and
-    ``manifest_folder`` may not be inside ``data_folder`` (see
-    :mod:`speechbrain_lstm_ser.dataio.prepare`).
+    Idempotent, and never writes into the corpus nor over files it did not
+    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`).
 
     Arguments
     ---------

@@ -355,14 +355,10 @@ def prepare_emotion_data(
 ) -> dict:
     """Prepares speaker-independent train / valid / test manifests.
 
-    Idempotent: when ``prep_summary.json`` in ``manifest_folder`` records the
-    same options, nothing is done. With other options the manifests are
-    rewritten (they belong to the experiment). CSV files already in
-    ``manifest_folder`` that this function did not write are never touched,
-    and ``manifest_folder`` may not be inside ``data_folder`` (see
-    :mod:`speechbrain_lstm_ser.dataio.prepare`). Audio files that cannot be
-    used (missing, empty, zero-length, not audio) are left out and listed in
-    the summary and the log.
+    Idempotent, and never writes into the corpus nor over files it did not
+    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`). Audio files that
+    cannot be used (missing, empty, zero-length, not audio) are left out and
+    listed in the summary and the log.
 
     Arguments
     ---------

@@ -22,6 +22,7 @@ __all__ = [
     "rows_of_splits",
     "speaker_folds",
     "speaker_genders",
+    "split_rows_by_speaker",
     "split_speakers",
 ]
 
@@ -367,3 +368,41 @@ def rows_of_splits(
     for row in rows:
         result[where[row["spk_id"]]].append(row)
     return result
+
+
+def split_rows_by_speaker(
+    rows: Sequence[dict],
+    valid_speakers: int | float,
+    test_speakers: int | float,
+    seed: int,
+) -> dict[str, list[dict]]:
+    """The rows of a speaker-independent train / valid / test split.
+
+    :func:`split_speakers` of the rows' speakers (:func:`speaker_genders`),
+    then :func:`rows_of_splits`.
+
+    Arguments
+    ---------
+    rows : sequence of dict
+        Rows with ``spk_id`` and ``gender``.
+    valid_speakers, test_speakers, seed
+        As for :func:`split_speakers`.
+
+    Returns
+    -------
+    dict
+        ``train``, ``valid`` and ``test`` -> their rows, in their original
+        order.
+
+    Example
+    -------
+    >>> rows = [{"spk_id": s, "gender": g}
+    ...         for s, g in [("a", "male"), ("b", "female"), ("c", "male")]]
+    >>> split = split_rows_by_speaker(rows, 1, 1, seed=0)
+    >>> sorted(len(split[name]) for name in ("train", "valid", "test"))
+    [1, 1, 1]
+    """
+    speakers = split_speakers(
+        speaker_genders(rows), valid_speakers, test_speakers, seed
+    )
+    return rows_of_splits(rows, speakers)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from speechbrain_lstm_ser.dataio.manifest import write_manifest
@@ -146,6 +146,31 @@ def write_report(
     return path
 
 
+def _markdown_table(header: Sequence[str], rows: Iterable[Sequence]) -> list[str]:
+    r"""The lines of a Markdown table: header, separator, one line per row.
+
+    Example
+    -------
+    >>> print("\n".join(_markdown_table(["metric", "value"], [["UA", "0.512"]])))
+    | metric | value |
+    |---|---|
+    | UA | 0.512 |
+    """
+    return [
+        f"| {' | '.join(header)} |",
+        "|" + "---|" * len(header),
+        *(f"| {' | '.join(str(cell) for cell in row)} |" for row in rows),
+    ]
+
+
+def _training_time(report: dict) -> str:
+    """How long the model trained, e.g. ``4.2 min for 12 epochs``."""
+    return (
+        f"{report['train_time_s'] / 60:.1f} min for "
+        f"{report.get('epochs_trained', '?')} epochs"
+    )
+
+
 def format_markdown(report: dict) -> str:
     """A Markdown summary of a report: headline metrics, classes, genders.
 
@@ -158,41 +183,50 @@ def format_markdown(report: dict) -> str:
     -------
     str
     """
-    lines = [
-        "| metric | value |",
-        "|---|---|",
-        f"| UA (unweighted accuracy) | {report['unweighted_accuracy']:.3f} |",
-        f"| WA (accuracy) | {report['accuracy']:.3f} |",
-        f"| macro-F1 | {report['macro_f1']:.3f} |",
-        f"| test utterances | {report['num_utterances']} |",
+    metrics = [
+        ["UA (unweighted accuracy)", f"{report['unweighted_accuracy']:.3f}"],
+        ["WA (accuracy)", f"{report['accuracy']:.3f}"],
+        ["macro-F1", f"{report['macro_f1']:.3f}"],
+        ["test utterances", report["num_utterances"]],
     ]
     if "train_time_s" in report:
-        lines.append(
-            f"| training time (epochs x (train + valid)) | "
-            f"{report['train_time_s'] / 60:.1f} min for "
-            f"{report.get('epochs_trained', '?')} epochs |"
+        metrics.append(
+            ["training time (epochs x (train + valid))", _training_time(report)]
         )
+    lines = _markdown_table(["metric", "value"], metrics)
     lines += [
         "",
-        "| class | precision | recall | F1 | support |",
-        "|---|---|---|---|---|",
+        *_markdown_table(
+            ["class", "precision", "recall", "F1", "support"],
+            (
+                [
+                    label,
+                    f"{s['precision']:.3f}",
+                    f"{s['recall']:.3f}",
+                    f"{s['f1']:.3f}",
+                    s["support"],
+                ]
+                for label, s in report["per_class"].items()
+            ),
+        ),
     ]
-    for label, s in report["per_class"].items():
-        lines.append(
-            f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | "
-            f"{s['f1']:.3f} | {s['support']} |"
-        )
     if report.get("by_gender"):
         lines += [
             "",
-            "| gender | utterances | WA | UA | macro-F1 |",
-            "|---|---|---|---|---|",
+            *_markdown_table(
+                ["gender", "utterances", "WA", "UA", "macro-F1"],
+                (
+                    [
+                        value,
+                        s["num_utterances"],
+                        f"{s['accuracy']:.3f}",
+                        f"{s['unweighted_accuracy']:.3f}",
+                        f"{s['macro_f1']:.3f}",
+                    ]
+                    for value, s in report["by_gender"].items()
+                ),
+            ),
         ]
-        for value, s in report["by_gender"].items():
-            lines.append(
-                f"| {value} | {s['num_utterances']} | {s['accuracy']:.3f} | "
-                f"{s['unweighted_accuracy']:.3f} | {s['macro_f1']:.3f} |"
-            )
     return "\n".join(lines)
 
 
@@ -295,25 +329,32 @@ def format_asr_markdown(report: dict) -> str:
     <BLANKLINE>
     2 test utterances, 8 words.
     """
-    lines = [
-        "| searcher | WER % | CER % | sentence error % |",
-        "|---|---|---|---|",
-    ]
-    for name, s in report["searchers"].items():
-        label = f"{name} (reported)" if name == report["searcher"] else name
-        lines.append(f"| {label} | {s['WER']:.2f} | {s['CER']:.2f} | {s['SER']:.2f} |")
+    lines = _markdown_table(
+        ["searcher", "WER %", "CER %", "sentence error %"],
+        (
+            [
+                f"{name} (reported)" if name == report["searcher"] else name,
+                f"{s['WER']:.2f}",
+                f"{s['CER']:.2f}",
+                f"{s['SER']:.2f}",
+            ]
+            for name, s in report["searchers"].items()
+        ),
+    )
     if report.get("by_gender"):
-        lines += ["", "| gender | utterances | WER % | CER % |", "|---|---|---|---|"]
-        for value, s in report["by_gender"].items():
-            lines.append(
-                f"| {value} | {s['num_utterances']} | {s['WER']:.2f} | {s['CER']:.2f} |"
-            )
+        lines += [
+            "",
+            *_markdown_table(
+                ["gender", "utterances", "WER %", "CER %"],
+                (
+                    [value, s["num_utterances"], f"{s['WER']:.2f}", f"{s['CER']:.2f}"]
+                    for value, s in report["by_gender"].items()
+                ),
+            ),
+        ]
     facts = [f"{report['num_utterances']} test utterances, {report['num_words']} words"]
     if "train_time_s" in report:
-        facts.append(
-            f"training {report['train_time_s'] / 60:.1f} min for "
-            f"{report.get('epochs_trained', '?')} epochs"
-        )
+        facts.append(f"training {_training_time(report)}")
     if "decoding" in report:
         facts.append(f"beam size {report['decoding'].get('beam_size', '?')}")
     return "\n".join(lines + ["", ", ".join(facts) + "."])

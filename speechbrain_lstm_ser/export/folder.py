@@ -449,19 +449,17 @@ def export_classifier(
     Path
         The export folder.
     """
-    report = _load_report(report)
-    modules = exported_modules(hparams, UtteranceClassifierModel)
     return _export_recipe_model(
         hparams,
-        modules,
+        UtteranceClassifierModel,
         interface,
+        summary=f"{task} with an LSTM",
         card={
             "title": title,
             "task": task,
             "pipeline_tag": "audio-classification",
             "labels": [label_encoder.ind2lab[i] for i in range(len(label_encoder))],
-            "description": f"{task} with an LSTM: {describe_model(modules)}",
-            "report": report,
+            "report": _load_report(report),
         },
         objects={"label_encoder": (LABEL_ENCODER_TAG, label_encoder.save)},
     )
@@ -505,18 +503,16 @@ def export_recognizer(
         The export folder.
     """
     report = _load_report(report)
-    modules = exported_modules(hparams, CTCModel)
     return _export_recipe_model(
         hparams,
-        modules,
+        CTCModel,
         interface,
+        summary="Speech recognition with an LSTM and CTC",
         card={
             "title": title,
             "task": "Speech Recognition",
             "pipeline_tag": "automatic-speech-recognition",
             "labels": (),
-            "description": "Speech recognition with an LSTM and CTC: "
-            + describe_model(modules),
             "metrics": [
                 ("wer", "WER (%)", report["WER"]),
                 ("cer", "CER (%)", report["CER"]),
@@ -534,14 +530,17 @@ def export_recognizer(
 
 def _export_recipe_model(
     hparams: Mapping,
-    modules: Mapping[str, object],
+    kind: type[TaskModel],
     interface: str,
+    summary: str,
     card: Mapping[str, object],
     objects: Mapping[str, tuple[str, Callable[[Path], object]]],
     hparam_keys: Sequence[str] = (),
 ) -> Path:
     """:func:`export_model` with what every recipe's export reads from its YAML.
 
+    The modules are :func:`exported_modules` (``kind``: the task model);
+    the card's description is ``summary`` and :func:`describe_model`.
     ``export_folder``, ``output_folder``, ``sample_rate``, ``dataset`` and the
     optional ``model_card`` mapping (``language``, ``license``, ``tags``) of
     ``hparams`` complete ``card``, the task-specific arguments of
@@ -549,6 +548,7 @@ def _export_recipe_model(
     """
     from speechbrain_lstm_ser.export.card import example_method, render_card
 
+    modules = exported_modules(hparams, kind)
     folder = str(hparams["export_folder"])
     options = dict(hparams.get("model_card") or {})
     text = render_card(
@@ -560,6 +560,7 @@ def _export_recipe_model(
         tags=options.get("tags", ()),
         language=options.get("language", "en"),
         license=options.get("license", "apache-2.0"),
+        description=f"{summary}: {describe_model(modules)}",
         **card,
     )
     return export_model(

@@ -11,7 +11,7 @@ import os
 import torch
 from speechbrain.decoders.ctc import ctc_greedy_decode
 
-from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
+from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import CTCModel
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
@@ -48,8 +48,6 @@ class SpeechRecognizer(AudioInterface):
     HPARAMS_NEEDED = ["sample_rate", "tokenizer", "blank_index"]
     #: Longer files are transcribed segment by segment (seconds).
     max_duration = 30.0
-    #: Shorter files are refused (seconds).
-    min_duration = 0.1
 
     def __init__(self, *args, decoding: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,26 +132,35 @@ class SpeechRecognizer(AudioInterface):
         str
             The transcript (segments of long files joined by spaces).
         """
-        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
-        duration = audio_info(local).duration
-        if duration < self.min_duration:
-            raise AudioError(
-                path,
-                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
-                "audio is needed",
-            )
+        local, duration = self.audio_file(path)
         if duration > self.max_duration:
             vad = EnergyVAD(sample_rate=self.sample_rate, max_segment=self.max_duration)
             texts = [
                 self.transcribe_segment(local, s, e) for s, e in vad.segments(local)
             ]
             return " ".join(t for t in texts if t)
-        wav = read_audio(local, self.sample_rate)
-        return self.transcribe_batch(wav.unsqueeze(0), torch.ones(1))[0][0]
+        return self.transcribe_segment(local)
 
     def transcribe_segment(
-        self, path: str | os.PathLike, start: float, end: float
+        self,
+        path: str | os.PathLike,
+        start: float | None = None,
+        end: float | None = None,
     ) -> str:
-        """Transcribes the part of a file between ``start`` and ``end`` seconds."""
+        """Transcribes the part of a file between ``start`` and ``end`` seconds.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file.
+        start : float, optional
+            Where the part starts (None: at the start of the file).
+        end : float, optional
+            Where it ends (None: at the end of the file).
+
+        Returns
+        -------
+        str
+        """
         wav = read_audio(path, self.sample_rate, start=start, stop=end)
         return self.transcribe_batch(wav.unsqueeze(0), torch.ones(1))[0][0]

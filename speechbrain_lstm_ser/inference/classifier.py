@@ -13,7 +13,12 @@ from typing import NamedTuple
 
 import torch
 
-from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
+from speechbrain_lstm_ser.dataio.audio import (
+    AudioError,
+    audio_info,
+    pad_waveforms,
+    read_audio,
+)
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
@@ -58,8 +63,6 @@ class UtteranceClassifier(AudioInterface):
     MODEL_CLASS = UtteranceClassifierModel
     MODULES_NEEDED = list(UtteranceClassifierModel.MODULES)
     HPARAMS_NEEDED = ["sample_rate", "label_encoder"]
-    #: Shorter files are refused (seconds).
-    min_duration = 0.1
     #: Longer files are classified window by window (seconds).
     max_duration = 60.0
     #: Window length for long files (seconds).
@@ -142,14 +145,7 @@ class UtteranceClassifier(AudioInterface):
         -------
         See :meth:`classify_batch` (a batch of one).
         """
-        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
-        duration = audio_info(local).duration
-        if duration < self.min_duration:
-            raise AudioError(
-                path,
-                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
-                "audio is needed",
-            )
+        local, duration = self.audio_file(path)
         if duration > self.max_duration:
             return self._classify_long(local)
         wav = read_audio(local, self.sample_rate).to(self.device)
@@ -225,11 +221,7 @@ class UtteranceClassifier(AudioInterface):
         def flush():
             if not batch:
                 return
-            longest = max(len(w) for _, _, w in batch)
-            wavs = torch.zeros(len(batch), longest)
-            for i, (_, _, wav) in enumerate(batch):
-                wavs[i, : len(wav)] = wav
-            lens = torch.tensor([len(w) / longest for _, _, w in batch])
+            wavs, lens = pad_waveforms([wav for _, _, wav in batch])
             out_prob, _, _, labels = self.classify_batch(wavs, lens)
             dist = out_prob.exp().cpu()
             for (start, end, _), label, row in zip(batch, labels, dist, strict=True):

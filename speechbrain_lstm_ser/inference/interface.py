@@ -14,7 +14,7 @@ from speechbrain.inference.interfaces import Pretrained
 from speechbrain.utils.data_utils import split_path
 from speechbrain.utils.fetching import fetch
 
-from speechbrain_lstm_ser.dataio.audio import AudioError, read_audio
+from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
 from speechbrain_lstm_ser.hub.load import (
     materialize,
     verify_model,
@@ -52,6 +52,8 @@ class AudioInterface(Pretrained):
     MODULES_NEEDED: list[str] = []
     #: The task model run on the folder's modules (None: no model).
     MODEL_CLASS: type[TaskModel] | None = None
+    #: Shorter files are refused (seconds).
+    min_duration = 0.1
 
     @classmethod
     def from_hparams(
@@ -146,6 +148,38 @@ class AudioInterface(Pretrained):
                     path, f"not found locally or on the Hub ({err})"
                 ) from None
         return local
+
+    def audio_file(self, path: str | os.PathLike) -> tuple[Path, float]:
+        """The local file behind ``path`` and its duration; too short ones refused.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub (linked in the
+            model's ``savedir``, if any).
+
+        Returns
+        -------
+        local : Path
+            The file.
+        duration : float
+            Its duration in seconds.
+
+        Raises
+        ------
+        AudioError
+            When the file cannot be found or read, or is shorter than
+            :attr:`min_duration`.
+        """
+        local = self.resolve_audio(path, savedir=getattr(self.hparams, "savedir", None))
+        duration = audio_info(local).duration
+        if duration < self.min_duration:
+            raise AudioError(
+                path,
+                f"too short ({duration:.3f} s); at least {self.min_duration} s of "
+                "audio is needed",
+            )
+        return local, duration
 
     def load_audio(self, path: str | os.PathLike, savedir=None) -> torch.Tensor:
         """Reads an audio file as a ``(time,)`` waveform at the model's rate.

@@ -120,10 +120,24 @@ def _upgrade_legacy_state(module: TaskModel, state_dict: dict, prefix: str, *_):
 
 
 class TaskModel(nn.Module):
-    """What the task models share: waveforms to normalised features.
+    """What the task models share: waveforms to normalised features, the encoder.
 
-    Subclasses list their parts in :attr:`MODULES` and define
-    :meth:`forward_features`.
+    Subclasses add their own parts (after these three), list all of them in
+    :attr:`MODULES` and define :meth:`forward_features`.
+
+    Arguments
+    ---------
+    compute_features : torch.nn.Module
+        ``wavs (batch, time) -> (batch, frames, n_mels)``, e.g. SpeechBrain's
+        ``Fbank``.
+    mean_var_norm : torch.nn.Module
+        ``(feats, lens[, epoch]) -> feats``, e.g. SpeechBrain's
+        ``InputNormalization``.
+    encoder : torch.nn.Module
+        ``(feats, lens) -> (batch, frames', size)``, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.encoders.LSTMEncoder` (the same
+        frames) or :class:`~speechbrain_lstm_ser.nnet.encoders.CRNNEncoder`
+        (time downsampled: relative lengths stay valid).
     """
 
     #: The parts, in forward order, as the YAML and an exported model folder
@@ -132,9 +146,14 @@ class TaskModel(nn.Module):
     #: The parts of the recipes' former ``model: ModuleList`` checkpoint.
     LEGACY_ORDER: tuple[str, ...] = ()
 
-    def __init__(self):
+    def __init__(
+        self, compute_features: nn.Module, mean_var_norm: nn.Module, encoder: nn.Module
+    ):
         super().__init__()
         self.register_load_state_dict_pre_hook(_upgrade_legacy_state)
+        self.compute_features = compute_features
+        self.mean_var_norm = mean_var_norm
+        self.encoder = encoder
 
     @classmethod
     def from_modules(cls, modules: Mapping[str, nn.Module]) -> TaskModel:
@@ -236,14 +255,9 @@ class UtteranceClassifierModel(TaskModel):
 
     Arguments
     ---------
-    compute_features : torch.nn.Module
-        ``wavs (batch, time) -> (batch, frames, n_mels)``, e.g. SpeechBrain's
-        ``Fbank``.
-    mean_var_norm : torch.nn.Module
-        ``(feats, lens[, epoch]) -> feats``, e.g. SpeechBrain's
-        ``InputNormalization``.
-    encoder : torch.nn.Module
-        ``(feats, lens) -> (batch, frames, size)``, e.g.
+    compute_features, mean_var_norm, encoder : torch.nn.Module
+        The parts every task model has (see :class:`TaskModel`), e.g.
+        SpeechBrain's ``Fbank`` and ``InputNormalization`` and an
         :class:`~speechbrain_lstm_ser.nnet.encoders.LSTMEncoder`.
     pooling : torch.nn.Module
         ``(encoded, lens) -> (batch, 1, pooled)``, e.g.
@@ -283,10 +297,7 @@ class UtteranceClassifierModel(TaskModel):
         pooling: nn.Module,
         classifier: nn.Module,
     ):
-        super().__init__()
-        self.compute_features = compute_features
-        self.mean_var_norm = mean_var_norm
-        self.encoder = encoder
+        super().__init__(compute_features, mean_var_norm, encoder)
         self.pooling = pooling
         self.classifier = classifier
 
@@ -352,13 +363,10 @@ class CTCModel(TaskModel):
 
     Arguments
     ---------
-    compute_features : torch.nn.Module
-        ``wavs (batch, time) -> (batch, frames, n_mels)``.
-    mean_var_norm : torch.nn.Module
-        ``(feats, lens[, epoch]) -> feats``.
-    encoder : torch.nn.Module
-        ``(feats, lens) -> (batch, frames', size)``, e.g.
-        :class:`~speechbrain_lstm_ser.nnet.encoders.CRNNEncoder`.
+    compute_features, mean_var_norm, encoder : torch.nn.Module
+        The parts every task model has (see :class:`TaskModel`); the encoder,
+        e.g. a :class:`~speechbrain_lstm_ser.nnet.encoders.CRNNEncoder`, may
+        downsample time.
     ctc_head : torch.nn.Module
         ``(batch, frames', size) -> (batch, frames', vocab + 1)``, e.g.
         :class:`~speechbrain_lstm_ser.nnet.heads.CTCHead` (blank last).
@@ -388,10 +396,7 @@ class CTCModel(TaskModel):
         encoder: nn.Module,
         ctc_head: nn.Module,
     ):
-        super().__init__()
-        self.compute_features = compute_features
-        self.mean_var_norm = mean_var_norm
-        self.encoder = encoder
+        super().__init__(compute_features, mean_var_norm, encoder)
         self.ctc_head = ctc_head
 
     def forward_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:

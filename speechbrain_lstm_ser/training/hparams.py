@@ -40,23 +40,23 @@ class HparamsError(ValueError):
     """A YAML file or a command-line override that cannot be used."""
 
 
+#: The type family of a YAML default, by its Python type (first match wins:
+#: a bool is also an int).
+_KINDS = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "list"),
+    (dict, "mapping"),
+)
+
+
 def _kind(value) -> str | None:
     """The type family of a YAML default, or None when anything goes."""
     if getattr(getattr(value, "tag", None), "value", None):
         return None  # !ref, !new, ...: computed, not checked here
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "mapping"
-    return None
+    return next((kind for type_, kind in _KINDS if isinstance(value, type_)), None)
 
 
 def _matches(kind: str, value) -> bool:
@@ -198,10 +198,8 @@ def load_settings(
 
     Arguments
     ---------
-    hparams_file : str or os.PathLike
-        The recipe's HyperPyYAML file.
-    overrides : str or mapping, optional
-        As ``speechbrain.parse_arguments`` returns them (a YAML string).
+    hparams_file, overrides
+        As for :func:`load_hparams`.
 
     Returns
     -------

@@ -8,7 +8,7 @@ do, and calls these for the steps that are the same for every task::
     prepare_on_main(prepare_emotion_data, hparams, dataset=..., ...)
     check_manifests(hparams, EMOTION_MANIFEST, allowed={"emo": emotions})
     with one_line_errors(hparams):
-        datasets, label_encoder = dataio_prepare(hparams)
+        datasets, label_encoder = dataio_prepare(hparams)  # manifest_datasets
     brain = EmotionBrain(modules=..., hparams=hparams, ...)
     fit_and_test(brain, datasets)
     export_on_main(export_classifier, hparams, label_encoder, title=...)
@@ -29,7 +29,7 @@ import filecmp
 import os
 import shutil
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,6 +53,7 @@ __all__ = [
     "export_on_main",
     "fit_and_test",
     "load_experiment",
+    "manifest_datasets",
     "one_line_errors",
     "prepare_on_main",
 ]
@@ -204,6 +205,37 @@ def data_roots(hparams: Mapping) -> dict:
     if "audio_cache_folder" in hparams:
         roots["audio_cache"] = hparams["audio_cache_folder"]
     return roots
+
+
+def manifest_datasets(
+    hparams: Mapping, dynamic_items: Sequence, output_keys: Sequence[str]
+) -> dict[str, sb.dataio.dataset.DynamicItemDataset]:
+    """The train, valid and test datasets of a recipe, read from its manifests.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The loaded hyperparameters (``<split>_annotation``, and the folders
+        of :func:`data_roots`).
+    dynamic_items : sequence
+        The recipe's data pipelines (``@takes`` / ``@provides`` functions).
+    output_keys : sequence of str
+        What a batch holds.
+
+    Returns
+    -------
+    dict
+        ``train``, ``valid`` and ``test`` ``DynamicItemDataset`` objects.
+    """
+    return {
+        split: sb.dataio.dataset.DynamicItemDataset.from_csv(
+            csv_path=hparams[f"{split}_annotation"],
+            replacements=data_roots(hparams),
+            dynamic_items=dynamic_items,
+            output_keys=output_keys,
+        )
+        for split in SPLITS
+    }
 
 
 def check_manifests(

@@ -16,6 +16,7 @@ from miniature_corpora import (
     make_user_csv,
     write_tone,
 )
+from recipe_runner import load_recipe
 
 from speechbrain_lstm_ser.dataio.audio import audio_info
 from speechbrain_lstm_ser.dataio.corpora.base import CorpusLayoutError
@@ -31,6 +32,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
     read_manifest,
 )
 from speechbrain_lstm_ser.dataio.prepare_emotion import READERS, prepare_emotion_data
+from speechbrain_lstm_ser.dataio.stamps import read_stamp
 
 ROOT = Path(__file__).resolve().parents[2]
 FOUR = ["neutral", "happy", "sad", "angry"]
@@ -489,27 +491,14 @@ def test_every_dataset_prepares_with_the_recipe_yaml(corpora, tmp_path):
         }
         with open(ROOT / "hparams" / "lstm.yaml", encoding="utf-8") as handle:
             hparams = load_hyperpyyaml(handle, overrides)
-        summary = prepare_emotion_data(
-            dataset=hparams["dataset"],
-            data_folder=hparams["data_folder"],
-            manifest_folder=hparams["manifest_folder"],
-            emotions=hparams["emotions"],
-            label_map=hparams["label_map"],
-            valid_speakers=hparams["valid_speakers"],
-            test_speakers=hparams["test_speakers"],
-            seed=hparams["split_seed"],
-            corpus_options=hparams.get(f"{dataset}_corpus"),
-            fold=hparams["fold"],
-            num_folds=hparams["num_folds"],
-            fold_valid=hparams["fold_valid"],
-            audio_cache_folder=hparams["audio_cache_folder"],
-            sample_rate=hparams["sample_rate"],
-        )
+        load_recipe("emotion").prepare_data(hparams)  # train.py's very call
+        summary_file = Path(hparams["manifest_folder"]) / "prep_summary.json"
+        assert os.path.isfile(summary_file)
+        summary = read_stamp(summary_file)  # what prepare_emotion_data returned
         manifests = _manifests(Path(hparams["manifest_folder"]))
         _assert_no_leak(manifests, summary)
         for split, rows in manifests.items():
             assert rows, (dataset, split)
-        assert os.path.isfile(Path(hparams["manifest_folder"]) / "prep_summary.json")
 
 
 def test_preparation_is_skipped_when_unchanged_and_redone_when_options_change(

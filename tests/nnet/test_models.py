@@ -8,9 +8,7 @@ comparison uses float32's own tolerance (torch.testing's defaults: rtol
 onnxruntime runs other kernels: 1e-4 on probabilities.
 """
 
-import importlib.util
 import shutil
-import sys
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,6 +18,7 @@ import pytest
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
+from recipe_runner import load_recipe
 from speechbrain.dataio.batch import PaddedBatch
 from speechbrain.dataio.encoder import CategoricalEncoder
 from speechbrain.lobes.features import Fbank
@@ -56,19 +55,6 @@ TINY = {"n_mels": 20, "lstm_hidden": 8, "lstm_layers": 1}
 ONNX_TOLERANCE = 1e-4
 
 
-def _recipe(task):
-    """``recipes/<task>/train.py`` as a module (its ``__main__`` does not run)."""
-    name = f"{task}_recipe_under_test"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "recipes" / task / "train.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def _speech_like(lengths, seed=0):
     """Noise bursts inside silence (the trimmer has something to trim)."""
     gen = torch.Generator().manual_seed(seed)
@@ -95,7 +81,7 @@ def _setup(task, yaml, brain_class, tmp_path, **overrides):
         ROOT / "hparams" / yaml,
         {**TINY, **overrides, "output_folder": str(tmp_path / task)},
     )
-    brain = getattr(_recipe(task), brain_class)(
+    brain = getattr(load_recipe(task), brain_class)(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
         hparams=hparams,

@@ -40,19 +40,18 @@ from pathlib import Path
 
 import numpy as np
 
-from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
 from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
-    MAX_SPEAKERS,
     NOISE_KINDS,
+    GeneratorOptions,
     Recording,
     Utterance,
-    corpus_folder_state,
+    begin_generation,
+    finish_generation,
     render_utterances,
     run_generator_cli,
     speaker_baseline,
     speakers,
-    start_generation,
 )
 
 logger = logging.getLogger(__name__)
@@ -408,7 +407,7 @@ def vocabulary() -> set[str]:
 
 
 @dataclasses.dataclass(frozen=True)
-class EmbeddedASROptions:
+class EmbeddedASROptions(GeneratorOptions):
     """Everything that decides the generated ASR corpus (and nothing else).
 
     Arguments
@@ -443,19 +442,13 @@ class EmbeddedASROptions:
     sample_rate: int = 16000
     seed: int = 1234
 
+    generator_version = GENERATOR_VERSION
+
     def __post_init__(self):
-        if not 2 <= self.num_speakers <= MAX_SPEAKERS:
-            raise ValueError(f"num_speakers must be within 2..{MAX_SPEAKERS}")
+        self.check_speakers(least=2)
         if not 1 <= self.utterances_per_speaker <= 9999:
             raise ValueError("utterances_per_speaker must be within 1..9999")
-        if not 0.0 <= self.noise_prob <= 1.0:
-            raise ValueError("noise_prob must be within [0, 1]")
-        if self.snr_low > self.snr_high:
-            raise ValueError("snr_low must not exceed snr_high")
-
-    def as_dict(self) -> dict:
-        """The options as a JSON-friendly dict (with the generator version)."""
-        return {**dataclasses.asdict(self), "generator_version": GENERATOR_VERSION}
+        self.check_noise()
 
 
 def _plan(
@@ -532,11 +525,11 @@ def generate_embedded_asr_corpus(
     options = options or EmbeddedASROptions()
     folder = Path(data_folder)
     opts = options.as_dict()
-    if corpus_folder_state(folder, STAMP, opts, SPEAKERS_TXT) == "skip":
-        logger.info(f"Embedded ASR corpus already in {folder}; skipping generation.")
+    outputs = [SUBSET, SPEAKERS_TXT]
+    if not begin_generation(
+        folder, STAMP, opts, SPEAKERS_TXT, outputs, "embedded ASR corpus"
+    ):
         return folder
-    logger.info(f"Generating the embedded ASR corpus into {folder} ...")
-    start_generation(folder, STAMP, opts, [SUBSET, SPEAKERS_TXT])
     table, plans = [], []
     for spk_index, speaker in enumerate(speakers(options.num_speakers)):
         # LibriSpeech-style numeric reader and chapter IDs
@@ -571,11 +564,10 @@ def generate_embedded_asr_corpus(
         )
     speakers_txt = "\n".join(speaker_lines) + "\n"
     (folder / SPEAKERS_TXT).write_text(speakers_txt, encoding="utf-8")
-    write_stamp(
-        folder / STAMP,
+    finish_generation(
+        folder,
+        STAMP,
         opts,
-        DONE,
-        synthetic=True,
         note=(
             "Synthetic speech from espeak-ng reading sentences from a small "
             "grammar. For demos, tests and smoke runs only: error rates on this "

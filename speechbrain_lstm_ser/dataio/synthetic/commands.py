@@ -47,20 +47,19 @@ import numpy as np
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
 from speechbrain_lstm_ser.dataio.splits import split_speakers
-from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
 from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
-    MAX_SPEAKERS,
     NOISE_KINDS,
+    GeneratorOptions,
     Recording,
     Utterance,
+    begin_generation,
     colored_noise,
-    corpus_folder_state,
+    finish_generation,
     render_utterances,
     run_generator_cli,
     speaker_baseline,
     speakers,
-    start_generation,
 )
 
 logger = logging.getLogger(__name__)
@@ -140,7 +139,7 @@ def speaker_hash(seed: int, spk_id: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class EmbeddedCommandsOptions:
+class EmbeddedCommandsOptions(GeneratorOptions):
     """Everything that decides the generated command corpus.
 
     Arguments
@@ -182,25 +181,19 @@ class EmbeddedCommandsOptions:
     sample_rate: int = 16000
     seed: int = 1234
 
+    generator_version = GENERATOR_VERSION
+
     def __post_init__(self):
-        if not 3 <= self.num_speakers <= MAX_SPEAKERS:
-            raise ValueError(f"num_speakers must be within 3..{MAX_SPEAKERS}")
+        self.check_speakers(least=3)
         if self.repetitions < 1:
             raise ValueError("repetitions must be >= 1")
         if not 0 <= self.auxiliary_per_speaker <= len(AUXILIARY_WORDS):
             raise ValueError(
                 f"auxiliary_per_speaker must be within 0..{len(AUXILIARY_WORDS)}"
             )
-        if not 0.0 <= self.noise_prob <= 1.0:
-            raise ValueError("noise_prob must be within [0, 1]")
-        if self.snr_low > self.snr_high:
-            raise ValueError("snr_low must not exceed snr_high")
+        self.check_noise()
         if self.noise_seconds < 5:
             raise ValueError("noise_seconds must be at least 5")
-
-    def as_dict(self) -> dict:
-        """The options as a JSON-friendly dict (with the generator version)."""
-        return {**dataclasses.asdict(self), "generator_version": GENERATOR_VERSION}
 
 
 def _plan(
@@ -278,12 +271,12 @@ def generate_embedded_commands_corpus(
     options = options or EmbeddedCommandsOptions()
     folder = Path(data_folder)
     opts = options.as_dict()
-    if corpus_folder_state(folder, STAMP, opts, TESTING_LIST) == "skip":
-        logger.info(f"Embedded command corpus already in {folder}; skipping.")
-        return folder
-    logger.info(f"Generating the embedded command corpus into {folder} ...")
     outputs = [*COMMAND_WORDS, *AUXILIARY_WORDS, NOISE_FOLDER]
-    start_generation(folder, STAMP, opts, [*outputs, VALIDATION_LIST, TESTING_LIST])
+    outputs += [VALIDATION_LIST, TESTING_LIST]
+    if not begin_generation(
+        folder, STAMP, opts, TESTING_LIST, outputs, "embedded command corpus"
+    ):
+        return folder
     table, plans = [], []
     for spk_index, (name, voice, gender) in enumerate(speakers(options.num_speakers)):
         code = speaker_hash(options.seed, name)
@@ -337,11 +330,10 @@ def generate_embedded_commands_corpus(
             if utt.path.split("/")[1].split("_")[0] in chosen
         ]
         (folder / list_name).write_text("\n".join(sorted(lines)) + "\n")
-    write_stamp(
-        folder / STAMP,
+    finish_generation(
+        folder,
+        STAMP,
         opts,
-        DONE,
-        synthetic=True,
         note=(
             "Synthetic speech from espeak-ng: single words in one-second clips. "
             "For demos, tests and smoke runs only: accuracy on this corpus is "

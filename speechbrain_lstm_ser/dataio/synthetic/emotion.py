@@ -44,19 +44,18 @@ from speechbrain_lstm_ser.dataio.manifest import (
     relative_to_data_root,
     write_manifest,
 )
-from speechbrain_lstm_ser.dataio.stamps import DONE, write_stamp
 from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
-    MAX_SPEAKERS,
     NOISE_KINDS,
+    GeneratorOptions,
     Recording,
     Utterance,
-    corpus_folder_state,
+    begin_generation,
+    finish_generation,
     render_utterances,
     run_generator_cli,
     speaker_baseline,
     speakers,
-    start_generation,
 )
 
 logger = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ EMOTION_PROFILES = {
 
 
 @dataclasses.dataclass(frozen=True)
-class EmbeddedCorpusOptions:
+class EmbeddedCorpusOptions(GeneratorOptions):
     """Everything that decides the generated corpus (and nothing else).
 
     Arguments
@@ -232,6 +231,8 @@ class EmbeddedCorpusOptions:
     sample_rate: int = 16000
     seed: int = 1234
 
+    generator_version = GENERATOR_VERSION
+
     def __post_init__(self):
         object.__setattr__(self, "emotions", tuple(self.emotions))
         unknown = [e for e in self.emotions if e not in EMOTION_PROFILES]
@@ -240,21 +241,12 @@ class EmbeddedCorpusOptions:
                 f"no prosody profile for emotion(s) {unknown}; "
                 f"the embedded corpus renders {sorted(EMOTION_PROFILES)}"
             )
-        limit = MAX_SPEAKERS
-        if not 2 <= self.num_speakers <= limit:
-            raise ValueError(f"num_speakers must be within 2..{limit}")
+        self.check_speakers(least=2)
         if not 1 <= self.utterances_per_emotion <= len(SENTENCES):
             raise ValueError(
                 f"utterances_per_emotion must be within 1..{len(SENTENCES)}"
             )
-        if not 0.0 <= self.noise_prob <= 1.0:
-            raise ValueError("noise_prob must be within [0, 1]")
-        if self.snr_low > self.snr_high:
-            raise ValueError("snr_low must not exceed snr_high")
-
-    def as_dict(self) -> dict:
-        """The options as a JSON-friendly dict (with the generator version)."""
-        return {**dataclasses.asdict(self), "generator_version": GENERATOR_VERSION}
+        self.check_noise()
 
 
 def _draw(rng: np.random.Generator, spec: tuple[float, float], jitter: float) -> float:
@@ -354,12 +346,11 @@ def generate_embedded_corpus(
     options = options or EmbeddedCorpusOptions()
     folder = Path(data_folder)
     opts = options.as_dict()
-    if corpus_folder_state(folder, STAMP, opts, CORPUS_CSV) == "skip":
-        logger.info(f"Embedded corpus already in {folder}; skipping generation.")
+    if not begin_generation(
+        folder, STAMP, opts, CORPUS_CSV, ["wavs"], "embedded emotion corpus"
+    ):
         return folder / CORPUS_CSV
 
-    logger.info(f"Generating the embedded emotion corpus into {folder} ...")
-    start_generation(folder, STAMP, opts, ["wavs"])
     speaker_table = []
     plans: list[list[Utterance]] = []
     for spk_index, speaker in enumerate(speakers(options.num_speakers)):
@@ -394,11 +385,10 @@ def generate_embedded_corpus(
     for row, utt in zip(rows, (u for group in plans for u in group), strict=True):
         row["wav"] = relative_to_data_root(folder / utt.path, folder)
     write_manifest(folder / CORPUS_CSV, rows, EMOTION_COLUMNS)
-    write_stamp(
-        folder / STAMP,
+    finish_generation(
+        folder,
+        STAMP,
         opts,
-        DONE,
-        synthetic=True,
         note=(
             "Synthetic speech from espeak-ng with rule-based emotional prosody. "
             "For demos, tests and smoke runs only: accuracy on this corpus is "

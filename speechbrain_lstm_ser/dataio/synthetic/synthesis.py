@@ -12,11 +12,16 @@ The embedded corpora (emotion, speech recognition, spoken commands) differ in
   voice brightness, level, resampling, leading/trailing silence or a fixed
   clip length, coloured background noise at an SNR) and is written
   atomically (:func:`render_utterances`);
+- **options**: every generator's options dataclass is a
+  :class:`GeneratorOptions` (its checks of the speaker count and the noise
+  settings, the stamped dict with the generator version), and gets one
+  command-line flag per field (:func:`run_generator_cli`);
 - **folders**: a generated corpus carries a stamp with its options, so a
   second run with the same options does nothing, other options are refused
   instead of overwriting, a folder the generator did not write is never
-  touched, and an interrupted run is redone (:func:`corpus_folder_state`,
-  :func:`start_generation`).
+  touched, and an interrupted run is redone (:func:`begin_generation`, from
+  :func:`corpus_folder_state` and :func:`start_generation`; then
+  :func:`finish_generation`).
 
 Every random draw comes from a generator seeded by the options, so the same
 options give byte-identical files.
@@ -33,6 +38,7 @@ import logging
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -55,10 +61,13 @@ from speechbrain_lstm_ser.dataio.synthetic.espeak import (
 __all__ = [
     "MAX_SPEAKERS",
     "NOISE_KINDS",
+    "GeneratorOptions",
     "Recording",
     "Utterance",
+    "begin_generation",
     "colored_noise",
     "corpus_folder_state",
+    "finish_generation",
     "render",
     "render_utterances",
     "run_generator_cli",
@@ -66,6 +75,8 @@ __all__ = [
     "speakers",
     "start_generation",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: espeak-ng voice variants that declare a gender. English accents are cycled
 #: over the variants so that speakers differ in more than pitch and formants.
@@ -115,6 +126,59 @@ MAX_SPEAKERS = len(FEMALE_VARIANTS) + len(MALE_VARIANTS)
 
 #: Background noise colours: flat, 1/f and 1/f^2 power spectra.
 NOISE_KINDS = ("white", "pink", "brown")
+
+
+class GeneratorOptions:
+    """What the options of every corpus generator share (a mixin, no fields).
+
+    A generator's options are a frozen dataclass of this class with the
+    fields ``num_speakers``, ``noise_prob``, ``snr_low``, ``snr_high``,
+    ``sample_rate`` and ``seed`` (and its own), and the class attribute
+    :attr:`generator_version`. Its ``__post_init__`` calls the checks below.
+
+    Example
+    -------
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class ToyOptions(GeneratorOptions):
+    ...     generator_version = 3
+    ...     num_speakers: int = 2
+    ...     noise_prob: float = 0.5
+    ...     snr_low: float = 5.0
+    ...     snr_high: float = 30.0
+    ...     def __post_init__(self):
+    ...         self.check_speakers(least=2)
+    ...         self.check_noise()
+    >>> ToyOptions().as_dict()
+    {'num_speakers': 2, 'noise_prob': 0.5, 'snr_low': 5.0, 'snr_high': 30.0, \
+'generator_version': 3}
+    >>> ToyOptions(snr_low=40.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: snr_low must not exceed snr_high
+    """
+
+    #: Version of the generation rules; stamped with the options, so a change
+    #: of the rules is never mistaken for an existing corpus.
+    generator_version: ClassVar[int]
+
+    def check_speakers(self, least: int) -> None:
+        """Refuses a ``num_speakers`` outside ``least`` .. :data:`MAX_SPEAKERS`."""
+        if not least <= self.num_speakers <= MAX_SPEAKERS:
+            raise ValueError(f"num_speakers must be within {least}..{MAX_SPEAKERS}")
+
+    def check_noise(self) -> None:
+        """Refuses a ``noise_prob`` outside [0, 1] or an SNR range upside down."""
+        if not 0.0 <= self.noise_prob <= 1.0:
+            raise ValueError("noise_prob must be within [0, 1]")
+        if self.snr_low > self.snr_high:
+            raise ValueError("snr_low must not exceed snr_high")
+
+    def as_dict(self) -> dict:
+        """The options as a JSON-friendly dict (with the generator version)."""
+        return {
+            **dataclasses.asdict(self),
+            "generator_version": self.generator_version,
+        }
 
 
 def speakers(num_speakers: int) -> list[tuple[str, str, str]]:
@@ -494,6 +558,70 @@ def start_generation(
         elif path.exists():
             path.unlink()
     return folder
+
+
+def begin_generation(
+    folder: str | Path,
+    stamp: str,
+    options: dict,
+    marker: str,
+    outputs: Sequence[str],
+    name: str,
+) -> bool:
+    """Starts a generation into ``folder``, unless it holds the corpus already.
+
+    :func:`corpus_folder_state` decides; to generate, :func:`start_generation`
+    marks the folder and clears an interrupted run's leftovers.
+
+    Arguments
+    ---------
+    folder, stamp, options, marker
+        As for :func:`corpus_folder_state`.
+    outputs : sequence of str
+        As for :func:`start_generation`.
+    name : str
+        The corpus, for the log (``embedded ASR corpus``).
+
+    Returns
+    -------
+    bool
+        False when ``folder`` holds a finished corpus of these options
+        (nothing to do), True when the generator is to write it now.
+
+    Raises
+    ------
+    FileExistsError
+        As :func:`corpus_folder_state`.
+    """
+    if corpus_folder_state(folder, stamp, options, marker) == "skip":
+        logger.info(
+            f"{name[0].upper()}{name[1:]} already in {folder}; skipping generation."
+        )
+        return False
+    logger.info(f"Generating the {name} into {folder} ...")
+    start_generation(folder, stamp, options, outputs)
+    return True
+
+
+def finish_generation(
+    folder: str | Path, stamp: str, options: dict, note: str, **facts
+) -> None:
+    """Stamps a finished corpus: done, synthetic, what it is for, its facts.
+
+    Arguments
+    ---------
+    folder : str or Path
+        The corpus folder.
+    stamp : str
+        Name of the stamp file.
+    options : dict
+        The generation options.
+    note : str
+        What the corpus is (and is not) good for.
+    **facts
+        More fields of the stamp (``num_utterances``, ``speakers``, ...).
+    """
+    write_stamp(Path(folder) / stamp, options, DONE, synthetic=True, note=note, **facts)
 
 
 def run_generator_cli(

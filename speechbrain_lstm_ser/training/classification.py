@@ -1,0 +1,177 @@
+"""Training an utterance classifier: one label per utterance.
+
+The emotion and the spoken-command recipes (and the distillation recipe,
+through the emotion one) train the same kind of model the same way: a
+cross-entropy loss against the class index of each utterance, validation
+and test metrics from
+:class:`~speechbrain_lstm_ser.evaluation.classification.ClassificationMetrics`
+(accuracy, UA, macro-F1, by gender and speaker) and a classification
+``test_report.json``. :class:`ClassifierBrain` does all of that; a recipe's
+Brain says which manifest column holds the label and which YAML key lists
+the classes, and computes its forward pass.
+
+:func:`class_label_encoder` gives the label encoder such a recipe's data
+pipeline encodes with: class indices in the order of the YAML's list.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import speechbrain as sb
+from speechbrain.dataio.encoder import CategoricalEncoder
+from speechbrain.utils.logger import get_logger
+
+from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
+from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
+from speechbrain_lstm_ser.training.brain import Brain, run_facts
+
+__all__ = ["ClassifierBrain", "class_label_encoder"]
+
+logger = get_logger(__name__)
+
+
+class ClassifierBrain(Brain):
+    """The Brain of utterance classification (emotion, spoken commands).
+
+    A recipe's subclass implements ``compute_forward`` (waveforms -> class
+    log-probabilities ``(batch, 1, classes)``) and sets the class attributes
+    below; the loss, the metrics, the stage statistics and the test report
+    are the same for every classification task. The epoch bookkeeping is
+    :class:`~speechbrain_lstm_ser.training.brain.Brain`'s.
+
+    The YAML provides ``compute_cost`` (e.g. SpeechBrain's ``nll_loss``),
+    ``augment`` and ``wav_augment`` (its ``replicate_labels`` repeats the
+    labels of augmented copies), the class list named by
+    :attr:`classes_key`, and what :class:`Brain` reads. Speaker and
+    utterance IDs in the reports are pseudonymised when the YAML says
+    ``pseudonymize_speakers: True``.
+
+    Example
+    -------
+    >>> class EmotionBrain(ClassifierBrain):
+    ...     label_key, classes_key, accuracy_key = "emo", "emotions", "WA"
+    ...     best_key, best_max, plot_metric = "UA", True, "valid_UA"
+    >>> EmotionBrain.label_key + "_encoded"  # the batch field of class indices
+    'emo_encoded'
+    """
+
+    #: The manifest column of the class label; its data pipeline also
+    #: provides the class index as ``<label_key>_encoded``.
+    label_key = "label"
+    #: The YAML key of the class list (class-index order).
+    classes_key = "labels"
+    #: The name of plain accuracy among the stage statistics (e.g. ``WA``).
+    accuracy_key = "accuracy"
+    best_key, best_max, plot_metric = "accuracy", True, "valid_accuracy"
+
+    @property
+    def classes(self) -> list[str]:
+        """The class names, in class-index order (the YAML's list)."""
+        return getattr(self.hparams, self.classes_key)
+
+    def compute_objectives(self, predictions, batch, stage):
+        """Cross-entropy against the class labels; collects metrics."""
+        labels, _ = getattr(batch, f"{self.label_key}_encoded")
+        if stage == sb.Stage.TRAIN and self.hparams.augment:
+            labels = self.hparams.wav_augment.replicate_labels(labels)
+        loss = self.hparams.compute_cost(predictions, labels)
+        if stage != sb.Stage.TRAIN:
+            speakers, utterances = self.pseudonyms
+            self.metrics.append(
+                utterances.many(batch.id),
+                predictions,
+                labels,
+                gender=batch.gender,
+                speaker=speakers.many(batch.spk_id),
+            )
+        return loss
+
+    def new_metrics(self, stage):
+        """The tracker of validation and test predictions."""
+        return ClassificationMetrics(self.classes)
+
+    def stage_stats(self, stage, stage_loss: float) -> dict:
+        """Loss, accuracy (as :attr:`accuracy_key`), UA and macro-F1."""
+        report = self.metrics.summarize()
+        return {
+            "loss": stage_loss,
+            self.accuracy_key: report["accuracy"],
+            "UA": report["unweighted_accuracy"],
+            "macro_F1": report["macro_f1"],
+        }
+
+    def report_facts(self) -> dict:
+        """What ``test_report.json`` says about the run besides its metrics.
+
+        Returns
+        -------
+        dict
+            :func:`~speechbrain_lstm_ser.training.brain.run_facts`; a recipe
+            may add its own fields.
+        """
+        return run_facts(self.hparams, self.trained)
+
+    def write_test_report(self, stats: dict, stage_loss: float) -> None:
+        """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""
+        report = self.metrics.summarize()
+        write_report(
+            report,
+            self.hparams.output_folder,
+            rows=self.metrics.rows(),
+            extra={**self.report_facts(), "test_loss": stage_loss},
+        )
+        logger.info("Test results\n" + format_summary(report))
+
+
+def class_label_encoder(
+    save_folder: str | os.PathLike, classes: Sequence[str]
+) -> CategoricalEncoder:
+    """The label encoder of a classification run: indices in ``classes`` order.
+
+    Created on the first run and saved as ``label_encoder.txt`` in
+    ``save_folder``; a resumed run loads it back.
+
+    Arguments
+    ---------
+    save_folder : str or os.PathLike
+        The experiment's save folder.
+    classes : sequence of str
+        The class names, in class-index order (the YAML's list).
+
+    Returns
+    -------
+    speechbrain.dataio.encoder.CategoricalEncoder
+
+    Raises
+    ------
+    ValueError
+        When the saved encoder holds other classes (the folder belongs to
+        another experiment).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> class_label_encoder(folder, ["neutral", "sad"]).lab2ind
+    {'neutral': 0, 'sad': 1}
+    >>> class_label_encoder(folder, ["sad", "neutral"])
+    Traceback (most recent call last):
+    ...
+    ValueError: ...label_encoder.txt holds the classes ['neutral', 'sad'], not ...
+    """
+    label_encoder = CategoricalEncoder()
+    lab_enc_file = os.path.join(save_folder, "label_encoder.txt")
+    label_encoder.load_or_create(path=lab_enc_file, from_iterables=[classes])
+    label_encoder.expect_len(len(classes))
+    if list(label_encoder.lab2ind) != list(classes):
+        raise ValueError(
+            f"{lab_enc_file} holds the classes {list(label_encoder.lab2ind)}, not "
+            f"{list(classes)}: this output folder belongs to another "
+            "experiment. Use another --output_folder."
+        )
+    return label_encoder
