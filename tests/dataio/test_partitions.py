@@ -28,7 +28,12 @@ def _ids(folder):
 
 
 def _speakers(folder):
-    return {s: {r["spk_id"] for r in read_manifest(folder / f"{s}.csv")} for s in SPLITS}
+    rows = {s: read_manifest(folder / f"{s}.csv") for s in SPLITS}
+    return {s: {r["spk_id"] for r in rows[s]} for s in SPLITS}
+
+
+def _keys(entries):
+    return {e["key"].removeprefix("iemocap-") for e in entries}
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +64,11 @@ def test_emobox_iemocap_runs_exactly_its_leave_one_session_out_folds(iemocap, tm
         out = tmp_path / f"fold_{fold}"
         summary = _iemocap(iemocap, out, fold=fold)
         ids = _ids(out)
-        expected = {e["key"].removeprefix("iemocap-") for e in partitions.folds[fold]["test"]}
+        expected = _keys(partitions.folds[fold]["test"])
         assert set(ids["test"]) == expected
         assert all(uid.startswith(f"Ses0{fold}") for uid in ids["test"])
         # train + valid are exactly the partition's training list
-        train = {e["key"].removeprefix("iemocap-") for e in partitions.folds[fold]["train"]}
+        train = _keys(partitions.folds[fold]["train"])
         assert set(ids["train"]) | set(ids["valid"]) == train
         assert not set(ids["train"]) & set(ids["valid"])
         speakers = _speakers(out)
@@ -74,7 +79,8 @@ def test_emobox_iemocap_runs_exactly_its_leave_one_session_out_folds(iemocap, tm
         assert (protocol["fold"], protocol["num_folds"]) == (fold, 5)
         assert protocol["valid"]["method"] == "whole speakers"
         assert protocol["valid"]["speakers"] == 2 and protocol["valid"]["seed"] == 7
-        assert summary["partition"]["matched_by"] == {"path": len(expected) + len(train)}
+        matched = summary["partition"]["matched_by"]
+        assert matched == {"path": len(expected) + len(train)}
         assert summary["partition"]["missing"] == 0
         assert summary["partition"]["labels"]["Happy"] > 0  # exc and hap merged
         leakage = summary["leakage"]
@@ -154,7 +160,9 @@ def test_entries_match_by_file_name_or_key_in_another_layout(tmp_path):
                     for n in train
                 ],
                 # no path at all: the key (without its prefix) finds the file
-                "test": [{"key": f"emodb-{n[:-4]}", "wav": "", "emo": "x"} for n in test],
+                "test": [
+                    {"key": f"emodb-{n[:-4]}", "wav": "", "emo": "x"} for n in test
+                ],
             }
         },
         {},
