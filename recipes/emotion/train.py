@@ -21,6 +21,10 @@ Each epoch logs its duration and its training throughput (seconds of
 audio per second) to ``train_log.txt``; bad data or settings end the run
 with one error line.
 
+``--partitions`` runs fixed folds (EmoBox's, or the ``partitions.json``
+every run writes); the report says what the splits share (speakers,
+identical recordings). ``--init_from`` fine-tunes a published model.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors
@@ -35,6 +39,7 @@ import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.dataio.leakage import split_facts
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
@@ -43,6 +48,7 @@ from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.brain import Brain, run_facts
+from speechbrain_lstm_ser.training.finetune import setup_finetuning
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
     data_roots,
@@ -91,6 +97,13 @@ class EmotionBrain(Brain):
             )
         return loss
 
+    def on_stage_start(self, stage, epoch=None):
+        """Also freezes a fine-tuned encoder for its first epochs (``init_from``)."""
+        super().on_stage_start(stage, epoch)
+        finetuning = getattr(self.hparams, "finetuning", None)
+        if stage == sb.Stage.TRAIN and finetuning is not None:
+            finetuning.on_epoch_start(epoch)
+
     def new_metrics(self, stage):
         """The tracker of validation and test predictions."""
         return ClassificationMetrics(self.hparams.emotions)
@@ -108,6 +121,7 @@ class EmotionBrain(Brain):
     def write_test_report(self, stats, stage_loss):
         """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""
         report = self.metrics.summarize()
+        finetuning = getattr(self.hparams, "finetuning", None)
         write_report(
             report,
             self.hparams.output_folder,
@@ -115,6 +129,8 @@ class EmotionBrain(Brain):
             extra={
                 **run_facts(self.hparams, self.trained),
                 "fold": self.hparams.fold,
+                **split_facts(self.hparams),
+                "init_from": finetuning.facts if finetuning else None,
                 "test_loss": stage_loss,
             },
         )
@@ -219,6 +235,9 @@ def prepare_data(hparams):
         fold_valid=hparams["fold_valid"],
         audio_cache_folder=hparams["audio_cache_folder"],
         sample_rate=hparams["sample_rate"],
+        partitions=hparams.get("partitions"),
+        partitions_valid=hparams.get("partitions_valid", 0.2),
+        partitions_missing=hparams.get("partitions_missing", "error"),
     )
 
 
@@ -242,6 +261,8 @@ if __name__ == "__main__":
     with one_line_errors(hparams):
         datasets, label_encoder = dataio_prepare(hparams)
         configure_class_weights(hparams, datasets["train"])
+        # Fine-tuning (init_from): a published model's weights start training.
+        hparams["finetuning"] = setup_finetuning(hparams)
 
     emotion_brain = EmotionBrain(
         modules=hparams["modules"],

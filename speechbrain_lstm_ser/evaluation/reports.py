@@ -166,6 +166,17 @@ def format_markdown(report: dict) -> str:
         f"| macro-F1 | {report['macro_f1']:.3f} |",
         f"| test utterances | {report['num_utterances']} |",
     ]
+    if report.get("protocol"):
+        lines.append(f"| protocol | {report['protocol']} |")
+    leakage = report.get("leakage")
+    if leakage:
+        identical = (leakage.get("identical_recordings") or {}).get("train-test")
+        lines += [
+            f"| speakers in both train and test | "
+            f"{leakage['shared_speakers']['train-test']} |",
+            "| test recordings identical to training ones | "
+            f"{'not checked' if identical is None else identical} |",
+        ]
     if "train_time_s" in report:
         lines.append(
             f"| training time (epochs x (train + valid)) | "
@@ -193,6 +204,8 @@ def format_markdown(report: dict) -> str:
                 f"| {value} | {s['num_utterances']} | {s['accuracy']:.3f} | "
                 f"{s['unweighted_accuracy']:.3f} | {s['macro_f1']:.3f} |"
             )
+    for warning in (leakage or {}).get("warnings", []):
+        lines += ["", f"**{warning}**"]
     return "\n".join(lines)
 
 
