@@ -245,7 +245,10 @@ def protocol_lines(report: Mapping) -> list[str]:
     lines = ["## Evaluation protocol", ""]
     if protocol:
         fold = report.get("fold")
-        lines += [f"{protocol}{f', fold {fold}' if fold else ''}.", ""]
+        text = (
+            f"{protocol[:1].upper()}{protocol[1:]}{f', fold {fold}' if fold else ''}."
+        )
+        lines += [text, ""]
     if leakage:
         identical = leakage.get("identical_recordings") or {}
         lines += [
