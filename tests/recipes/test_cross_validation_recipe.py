@@ -119,7 +119,10 @@ def emobox_folds(tmp_path_factory):
     partitions = emobox_iemocap(base / "emobox", sessions=2)
     out = base / "out"
     proc = subprocess.run(
-        _args("cross_validate.py", data, out, partitions=str(partitions)),
+        # 11 utterances a session, a fifth of them validate: batches of 4
+        _args(
+            "cross_validate.py", data, out, partitions=str(partitions), batch_size="4"
+        ),
         capture_output=True,
         text=True,
         timeout=900,
@@ -151,6 +154,7 @@ def test_cross_validation_runs_exactly_the_emobox_folds(emobox_folds):
         again,
         emotions=["neutral", "happy", "sad", "angry"],
         label_map={"excited": "happy"},
+        corpus_options={"sessions": [1, 2]},
         partitions=out / "partitions.json",
         fold=2,
     )
