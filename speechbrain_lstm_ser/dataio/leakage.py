@@ -75,7 +75,8 @@ def audio_fingerprint(path: str | os.PathLike) -> str:
     Returns
     -------
     str
-        Hex SHA-256.
+        Hex SHA-256 (of the file's bytes, prefixed ``bytes:``, when its
+        samples cannot be decoded to the end).
 
     Example
     -------
@@ -88,13 +89,17 @@ def audio_fingerprint(path: str | os.PathLike) -> str:
     True
     """
     digest = hashlib.sha256()
-    with sf.SoundFile(os.fsencode(path)) as handle:
-        digest.update(f"{handle.samplerate}:{handle.channels}:".encode())
-        while True:
-            block = handle.read(frames=1 << 16, dtype="float32", always_2d=True)
-            if not len(block):
-                break
-            digest.update(np.ascontiguousarray(block).tobytes())
+    try:
+        with sf.SoundFile(os.fsencode(path)) as handle:
+            digest.update(f"{handle.samplerate}:{handle.channels}:".encode())
+            while True:
+                block = handle.read(frames=1 << 16, dtype="float32", always_2d=True)
+                if not len(block):
+                    break
+                digest.update(np.ascontiguousarray(block).tobytes())
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        # Damaged data (training reports it): compare the files themselves.
+        return "bytes:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
     return digest.hexdigest()
 
 
@@ -244,16 +249,16 @@ def _setting(hparams, key: str, default=None):
 def split_facts(hparams) -> dict:
     """The protocol and leakage facts a test report carries.
 
-    Taken from the preparation's ``prep_summary.json`` when the manifests
-    are the ones it wrote; otherwise (``skip_prep`` with manifests of your
-    own) the manifests are checked here, speakers and audio alike.
+    Taken from the ``prep_summary.json`` next to the manifests when a
+    preparation wrote them; otherwise (manifests of your own, with
+    ``skip_prep``) the manifests are checked here, speakers and audio alike.
 
     Arguments
     ---------
     hparams : mapping or namespace
-        The recipe's hyperparameters: ``manifest_folder``,
-        ``<split>_annotation``, ``data_folder`` and, where the recipe has
-        one, ``audio_cache_folder``.
+        The recipe's hyperparameters: ``<split>_annotation``,
+        ``data_folder`` and, where the recipe has one,
+        ``audio_cache_folder``.
 
     Returns
     -------
@@ -266,10 +271,17 @@ def split_facts(hparams) -> dict:
         name: Path(_setting(hparams, f"{name}_annotation"))
         for name in ("train", "valid", "test")
     }
-    folder = Path(_setting(hparams, "manifest_folder", annotations["train"].parent))
-    stamp = read_stamp(folder / "prep_summary.json") or {}
-    ours = all(p.parent.resolve() == folder.resolve() for p in annotations.values())
-    if ours and stamp.get("status") == DONE and "leakage" in stamp:
+    splits = {name: read_manifest(path) for name, path in annotations.items()}
+    folders = {p.parent.resolve() for p in annotations.values()}
+    stamp = {}
+    if len(folders) == 1:
+        stamp = read_stamp(folders.pop() / "prep_summary.json") or {}
+    counts = {n: s.get("utterances") for n, s in stamp.get("splits", {}).items()}
+    if (
+        stamp.get("status") == DONE
+        and "leakage" in stamp
+        and counts == {name: len(rows) for name, rows in splits.items()}
+    ):
         return {
             "protocol": stamp.get("protocol", {}).get("kind"),
             "leakage": leakage_summary(stamp["leakage"]),
@@ -283,7 +295,6 @@ def split_facts(hparams) -> dict:
                 return str(root) + row["wav"][len(name) + 1 :]
         return resolve_data_root(row["wav"], data_root)
 
-    splits = {name: read_manifest(path) for name, path in annotations.items()}
     return {
         "protocol": None,
         "leakage": leakage_summary(leakage_report(splits, locate=locate)),

@@ -168,7 +168,6 @@ def test_a_recording_in_two_splits_is_counted(tmp_path):
     assert leakage["speaker_independent"] is True
     # the test report's facts: the same counts, from the summary or the manifests
     hparams = {
-        "manifest_folder": tmp_path / "out",
         "data_folder": corpus,
         **{
             f"{s}_annotation": tmp_path / "out" / f"{s}.csv"
