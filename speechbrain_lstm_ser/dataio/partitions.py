@@ -320,7 +320,7 @@ def read_partitions(path: str | os.PathLike) -> Partitions:
     >>> partitions.folds[1]["test"]
     [{'key': 'ravdess-a02', 'wav': 'Actor_02/a02.wav', 'emo': 'Calm'}]
     """
-    path = Path(path)
+    path = Path(path).absolute()
     if path.is_dir() and (path / PARTITIONS_FILE).is_file():
         return _read_document(path / PARTITIONS_FILE)
     if path.is_dir():
