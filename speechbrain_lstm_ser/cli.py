@@ -2,7 +2,7 @@
 
 ::
 
-    sb-lstm-ser predict  --model MODEL audio.wav more/ ...
+    sb-lstm-ser predict  --model MODEL audio.wav more/ ... [--labels happy,sad]
     sb-lstm-ser timeline --model MODEL --window 3 --hop 1.5 long.wav
     sb-lstm-ser transcribe --model ASR_MODEL audio.wav more/ ...
     sb-lstm-ser analyze  --asr-model ASR_MODEL --emotion-model MODEL meeting.wav
@@ -86,20 +86,22 @@ def display_name(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _predict(model, path: Path) -> dict:
-    out_prob, _, _, labels = model.classify_file(path)
-    probs = out_prob.exp()[0].tolist()
-    names = model.labels
+def _predict(model, path: Path, labels: list[str] | None = None) -> dict:
+    out_prob, _, _, best = model.classify_file(path, labels=labels)
+    probs = dict(zip(model.labels, out_prob.exp()[0].tolist(), strict=True))
+    shown = labels or model.labels  # with --labels: only those, renormalised
     return {
         "file": display_name(path),
-        "label": labels[0],
-        "score": round(max(probs), 6),
-        "probabilities": {n: round(p, 6) for n, p in zip(names, probs, strict=True)},
+        "label": best[0],
+        "score": round(max(probs.values()), 6),
+        "probabilities": {name: round(probs[name], 6) for name in shown},
     }
 
 
 def _timeline(model, path: Path, args) -> dict:
-    segments = model.timeline(path, window=args.window, hop=args.hop)
+    segments = model.timeline(
+        path, window=args.window, hop=args.hop, labels=_labels(args)
+    )
     return {
         "file": display_name(path),
         "segments": [
@@ -112,6 +114,13 @@ def _timeline(model, path: Path, args) -> dict:
             for s in segments
         ],
     }
+
+
+def _labels(args) -> list[str] | None:
+    """``--labels a,b`` as a list (None when not given)."""
+    if not getattr(args, "labels", None):
+        return None
+    return [x.strip() for x in args.labels.split(",") if x.strip()]
 
 
 def _analyze(models: dict, path: Path) -> dict:
@@ -227,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="public key (.pub) whose signature you trust; repeatable",
         )
 
-    common(sub.add_parser("predict", help="class (emotion, command) of each file"))
+    predict = sub.add_parser("predict", help="class (emotion, command) of each file")
+    common(predict)
     common(sub.add_parser("transcribe", help="transcript of each file"))
     common(
         sub.add_parser("analyze", help="speech segments: transcript and emotion"),
@@ -237,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(timeline)
     timeline.add_argument("--window", type=float, default=3.0, help="seconds")
     timeline.add_argument("--hop", type=float, default=1.5, help="seconds")
+    for parser_ in (predict, timeline):
+        parser_.add_argument(
+            "--labels",
+            help="comma-separated classes, e.g. happy,sad: the output is restricted "
+            "to them (probabilities renormalised over them)",
+        )
 
     keygen = sub.add_parser("keygen", help="create an Ed25519 signing key pair")
     keygen.add_argument(
@@ -463,8 +479,15 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+    labels = _labels(args)
+    if labels is not None:
+        try:
+            models["model"].allowed_classes(labels)
+        except ValueError as err:
+            print(f"error: --labels: {err}", file=sys.stderr)
+            return 2
     if args.command == "predict":
-        work = lambda path: _predict(models["model"], path)  # noqa: E731
+        work = lambda path: _predict(models["model"], path, labels)  # noqa: E731
     elif args.command == "timeline":
         work = lambda path: _timeline(models["model"], path, args)  # noqa: E731
     elif args.command == "transcribe":

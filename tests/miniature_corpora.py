@@ -6,11 +6,15 @@ generated audio (0.25 s of a speaker- and emotion-specific tone in noise), so
 that preparation, splits and a short training run can be tested without the
 corpora, which cannot be downloaded here. ``defects=True`` adds the problems
 real copies have (a zero-length file, a labelled utterance without audio, a
-stray file with another name).
+stray file with another name). ``emobox_iemocap`` and ``emobox_ravdess``
+write EmoBox's partition files (``data/<dataset>/fold_<k>/*.jsonl``) for
+these copies: leave-one-session-out (5 folds) and 6 speaker-independent
+folds, as EmoBox publishes them.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
 from pathlib import Path
 
@@ -200,3 +204,112 @@ def make_user_csv(root: Path) -> Path:
             index += 1
     (root / "manifest.csv").write_text("\n".join(lines) + "\n")
     return root
+
+
+# ---------------------------------------------------------------- EmoBox --
+EMOBOX_IEMOCAP_LABELS = {
+    "neu": "Neutral",
+    "hap": "Happy",
+    "ang": "Angry",
+    "sad": "Sad",
+    "exc": "Happy",
+}
+RAVDESS_EMOBOX_NAMES = (
+    "Neutral",
+    "Calm",
+    "Happy",
+    "Sad",
+    "Angry",
+    "Fearful",
+    "Disgust",
+    "Surprised",
+)
+
+
+def write_emobox(root: Path, dataset: str, folds: dict, label_map: dict) -> Path:
+    """EmoBox's ``data/<dataset>/`` layout for ``{fold: {split: entries}}``."""
+    folder = root / dataset
+    for number, splits in folds.items():
+        for split, entries in splits.items():
+            path = folder / f"fold_{number}" / f"{dataset}_{split}_fold_{number}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lines = [
+                json.dumps(
+                    {
+                        "key": entry["key"],
+                        "dataset": dataset,
+                        "wav": entry["wav"],
+                        "type": "raw",
+                        "sample_rate": 16000,
+                        "num_frame": 4000.0,
+                        "task": "category",
+                        "length": SECONDS,
+                        "emo": entry["emo"],
+                        "channel": 1,
+                    }
+                )
+                for entry in entries
+            ]
+            path.write_text("\n".join(lines) + "\n")
+    (folder / "label_map.json").write_text(json.dumps(label_map, indent=4))
+    return folder
+
+
+def emobox_iemocap(root: Path, sessions: int = 5) -> Path:
+    """EmoBox-style leave-one-session-out folds of :func:`make_iemocap`'s corpus."""
+    per_session = {}
+    for number in range(1, sessions + 1):
+        entries = []
+        for kind, utterances in IEMOCAP_DIALOGS:
+            marker = "F" if kind.startswith("impro") else "M"
+            dialog = f"Ses{number:02d}{marker}_{kind}"
+            for last, code in utterances:
+                if code in EMOBOX_IEMOCAP_LABELS:
+                    uid = f"{dialog}_{last}"
+                    wav = f"Session{number}/sentences/wav/{dialog}/{uid}.wav"
+                    entries.append(
+                        {
+                            "key": f"iemocap-{uid}",
+                            "wav": f"downloads/iemocap/{wav}",
+                            "emo": code,
+                        }
+                    )
+        per_session[number] = entries
+    folds = {
+        k: {
+            "train": [e for s, es in per_session.items() if s != k for e in es],
+            "test": per_session[k],
+        }
+        for k in per_session
+    }
+    return write_emobox(root, "iemocap", folds, EMOBOX_IEMOCAP_LABELS)
+
+
+def emobox_ravdess(root: Path, actors: int = 12, num_folds: int = 6) -> Path:
+    """EmoBox-style speaker-independent folds of :func:`make_ravdess`'s speech."""
+    per_actor = {}
+    for actor in range(1, actors + 1):
+        entries = []
+        for emotion in range(1, 9):
+            for intensity in (1,) if emotion == 1 else (1, 2):
+                name = ravdess_name(emotion, intensity, actor=actor)
+                entries.append(
+                    {
+                        "key": f"ravdess-{name[:-4]}",
+                        "wav": "downloads/ravdess/audio/Audio_Speech_Actors_01-24/"
+                        f"Actor_{actor:02d}/{name}",
+                        "emo": RAVDESS_EMOBOX_NAMES[emotion - 1],
+                    }
+                )
+        per_actor[actor] = entries
+    fold_of = {actor: (actor - 1) % num_folds + 1 for actor in per_actor}
+    folds = {
+        k: {
+            "train": [e for a, es in per_actor.items() if fold_of[a] != k for e in es],
+            "test": [e for a, es in per_actor.items() if fold_of[a] == k for e in es],
+        }
+        for k in range(1, num_folds + 1)
+    }
+    label_map = {name: name for name in RAVDESS_EMOBOX_NAMES}
+    label_map.update(Fearful="Fear", Surprised="Surprise")
+    return write_emobox(root, "ravdess", folds, label_map)

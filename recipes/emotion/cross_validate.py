@@ -11,10 +11,16 @@ pooled metrics of all test utterances, and ``cv_confusion_matrix.png``.
 >     --data_folder /data/IEMOCAP_full_release
 
 The folds come from ``num_folds`` and ``fold_valid`` in the YAML (IEMOCAP:
-leave-one-session-out, 5 folds). Every option of ``train.py`` can be given
-and is passed on. ``--folds 1,3`` runs (and aggregates) only those folds,
-e.g. one per machine; a fold that has finished resumes from its checkpoints,
-so running it again only re-tests it.
+leave-one-session-out, 5 folds), or, with ``--partitions`` (EmoBox's
+``data/<dataset>`` folder or a ``partitions.json``), are exactly that
+partition's folds. Every option of ``train.py`` can be given and is passed
+on. ``--folds 1,3`` runs (and aggregates) only those folds, e.g. one per
+machine; a fold that has finished resumes from its checkpoints, so running
+it again only re-tests it.
+
+The report also gives what each fold's splits share (speakers, identical
+recordings), and ``<output_folder>/partitions.json`` lists the exact
+utterances of every fold run: ``--partitions`` takes it back.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -27,6 +33,11 @@ from pathlib import Path
 
 import speechbrain as sb
 
+from speechbrain_lstm_ser.dataio.partitions import (
+    PARTITIONS_FILE,
+    merge_partitions,
+    read_partitions,
+)
 from speechbrain_lstm_ser.evaluation.cross_validation import (
     aggregate_reports,
     format_aggregate,
@@ -54,17 +65,40 @@ def pop_option(argv, name):
     return value, rest
 
 
-def parse_folds(spec, num_folds):
-    """``None`` -> every fold; ``"1,3"`` -> ``[1, 3]`` (checked)."""
+def parse_folds(spec, available):
+    """``None`` -> every available fold; ``"1,3"`` -> ``[1, 3]`` (checked)."""
     if spec is None:
-        return list(range(1, num_folds + 1))
+        return list(available)
     try:
         folds = sorted({int(x) for x in spec.split(",") if x.strip()})
     except ValueError:
         sys.exit(f"--folds {spec!r}: give fold numbers, e.g. --folds 1,3")
-    if not folds or not all(1 <= k <= num_folds for k in folds):
-        sys.exit(f"--folds {spec!r}: choose among 1..{num_folds} (num_folds)")
+    if not folds or not all(k in available for k in folds):
+        sys.exit(f"--folds {spec!r}: choose among {list(available)}")
     return folds
+
+
+def available_folds(hparams):
+    """The fold numbers: the partition's, or ``1..num_folds``."""
+    if not hparams.get("partitions"):
+        return list(range(1, hparams["num_folds"] + 1))
+    try:
+        return sorted(read_partitions(hparams["partitions"]).folds)
+    except (OSError, ValueError) as err:
+        sys.exit(f"error: {err}")
+
+
+def leakage_of(reports, names):
+    """What the folds' splits share, from their test reports."""
+    folds = {name: r.get("leakage") for name, r in zip(names, reports, strict=True)}
+    known = [f for f in folds.values() if f]
+    return {
+        "speaker_independent": all(f["speaker_independent"] for f in known)
+        if known
+        else None,
+        "warnings": sorted({w for f in known for w in f["warnings"]}),
+        "folds": folds,
+    }
 
 
 def run_fold(train_args, fold, fold_folder):
@@ -109,7 +143,8 @@ if __name__ == "__main__":
     except HparamsError as err:
         sys.exit(f"error: {err}")
     base = Path(output_folder or hparams["output_folder"])
-    folds = parse_folds(folds_spec, hparams["num_folds"])
+    available = available_folds(hparams)
+    folds = parse_folds(folds_spec, available)
 
     reports, names = [], []
     for k in folds:
@@ -121,12 +156,18 @@ if __name__ == "__main__":
         "dataset": hparams["dataset"],
         "synthetic_corpus": hparams["dataset"] == "embedded",
         "folds_run": folds,
-        "all_folds": len(folds) == hparams["num_folds"],
+        "all_folds": folds == available,
         "protocol": protocol_of(base / names[0]),
+        "leakage": leakage_of(reports, names),
         **aggregate,
     }
     write_json(base / "cv_report.json", result)
+    lists = [sorted((base / n).glob(f"**/{PARTITIONS_FILE}")) for n in names]
+    if all(lists):
+        merge_partitions([found[0] for found in lists], base / PARTITIONS_FILE)
     summary = format_aggregate(aggregate)
+    for warning in result["leakage"]["warnings"]:
+        summary += f"\n\nLeakage: {warning}."
     (base / "cv_report.md").write_text(summary + "\n", encoding="utf-8")
     plot_confusion_matrix(
         aggregate["pooled"]["confusion_matrix"],

@@ -21,6 +21,10 @@ Each epoch logs its duration and its training throughput (seconds of
 audio per second) to ``train_log.txt``; bad data or settings end the run
 with one error line.
 
+``--partitions`` runs fixed folds (EmoBox's, or the ``partitions.json``
+every run writes); the report says what the splits share (speakers,
+identical recordings). ``--init_from`` fine-tunes a published model.
+
 To read the code, start from the bottom ("Recipe begins!").
 
 Authors
@@ -34,6 +38,7 @@ import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.dataio.leakage import split_facts
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.export.folder import export_classifier
@@ -43,6 +48,7 @@ from speechbrain_lstm_ser.training.classification import (
     ClassifierBrain,
     class_label_encoder,
 )
+from speechbrain_lstm_ser.training.finetune import setup_finetuning
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
     export_on_main,
@@ -76,9 +82,22 @@ class EmotionBrain(ClassifierBrain):
             wavs, lens = self.hparams.wav_augment(wavs, lens)
         return self.modules.model(wavs, lens, epoch=self.hparams.epoch_counter.current)
 
+    def on_stage_start(self, stage, epoch=None):
+        """Also freezes a fine-tuned encoder for its first epochs (``init_from``)."""
+        super().on_stage_start(stage, epoch)
+        finetuning = getattr(self.hparams, "finetuning", None)
+        if stage == sb.Stage.TRAIN and finetuning is not None:
+            finetuning.on_epoch_start(epoch)
+
     def report_facts(self):
-        """The run's facts and the cross-validation fold (null: one split)."""
-        return {**super().report_facts(), "fold": self.hparams.fold}
+        """Run facts, fold (null: one split), leakage check, ``init_from``."""
+        finetuning = getattr(self.hparams, "finetuning", None)
+        return {
+            **super().report_facts(),
+            "fold": self.hparams.fold,
+            **split_facts(self.hparams),
+            "init_from": finetuning.facts if finetuning else None,
+        }
 
 
 def dataio_prepare(hparams):
@@ -163,6 +182,9 @@ def prepare_data(hparams):
         fold_valid=hparams["fold_valid"],
         audio_cache_folder=hparams["audio_cache_folder"],
         sample_rate=hparams["sample_rate"],
+        partitions=hparams.get("partitions"),
+        partitions_valid=hparams.get("partitions_valid", 0.2),
+        partitions_missing=hparams.get("partitions_missing", "error"),
     )
 
 
@@ -186,6 +208,8 @@ if __name__ == "__main__":
     with one_line_errors(hparams):
         datasets, label_encoder = dataio_prepare(hparams)
         configure_class_weights(hparams, datasets["train"])
+        # Fine-tuning (init_from): a published model's weights start training.
+        hparams["finetuning"] = setup_finetuning(hparams)
 
     emotion_brain = EmotionBrain(
         modules=hparams["modules"],

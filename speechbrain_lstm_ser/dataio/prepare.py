@@ -124,6 +124,10 @@ class TaskSpec:
     extra_manifests : mapping
         More manifests to write: file name -> ``(schema, rows(listing))``,
         e.g. the noise recordings of a corpus.
+    extra_files : mapping
+        Other files written from the splits: file name ->
+        ``write(path, splits, request)``, e.g. the utterance lists of the
+        splits (``partitions.json``).
     """
 
     task: str
@@ -137,6 +141,9 @@ class TaskSpec:
     log: Callable[[dict], None]
     extra_manifests: Mapping[
         str, tuple[ManifestSchema, Callable[[CorpusListing], list[dict]]]
+    ] = dataclasses.field(default_factory=dict)
+    extra_files: Mapping[
+        str, Callable[[Path, dict[str, list[dict]], Request], object]
     ] = dataclasses.field(default_factory=dict)
 
 
@@ -253,6 +260,7 @@ def prepare(
     stamp_path = manifest_folder / SUMMARY
     outputs = [manifest_folder / f"{name}.csv" for name in SPLITS]
     outputs += [manifest_folder / name for name in spec.extra_manifests]
+    outputs += [manifest_folder / name for name in spec.extra_files]
     if outputs_up_to_date(stamp_path, request.options, outputs):
         logger.info(
             f"Manifests in {manifest_folder} are up to date; skipping preparation."
@@ -277,6 +285,8 @@ def prepare(
         )
     for name, (schema, rows_of) in spec.extra_manifests.items():
         write_manifest(manifest_folder / name, rows_of(listing), schema.columns)
+    for name, write in spec.extra_files.items():
+        write(manifest_folder / name, splits, request)
     write_stamp(stamp_path, request.options, DONE, **summary)
     summary = read_stamp(stamp_path)
     spec.log(summary)

@@ -11,8 +11,14 @@
   measured and the unusable ones are listed instead of failing; audio may be
   converted once into a cache;
 - **split**: by speaker, balanced by gender: one split, or one fold of a
-  cross-validation (IEMOCAP: leave-one-session-out);
-- **describe**: utterances, hours, speakers, per emotion and gender.
+  cross-validation (IEMOCAP: leave-one-session-out); or, with
+  ``partitions``, the folds of a fixed partition (EmoBox's, or a
+  ``partitions.json`` a run wrote; :mod:`speechbrain_lstm_ser.dataio.partitions`);
+  the splits are then checked for shared speakers and identical audio
+  (:mod:`speechbrain_lstm_ser.dataio.leakage`);
+- **describe**: utterances, hours, speakers, per emotion and gender;
+- **write**: the manifests and ``partitions.json``, the exact utterance
+  lists of the splits, which ``partitions`` accepts back.
 
 The manifests have the columns of
 :data:`~speechbrain_lstm_ser.dataio.manifest.EMOTION_MANIFEST`.
@@ -38,11 +44,21 @@ from speechbrain_lstm_ser.dataio.corpora.iemocap import read_iemocap
 from speechbrain_lstm_ser.dataio.corpora.ravdess import read_ravdess
 from speechbrain_lstm_ser.dataio.corpora.user_csv import read_user_csv
 from speechbrain_lstm_ser.dataio.corpora.user_folder import read_user_folder
+from speechbrain_lstm_ser.dataio.leakage import leakage_report
 from speechbrain_lstm_ser.dataio.manifest import (
     EMOTION_MANIFEST,
     read_manifest,
     relative_to_data_root,
     resolve_data_root,
+)
+from speechbrain_lstm_ser.dataio.partitions import (
+    MISSING,
+    PARTITIONS_FILE,
+    corpus_path,
+    partition_rows,
+    partition_splits,
+    read_partitions,
+    write_partitions,
 )
 from speechbrain_lstm_ser.dataio.prepare import (
     SPLITS,
@@ -196,7 +212,17 @@ def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]
         {"file": _where(Path(s["file"]), data_folder), "reason": s["reason"]}
         for s in listing.skipped
     ]
-    rows, dropped, relabelled = map_labels(listing.rows, emotions, options["label_map"])
+    rows = [{**r, "source": corpus_path(r["wav"], data_folder)} for r in listing.rows]
+    partition = {}
+    if options["partitions"] is not None:
+        rows, partition = partition_rows(
+            rows,
+            read_partitions(options["partitions"]["path"]),
+            options["fold"],
+            data_folder,
+            options["partitions"]["missing"],
+        )
+    rows, dropped, relabelled = map_labels(rows, emotions, options["label_map"])
     cache = None
     if options["audio_cache_folder"] is not None:
         cache = AudioCache(
@@ -222,7 +248,15 @@ def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]
         "dropped_per_label": dropped,
         "relabelled": relabelled,
         "skipped_files": skipped,
+        **partition,
     }
+
+
+def _leakage(splits: dict[str, list[dict]], request: Request) -> dict:
+    """Shared speakers and identical audio across the splits (see ``leakage``)."""
+    return leakage_report(
+        splits, locate=lambda row: resolve_data_root(row["source"], request.data_folder)
+    )
 
 
 def _split(
@@ -231,6 +265,14 @@ def _split(
     """Rows of each split, by speaker (one split or one fold); the protocol."""
     options = request.options
     valid_speakers, seed = options["valid_speakers"], options["seed"]
+    if options["partitions"] is not None:
+        splits, protocol = partition_splits(
+            rows,
+            read_partitions(options["partitions"]["path"]),
+            options["partitions"]["valid"],
+            seed,
+        )
+        return splits, {"protocol": protocol, "leakage": _leakage(splits, request)}
     fold, num_folds = options["fold"], options["num_folds"]
     genders = speaker_genders(rows)
     groups: dict[str, str] = {}
@@ -276,7 +318,7 @@ def _split(
                 f"the {name} split has no utterance (speakers {speakers[name]}); "
                 "check valid_speakers / test_speakers / fold_valid"
             )
-    return splits, {"protocol": protocol}
+    return splits, {"protocol": protocol, "leakage": _leakage(splits, request)}
 
 
 def _describe(rows: list[dict], request: Request) -> dict:
@@ -314,6 +356,14 @@ def _log(summary: dict) -> None:
             f"dropped (label outside {list(emotions)}): {summary['dropped_per_label']}"
         )
     logger.info(f"protocol: {summary['protocol']['kind']}")
+    partition = summary.get("partition")
+    if partition:
+        logger.info(
+            f"partition {partition['source']}, fold {partition['fold']}: "
+            f"matched by {partition['matched_by']}, {partition['missing']} missing"
+        )
+    for warning in summary["leakage"]["warnings"]:
+        logger.warning(f"leakage: {warning}")
     for name in SPLITS:
         info = summary["splits"][name]
         logger.info(
@@ -325,6 +375,11 @@ def _log(summary: dict) -> None:
             logger.warning(f"{name} split has no utterance of {absent}")
 
 
+def _write_partitions(path: Path, splits: dict[str, list[dict]], request: Request):
+    """``partitions.json``: the exact utterance lists of the splits."""
+    return write_partitions(path, splits, request.dataset, request.options["fold"])
+
+
 #: The emotion recognition task, run by :func:`prepare_emotion_data`.
 EMOTION = TaskSpec(
     task="emotion recognition",
@@ -334,6 +389,7 @@ EMOTION = TaskSpec(
     split=_split,
     describe=_describe,
     log=_log,
+    extra_files={PARTITIONS_FILE: _write_partitions},
 )
 
 
@@ -352,6 +408,9 @@ def prepare_emotion_data(
     fold_valid: str = "auto",
     audio_cache_folder: str | Path | None = None,
     sample_rate: int = 16000,
+    partitions: str | Path | None = None,
+    partitions_valid: float = 0.2,
+    partitions_missing: str = "error",
 ) -> dict:
     """Prepares speaker-independent train / valid / test manifests.
 
@@ -399,11 +458,24 @@ def prepare_emotion_data(
         (manifests then use ``$audio_cache``). None: converted when loaded.
     sample_rate : int
         The recipe's sample rate.
+    partitions : str or Path, optional
+        EmoBox's ``data/<dataset>`` folder or a ``partitions.json``: the
+        splits are then the partition's (``fold`` picks one of its folds;
+        ``valid_speakers``, ``test_speakers``, ``num_folds`` and
+        ``fold_valid`` are not used). See
+        :mod:`speechbrain_lstm_ser.dataio.partitions`.
+    partitions_valid : float
+        Share of a fold's training speakers drawn to validate when the
+        partition gives no validation list.
+    partitions_missing : str
+        ``error`` (partition entries not found in ``data_folder`` stop the
+        preparation) or ``drop`` (they are left out and counted).
 
     Returns
     -------
     dict
-        The summary also written to ``prep_summary.json``.
+        The summary also written to ``prep_summary.json``, with the
+        ``leakage`` between its splits (shared speakers, identical audio).
     """
     label_map = {str(k): str(v) for k, v in (label_map or {}).items()}
     if fold_valid not in ("auto", *FOLD_VALID):
@@ -414,6 +486,25 @@ def prepare_emotion_data(
         raise ValueError(
             f"emotions must be a non-empty list without repeats, got {emotions}"
         )
+    partition = None
+    if partitions is not None:
+        if partitions_missing not in MISSING:
+            raise ValueError(
+                f"partitions_missing must be one of {MISSING}, got "
+                f"{partitions_missing!r}"
+            )
+        if not 0 < partitions_valid < 1:
+            raise ValueError(
+                f"partitions_valid must be a fraction in (0, 1), got {partitions_valid}"
+            )
+        read = read_partitions(partitions)
+        read.choose(fold)  # an unknown or missing fold is refused now
+        partition = {
+            "path": read.source,
+            "sha256": read.sha256,
+            "valid": partitions_valid,
+            "missing": partitions_missing,
+        }
     options = {
         "emotions": list(emotions),
         "label_map": label_map,
@@ -430,5 +521,6 @@ def prepare_emotion_data(
             else str(Path(audio_cache_folder).resolve())
         ),
         "sample_rate": sample_rate,
+        "partitions": partition,
     }
     return prepare(EMOTION, dataset, data_folder, manifest_folder, options)

@@ -7,6 +7,18 @@ and macro-F1; :func:`aggregate_reports` computes those, UA per gender, and the
 summed confusion matrices), which some papers report instead. Standard
 deviations are sample standard deviations over folds (``ddof=1``).
 
+The two aggregations answer different questions and differ when folds differ
+in size or class balance; :data:`AGGREGATION` (in every aggregate) says
+which is which:
+
+- ``metrics`` (mean over folds): each fold is scored on its own, then the
+  scores are averaged. This is how SUPERB's emotion recognition task reports
+  IEMOCAP (accuracy averaged over the 5 leave-one-session-out folds), and, as
+  we read the EmoBox paper, how its intra-corpus benchmark averages the
+  per-fold scikit-learn scores (accuracy, balanced accuracy, macro F1).
+- ``pooled``: one score over all test utterances of all folds (each is
+  tested once), the same as scoring the concatenated predictions.
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
@@ -18,10 +30,23 @@ from collections.abc import Sequence
 
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 
-__all__ = ["aggregate_reports", "format_aggregate", "mean_std"]
+__all__ = ["AGGREGATION", "aggregate_reports", "format_aggregate", "mean_std"]
 
 #: Names in the aggregate -> keys of a ``test_report.json``.
 METRICS = {"WA": "accuracy", "UA": "unweighted_accuracy", "macro_F1": "macro_f1"}
+
+#: What the two aggregations of :func:`aggregate_reports` are.
+AGGREGATION = {
+    "metrics": (
+        "mean and sample std over folds of each fold's own score (macro over "
+        "folds): as SUPERB reports IEMOCAP's 5 folds, and EmoBox averages its "
+        "per-fold scores"
+    ),
+    "pooled": (
+        "one score over every fold's test utterances together (summed "
+        "confusion matrices): the concatenated predictions scored once"
+    ),
+}
 
 
 def mean_std(values: Sequence[float]) -> dict:
@@ -155,6 +180,7 @@ def aggregate_reports(
         "num_folds": len(reports),
         "labels": labels,
         "std": "sample standard deviation over folds (ddof=1)",
+        "aggregation": dict(AGGREGATION),
         "metrics": metrics,
         "pooled": pooled,
         "folds": folds,
@@ -201,6 +227,12 @@ def format_aggregate(aggregate: dict) -> str:
         else:
             pooled = ""
         lines.append(f"| {name} | {cell(stats)} | {pooled} |")
+    if aggregate.get("aggregation"):
+        lines += [
+            "",
+            f"mean ± std: {aggregate['aggregation']['metrics']}.",
+            f"pooled: {aggregate['aggregation']['pooled']}.",
+        ]
     if aggregate["folds"]:
         lines += ["", "| fold | test speakers | utterances | WA | UA | macro-F1 |"]
         lines.append("|---|---|---|---|---|---|")

@@ -189,6 +189,21 @@ def format_markdown(report: dict) -> str:
         ["macro-F1", f"{report['macro_f1']:.3f}"],
         ["test utterances", report["num_utterances"]],
     ]
+    if report.get("protocol"):
+        metrics.append(["protocol", report["protocol"]])
+    leakage = report.get("leakage")
+    if leakage:
+        identical = (leakage.get("identical_recordings") or {}).get("train-test")
+        metrics += [
+            [
+                "speakers in both train and test",
+                leakage["shared_speakers"]["train-test"],
+            ],
+            [
+                "test recordings identical to training ones",
+                "not checked" if identical is None else identical,
+            ],
+        ]
     if "train_time_s" in report:
         metrics.append(
             ["training time (epochs x (train + valid))", _training_time(report)]
@@ -227,6 +242,8 @@ def format_markdown(report: dict) -> str:
                 ),
             ),
         ]
+    for warning in (leakage or {}).get("warnings", []):
+        lines += ["", f"**{warning}**"]
     return "\n".join(lines)
 
 

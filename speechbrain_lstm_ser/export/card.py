@@ -5,7 +5,10 @@ The front matter carries what the Hugging Face Hub indexes
 ``metrics``, ``language``, ``license`` and a ``model-index`` with the test
 results); the body says how to load the model, what it was trained on and
 what it is not good for. Only aggregate metrics go in: no file path, speaker
-ID or transcript of the training data.
+ID or transcript of the training data. When the report says how the test set
+was split (``protocol``, ``leakage``: shared speakers and identical
+recordings, counts only), the card says it too, and flags a speaker-dependent
+split as not comparable with speaker-independent results.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -14,6 +17,7 @@ Authors
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Mapping, Sequence
 
@@ -180,6 +184,93 @@ def _metric_rows(report: Mapping) -> list[tuple[str, str, float]]:
     ]
 
 
+def _test_set(dataset: str, report: Mapping | None) -> str:
+    """The sentence saying what the test set is."""
+    leakage = (report or {}).get("leakage")
+    if not leakage:
+        return f"Test set of `{dataset}` (speakers unseen in training)."
+    if leakage["speaker_independent"]:
+        return f"Test set of `{dataset}`: speakers unseen in training."
+    shared = leakage["shared_speakers"]["train-test"]
+    return (
+        f"Test set of `{dataset}`: {shared} of its speakers also train "
+        "(**speaker-dependent split: not comparable with speaker-independent "
+        "results**)."
+    )
+
+
+def protocol_lines(report: Mapping) -> list[str]:
+    r"""The card's "Evaluation protocol" section, from a test report.
+
+    Arguments
+    ---------
+    report : mapping
+        A ``test_report.json`` with ``protocol``, ``leakage`` and, for a
+        fine-tuned model, ``init_from``.
+
+    Returns
+    -------
+    list of str
+        Markdown lines (empty when the report says nothing about them).
+
+    Example
+    -------
+    >>> report = {"protocol": "EmoBox partitions of emodb", "fold": 1,
+    ...           "leakage": {"speaker_independent": False,
+    ...                       "shared_speakers": {"train-test": 10, "train-valid": 2,
+    ...                                           "valid-test": 2},
+    ...                       "identical_recordings": {"train-test": 0,
+    ...                                                "train-valid": 0,
+    ...                                                "valid-test": 0},
+    ...                       "warnings": ["speaker-dependent split: not comparable "
+    ...                                    "with speaker-independent results"]}}
+    >>> print("\n".join(protocol_lines(report)))
+    ## Evaluation protocol
+    <BLANKLINE>
+    EmoBox partitions of emodb, fold 1.
+    <BLANKLINE>
+    | splits | shared speakers | identical recordings |
+    |---|---|---|
+    | train-test | 10 | 0 |
+    | train-valid | 2 | 0 |
+    | valid-test | 2 | 0 |
+    <BLANKLINE>
+    - **speaker-dependent split: not comparable with speaker-independent results**
+    <BLANKLINE>
+    """
+    leakage, protocol = report.get("leakage"), report.get("protocol")
+    source = (report.get("init_from") or {}).get("source")
+    if not (leakage or protocol or source):
+        return []
+    lines = ["## Evaluation protocol", ""]
+    if protocol:
+        fold = report.get("fold")
+        text = (
+            f"{protocol[:1].upper()}{protocol[1:]}{f', fold {fold}' if fold else ''}."
+        )
+        lines += [text, ""]
+    if leakage:
+        identical = leakage.get("identical_recordings") or {}
+        lines += [
+            "| splits | shared speakers | identical recordings |",
+            "|---|---|---|",
+        ]
+        for pair, count in leakage["shared_speakers"].items():
+            lines.append(f"| {pair} | {count} | {identical.get(pair, 'not checked')} |")
+        lines.append("")
+        lines += [f"- **{warning}**" for warning in leakage["warnings"]]
+        if leakage["warnings"]:
+            lines.append("")
+    if source:
+        # A Hub repo id is worth naming; a local folder path is not published.
+        named = f"`{source}`" if not os.path.isabs(source) else "a local model"
+        lines += [
+            f"Fine-tuned from {named} ({report['init_from'].get('head', '')}).",
+            "",
+        ]
+    return lines
+
+
 def render_card(
     *,
     title: str,
@@ -308,7 +399,7 @@ def render_card(
         lines += [
             "## Results",
             "",
-            f"Test set of `{dataset}` (speakers unseen in training).",
+            _test_set(dataset, report),
             "",
             "| metric | value |",
             "|---|---|",
@@ -323,6 +414,8 @@ def render_card(
                 f"{scores['unweighted_accuracy']:.4f} | {scores['accuracy']:.4f} |"
             )
         lines.append("")
+    if report:
+        lines += protocol_lines(report)
     lines += [
         "## Limitations",
         "",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,6 +52,13 @@ class UtteranceClassifier(AudioInterface):
     The forward pass is the folder's
     :class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel`
     (``self.model``), after the waveform pre-processing of training.
+
+    ``labels=[...]`` (``classify_batch``, ``classify_file``, ``timeline``)
+    restricts the output to a subset of the classes: the probabilities are
+    renormalised over the allowed classes (``p_i / sum of the allowed p_j``),
+    the others get probability 0 (log-probability ``-inf``), and the best
+    class is one of the allowed ones. Indices stay those of the full class
+    list (:attr:`labels`).
 
     Example
     -------
@@ -99,7 +107,64 @@ class UtteranceClassifier(AudioInterface):
         with torch.no_grad():
             return self.model.embed(wavs, wav_lens)
 
-    def classify_batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None):
+    def allowed_classes(self, labels: Sequence[str]) -> torch.Tensor:
+        """The mask of a subset of the classes.
+
+        Arguments
+        ---------
+        labels : sequence of str
+            Class names of this model.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(classes,)`` booleans, True for the allowed classes.
+
+        Raises
+        ------
+        ValueError
+            For an empty subset or a name that is not a class of the model.
+        """
+        if isinstance(labels, str) or not all(isinstance(x, str) for x in labels):
+            raise ValueError(
+                f"labels must be a list of class names, e.g. ['happy', 'sad'], got "
+                f"{labels!r}"
+            )
+        known = self.labels
+        unknown = [label for label in labels if label not in known]
+        if unknown or not labels:
+            raise ValueError(
+                f"labels {unknown or '[]'}: give classes of this model, among {known}"
+            )
+        mask = torch.zeros(len(known), dtype=torch.bool)
+        mask[[known.index(label) for label in labels]] = True
+        return mask
+
+    def restrict(self, out_prob: torch.Tensor, labels: Sequence[str]) -> torch.Tensor:
+        """Log-probabilities renormalised over a subset of the classes.
+
+        Arguments
+        ---------
+        out_prob : torch.Tensor
+            ``(batch, classes)`` log-probabilities.
+        labels : sequence of str
+            The allowed classes.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, classes)``: ``log(p_i / sum of the allowed p_j)`` for the
+            allowed classes, ``-inf`` for the others.
+        """
+        mask = self.allowed_classes(labels).to(out_prob.device)
+        return torch.log_softmax(out_prob.masked_fill(~mask, float("-inf")), dim=-1)
+
+    def classify_batch(
+        self,
+        wavs: torch.Tensor,
+        wav_lens: torch.Tensor | None = None,
+        labels: Sequence[str] | None = None,
+    ):
         """Classifies a batch of waveforms.
 
         Arguments
@@ -108,6 +173,9 @@ class UtteranceClassifier(AudioInterface):
             ``(batch, time)`` waveforms at the model's sample rate.
         wav_lens : torch.Tensor, optional
             ``(batch,)`` relative lengths.
+        labels : sequence of str, optional
+            Only these classes: probabilities renormalised over them (see
+            :meth:`restrict`).
 
         Returns
         -------
@@ -123,11 +191,15 @@ class UtteranceClassifier(AudioInterface):
         wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
         with torch.no_grad():
             out_prob = self.model(wavs, wav_lens).squeeze(1)
+        if labels is not None:
+            out_prob = self.restrict(out_prob, labels)
         score, index = torch.max(out_prob, dim=-1)
         text_lab = self.hparams.label_encoder.decode_torch(index)
         return out_prob, score, index, text_lab
 
-    def classify_file(self, path: str | os.PathLike):
+    def classify_file(
+        self, path: str | os.PathLike, labels: Sequence[str] | None = None
+    ):
         """Classifies one audio file (any sample rate, any channel count).
 
         A file longer than ``max_duration`` seconds is classified window by
@@ -140,22 +212,28 @@ class UtteranceClassifier(AudioInterface):
         ---------
         path : str or os.PathLike
             A local file, or ``owner/repo/file`` on the Hub.
+        labels : sequence of str, optional
+            Only these classes (see :meth:`restrict`).
 
         Returns
         -------
         See :meth:`classify_batch` (a batch of one).
         """
+        if labels is not None:
+            self.allowed_classes(labels)  # a wrong name fails before any work
         local, duration = self.audio_file(path)
         if duration > self.max_duration:
-            return self._classify_long(local)
+            return self._classify_long(local, labels)
         wav = read_audio(local, self.sample_rate).to(self.device)
         if wav.abs().max() < SILENCE_PEAK:
             raise AudioError(path, "contains no signal (digital silence)")
-        return self.classify_batch(wav.unsqueeze(0), torch.ones(1))
+        return self.classify_batch(wav.unsqueeze(0), torch.ones(1), labels)
 
-    def _classify_long(self, path: Path):
+    def _classify_long(self, path: Path, labels: Sequence[str] | None = None):
         """Averages the class probabilities of the speech windows of a long file."""
-        windows = self.timeline(path, window=self.long_window, hop=self.long_window)
+        windows = self.timeline(
+            path, window=self.long_window, hop=self.long_window, labels=labels
+        )
         if not windows:
             raise AudioError(path, "no speech found in the recording")
         probs = torch.stack([w.probabilities for w in windows]).mean(dim=0)
@@ -181,6 +259,7 @@ class UtteranceClassifier(AudioInterface):
         batch_size: int = 8,
         vad: EnergyVAD | None = None,
         min_speech_ratio: float = 0.3,
+        labels: Sequence[str] | None = None,
     ) -> list[TimelineSegment]:
         """The class (emotion, command, ...) over time in a long recording.
 
@@ -203,6 +282,8 @@ class UtteranceClassifier(AudioInterface):
             Speech detector (default: ``EnergyVAD()``).
         min_speech_ratio : float
             Share of speech frames a window needs to be classified.
+        labels : sequence of str, optional
+            Only these classes (see :meth:`restrict`).
 
         Returns
         -------
@@ -212,6 +293,8 @@ class UtteranceClassifier(AudioInterface):
         """
         if window <= 0 or hop <= 0:
             raise ValueError(f"window and hop must be positive, got {window}, {hop}")
+        if labels is not None:
+            self.allowed_classes(labels)
         vad = vad or EnergyVAD(sample_rate=self.sample_rate)
         duration = audio_info(path).duration
         count = max(1, math.ceil(max(0.0, duration - window) / hop) + 1)
@@ -222,9 +305,9 @@ class UtteranceClassifier(AudioInterface):
             if not batch:
                 return
             wavs, lens = pad_waveforms([wav for _, _, wav in batch])
-            out_prob, _, _, labels = self.classify_batch(wavs, lens)
+            out_prob, _, _, names = self.classify_batch(wavs, lens, labels)
             dist = out_prob.exp().cpu()
-            for (start, end, _), label, row in zip(batch, labels, dist, strict=True):
+            for (start, end, _), label, row in zip(batch, names, dist, strict=True):
                 results.append(
                     TimelineSegment(start, end, label, float(row.max()), row)
                 )

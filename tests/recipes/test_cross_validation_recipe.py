@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from miniature_corpora import make_iemocap
+from miniature_corpora import emobox_iemocap, make_iemocap
 
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
+from speechbrain_lstm_ser.dataio.partitions import read_partitions
+from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 
 ROOT = Path(__file__).resolve().parents[2]
 HPARAMS = ROOT / "hparams" / "lstm.yaml"
@@ -76,6 +78,12 @@ def test_every_fold_is_trained_tested_and_aggregated(cross_validated):
     assert "| UA |" in (out / "cv_report.md").read_text()
     assert "| UA |" in stdout
     assert not (out / "save").exists()  # the driver itself writes no checkpoints
+    assert report["leakage"]["speaker_independent"] is True
+    assert report["leakage"]["warnings"] == []
+    assert set(report["aggregation"]) == {"metrics", "pooled"}
+    assert "mean ± std: " in (out / "cv_report.md").read_text()
+    # the exact utterance lists of both folds, in one shareable file
+    assert sorted(read_partitions(out / "partitions.json").folds) == [1, 2]
 
 
 def test_folds_hold_out_their_session_without_speaker_leaks(cross_validated):
@@ -102,3 +110,55 @@ def test_wrong_data_folder_is_one_clear_line(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("Data preparation failed: ")
     assert str(tmp_path / "IEMOCAP") in last and "EmoEvaluation" in last
+
+
+@pytest.fixture(scope="module")
+def emobox_folds(tmp_path_factory):
+    base = tmp_path_factory.mktemp("emobox_cv")
+    data = make_iemocap(base / "corpus", sessions=2)
+    partitions = emobox_iemocap(base / "emobox", sessions=2)
+    out = base / "out"
+    proc = subprocess.run(
+        # 11 utterances a session, a fifth of them validate: batches of 4
+        _args(
+            "cross_validate.py", data, out, partitions=str(partitions), batch_size="4"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return data, partitions, out
+
+
+def test_cross_validation_runs_exactly_the_emobox_folds(emobox_folds):
+    data, partitions, out = emobox_folds
+    report = json.loads((out / "cv_report.json").read_text())
+    assert report["folds_run"] == [1, 2] and report["all_folds"] is True
+    assert report["protocol"]["kind"] == "EmoBox partitions of iemocap"
+    assert report["protocol"]["valid"]["method"] == "whole speakers"
+    assert report["leakage"]["speaker_independent"] is True
+    emobox = read_partitions(partitions)
+    for k in (1, 2):
+        test = read_manifest(out / f"fold_{k}" / "manifests" / "test.csv")
+        expected = [e["key"].removeprefix("iemocap-") for e in emobox.folds[k]["test"]]
+        assert [r["ID"] for r in test] == expected
+        fold = json.loads((out / f"fold_{k}" / "test_report.json").read_text())
+        assert fold["protocol"] == "EmoBox partitions of iemocap"
+        assert fold["leakage"]["shared_speakers"]["train-test"] == 0
+    # the merged partitions.json gives the same manifests back, byte for byte
+    again = out.parent / "again"
+    prepare_emotion_data(
+        "iemocap",
+        data,
+        again,
+        emotions=["neutral", "happy", "sad", "angry"],
+        label_map={"excited": "happy"},
+        corpus_options={"sessions": [1, 2]},
+        partitions=out / "partitions.json",
+        fold=2,
+    )
+    for split in ("train", "valid", "test"):
+        assert (again / f"{split}.csv").read_bytes() == (
+            out / "fold_2" / "manifests" / f"{split}.csv"
+        ).read_bytes()

@@ -1,0 +1,63 @@
+"""The model card and the Markdown report say how the test set was split."""
+
+from speechbrain_lstm_ser.dataio.leakage import (
+    SPEAKER_DEPENDENT,
+    leakage_report,
+    leakage_summary,
+)
+from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.reports import format_markdown
+from speechbrain_lstm_ser.export.card import render_card
+
+
+def _report(shared_speaker):
+    splits = {
+        "train": [{"ID": "1", "spk_id": "A"}, {"ID": "2", "spk_id": "B"}],
+        "valid": [{"ID": "3", "spk_id": "C"}],
+        "test": [{"ID": "4", "spk_id": shared_speaker}],
+    }
+    report = classification_report(["a", "b"], ["a", "a"], ["a", "b"])
+    report["protocol"] = "EmoBox partitions of emodb"
+    report["leakage"] = leakage_summary(leakage_report(splits))
+    return report
+
+
+def _card(report, **extra):
+    return render_card(
+        title="t",
+        task="Speech Emotion Recognition",
+        pipeline_tag="audio-classification",
+        interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
+        source="me/model",
+        call="classify_file({example})",
+        labels=["a", "b"],
+        dataset="emodb",
+        synthetic=False,
+        description="d",
+        report=report,
+        **extra,
+    )
+
+
+def test_a_speaker_dependent_split_is_flagged_in_card_and_report():
+    report = _report(shared_speaker="A")
+    card = _card(report)
+    assert SPEAKER_DEPENDENT in card
+    assert "1 of its speakers also train" in card
+    assert "speakers unseen in training" not in card
+    assert "| train-test | 1 | not checked |" in card
+    assert "## Evaluation protocol" in card and "EmoBox partitions of emodb" in card
+    markdown = format_markdown(report)
+    assert f"**{SPEAKER_DEPENDENT}**" in markdown
+    assert "| speakers in both train and test | 1 |" in markdown
+
+
+def test_a_speaker_independent_split_says_so():
+    report = _report(shared_speaker="D")
+    card = _card(report)
+    assert "speakers unseen in training" in card and SPEAKER_DEPENDENT not in card
+    assert "| speakers in both train and test | 0 |" in format_markdown(report)
+    report["init_from"] = {"source": "user/ser", "head": "published"}
+    assert "Fine-tuned from `user/ser` (published)." in _card(report)
+    report["init_from"]["source"] = "/home/me/models/ser"  # a local path: not named
+    assert "/home/me" not in _card(report)
