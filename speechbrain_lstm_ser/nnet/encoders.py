@@ -48,7 +48,8 @@ def absolute_lengths(
     Returns
     -------
     torch.Tensor
-        ``(batch,)`` int64 on the CPU.
+        ``(batch,)`` int64, on the device of ``lens`` (no host-device
+        synchronisation); on the CPU when ``lens`` is None.
 
     Example
     -------
@@ -57,7 +58,7 @@ def absolute_lengths(
     """
     if lens is None:
         return torch.full((batch,), max_len, dtype=torch.long)
-    counts = torch.round(lens.detach().float().cpu() * max_len).long()
+    counts = torch.round(lens.detach().float() * max_len).long()
     return counts.clamp(1, max_len)
 
 

@@ -126,7 +126,7 @@ class SilenceTrimmer(nn.Module):
         if not self.enabled:
             return wavs, lens
         batch = wavs.shape[0]
-        counts = absolute_lengths(lens, wavs.shape[1], batch)
+        counts = absolute_lengths(lens, wavs.shape[1], batch).tolist()
         margin = int(self.margin * self.sample_rate)
         pieces = []
         for i in range(batch):
