@@ -76,6 +76,10 @@ PHASES = (
 )
 
 
+#: Environment variables that change how the threads of PyTorch behave.
+_THREAD_ENV = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
+
 def cpu_name() -> str:
     """The processor's model name (``/proc/cpuinfo``, else ``platform``).
 
@@ -426,9 +430,14 @@ def format_table(summary: dict) -> str:
     """
     runs = summary["runs"]
     first = runs[0]
+    environment = "".join(
+        f", {k}={v}" for k, v in summary.get("environment", {}).items()
+    )
+    load = summary.get("load_average")
+    load = f", load average {load[0]}" if load else ""
     lines = [
-        f"CPU: {summary['cpu']} ({summary['cores']} cores), "
-        f"device {summary['device']}, {summary['hparams']}",
+        f"CPU: {summary['cpu']} ({summary['cores']} cores{load}), "
+        f"device {summary['device']}{environment}, {summary['hparams']}",
         f"{first['batches']} batches, {first['utterances']} utterances, "
         f"{first['audio_s']} s of audio, {100 * first['padding_share']:.1f} % "
         "padding (encoder input)",
@@ -555,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "load_average": load_average,
+        "environment": {k: os.environ[k] for k in _THREAD_ENV if k in os.environ},
         "torch": torch.__version__,
         "device": args.device,
         "hparams": str(args.hparams),

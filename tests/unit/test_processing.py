@@ -59,3 +59,43 @@ def test_pipeline_chains_steps():
     )
     out, lens = pipe(wavs)
     assert out.shape[1] < 2000 and lens.tolist() == [1.0]
+
+
+def _trim_one_by_one(wavs, lens, trimmer):
+    """The trimmer's definition: speech_bounds of each utterance, plus margins."""
+    counts = (lens * wavs.shape[1]).round().long().clamp(min=1).tolist()
+    margin = int(trimmer.margin * trimmer.sample_rate)
+    pieces = []
+    for wav, count in zip(wavs, counts, strict=True):
+        wav = wav[:count]
+        start, stop = speech_bounds(wav, trimmer.sample_rate, trimmer.threshold_db)
+        pieces.append(wav[max(0, start - margin) : min(count, stop + margin)])
+    longest = max(len(p) for p in pieces)
+    out = torch.zeros(len(pieces), longest)
+    for i, piece in enumerate(pieces):
+        out[i, : len(piece)] = piece
+    return out, torch.tensor([len(p) / longest for p in pieces])
+
+
+def test_batched_trimmer_matches_speech_bounds_one_by_one():
+    gen = torch.Generator().manual_seed(0)
+    counts = [16000, 9000, 12345, 300, 7000, 401, 16000, 5000]
+    wavs = torch.full((len(counts), 16000), 7.0)  # garbage in the padding
+    for i, count in enumerate(counts):
+        wav = 1e-4 * torch.randn(count, generator=gen)  # quiet background
+        start = int(torch.randint(0, count // 2 + 1, (1,), generator=gen))
+        stop = min(count, start + int(torch.randint(1, 6000, (1,), generator=gen)))
+        wav[start:stop] = 0.5 * torch.randn(stop - start, generator=gen)
+        wavs[i, :count] = wav
+    wavs[4, : counts[4]] = 0.0  # digital silence: kept whole
+    lens = torch.tensor(counts) / 16000
+    for margin in (0.0, 0.05):
+        trimmer = SilenceTrimmer(margin=margin)
+        out, new_lens = trimmer(wavs, lens)
+        expected, expected_lens = _trim_one_by_one(wavs, lens, trimmer)
+        assert out.shape == expected.shape
+        assert torch.equal(out, expected)
+        assert torch.allclose(new_lens, expected_lens, rtol=0, atol=1e-7)
+    # all utterances shorter than one analysis frame: kept whole
+    short, short_lens = SilenceTrimmer()(torch.randn(2, 300), torch.tensor([1.0, 0.5]))
+    assert short.shape == (2, 300) and short_lens.tolist() == [1.0, 0.5]
