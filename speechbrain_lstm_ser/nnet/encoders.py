@@ -233,6 +233,9 @@ class LSTMEncoder(nn.Module):
         mask = length_mask(lens, time, batch, x.device).unsqueeze(-1).to(x.dtype)
         # computed once, used to reverse every layer's input and output
         index = _reverse_index(counts, time, x.device)
+        # Padded frames come after the real ones in both reading directions,
+        # so a layer's outputs on real frames never depend on them: the
+        # padding is zeroed once, at the end, not after every layer.
         for i, forward_lstm in enumerate(self.forward_layers):
             if i > 0:
                 x = self.dropout(x)
@@ -240,10 +243,10 @@ class LSTMEncoder(nn.Module):
             if self.bidirectional:
                 back, _ = self.backward_layers[i](_gather_frames(x, index))
                 out = torch.cat([out, _gather_frames(back, index)], dim=-1)
-            x = out * mask
+            x = out
         if self.output is not None:
-            x = self.output(x) * mask
-        return x
+            x = self.output(x)
+        return x * mask
 
     def _fusable(self) -> bool:
         """Whether every layer is a plain ``nn.LSTM`` (e.g. not quantised)."""
