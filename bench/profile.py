@@ -181,11 +181,12 @@ class ProfiledBrain(Brain):
     def compute_forward(self, batch, stage):
         """The recipe's forward pass, stage by stage."""
         hp, timer = self.hparams, self.timer
+        wavs, lens = batch.sig  # still on the CPU: no device synchronisation
+        self.audio_s += float(lens.sum()) * wavs.shape[1] / hp.sample_rate
+        self.utterances += wavs.shape[0]
         with timer("data loading and decoding"):
             batch = batch.to(self.device)
         wavs, lens = batch.sig
-        self.audio_s += float(lens.sum()) * wavs.shape[1] / hp.sample_rate
-        self.utterances += wavs.shape[0]
         with timer("preprocessing"):
             wavs, lens = hp.preprocess(wavs, lens)
         augment = stage == sb.Stage.TRAIN and hp.augment
