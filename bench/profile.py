@@ -12,19 +12,26 @@ Interleaved with the training, batch by batch and on the same features, it
 times the forward and backward pass of a plain ``torch.nn.LSTM`` of the
 encoder's shape and of the model alone (encoder, pooling, head and loss): the
 speed the training could reach if everything around the model were free.
-``recipe / bare LSTM`` is the share of that speed the training reaches.
+``training / bare LSTM`` is the share of that speed the training reaches
+(audio seconds per second, the same audio for all three).
 
-The training step is the recipe's (``recipes/emotion/train.py``), stage by
-stage, built from the objects of the YAML (loaded with
-:func:`~speechbrain_lstm_ser.training.hparams.load_hparams`) and run by the
-project's ``Brain``: SpeechBrain's own loop, gradient clipping and optimiser
-step. Data loading is everything between two steps (the data loader, the
-progress bookkeeping). Checkpoints go to a temporary folder; a profile never
-resumes from, nor writes into, a recipe's output folder.
+The training step is the recipe's (``recipes/emotion/train.py``:
+``ProfiledBrain`` mirrors its ``compute_forward`` and ``compute_objectives``,
+and must change with them), stage by stage, built from the objects of the
+YAML (loaded with :func:`~speechbrain_lstm_ser.training.hparams.load_hparams`)
+and run by the project's ``Brain``: SpeechBrain's own loop, gradient clipping
+and optimiser step. Data loading is everything between two steps (the data
+loader, the progress bookkeeping); backward is what remains of a step. The
+end-of-epoch checkpoint goes to a temporary folder: a profile never resumes
+from, nor writes into, a recipe's output folder (its manifests go to
+``results/profile`` unless ``--output_folder`` says otherwise).
 
 Each thread count runs in its own process with ``OMP_NUM_THREADS`` and
-``torch.set_num_threads`` set to it. Wall times of a shared machine are noisy:
-compare ratios measured in the same run, and repeat.
+``torch.set_num_threads`` set to it; ``OMP_WAIT_POLICY`` and the like are
+passed on and shown. With ``--device cuda:0`` every phase ends with a device
+synchronisation (for the profile only: the recipe has none there). Wall times
+of a shared machine are noisy: compare ratios measured in the same run, and
+repeat.
 
 Authors
  * speechbrain-lstm-ser developers 2026
