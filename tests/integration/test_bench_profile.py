@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import speechbrain as sb
+
 from bench.profile import PHASES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +92,50 @@ def test_profile_refuses_a_bad_override(tmp_path):
     )
     assert proc.returncode != 0
     assert "unknown key 'lstm_hiden'" in proc.stderr
+
+
+def test_profiled_step_is_the_recipes_step(tmp_path):
+    """ProfiledBrain mirrors the recipe's forward pass: same outputs, same loss."""
+    import random
+    import runpy
+
+    import torch
+    from speechbrain.dataio.batch import PaddedBatch
+
+    from bench.profile import ProfiledBrain, _Timer
+    from speechbrain_lstm_ser.training.hparams import load_hparams
+
+    recipe = runpy.run_path(str(ROOT / "recipes" / "emotion" / "train.py"))
+    overrides = {"output_folder": str(tmp_path), "lstm_hidden": 8, "n_mels": 20}
+    gen = torch.Generator().manual_seed(0)
+    batch = PaddedBatch(
+        [
+            {
+                "id": str(i),
+                "sig": 0.1 * torch.randn(8000 + 1000 * i, generator=gen),
+                "emo_encoded": torch.tensor([i % 4]),
+            }
+            for i in range(4)
+        ]
+    )
+    results = []
+    for brain_class in (recipe["EmotionBrain"], ProfiledBrain):
+        hparams = load_hparams(ROOT / "hparams" / "lstm.yaml", overrides)
+        brain = brain_class(
+            modules=hparams["modules"],
+            opt_class=hparams["opt_class"],
+            hparams=hparams,
+            run_opts={"device": "cpu"},
+        )
+        # what ProfiledBrain.on_fit_start and on_stage_start set
+        brain.timer, brain.epoch = _Timer("cpu"), 1
+        brain.audio_s, brain.utterances = 0.0, 0
+        brain.modules.train()
+        torch.manual_seed(1)
+        random.seed(1)
+        out = brain.compute_forward(batch, sb.Stage.TRAIN)
+        loss = brain.compute_objectives(out, batch, sb.Stage.TRAIN)
+        results.append((out, loss))
+    (recipe_out, recipe_loss), (profiled_out, profiled_loss) = results
+    assert torch.equal(recipe_out, profiled_out)
+    assert torch.equal(recipe_loss, profiled_loss)
