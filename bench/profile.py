@@ -83,6 +83,24 @@ PHASES = (
 )
 
 
+#: What the profiled step takes from the YAML (the emotion recipe's names).
+_EMOTION_KEYS = (
+    "preprocess",
+    "wav_augment",
+    "compute_features",
+    "mean_var_norm",
+    "fea_augment",
+    "encoder",
+    "pooling",
+    "classifier",
+    "compute_cost",
+    "n_mels",
+    "lstm_hidden",
+    "lstm_layers",
+    "bidirectional",
+    "lstm_dropout",
+)
+
 #: Environment variables that change how the threads of PyTorch behave.
 _THREAD_ENV = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 
@@ -529,6 +547,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         hparams = load_hparams(args.hparams, overrides)
     except HparamsError as err:
         sys.exit(f"error: {err}")
+    missing = [key for key in _EMOTION_KEYS if key not in hparams]
+    if missing:
+        sys.exit(
+            f"error: {args.hparams} is not a configuration of the emotion recipe "
+            f"(no {', '.join(missing)}): bench.profile profiles that recipe"
+        )
     load_average = [round(x, 2) for x in os.getloadavg()]
     if not hparams["skip_prep"]:
         prepare_data(hparams)
