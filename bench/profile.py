@@ -89,7 +89,6 @@ _EMOTION_KEYS = (
     "wav_augment",
     "compute_features",
     "mean_var_norm",
-    "fea_augment",
     "encoder",
     "pooling",
     "classifier",
@@ -214,17 +213,13 @@ class ProfiledBrain(Brain):
         wavs, lens = batch.sig
         with timer("preprocessing"):
             wavs, lens = hp.preprocess(wavs, lens)
-        augment = stage == sb.Stage.TRAIN and hp.augment
-        if augment:
+        if stage == sb.Stage.TRAIN and hp.augment:
             with timer("augmentation"):
                 wavs, lens = hp.wav_augment(wavs, lens)
         with timer("features"):
             feats = hp.compute_features(wavs)
         with timer("normalisation"):
             feats = hp.mean_var_norm(feats, lens, epoch=self.epoch)
-        if augment:
-            with timer("augmentation"):
-                feats, lens = hp.fea_augment(feats, lens)
         with timer("encoder forward"):
             encoded = hp.encoder(feats, lens)
         with timer("pooling + head forward"):
@@ -238,7 +233,6 @@ class ProfiledBrain(Brain):
             emo, _ = batch.emo_encoded
             if stage == sb.Stage.TRAIN and self.hparams.augment:
                 emo = self.hparams.wav_augment.replicate_labels(emo)
-                emo = self.hparams.fea_augment.replicate_labels(emo)
             self.labels = emo
             return self.hparams.compute_cost(predictions, emo)
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Recipe for training an LSTM speech emotion recogniser.
 
-The waveform is cleaned (optional denoising, silence trimming), turned into
-normalised filterbanks (masked SpecAugment-style during training), encoded by a
+The waveform is cleaned (optional denoising, silence trimming), augmented
+during training, turned into normalised filterbanks, encoded by a
 bidirectional LSTM over packed sequences, pooled over time with attention
 and classified by an MLP head (Linear, BatchNorm, ReLU, Dropout, Linear,
 log-softmax) trained with cross-entropy.
@@ -62,15 +62,12 @@ class EmotionBrain(Brain):
         batch = batch.to(self.device)
         wavs, lens = batch.sig
         wavs, lens = self.modules.preprocess(wavs, lens)
-        augment = stage == sb.Stage.TRAIN and self.hparams.augment
-        if augment:
+        if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
         feats = self.modules.compute_features(wavs)
         feats = self.modules.mean_var_norm(
             feats, lens, epoch=self.hparams.epoch_counter.current
         )
-        if augment:
-            feats, lens = self.hparams.fea_augment(feats, lens)
         encoded = self.modules.encoder(feats, lens)
         return self.modules.classifier(self.modules.pooling(encoded, lens))
 
@@ -79,7 +76,6 @@ class EmotionBrain(Brain):
         emo, _ = batch.emo_encoded
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             emo = self.hparams.wav_augment.replicate_labels(emo)
-            emo = self.hparams.fea_augment.replicate_labels(emo)
         loss = self.hparams.compute_cost(predictions, emo)
         if stage != sb.Stage.TRAIN:
             speakers, utterances = self.pseudonyms

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from speechbrain_lstm_ser.processing.denoise import SpectralGateDenoiser
@@ -99,3 +100,29 @@ def test_batched_trimmer_matches_speech_bounds_one_by_one():
     # all utterances shorter than one analysis frame: kept whole
     short, short_lens = SilenceTrimmer()(torch.randn(2, 300), torch.tensor([1.0, 0.5]))
     assert short.shape == (2, 300) and short_lens.tolist() == [1.0, 0.5]
+
+
+@pytest.mark.parametrize("shape", [(3, 7001), (2, 5000, 2)])
+def test_fft_drop_freq_is_speechbrains_drop_freq(shape):
+    from speechbrain.augment.time_domain import DropFreq as SpeechBrainDropFreq
+
+    from speechbrain_lstm_ser.processing.augmentation import DropFreq
+
+    wavs = torch.randn(*shape)
+    options = {"drop_freq_count_low": 1, "drop_freq_count_high": 3}
+    torch.manual_seed(3)
+    fast = DropFreq(**options)(wavs)
+    after = [torch.rand(1)]
+    # speechbrain's reshape mixes the samples of the channels: give it one
+    # signal per channel (each channel is filtered on its own)
+    signals = wavs if wavs.dim() == 2 else wavs.transpose(1, 2).reshape(-1, shape[1])
+    torch.manual_seed(3)
+    reference = SpeechBrainDropFreq(**options)(signals)
+    after.append(torch.rand(1))  # the same random draws were made
+    if wavs.dim() == 3:
+        reference = reference.reshape(shape[0], shape[2], -1).transpose(1, 2)
+    assert fast.shape == reference.shape == wavs.shape
+    # FFT against conv1d: a different kernel, float32 rounding only
+    assert torch.allclose(fast, reference, atol=1e-5)
+    assert not torch.allclose(fast, wavs, atol=1e-2)  # bands were dropped
+    assert torch.equal(after[0], after[1])
