@@ -48,7 +48,8 @@ def absolute_lengths(
     Returns
     -------
     torch.Tensor
-        ``(batch,)`` int64 on the CPU.
+        ``(batch,)`` int64, on the device of ``lens`` (no host-device
+        synchronisation); on the CPU when ``lens`` is None.
 
     Example
     -------
@@ -57,7 +58,7 @@ def absolute_lengths(
     """
     if lens is None:
         return torch.full((batch,), max_len, dtype=torch.long)
-    counts = torch.round(lens.detach().float().cpu() * max_len).long()
+    counts = torch.round(lens.detach().float() * max_len).long()
     return counts.clamp(1, max_len)
 
 
@@ -232,6 +233,9 @@ class LSTMEncoder(nn.Module):
         mask = length_mask(lens, time, batch, x.device).unsqueeze(-1).to(x.dtype)
         # computed once, used to reverse every layer's input and output
         index = _reverse_index(counts, time, x.device)
+        # Padded frames come after the real ones in both reading directions,
+        # so a layer's outputs on real frames never depend on them: the
+        # padding is zeroed once, at the end, not after every layer.
         for i, forward_lstm in enumerate(self.forward_layers):
             if i > 0:
                 x = self.dropout(x)
@@ -239,10 +243,10 @@ class LSTMEncoder(nn.Module):
             if self.bidirectional:
                 back, _ = self.backward_layers[i](_gather_frames(x, index))
                 out = torch.cat([out, _gather_frames(back, index)], dim=-1)
-            x = out * mask
+            x = out
         if self.output is not None:
-            x = self.output(x) * mask
-        return x
+            x = self.output(x)
+        return x * mask
 
     def _fusable(self) -> bool:
         """Whether every layer is a plain ``nn.LSTM`` (e.g. not quantised)."""

@@ -111,6 +111,12 @@ class ClassificationLoss(nn.Module):
                 f"{len(self.class_weights)} class weights for "
                 f"{log_probs.shape[-1]} classes"
             )
+        if (
+            self.class_weights is not None
+            and self.class_weights.device != log_probs.device
+        ):
+            # once: the loss is not among a Brain's modules, moved to its device
+            self.class_weights = self.class_weights.to(log_probs.device)
         # cross_entropy re-applies log_softmax: a no-op on log-probabilities.
         return nn.functional.cross_entropy(
             log_probs,

@@ -6,6 +6,8 @@ Authors
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -70,6 +72,10 @@ def speech_bounds(
 class SilenceTrimmer(nn.Module):
     """Removes leading and trailing silence from a batch of waveforms.
 
+    Each utterance keeps what :func:`speech_bounds` finds in it (plus the
+    margins); the bounds of the whole batch are computed at once, on its
+    device, with one host-device synchronisation per batch.
+
     Arguments
     ---------
     enabled : bool
@@ -125,17 +131,72 @@ class SilenceTrimmer(nn.Module):
         """
         if not self.enabled:
             return wavs, lens
-        batch = wavs.shape[0]
-        counts = absolute_lengths(lens, wavs.shape[1], batch)
+        batch, time = wavs.shape
+        counts = absolute_lengths(lens, time, batch).to(wavs.device)
+        start, stop = _batch_speech_bounds(
+            wavs, counts, self.sample_rate, self.threshold_db
+        )
         margin = int(self.margin * self.sample_rate)
-        pieces = []
-        for i in range(batch):
-            wav = wavs[i, : counts[i]]
-            start, stop = speech_bounds(wav, self.sample_rate, self.threshold_db)
-            pieces.append(wav[max(0, start - margin) : min(len(wav), stop + margin)])
-        longest = max(len(p) for p in pieces)
+        start = (start - margin).clamp(min=0)
+        sizes = torch.minimum(stop + margin, counts) - start
+        # The one host-device synchronisation: where the pieces are.
+        firsts, lengths = torch.stack([start, sizes]).tolist()
+        longest = max(lengths)
         out = wavs.new_zeros(batch, longest)
-        for i, piece in enumerate(pieces):
-            out[i, : len(piece)] = piece
-        new_lens = torch.tensor([len(p) / longest for p in pieces], device=wavs.device)
-        return out, new_lens
+        for i, (first, length) in enumerate(zip(firsts, lengths, strict=True)):
+            out[i, :length] = wavs[i, first : first + length]
+        return out, sizes.to(torch.float32) / longest
+
+
+def _batch_speech_bounds(
+    wavs: torch.Tensor,
+    counts: torch.Tensor,
+    sample_rate: int,
+    threshold_db: float,
+    frame_ms: float = 25.0,
+    hop_ms: float = 10.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`speech_bounds` of every utterance of a batch, without a loop.
+
+    Only the frames inside an utterance's own length count, so the padding,
+    whatever it holds, changes nothing; no host-device synchronisation.
+
+    Arguments
+    ---------
+    wavs : torch.Tensor
+        ``(batch, time)`` padded waveforms.
+    counts : torch.Tensor
+        ``(batch,)`` lengths in samples, on the device of ``wavs``.
+    sample_rate, threshold_db, frame_ms, hop_ms
+        As :func:`speech_bounds`.
+
+    Returns
+    -------
+    start, stop : torch.Tensor
+        ``(batch,)`` sample indices.
+    """
+    frame = max(1, int(sample_rate * frame_ms / 1000))
+    hop = max(1, int(sample_rate * hop_ms / 1000))
+    whole = (torch.zeros_like(counts), counts)
+    if wavs.shape[1] < frame:
+        return whole
+    # Frame energies from sums over blocks of gcd(frame, hop) samples: each
+    # sample is squared once (the frames overlap).
+    block = math.gcd(frame, hop)
+    usable = wavs.shape[1] // block * block
+    blocks = wavs[:, :usable].reshape(wavs.shape[0], -1, block)
+    # (no temporary of the waveforms' size, unlike blocks.pow(2).sum(-1))
+    sums = torch.linalg.vector_norm(blocks, dim=-1).pow(2)
+    energy = sums.unfold(1, frame // block, hop // block).sum(dim=-1) / frame
+    frames = torch.arange(energy.shape[1], device=wavs.device)
+    real = frames < ((counts - frame) // hop + 1).unsqueeze(1)
+    peak = energy.masked_fill(~real, -1.0).amax(dim=1, keepdim=True)
+    ratio = energy / torch.where(peak > 0, peak, torch.ones_like(peak))
+    loud = real & (peak > 0) & (10 * torch.log10(ratio + 1e-12) > threshold_db)
+    first = loud.to(torch.uint8).argmax(dim=1)
+    last = energy.shape[1] - 1 - loud.flip(1).to(torch.uint8).argmax(dim=1)
+    # no real frame (shorter than one frame), digital silence: kept whole
+    found = loud.any(dim=1)
+    start = torch.where(found, first * hop, whole[0])
+    stop = torch.where(found, torch.minimum(last * hop + frame, counts), counts)
+    return start, stop

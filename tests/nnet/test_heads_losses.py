@@ -61,3 +61,13 @@ def test_balanced_weights():
     assert balanced_class_weights([30, 10]) == pytest.approx([2 / 3, 2.0])
     with pytest.raises(ValueError):
         balanced_class_weights([5, 0])
+
+
+def test_class_weights_follow_the_predictions_device():
+    # The loss is no Brain module (never moved): its weights move with the
+    # predictions ("meta" stands for an accelerator here).
+    loss = ClassificationLoss(class_weights=[1.0, 3.0])
+    log_probs = torch.randn(3, 1, 2, device="meta")
+    targets = torch.zeros(3, 1, dtype=torch.long, device="meta")
+    assert loss(log_probs, targets).device.type == "meta"
+    assert loss.class_weights.device.type == "meta"

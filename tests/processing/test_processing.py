@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from speechbrain_lstm_ser.processing.denoise import SpectralGateDenoiser
@@ -59,3 +60,69 @@ def test_pipeline_chains_steps():
     )
     out, lens = pipe(wavs)
     assert out.shape[1] < 2000 and lens.tolist() == [1.0]
+
+
+def _trim_one_by_one(wavs, lens, trimmer):
+    """The trimmer's definition: speech_bounds of each utterance, plus margins."""
+    counts = (lens * wavs.shape[1]).round().long().clamp(min=1).tolist()
+    margin = int(trimmer.margin * trimmer.sample_rate)
+    pieces = []
+    for wav, count in zip(wavs, counts, strict=True):
+        wav = wav[:count]
+        start, stop = speech_bounds(wav, trimmer.sample_rate, trimmer.threshold_db)
+        pieces.append(wav[max(0, start - margin) : min(count, stop + margin)])
+    longest = max(len(p) for p in pieces)
+    out = torch.zeros(len(pieces), longest)
+    for i, piece in enumerate(pieces):
+        out[i, : len(piece)] = piece
+    return out, torch.tensor([len(p) / longest for p in pieces])
+
+
+def test_batched_trimmer_matches_speech_bounds_one_by_one():
+    gen = torch.Generator().manual_seed(0)
+    counts = [16000, 9000, 12345, 300, 7000, 401, 16000, 5000]
+    wavs = torch.full((len(counts), 16000), 7.0)  # garbage in the padding
+    for i, count in enumerate(counts):
+        wav = 1e-4 * torch.randn(count, generator=gen)  # quiet background
+        start = int(torch.randint(0, count // 2 + 1, (1,), generator=gen))
+        stop = min(count, start + int(torch.randint(1, 6000, (1,), generator=gen)))
+        wav[start:stop] = 0.5 * torch.randn(stop - start, generator=gen)
+        wavs[i, :count] = wav
+    wavs[4, : counts[4]] = 0.0  # digital silence: kept whole
+    lens = torch.tensor(counts) / 16000
+    for margin in (0.0, 0.05):
+        trimmer = SilenceTrimmer(margin=margin)
+        out, new_lens = trimmer(wavs, lens)
+        expected, expected_lens = _trim_one_by_one(wavs, lens, trimmer)
+        assert out.shape == expected.shape
+        assert torch.equal(out, expected)
+        assert torch.allclose(new_lens, expected_lens, rtol=0, atol=1e-7)
+    # all utterances shorter than one analysis frame: kept whole
+    short, short_lens = SilenceTrimmer()(torch.randn(2, 300), torch.tensor([1.0, 0.5]))
+    assert short.shape == (2, 300) and short_lens.tolist() == [1.0, 0.5]
+
+
+@pytest.mark.parametrize("shape", [(3, 7001), (2, 5000, 2)])
+def test_fft_drop_freq_is_speechbrains_drop_freq(shape):
+    from speechbrain.augment.time_domain import DropFreq as SpeechBrainDropFreq
+
+    from speechbrain_lstm_ser.processing.augmentation import DropFreq
+
+    wavs = torch.randn(*shape)
+    options = {"drop_freq_count_low": 1, "drop_freq_count_high": 3}
+    torch.manual_seed(3)
+    fast = DropFreq(**options)(wavs)
+    after = [torch.rand(1)]
+    # speechbrain's reshape mixes the samples of the channels: give it one
+    # signal per channel (each channel is filtered on its own)
+    signals = wavs if wavs.dim() == 2 else wavs.transpose(1, 2).reshape(-1, shape[1])
+    torch.manual_seed(3)
+    reference = SpeechBrainDropFreq(**options)(signals)
+    after.append(torch.rand(1))  # the same random draws were made
+    if wavs.dim() == 3:
+        reference = reference.reshape(shape[0], shape[2], -1).transpose(1, 2)
+    assert fast.shape == reference.shape == wavs.shape
+    # FFT against conv1d: a different kernel, float32 rounding only
+    assert torch.allclose(fast, reference, atol=1e-5)
+    assert not torch.allclose(fast, wavs, atol=1e-2)  # bands were dropped
+    assert torch.equal(after[0], after[1])
