@@ -198,7 +198,8 @@ class ProfiledBrain(Brain):
         self.step_end = None
 
     def on_stage_start(self, stage, epoch=None):
-        """Starts the clock of the data loading."""
+        """Starts the clock of the data loading (and the recipe's epoch clock)."""
+        super().on_stage_start(stage, epoch)
         self.epoch = epoch
         self.step_end = time.perf_counter()
 
