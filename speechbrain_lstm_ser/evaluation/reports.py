@@ -29,10 +29,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from speechbrain_lstm_ser.dataio.manifest import write_manifest
+from speechbrain_lstm_ser.evaluation.cross_validation import mean_std
 from speechbrain_lstm_ser.evaluation.plots import plot_confusion_matrix
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 
 __all__ = [
+    "format_runs",
     "format_asr_markdown",
     "format_asr_summary",
     "write_asr_report",
@@ -377,19 +379,81 @@ def format_asr_markdown(report: dict) -> str:
     return "\n".join(lines + ["", ", ".join(facts) + "."])
 
 
+def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
+    """Mean ± std over repeated runs (e.g. seeds) of a classification recipe.
+
+    The 320 test utterances of one run carry about ±4 points of noise:
+    compare models as the mean of several seeds, not one run.
+
+    Arguments
+    ---------
+    reports : sequence of dict
+        The runs' ``test_report.json`` contents.
+    names : sequence of str
+        A name per run (e.g. its seed), for the table.
+
+    Returns
+    -------
+    str
+        Markdown: one row per metric (UA, WA, macro-F1, UA of each gender).
+
+    Example
+    -------
+    >>> runs = [{"unweighted_accuracy": u, "accuracy": u, "macro_f1": u}
+    ...         for u in (0.7, 0.8)]
+    >>> print(format_runs(runs, ["1", "2"]))
+    | metric (2 runs) | mean ± std | 1 | 2 |
+    |---|---|---|---|
+    | UA | 0.750 ± 0.071 | 0.700 | 0.800 |
+    | WA | 0.750 ± 0.071 | 0.700 | 0.800 |
+    | macro-F1 | 0.750 ± 0.071 | 0.700 | 0.800 |
+    """
+    rows = {
+        "UA": [r["unweighted_accuracy"] for r in reports],
+        "WA": [r["accuracy"] for r in reports],
+        "macro-F1": [r["macro_f1"] for r in reports],
+    }
+    genders = sorted({g for r in reports for g in r.get("by_gender", {})})
+    for gender in genders:
+        if all(gender in r.get("by_gender", {}) for r in reports):
+            rows[f"UA {gender}"] = [
+                r["by_gender"][gender]["unweighted_accuracy"] for r in reports
+            ]
+    table = []
+    for metric, values in rows.items():
+        stats = mean_std(values)
+        std = "n/a" if stats["std"] is None else f"{stats['std']:.3f}"
+        table.append(
+            [metric, f"{stats['mean']:.3f} ± {std}", *(f"{v:.3f}" for v in values)]
+        )
+    return "\n".join(
+        _markdown_table([f"metric ({len(reports)} runs)", "mean ± std", *names], table)
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``sb-lstm-ser report REPORT.json [--markdown]``: any task's report."""
+    """``sb-lstm-ser report REPORT.json [...] [--markdown]``: any task's report."""
     parser = argparse.ArgumentParser(
         prog="sb-lstm-ser report",
-        description="Summarise a test_report.json (classification or ASR).",
+        description="Summarise a test_report.json (classification or ASR); "
+        "several classification reports (e.g. one per seed): mean ± std over them.",
     )
-    parser.add_argument("report", help="path of a test_report.json")
+    parser.add_argument("report", nargs="+", help="path(s) of test_report.json")
     parser.add_argument(
         "--markdown", action="store_true", help="Markdown tables (as in the README)"
     )
     args = parser.parse_args(argv)
-    with open(args.report, encoding="utf-8") as handle:
-        report = json.load(handle)
+    reports = []
+    for path in args.report:
+        with open(path, encoding="utf-8") as handle:
+            reports.append(json.load(handle))
+    if len(reports) > 1:
+        if any("WER" in report for report in reports):
+            parser.error("several reports: classification reports only")
+        names = [Path(path).resolve().parent.name for path in args.report]
+        print(format_runs(reports, names))
+        return
+    report = reports[0]
     if "WER" in report:
         text = (
             format_asr_markdown(report) if args.markdown else format_asr_summary(report)

@@ -42,3 +42,23 @@ def test_history_is_checkpointed(tmp_path):
     assert restored.column("valid_UA") == [0.3, 0.5]
     plot_training_curves(history, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes().startswith(PNG)
+
+
+def test_report_command_gives_mean_and_std_over_runs(tmp_path, capsys):
+    from speechbrain_lstm_ser.evaluation.reports import main
+
+    paths = []
+    for seed, predictions in (("1", ["a", "b", "b", "a"]), ("2", ["a", "a", "b", "a"])):
+        rep = classification_report(
+            ["a", "a", "b", "b"],
+            predictions,
+            ["a", "b"],
+            groups={"gender": ["female", "male", "female", "male"]},
+        )
+        paths.append(write_report(rep, tmp_path / seed))
+    main([str(p) for p in paths])
+    out = capsys.readouterr().out
+    # run 1: a 1/2, b 1/2 -> UA 0.5; run 2: a 2/2, b 1/2 -> UA 0.75
+    assert "| metric (2 runs) | mean ± std | 1 | 2 |" in out
+    assert "| UA | 0.625 ± 0.177 | 0.500 | 0.750 |" in out
+    assert "| UA female |" in out and "| UA male |" in out
