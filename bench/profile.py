@@ -57,7 +57,10 @@ import torch
 from speechbrain.utils.epoch_loop import EpochCounter
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
+from speechbrain_lstm_ser.dataio.prepare_emotion import (
+    preparation_options,
+    prepare_emotion_data,
+)
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.training.brain import Brain
 from speechbrain_lstm_ser.training.checkpoints import AtomicCheckpointer
@@ -323,22 +326,7 @@ def _train_set(hparams: dict) -> sb.dataio.dataset.DynamicItemDataset:
 
 def prepare_data(hparams: dict) -> None:
     """The recipe's data preparation (the embedded corpus is made once)."""
-    prepare_emotion_data(
-        dataset=hparams["dataset"],
-        data_folder=hparams["data_folder"],
-        manifest_folder=hparams["manifest_folder"],
-        emotions=hparams["emotions"],
-        label_map=hparams["label_map"],
-        valid_speakers=hparams["valid_speakers"],
-        test_speakers=hparams["test_speakers"],
-        seed=hparams["split_seed"],
-        corpus_options=hparams.get(f"{hparams['dataset']}_corpus"),
-        fold=hparams["fold"],
-        num_folds=hparams["num_folds"],
-        fold_valid=hparams["fold_valid"],
-        audio_cache_folder=hparams["audio_cache_folder"],
-        sample_rate=hparams["sample_rate"],
-    )
+    prepare_emotion_data(**preparation_options(hparams))
 
 
 def profile_epoch(

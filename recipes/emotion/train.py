@@ -40,7 +40,10 @@ from speechbrain.utils.logger import get_logger
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.leakage import split_facts
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
+from speechbrain_lstm_ser.dataio.prepare_emotion import (
+    preparation_options,
+    prepare_emotion_data,
+)
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
@@ -165,27 +168,7 @@ def configure_class_weights(hparams, train_set):
 
 def prepare_data(hparams):
     """Runs ``prepare_emotion_data`` on the main process (unless ``skip_prep``)."""
-    prepare_on_main(
-        prepare_emotion_data,
-        hparams,
-        dataset=hparams["dataset"],
-        data_folder=hparams["data_folder"],
-        manifest_folder=hparams["manifest_folder"],
-        emotions=hparams["emotions"],
-        label_map=hparams["label_map"],
-        valid_speakers=hparams["valid_speakers"],
-        test_speakers=hparams["test_speakers"],
-        seed=hparams["split_seed"],
-        corpus_options=hparams.get(f"{hparams['dataset']}_corpus"),
-        fold=hparams["fold"],
-        num_folds=hparams["num_folds"],
-        fold_valid=hparams["fold_valid"],
-        audio_cache_folder=hparams["audio_cache_folder"],
-        sample_rate=hparams["sample_rate"],
-        partitions=hparams.get("partitions"),
-        partitions_valid=hparams.get("partitions_valid", 0.2),
-        partitions_missing=hparams.get("partitions_missing", "error"),
-    )
+    prepare_on_main(prepare_emotion_data, hparams, **preparation_options(hparams))
 
 
 # Recipe begins!

@@ -79,7 +79,13 @@ from speechbrain_lstm_ser.dataio.splits import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EMOTION", "READERS", "map_labels", "prepare_emotion_data"]
+__all__ = [
+    "EMOTION",
+    "READERS",
+    "map_labels",
+    "prepare_emotion_data",
+    "preparation_options",
+]
 
 
 def _read_embedded(data_folder: Path, options: Mapping) -> CorpusListing:
@@ -524,3 +530,50 @@ def prepare_emotion_data(
         "partitions": partition,
     }
     return prepare(EMOTION, dataset, data_folder, manifest_folder, options)
+
+
+def preparation_options(hparams: Mapping) -> dict:
+    """The arguments of :func:`prepare_emotion_data` from a recipe's YAML.
+
+    The one mapping from the emotion YAML's keys (``hparams/lstm.yaml``) to
+    the preparation, used by the recipes and the profiler alike.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The loaded hyperparameters of an emotion recipe.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :func:`prepare_emotion_data`.
+
+    Example
+    -------
+    >>> keys = ("dataset data_folder manifest_folder emotions label_map "
+    ...         "valid_speakers test_speakers split_seed fold num_folds fold_valid "
+    ...         "audio_cache_folder sample_rate").split()
+    >>> hparams = {key: None for key in keys} | {"dataset": "embedded"}
+    >>> options = preparation_options(hparams)
+    >>> options["seed"] is None, options["partitions_missing"]
+    (True, 'error')
+    """
+    return dict(
+        dataset=hparams["dataset"],
+        data_folder=hparams["data_folder"],
+        manifest_folder=hparams["manifest_folder"],
+        emotions=hparams["emotions"],
+        label_map=hparams["label_map"],
+        valid_speakers=hparams["valid_speakers"],
+        test_speakers=hparams["test_speakers"],
+        seed=hparams["split_seed"],
+        corpus_options=hparams.get(f"{hparams['dataset']}_corpus"),
+        fold=hparams["fold"],
+        num_folds=hparams["num_folds"],
+        fold_valid=hparams["fold_valid"],
+        audio_cache_folder=hparams["audio_cache_folder"],
+        sample_rate=hparams["sample_rate"],
+        partitions=hparams.get("partitions"),
+        partitions_valid=hparams.get("partitions_valid", 0.2),
+        partitions_missing=hparams.get("partitions_missing", "error"),
+    )
