@@ -13,9 +13,9 @@ which is which:
 
 - ``metrics`` (mean over folds): each fold is scored on its own, then the
   scores are averaged. This is how SUPERB's emotion recognition task reports
-  IEMOCAP (accuracy averaged over the 5 leave-one-session-out folds), and, as
-  we read the EmoBox paper, how its intra-corpus benchmark averages the
-  per-fold scikit-learn scores (accuracy, balanced accuracy, macro F1).
+  IEMOCAP (accuracy averaged over the 5 leave-one-session-out folds). How
+  EmoBox's published tables combine folds is not verified here: check the
+  paper you compare against and quote the matching aggregation.
 - ``pooled``: one score over all test utterances of all folds (each is
   tested once), the same as scoring the concatenated predictions.
 
@@ -39,8 +39,7 @@ METRICS = {"WA": "accuracy", "UA": "unweighted_accuracy", "macro_F1": "macro_f1"
 AGGREGATION = {
     "metrics": (
         "mean and sample std over folds of each fold's own score (macro over "
-        "folds): as SUPERB reports IEMOCAP's 5 folds, and EmoBox averages its "
-        "per-fold scores"
+        "folds), as SUPERB reports IEMOCAP's 5 folds"
     ),
     "pooled": (
         "one score over every fold's test utterances together (summed "
