@@ -27,13 +27,17 @@ def _intra_epoch_checkpoint_of(save_folder, epoch):
 
 def test_sigkill_mid_epoch_then_resume(trained, tmp_path):
     out = tmp_path / "out"
-    # The recipe's YAML with a time-based mid-epoch checkpoint every 0.3 s
-    # (SpeechBrain's command line only takes whole minutes).
+    # The recipe's YAML with a time-based mid-epoch checkpoint every 30 ms
+    # (SpeechBrain's command line only takes whole minutes): a tiny epoch
+    # trains in well under a second, so the interval must be far shorter
+    # than an epoch for a checkpoint to land inside epoch 2 on any machine.
     yaml = trained.hparams.read_text()
     assert "\nckpt_interval_minutes: 5\n" in yaml
     hparams = tmp_path / "lstm.yaml"
     hparams.write_text(
-        yaml.replace("\nckpt_interval_minutes: 5\n", "\nckpt_interval_minutes: 0.005\n")
+        yaml.replace(
+            "\nckpt_interval_minutes: 5\n", "\nckpt_interval_minutes: 0.0005\n"
+        )
     )
     args = trained.run_args(trained.data, out, batch_size="2", number_of_epochs="2")
     args[2] = str(hparams)
