@@ -86,8 +86,10 @@ def display_name(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _predict(model, path: Path, labels: list[str] | None = None) -> dict:
-    out_prob, _, _, best = model.classify_file(path, labels=labels)
+def _predict(
+    model, path: Path, labels: list[str] | None = None, speaker: str | None = None
+) -> dict:
+    out_prob, _, _, best = model.classify_file(path, labels=labels, speaker=speaker)
     probs = dict(zip(model.labels, out_prob.exp()[0].tolist(), strict=True))
     shown = labels or model.labels  # with --labels: only those, renormalised
     return {
@@ -100,7 +102,7 @@ def _predict(model, path: Path, labels: list[str] | None = None) -> dict:
 
 def _timeline(model, path: Path, args) -> dict:
     segments = model.timeline(
-        path, window=args.window, hop=args.hop, labels=_labels(args)
+        path, window=args.window, hop=args.hop, labels=_labels(args), adapt=args.adapt
     )
     return {
         "file": display_name(path),
@@ -114,6 +116,22 @@ def _timeline(model, path: Path, args) -> dict:
             for s in segments
         ],
     }
+
+
+def _enrol(model, speakers: dict[Path, str]) -> int:
+    """Enrols every speaker of a ``--speakers`` list; 0, or 2 on an error."""
+    from speechbrain_lstm_ser.dataio.audio import AudioError
+
+    by_speaker: dict[str, list[Path]] = {}
+    for path, speaker in speakers.items():
+        by_speaker.setdefault(speaker, []).append(path)
+    try:
+        for speaker, paths in by_speaker.items():
+            model.enrol(speaker, paths)
+    except (AudioError, ValueError) as err:
+        print(f"error: --speakers: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _labels(args) -> list[str] | None:
@@ -211,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p, models=("--model",)):
-        p.add_argument("inputs", nargs="+", help="audio files and/or folders")
+    def common(p, models=("--model",), inputs="+"):
+        p.add_argument("inputs", nargs=inputs, help="audio files and/or folders")
         for flag in models:
             p.add_argument(
                 flag, required=True, help="exported model folder or Hub repo id"
@@ -237,7 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     predict = sub.add_parser("predict", help="class (emotion, command) of each file")
-    common(predict)
+    common(predict, inputs="*")
+    predict.add_argument(
+        "--speakers",
+        help="CSV of path,speaker (relative paths: to the CSV): each speaker is "
+        "enrolled with all of their files, and each file is classified against "
+        "its speaker (speaker-normalised models); the files are the inputs",
+    )
     common(sub.add_parser("transcribe", help="transcript of each file"))
     common(
         sub.add_parser("analyze", help="speech segments: transcript and emotion"),
@@ -247,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(timeline)
     timeline.add_argument("--window", type=float, default=3.0, help="seconds")
     timeline.add_argument("--hop", type=float, default=1.5, help="seconds")
+    timeline.add_argument(
+        "--adapt",
+        action="store_true",
+        help="each window measured against the recording so far (running "
+        "statistics; for speaker-normalised models)",
+    )
     for parser_ in (predict, timeline):
         parser_.add_argument(
             "--labels",
@@ -446,7 +476,17 @@ def main(argv: list[str] | None = None) -> int:
         return _publish_command(args)
     if args.command in ("keygen", "sign", "verify"):
         return _keys_command(args)
+    speakers: dict[Path, str] = {}
+    if getattr(args, "speakers", None):
+        from speechbrain_lstm_ser.inference.speakers import read_speaker_list
+
+        try:
+            speakers = dict(read_speaker_list(args.speakers))
+        except ValueError as err:
+            print(f"error: --speakers: {err}", file=sys.stderr)
+            return 2
     files, had_folder = expand_inputs(args.inputs)
+    files += [path for path in speakers if path not in files]
     if not files:
         print("error: no audio files found in the given inputs", file=sys.stderr)
         return 2
@@ -486,8 +526,14 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as err:
             print(f"error: --labels: {err}", file=sys.stderr)
             return 2
+    if speakers:
+        failed = _enrol(models["model"], speakers)
+        if failed:
+            return failed
     if args.command == "predict":
-        work = lambda path: _predict(models["model"], path, labels)  # noqa: E731
+        work = lambda path: _predict(  # noqa: E731
+            models["model"], path, labels, speakers.get(path)
+        )
     elif args.command == "timeline":
         work = lambda path: _timeline(models["model"], path, args)  # noqa: E731
     elif args.command == "transcribe":

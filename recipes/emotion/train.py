@@ -83,7 +83,12 @@ class EmotionBrain(ClassifierBrain):
         wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
-        return self.modules.model(wavs, lens, epoch=self.hparams.epoch_counter.current)
+        return self.modules.model(
+            wavs,
+            lens,
+            epoch=self.hparams.epoch_counter.current,
+            reference=self.batch_reference(batch, stage),
+        )
 
     def on_stage_start(self, stage, epoch=None):
         """Also freezes a fine-tuned encoder for its first epochs (``init_from``)."""

@@ -129,8 +129,17 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels))
 
 
+#: A channel this far (dB) below the loudest one is silent, not mixed in.
+SILENT_CHANNEL_DB = 40.0
+
+
 def to_mono(wav: torch.Tensor) -> torch.Tensor:
-    """Mixes a ``(time, channels)`` waveform down to ``(time,)`` by averaging.
+    """Mixes a ``(time, channels)`` waveform down to ``(time,)``.
+
+    The channels that carry signal are averaged; a channel more than
+    :data:`SILENT_CHANNEL_DB` below the loudest one (an unconnected input,
+    a muted side) is left out rather than averaged in, where it would only
+    halve the level.
 
     Arguments
     ---------
@@ -144,12 +153,19 @@ def to_mono(wav: torch.Tensor) -> torch.Tensor:
 
     Example
     -------
-    >>> to_mono(torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
-    tensor([0.5000, 0.5000])
+    >>> to_mono(torch.tensor([[1.0, 0.2], [0.5, 0.6]]))
+    tensor([0.6000, 0.5500])
+    >>> to_mono(torch.tensor([[1.0, 0.0], [0.5, 0.0]]))  # a silent channel
+    tensor([1.0000, 0.5000])
     """
     if wav.dim() == 1:
         return wav
-    return wav.mean(dim=-1)
+    power = wav.pow(2).mean(dim=0)
+    floor = power.max() * 10 ** (-SILENT_CHANNEL_DB / 10)
+    live = power > floor
+    if not live.any():
+        return wav.mean(dim=-1)
+    return wav[:, live].mean(dim=-1)
 
 
 def pad_waveforms(wavs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -271,6 +271,58 @@ def protocol_lines(report: Mapping) -> list[str]:
     return lines
 
 
+def normalization_lines(report: Mapping) -> list[str]:
+    r"""The card's "Normalisation" section: what the figures were measured with.
+
+    Arguments
+    ---------
+    report : mapping
+        A classification ``test_report.json`` with a ``normalization`` entry.
+
+    Returns
+    -------
+    list of str
+        Markdown lines (empty when the report says nothing about it).
+
+    Example
+    -------
+    >>> report = {"normalization": {"reference": "speaker", "note": "transductive",
+    ...     "variants": {"single_utterance": {"UA": 0.8, "WA": 0.8, "utterances": 4},
+    ...                  "enrolment_3": {"UA": 0.85, "WA": 0.86, "utterances": 4}}}}
+    >>> print("\n".join(normalization_lines(report)))
+    ## Normalisation
+    <BLANKLINE>
+    Features relative to the **speaker**: transductive.
+    <BLANKLINE>
+    | speaker information | UA | WA |
+    |---|---|---|
+    | none (single utterance) | 0.8000 | 0.8000 |
+    | 3 enrolment clips | 0.8500 | 0.8600 |
+    <BLANKLINE>
+    """
+    norm = report.get("normalization")
+    if not norm:
+        return []
+    lines = [
+        "## Normalisation",
+        "",
+        f"Features relative to the **{norm['reference']}**: {norm.get('note', '')}.",
+        "",
+    ]
+    variants = norm.get("variants") or {}
+    if variants:
+        lines += ["| speaker information | UA | WA |", "|---|---|---|"]
+        for name, scores in variants.items():
+            what = (
+                "none (single utterance)"
+                if name == "single_utterance"
+                else f"{name.split('_')[-1]} enrolment clips"
+            )
+            lines.append(f"| {what} | {scores['UA']:.4f} | {scores['WA']:.4f} |")
+        lines.append("")
+    return lines
+
+
 def render_card(
     *,
     title: str,
@@ -415,6 +467,7 @@ def render_card(
             )
         lines.append("")
     if report:
+        lines += normalization_lines(report)
         lines += protocol_lines(report)
     lines += [
         "## Limitations",

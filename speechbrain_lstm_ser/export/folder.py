@@ -563,6 +563,13 @@ def _export_recipe_model(
         description=f"{summary}: {describe_model(modules)}",
         **card,
     )
+    meta = {}
+    if getattr(hparams["model"], "reference_norm", None) is not None:
+        # What the features were measured against in training: inference
+        # asks for a speaker when it was the speaker.
+        meta["normalization_reference"] = str(
+            hparams.get("normalization_reference", "utterance")
+        )
     return export_model(
         folder,
         Path(hparams["output_folder"]) / HYPERPARAMS,
@@ -571,5 +578,6 @@ def _export_recipe_model(
         text,
         objects=objects,
         hparam_keys=hparam_keys,
+        meta=meta,
         sample_rate=int(hparams["sample_rate"]),
     )

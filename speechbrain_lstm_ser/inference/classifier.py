@@ -6,9 +6,10 @@ Authors
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,9 +23,13 @@ from speechbrain_lstm_ser.dataio.audio import (
 )
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
+from speechbrain_lstm_ser.processing.level import CLIPPING_WARN_SHARE, clipped_share
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
 
 __all__ = ["SILENCE_PEAK", "TimelineSegment", "UtteranceClassifier"]
+
+logger = logging.getLogger(__name__)
 
 
 #: Peak amplitude under which a recording is digital silence (-80 dBFS).
@@ -60,6 +65,16 @@ class UtteranceClassifier(AudioInterface):
     class is one of the allowed ones. Indices stay those of the full class
     list (:attr:`labels`).
 
+    A model trained with speaker normalisation (``normalization_reference:
+    speaker``) measures each utterance against its speaker's baseline. Give
+    it the speaker three ways: :meth:`enrol` a few clips of a speaker, then
+    ``classify_file(path, speaker=...)``; the ``sb-lstm-ser predict
+    --speakers list.csv`` command (a CSV of ``path,speaker``: each speaker
+    enrolled with all of their files); or ``timeline(path, adapt=True)``,
+    whose reference is the running statistics of the recording so far.
+    Without any, each utterance is its own reference (the model card's
+    single-utterance accuracy), which is said once in the log.
+
     Example
     -------
     >>> model = UtteranceClassifier.from_hparams(  # doctest: +SKIP
@@ -86,6 +101,109 @@ class UtteranceClassifier(AudioInterface):
                 f"outputs {expected}: the model folder is inconsistent"
             )
         encoder.ignore_len()
+        #: Statistics of enrolled speakers' clips (see :meth:`enrol`).
+        self.speakers = SpeakerReferences()
+        self._noted_no_speaker = False
+
+    @property
+    def speaker_normalized(self) -> bool:
+        """Whether the model was trained to measure utterances against a speaker."""
+        return (
+            getattr(self.hparams, "normalization_reference", None) == "speaker"
+            and self.model.reference_norm is not None
+        )
+
+    def enrol(self, speaker: str, files: Iterable[str | os.PathLike]) -> int:
+        """Adds clips of a speaker to that speaker's reference.
+
+        Any speech of the speaker, recorded as the clips to classify will be
+        (same microphone and gain); the labels do not matter. More clips make
+        a steadier baseline (the model card gives the accuracy with 1, 3, 5
+        and 10). Calling it again adds clips.
+
+        Arguments
+        ---------
+        speaker : str
+            A name for the speaker, then passed as ``speaker=``.
+        files : iterable of path
+            Audio files (local, or ``owner/repo/file`` on the Hub).
+
+        Returns
+        -------
+        int
+            The number of clips the speaker now has.
+
+        Raises
+        ------
+        ValueError
+            When the model takes no reference (no ``reference_norm``).
+        AudioError
+            For a file that cannot be read.
+        """
+        if self.model.reference_norm is None:
+            raise ValueError(
+                "this model has no reference normalisation (reference_norm): "
+                "it cannot use enrolment clips"
+            )
+        for path in files:
+            wav = self._read_checked(path)
+            wavs, lens = self.prepare_batch(wav.unsqueeze(0), torch.ones(1))
+            with torch.no_grad():
+                total, count = self.model.reference_statistics(wavs, lens)
+            clip = f"{speaker}/{len(self.speakers)}/{os.fspath(path)}"
+            self.speakers.add(clip, speaker, total[0], float(count[0]))
+        return len(self.speakers.utterances(speaker))
+
+    def speaker_reference(self, speakers: str | Sequence[str], batch: int):
+        """``(batch, channels)`` references of enrolled speakers.
+
+        Arguments
+        ---------
+        speakers : str or sequence of str
+            One speaker for the whole batch, or one per waveform.
+        batch : int
+            The batch size.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        if isinstance(speakers, str):
+            speakers = [speakers] * batch
+        if len(speakers) != batch:
+            raise ValueError(f"{len(speakers)} speakers for {batch} waveforms")
+        unknown = sorted({s for s in speakers if s not in self.speakers.speakers})
+        if unknown:
+            raise ValueError(
+                f"speaker(s) {unknown} not enrolled: call enrol(speaker, files) first"
+            )
+        return self.speakers.batch_reference(speakers).to(self.device)
+
+    def _note_no_speaker(self) -> None:
+        if self.speaker_normalized and not self._noted_no_speaker:
+            self._noted_no_speaker = True
+            logger.warning(
+                "This model was trained with speaker normalisation, and no "
+                "speaker was given: each utterance is its own reference (the "
+                "model card's single-utterance accuracy). Enrol the speaker "
+                "(enrol(speaker, files), then speaker=...) for the "
+                "speaker-normalised accuracy."
+            )
+
+    def _read_checked(self, path: str | os.PathLike) -> torch.Tensor:
+        """A file's waveform, refused when silent, with a warning when clipped."""
+        local, _ = self.audio_file(path)
+        wav = read_audio(local, self.sample_rate)
+        if wav.abs().max() < SILENCE_PEAK:
+            raise AudioError(path, "contains no signal (digital silence)")
+        share = clipped_share(wav)
+        if share > CLIPPING_WARN_SHARE:
+            logger.warning(
+                f"{path}: {share:.1%} of the samples are clipped (at full scale): "
+                "the distortion can look like a tense voice; lower the recording "
+                "gain and record again if you can"
+            )
+        return wav.to(self.device)
 
     def encode_batch(
         self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
@@ -164,6 +282,8 @@ class UtteranceClassifier(AudioInterface):
         wavs: torch.Tensor,
         wav_lens: torch.Tensor | None = None,
         labels: Sequence[str] | None = None,
+        speaker: str | Sequence[str] | None = None,
+        reference: torch.Tensor | None = None,
     ):
         """Classifies a batch of waveforms.
 
@@ -176,6 +296,11 @@ class UtteranceClassifier(AudioInterface):
         labels : sequence of str, optional
             Only these classes: probabilities renormalised over them (see
             :meth:`restrict`).
+        speaker : str or sequence of str, optional
+            Enrolled speaker(s) (see :meth:`enrol`): the reference of a
+            speaker-normalised model.
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` reference means, instead of ``speaker``.
 
         Returns
         -------
@@ -189,8 +314,12 @@ class UtteranceClassifier(AudioInterface):
             The best class names.
         """
         wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
+        if speaker is not None:
+            reference = self.speaker_reference(speaker, wavs.shape[0])
+        elif reference is None:
+            self._note_no_speaker()
         with torch.no_grad():
-            out_prob = self.model(wavs, wav_lens).squeeze(1)
+            out_prob = self.model(wavs, wav_lens, reference=reference).squeeze(1)
         if labels is not None:
             out_prob = self.restrict(out_prob, labels)
         score, index = torch.max(out_prob, dim=-1)
@@ -198,7 +327,10 @@ class UtteranceClassifier(AudioInterface):
         return out_prob, score, index, text_lab
 
     def classify_file(
-        self, path: str | os.PathLike, labels: Sequence[str] | None = None
+        self,
+        path: str | os.PathLike,
+        labels: Sequence[str] | None = None,
+        speaker: str | None = None,
     ):
         """Classifies one audio file (any sample rate, any channel count).
 
@@ -214,6 +346,8 @@ class UtteranceClassifier(AudioInterface):
             A local file, or ``owner/repo/file`` on the Hub.
         labels : sequence of str, optional
             Only these classes (see :meth:`restrict`).
+        speaker : str, optional
+            An enrolled speaker (see :meth:`enrol`).
 
         Returns
         -------
@@ -223,16 +357,26 @@ class UtteranceClassifier(AudioInterface):
             self.allowed_classes(labels)  # a wrong name fails before any work
         local, duration = self.audio_file(path)
         if duration > self.max_duration:
-            return self._classify_long(local, labels)
-        wav = read_audio(local, self.sample_rate).to(self.device)
-        if wav.abs().max() < SILENCE_PEAK:
-            raise AudioError(path, "contains no signal (digital silence)")
-        return self.classify_batch(wav.unsqueeze(0), torch.ones(1), labels)
+            return self._classify_long(local, labels, speaker)
+        wav = self._read_checked(local)
+        return self.classify_batch(
+            wav.unsqueeze(0), torch.ones(1), labels, speaker=speaker
+        )
 
-    def _classify_long(self, path: Path, labels: Sequence[str] | None = None):
+    def _classify_long(
+        self,
+        path: Path,
+        labels: Sequence[str] | None = None,
+        speaker: str | None = None,
+    ):
         """Averages the class probabilities of the speech windows of a long file."""
         windows = self.timeline(
-            path, window=self.long_window, hop=self.long_window, labels=labels
+            path,
+            window=self.long_window,
+            hop=self.long_window,
+            labels=labels,
+            speaker=speaker,
+            adapt=speaker is None,
         )
         if not windows:
             raise AudioError(path, "no speech found in the recording")
@@ -260,6 +404,8 @@ class UtteranceClassifier(AudioInterface):
         vad: EnergyVAD | None = None,
         min_speech_ratio: float = 0.3,
         labels: Sequence[str] | None = None,
+        speaker: str | None = None,
+        adapt: bool = False,
     ) -> list[TimelineSegment]:
         """The class (emotion, command, ...) over time in a long recording.
 
@@ -284,6 +430,14 @@ class UtteranceClassifier(AudioInterface):
             Share of speech frames a window needs to be classified.
         labels : sequence of str, optional
             Only these classes (see :meth:`restrict`).
+        speaker : str, optional
+            An enrolled speaker (see :meth:`enrol`) whose reference every
+            window uses.
+        adapt : bool
+            Statistics that adapt over the recording: each window's reference
+            is the speech of all the windows classified so far, this one
+            included (causal; a speaker-normalised model's baseline settles
+            as the recording goes on). Ignored when ``speaker`` is given.
 
         Returns
         -------
@@ -300,12 +454,28 @@ class UtteranceClassifier(AudioInterface):
         count = max(1, math.ceil(max(0.0, duration - window) / hop) + 1)
         results: list[TimelineSegment] = []
         batch: list[tuple[float, float, torch.Tensor]] = []
+        adapt = adapt and speaker is None and self.model.reference_norm is not None
+        running = [0.0, 0.0]  # the sum and count of all windows so far
+
+        def running_reference(wavs, lens):
+            prepared = self.prepare_batch(wavs, lens)
+            with torch.no_grad():
+                total, count = self.model.reference_statistics(*prepared)
+            rows = []
+            for i in range(total.shape[0]):
+                running[0] = running[0] + total[i]
+                running[1] = running[1] + float(count[i])
+                rows.append(running[0] / running[1])
+            return torch.stack(rows)
 
         def flush():
             if not batch:
                 return
             wavs, lens = pad_waveforms([wav for _, _, wav in batch])
-            out_prob, _, _, names = self.classify_batch(wavs, lens, labels)
+            reference = running_reference(wavs, lens) if adapt else None
+            out_prob, _, _, names = self.classify_batch(
+                wavs, lens, labels, speaker=speaker, reference=reference
+            )
             dist = out_prob.exp().cpu()
             for (start, end, _), label, row in zip(batch, names, dist, strict=True):
                 results.append(

@@ -5,7 +5,8 @@ inference interfaces, the ONNX export, pruning, distillation and the
 benchmark), so they all compute the same thing::
 
     wavs (batch, time), lens (batch,)
-        -> compute_features -> mean_var_norm -> [feature_augment]
+        -> compute_features -> [reference_norm] -> mean_var_norm
+        -> [feature_augment]
         -> encoder -> pooling -> classifier  (UtteranceClassifierModel)
         -> encoder -> ctc_head               (CTCModel)
 
@@ -125,6 +126,13 @@ class TaskModel(nn.Module):
     Subclasses add their own parts (after these three), list all of them in
     :attr:`MODULES` and define :meth:`forward_features`.
 
+    An optional ``reference_norm`` (e.g.
+    :class:`~speechbrain_lstm_ser.nnet.normalization.ReferenceNormalization`)
+    makes the features relative to a reference (the utterance itself, or
+    its speaker) before ``mean_var_norm``: level and speaker normalisation.
+    Models without one (and folders exported before it existed) normalise
+    with global statistics only.
+
     Arguments
     ---------
     compute_features : torch.nn.Module
@@ -138,6 +146,9 @@ class TaskModel(nn.Module):
         :class:`~speechbrain_lstm_ser.nnet.encoders.LSTMEncoder` (the same
         frames) or :class:`~speechbrain_lstm_ser.nnet.encoders.CRNNEncoder`
         (time downsampled: relative lengths stay valid).
+    reference_norm : torch.nn.Module, optional
+        ``(feats, lens, reference) -> feats``, between ``compute_features``
+        and ``mean_var_norm``; ``None``: none.
     """
 
     #: The parts, in forward order, as the YAML and an exported model folder
@@ -145,13 +156,20 @@ class TaskModel(nn.Module):
     MODULES: tuple[str, ...] = ()
     #: The parts of the recipes' former ``model: ModuleList`` checkpoint.
     LEGACY_ORDER: tuple[str, ...] = ()
+    #: Parts a model may have or not, placed after ``compute_features``.
+    OPTIONAL_MODULES: tuple[str, ...] = ("reference_norm",)
 
     def __init__(
-        self, compute_features: nn.Module, mean_var_norm: nn.Module, encoder: nn.Module
+        self,
+        compute_features: nn.Module,
+        mean_var_norm: nn.Module,
+        encoder: nn.Module,
+        reference_norm: nn.Module | None = None,
     ):
         super().__init__()
         self.register_load_state_dict_pre_hook(_upgrade_legacy_state)
         self.compute_features = compute_features
+        self.reference_norm = reference_norm
         self.mean_var_norm = mean_var_norm
         self.encoder = encoder
 
@@ -174,14 +192,27 @@ class TaskModel(nn.Module):
             raise KeyError(
                 f"{cls.__name__} needs the modules {missing}; got {sorted(modules)}"
             )
-        return cls(**{name: modules[name] for name in cls.MODULES})
+        names = (*cls.MODULES, *(n for n in cls.OPTIONAL_MODULES if n in modules))
+        return cls(**{name: modules[name] for name in names})
 
     def parts(self) -> dict[str, nn.Module]:
-        """The named parts, in :attr:`MODULES` order (what an export writes)."""
-        return {name: getattr(self, name) for name in self.MODULES}
+        """The named parts in forward order (what an export writes).
+
+        :attr:`MODULES`, with the optional parts the model has after
+        ``compute_features``.
+        """
+        names = list(self.MODULES)
+        for name in self.OPTIONAL_MODULES:
+            if getattr(self, name) is not None:
+                names.insert(names.index("compute_features") + 1, name)
+        return {name: getattr(self, name) for name in names}
 
     def features(
-        self, wavs: torch.Tensor, lens: torch.Tensor | None = None, epoch=None
+        self,
+        wavs: torch.Tensor,
+        lens: torch.Tensor | None = None,
+        epoch=None,
+        reference: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Normalised features ``(batch, frames, n_mels)``.
 
@@ -194,16 +225,61 @@ class TaskModel(nn.Module):
         epoch : int, optional
             The training epoch, which tells ``InputNormalization`` whether to
             still update its global statistics (training only).
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` reference means for ``reference_norm``
+            (e.g. each utterance's speaker); ``None``: each utterance is its
+            own reference. Ignored by a model without ``reference_norm``.
 
         Returns
         -------
         torch.Tensor
         """
         lens = _full_lengths(wavs, lens)
-        feats = self.compute_features(wavs)
+        feats = self.raw_features(wavs)
+        if self.reference_norm is not None:
+            feats = self.reference_norm(feats, lens, reference)
         if epoch is None:
             return self.mean_var_norm(feats, lens)
         return self.mean_var_norm(feats, lens, epoch=epoch)
+
+    def raw_features(self, wavs: torch.Tensor) -> torch.Tensor:
+        """``compute_features`` alone: ``(batch, frames, channels)``.
+
+        What reference statistics are computed from (see
+        :meth:`reference_statistics`).
+        """
+        return self.compute_features(wavs)
+
+    def reference_statistics(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-utterance ``(total, count)`` for building references.
+
+        See ``ReferenceNormalization.statistics``
+        (:mod:`speechbrain_lstm_ser.nnet.normalization`); the model must have
+        a ``reference_norm``.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` pre-processed waveforms.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths; all ones if omitted.
+
+        Returns
+        -------
+        total : torch.Tensor
+            ``(batch, channels)``.
+        count : torch.Tensor
+            ``(batch, 1)``.
+        """
+        if self.reference_norm is None:
+            raise ValueError(
+                f"this {type(self).__name__} has no reference_norm: it takes no "
+                "speaker or enrolment statistics"
+            )
+        lens = _full_lengths(wavs, lens)
+        return self.reference_norm.statistics(self.raw_features(wavs), lens)
 
     def forward_features(self, feats: torch.Tensor, lens: torch.Tensor):
         """The rest of the forward, from normalised features on."""
@@ -215,6 +291,7 @@ class TaskModel(nn.Module):
         lens: torch.Tensor | None = None,
         epoch=None,
         feature_augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        reference: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The whole forward pass.
 
@@ -233,6 +310,8 @@ class TaskModel(nn.Module):
         feature_augment : callable, optional
             ``(batch, frames, n_mels) -> same``, applied to the normalised
             features (training only, e.g. time and frequency masking).
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` reference means (see :meth:`features`).
 
         Returns
         -------
@@ -240,7 +319,7 @@ class TaskModel(nn.Module):
             See :meth:`forward_features`.
         """
         lens = _full_lengths(wavs, lens)
-        feats = self.features(wavs, lens, epoch)
+        feats = self.features(wavs, lens, epoch, reference)
         if feature_augment is not None:
             feats = feature_augment(feats)
         return self.forward_features(feats, lens)
@@ -296,8 +375,9 @@ class UtteranceClassifierModel(TaskModel):
         encoder: nn.Module,
         pooling: nn.Module,
         classifier: nn.Module,
+        reference_norm: nn.Module | None = None,
     ):
-        super().__init__(compute_features, mean_var_norm, encoder)
+        super().__init__(compute_features, mean_var_norm, encoder, reference_norm)
         self.pooling = pooling
         self.classifier = classifier
 
@@ -334,7 +414,10 @@ class UtteranceClassifierModel(TaskModel):
         return self.classifier(self.embed_features(feats, lens))
 
     def embed(
-        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+        self,
+        wavs: torch.Tensor,
+        lens: torch.Tensor | None = None,
+        reference: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Utterance embeddings ``(batch, 1, pooled)``: the forward without the head.
 
@@ -344,13 +427,15 @@ class UtteranceClassifierModel(TaskModel):
             ``(batch, time)`` pre-processed waveforms.
         lens : torch.Tensor, optional
             ``(batch,)`` relative lengths; all ones if omitted.
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` reference means (see :meth:`features`).
 
         Returns
         -------
         torch.Tensor
         """
         lens = _full_lengths(wavs, lens)
-        return self.embed_features(self.features(wavs, lens), lens)
+        return self.embed_features(self.features(wavs, lens, None, reference), lens)
 
 
 class CTCModel(TaskModel):
@@ -395,8 +480,9 @@ class CTCModel(TaskModel):
         mean_var_norm: nn.Module,
         encoder: nn.Module,
         ctc_head: nn.Module,
+        reference_norm: nn.Module | None = None,
     ):
-        super().__init__(compute_features, mean_var_norm, encoder)
+        super().__init__(compute_features, mean_var_norm, encoder, reference_norm)
         self.ctc_head = ctc_head
 
     def forward_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:

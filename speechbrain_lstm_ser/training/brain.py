@@ -151,6 +151,20 @@ class Brain(sb.Brain):
             The test loss.
         """
 
+    def prepare_references(self, datasets, loader_kwargs) -> None:
+        """Collects what a stage needs from whole datasets before training.
+
+        Nothing here; e.g. the classification Brain collects speaker
+        statistics for speaker normalisation.
+
+        Arguments
+        ---------
+        datasets : mapping
+            ``train``, ``valid`` and ``test`` datasets.
+        loader_kwargs : mapping
+            Data loader options for a pass over them.
+        """
+
     # ------------------------------------------------- shared behaviour ----
     @property
     def pseudonyms(self) -> tuple[Pseudonymizer, Pseudonymizer]:

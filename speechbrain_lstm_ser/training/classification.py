@@ -20,15 +20,23 @@ Authors
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import random
+from collections.abc import Mapping, Sequence
 
 import speechbrain as sb
+import torch
 from speechbrain.dataio.encoder import CategoricalEncoder
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
+from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.brain import Brain, run_facts
+from speechbrain_lstm_ser.training.references import (
+    batch_enrolment_reference,
+    collect_references,
+    reference_mode,
+)
 
 __all__ = ["ClassifierBrain", "class_label_encoder"]
 
@@ -51,6 +59,14 @@ class ClassifierBrain(Brain):
     utterance IDs in the reports are pseudonymised when the YAML says
     ``pseudonymize_speakers: True``.
 
+    With ``normalization_reference: speaker`` (and a model with a
+    ``reference_norm``), the features of every utterance are measured
+    against its speaker's (see :mod:`speechbrain_lstm_ser.training.references`):
+    :meth:`prepare_references` collects the statistics of every split,
+    :meth:`batch_reference` gives ``compute_forward`` the reference of a
+    batch, and the test report adds the single-utterance figure and those
+    with a few enrolment clips.
+
     Example
     -------
     >>> class EmotionBrain(ClassifierBrain):
@@ -69,6 +85,89 @@ class ClassifierBrain(Brain):
     accuracy_key = "accuracy"
     best_key, best_max, plot_metric = "accuracy", True, "valid_accuracy"
 
+    #: Enrolment clip counts reported besides the speaker-normalised test.
+    enrolment_clips = (1, 3, 5, 10)
+
+    @property
+    def reference_mode(self) -> str:
+        """``speaker``, ``utterance`` or ``global`` (see :func:`reference_mode`)."""
+        return reference_mode(self.hparams)
+
+    def prepare_references(self, datasets: Mapping, loader_kwargs: Mapping) -> None:
+        """Collects every split's speaker statistics (speaker mode only).
+
+        Arguments
+        ---------
+        datasets : mapping
+            ``train``, ``valid`` and ``test`` datasets.
+        loader_kwargs : mapping
+            Data loader options for the pass over them.
+        """
+        self.references = {}
+        if self.reference_mode != "speaker":
+            return
+        model = self.hparams.model
+        for name, dataset in datasets.items():
+            self.references[name] = collect_references(
+                model, self.modules, dataset, loader_kwargs, self.device
+            )
+        self.reference_rng = random.Random(self.hparams.seed)
+
+    def batch_reference(self, batch, stage) -> torch.Tensor | None:
+        """The ``(batch, channels)`` reference of a batch, or ``None``.
+
+        Training draws a random subset of each speaker's training utterances
+        (``reference_self_prob``: the share that are their own reference);
+        validation and test use all of the speaker's utterances of the split.
+        ``None`` (each utterance its own reference) outside speaker mode.
+        """
+        if self.reference_mode != "speaker":
+            return None
+        if stage == sb.Stage.TRAIN:
+            refs = self.references["train"]
+            self_prob = getattr(self.hparams, "reference_self_prob", 0.0)
+            rows = [
+                refs.draw_reference(utt, spk, self.reference_rng, self_prob)
+                for utt, spk in zip(batch.id, batch.spk_id, strict=True)
+            ]
+            return torch.stack(rows).to(self.device)
+        split = "valid" if stage == sb.Stage.VALID else "test"
+        return self.references[split].batch_reference(batch.spk_id).to(self.device)
+
+    def track_reference_variants(self, batch, labels: torch.Tensor) -> None:
+        """Test stage, speaker mode: the single-utterance and enrolment figures."""
+        if self.reference_mode != "speaker":
+            return
+        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        model = self.modules.model
+        speakers, utterances = self.pseudonyms
+        ids, spk = utterances.many(batch.id), speakers.many(batch.spk_id)
+
+        def track(name, predictions, keep):
+            index = keep.nonzero().reshape(-1).tolist()
+            self.variant_metrics[name].append(
+                [ids[i] for i in index],
+                predictions[index],
+                labels[index],
+                gender=[batch.gender[i] for i in index],
+                speaker=[spk[i] for i in index],
+            )
+
+        everyone = torch.ones(len(batch.id), dtype=torch.bool)
+        track("single_utterance", model(wavs, lens), everyone)
+        for clips in self.enrolment_clips:
+            drawn = batch_enrolment_reference(
+                self.references["test"],
+                batch.id,
+                batch.spk_id,
+                clips,
+                seed=self.hparams.seed,
+            )
+            if drawn is not None:
+                reference, keep = drawn
+                predictions = model(wavs, lens, reference=reference.to(self.device))
+                track(f"enrolment_{clips}", predictions, keep)
+
     @property
     def classes(self) -> list[str]:
         """The class names, in class-index order (the YAML's list)."""
@@ -80,6 +179,8 @@ class ClassifierBrain(Brain):
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             labels = self.hparams.wav_augment.replicate_labels(labels)
         loss = self.hparams.compute_cost(predictions, labels)
+        if stage == sb.Stage.TEST:
+            self.track_reference_variants(batch, labels)
         if stage != sb.Stage.TRAIN:
             speakers, utterances = self.pseudonyms
             self.metrics.append(
@@ -93,6 +194,8 @@ class ClassifierBrain(Brain):
 
     def new_metrics(self, stage):
         """The tracker of validation and test predictions."""
+        names = ["single_utterance", *(f"enrolment_{n}" for n in self.enrolment_clips)]
+        self.variant_metrics = {n: ClassificationMetrics(self.classes) for n in names}
         return ClassificationMetrics(self.classes)
 
     def stage_stats(self, stage, stage_loss: float) -> dict:
@@ -114,7 +217,39 @@ class ClassifierBrain(Brain):
             :func:`~speechbrain_lstm_ser.training.brain.run_facts`; a recipe
             may add its own fields.
         """
-        return run_facts(self.hparams, self.trained)
+        return {
+            **run_facts(self.hparams, self.trained),
+            "normalization": self.normalization_facts(),
+        }
+
+    def normalization_facts(self) -> dict:
+        """What the features were measured against, for the report and card."""
+        mode = self.reference_mode
+        facts = {"reference": mode}
+        if mode == "speaker":
+            facts["note"] = (
+                "speaker-normalised and transductive: each test speaker's "
+                "reference is the mean of all of that speaker's test utterances "
+                "(unlabelled); single_utterance gives the figures without "
+                "speaker information, enrolment_<n> with n other clips of the "
+                "speaker"
+            )
+            variants = {}
+            for name, metrics in self.variant_metrics.items():
+                if metrics.ids:
+                    summary = metrics.summarize()
+                    variants[name] = {
+                        "WA": summary["accuracy"],
+                        "UA": summary["unweighted_accuracy"],
+                        "macro_F1": summary["macro_f1"],
+                        "utterances": len(metrics.ids),
+                    }
+            facts["variants"] = variants
+        elif mode == "utterance":
+            facts["note"] = "each utterance is its own reference (level-invariant)"
+        else:
+            facts["note"] = "global statistics only: the level of the recording counts"
+        return facts
 
     def write_test_report(self, stats: dict, stage_loss: float) -> None:
         """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""

@@ -309,6 +309,8 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
     hparams = brain.hparams
     best = {("max_key" if brain.best_max else "min_key"): brain.best_key}
     try:
+        # Speaker normalisation: every split's speaker statistics, once.
+        brain.prepare_references(datasets, hparams.test_dataloader_options)
         brain.fit(
             epoch_counter=hparams.epoch_counter,
             train_set=datasets["train"],
