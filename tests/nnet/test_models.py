@@ -46,6 +46,7 @@ from speechbrain_lstm_ser.nnet.models import (
     UtteranceClassifierModel,
     preprocess_waveforms,
 )
+from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 from speechbrain_lstm_ser.training.hparams import load_hparams, load_trained_modules
 
@@ -98,7 +99,15 @@ def _setup(task, yaml, brain_class, tmp_path, **overrides):
 
 @pytest.fixture(scope="module")
 def emotion(tmp_path_factory):
-    return _setup("emotion", "lstm.yaml", "EmotionBrain", tmp_path_factory.mktemp("e"))
+    # Each utterance its own reference, as inference without a speaker; the
+    # speaker-normalised forward has its own parity test below.
+    return _setup(
+        "emotion",
+        "lstm.yaml",
+        "EmotionBrain",
+        tmp_path_factory.mktemp("e"),
+        normalization_reference="utterance",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +287,31 @@ def test_brain_and_inference_classify_alike(task, cls, labels_key, request):
     brain = setup.predictions.squeeze(1)
     torch.testing.assert_close(out_prob, brain)  # the same forward: float32 ulps
     assert torch.equal(index, brain.argmax(-1))
+
+
+def test_brain_and_inference_measure_against_a_speaker_alike(emotion):
+    setup = emotion
+    model, brain = setup.hparams["model"], setup.brain
+    batch = _batch(_speech_like([16000, 12000, 9000], seed=3))
+    batch.spk_id = ["a", "a", "b"]
+    refs = SpeakerReferences()
+    with torch.no_grad():
+        wavs, lens = preprocess_waveforms(setup.hparams["modules"], *batch.sig)
+        refs.add_batch(batch.id, batch.spk_id, *model.reference_statistics(wavs, lens))
+        brain.references = {"test": refs}
+        brain.hparams.normalization_reference = "speaker"
+        try:
+            predictions = brain.compute_forward(batch, sb.Stage.TEST).squeeze(1)
+        finally:
+            brain.hparams.normalization_reference = "utterance"
+    interface = _classifier_interface(
+        setup, EmotionRecognizer, setup.hparams["emotions"]
+    )
+    reference = refs.batch_reference(batch.spk_id)
+    out_prob = interface.classify_batch(*batch.sig, reference=reference)[0]
+    torch.testing.assert_close(out_prob, predictions)
+    alone = interface.classify_batch(*batch.sig)[0]
+    assert not torch.allclose(alone[:2], predictions[:2], atol=1e-4)
 
 
 def test_commands_recipe_preprocesses_when_its_yaml_defines_it(tmp_path):
