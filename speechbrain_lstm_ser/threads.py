@@ -63,6 +63,7 @@ AUTO = "auto"
 #: Environment variables through which the user sets the OpenMP wait policy.
 WAIT_POLICY_ENV = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
+
 class ThreadChoice(NamedTuple):
     """A thread count and where it came from.
 
