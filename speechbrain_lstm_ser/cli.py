@@ -186,6 +186,16 @@ def _run(
     return 1 if failed else 0
 
 
+def _threads_arg(text: str) -> int | str:
+    """``--threads``: a positive integer or ``auto`` (argparse's type)."""
+    from speechbrain_lstm_ser.threads import parse_threads
+
+    try:
+        return parse_threads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 #: Verbs whose arguments the module doing the work parses (``VERB -h``).
 DELEGATED = ("export-onnx", "prune", "report")
 
@@ -221,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--savedir", help="where Hub files are linked (default: HF cache)"
         )
         p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+        p.add_argument(
+            "--threads",
+            type=_threads_arg,
+            default="auto",
+            help="PyTorch threads: N, or auto (default: OMP_NUM_THREADS if set, "
+            "else the cores not busy with other processes)",
+        )
         p.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument(
@@ -438,6 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     if rest and args.command not in DELEGATED:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if hasattr(args, "threads"):  # the verbs that run models; before torch loads
+        from speechbrain_lstm_ser.threads import configure_threads
+
+        configure_threads(args.threads)
     if args.command != "report":  # the only verb that never loads SpeechBrain
         _quiet_speechbrain()
     if args.command in DELEGATED:
@@ -466,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
                 source,
                 savedir=args.savedir,
                 run_opts={"device": args.device},
+                threads=None,  # configured above
                 verify=args.verify,
                 trusted_keys=args.trusted_key,
             )

@@ -127,13 +127,18 @@ def parse_threads(value: str | int) -> int | str:
     return number
 
 
-def available_cores() -> int:
+def available_cores(cpu_max: str | os.PathLike = "/sys/fs/cgroup/cpu.max") -> int:
     """The cores this process may run on.
 
     The CPU affinity mask (``os.sched_getaffinity``, e.g. set by ``taskset``,
     a container's cpuset or a job scheduler), capped by a cgroup v2 CPU
-    quota (``/sys/fs/cgroup/cpu.max``, rounded up); ``os.cpu_count()`` where
-    there is no affinity mask (macOS, Windows).
+    quota (``cpu_max``, rounded up); ``os.cpu_count()`` where there is no
+    affinity mask (macOS, Windows).
+
+    Arguments
+    ---------
+    cpu_max : str or os.PathLike
+        The cgroup v2 quota file (``<quota> <period>`` or ``max <period>``).
 
     Returns
     -------
@@ -150,7 +155,7 @@ def available_cores() -> int:
     else:
         cores = os.cpu_count() or 1
     try:
-        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as handle:
+        with open(cpu_max, encoding="ascii") as handle:
             quota, period = handle.read().split()[:2]
         if quota != "max":
             cores = min(cores, math.ceil(int(quota) / int(period)))
