@@ -16,8 +16,11 @@
 
 ``MODEL`` is an exported model folder or a Hugging Face Hub repo id. Inputs
 are files or folders (searched recursively for audio). Output is JSON lines
-(default) or a table. An unreadable file gets one line on stderr and the
-others are still processed; the exit status is then 1.
+(default) or a table. ``--threads N`` sets PyTorch's threads (default
+``auto``: :func:`speechbrain_lstm_ser.threads.configure_threads`, applied
+before PyTorch loads so that waiting threads sleep). An unreadable file gets
+one line on stderr and the others are still processed; the exit status is
+then 1.
 
 ``export-onnx``, ``prune`` and ``report`` hand their arguments to the module
 that does the work (:mod:`speechbrain_lstm_ser.export.onnx`,
