@@ -1,4 +1,4 @@
-"""Inference on an idle and on a busy machine, for each thread setting.
+r"""Inference on an idle and on a busy machine, for each thread setting.
 
 Runs ``sb-lstm-ser predict`` on the same short files, first as the machine
 is, then with a busy process (a Python loop this script starts, pinned to
