@@ -16,8 +16,11 @@
 
 ``MODEL`` is an exported model folder or a Hugging Face Hub repo id. Inputs
 are files or folders (searched recursively for audio). Output is JSON lines
-(default) or a table. An unreadable file gets one line on stderr and the
-others are still processed; the exit status is then 1.
+(default) or a table. ``--threads N`` sets PyTorch's threads (default
+``auto``: :func:`speechbrain_lstm_ser.threads.configure_threads`, applied
+before PyTorch loads so that waiting threads sleep). An unreadable file gets
+one line on stderr and the others are still processed; the exit status is
+then 1.
 
 ``export-onnx``, ``prune`` and ``report`` hand their arguments to the module
 that does the work (:mod:`speechbrain_lstm_ser.export.onnx`,
@@ -204,6 +207,16 @@ def _run(
     return 1 if failed else 0
 
 
+def _threads_arg(text: str) -> int | str:
+    """``--threads``: a positive integer or ``auto`` (argparse's type)."""
+    from speechbrain_lstm_ser.threads import parse_threads
+
+    try:
+        return parse_threads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 #: Verbs whose arguments the module doing the work parses (``VERB -h``).
 DELEGATED = ("export-onnx", "prune", "report")
 
@@ -239,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--savedir", help="where Hub files are linked (default: HF cache)"
         )
         p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+        p.add_argument(
+            "--threads",
+            type=_threads_arg,
+            default="auto",
+            help="PyTorch threads: N, or auto (default: OMP_NUM_THREADS if set, "
+            "else the cores not busy with other processes)",
+        )
         p.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument(
@@ -468,6 +488,10 @@ def main(argv: list[str] | None = None) -> int:
     if rest and args.command not in DELEGATED:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if hasattr(args, "threads"):  # the verbs that run models; before torch loads
+        from speechbrain_lstm_ser.threads import configure_threads
+
+        configure_threads(args.threads)
     if args.command != "report":  # the only verb that never loads SpeechBrain
         _quiet_speechbrain()
     if args.command in DELEGATED:
@@ -506,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
                 source,
                 savedir=args.savedir,
                 run_opts={"device": args.device},
+                threads=None,  # configured above
                 verify=args.verify,
                 trusted_keys=args.trusted_key,
             )

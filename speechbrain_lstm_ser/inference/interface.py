@@ -22,6 +22,7 @@ from speechbrain_lstm_ser.hub.load import (
 )
 from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
 from speechbrain_lstm_ser.nnet.models import TaskModel, preprocess_waveforms
+from speechbrain_lstm_ser.threads import configure_threads
 
 __all__ = ["AudioInterface"]
 
@@ -64,6 +65,7 @@ class AudioInterface(Pretrained):
         verify: str = "auto",
         trusted_keys=(),
         allowed=(),
+        threads: int | str | None = "auto",
         **kwargs,
     ):
         """Loads a model folder or Hub repo, checking it before running anything.
@@ -91,6 +93,13 @@ class AudioInterface(Pretrained):
         allowed : iterable of str
             Extra packages or functions the YAML may use (see
             :mod:`speechbrain_lstm_ser.hub.safe_yaml`).
+        threads : int, str or None
+            PyTorch's intra-op threads (process-wide): a positive integer,
+            ``"auto"`` (keep a count the user set, through
+            ``OMP_NUM_THREADS`` or ``torch.set_num_threads``, else the cores
+            not busy with other processes; see
+            :func:`speechbrain_lstm_ser.threads.configure_threads`), or None
+            to leave PyTorch's setting alone.
         **kwargs
             Passed to SpeechBrain's ``from_hparams`` (e.g. ``run_opts``).
 
@@ -101,6 +110,8 @@ class AudioInterface(Pretrained):
         folder, local = materialize(source, savedir, hparams_file)
         verify_model(folder, verify, trusted_keys, check_extra=local)
         check_hyperparams(folder / hparams_file, allowed)
+        if threads is not None:
+            configure_threads(threads)
         with weights_only_loading():
             # Load from the verified local files (no second fetch, no stale
             # copies in a savedir).

@@ -43,6 +43,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
     read_manifest,
 )
 from speechbrain_lstm_ser.evaluation.privacy import load_or_create_salt
+from speechbrain_lstm_ser.threads import configure_threads
 from speechbrain_lstm_ser.training.brain import training_summary
 from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
@@ -109,8 +110,11 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
 
     Also starts the DDP group (under ``torchrun``) and, with
     ``pseudonymize_speakers``, creates the pseudonym salt, once, on the main
-    process. A typo in an override key, a malformed or wrongly typed value
-    ends the run with one ``error:`` line naming the override.
+    process. ``num_threads`` (``auto`` or a number; absent or null: PyTorch's
+    default) sets PyTorch's threads with
+    :func:`speechbrain_lstm_ser.threads.configure_threads`. A typo in an
+    override key, a malformed or wrongly typed value ends the run with one
+    ``error:`` line naming the override.
 
     Arguments
     ---------
@@ -137,6 +141,12 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
         overrides=overrides,
     )
     _keep_recipe_script(hparams["output_folder"])
+    if hparams.get("num_threads") is not None:
+        try:
+            choice = configure_threads(hparams["num_threads"])
+        except ValueError as err:
+            sys.exit(f"error: num_threads: {err}")
+        logger.info("PyTorch threads: %d (%s)", choice.num_threads, choice.detail)
     if hparams.get("pseudonymize_speakers"):
         sb.utils.distributed.run_on_main(
             load_or_create_salt, args=[hparams["pseudonym_salt_file"]]

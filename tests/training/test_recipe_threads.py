@@ -1,0 +1,38 @@
+"""The recipes' ``num_threads``: set once the experiment is loaded."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from speechbrain_lstm_ser import threads
+from speechbrain_lstm_ser.training.recipe import load_experiment
+
+HPARAMS = Path(__file__).resolve().parents[2] / "hparams"
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads(monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.setattr(threads, "_applied", None)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("yaml", ["lstm.yaml", "asr_lstm.yaml", "commands_lstm.yaml"])
+def test_every_recipe_yaml_chooses_its_threads(yaml):
+    text = (HPARAMS / yaml).read_text(encoding="utf-8")
+    assert "\nnum_threads: auto\n" in text
+
+
+def test_num_threads_is_applied(tmp_path):
+    torch.set_num_threads(2)
+    overrides = f"output_folder: {tmp_path}\nnum_threads: 1\nskip_prep: True"
+    load_experiment(str(HPARAMS / "commands_lstm.yaml"), {}, overrides)
+    assert torch.get_num_threads() == 1
+
+
+def test_a_bad_num_threads_is_one_error_line(tmp_path):
+    overrides = f"output_folder: {tmp_path}\nnum_threads: lots"
+    with pytest.raises(SystemExit, match="^error: num_threads: threads must be a "):
+        load_experiment(str(HPARAMS / "commands_lstm.yaml"), {}, overrides)
