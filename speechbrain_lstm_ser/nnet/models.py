@@ -200,7 +200,10 @@ class TaskModel(nn.Module):
         torch.Tensor
         """
         lens = _full_lengths(wavs, lens)
-        feats = self.compute_features(wavs)
+        if getattr(self.compute_features, "takes_lengths", False):
+            feats = self.compute_features(wavs, lens)  # e.g. an SSL front end
+        else:
+            feats = self.compute_features(wavs)
         if epoch is None:
             return self.mean_var_norm(feats, lens)
         return self.mean_var_norm(feats, lens, epoch=epoch)
