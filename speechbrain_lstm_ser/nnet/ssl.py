@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
+    "LayerNormedFeatures",
     "SSLLoadError",
     "SSLLayerFeatures",
     "frame_lengths",
@@ -173,6 +174,9 @@ class SSLLayerFeatures(nn.Module):
     layernorm : bool
         Layer-normalise each hidden state (no affine) before the weighting, so
         that layers of different scales compete on equal terms.
+    hidden_size : int, optional
+        The size ``D`` the rest of the model expects; a model of another
+        size is refused with one line naming the setting.
 
     Example
     -------
@@ -206,6 +210,7 @@ class SSLLayerFeatures(nn.Module):
         finetune_layers: int = 0,
         normalize_wav: bool = True,
         layernorm: bool = True,
+        hidden_size: int | None = None,
     ):
         super().__init__()
         if (source is None) == (config is None):
@@ -235,6 +240,12 @@ class SSLLayerFeatures(nn.Module):
         self.normalize_wav = bool(normalize_wav)
         self.layernorm = bool(layernorm)
         self.output_size = model.config.hidden_size
+        if hidden_size is not None and hidden_size != self.output_size:
+            raise ValueError(
+                f"ssl_hidden_size is {hidden_size} but the SSL model "
+                f"{self.source or ''} has hidden size {self.output_size}: set "
+                f"--ssl_hidden_size {self.output_size}"
+            )
         self.layer_weights = nn.Parameter(torch.zeros(len(self.layers)))
         for param in model.parameters():
             param.requires_grad_(False)
@@ -420,6 +431,29 @@ class SSLLayerFeatures(nn.Module):
             "layers": list(self.layers),
             "normalize_wav": self.normalize_wav,
         }
+
+
+class LayerNormedFeatures(nn.Module):
+    """The ``mean_var_norm`` of an SSL model: none, its layers are already normalised.
+
+    :class:`SSLLayerFeatures` layer-normalises every layer before the
+    weighting (``layernorm``), so its output needs no statistics; global
+    statistics (``InputNormalization``) would also chase the learned weights.
+    Same call as ``InputNormalization``: ``(feats, lengths[, epoch]) ->
+    feats``.
+
+    Example
+    -------
+    >>> feats = torch.rand(2, 10, 4)
+    >>> LayerNormedFeatures()(feats, torch.ones(2), epoch=1) is feats
+    True
+    """
+
+    def forward(
+        self, feats: torch.Tensor, lengths: torch.Tensor | None = None, epoch=None
+    ) -> torch.Tensor:
+        """Returns ``feats`` ``(batch, frames, D)`` unchanged."""
+        return feats
 
 
 def save_tiny_ssl_model(
