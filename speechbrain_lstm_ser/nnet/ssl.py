@@ -78,7 +78,11 @@ def _load_integration(source: str, save_path: str | None):
 
     import speechbrain.integrations.huggingface as integrations
 
-    cache = str(save_path) if save_path else None
+    if not save_path:  # SpeechBrain looks for Hub ids in this cache's layout
+        from huggingface_hub import constants
+
+        save_path = constants.HF_HUB_CACHE
+    cache = str(save_path)
     try:
         config = transformers.AutoConfig.from_pretrained(source, cache_dir=cache)
     except OSError as err:
@@ -87,7 +91,7 @@ def _load_integration(source: str, save_path: str | None):
             f"cannot load the SSL model {source!r} "
             f"({'HF_HUB_OFFLINE is set' if offline else 'no network?'}; "
             f"{str(err).splitlines()[0]}): download it once with network into "
-            f"the Hugging Face cache ({cache or 'HF_HOME'}) and set HF_HUB_OFFLINE=1, "
+            f"the Hugging Face cache ({cache}) and set HF_HUB_OFFLINE=1, "
             "or set ssl_source to a local folder (save_pretrained: config.json, "
             "model weights, preprocessor_config.json)"
         ) from None
@@ -96,7 +100,7 @@ def _load_integration(source: str, save_path: str | None):
     try:
         return integration(
             source,
-            save_path=cache or "",
+            save_path=cache,
             freeze=True,
             output_all_hiddens=True,
             apply_spec_augment=False,
