@@ -21,7 +21,7 @@ from speechbrain_lstm_ser.nnet.ssl import (  # noqa: E402
     SSLLoadError,
     save_tiny_ssl_model,
 )
-from tests.hub_cache import populate_hub_cache, run_offline  # noqa: E402
+from hub_cache import populate_hub_cache, run_offline  # noqa: E402
 
 TOLERANCE = 1e-4  # float32, different batch shapes: not bit for bit
 
