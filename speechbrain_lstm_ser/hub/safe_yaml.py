@@ -163,8 +163,7 @@ def check_hyperparams(path: str | os.PathLike, allowed: Iterable[str] = ()) -> N
         if isinstance(node, dict):
             if node.get("trust_remote_code"):
                 problems.append(
-                    f"{where}.trust_remote_code: a model may not run code from "
-                    "the Hub"
+                    f"{where}.trust_remote_code: a model may not run code from the Hub"
                 )
             source = node.get("source")
             loader = tag.partition(":")[2]

@@ -74,9 +74,8 @@ def _transformers():
 def _load_integration(source: str, save_path: str | None):
     """The SSL model through SpeechBrain's Hugging Face integration."""
     transformers = _transformers()
-    from speechbrain.integrations.huggingface import wav2vec2
-
     import speechbrain.integrations.huggingface as integrations
+    from speechbrain.integrations.huggingface import wav2vec2
 
     if not save_path:  # SpeechBrain looks for Hub ids in this cache's layout
         from huggingface_hub import constants
@@ -122,7 +121,8 @@ class _ConfigBackbone(nn.Module):
         super().__init__()
         transformers = _transformers()
         config = dict(config)
-        hf_config = transformers.AutoConfig.for_model(config.pop("model_type"), **config)
+        kind = config.pop("model_type")
+        hf_config = transformers.AutoConfig.for_model(kind, **config)
         self.model = transformers.AutoModel.from_config(hf_config)
 
 

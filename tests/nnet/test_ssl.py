@@ -14,6 +14,8 @@ import torch
 
 pytest.importorskip("transformers")
 
+from hub_cache import populate_hub_cache, run_offline  # noqa: E402
+
 from speechbrain_lstm_ser.dataio.audio import write_audio  # noqa: E402
 from speechbrain_lstm_ser.dataio.feature_cache import FeatureCache  # noqa: E402
 from speechbrain_lstm_ser.nnet.ssl import (  # noqa: E402
@@ -21,7 +23,6 @@ from speechbrain_lstm_ser.nnet.ssl import (  # noqa: E402
     SSLLoadError,
     save_tiny_ssl_model,
 )
-from hub_cache import populate_hub_cache, run_offline  # noqa: E402
 
 TOLERANCE = 1e-4  # float32, different batch shapes: not bit for bit
 
@@ -81,7 +82,8 @@ def test_padding_changes_nothing_with_layer_norm_convolutions(tiny_layer_norm):
     short = 0.1 * torch.randn(1, 9600)
     alone = ssl(short)
     padded = torch.cat([short, torch.zeros(1, 6400)], dim=1)
-    batch = ssl(torch.cat([padded, 0.1 * torch.randn(1, 16000)]), torch.tensor([0.6, 1]))
+    wavs = torch.cat([padded, 0.1 * torch.randn(1, 16000)])
+    batch = ssl(wavs, torch.tensor([0.6, 1.0]))
     frames = alone.shape[1]
     assert torch.allclose(batch[:1, :frames], alone, atol=TOLERANCE)
 
