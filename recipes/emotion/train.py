@@ -38,6 +38,7 @@ import torch
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.dataio.feature_cache import recipe_feature_cache
 from speechbrain_lstm_ser.dataio.leakage import split_facts
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_emotion import (
@@ -80,6 +81,10 @@ class EmotionBrain(ClassifierBrain):
     def compute_forward(self, batch, stage):
         """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
         batch = batch.to(self.device)
+        if hasattr(batch, "ssl_layers"):  # the SSL feature cache: no waveforms
+            layers, lens = batch.ssl_layers  # (batch, frames, layers, D)
+            epoch = self.hparams.epoch_counter.current
+            return self.modules.model(layers.transpose(1, 2), lens, epoch=epoch)
         wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
@@ -135,6 +140,11 @@ def dataio_prepare(hparams):
         """Loads a waveform as mono float at the recipe's sample rate."""
         return read_audio(wav, hparams["sample_rate"])
 
+    # A frozen SSL front end with ssl_cache_folder: its layers, extracted once.
+    cache, signal = hparams.get("ssl_feature_cache"), "sig"
+    if cache is not None:
+        audio_pipeline, signal = cached_pipeline(cache), "ssl_layers"
+
     @sb.utils.data_pipeline.takes("emo")
     @sb.utils.data_pipeline.provides("emo", "emo_encoded")
     def label_pipeline(emo):
@@ -145,9 +155,23 @@ def dataio_prepare(hparams):
     datasets = manifest_datasets(
         hparams,
         dynamic_items=[audio_pipeline, label_pipeline],
-        output_keys=["id", "sig", "emo_encoded", "spk_id", "gender"],
+        output_keys=["id", signal, "emo_encoded", "spk_id", "gender"],
     )
+    if cache is not None:
+        wavs = [row["wav"] for d in datasets.values() for row in d.data.values()]
+        sb.utils.distributed.run_on_main(cache.build, args=[wavs])
     return datasets, label_encoder
+
+
+def cached_pipeline(cache):
+    """Reads a recording's cached SSL layers ``(frames, layers, D)``."""
+
+    @sb.utils.data_pipeline.takes("wav")
+    @sb.utils.data_pipeline.provides("ssl_layers")
+    def ssl_pipeline(wav):
+        return cache.load(wav)
+
+    return ssl_pipeline
 
 
 def configure_class_weights(hparams, train_set):
@@ -194,6 +218,7 @@ if __name__ == "__main__":
 
     # Create dataset objects "train", "valid", and "test".
     with one_line_errors(hparams):
+        hparams["ssl_feature_cache"] = recipe_feature_cache(hparams)
         datasets, label_encoder = dataio_prepare(hparams)
         configure_class_weights(hparams, datasets["train"])
         # Fine-tuning (init_from): a published model's weights start training.

@@ -123,6 +123,7 @@ def inference_yaml(
     meta: Mapping[str, object],
     objects: Mapping[str, str] | None = None,
     hparam_keys: Sequence[str] = (),
+    arguments: Mapping[str, Mapping[str, object]] | None = None,
 ) -> str:
     """Builds the inference ``hyperparams.yaml`` from a resolved training YAML.
 
@@ -143,6 +144,10 @@ def inference_yaml(
         each loaded from ``<name>.ckpt``.
     hparam_keys : sequence of str
         Other top-level keys to copy from the training YAML (e.g. a searcher).
+    arguments : mapping, optional
+        Module key -> plain arguments that replace those of its definition
+        (what a module's ``inference_arguments()`` returns, e.g. an SSL front
+        end's configuration instead of its Hub id).
 
     Returns
     -------
@@ -166,6 +171,8 @@ def inference_yaml(
         subset[key] = value
     for key in (*hparam_keys, *module_keys):
         subset[key] = _clean(nodes[key])
+        for name, value in (arguments or {}).get(key, {}).items():
+            subset[key][name] = value
     out = io.StringIO()
     out.write(
         "# ############################################################\n"
@@ -287,6 +294,11 @@ def export_model(
         values,
         {name: tag for name, (tag, _) in objects.items()},
         hparam_keys,
+        {
+            key: module.inference_arguments()
+            for key, module in modules.items()
+            if hasattr(module, "inference_arguments")
+        },
     )
     (tmp / HYPERPARAMS).write_text(text, encoding="utf-8")
     _check_export(tmp, modules, checkpoints)

@@ -128,6 +128,13 @@ class ClassifierOnnxGraph(UtteranceClassifierModel):
                 f"ONNX export takes an UtteranceClassifierModel, got "
                 f"{type(model).__name__}"
             )
+        features = model.compute_features
+        if not getattr(features, "onnx_exportable", True):
+            raise ValueError(
+                f"ONNX export does not support the {type(features).__name__} front "
+                "end (an SSL model); run this model with PyTorch (sb-lstm-ser "
+                "predict, EmotionRecognizer)"
+            )
         return cls.from_modules(model.parts()).eval()
 
     def forward(self, wavs: torch.Tensor, wav_lens: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,12 @@ module reads the YAML *without constructing anything* and refuses it unless:
   ``!module:``, ``!!python/...``), and no string is an absolute path or
   climbs out of the model folder with ``..``;
 - the ``Pretrainer`` lists no ``paths`` (files must come from the model's own
-  source, as ``<name>.ckpt``).
+  source, as ``<name>.ckpt``);
+- no ``trust_remote_code`` (it runs a Hub repository's code), and an SSL
+  model (SpeechBrain's ``speechbrain.integrations.huggingface`` classes, our
+  ``SSLLayerFeatures``) has no ``source`` but a folder inside the model folder:
+  a Hub id would fetch weights that the model's signature does not cover
+  (exported models carry the SSL weights in ``compute_features.ckpt``).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -42,6 +47,12 @@ DEFAULT_ALLOWED = (
 )
 
 _SAFE_TAGS = {"!ref", "!copy", "!tuple", "!PLACEHOLDER"}
+
+#: Classes that load an SSL model from their ``source`` argument.
+_SSL_LOADERS = (
+    "speechbrain.integrations.huggingface",
+    "speechbrain_lstm_ser.nnet.ssl.SSLLayerFeatures",
+)
 
 
 class UnsafeModelError(ValueError):
@@ -150,6 +161,19 @@ def check_hyperparams(path: str | os.PathLike, allowed: Iterable[str] = ()) -> N
             else:
                 problems.append(f"{where}: the tag {tag} is not allowed in a model")
         if isinstance(node, dict):
+            if node.get("trust_remote_code"):
+                problems.append(
+                    f"{where}.trust_remote_code: a model may not run code from the Hub"
+                )
+            source = node.get("source")
+            loader = tag.partition(":")[2]
+            if _within(loader, _SSL_LOADERS) and source is not None:
+                if not (path.parent / str(source)).is_dir():
+                    problems.append(
+                        f"{where}.source: {source!r} is not a folder inside the "
+                        "model folder; the SSL weights must travel in it (a Hub "
+                        "id is fetched unchecked)"
+                    )
             for key, value in node.items():
                 visit(value, f"{where}.{key}" if where else str(key))
         elif isinstance(node, list):

@@ -485,6 +485,8 @@ class UtteranceClassifier(AudioInterface):
 
         for k in range(count):
             start = k * hop
+            if k and start >= duration:
+                break  # (duration - window) not a multiple of hop
             end = min(duration, start + window)
             wav = read_audio(path, self.sample_rate, start=start, stop=end)
             if vad.speech_ratio(wav) < min_speech_ratio:

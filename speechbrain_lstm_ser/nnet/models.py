@@ -235,19 +235,24 @@ class TaskModel(nn.Module):
         torch.Tensor
         """
         lens = _full_lengths(wavs, lens)
-        feats = self.raw_features(wavs)
+        feats = self.raw_features(wavs, lens)
         if self.reference_norm is not None:
             feats = self.reference_norm(feats, lens, reference)
         if epoch is None:
             return self.mean_var_norm(feats, lens)
         return self.mean_var_norm(feats, lens, epoch=epoch)
 
-    def raw_features(self, wavs: torch.Tensor) -> torch.Tensor:
+    def raw_features(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``compute_features`` alone: ``(batch, frames, channels)``.
 
         What reference statistics are computed from (see
-        :meth:`reference_statistics`).
+        :meth:`reference_statistics`). A ``compute_features`` with
+        ``takes_lengths = True`` (e.g. an SSL front end) also gets ``lens``.
         """
+        if getattr(self.compute_features, "takes_lengths", False):
+            return self.compute_features(wavs, _full_lengths(wavs, lens))
         return self.compute_features(wavs)
 
     def reference_statistics(
@@ -279,7 +284,7 @@ class TaskModel(nn.Module):
                 "speaker or enrolment statistics"
             )
         lens = _full_lengths(wavs, lens)
-        return self.reference_norm.statistics(self.raw_features(wavs), lens)
+        return self.reference_norm.statistics(self.raw_features(wavs, lens), lens)
 
     def forward_features(self, feats: torch.Tensor, lens: torch.Tensor):
         """The rest of the forward, from normalised features on."""

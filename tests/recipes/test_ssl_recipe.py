@@ -1,0 +1,171 @@
+"""The emotion recipe with an SSL front end (hparams/ssl_lstm.yaml), offline.
+
+A tiny randomly initialised WavLM (2 layers of 32) stands in for
+WavLM-base-plus: trained from the feature cache, tested, exported, signed,
+reloaded (folder and offline Hub cache) and run by the CLI.
+"""
+
+import json
+import shutil
+import textwrap
+
+import pytest
+import torch
+
+pytest.importorskip("transformers")
+
+from hub_cache import populate_hub_cache, run_offline  # noqa: E402
+from recipe_runner import run_cli, run_recipe  # noqa: E402
+
+from speechbrain_lstm_ser.nnet.ssl import save_tiny_ssl_model  # noqa: E402
+
+REPO_ID = "someone/ssl-emotion"
+
+
+@pytest.fixture(scope="module")
+def ssl_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ssl_recipe")
+    tiny = save_tiny_ssl_model(base / "tiny_wavlm")
+    overrides = {
+        "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
+        "valid_speakers": "1",
+        "test_speakers": "1",
+        "number_of_epochs": "2",
+        "batch_size": "8",
+        "lstm_hidden": "16",
+        "head_hidden": "16",
+        "ssl_source": tiny,
+        "ssl_hidden_size": "32",
+        "ssl_layers": "[0, 1, 2]",
+        "ssl_cache_folder": str(base / "cache"),
+    }
+    log = run_recipe("emotion", "ssl_lstm.yaml", overrides, base / "data", base / "out")
+    return base, overrides, log
+
+
+def test_trains_from_the_cache_and_reports(ssl_run):
+    base, _, _ = ssl_run
+    report = json.loads((base / "out" / "test_report.json").read_text())
+    assert report["num_utterances"] == 12 and 0 <= report["unweighted_accuracy"] <= 1
+    assert set(report["by_gender"]) <= {"female", "male"}
+    [stamp] = (base / "cache").glob("*/cache.json")
+    stamp = json.loads(stamp.read_text())
+    assert stamp["status"] == "done" and stamp["recordings"] == 72
+    assert stamp["options"]["layers"] == [0, 1, 2]
+
+
+def test_a_second_run_reuses_the_cache(ssl_run, tmp_path):
+    base, overrides, _ = ssl_run
+    [folder] = (base / "cache").iterdir()
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")}
+    run_recipe(
+        "emotion",
+        "ssl_lstm.yaml",
+        {**overrides, "number_of_epochs": "1", "seed": "7"},
+        base / "data",
+        tmp_path / "out",
+    )
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")}
+    assert after == before
+
+
+def test_exported_folder_is_self_contained(ssl_run, tmp_path):
+    base, overrides, _ = ssl_run
+    model = base / "out" / "model"
+    text = (model / "hyperparams.yaml").read_text()
+    assert overrides["ssl_source"] not in text  # the config, not the source
+    assert "SSLLayerFeatures" in text and "model_type: wavlm" in text
+    # Moved away from the SSL model's folder, the export still loads and runs.
+    shutil.rmtree(overrides["ssl_source"])
+    try:
+        from speechbrain_lstm_ser.inference import EmotionRecognizer
+
+        recognizer = EmotionRecognizer.from_hparams(source=str(model))
+        out_prob, score, index, labels = recognizer.classify_file(
+            str(model / "example.wav")
+        )
+        assert labels[0] in ("neutral", "happy", "sad", "angry")
+        assert torch.allclose(out_prob.exp().sum(-1), torch.ones(1), atol=1e-5)
+    finally:
+        save_tiny_ssl_model(overrides["ssl_source"])
+
+
+def test_cli_predict_timeline_sign_and_verify(ssl_run, tmp_path):
+    base, _, _ = ssl_run
+    model = tmp_path / "model"
+    shutil.copytree(base / "out" / "model", model)
+    wav = model / "example.wav"
+    predict = run_cli("predict", "--model", model, wav)
+    assert predict.returncode == 0, predict.stderr[-2000:]
+    assert json.loads(predict.stdout.splitlines()[0])["label"]
+    timeline = run_cli(
+        "timeline", "--model", model, wav, "--window", "1.0", "--hop", "1.0"
+    )
+    assert timeline.returncode == 0, timeline.stderr[-2000:]
+    assert run_cli("keygen", tmp_path / "me.pem").returncode == 0
+    assert run_cli("sign", model, "--key", tmp_path / "me.pem").returncode == 0
+    ok = run_cli("verify", model, "--trusted-key", tmp_path / "me.pem.pub")
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    required = run_cli(
+        "predict", "--model", model, "--verify", "required",
+        "--trusted-key", tmp_path / "me.pem.pub", wav,
+    )  # fmt: skip
+    assert required.returncode == 0, required.stderr[-2000:]
+    # Tampering with the SSL weights breaks the signature.
+    state = torch.load(model / "compute_features.ckpt", weights_only=True)
+    state["layer_weights"] = state["layer_weights"] + 1
+    torch.save(state, model / "compute_features.ckpt")
+    assert run_cli("verify", model).returncode != 0
+
+
+def test_loads_from_an_offline_hub_cache(ssl_run, tmp_path):
+    base, _, _ = ssl_run
+    populate_hub_cache(tmp_path / "hub", REPO_ID, base / "out" / "model")
+    code = textwrap.dedent(
+        f"""
+        from speechbrain_lstm_ser.inference.load import load_model
+        model = load_model({REPO_ID!r}, savedir={str(tmp_path / "saved")!r})
+        print(model.classify_file({REPO_ID + "/example.wav"!r})[3][0])
+        """
+    )
+    proc = run_offline(code, tmp_path / "hub")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] in ("neutral", "happy", "sad", "angry")
+
+
+def test_a_model_yaml_naming_a_hub_ssl_source_is_refused(ssl_run, tmp_path):
+    from speechbrain_lstm_ser.hub.safe_yaml import UnsafeModelError, check_hyperparams
+
+    base, _, _ = ssl_run
+    model = tmp_path / "model"
+    shutil.copytree(base / "out" / "model", model)
+    check_hyperparams(model / "hyperparams.yaml")  # as exported: accepted
+    text = (model / "hyperparams.yaml").read_text()
+    hostile = text.replace(
+        "  source:\n", "  source: evil/weights\n  trust_remote_code: true\n", 1
+    )
+    assert hostile != text
+    (model / "hyperparams.yaml").write_text(hostile)
+    with pytest.raises(UnsafeModelError) as err:
+        check_hyperparams(model / "hyperparams.yaml")
+    assert "trust_remote_code" in str(err.value) and "evil/weights" in str(err.value)
+
+
+def test_live_features_and_finetuned_top_layer(ssl_run, tmp_path):
+    """No cache: the SSL model runs on every batch, its top layer trains at ssl_lr."""
+    base, overrides, _ = ssl_run
+    run_recipe(
+        "emotion",
+        "ssl_lstm.yaml",
+        {
+            **overrides,
+            "number_of_epochs": "1",
+            "ssl_cache_folder": "null",
+            "ssl_finetune_layers": "1",
+            "augment": "True",
+        },
+        base / "data",
+        tmp_path / "out",
+    )
+    report = json.loads((tmp_path / "out" / "test_report.json").read_text())
+    assert report["num_utterances"] == 12
