@@ -633,7 +633,7 @@ class Bench:
             if r.get("kind") == "classic":
                 chosen = r["chosen"]
                 lines.append(
-                    f"{name}: {r['features']} {r['feature_set']} functionals, "
+                    f"{name}: {r['features']} features ({r['feature_set']}), "
                     f"{r['normalisation']} z-scoring, RBF SVM C={chosen['C']:g} "
                     f"gamma={chosen['gamma']:.3g} (validation UA "
                     f"{100 * chosen['valid_UA']:.1f}); size and params are the "

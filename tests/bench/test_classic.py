@@ -92,19 +92,19 @@ def manifests(tiny_corpus, tmp_path_factory):
         test_speakers=1,
         corpus_options=asdict(options),
     )
-    return out, folder
+    return out, folder, out.parent / "features"  # a cache shared by the tests
 
 
 @pytest.mark.parametrize("normalisation", ["global", "speaker"])
-def test_the_baseline_trains_tunes_and_tests(manifests, normalisation, tmp_path):
+def test_the_baseline_trains_tunes_and_tests(manifests, normalisation):
     pytest.importorskip("sklearn")
-    folder, data = manifests
+    folder, data, cache = manifests
     result = run_classic(
         *(folder / f"{s}.csv" for s in ("train", "valid", "test")),
         data_folder=data,
         features="functionals",
         normalisation=normalisation,
-        cache=tmp_path / "cache",
+        cache=cache,
     )
     assert result["feature_set"] == "functionals"
     assert result["features"] == len(ProsodicFunctionals().names)
@@ -124,12 +124,12 @@ def test_the_baseline_trains_tunes_and_tests(manifests, normalisation, tmp_path)
         # remove the DC offset: (almost) every label stays
         for name in ("-20 dB", "-10 dB", "+6 dB", "DC"):
             assert robustness[name]["unchanged"] >= 0.9, name
-    assert list((tmp_path / "cache").glob("functionals-*.npy"))
+    assert list(cache.glob("functionals-*.npy"))
 
 
 def test_the_command_writes_its_json(manifests, tmp_path):
     pytest.importorskip("sklearn")
-    folder, data = manifests
+    folder, data, cache = manifests
     out = tmp_path / "classic.json"
     command = [
         sys.executable,
@@ -141,6 +141,8 @@ def test_the_command_writes_its_json(manifests, tmp_path):
         str(data),
         "--features",
         "functionals",
+        "--cache",
+        str(cache),
         "--output",
         str(out),
     ]
