@@ -604,6 +604,7 @@ def run_classic(
         "training": {
             "audio_seconds_per_second": _seconds(train, sample_rate) / train_seconds,
             "note": "feature extraction (train, valid) and the whole C x gamma grid",
+            "feature_extraction_s": round(cached.seconds, 2),  # 0: all from --cache
         },
         "robustness": {
             name: {k: v for k, v in r.items() if k != "predictions"}
