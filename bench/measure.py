@@ -12,6 +12,9 @@ int8), it measures:
 - peak resident memory of this process after inference;
 - training throughput (seconds of audio per second, two threads): training
   steps of the recipe itself on the training set, as its epoch log reports;
+- robustness: UA, WA and labels unchanged with the test waveforms at -20,
+  -10, 0 and +6 dB and with a DC offset, one utterance at a time
+  (:func:`speechbrain_lstm_ser.evaluation.robustness.gain_robustness`);
 - optionally, where the time of one utterance goes, against a bare
   ``nn.LSTM`` of the same size on the same frames.
 
@@ -46,6 +49,10 @@ from speechbrain_lstm_ser.dataio.audio import pad_waveforms, read_audio
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import write_json
+from speechbrain_lstm_ser.evaluation.robustness import (
+    gain_robustness,
+    robustness_failures,
+)
 from speechbrain_lstm_ser.export.onnx import (
     ClassifierOnnxGraph,
     onnx_max_abs_diff,
@@ -55,7 +62,7 @@ from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.hparams import load_trained_modules
 
-__all__ = ["add_measurement_options", "main"]
+__all__ = ["add_measurement_options", "main", "robustness"]
 
 #: Model kinds measured from a recipe run folder, and derived ones.
 TRAINED = ("train", "prune", "distill")
@@ -125,6 +132,44 @@ def _accuracy(outputs: list, test: TestSet, labels: list[str]) -> dict:
         "WA": report["accuracy"],
         "macro_F1": report["macro_f1"],
         "predictions": {r["ID"]: r["prediction"] for r in metrics.rows()},
+    }
+
+
+def robustness(predict: Callable, test: TestSet, labels: list[str]) -> dict:
+    """Gain / DC robustness of the model as measured, one utterance at a time.
+
+    Arguments
+    ---------
+    predict : callable
+        ``(wavs, lens) -> probabilities``, as timed.
+    test : TestSet
+        The test utterances.
+    labels : list of str
+        The class names, in output order.
+
+    Returns
+    -------
+    dict
+        ``robustness`` (per condition: UA, WA, delta_UA, unchanged) and
+        ``robustness_failures``.
+    """
+
+    def predict_labels(wavs: list[torch.Tensor]) -> list[str]:
+        out = []
+        for wav in wavs:
+            probs = torch.as_tensor(predict(*pad_waveforms([wav])))
+            out.append(labels[int(probs.reshape(-1).argmax())])
+        return out
+
+    results = gain_robustness(
+        predict_labels, test.wavs, [r["emo"] for r in test.rows], classes=labels
+    )
+    return {
+        "robustness": {
+            name: {k: v for k, v in r.items() if k != "predictions"}
+            for name, r in results.items()
+        },
+        "robustness_failures": robustness_failures(results),
     }
 
 
@@ -430,6 +475,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["rtf_batch1"] = time_b1 / seconds
     result["rtf_batch16"] = time_b16 / seconds
     result.update(_accuracy(outputs, test, hparams["emotions"]))
+    result.update(robustness(predict, test, hparams["emotions"]))
     encoder = hparams["model"].encoder
     if args.breakdown and args.device == "cpu" and isinstance(encoder, LSTMEncoder):
         result["latency_breakdown"] = latency_breakdown(hparams, test, args.repeats)

@@ -16,6 +16,12 @@ fresh process (:mod:`bench.measure`). Outputs go to ``--output`` (default
 one folder per model with the recipe's outputs and the command that trained
 it. A second run reuses finished trainings of the same configuration.
 
+``kind: classic`` rows (:mod:`bench.classic`: functionals and an SVM tuned on
+the validation split) are trained and measured in one fresh process on the
+same manifests. Every row, classic or neural, gets the gain-robustness
+conditions (UA at -20, -10, 0, +6 dB and with a DC offset, labels unchanged),
+in a second table.
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
@@ -454,6 +460,8 @@ class Bench:
         spec = self.models[name]
         kind = spec.get("kind", "train")
         output = self.run_dir(name) / "measure.json"
+        if kind == "classic":
+            return self.measure_classic(name, output)
         command = [
             sys.executable,
             "-m",
@@ -481,6 +489,32 @@ class Bench:
         start = time.time()
         self._call(name, command, env=env)
         self.log.append((f"measure {name}", time.time() - start))
+        return json.loads(output.read_text())
+
+    def measure_classic(self, name: str, output: Path) -> dict:
+        """Trains, tunes and measures a classic baseline (:mod:`bench.classic`)."""
+        options = self.models[name].get("classic") or {}
+        command = [
+            sys.executable,
+            "-m",
+            "bench.classic",
+            "--manifests",
+            Path(self.data["train_annotation"]).parent,
+            "--data_folder",
+            self.data["data_folder"],
+            "--features",
+            options.get("features", "auto"),
+            "--normalisation",
+            options.get("normalisation", "speaker"),
+            "--cache",
+            self.out / "classic_features",
+            "--output",
+            output,
+        ]
+        env = {**self.env, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        start = time.time()
+        self._call(name, command, env=env)
+        self.log.append((f"classic {name}", time.time() - start))
         return json.loads(output.read_text())
 
     # --------------------------------------------------------------- table
@@ -534,6 +568,35 @@ class Bench:
             )
         return "\n".join(lines)
 
+    def robustness_table(self, results: dict[str, dict]) -> str:
+        """UA (%) of every row with the test waveforms perturbed, as Markdown.
+
+        ``unchanged`` is the smallest share of labels unchanged from 0 dB
+        over the perturbed conditions; ``criterion``: UA within 2 points of
+        0 dB and at least 90 % unchanged in each.
+        """
+        conditions = ("0 dB", "-20 dB", "-10 dB", "+6 dB", "DC")
+        lines = [
+            "| model | "
+            + " | ".join(f"UA {c}" for c in conditions)
+            + " | unchanged (min) | criterion |",
+            "|" + "---|" * (len(conditions) + 3),
+        ]
+        for name, r in results.items():
+            rob = r.get("robustness")
+            if not rob:
+                lines.append(f"| {name} |" + " - |" * (len(conditions) + 2))
+                continue
+            cells = [
+                f"{100 * rob[c]['UA']:.1f}" if c in rob else "-" for c in conditions
+            ]
+            unchanged = min(rob[c]["unchanged"] for c in conditions[1:] if c in rob)
+            met = "met" if not r.get("robustness_failures") else "not met"
+            lines.append(
+                f"| {name} | {' | '.join(cells)} | {100 * unchanged:.1f} % | {met} |"
+            )
+        return "\n".join(lines)
+
     def notes(self, results: dict[str, dict]) -> str:
         """What the table needs to be read right."""
         lines = []
@@ -566,6 +629,21 @@ class Bench:
                     f"{name}: max |int8 onnxruntime - float32 PyTorch| on "
                     f"probabilities {r['int8_max_abs_diff']:.1e}."
                 )
+        for name, r in results.items():
+            if r.get("kind") == "classic":
+                chosen = r["chosen"]
+                lines.append(
+                    f"{name}: {r['features']} features ({r['feature_set']}), "
+                    f"{r['normalisation']} z-scoring, RBF SVM C={chosen['C']:g} "
+                    f"gamma={chosen['gamma']:.3g} (validation UA "
+                    f"{100 * chosen['valid_UA']:.1f}); size and params are the "
+                    "SVM's (support vectors); its RTF includes the features."
+                )
+                if r["feature_set"] == "egemaps":
+                    lines.append(
+                        f"{name}: eGeMAPSv02 computed by openSMILE, under "
+                        "audEERING's research licence (not for commercial use)."
+                    )
         if ref:
             lines.append(
                 "Peak RSS is that of the measuring process; Python, PyTorch and "
@@ -666,7 +744,7 @@ def main(argv: list[str] | None = None) -> dict:
     for name, result in results.items():
         result["description"] = str(bench.models[name].get("description", ""))
     bench.compare(results)
-    table = bench.table(results)
+    table = bench.table(results) + "\n\n" + bench.robustness_table(results)
     notes = bench.notes(results)
     summary = {
         "command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),

@@ -13,6 +13,7 @@
     sb-lstm-ser export-onnx RUN/hyperparams.yaml --onnx model.onnx [--int8]
     sb-lstm-ser prune    RUN/hyperparams.yaml hparams/lstm.yaml --lstm_hidden 48 ...
     sb-lstm-ser report   RUN/test_report.json [--markdown]
+    sb-lstm-ser robustness --model MODEL --manifest test.csv [--json out.json]
 
 ``MODEL`` is an exported model folder or a Hugging Face Hub repo id. Inputs
 are files or folders (searched recursively for audio). Output is JSON lines
@@ -233,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> sub = next(a for a in build_parser()._actions if a.dest == "command")
     >>> sorted(sub.choices)  # doctest: +NORMALIZE_WHITESPACE
     ['analyze', 'export-onnx', 'keygen', 'predict', 'prune', 'publish',
-     'report', 'sign', 'timeline', 'transcribe', 'verify']
+     'report', 'robustness', 'sign', 'timeline', 'transcribe', 'verify']
     """
     parser = argparse.ArgumentParser(
         prog="sb-lstm-ser",
@@ -341,6 +342,25 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--sign-key", help="private key (sb-lstm-ser keygen) to sign the upload with"
     )
+
+    robustness = sub.add_parser(
+        "robustness",
+        help="accuracy at -20/-10/0/+6 dB and with a DC offset, labels unchanged",
+        description="Evaluates a classifier on a test manifest, each waveform "
+        "perturbed (gain, DC offset; --all: clipping, a silent 2nd channel): UA, "
+        "WA and the share of labels unchanged from 0 dB per condition "
+        "(speechbrain_lstm_ser.evaluation.robustness).",
+    )
+    robustness.add_argument("--model", required=True, help="exported model folder")
+    robustness.add_argument("--manifest", required=True, help="test CSV manifest")
+    robustness.add_argument("--data_folder", help="corpus folder ($data_root)")
+    robustness.add_argument("--label_column", default="emo", help="true labels")
+    robustness.add_argument(
+        "--all", action="store_true", help="also clipping and a silent 2nd channel"
+    )
+    robustness.add_argument("--batch_size", type=int, default=1)
+    robustness.add_argument("--device", default="cpu", help="cpu, cuda, ...")
+    robustness.add_argument("--json", help="also write the results here")
 
     # The module doing the work parses the rest (its YAML overrides included).
     export = sub.add_parser(
@@ -468,6 +488,40 @@ def _delegated_command(args, rest: list[str]) -> int:
     return 1
 
 
+def _robustness_command(args) -> int:
+    """Gain / DC robustness of a model on a test manifest: table, JSON."""
+    from speechbrain_lstm_ser.evaluation import robustness as rob
+    from speechbrain_lstm_ser.evaluation.reports import write_json
+    from speechbrain_lstm_ser.inference.load import load_model
+
+    try:
+        model = load_model(args.model, run_opts={"device": args.device})
+        if not hasattr(model, "classify_batch"):
+            raise ValueError(f"{args.model} is not a classifier")
+        conditions = rob.ALL_CONDITIONS if args.all else rob.DEFAULT_CONDITIONS
+        summary = rob.evaluate_classifier(
+            model,
+            args.manifest,
+            args.data_folder,
+            args.label_column,
+            conditions,
+            args.batch_size,
+        )
+    except (OSError, ValueError) as err:
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
+        return 1
+    print(rob.format_robustness(summary["conditions"]))
+    failures = summary["failures"]
+    print(
+        "criterion (UA within ±2 points of 0 dB, ≥ 90 % of labels unchanged at "
+        f"{', '.join(rob.CRITERION_CONDITIONS)}): "
+        + ("met" if not failures else "NOT met: " + "; ".join(failures))
+    )
+    if args.json:
+        write_json(args.json, {"model": str(args.model), **summary})
+    return 0
+
+
 def _quiet_speechbrain() -> None:
     """Keeps SpeechBrain's INFO chatter out of the command's output.
 
@@ -500,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
         return _publish_command(args)
     if args.command in ("keygen", "sign", "verify"):
         return _keys_command(args)
+    if args.command == "robustness":
+        return _robustness_command(args)
     speakers: dict[Path, str] = {}
     if getattr(args, "speakers", None):
         from speechbrain_lstm_ser.inference.speakers import read_speaker_list

@@ -21,6 +21,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = (
     "lstm_hidden: {hidden}\n      head_hidden: 8\n      n_mels: 20\n      batch_size: 8"
 )
+try:
+    import sklearn  # noqa: F401  (the classic baseline needs the bench extra)
+
+    CLASSIC = """
+  tiny_svm:
+    kind: classic
+    classic: {features: functionals, normalisation: speaker}
+"""
+except ImportError:
+    CLASSIC = ""
 CONFIG = f"""
 reference: tiny
 models:
@@ -41,7 +51,7 @@ models:
     parent: tiny
     hparams:
       {SMALL.format(hidden=4)}
-"""
+{CLASSIC}"""
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +105,8 @@ def test_every_model_is_measured(bench):
     out, stdout = bench
     summary = json.loads((out / "bench.json").read_text())
     models = summary["models"]
-    assert list(models) == ["tiny", "tiny_int8", "tiny_pruned", "tiny_kd"]
+    names = ["tiny", "tiny_int8", "tiny_pruned", "tiny_kd"]
+    assert list(models) == names + (["tiny_svm"] if CLASSIC else [])
     for name, result in models.items():
         assert 0 <= result["UA"] <= 1, name
         assert result["rtf_batch1"] > 0 and result["rtf_batch16"] > 0, name
@@ -105,6 +116,18 @@ def test_every_model_is_measured(bench):
         assert models[name]["training"]["audio_seconds_per_second"] > 0
         assert models[name]["epochs_trained"] == 1
     assert "| tiny_kd |" in stdout and "ΔUA vs ref" in stdout
+    # every row, classic or neural, has the robustness conditions
+    for name, result in models.items():
+        robustness = result["robustness"]
+        assert list(robustness) == ["0 dB", "-20 dB", "-10 dB", "+6 dB", "DC"], name
+        assert robustness["0 dB"]["UA"] == pytest.approx(result["UA"]), name
+        assert 0 <= robustness["-20 dB"]["unchanged"] <= 1, name
+    robustness_table = stdout.split("| model | UA 0 dB |")[1]
+    for name in models:
+        assert f"| {name} |" in robustness_table
+    if CLASSIC:
+        assert models["tiny_svm"]["feature_set"] == "functionals"
+        assert "tiny_svm: " in stdout and "RBF SVM" in stdout
     assert (out / "bench.md").read_text().startswith("| model |")
 
 

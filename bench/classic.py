@@ -1,0 +1,666 @@
+r"""The classic baseline: acoustic functionals and an RBF SVM tuned on validation.
+
+Each utterance becomes one vector of functionals (statistics over frames):
+
+- ``egemaps``: the 88 eGeMAPSv02 functionals computed by openSMILE
+  (``pip install speechbrain-lstm-ser[bench]``). openSMILE is under
+  audEERING's research licence (free for research and education, not for
+  commercial use): it is an optional, benchmark-only dependency, never one
+  of the package.
+- ``functionals``: :class:`ProsodicFunctionals`, our equivalent set computed
+  with numpy and torchaudio alone (F0 from an autocorrelation tracker,
+  loudness, spectral slopes and balance, MFCC 1-12, voicing, rate and pause
+  proxies); used when openSMILE is not installed (``auto``).
+
+The features are z-scored either globally (statistics of the training set)
+or per speaker (``speaker``: each speaker's own utterances, in every split;
+at test time this is transductive, labels unused), then fed to a
+standardised RBF SVM (scikit-learn) whose ``C`` and ``gamma`` are chosen by
+UA on the validation manifest. :func:`run_classic` reports test UA / WA /
+macro-F1, UA per gender, cost, and the gain-robustness conditions of
+:func:`speechbrain_lstm_ser.evaluation.robustness.gain_robustness`::
+
+    python -m bench.classic --manifests DIR --data_folder ROOT \
+        --features auto --normalisation speaker --output classic.json
+
+``bench.run`` runs it for the ``kind: classic`` rows of ``bench/models.yaml``,
+on the manifests of the neural models.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import pickle
+import resource
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchaudio
+
+from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.reports import write_json
+from speechbrain_lstm_ser.evaluation.robustness import (
+    LabelledAudio,
+    gain_robustness,
+    read_labelled_audio,
+    robustness_failures,
+)
+
+__all__ = [
+    "ClassicBaseline",
+    "EGeMAPSFunctionals",
+    "FeatureCache",
+    "ProsodicFunctionals",
+    "feature_extractor",
+    "main",
+    "run_classic",
+    "speaker_zscore",
+]
+
+#: ``C`` values tried on the validation set.
+C_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
+#: ``gamma`` values tried, times 1 / number of features.
+GAMMA_GRID = (0.25, 1.0, 4.0)
+
+
+def _stats(values: np.ndarray, prefix: str, which: Sequence[str]) -> dict:
+    """Named statistics of ``values`` (0 for each when there are none)."""
+    if values.size == 0:
+        return {f"{prefix}_{w}": 0.0 for w in which}
+    p20, p50, p80 = np.percentile(values, [20, 50, 80])
+    every = {
+        "mean": values.mean(),
+        "std": values.std(),
+        "p20": p20,
+        "p50": p50,
+        "p80": p80,
+        "range2080": p80 - p20,
+    }
+    return {f"{prefix}_{w}": float(every[w]) for w in which}
+
+
+def _segments(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lengths (frames) of the runs of True and of False in ``mask``."""
+    if mask.size == 0:
+        return np.zeros(0), np.zeros(0)
+    edges = np.flatnonzero(np.diff(mask.astype(np.int8))) + 1
+    runs = np.split(mask, edges)
+    lengths = np.array([len(r) for r in runs])
+    values = np.array([r[0] for r in runs])
+    return lengths[values], lengths[~values]
+
+
+class ProsodicFunctionals:
+    """Prosodic and spectral functionals of an utterance, numpy and torchaudio only.
+
+    An eGeMAPS-like set (F0, loudness, spectral balance, MFCCs, voicing,
+    rate) for when openSMILE is not installed. The DC offset is removed
+    first. Frames of 25 ms (F0: 40 ms) every 10 ms; speech frames are those
+    within ``speech_db`` dB of the loudest frame, voiced frames the speech
+    frames whose normalised autocorrelation peak (lags of ``f0_min`` to
+    ``f0_max``, Boersma's window correction) exceeds ``voicing_threshold``.
+
+    Arguments
+    ---------
+    sample_rate : int
+        Of the waveforms.
+    f0_min, f0_max : float
+        Pitch search range (Hz).
+    voicing_threshold : float
+        Normalised autocorrelation above which a frame is voiced.
+    speech_db : float
+        Frames more than this below the loudest are silence.
+    n_mfcc : int
+        MFCCs 1..n_mfcc (c0, the level, is left out).
+
+    Example
+    -------
+    >>> t = torch.arange(16000) / 16000
+    >>> wav = 0.3 * torch.sin(2 * torch.pi * 150 * t) * (t < 0.6)
+    >>> extract = ProsodicFunctionals()
+    >>> feats = extract(wav)
+    >>> feats.shape == (len(extract.names),)
+    True
+    >>> f0 = feats[extract.names.index("f0_p50")]  # semitones from 27.5 Hz
+    >>> round(float(27.5 * 2 ** (f0 / 12)))
+    150
+    """
+
+    name = "functionals"
+
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        f0_min: float = 60.0,
+        f0_max: float = 500.0,
+        voicing_threshold: float = 0.45,
+        speech_db: float = 40.0,
+        n_mfcc: int = 12,
+    ):
+        self.sample_rate = sample_rate
+        self.f0_min, self.f0_max = f0_min, f0_max
+        self.voicing_threshold = voicing_threshold
+        self.speech_db = speech_db
+        self.n_mfcc = n_mfcc
+        self.hop = sample_rate // 100
+        self.win = int(0.025 * sample_rate)
+        self.pitch_win = int(0.040 * sample_rate)
+        self.n_fft = 512
+        self.freqs = np.fft.rfftfreq(self.n_fft, 1 / sample_rate)
+        mel = torchaudio.functional.melscale_fbanks(
+            self.n_fft // 2 + 1, 20.0, sample_rate / 2, 40, sample_rate
+        )
+        dct = torchaudio.functional.create_dct(n_mfcc + 1, 40, "ortho")
+        self.mel, self.dct = mel.double().numpy(), dct.double().numpy()
+        self.names = list(self._features(np.zeros(sample_rate)).keys())
+
+    @property
+    def config(self) -> str:
+        """What determines the features (for caches)."""
+        return repr(
+            (
+                self.name,
+                self.sample_rate,
+                self.f0_min,
+                self.f0_max,
+                self.voicing_threshold,
+                self.speech_db,
+                self.n_mfcc,
+            )
+        )
+
+    def _frames(self, x: np.ndarray, size: int) -> np.ndarray:
+        """``(frames, size)`` windows centred every ``hop`` samples."""
+        padded = np.pad(x, (size // 2, size // 2))
+        view = np.lib.stride_tricks.sliding_window_view(padded, size)
+        return view[:: self.hop][: len(x) // self.hop + 1]
+
+    def _pitch(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """F0 (Hz) and voicing strength of each frame."""
+        frames = self._frames(x, self.pitch_win)
+        window = np.hanning(self.pitch_win)
+        n_fft = 1 << (2 * self.pitch_win - 1).bit_length()
+
+        def autocorr(signal):
+            spectrum = np.fft.rfft(signal, n_fft)
+            return np.fft.irfft(spectrum * spectrum.conj(), n_fft)[
+                ..., : self.pitch_win
+            ]
+
+        r_x = autocorr(frames * window)
+        r_w = autocorr(window)
+        norm = r_x / np.maximum(r_x[:, :1], 1e-20) / np.maximum(r_w / r_w[0], 1e-3)
+        low = int(self.sample_rate / self.f0_max)
+        high = min(int(self.sample_rate / self.f0_min), self.pitch_win // 2)
+        band = norm[:, low : high + 1]
+        best = band.argmax(axis=1)
+        strength = band[np.arange(len(band)), best]
+        # parabolic interpolation of the peak
+        left = band[np.arange(len(band)), np.maximum(best - 1, 0)]
+        right = band[np.arange(len(band)), np.minimum(best + 1, band.shape[1] - 1)]
+        curve = left - 2 * strength + right
+        shift = np.where(curve < 0, 0.5 * (left - right) / np.minimum(curve, -1e-12), 0)
+        lag = low + best + np.clip(shift, -0.5, 0.5)
+        return self.sample_rate / lag, strength
+
+    def _features(self, x: np.ndarray) -> dict[str, float]:
+        x = x.astype(np.float64) - x.mean()
+        frames = self._frames(x, self.win) * np.hanning(self.win)
+        power = np.abs(np.fft.rfft(frames, self.n_fft)) ** 2 + 1e-12
+        level = 10 * np.log10(power.mean(axis=1))  # dB, frame loudness
+        speech = level > level.max() - self.speech_db
+        f0, strength = self._pitch(x)
+        n = min(len(f0), len(level))
+        f0, strength, speech = f0[:n], strength[:n], speech[:n]
+        voiced = speech & (strength > self.voicing_threshold)
+        unvoiced = speech & ~voiced
+        seconds = len(x) / self.sample_rate
+        semitones = 12 * np.log2(f0[voiced] / 27.5)
+        feats: dict[str, float] = {}
+        every = ("mean", "std", "p20", "p50", "p80", "range2080")
+        feats.update(_stats(semitones, "f0", every))
+        # F0 slopes (semitones / s) and jitter-like frame-to-frame changes
+        both = voiced[1:] & voiced[:-1]
+        steps = np.diff(12 * np.log2(f0[:n] / 27.5))[both]
+        steps = steps[np.abs(steps) < 3] * 100  # octave jumps are tracking errors
+        feats.update(_stats(steps[steps > 0], "f0_rising", ("mean", "std")))
+        feats.update(_stats(-steps[steps < 0], "f0_falling", ("mean", "std")))
+        feats.update(_stats(np.abs(steps) / 100, "f0_jitter", ("mean",)))
+        loud = level[:n]
+        feats.update(_stats(loud[speech], "loudness", every))
+        feats.update(_stats(np.abs(np.diff(loud)[both]), "shimmer_db", ("mean",)))
+        hnr = 10 * np.log10(
+            np.clip(strength[voiced], 1e-3, 0.999)
+            / (1 - np.clip(strength[voiced], 1e-3, 0.999))
+        )
+        feats.update(_stats(hnr, "hnr", ("mean", "std")))
+        # spectral balance
+        spec = power[:n]
+        band = lambda lo, hi: (self.freqs >= lo) & (self.freqs < hi)  # noqa: E731
+        alpha = 10 * np.log10(
+            spec[:, band(50, 1000)].sum(1) / spec[:, band(1000, 5000)].sum(1)
+        )
+        hammarberg = 10 * np.log10(
+            spec[:, band(0, 2000)].max(1) / spec[:, band(2000, 5000)].max(1)
+        )
+        db = 10 * np.log10(spec)
+
+        def slope(lo, hi):
+            mask = band(lo, hi)
+            f = self.freqs[mask] - self.freqs[mask].mean()
+            return (db[:, mask] - db[:, mask].mean(1, keepdims=True)) @ f / (f @ f)
+
+        centroid = (spec * self.freqs).sum(1) / spec.sum(1)
+        normed = spec / spec.sum(1, keepdims=True)
+        flux = np.r_[0.0, ((np.diff(normed, axis=0)) ** 2).sum(1)]
+        for name, values in {
+            "alpha_ratio": alpha,
+            "hammarberg": hammarberg,
+            "slope0_500": slope(0, 500) * 1000,
+            "slope500_1500": slope(500, 1500) * 1000,
+            "centroid": centroid / 1000,
+            "flux": flux * 100,
+        }.items():
+            feats.update(_stats(values[voiced], f"{name}_voiced", ("mean", "std")))
+            feats.update(_stats(values[unvoiced], f"{name}_unvoiced", ("mean",)))
+        mfcc = np.log(spec @ self.mel + 1e-10) @ self.dct
+        for i in range(1, self.n_mfcc + 1):
+            feats.update(_stats(mfcc[speech, i], f"mfcc{i}", ("mean", "std")))
+        # voicing, rate and pauses
+        voiced_runs, unvoiced_runs = _segments(voiced[speech.argmax() :])
+        peaks = (loud[1:-1] > loud[:-2]) & (loud[1:-1] >= loud[2:]) & speech[1:-1]
+        feats.update(
+            {
+                "voiced_ratio": float(voiced.sum() / max(speech.sum(), 1)),
+                "voiced_segments_per_s": len(voiced_runs) / seconds,
+                "loudness_peaks_per_s": float(peaks.sum()) / seconds,
+                "speech_seconds": float(speech.sum()) / 100,
+            }
+        )
+        feats.update(_stats(voiced_runs / 100, "voiced_segment_s", ("mean", "std")))
+        feats.update(_stats(unvoiced_runs / 100, "pause_s", ("mean", "std")))
+        return feats
+
+    def __call__(self, wav: torch.Tensor) -> np.ndarray:
+        """``(time,)`` waveform -> ``(features,)``."""
+        return np.array(list(self._features(wav.double().numpy()).values()))
+
+
+class EGeMAPSFunctionals:
+    """The 88 eGeMAPSv02 functionals of openSMILE (research licence, bench only).
+
+    Arguments
+    ---------
+    sample_rate : int
+        Of the waveforms.
+    """
+
+    name = "egemaps"
+
+    def __init__(self, sample_rate: int = 16000):
+        import opensmile
+
+        self.sample_rate = sample_rate
+        self.smile = opensmile.Smile(
+            feature_set=opensmile.FeatureSet.eGeMAPSv02,
+            feature_level=opensmile.FeatureLevel.Functionals,
+        )
+        self.names = list(self.smile.feature_names)
+        self.config = repr((self.name, sample_rate, opensmile.__version__))
+
+    def __call__(self, wav: torch.Tensor) -> np.ndarray:
+        """``(time,)`` waveform -> ``(88,)``."""
+        frame = self.smile.process_signal(wav.numpy(), self.sample_rate)
+        return frame.to_numpy(dtype=np.float64)[0]
+
+
+def feature_extractor(name: str = "auto", sample_rate: int = 16000):
+    """``egemaps``, ``functionals``, or ``auto`` (eGeMAPS when openSMILE imports).
+
+    Example
+    -------
+    >>> feature_extractor("functionals").name
+    'functionals'
+    """
+    if name not in ("auto", "egemaps", "functionals"):
+        raise ValueError(f"features {name!r}: use auto, egemaps or functionals")
+    if name in ("auto", "egemaps"):
+        try:
+            return EGeMAPSFunctionals(sample_rate)
+        except ImportError:
+            if name == "egemaps":
+                raise ImportError(
+                    "features egemaps need openSMILE: pip install "
+                    "'speechbrain-lstm-ser[bench]' (research licence), or use "
+                    "--features functionals"
+                ) from None
+    return ProsodicFunctionals(sample_rate)
+
+
+class FeatureCache:
+    """Features of lists of waveforms, cached by content (memory and disk).
+
+    The same waveforms (a split, or a perturbed test set) are extracted
+    once per process, and once per ``folder`` across processes.
+
+    Arguments
+    ---------
+    extractor : callable
+        ``(time,)`` waveform -> ``(features,)``, with ``config``.
+    folder : str or Path, optional
+        Where ``.npy`` files are kept.
+    """
+
+    def __init__(self, extractor, folder: str | Path | None = None):
+        self.extractor = extractor
+        self.folder = Path(folder) if folder else None
+        self.memory: dict[str, np.ndarray] = {}
+        self.seconds = 0.0  # time spent extracting
+
+    def _key(self, wavs: Sequence[torch.Tensor]) -> str:
+        digest = hashlib.sha256(self.extractor.config.encode())
+        for wav in wavs:
+            digest.update(wav.contiguous().float().numpy().tobytes())
+            digest.update(b"|")
+        return digest.hexdigest()[:24]
+
+    def __call__(self, wavs: Sequence[torch.Tensor]) -> np.ndarray:
+        """``(utterances, features)`` of ``wavs``."""
+        key = self._key(wavs)
+        path = self.folder / f"{self.extractor.name}-{key}.npy" if self.folder else None
+        if key not in self.memory:
+            if path is not None and path.exists():
+                self.memory[key] = np.load(path)
+            else:
+                start = time.perf_counter()
+                feats = np.stack([self.extractor(w) for w in wavs])
+                self.seconds += time.perf_counter() - start
+                self.memory[key] = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0)
+                if path is not None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    np.save(path, self.memory[key])
+        return self.memory[key]
+
+
+def speaker_zscore(features: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
+    """Each feature z-scored within each speaker's own utterances.
+
+    Arguments
+    ---------
+    features : np.ndarray
+        ``(utterances, features)``.
+    speakers : sequence of str
+        The speaker of each utterance.
+
+    Returns
+    -------
+    np.ndarray
+        Same shape; a constant feature of a speaker becomes 0.
+
+    Example
+    -------
+    >>> x = np.array([[1.0], [3.0], [10.0], [30.0]])
+    >>> speaker_zscore(x, ["a", "a", "b", "b"]).ravel().tolist()
+    [-1.0, 1.0, -1.0, 1.0]
+    """
+    out = np.zeros_like(features, dtype=np.float64)
+    speakers = np.asarray(speakers)
+    for speaker in np.unique(speakers):
+        rows = speakers == speaker
+        mean = features[rows].mean(axis=0)
+        std = features[rows].std(axis=0)
+        out[rows] = (features[rows] - mean) / np.where(std > 1e-12, std, 1.0)
+    return out
+
+
+class ClassicBaseline:
+    """Functionals, z-scoring (global or per speaker), RBF SVM tuned on validation.
+
+    Arguments
+    ---------
+    features : FeatureCache
+        Extracts (and caches) the functionals.
+    normalisation : str
+        ``global`` (a scaler fit on the training set) or ``speaker``
+        (:func:`speaker_zscore` in every split, then the global scaler).
+    class_weight : str or None
+        scikit-learn's ``class_weight`` (``balanced``: UA is the target).
+    """
+
+    def __init__(
+        self,
+        features: FeatureCache,
+        normalisation: str = "speaker",
+        class_weight: str | None = "balanced",
+    ):
+        if normalisation not in ("global", "speaker"):
+            raise ValueError(
+                f"normalisation {normalisation!r}: use 'global' or 'speaker'"
+            )
+        self.features = features
+        self.normalisation = normalisation
+        self.class_weight = class_weight
+        self.model = None
+        self.classes: list[str] = []
+        self.tuning: list[dict] = []
+
+    def _inputs(self, wavs: Sequence[torch.Tensor], speakers: Sequence[str]):
+        feats = self.features(wavs)
+        if self.normalisation == "speaker":
+            feats = speaker_zscore(feats, speakers)
+        return feats
+
+    def fit(self, train: LabelledAudio, valid: LabelledAudio) -> ClassicBaseline:
+        """Trains on ``train`` for every (C, gamma); keeps the best on ``valid``."""
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.svm import SVC
+
+        self.classes = sorted(set(train.labels))
+        x_train = self._inputs(train.wavs, train.speakers)
+        x_valid = self._inputs(valid.wavs, valid.speakers)
+        best = None
+        for c in C_GRID:
+            for scale in GAMMA_GRID:
+                gamma = scale / x_train.shape[1]
+                model = make_pipeline(
+                    StandardScaler(),
+                    SVC(C=c, gamma=gamma, class_weight=self.class_weight),
+                )
+                model.fit(x_train, train.labels)
+                ua = classification_report(
+                    valid.labels, list(model.predict(x_valid)), self.classes
+                )["unweighted_accuracy"]
+                self.tuning.append({"C": c, "gamma": gamma, "valid_UA": ua})
+                if best is None or ua > best[0]:
+                    best = (ua, model)
+        self.model = best[1]
+        return self
+
+    def predict(
+        self, wavs: Sequence[torch.Tensor], speakers: Sequence[str]
+    ) -> list[str]:
+        """Labels of ``wavs`` (``speakers``: for per-speaker z-scoring)."""
+        return [str(x) for x in self.model.predict(self._inputs(wavs, speakers))]
+
+    def predictor(self, speakers: Sequence[str]) -> Callable[[list], list[str]]:
+        """A ``gain_robustness`` predictor for waveforms of these speakers."""
+        return lambda wavs: self.predict(wavs, speakers)
+
+    @property
+    def best(self) -> dict:
+        """The chosen C and gamma, and their validation UA."""
+        return max(self.tuning, key=lambda t: t["valid_UA"])
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _seconds(data: LabelledAudio, sample_rate: int) -> float:
+    return sum(len(w) for w in data.wavs) / sample_rate
+
+
+def run_classic(
+    train_manifest: str | Path,
+    valid_manifest: str | Path,
+    test_manifest: str | Path,
+    data_folder: str | Path | None = None,
+    features: str = "auto",
+    normalisation: str = "speaker",
+    sample_rate: int = 16000,
+    cache: str | Path | None = None,
+) -> dict:
+    """Trains, tunes and tests the classic baseline; a bench row's measurements.
+
+    Arguments
+    ---------
+    train_manifest, valid_manifest, test_manifest : str or Path
+        The emotion manifests (``ID, wav, spk_id, gender, emo``).
+    data_folder : str or Path, optional
+        The corpus folder (``$data_root``).
+    features : str
+        ``auto``, ``egemaps`` or ``functionals`` (:func:`feature_extractor`).
+    normalisation : str
+        ``global`` or ``speaker``.
+    sample_rate : int
+        The rate audio is read at.
+    cache : str or Path, optional
+        A folder where features are kept between runs.
+
+    Returns
+    -------
+    dict
+        The keys of a ``bench.measure`` result (``UA``, ``WA``, ``macro_F1``,
+        ``predictions``, ``params``, ``size_bytes``, ``rtf_batch1``,
+        ``rtf_batch16``, ``peak_rss_mb``, ``training``, ...), ``UA_by_gender``,
+        ``tuning`` and ``robustness`` (per condition).
+    """
+    rss_imports = _peak_rss_mb()
+    extractor = feature_extractor(features, sample_rate)
+    cached = FeatureCache(extractor, cache)
+    read = lambda m: read_labelled_audio(m, data_folder, sample_rate)  # noqa: E731
+    train, valid, test = read(train_manifest), read(valid_manifest), read(test_manifest)
+    baseline = ClassicBaseline(cached, normalisation)
+    start = time.perf_counter()
+    baseline.fit(train, valid)
+    train_seconds = time.perf_counter() - start
+    classes = baseline.classes
+
+    # Cost of one test utterance: its features (timed afresh), then the SVM.
+    start = time.perf_counter()
+    test_feats = np.stack([extractor(w) for w in test.wavs])
+    extract_seconds = time.perf_counter() - start
+    inputs = baseline._inputs(test.wavs, test.speakers)
+    start = time.perf_counter()
+    for row in inputs:
+        baseline.model.predict(row[None])
+    svm_b1 = time.perf_counter() - start
+    start = time.perf_counter()
+    for first in range(0, len(inputs), 16):
+        baseline.model.predict(inputs[first : first + 16])
+    svm_b16 = time.perf_counter() - start
+    test_seconds = _seconds(test, sample_rate)
+
+    predicted = baseline.predict(test.wavs, test.speakers)
+    report = classification_report(
+        test.labels, predicted, classes, groups={"gender": test.genders}
+    )
+    robustness = gain_robustness(
+        baseline.predictor(test.speakers), test.wavs, test.labels, classes=classes
+    )
+    svc = baseline.model[-1]
+    return {
+        "kind": "classic",
+        "feature_set": extractor.name,
+        "features": int(test_feats.shape[1]),
+        "normalisation": normalisation,
+        "chosen": baseline.best,
+        "tuning": baseline.tuning,
+        "params": int(svc.support_vectors_.size + svc.dual_coef_.size)
+        + int(svc.intercept_.size),
+        "size_bytes": len(pickle.dumps(baseline.model)),
+        "support_vectors": int(svc.support_vectors_.shape[0]),
+        "test_utterances": len(test.wavs),
+        "test_audio_seconds": round(test_seconds, 2),
+        "rss_after_imports_mb": round(rss_imports, 1),
+        "rtf_batch1": (extract_seconds + svm_b1) / test_seconds,
+        "rtf_batch16": (extract_seconds + svm_b16) / test_seconds,
+        "UA": report["unweighted_accuracy"],
+        "WA": report["accuracy"],
+        "macro_F1": report["macro_f1"],
+        "UA_by_gender": {
+            g: r["unweighted_accuracy"] for g, r in report["by_gender"].items()
+        },
+        "predictions": dict(zip(test.ids, predicted, strict=True)),
+        "train_time_s": train_seconds,
+        "training": {
+            "audio_seconds_per_second": _seconds(train, sample_rate) / train_seconds,
+            "note": "feature extraction (train, valid) and the whole C x gamma grid",
+            "feature_extraction_s": round(cached.seconds, 2),  # 0: all from --cache
+        },
+        "robustness": {
+            name: {k: v for k, v in r.items() if k != "predictions"}
+            for name, r in robustness.items()
+        },
+        "robustness_failures": robustness_failures(robustness),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Runs the classic baseline on a folder of manifests (see ``--help``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--manifests", required=True, help="folder with train/valid/test.csv"
+    )
+    parser.add_argument("--data_folder", help="the corpus folder ($data_root)")
+    parser.add_argument(
+        "--features", default="auto", choices=("auto", "egemaps", "functionals")
+    )
+    parser.add_argument(
+        "--normalisation", default="speaker", choices=("global", "speaker")
+    )
+    parser.add_argument("--sample_rate", type=int, default=16000)
+    parser.add_argument("--cache", help="folder where features are kept")
+    parser.add_argument("--output", help="the JSON to write")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    folder = Path(args.manifests)
+    result = run_classic(
+        *(folder / f"{split}.csv" for split in ("train", "valid", "test")),
+        data_folder=args.data_folder,
+        features=args.features,
+        normalisation=args.normalisation,
+        sample_rate=args.sample_rate,
+        cache=args.cache,
+    )
+    if args.output:
+        write_json(args.output, result)
+    rob = result["robustness"]
+    print(
+        f"{result['feature_set']} ({result['features']}), {args.normalisation} "
+        f"z-scoring, C={result['chosen']['C']} gamma={result['chosen']['gamma']:.4g}"
+        f" (valid UA {result['chosen']['valid_UA']:.3f}): test UA {result['UA']:.3f}"
+        f" WA {result['WA']:.3f}; "
+        + ", ".join(f"{g} {ua:.3f}" for g, ua in result["UA_by_gender"].items())
+    )
+    print(
+        "robustness: "
+        + ", ".join(
+            f"{n} UA {r['UA']:.3f} ({100 * r['unchanged']:.0f} % unchanged)"
+            for n, r in rob.items()
+        )
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()

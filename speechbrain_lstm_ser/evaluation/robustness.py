@@ -1,0 +1,467 @@
+"""Robustness to recording level and channel defects: any classifier, one table.
+
+A recording's level (how loud it was recorded) and small channel defects (a
+DC offset, clipping, a stereo file with one silent channel) should not change
+which emotion a model hears. :func:`gain_robustness` measures it for any
+predictor, a callable from a list of waveforms to predicted labels: the test
+waveforms go through each condition (a perturbation of the waveform) and,
+per condition, it reports UA, WA, and the share of utterances whose label is
+unchanged from the reference condition (``0 dB``, the waveforms as read).
+
+The criterion of issue 12: on the test split, at -20, -10 and +6 dB and with
+a DC offset, UA within 2 points of the 0 dB UA and at least 90 % of the
+labels unchanged (:func:`robustness_failures`).
+
+``sb-lstm-ser robustness --model MODEL --manifest test.csv`` runs it on an
+exported model (:func:`evaluate_classifier`); ``bench.run`` adds it to every
+row of the benchmark, the classic baseline's included.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import NamedTuple
+
+import torch
+
+from speechbrain_lstm_ser.dataio.audio import pad_waveforms, read_audio, to_mono
+from speechbrain_lstm_ser.dataio.manifest import read_manifest, resolve_data_root
+from speechbrain_lstm_ser.evaluation.classification import classification_report
+
+__all__ = [
+    "ALL_CONDITIONS",
+    "CRITERION_CONDITIONS",
+    "DEFAULT_CONDITIONS",
+    "LabelledAudio",
+    "add_dc_offset",
+    "apply_gain",
+    "classifier_predictor",
+    "clip_peaks",
+    "evaluate_classifier",
+    "format_robustness",
+    "gain_robustness",
+    "mix_with_silent_channel",
+    "read_labelled_audio",
+    "robustness_failures",
+]
+
+#: A predictor: waveforms ``(time,)`` at the model's rate -> one label each.
+Predictor = Callable[[list[torch.Tensor]], Sequence[str]]
+#: A condition: one waveform ``(time,)`` -> the perturbed waveform.
+Perturbation = Callable[[torch.Tensor], torch.Tensor]
+
+
+# ------------------------------------------------------------ perturbations
+def apply_gain(wav: torch.Tensor, db: float) -> torch.Tensor:
+    """The waveform scaled by ``db`` decibels (no clipping: float samples).
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        ``(time,)`` or ``(batch, time)`` waveform(s).
+    db : float
+        Gain in dB: -20 is a tenth of the amplitude, +6 about twice.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape.
+
+    Example
+    -------
+    >>> apply_gain(torch.tensor([0.5, -0.5]), -20.0)
+    tensor([ 0.0500, -0.0500])
+    """
+    return wav * 10.0 ** (db / 20.0)
+
+
+def add_dc_offset(wav: torch.Tensor, offset: float = 0.05) -> torch.Tensor:
+    """The waveform shifted by a constant (a DC offset, as from a faulty ADC).
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        ``(time,)`` or ``(batch, time)`` waveform(s), full scale 1.
+    offset : float
+        Added to every sample (0.05 is -26 dBFS).
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape.
+
+    Example
+    -------
+    >>> add_dc_offset(torch.zeros(3), 0.1)
+    tensor([0.1000, 0.1000, 0.1000])
+    """
+    return wav + offset
+
+
+def clip_peaks(wav: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
+    """The waveform hard-clipped at ``ratio`` times its own peak amplitude.
+
+    The distortion of a recording made too loud, at the recording's level
+    (the clipped waveform's peak is ``ratio`` times the original one).
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        ``(time,)`` waveform.
+    ratio : float
+        Clipping level as a fraction of the peak, in (0, 1].
+
+    Returns
+    -------
+    torch.Tensor
+        ``(time,)``.
+
+    Example
+    -------
+    >>> clip_peaks(torch.tensor([1.0, -0.2, 0.6, -0.8]), 0.5)
+    tensor([ 0.5000, -0.2000,  0.5000, -0.5000])
+    """
+    if not 0 < ratio <= 1:
+        raise ValueError(f"ratio must be in (0, 1], got {ratio}")
+    level = ratio * wav.abs().max()
+    return torch.maximum(torch.minimum(wav, level), -level)
+
+
+def mix_with_silent_channel(wav: torch.Tensor) -> torch.Tensor:
+    """A stereo recording with a silent second channel, mixed down to mono.
+
+    Mixed as every file is read (:func:`~speechbrain_lstm_ser.dataio.audio.to_mono`,
+    the mean of the channels): the speech comes out 6 dB lower.
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        ``(time,)`` waveform (the first channel).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(time,)``.
+
+    Example
+    -------
+    >>> mix_with_silent_channel(torch.tensor([0.4, -0.2]))
+    tensor([ 0.2000, -0.1000])
+    """
+    return to_mono(torch.stack([wav, torch.zeros_like(wav)], dim=-1))
+
+
+def _identity(wav: torch.Tensor) -> torch.Tensor:
+    return wav
+
+
+#: The conditions of the criterion, the reference (``0 dB``) first.
+DEFAULT_CONDITIONS: dict[str, Perturbation] = {
+    "0 dB": _identity,
+    "-20 dB": partial(apply_gain, db=-20.0),
+    "-10 dB": partial(apply_gain, db=-10.0),
+    "+6 dB": partial(apply_gain, db=6.0),
+    "DC": partial(add_dc_offset, offset=0.05),
+}
+#: The conditions the criterion is checked at (every default one but ``0 dB``).
+CRITERION_CONDITIONS = ("-20 dB", "-10 dB", "+6 dB", "DC")
+#: The default conditions, and clipping and a silent second channel.
+ALL_CONDITIONS: dict[str, Perturbation] = {
+    **DEFAULT_CONDITIONS,
+    "clipped": partial(clip_peaks, ratio=0.5),
+    "silent 2nd channel": mix_with_silent_channel,
+}
+
+
+# -------------------------------------------------------------- evaluation
+def gain_robustness(
+    predict: Predictor,
+    wavs: Sequence[torch.Tensor],
+    labels: Sequence[str],
+    conditions: Mapping[str, Perturbation] | None = None,
+    reference: str = "0 dB",
+    classes: Sequence[str] | None = None,
+) -> dict[str, dict]:
+    """UA, WA and labels unchanged under each condition, for any predictor.
+
+    Arguments
+    ---------
+    predict : callable
+        ``predict(list of (time,) waveforms) -> labels``, one per waveform
+        (see :func:`classifier_predictor`; a classic baseline fits too).
+    wavs : sequence of torch.Tensor
+        ``(time,)`` test waveforms, as read.
+    labels : sequence of str
+        Their true labels.
+    conditions : mapping, optional
+        Name -> perturbation of one waveform (default
+        :data:`DEFAULT_CONDITIONS`); must hold ``reference``.
+    reference : str
+        The condition the others are compared with.
+    classes : sequence of str, optional
+        The class set (default: the labels present).
+
+    Returns
+    -------
+    dict
+        Per condition, in the order given: ``UA``, ``WA``, ``delta_UA``
+        (UA - reference UA) and ``unchanged`` (share of utterances predicted
+        as under the reference condition), and its ``predictions``.
+
+    Example
+    -------
+    >>> wavs = [torch.full((100,), a) for a in (0.01, 0.02, 0.2, 0.4)]
+    >>> loud = lambda ws: ["loud" if w.abs().mean() > 0.05 else "soft" for w in ws]
+    >>> res = gain_robustness(loud, wavs, ["soft", "soft", "loud", "loud"])
+    >>> res["0 dB"]["UA"], res["-20 dB"]["UA"], res["-20 dB"]["unchanged"]
+    (1.0, 0.5, 0.5)
+    """
+    conditions = dict(DEFAULT_CONDITIONS if conditions is None else conditions)
+    if reference not in conditions:
+        raise ValueError(
+            f"the conditions {list(conditions)} lack the reference {reference!r}"
+        )
+    if len(wavs) != len(labels) or not wavs:
+        raise ValueError(f"{len(wavs)} waveforms for {len(labels)} labels")
+    classes = list(classes or sorted(set(labels)))
+    predictions = {}
+    for name in [reference, *(c for c in conditions if c != reference)]:
+        perturb = conditions[name]
+        predicted = list(predict([perturb(w) for w in wavs]))
+        if len(predicted) != len(wavs):
+            raise ValueError(
+                f"{name}: the predictor returned {len(predicted)} labels for "
+                f"{len(wavs)} waveforms"
+            )
+        predictions[name] = predicted
+    base = predictions[reference]
+    base_ua = classification_report(labels, base, classes)["unweighted_accuracy"]
+    results = {}
+    for name in conditions:
+        predicted = predictions[name]
+        report = classification_report(labels, predicted, classes)
+        same = sum(a == b for a, b in zip(predicted, base, strict=True))
+        results[name] = {
+            "UA": report["unweighted_accuracy"],
+            "WA": report["accuracy"],
+            "delta_UA": report["unweighted_accuracy"] - base_ua,
+            "unchanged": same / len(base),
+            "predictions": predicted,
+        }
+    return results
+
+
+def robustness_failures(
+    results: Mapping[str, Mapping],
+    conditions: Sequence[str] = CRITERION_CONDITIONS,
+    max_ua_drop: float = 0.02,
+    min_unchanged: float = 0.9,
+) -> list[str]:
+    """What fails the criterion: UA within ``max_ua_drop``, labels unchanged.
+
+    Arguments
+    ---------
+    results : mapping
+        The output of :func:`gain_robustness`.
+    conditions : sequence of str
+        The conditions checked (default :data:`CRITERION_CONDITIONS`).
+    max_ua_drop : float
+        Largest allowed ``|UA - reference UA|`` (0.02: 2 points).
+    min_unchanged : float
+        Smallest allowed share of unchanged labels.
+
+    Returns
+    -------
+    list of str
+        One line per failure; empty when the criterion holds.
+
+    Example
+    -------
+    >>> for line in robustness_failures(
+    ...     {"-20 dB": {"delta_UA": -0.2, "unchanged": 0.6}}, conditions=["-20 dB"]
+    ... ):
+    ...     print(line)
+    -20 dB: UA -20.0 points from the reference (allowed ±2.0)
+    -20 dB: 60.0 % of labels unchanged (at least 90.0 %)
+    """
+    failures = []
+    for name in conditions:
+        if name not in results:
+            failures.append(f"{name}: not evaluated")
+            continue
+        delta, unchanged = results[name]["delta_UA"], results[name]["unchanged"]
+        if abs(delta) > max_ua_drop + 1e-9:
+            failures.append(
+                f"{name}: UA {100 * delta:+.1f} points from the reference "
+                f"(allowed ±{100 * max_ua_drop:.1f})"
+            )
+        if unchanged < min_unchanged - 1e-9:
+            failures.append(
+                f"{name}: {100 * unchanged:.1f} % of labels unchanged "
+                f"(at least {100 * min_unchanged:.1f} %)"
+            )
+    return failures
+
+
+def format_robustness(results: Mapping[str, Mapping]) -> str:
+    """The results of :func:`gain_robustness` as a Markdown table.
+
+    Example
+    -------
+    >>> print(format_robustness({"0 dB": {"UA": 0.75, "WA": 0.75, "delta_UA": 0.0,
+    ...                                   "unchanged": 1.0}}))
+    | condition | UA | WA | ΔUA (points) | labels unchanged |
+    |---|---|---|---|---|
+    | 0 dB | 0.750 | 0.750 | +0.0 | 100.0 % |
+    """
+    lines = [
+        "| condition | UA | WA | ΔUA (points) | labels unchanged |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['UA']:.3f} | {r['WA']:.3f} | "
+            f"{100 * r['delta_UA']:+.1f} | {100 * r['unchanged']:.1f} % |"
+        )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------- models and data
+def classifier_predictor(model, batch_size: int = 1) -> Predictor:
+    """A predictor from a loaded classifier (anything with ``classify_batch``).
+
+    Arguments
+    ---------
+    model : UtteranceClassifier
+        E.g. an :class:`~speechbrain_lstm_ser.inference.emotion.EmotionRecognizer`
+        (its ``classify_batch(wavs, wav_lens)`` returns the labels 4th).
+    batch_size : int
+        Waveforms per call. 1 (default): each prediction is independent of
+        the others (no padding).
+
+    Returns
+    -------
+    callable
+        ``predict(list of (time,) waveforms) -> list of str``.
+    """
+
+    def predict(wavs: list[torch.Tensor]) -> list[str]:
+        out: list[str] = []
+        for start in range(0, len(wavs), batch_size):
+            batch, lens = pad_waveforms(wavs[start : start + batch_size])
+            out += list(model.classify_batch(batch, lens)[3])
+        return out
+
+    return predict
+
+
+class LabelledAudio(NamedTuple):
+    """The utterances of a manifest, read: waveforms and their columns."""
+
+    ids: list[str]
+    wavs: list[torch.Tensor]
+    labels: list[str]
+    speakers: list[str]
+    genders: list[str]
+
+
+def read_labelled_audio(
+    manifest: str | os.PathLike,
+    data_folder: str | os.PathLike | None = None,
+    sample_rate: int = 16000,
+    label_column: str = "emo",
+) -> LabelledAudio:
+    """Reads every utterance of a manifest (a test split, usually).
+
+    Arguments
+    ---------
+    manifest : str or os.PathLike
+        A CSV manifest with ``ID, wav`` and ``label_column``.
+    data_folder : str or os.PathLike, optional
+        Substituted for ``$data_root`` in ``wav`` (required when used).
+    sample_rate : int
+        The rate to read at (the model's).
+    label_column : str
+        The column holding the true labels (``emo``, ``command``).
+
+    Returns
+    -------
+    LabelledAudio
+        ``speakers`` and ``genders`` are empty strings where the manifest has
+        no ``spk_id`` / ``gender`` column.
+    """
+    rows = read_manifest(manifest, required=("ID", "wav", label_column))
+    if data_folder is None and any("$data_root" in r["wav"] for r in rows):
+        raise ValueError(
+            f"{manifest}: its wav paths start with $data_root: give the corpus "
+            "folder (--data_folder)"
+        )
+    wavs = [
+        read_audio(resolve_data_root(r["wav"], data_folder or ""), sample_rate)
+        for r in rows
+    ]
+    return LabelledAudio(
+        ids=[r["ID"] for r in rows],
+        wavs=wavs,
+        labels=[r[label_column] for r in rows],
+        speakers=[r.get("spk_id", "") for r in rows],
+        genders=[r.get("gender", "") for r in rows],
+    )
+
+
+# ------------------------------------------------------------ a model
+def evaluate_classifier(
+    model,
+    manifest: str | os.PathLike,
+    data_folder: str | os.PathLike | None = None,
+    label_column: str = "emo",
+    conditions: Mapping[str, Perturbation] | None = None,
+    batch_size: int = 1,
+) -> dict:
+    """:func:`gain_robustness` of a loaded classifier on a manifest's utterances.
+
+    What ``sb-lstm-ser robustness`` runs.
+
+    Arguments
+    ---------
+    model : UtteranceClassifier
+        A loaded model (``classify_batch``, ``labels``, ``sample_rate``).
+    manifest : str or os.PathLike
+        The test CSV manifest.
+    data_folder : str or os.PathLike, optional
+        Substituted for ``$data_root`` in the manifest.
+    label_column : str
+        The column of the true labels.
+    conditions : mapping, optional
+        Default :data:`DEFAULT_CONDITIONS`.
+    batch_size : int
+        Waveforms per ``classify_batch`` call.
+
+    Returns
+    -------
+    dict
+        ``conditions`` (:func:`gain_robustness`, predictions keyed by ID),
+        ``failures`` (:func:`robustness_failures`), ``manifest``,
+        ``utterances``.
+    """
+    data = read_labelled_audio(manifest, data_folder, model.sample_rate, label_column)
+    results = gain_robustness(
+        classifier_predictor(model, batch_size),
+        data.wavs,
+        data.labels,
+        conditions,
+        classes=model.labels,
+    )
+    for result in results.values():
+        result["predictions"] = dict(zip(data.ids, result["predictions"], strict=True))
+    return {
+        "manifest": str(manifest),
+        "utterances": len(data.wavs),
+        "conditions": results,
+        "failures": robustness_failures(results),
+    }
