@@ -359,6 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="also clipping and a silent 2nd channel"
     )
     robustness.add_argument("--batch_size", type=int, default=1)
+    robustness.add_argument(
+        "--by-speaker",
+        action="store_true",
+        help="measure each utterance against its speaker (spk_id; every "
+        "speaker's perturbed utterances make its reference: transductive)",
+    )
     robustness.add_argument("--device", default="cpu", help="cpu, cuda, ...")
     robustness.add_argument("--json", help="also write the results here")
 
@@ -506,6 +512,7 @@ def _robustness_command(args) -> int:
             args.label_column,
             conditions,
             args.batch_size,
+            by_speaker=args.by_speaker,
         )
     except (OSError, ValueError) as err:
         print("error: " + " ".join(str(err).split()), file=sys.stderr)

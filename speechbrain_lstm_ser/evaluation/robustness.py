@@ -48,6 +48,7 @@ __all__ = [
     "mix_with_silent_channel",
     "read_labelled_audio",
     "robustness_failures",
+    "speaker_predictor",
 ]
 
 #: A predictor: waveforms ``(time,)`` at the model's rate -> one label each.
@@ -360,6 +361,49 @@ def classifier_predictor(model, batch_size: int = 1) -> Predictor:
     return predict
 
 
+def speaker_predictor(model, speakers: Sequence[str], batch_size: int = 1) -> Predictor:
+    """A predictor that measures every utterance against its speaker.
+
+    For a speaker-normalised model: each call enrols every speaker with all
+    of that speaker's waveforms *as given* (so a gain applied to a speaker's
+    recordings applies to their reference too: the transductive test of the
+    recipe), then classifies each waveform against its speaker.
+
+    Arguments
+    ---------
+    model : UtteranceClassifier
+        A loaded model with ``enrol_waveforms``.
+    speakers : sequence of str
+        The speaker of each waveform the predictor will get, in order.
+    batch_size : int
+        Waveforms per ``classify_batch`` call.
+
+    Returns
+    -------
+    callable
+        ``predict(list of (time,) waveforms) -> list of str``.
+    """
+
+    def predict(wavs: list[torch.Tensor]) -> list[str]:
+        if len(wavs) != len(speakers):
+            raise ValueError(f"{len(wavs)} waveforms for {len(speakers)} speakers")
+        model.forget()
+        for speaker in dict.fromkeys(speakers):
+            model.enrol_waveforms(
+                speaker,
+                [w for w, s in zip(wavs, speakers, strict=True) if s == speaker],
+            )
+        out: list[str] = []
+        for start in range(0, len(wavs), batch_size):
+            batch, lens = pad_waveforms(wavs[start : start + batch_size])
+            chunk = list(speakers[start : start + batch_size])
+            out += list(model.classify_batch(batch, lens, speaker=chunk)[3])
+        model.forget()
+        return out
+
+    return predict
+
+
 class LabelledAudio(NamedTuple):
     """The utterances of a manifest, read: waveforms and their columns."""
 
@@ -422,6 +466,7 @@ def evaluate_classifier(
     label_column: str = "emo",
     conditions: Mapping[str, Perturbation] | None = None,
     batch_size: int = 1,
+    by_speaker: bool = False,
 ) -> dict:
     """:func:`gain_robustness` of a loaded classifier on a manifest's utterances.
 
@@ -441,6 +486,9 @@ def evaluate_classifier(
         Default :data:`DEFAULT_CONDITIONS`.
     batch_size : int
         Waveforms per ``classify_batch`` call.
+    by_speaker : bool
+        Measure each utterance against its speaker (the manifest's
+        ``spk_id``; see :func:`speaker_predictor`) instead of alone.
 
     Returns
     -------
@@ -450,8 +498,13 @@ def evaluate_classifier(
         ``utterances``.
     """
     data = read_labelled_audio(manifest, data_folder, model.sample_rate, label_column)
+    predictor = (
+        speaker_predictor(model, data.speakers, batch_size)
+        if by_speaker
+        else classifier_predictor(model, batch_size)
+    )
     results = gain_robustness(
-        classifier_predictor(model, batch_size),
+        predictor,
         data.wavs,
         data.labels,
         conditions,
@@ -461,6 +514,7 @@ def evaluate_classifier(
         result["predictions"] = dict(zip(data.ids, result["predictions"], strict=True))
     return {
         "manifest": str(manifest),
+        "reference": "speaker" if by_speaker else "utterance",
         "utterances": len(data.wavs),
         "conditions": results,
         "failures": robustness_failures(results),

@@ -140,19 +140,41 @@ class UtteranceClassifier(AudioInterface):
         AudioError
             For a file that cannot be read.
         """
+        return self.enrol_waveforms(
+            speaker, (self._read_checked(path) for path in files)
+        )
+
+    def enrol_waveforms(self, speaker: str, wavs: Iterable[torch.Tensor]) -> int:
+        """:meth:`enrol` from ``(time,)`` waveforms at the model's sample rate.
+
+        Arguments
+        ---------
+        speaker : str
+            A name for the speaker.
+        wavs : iterable of torch.Tensor
+            ``(time,)`` waveforms.
+
+        Returns
+        -------
+        int
+            The number of clips the speaker now has.
+        """
         if self.model.reference_norm is None:
             raise ValueError(
                 "this model has no reference normalisation (reference_norm): "
                 "it cannot use enrolment clips"
             )
-        for path in files:
-            wav = self._read_checked(path)
-            wavs, lens = self.prepare_batch(wav.unsqueeze(0), torch.ones(1))
+        for wav in wavs:
+            prepared = self.prepare_batch(wav.reshape(1, -1), torch.ones(1))
             with torch.no_grad():
-                total, count = self.model.reference_statistics(wavs, lens)
-            clip = f"{speaker}/{len(self.speakers)}/{os.fspath(path)}"
+                total, count = self.model.reference_statistics(*prepared)
+            clip = f"{speaker}/{len(self.speakers)}"
             self.speakers.add(clip, speaker, total[0], float(count[0]))
         return len(self.speakers.utterances(speaker))
+
+    def forget(self) -> None:
+        """Forgets every enrolled speaker."""
+        self.speakers = SpeakerReferences()
 
     def speaker_reference(self, speakers: str | Sequence[str], batch: int):
         """``(batch, channels)`` references of enrolled speakers.
