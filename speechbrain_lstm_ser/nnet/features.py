@@ -240,7 +240,8 @@ class ProsodyFeatures(nn.Module):
         wavs = wavs.float()
         if lens is not None:
             samples = torch.arange(wavs.shape[1], device=wavs.device)
-            wavs = wavs * (samples < lens.unsqueeze(1) * wavs.shape[1]).float()
+            kept = torch.round(lens.unsqueeze(1) * wavs.shape[1])
+            wavs = wavs * (samples < kept).float()
         n_frames = 1 + wavs.shape[1] // self.hop
         frames = self._pitch_frames(wavs, n_frames)  # (batch, n_frames, frame)
         cmnd = self._cmnd(frames)  # (batch, n_frames, lag_max + 1)
@@ -256,7 +257,8 @@ class ProsodyFeatures(nn.Module):
         if self.factor > 1:
             taps = self.lowpass.shape[-1]
             wavs = nn.functional.conv1d(
-                nn.functional.pad(wavs.unsqueeze(1), (taps // 2, taps // 2)),
+                # Right: the whole filter tail, as where padding follows.
+                nn.functional.pad(wavs.unsqueeze(1), (taps // 2, taps)),
                 self.lowpass,
                 stride=self.factor,
             )[:, 0]
