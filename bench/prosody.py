@@ -82,7 +82,7 @@ def glide(
     Example
     -------
     >>> wav, f0 = glide(100, 200, 1.0, 20)
-    >>> wav.shape, f0.shape, f0[0], f0[-1]
+    >>> wav.shape, f0.shape, float(f0[0]), float(f0[-1])
     (torch.Size([32000]), (101,), 100.0, 0.0)
     """
     n = int(seconds * sample_rate)

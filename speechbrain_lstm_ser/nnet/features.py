@@ -128,6 +128,10 @@ class ProsodyFeatures(nn.Module):
     trough_threshold : float
         YIN's absolute threshold: the first CMND trough under it is the
         period (librosa's default 0.1).
+    octave_margin : float
+        Where no trough is under ``trough_threshold``, the first trough
+        within this of the lowest is the period (librosa: the lowest, which
+        in noise is often at twice the period: an octave too low).
     voicing_beta : tuple of int
         Integer parameters of the Beta prior over the voicing threshold
         (mean ``a / (a + b)``; pYIN's ``(2, 18)`` calls noisy voiced frames
@@ -162,6 +166,7 @@ class ProsodyFeatures(nn.Module):
         f0_min: float = 50.0,
         f0_max: float = 600.0,
         trough_threshold: float = 0.1,
+        octave_margin: float = 0.1,
         voicing_beta: tuple[int, int] = (5, 5),
         voicing_threshold: float = 0.5,
         energy_floor_db: float = -100.0,
@@ -195,6 +200,7 @@ class ProsodyFeatures(nn.Module):
         self.frame = frame + frame % 2
         self.n_fft = 1 << (self.frame - 1).bit_length()
         self.trough_threshold = trough_threshold
+        self.octave_margin = octave_margin
         self.voicing_beta = (int(a), int(b))
         self.voicing_threshold = voicing_threshold
         self.energy_floor = 10.0 ** (energy_floor_db / 10.0)
@@ -297,10 +303,13 @@ class ProsodyFeatures(nn.Module):
         d = cmnd[..., self.lag_min - 1 : self.lag_max + 1]  # lag_min - 1 ..
         inner = d[..., 1:-1]  # lags lag_min .. lag_max - 1
         trough = (inner < d[..., :-2]) & (inner <= d[..., 2:])
-        below = trough & (inner < self.trough_threshold)
-        first = below.float().argmax(-1)
-        lowest = inner.argmin(-1)
-        index = torch.where(below.any(-1), first, lowest)
+        # The first trough under the threshold or, where none is, the first
+        # within octave_margin of the lowest (librosa takes the lowest, often
+        # twice the period in noise).
+        lowest = inner.min(-1, keepdim=True).values
+        limit = torch.clamp_min(lowest + self.octave_margin, self.trough_threshold)
+        below = trough & (inner < limit)
+        index = torch.where(below.any(-1), below.float().argmax(-1), inner.argmin(-1))
         left, mid, right = (
             d.gather(-1, (index + k).unsqueeze(-1))[..., 0] for k in range(3)
         )
