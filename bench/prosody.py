@@ -13,11 +13,14 @@ pyworld's Harvest (WORLD), on
 - embedded-corpus speech (``data/embedded_emotion``), against pyworld's
   Harvest and against librosa's pyin: GPE, VDE, and the median absolute
   error in cents on frames both call voiced;
-- speed: a batch of 16 utterances of 4 s on one thread (``Fbank`` for scale).
+- speed: a batch of 16 utterances of 4 s on one thread, next to the
+  ``Fbank`` and to a training step of the emotion recipe's model (forward,
+  backward, AdamW) with either feature extractor.
 
 ::
 
-    OMP_NUM_THREADS=1 python -m bench.prosody --utterances 40
+    OMP_NUM_THREADS=1 python -m bench.prosody --utterances 24
+    OMP_NUM_THREADS=1 python -m bench.prosody --speed_only
 
 librosa and pyworld are not dependencies of the package: they are imported
 here only, and the measurement says so when one is missing.
@@ -40,7 +43,7 @@ import torch
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
-from speechbrain_lstm_ser.nnet.features import ProsodyFeatures
+from speechbrain_lstm_ser.nnet.features import FbankProsody, ProsodyFeatures
 
 __all__ = ["glide", "gross_pitch_error", "main", "voicing_error"]
 
@@ -276,6 +279,36 @@ def _best_time(fn, repeats: int) -> float:
     return min(times)
 
 
+def _training_step(features):
+    """Forward, backward and AdamW step of the emotion recipe's model."""
+    from speechbrain.processing.features import InputNormalization
+
+    from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+    from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+    from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
+
+    torch.manual_seed(0)
+    size = features(torch.zeros(1, SAMPLE_RATE)).shape[-1]
+    model = UtteranceClassifierModel(
+        features,
+        InputNormalization(),
+        LSTMEncoder(size, 128, num_layers=2, bidirectional=True, dropout=0.2),
+        AttentiveStatisticsPooling(256, 64),
+        ClassificationHead(512, 4, 128),
+    ).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+    def step(wavs):
+        lens = torch.ones(len(wavs))
+        loss = model(wavs, lens, epoch=1).logsumexp(-1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
 def measure_speed(prosody: ProsodyFeatures, repeats: int) -> dict:
     """Milliseconds for a batch of 16 utterances of 4 s (one utterance for refs)."""
     from speechbrain.lobes.features import Fbank
@@ -291,6 +324,11 @@ def measure_speed(prosody: ProsodyFeatures, repeats: int) -> dict:
         }
         ms["torchaudio detect_pitch_frequency (batch 16 x 4 s)"] = _best_time(
             lambda: _torchaudio(wavs, 1), 1
+        )
+    for name, features in (("fbank", fbank), ("fbank+prosody", FbankProsody())):
+        step = _training_step(features)
+        ms[f"training step with {name} (batch 16 x 4 s)"] = _best_time(
+            lambda step=step: step(wavs), repeats
         )
     ms["pyworld harvest (1 x 4 s)"] = _best_time(lambda: _harvest(wavs[0]), 1)
     ms["librosa pyin (1 x 4 s)"] = _best_time(lambda: _pyin(wavs[0]), 1)
@@ -317,15 +355,18 @@ def main(argv=None) -> dict:
     parser.add_argument("--utterances", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--speed_only", action="store_true", help="skip the accuracy measurements"
+    )
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     prosody = ProsodyFeatures(sample_rate=SAMPLE_RATE, hop_length=HOP_MS)
-    results = {
-        "synthetic": measure_synthetic(prosody),
-        "corpus": measure_corpus(prosody, args.data_folder, args.utterances),
-        "speed_ms": measure_speed(prosody, args.repeats),
-        "threads": torch.get_num_threads(),
-    }
+    results = {}
+    if not args.speed_only:
+        results["synthetic"] = measure_synthetic(prosody)
+        results["corpus"] = measure_corpus(prosody, args.data_folder, args.utterances)
+    results["speed_ms"] = measure_speed(prosody, args.repeats)
+    results["threads"] = torch.get_num_threads()
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:
