@@ -327,9 +327,16 @@ class ProsodyFeatures(nn.Module):
         """Linear interpolation of log-F0 over unvoiced frames, held at the ends."""
         n = log_f0.shape[-1]
         steps = torch.arange(n, device=log_f0.device).expand_as(log_f0)
-        before = torch.where(voiced, steps, -1).cummax(-1).values
-        after = torch.where(voiced, steps, n).flip(-1).cummin(-1).values.flip(-1)
-        has_before, has_after = before >= 0, after < n
+        # The voiced frames' indices, in order, first (a sort, not cummax:
+        # ONNX has no cummax); count: voiced frames up to each frame.
+        positions = torch.where(voiced, steps, steps + n).sort(-1).values
+        count = voiced.long().cumsum(-1)
+        ahead = count - voiced.long()  # voiced frames strictly before
+        before = positions.gather(-1, (count - 1).clamp_min(0))
+        after = positions.gather(-1, ahead.clamp_max(n - 1))
+        has_before, has_after = count > 0, ahead < count[..., -1:]
+        before = torch.where(has_before, before, -1)
+        after = torch.where(has_after, after, n)
         left = log_f0.gather(-1, before.clamp(0, n - 1))
         right = log_f0.gather(-1, after.clamp(0, n - 1))
         span = (after - before).clamp_min(1).to(log_f0.dtype)

@@ -189,3 +189,35 @@ def test_bad_options_say_which(options, message):
 def test_bad_shape_says_what_it_expects(prosody):
     with pytest.raises(ValueError, match=r"\(batch, time\)"):
         prosody(torch.zeros(2, 1, 16000))
+
+
+def test_exports_to_onnx_in_the_model_graph(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from speechbrain.processing.features import InputNormalization
+
+    from speechbrain_lstm_ser.export.onnx import (
+        ClassifierOnnxGraph,
+        export_onnx,
+        onnx_max_abs_diff,
+    )
+    from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+    from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+    from speechbrain_lstm_ser.nnet.pooling import MeanPooling
+
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel(
+        FbankProsody(n_mels=20),
+        InputNormalization(norm_type="global"),
+        LSTMEncoder(23, 8),
+        MeanPooling(16),
+        ClassificationHead(16, 4, 8),
+    )
+    model.train()
+    model(torch.stack([harmonic(150.0), noise(SR)]), torch.ones(2), epoch=1)
+    graph = ClassifierOnnxGraph.from_model(model.eval())
+    path = tmp_path / "prosody.onnx"
+    export_onnx(graph, path, labels=["a", "b", "c", "d"])
+    wavs = torch.stack([harmonic(210.0, 1.5), noise(int(1.5 * SR), seed=5)])
+    # PyTorch and onnxruntime are different kernels: a stated tolerance.
+    assert onnx_max_abs_diff(graph, path, wavs, torch.tensor([1.0, 0.6])) < 1e-4
