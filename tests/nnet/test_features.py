@@ -1,0 +1,223 @@
+"""Prosody features: F0 accuracy, Fbank alignment, voicing, batching, gain."""
+
+import math
+
+import pytest
+import torch
+from speechbrain.lobes.features import Fbank
+
+from speechbrain_lstm_ser.nnet.features import FbankProsody, ProsodyFeatures
+
+SR = 16000
+HOP = 320  # 20 ms
+
+
+def harmonic(f0, seconds=1.0, harmonics=8, level=0.1, noise_db=None, seed=0):
+    """A harmonic tone (1/k amplitudes) at ``f0`` Hz, optionally with noise."""
+    t = torch.arange(int(seconds * SR), dtype=torch.float64) / SR
+    wav = sum(
+        torch.sin(2 * math.pi * k * f0 * t) / k
+        for k in range(1, harmonics + 1)
+        if k * f0 < SR / 2
+    )
+    wav = level * wav / wav.square().mean().sqrt()
+    if noise_db is not None:
+        gen = torch.Generator().manual_seed(seed)
+        noise = torch.randn(wav.shape, generator=gen, dtype=torch.float64)
+        wav = wav + level * 10 ** (-noise_db / 20) * noise
+    return wav.float()
+
+
+def noise(samples, level=0.1, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return level * torch.randn(samples, generator=gen)
+
+
+@pytest.fixture(scope="module")
+def prosody():
+    return ProsodyFeatures(sample_rate=SR, hop_length=20, win_length=32)
+
+
+def inner(feats, margin=3):
+    """Frames whose analysis lies inside the signal (no edge effects)."""
+    return feats[:, margin:-margin]
+
+
+@pytest.mark.parametrize("f0", [70.0, 110.0, 180.0, 260.0, 410.0, 550.0])
+def test_f0_of_harmonic_signals_within_half_a_percent(prosody, f0):
+    feats = inner(prosody(harmonic(f0).unsqueeze(0)))
+    estimate = feats[..., 0].exp()
+    # Tolerance: 0.5 % (9 cents); the parabolic interpolation at 8 kHz
+    # reaches it for F0 up to 600 Hz.
+    assert torch.allclose(estimate, torch.full_like(estimate, f0), rtol=5e-3)
+    assert bool((feats[..., 1] > 0.95).all())
+
+
+@pytest.mark.parametrize("f0", [95.0, 230.0])
+def test_f0_in_noise_at_10_db_snr(prosody, f0):
+    feats = inner(prosody(harmonic(f0, noise_db=10).unsqueeze(0)))
+    error = (feats[..., 0].exp() / f0 - 1).abs()
+    assert float((error > 0.02).float().mean()) < 0.05  # gross errors: < 5 %
+    assert float(feats[..., 1].mean()) > 0.8
+
+
+@pytest.mark.parametrize("samples", [1, 319, 320, 321, 400, 8000, 16159, 16160, 23457])
+def test_frames_match_the_fbank(samples):
+    fbank = Fbank(n_mels=40, hop_length=20, win_length=32, n_fft=512)
+    wav = noise(samples).unsqueeze(0)
+    features = FbankProsody(n_mels=40)(wav)
+    reference = fbank(wav)
+    assert features.shape == (1, 1 + samples // HOP, 43)
+    assert features.shape[:2] == reference.shape[:2]
+    assert torch.equal(features[..., :40], reference)
+
+
+@pytest.mark.parametrize("at", [8000, 11200, 17280])
+def test_frames_are_aligned_with_the_fbank(prosody, at):
+    """A short burst peaks in the same frame in both (frame t centred on t * hop)."""
+    wav = torch.zeros(1, 2 * SR)
+    wav[0, at - 40 : at + 40] = noise(80, level=0.5)
+    fbank = Fbank(n_mels=40, hop_length=20, win_length=32, n_fft=512)(wav)
+    energy = prosody(wav)[0, :, 2]
+    assert int(energy.argmax()) == at // HOP
+    assert int(fbank[0].exp().sum(-1).argmax()) == at // HOP
+
+
+def test_noise_and_silence_are_unvoiced(prosody):
+    feats = prosody(torch.stack([noise(3 * SR, seed=1), torch.zeros(3 * SR)]))
+    voicing = feats[..., 1]
+    assert float(voicing[0].mean()) < 0.05
+    assert float(voicing[0].max()) < 0.5
+    assert float(voicing[1].abs().max()) < 1e-6
+    assert torch.allclose(feats[1, :, 2], torch.tensor(-100.0), atol=1e-3)
+    # No voiced frame at all: log-F0 is the middle of the search range.
+    middle = 0.5 * (math.log(50.0) + math.log(600.0))
+    assert torch.allclose(feats[..., 0], torch.tensor(middle), atol=1e-5)
+
+
+def test_log_f0_is_interpolated_over_unvoiced_frames(prosody):
+    wav = torch.cat([harmonic(100.0), noise(SR // 2, level=0.01), harmonic(200.0)])
+    feats = prosody(wav.unsqueeze(0))[0]
+    log_f0, voiced = feats[:, 0], feats[:, 1] >= 0.5
+    gap = torch.nonzero(~voiced[10:-10])[:, 0] + 10
+    assert len(gap) >= 15  # the noise half-second
+    values = log_f0[gap]
+    assert bool((values >= math.log(100.0) - 0.01).all())
+    assert bool((values <= math.log(200.0) + 0.01).all())
+    assert bool((values.diff() >= -1e-6).all())  # a linear ramp up
+    assert float(values[-1] - values[0]) > 0.5 * math.log(2.0)
+
+
+def test_batch_matches_single_utterances(prosody):
+    wavs = [
+        harmonic(120.0, 1.3, noise_db=15, seed=1),
+        noise(SR // 2, seed=2),
+        torch.cat([harmonic(240.0, 0.6), noise(SR // 3, seed=3, level=0.02)]),
+    ]
+    longest = max(len(w) for w in wavs)
+    batch = torch.stack(
+        [torch.nn.functional.pad(w, (0, longest - len(w))) for w in wavs]
+    )
+    lens = torch.tensor([len(w) / longest for w in wavs])
+    batched = prosody(batch, lens)
+    for i, wav in enumerate(wavs):
+        single = prosody(wav.unsqueeze(0))[0]
+        assert torch.allclose(batched[i, : len(single)], single, atol=1e-4, rtol=1e-4)
+        # The padding reads as silence: unvoiced, at the energy floor.
+        tail = batched[i, len(single) + 1 :]
+        assert bool((tail[:, 1] < 1e-3).all())
+
+
+def test_lens_mask_what_lies_beyond(prosody):
+    wav = harmonic(150.0).unsqueeze(0)
+    masked = prosody(wav, torch.tensor([0.5]))
+    cut = prosody(torch.cat([wav[:, : SR // 2], torch.zeros(1, SR // 2)], 1))
+    assert torch.allclose(masked, cut, atol=1e-5)
+
+
+@pytest.mark.parametrize("gain", [0.1, 0.5, 3.0])
+def test_gain_changes_only_the_energy_by_the_gain_in_db(prosody, gain):
+    wav = torch.cat([harmonic(130.0, noise_db=20), noise(SR // 2, seed=4)]).unsqueeze(0)
+    base, scaled = prosody(wav), prosody(gain * wav)
+    # Tolerances: log-F0 1e-3 (0.2 cent), voicing 1e-3, energy 1e-3 dB.
+    assert torch.allclose(scaled[..., 0], base[..., 0], atol=1e-3)
+    assert torch.allclose(scaled[..., 1], base[..., 1], atol=1e-3)
+    shift = 20 * math.log10(gain)
+    assert torch.allclose(scaled[..., 2] - base[..., 2], torch.tensor(shift), atol=1e-3)
+
+
+def test_deterministic(prosody):
+    wav = harmonic(180.0, noise_db=5).unsqueeze(0)
+    assert torch.equal(prosody(wav), prosody(wav))
+
+
+def test_in_a_task_model_with_gradients():
+    from speechbrain.processing.features import InputNormalization
+
+    from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+    from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+    from speechbrain_lstm_ser.nnet.pooling import MeanPooling
+
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel(
+        FbankProsody(n_mels=20),
+        InputNormalization(),
+        LSTMEncoder(23, 8),
+        MeanPooling(16),
+        ClassificationHead(16, 4, 8),
+    )
+    wavs = torch.stack([harmonic(150.0), noise(SR)])
+    out = model(wavs, torch.tensor([1.0, 0.7]))
+    out.sum().backward()
+    assert out.shape == (2, 1, 4)
+    assert all(p.grad is not None for p in model.encoder.parameters())
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"f0_min": 600.0, "f0_max": 50.0}, "f0_min"),
+        ({"voicing_beta": (2.5, 3)}, "voicing_beta"),
+    ],
+)
+def test_bad_options_say_which(options, message):
+    with pytest.raises(ValueError, match=message):
+        ProsodyFeatures(**options)
+
+
+def test_bad_shape_says_what_it_expects(prosody):
+    with pytest.raises(ValueError, match=r"\(batch, time\)"):
+        prosody(torch.zeros(2, 1, 16000))
+
+
+def test_exports_to_onnx_in_the_model_graph(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from speechbrain.processing.features import InputNormalization
+
+    from speechbrain_lstm_ser.export.onnx import (
+        ClassifierOnnxGraph,
+        export_onnx,
+        onnx_max_abs_diff,
+    )
+    from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+    from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+    from speechbrain_lstm_ser.nnet.pooling import MeanPooling
+
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel(
+        FbankProsody(n_mels=20),
+        InputNormalization(norm_type="global"),
+        LSTMEncoder(23, 8),
+        MeanPooling(16),
+        ClassificationHead(16, 4, 8),
+    )
+    model.train()
+    model(torch.stack([harmonic(150.0), noise(SR)]), torch.ones(2), epoch=1)
+    graph = ClassifierOnnxGraph.from_model(model.eval())
+    path = tmp_path / "prosody.onnx"
+    export_onnx(graph, path, labels=["a", "b", "c", "d"])
+    wavs = torch.stack([harmonic(210.0, 1.5), noise(int(1.5 * SR), seed=5)])
+    # PyTorch and onnxruntime are different kernels: a stated tolerance.
+    assert onnx_max_abs_diff(graph, path, wavs, torch.tensor([1.0, 0.6])) < 1e-4
