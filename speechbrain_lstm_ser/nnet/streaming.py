@@ -248,9 +248,9 @@ class DecayingAttentiveStatisticsPooling(nn.Module):
         weights = torch.exp(logits - top.unsqueeze(1))
         w = carry.unsqueeze(1) * sum_w.unsqueeze(1) + weights.cumsum(dim=1)
         wx = carry.unsqueeze(1) * sum_wx.unsqueeze(1) + (weights * x).cumsum(dim=1)
-        wx2 = carry.unsqueeze(1) * sum_wx2.unsqueeze(1) + (
-            weights * x * x
-        ).cumsum(dim=1)
+        wx2 = carry.unsqueeze(1) * sum_wx2.unsqueeze(1) + (weights * x * x).cumsum(
+            dim=1
+        )
         mean = wx / w
         var = (wx2 / w - mean * mean).clamp(min=0.0)
         std = torch.where(var > 1e-5, torch.sqrt(var.clamp(min=1e-5)), 0.0 * var)
