@@ -2,8 +2,9 @@
 
 A unidirectional LSTM reads a stream one chunk at a time and carries its
 ``(h, c)`` state; so can the rest of the model, when every part of it is
-causal. Three pieces make :class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel`
-streamable, and :class:`StreamingClassifier` runs it:
+causal. Three pieces make an
+:class:`~speechbrain_lstm_ser.nnet.models.UtteranceClassifierModel` streamable,
+and :class:`StreamingClassifier` runs it:
 
 * :class:`CausalFbank`: SpeechBrain's ``Fbank`` without its per-recording
   dB floor (``top_db`` clips at the maximum of the *whole* recording, which a
