@@ -352,8 +352,22 @@ class StreamingFeatures(nn.Module):
         """Un-normalised features of the first ``count`` full windows of ``buffer``."""
         if count <= 0:
             return buffer.new_zeros(buffer.shape[0], 0, self._n_mels())
+        return self.window_frames(buffer[:, : (count - 1) * self.hop + self.n_fft])
+
+    def window_frames(self, wav: torch.Tensor) -> torch.Tensor:
+        """Un-normalised features of every full window of ``wav`` (no padding).
+
+        Arguments
+        ---------
+        wav : torch.Tensor
+            ``(batch, (frames - 1) * hop + n_fft)`` samples.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, frames, n_mels)``.
+        """
         stft_module = self.compute_features.compute_STFT
-        wav = buffer[:, : (count - 1) * self.hop + self.n_fft]
         stft = torch.stft(
             wav,
             self.n_fft,
