@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -234,7 +235,9 @@ class SileroVAD(EnergyVAD):
                     "SileroVAD needs the silero-vad package: pip install "
                     "silero-vad==6.2.3 (or use EnergyVAD)"
                 ) from error
-            self._model = load_silero_vad()
+            with warnings.catch_warnings():  # torch.jit.load is deprecated
+                warnings.simplefilter("ignore", FutureWarning)
+                self._model = load_silero_vad()
         return self._model
 
     def _to_model_rate(self, wav: torch.Tensor) -> torch.Tensor:
