@@ -213,7 +213,8 @@ class DecayingAttentiveStatisticsPooling(nn.Module):
         """The state before any frame: ``(log_offset, sum_w, sum_wx, sum_wx2)``."""
         size = self.output_size // 2
         zeros = torch.zeros(batch, size, device=device)
-        return (torch.full_like(zeros, -math.inf), zeros, zeros, zeros)
+        offset = torch.full_like(zeros, -math.inf)
+        return (offset, zeros, zeros.clone(), zeros.clone())  # distinct tensors
 
     def step(
         self, x: torch.Tensor, state: tuple[torch.Tensor, ...]
