@@ -6,6 +6,7 @@
     sb-lstm-ser timeline --model MODEL --window 3 --hop 1.5 long.wav
     sb-lstm-ser transcribe --model ASR_MODEL audio.wav more/ ...
     sb-lstm-ser analyze  --asr-model ASR_MODEL --emotion-model MODEL meeting.wav
+    arecord -q -f S16_LE -r 16000 -c 1 -t raw | sb-lstm-ser stream --model MODEL
     sb-lstm-ser keygen   keys/me.pem                 # writes me.pem and me.pem.pub
     sb-lstm-ser sign     MODEL_FOLDER --key keys/me.pem
     sb-lstm-ser verify   MODEL_FOLDER --trusted-key keys/me.pem.pub
@@ -234,7 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     >>> sub = next(a for a in build_parser()._actions if a.dest == "command")
     >>> sorted(sub.choices)  # doctest: +NORMALIZE_WHITESPACE
     ['analyze', 'export-onnx', 'keygen', 'predict', 'prune', 'publish',
-     'report', 'robustness', 'sign', 'timeline', 'transcribe', 'verify']
+     'report', 'robustness', 'sign', 'stream', 'timeline', 'transcribe',
+     'verify']
     """
     parser = argparse.ArgumentParser(
         prog="sb-lstm-ser",
@@ -304,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="comma-separated classes, e.g. happy,sad: the output is restricted "
             "to them (probabilities renormalised over them)",
         )
+
+    _stream_parser(sub)
 
     keygen = sub.add_parser("keygen", help="create an Ed25519 signing key pair")
     keygen.add_argument(
@@ -391,6 +395,85 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     return parser
+
+
+def _stream_parser(sub) -> None:
+    """The ``stream`` verb: live emotion from standard input or a microphone."""
+    stream = sub.add_parser(
+        "stream",
+        help="live emotion, one line per hop, from standard input or a microphone",
+        description="Reads raw 16-bit mono PCM from standard input (e.g. "
+        "`arecord -q -f S16_LE -r 16000 -c 1 -t raw | sb-lstm-ser stream --model M`) "
+        "or the microphone (--input mic, needs the [live] extra) and prints one "
+        "line per hop; stops at the end of the input or on Ctrl-C. The model "
+        "must be a streaming one (hparams/streaming_lstm.yaml).",
+    )
+    stream.add_argument(
+        "--model", required=True, help="exported model folder or Hub repo id"
+    )
+    stream.add_argument(
+        "--input",
+        choices=("auto", "stdin", "mic"),
+        default="auto",
+        help="auto: standard input when it is piped, else the microphone",
+    )
+    stream.add_argument(
+        "--rate", type=int, help="sample rate of standard input (default: model's)"
+    )
+    stream.add_argument("--chunk", type=float, default=0.2, help="seconds read at once")
+    stream.add_argument("--hop", type=float, default=0.2, help="seconds between lines")
+    stream.add_argument(
+        "--smoothing",
+        type=float,
+        default=0.0,
+        help="time constant (s) of the displayed probabilities' moving average",
+    )
+    stream.add_argument("--no-vad", action="store_true", help="no speech detection")
+    stream.add_argument(
+        "--format",
+        choices=("auto", "table", "jsonl"),
+        default="auto",
+        help="auto: table on a terminal, JSON lines when piped",
+    )
+    stream.add_argument("--savedir", help="where Hub files are linked")
+    stream.add_argument("--device", default="cpu", help="cpu, cuda, ...")
+    stream.add_argument("--verify", choices=("auto", "required", "off"), default="auto")
+    stream.add_argument("--trusted-key", action="append", default=[])
+
+
+def _stream_command(args) -> int:
+    """Runs ``sb-lstm-ser stream``."""
+    from speechbrain_lstm_ser.inference.live import run_live
+    from speechbrain_lstm_ser.inference.streaming import StreamingEmotionRecognizer
+
+    try:
+        model = StreamingEmotionRecognizer.from_hparams(
+            source=args.model,
+            savedir=args.savedir,
+            verify=args.verify,
+            trusted_keys=args.trusted_key,
+            run_opts={"device": args.device},
+        )
+    except Exception as err:  # a model that cannot be loaded ends the run
+        print(f"error: cannot load model {args.model}: {err}", file=sys.stderr)
+        return 2
+    source = args.input
+    if source == "auto":
+        source = "mic" if sys.stdin.isatty() else "stdin"
+    try:
+        return run_live(
+            model,
+            source=source,
+            chunk=args.chunk,
+            hop=args.hop,
+            smoothing=args.smoothing,
+            vad=not args.no_vad,
+            input_rate=args.rate,
+            fmt=args.format,
+        )
+    except (RuntimeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 def _keys_command(args) -> int:
@@ -561,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         return _publish_command(args)
     if args.command in ("keygen", "sign", "verify"):
         return _keys_command(args)
+    if args.command == "stream":
+        return _stream_command(args)
     if args.command == "robustness":
         return _robustness_command(args)
     speakers: dict[Path, str] = {}

@@ -13,12 +13,18 @@ from speechbrain_lstm_ser.inference.classifier import (
 from speechbrain_lstm_ser.inference.commands import CommandRecognizer
 from speechbrain_lstm_ser.inference.emotion import EmotionRecognizer
 from speechbrain_lstm_ser.inference.load import load_model
+from speechbrain_lstm_ser.inference.streaming import (
+    StreamingEmotionRecognizer,
+    StreamPrediction,
+)
 
 __all__ = [
     "AnalyzedSegment",
     "CommandRecognizer",
     "EmotionRecognizer",
     "SpeechRecognizer",
+    "StreamPrediction",
+    "StreamingEmotionRecognizer",
     "TimelineSegment",
     "UtteranceClassifier",
     "analyze_file",

@@ -14,7 +14,7 @@ import torch
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.inference.asr import SpeechRecognizer
 from speechbrain_lstm_ser.inference.classifier import SILENCE_PEAK, UtteranceClassifier
-from speechbrain_lstm_ser.processing.vad import EnergyVAD
+from speechbrain_lstm_ser.processing.vad import EnergyVAD, default_vad
 
 __all__ = ["AnalyzedSegment", "analyze_file"]
 
@@ -51,7 +51,9 @@ def analyze_file(
     emotion : UtteranceClassifier
         The emotion recognition model.
     vad : EnergyVAD, optional
-        The speech detector (segments of at most 15 s by default).
+        The speech detector (default: Silero VAD,
+        :func:`~speechbrain_lstm_ser.processing.vad.default_vad`; segments of at
+        most 15 s).
 
     Returns
     -------
@@ -70,7 +72,7 @@ def analyze_file(
             f"the models work at {asr.sample_rate} and {emotion.sample_rate} Hz; "
             "analyze_file needs one sample rate"
         )
-    vad = vad or EnergyVAD(sample_rate=asr.sample_rate)
+    vad = vad or default_vad(sample_rate=asr.sample_rate)
     results = []
     for start, end in vad.segments(path):
         wav = read_audio(path, asr.sample_rate, start=start, stop=end)

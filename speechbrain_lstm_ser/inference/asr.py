@@ -14,7 +14,7 @@ from speechbrain.decoders.ctc import ctc_greedy_decode
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import CTCModel
-from speechbrain_lstm_ser.processing.vad import EnergyVAD
+from speechbrain_lstm_ser.processing.vad import default_vad
 
 __all__ = ["SpeechRecognizer"]
 
@@ -25,7 +25,7 @@ class SpeechRecognizer(AudioInterface):
     Decoding is SpeechBrain's CTC beam search (the ``test_searcher`` the model
     was tested with) or greedy (``decoding="greedy"``). Audio of any sample
     rate and channel count is converted inside; recordings longer than
-    ``max_duration`` are cut at pauses (energy VAD) and transcribed piece by
+    ``max_duration`` are cut at pauses (Silero VAD) and transcribed piece by
     piece, so memory stays bounded.
 
     Arguments
@@ -134,7 +134,7 @@ class SpeechRecognizer(AudioInterface):
         """
         local, duration = self.audio_file(path)
         if duration > self.max_duration:
-            vad = EnergyVAD(sample_rate=self.sample_rate, max_segment=self.max_duration)
+            vad = default_vad(self.sample_rate, max_segment=self.max_duration)
             texts = [
                 self.transcribe_segment(local, s, e) for s, e in vad.segments(local)
             ]

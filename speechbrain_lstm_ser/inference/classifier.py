@@ -25,7 +25,7 @@ from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 from speechbrain_lstm_ser.processing.level import CLIPPING_WARN_SHARE, clipped_share
-from speechbrain_lstm_ser.processing.vad import EnergyVAD
+from speechbrain_lstm_ser.processing.vad import EnergyVAD, default_vad
 
 __all__ = ["SILENCE_PEAK", "TimelineSegment", "UtteranceClassifier"]
 
@@ -447,7 +447,9 @@ class UtteranceClassifier(AudioInterface):
         batch_size : int
             Windows classified together.
         vad : EnergyVAD, optional
-            Speech detector (default: ``EnergyVAD()``).
+            Speech detector (default: Silero VAD, see
+            :func:`~speechbrain_lstm_ser.processing.vad.default_vad`;
+            ``EnergyVAD()`` for the energy threshold).
         min_speech_ratio : float
             Share of speech frames a window needs to be classified.
         labels : sequence of str, optional
@@ -471,7 +473,7 @@ class UtteranceClassifier(AudioInterface):
             raise ValueError(f"window and hop must be positive, got {window}, {hop}")
         if labels is not None:
             self.allowed_classes(labels)
-        vad = vad or EnergyVAD(sample_rate=self.sample_rate)
+        vad = vad or default_vad(sample_rate=self.sample_rate)
         duration = audio_info(path).duration
         count = max(1, math.ceil(max(0.0, duration - window) / hop) + 1)
         results: list[TimelineSegment] = []

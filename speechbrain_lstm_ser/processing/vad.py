@@ -1,4 +1,12 @@
-"""Energy-based speech activity detection that streams long files.
+"""Speech activity detection that streams long files: Silero VAD, or energy.
+
+:class:`SileroVAD` (the default, :func:`default_vad`) runs the maintained
+`Silero VAD <https://github.com/snakers4/silero-vad>`_ model (MIT licence; the
+``silero-vad`` wheel ships its weights, nothing is downloaded);
+:class:`EnergyVAD` thresholds frame energy. Both give per-frame decisions,
+turn them into segments the same way and stream files block by block.
+Silero VAD is the default because it finds speech boundaries far better in
+noise (measured: ``python -m bench.vad``, docs/streaming.md).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -6,14 +14,19 @@ Authors
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import audio_info, read_audio
 
-__all__ = ["EnergyVAD"]
+__all__ = ["EnergyVAD", "SileroVAD", "default_vad"]
+
+logger = logging.getLogger(__name__)
 
 
 class EnergyVAD:
@@ -154,3 +167,172 @@ class EnergyVAD:
             start = stop
         if pending is not None:
             yield (pending[0], min(pending[1], duration))
+
+
+class SileroVAD(EnergyVAD):
+    """Finds speech with the Silero VAD model; streams files and live audio.
+
+    A 32 ms window is speech when the model's speech probability is above
+    ``threshold``; segments are then formed as :class:`EnergyVAD` forms them
+    (same ``min_speech``, ``min_silence``, ``max_segment``, ``margin``).
+    Audio at rates other than 8 or 16 kHz is resampled to 16 kHz for the
+    model (the decisions stay in the caller's time). :meth:`init_state` /
+    :meth:`step` run it on a live stream, chunk by chunk; the model's
+    recurrent state lives in this object, so use one ``SileroVAD`` per
+    stream.
+
+    Arguments
+    ---------
+    threshold : float
+        Speech probability above which a window is speech (Silero's default
+        0.5).
+    min_speech, min_silence, max_segment, margin, block : float
+        As in :class:`EnergyVAD`.
+    sample_rate : int
+        The rate of the audio given to it.
+
+    Example
+    -------
+    >>> vad = SileroVAD()
+    >>> vad.speech_ratio(torch.zeros(16000))  # silence
+    0.0
+    """
+
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        min_speech: float = 0.25,
+        min_silence: float = 0.3,
+        max_segment: float = 15.0,
+        margin: float = 0.1,
+        block: float = 60.0,
+        sample_rate: int = 16000,
+    ):
+        self.model_rate = sample_rate if sample_rate in (8000, 16000) else 16000
+        self.window = 512 if self.model_rate == 16000 else 256  # 32 ms
+        hop_ms = 1000 * self.window / self.model_rate
+        super().__init__(
+            frame_ms=hop_ms,
+            hop_ms=hop_ms,
+            min_speech=min_speech,
+            min_silence=min_silence,
+            max_segment=max_segment,
+            margin=margin,
+            block=block,
+            sample_rate=sample_rate,
+        )
+        self.threshold = threshold
+        self._model = None
+
+    @property
+    def model(self):
+        """The Silero VAD model (loaded from the installed wheel on first use)."""
+        if self._model is None:
+            try:
+                from silero_vad import load_silero_vad
+            except ImportError as error:
+                raise ImportError(
+                    "SileroVAD needs the silero-vad package: pip install "
+                    "silero-vad==6.2.3 (or use EnergyVAD)"
+                ) from error
+            with warnings.catch_warnings():  # torch.jit.load is deprecated
+                warnings.simplefilter("ignore", FutureWarning)
+                self._model = load_silero_vad()
+        return self._model
+
+    def _to_model_rate(self, wav: torch.Tensor) -> torch.Tensor:
+        if self.sample_rate == self.model_rate:
+            return wav
+        import torchaudio
+
+        return torchaudio.functional.resample(wav, self.sample_rate, self.model_rate)
+
+    def speech_probabilities(self, wav: torch.Tensor) -> torch.Tensor:
+        """Speech probability of each 32 ms window of a ``(time,)`` waveform.
+
+        Starts from a fresh model state (a file or block on its own).
+        """
+        wav = self._to_model_rate(wav.float())
+        count = max(1, -(-wav.numel() // self.window))
+        wav = torch.nn.functional.pad(wav, (0, count * self.window - wav.numel()))
+        self.model.reset_states()
+        with torch.no_grad():
+            probs = [
+                self.model(window.unsqueeze(0), self.model_rate).reshape(())
+                for window in wav.split(self.window)
+            ]
+        return torch.stack(probs)
+
+    def speech_frames(self, wav: torch.Tensor) -> torch.Tensor:
+        """Boolean speech decision per 32 ms window of a ``(time,)`` waveform."""
+        return self.speech_probabilities(wav) > self.threshold
+
+    def init_state(self) -> dict[str, Any]:
+        """The state of a new live stream (resets the model's own state)."""
+        self.model.reset_states()
+        return {"buffer": torch.zeros(0)}
+
+    def step(
+        self, chunk: torch.Tensor, state: dict[str, Any]
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Speech probabilities of the 32 ms windows that ``chunk`` completes.
+
+        Arguments
+        ---------
+        chunk : torch.Tensor
+            ``(samples,)`` at ``sample_rate``, any length.
+        state : dict
+            From :meth:`init_state` or the previous :meth:`step`.
+
+        Returns
+        -------
+        probabilities : torch.Tensor
+            ``(windows,)``, possibly empty.
+        state : dict
+        """
+        buffer = torch.cat([state["buffer"], self._to_model_rate(chunk.float())])
+        count = buffer.numel() // self.window
+        probs = []
+        with torch.no_grad():
+            for k in range(count):
+                window = buffer[k * self.window : (k + 1) * self.window]
+                probs.append(
+                    self.model(window.unsqueeze(0), self.model_rate).reshape(())
+                )
+        out = torch.stack(probs) if probs else torch.zeros(0)
+        return out, {"buffer": buffer[count * self.window :]}
+
+
+def default_vad(sample_rate: int = 16000, **kwargs) -> EnergyVAD:
+    """The speech detector used when none is given: :class:`SileroVAD`.
+
+    Falls back to :class:`EnergyVAD` (with one warning saying how to get
+    Silero VAD back) when the ``silero-vad`` package is not installed.
+
+    Arguments
+    ---------
+    sample_rate : int
+        The rate of the audio it will see.
+    **kwargs
+        Segment options shared by both (``min_speech``, ``min_silence``,
+        ``max_segment``, ``margin``, ``block``).
+
+    Returns
+    -------
+    EnergyVAD
+        A :class:`SileroVAD` (a subclass) or an :class:`EnergyVAD`.
+
+    Example
+    -------
+    >>> type(default_vad(16000)).__name__
+    'SileroVAD'
+    """
+    try:
+        import silero_vad  # noqa: F401
+    except ImportError:
+        logger.warning(
+            "silero-vad is not installed: speech detection falls back to the "
+            "energy threshold (pip install silero-vad==6.2.3 to use Silero VAD)"
+        )
+        return EnergyVAD(sample_rate=sample_rate, **kwargs)
+    return SileroVAD(sample_rate=sample_rate, **kwargs)

@@ -1,0 +1,198 @@
+"""ONNX export of a streaming emotion model: one frame step, state in and out.
+
+The graph computes the output of one feature frame, with every piece of
+state as explicit inputs and outputs, so that any ONNX runtime can stream
+without PyTorch::
+
+    window (1, n_fft), h (layers, 1, hidden), c (layers, 1, hidden),
+    pool_offset, pool_w, pool_wx, pool_wx2 (1, size)
+        -> STFT -> filterbanks -> normalisation -> LSTM step -> pooling step
+        -> head
+        -> probabilities (1, classes), h_out, c_out, pool_*_out (the next state)
+
+All shapes are fixed (one frame a call: a 200 ms chunk is 10 calls), which
+keeps the export exact and simple. The host keeps the samples not yet
+consumed and cuts the windows as
+:class:`~speechbrain_lstm_ser.nnet.streaming.StreamingFeatures` does: start
+with ``n_fft // 2`` zeros, append each chunk, and while at least ``n_fft``
+samples are buffered, run the graph on the first ``n_fft`` and drop the
+first ``hop``. The first state is zeros, with ``pool_offset`` at ``-inf``.
+:func:`stream_onnx` does exactly this with onnxruntime.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from speechbrain_lstm_ser.export.onnx import onnx_session
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.nnet.streaming import StreamingClassifier
+
+__all__ = ["STATE_NAMES", "StreamingOnnxStep", "export_streaming_onnx", "stream_onnx"]
+
+#: The names of the state inputs (the outputs add ``_out``).
+STATE_NAMES = ("h", "c", "pool_offset", "pool_w", "pool_wx", "pool_wx2")
+
+
+class StreamingOnnxStep(nn.Module):
+    """One frame of a causal classifier, with its state as inputs and outputs.
+
+    Arguments
+    ---------
+    model : UtteranceClassifierModel
+        A streamable model (see
+        :func:`~speechbrain_lstm_ser.nnet.streaming.check_streamable`).
+
+    Example
+    -------
+    >>> from speechbrain.processing.features import InputNormalization
+    >>> from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    >>> from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+    >>> from speechbrain_lstm_ser.nnet.streaming import (
+    ...     CausalFbank, DecayingAttentiveStatisticsPooling)
+    >>> model = UtteranceClassifierModel(
+    ...     CausalFbank(n_mels=20), InputNormalization(),
+    ...     LSTMEncoder(20, 8, bidirectional=False),
+    ...     DecayingAttentiveStatisticsPooling(8, 4), ClassificationHead(16, 4, 8))
+    >>> _ = model(torch.rand(2, 8000))  # global statistics
+    >>> step = StreamingOnnxStep(model.eval())
+    >>> probs, *state = step(torch.rand(1, 512), *step.initial_state())
+    >>> probs.shape, state[0].shape
+    (torch.Size([1, 4]), torch.Size([2, 1, 8]))
+    """
+
+    def __init__(self, model: UtteranceClassifierModel):
+        super().__init__()
+        self.streamer = StreamingClassifier(model).eval()
+
+    def initial_state(self) -> tuple[torch.Tensor, ...]:
+        """The state before a stream, in :data:`STATE_NAMES` order."""
+        state = self.streamer.init_state(1)
+        h = torch.cat([hc[0] for hc in state["lstm"]])
+        c = torch.cat([hc[1] for hc in state["lstm"]])
+        return (h, c, *state["pooling"])
+
+    def forward(self, window, h, c, pool_offset, pool_w, pool_wx, pool_wx2):
+        """Probabilities ``(1, classes)`` of the window's frame, and the next state."""
+        features = self.streamer.features
+        feats = features.normalise(features.window_frames(window))
+        layers = len(self.streamer.model.encoder.forward_layers)
+        state = {
+            "lstm": [(h[i : i + 1], c[i : i + 1]) for i in range(layers)],
+            "pooling": (pool_offset, pool_w, pool_wx, pool_wx2),
+        }
+        log_probs, state = self.streamer.step_features(feats, state)
+        h_out = torch.cat([hc[0] for hc in state["lstm"]])
+        c_out = torch.cat([hc[1] for hc in state["lstm"]])
+        return (log_probs[:, 0].exp(), h_out, c_out, *state["pooling"])
+
+
+def export_streaming_onnx(
+    model: UtteranceClassifierModel,
+    path: str | os.PathLike,
+    labels: Iterable[str] | None = None,
+    sample_rate: int = 16000,
+    opset_version: int = 18,
+) -> Path:
+    """Writes the one-frame streaming step of ``model`` to one ONNX file.
+
+    Arguments
+    ---------
+    model : UtteranceClassifierModel
+        A streamable model, in eval mode.
+    path : str or os.PathLike
+        The ``.onnx`` file.
+    labels : iterable of str, optional
+        Class names (metadata ``labels``, JSON).
+    sample_rate : int
+        Metadata ``sample_rate``; ``hop`` and ``n_fft`` are stored too.
+    opset_version : int
+        18 or later (``STFT``).
+
+    Returns
+    -------
+    Path
+    """
+    from onnxscript import optimizer
+
+    step = StreamingOnnxStep(model)
+    features = step.streamer.features
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    window = torch.randn(1, features.n_fft, generator=torch.Generator().manual_seed(0))
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            step,
+            (window, *step.initial_state()),
+            dynamo=True,
+            input_names=["window", *STATE_NAMES],
+            output_names=["probabilities", *(f"{n}_out" for n in STATE_NAMES)],
+            opset_version=opset_version,
+        )
+    optimizer.optimize(program.model, input_size_limit=2**31, output_size_limit=2**31)
+    metadata = {
+        "sample_rate": str(sample_rate),
+        "hop": str(features.hop),
+        "n_fft": str(features.n_fft),
+        "producer": "speechbrain-lstm-ser",
+    }
+    if labels is not None:
+        metadata["labels"] = json.dumps(list(labels))
+    program.model.metadata_props.update(metadata)
+    program.save(str(path), external_data=False)
+    return path
+
+
+def stream_onnx(
+    path: str | os.PathLike, chunks: Iterable[np.ndarray]
+) -> Iterator[np.ndarray]:
+    """Runs an exported streaming step with onnxruntime over chunks of samples.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        From :func:`export_streaming_onnx`.
+    chunks : iterable of numpy.ndarray
+        ``(samples,)`` float32 mono chunks at the model's rate, any sizes.
+
+    Yields
+    ------
+    numpy.ndarray
+        ``(frames, classes)`` probabilities of the frames each chunk completes
+        (possibly none).
+    """
+    session = onnx_session(path)
+    meta = session.get_modelmeta().custom_metadata_map
+    hop, n_fft = int(meta["hop"]), int(meta["n_fft"])
+    shapes = {i.name: i.shape for i in session.get_inputs()}
+    classes = session.get_outputs()[0].shape[-1]
+    state = {}
+    for name in STATE_NAMES:
+        fill = -np.inf if name == "pool_offset" else 0.0
+        state[name] = np.full(shapes[name], fill, dtype=np.float32)
+    buffer = np.zeros(n_fft // 2, dtype=np.float32)
+    for chunk in chunks:
+        buffer = np.concatenate([buffer, np.asarray(chunk, dtype=np.float32)])
+        out = []
+        while buffer.size >= n_fft:
+            probs, *new_state = session.run(
+                None, {"window": buffer[None, :n_fft], **state}
+            )
+            state = dict(zip(STATE_NAMES, new_state, strict=True))
+            out.append(probs[0])
+            buffer = buffer[hop:]
+        yield np.stack(out) if out else np.zeros((0, classes), dtype=np.float32)

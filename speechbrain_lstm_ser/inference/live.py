@@ -1,0 +1,216 @@
+"""Live audio in, one line per hop out: what ``sb-lstm-ser stream`` runs.
+
+Audio comes from standard input (raw 16-bit little-endian mono PCM, e.g.
+piped from ``arecord``, ``sox`` or ``ffmpeg``) or from the microphone (the
+``sounddevice`` package, ``pip install speechbrain-lstm-ser[live]``). Each
+prediction is printed as one line: on a terminal, the label, a confidence bar
+and speech / no speech; otherwise (piped) one JSON object per line.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
+
+import numpy as np
+import torch
+
+from speechbrain_lstm_ser.inference.streaming import (
+    StreamingEmotionRecognizer,
+    StreamPrediction,
+)
+
+__all__ = ["format_json", "format_line", "microphone_chunks", "pcm_chunks", "run_live"]
+
+#: Width of the confidence bar on a terminal (characters).
+BAR_WIDTH = 20
+
+
+def pcm_chunks(stream: BinaryIO, samples: int) -> Iterator[np.ndarray]:
+    """Chunks of 16-bit little-endian mono PCM read from a binary stream.
+
+    Arguments
+    ---------
+    stream : binary file
+        E.g. ``sys.stdin.buffer``.
+    samples : int
+        Samples per chunk (the last one may be shorter).
+
+    Yields
+    ------
+    numpy.ndarray
+        ``(samples,)`` float32 in [-1, 1].
+
+    Example
+    -------
+    >>> import io
+    >>> raw = np.array([0, 16384, -32768], dtype="<i2").tobytes()
+    >>> [c.tolist() for c in pcm_chunks(io.BytesIO(raw), 2)]
+    [[0.0, 0.5], [-1.0]]
+    """
+    while True:
+        data = stream.read(2 * samples)
+        if not data:
+            return
+        data = data[: len(data) // 2 * 2]  # a trailing odd byte is dropped
+        if data:
+            yield np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def microphone_chunks(sample_rate: int, samples: int) -> Iterator[np.ndarray]:
+    """Chunks from the default microphone (``sounddevice``), until interrupted.
+
+    Arguments
+    ---------
+    sample_rate : int
+        Recording rate (the model's).
+    samples : int
+        Samples per chunk.
+
+    Yields
+    ------
+    numpy.ndarray
+        ``(samples,)`` float32 in [-1, 1].
+    """
+    try:
+        import sounddevice
+    except (ImportError, OSError) as error:
+        raise RuntimeError(
+            "the microphone needs the sounddevice package and PortAudio: "
+            "pip install 'speechbrain-lstm-ser[live]' (or pipe audio into standard "
+            f"input, see docs/streaming.md); {error}"
+        ) from error
+    with sounddevice.InputStream(
+        samplerate=sample_rate, channels=1, dtype="float32", blocksize=samples
+    ) as mic:
+        while True:
+            data, _ = mic.read(samples)
+            yield data[:, 0].copy()
+
+
+def format_line(prediction: StreamPrediction) -> str:
+    """One terminal line: time, label, confidence bar, speech.
+
+    Arguments
+    ---------
+    prediction : StreamPrediction
+        As the streaming recogniser yields it.
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> p = StreamPrediction(1.2, "happy", torch.tensor([0.25, 0.75]), True)
+    >>> format_line(p)
+    '   1.20 s  happy       ###############.....  0.75  speech'
+    """
+    confidence = float(prediction.probabilities.max())
+    filled = int(round(confidence * BAR_WIDTH))
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    speech = {True: "speech", False: "no speech", None: ""}[prediction.speech]
+    return (
+        f"{prediction.time:7.2f} s  {prediction.label:<10}  {bar}  "
+        f"{confidence:.2f}  {speech}".rstrip()
+    )
+
+
+def format_json(prediction: StreamPrediction, labels: list[str]) -> str:
+    """One JSON line: time, label, confidence, speech, every class probability.
+
+    Example
+    -------
+    >>> p = StreamPrediction(1.2, "happy", torch.tensor([0.25, 0.75]), None)
+    >>> format_json(p, ["sad", "happy"])
+    '{"time": 1.2, "label": "happy", "confidence": 0.75, "speech": null, \
+"probabilities": {"sad": 0.25, "happy": 0.75}}'
+    """
+    probs = [round(float(p), 4) for p in prediction.probabilities]
+    return json.dumps(
+        {
+            "time": prediction.time,
+            "label": prediction.label,
+            "confidence": max(probs),
+            "speech": prediction.speech,
+            "probabilities": dict(zip(labels, probs, strict=True)),
+        }
+    )
+
+
+def run_live(
+    model: StreamingEmotionRecognizer,
+    source: str = "stdin",
+    chunk: float = 0.2,
+    hop: float = 0.2,
+    smoothing: float = 0.0,
+    vad: bool = True,
+    input_rate: int | None = None,
+    fmt: str = "auto",
+    stdin: BinaryIO | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Streams live audio through ``model`` and prints one line per hop.
+
+    Stops at the end of the input or on Ctrl-C (exit status 0 for both).
+
+    Arguments
+    ---------
+    model : StreamingEmotionRecognizer
+        The streaming model.
+    source : str
+        ``"stdin"`` (raw 16-bit mono PCM) or ``"mic"``.
+    chunk : float
+        Seconds of audio read at a time.
+    hop, smoothing, vad
+        See :meth:`StreamingEmotionRecognizer.make_streaming_context`.
+    input_rate : int, optional
+        Sample rate of standard input (default: the model's); other rates
+        are resampled chunk by chunk.
+    fmt : str
+        ``"table"`` (terminal lines), ``"jsonl"``, or ``"auto"``: table on a
+        terminal, JSON lines when piped.
+    stdin, out : file, optional
+        Input and output streams (default: the process's).
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    out = out or sys.stdout
+    rate = input_rate or model.sample_rate
+    samples = max(1, int(round(chunk * rate)))
+    if source == "mic":
+        chunks = microphone_chunks(model.sample_rate, samples)
+        rate = model.sample_rate
+    else:
+        chunks = pcm_chunks(stdin or sys.stdin.buffer, samples)
+    if fmt == "auto":
+        fmt = "table" if out.isatty() else "jsonl"
+    labels = model.labels
+    context = model.make_streaming_context(hop=hop, smoothing=smoothing, vad=vad)
+    try:
+        for data in chunks:
+            wav = torch.from_numpy(data)
+            if rate != model.sample_rate:
+                import torchaudio
+
+                wav = torchaudio.functional.resample(wav, rate, model.sample_rate)
+            for prediction in model.classify_chunk(context, wav):
+                line = (
+                    format_line(prediction)
+                    if fmt == "table"
+                    else format_json(prediction, labels)
+                )
+                print(line, file=out, flush=True)
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:
+        return 0
+    return 0

@@ -1,0 +1,293 @@
+"""Live emotion recognition: a trained streaming model, chunk by chunk.
+
+Shaped like SpeechBrain's ``StreamingASR``: a streaming context is made once
+per stream (:meth:`StreamingEmotionRecognizer.make_streaming_context`), then
+each chunk of audio goes through
+:meth:`~StreamingEmotionRecognizer.classify_chunk`; generators run it over a
+file (:meth:`~StreamingEmotionRecognizer.classify_file_streaming`) or any
+iterable of chunks (:meth:`~StreamingEmotionRecognizer.classify_stream`)
+and yield a :class:`StreamPrediction` every ``hop`` seconds of audio.
+
+The model must be causal (trained with ``hparams/streaming_lstm.yaml``, see
+:mod:`speechbrain_lstm_ser.nnet.streaming`); its outputs on a stream are
+those on the whole recording, whatever the chunk sizes, and the state
+carried from chunk to chunk has a constant size.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from speechbrain_lstm_ser.dataio.audio import audio_info, read_audio
+from speechbrain_lstm_ser.inference.emotion import EmotionRecognizer
+from speechbrain_lstm_ser.nnet.streaming import StreamingClassifier
+from speechbrain_lstm_ser.processing.vad import SileroVAD
+
+__all__ = [
+    "StreamPrediction",
+    "StreamingContext",
+    "StreamingEmotionRecognizer",
+]
+
+
+class StreamPrediction(NamedTuple):
+    """The class at one moment of a stream.
+
+    ``time`` is the end of the audio it has heard (seconds since the stream
+    started); ``probabilities`` are over :attr:`StreamingEmotionRecognizer.labels`
+    (smoothed if the context smooths); ``speech`` says whether the VAD heard
+    speech in the last hop (None without a VAD).
+    """
+
+    time: float
+    label: str
+    probabilities: torch.Tensor
+    speech: bool | None = None
+
+
+@dataclass
+class StreamingContext:
+    """Everything carried from one chunk of a stream to the next (constant size).
+
+    Made by :meth:`StreamingEmotionRecognizer.make_streaming_context`.
+    """
+
+    #: The model's state: feature buffer, LSTM states, pooling sums.
+    model_state: dict[str, Any]
+    #: Seconds between two predictions.
+    hop: float
+    #: Time constant of the displayed probabilities' smoothing (0: none).
+    smoothing: float
+    #: The speech detector of this stream (None: no detection).
+    vad: SileroVAD | None = None
+    vad_state: dict[str, Any] | None = None
+    #: Samples received so far.
+    samples: int = 0
+    #: Time of the next prediction (s).
+    next_time: float = 0.0
+    #: Smoothed probabilities (None before the first frame).
+    smoothed: torch.Tensor | None = None
+    #: Speech probabilities of the VAD windows since the last prediction.
+    speech_probs: list[float] = field(default_factory=list)
+    #: The VAD's verdict at the last prediction.
+    speech: bool | None = None
+
+
+class StreamingEmotionRecognizer(EmotionRecognizer):
+    """Recognises emotions on a live stream with a streaming (causal) model.
+
+    Loads like :class:`~speechbrain_lstm_ser.inference.emotion.EmotionRecognizer`
+    (``from_hparams(source=folder or Hub repo)``), and refuses a model that
+    cannot stream (bidirectional LSTM, whole-recording normalisation, ...)
+    with one message naming the part.
+
+    Example
+    -------
+    >>> ser = StreamingEmotionRecognizer.from_hparams(  # doctest: +SKIP
+    ...     source="results/emotion_streaming_lstm/1986/model")
+    >>> context = ser.make_streaming_context(hop=0.2)  # doctest: +SKIP
+    >>> for chunk in microphone_chunks:  # doctest: +SKIP
+    ...     for time, label, probs, speech in ser.classify_chunk(context, chunk):
+    ...         print(f"{time:6.2f} {label}")
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        try:
+            self.streamer = StreamingClassifier(self.model).eval()
+        except ValueError as error:
+            raise ValueError(
+                f"this model cannot stream: {error}. Use sb-lstm-ser timeline for "
+                "a model trained on whole utterances"
+            ) from error
+
+    @property
+    def latency(self) -> float:
+        """Algorithmic latency of the model in seconds: look-ahead + frame hop."""
+        return (self.streamer.lookahead + self.streamer.hop) / self.sample_rate
+
+    def make_streaming_context(
+        self, hop: float = 0.2, smoothing: float = 0.0, vad: bool = True
+    ) -> StreamingContext:
+        """A new stream: empty buffers, zero states.
+
+        Arguments
+        ---------
+        hop : float
+            Seconds of audio between two predictions (at least one feature
+            frame, e.g. 0.02).
+        smoothing : float
+            Time constant in seconds of an exponential moving average of the
+            predicted probabilities (0: the model's own output, which already
+            summarises the last seconds).
+        vad : bool
+            Detect speech with Silero VAD (:class:`StreamPrediction` ``.speech``).
+
+        Returns
+        -------
+        StreamingContext
+        """
+        frame = self.streamer.hop / self.sample_rate
+        if hop < frame - 1e-9:
+            raise ValueError(f"hop must be at least one frame ({frame} s), got {hop}")
+        if smoothing < 0:
+            raise ValueError(f"smoothing must be >= 0 seconds, got {smoothing}")
+        detector = SileroVAD(sample_rate=self.sample_rate) if vad else None
+        return StreamingContext(
+            model_state=self.streamer.init_state(1, self.device),
+            hop=hop,
+            smoothing=smoothing,
+            vad=detector,
+            vad_state=detector.init_state() if detector else None,
+            next_time=hop,
+        )
+
+    def _as_chunk(self, chunk) -> torch.Tensor:
+        if isinstance(chunk, np.ndarray):
+            if chunk.dtype == np.int16:
+                chunk = chunk.astype(np.float32) / 32768.0
+            chunk = torch.from_numpy(np.ascontiguousarray(chunk, dtype=np.float32))
+        if chunk.dim() == 2 and chunk.shape[0] == 1:
+            chunk = chunk[0]
+        if chunk.dim() != 1:
+            raise ValueError(
+                f"a chunk must be mono samples (samples,) at {self.sample_rate} Hz, "
+                f"got shape {tuple(chunk.shape)}"
+            )
+        return chunk.float()
+
+    def classify_chunk(
+        self, context: StreamingContext, chunk: torch.Tensor | np.ndarray
+    ) -> list[StreamPrediction]:
+        """Feeds the next chunk of the stream; returns the predictions it completes.
+
+        Arguments
+        ---------
+        context : StreamingContext
+            From :meth:`make_streaming_context`; updated in place.
+        chunk : torch.Tensor or numpy.ndarray
+            ``(samples,)`` mono audio at :attr:`sample_rate`, any length
+            (float in [-1, 1], or int16 PCM).
+
+        Returns
+        -------
+        list of StreamPrediction
+            One per ``hop`` of audio that this chunk completes (possibly none).
+        """
+        chunk = self._as_chunk(chunk)
+        if context.vad is not None:
+            probs, context.vad_state = context.vad.step(chunk, context.vad_state)
+            context.speech_probs += probs.tolist()
+        with torch.no_grad():
+            log_probs, context.model_state = self.streamer.step(
+                chunk.unsqueeze(0).to(self.device), context.model_state
+            )
+        return self._predictions(context, log_probs[0], chunk.numel())
+
+    def _predictions(
+        self, context: StreamingContext, log_probs: torch.Tensor, samples: int
+    ) -> list[StreamPrediction]:
+        out = []
+        frame_s = self.streamer.hop / self.sample_rate
+        frames = context.model_state["features"]["frames"]
+        first = frames - log_probs.shape[0]  # index of the first new frame
+        context.samples += samples
+        heard = context.samples / self.sample_rate
+        for k, row in enumerate(log_probs.exp().cpu()):
+            if context.smoothed is None or context.smoothing == 0:
+                context.smoothed = row
+            else:
+                keep = float(np.exp(-frame_s / context.smoothing))
+                context.smoothed = keep * context.smoothed + (1 - keep) * row
+            # Frame i is emitted once the audio up to its centre + look-ahead
+            # has arrived: report it at that time.
+            time = ((first + k) * self.streamer.hop + self.streamer.lookahead) / (
+                self.sample_rate
+            )
+            if time + 1e-9 >= context.next_time or (
+                k == log_probs.shape[0] - 1 and heard + 1e-9 >= context.next_time
+            ):
+                context.next_time += context.hop
+                out.append(self._prediction(context, min(time, heard)))
+        return out
+
+    def _prediction(self, context: StreamingContext, time: float) -> StreamPrediction:
+        if context.vad is not None:
+            if context.speech_probs:
+                threshold = context.vad.threshold
+                context.speech = max(context.speech_probs) > threshold
+                context.speech_probs = []
+        probs = context.smoothed
+        label = self.labels[int(probs.argmax())]
+        return StreamPrediction(round(time, 4), label, probs.clone(), context.speech)
+
+    def classify_stream(
+        self,
+        chunks: Iterable[torch.Tensor | np.ndarray],
+        hop: float = 0.2,
+        smoothing: float = 0.0,
+        vad: bool = True,
+    ) -> Iterator[StreamPrediction]:
+        """Predictions every ``hop`` seconds over any iterable of chunks.
+
+        Arguments
+        ---------
+        chunks : iterable
+            ``(samples,)`` mono chunks at :attr:`sample_rate` (any sizes).
+        hop, smoothing, vad
+            See :meth:`make_streaming_context`.
+
+        Yields
+        ------
+        StreamPrediction
+        """
+        context = self.make_streaming_context(hop=hop, smoothing=smoothing, vad=vad)
+        for chunk in chunks:
+            yield from self.classify_chunk(context, chunk)
+
+    def classify_file_streaming(
+        self,
+        path: str | os.PathLike,
+        chunk_size: float = 0.2,
+        hop: float = 0.2,
+        smoothing: float = 0.0,
+        vad: bool = True,
+    ) -> Iterator[StreamPrediction]:
+        """Streams a file chunk by chunk (read as it goes: memory stays bounded).
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            Any audio file ``read_audio`` reads (resampled to the model's rate).
+        chunk_size : float
+            Seconds read and fed at a time.
+        hop, smoothing, vad
+            See :meth:`make_streaming_context`.
+
+        Yields
+        ------
+        StreamPrediction
+        """
+        local, _ = self.audio_file(path)
+        info = audio_info(local)
+        rate, total = info.sample_rate, info.frames
+        step = max(1, int(round(chunk_size * rate)))
+
+        def chunks():
+            # boundaries on whole samples of the file: no sample read twice
+            for first in range(0, total, step):
+                last = min(total, first + step)
+                yield read_audio(
+                    local, self.sample_rate, start=first / rate, stop=last / rate
+                )
+
+        yield from self.classify_stream(chunks(), hop=hop, smoothing=smoothing, vad=vad)

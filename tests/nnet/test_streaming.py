@@ -1,0 +1,183 @@
+"""The streaming model: chunked outputs equal whole-recording outputs, bounded state."""
+
+import math
+
+import pytest
+import torch
+from speechbrain.lobes.features import Fbank
+from speechbrain.processing.features import InputNormalization
+
+from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
+from speechbrain_lstm_ser.nnet.streaming import (
+    CausalFbank,
+    DecayingAttentiveStatisticsPooling,
+    StreamingClassifier,
+    StreamingFeatures,
+    check_streamable,
+)
+
+RATE = 16000
+# Two kernels (a whole-recording fused LSTM vs step by step, cumulative sums
+# over different blocks) agree to float32 rounding, not bit for bit.
+ATOL = 1e-4
+
+
+def _model(hidden=16, n_mels=20, memory=25.0, seed=0):
+    torch.manual_seed(seed)
+    model = UtteranceClassifierModel(
+        CausalFbank(n_mels=n_mels, hop_length=20, win_length=32, n_fft=512),
+        InputNormalization(norm_type="global"),
+        LSTMEncoder(n_mels, hidden, num_layers=2, bidirectional=False),
+        DecayingAttentiveStatisticsPooling(hidden, 8, time_constant=memory),
+        ClassificationHead(2 * hidden, 4, 16),
+    )
+    model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
+    return model.eval()
+
+
+def _speechlike(seconds, seed=1):
+    """Noise bursts with silences (a few seconds, seeded), incl. digital zeros."""
+    gen = torch.Generator().manual_seed(seed)
+    wav = 0.1 * torch.randn(int(seconds * RATE), generator=gen)
+    envelope = (torch.sin(torch.linspace(0, 6 * math.pi, wav.numel())) > 0).float()
+    wav = wav * envelope
+    wav[: RATE // 4] = 0.0  # digital silence first
+    return wav
+
+
+def _stream(streamer, wav, sizes):
+    """Feeds ``wav`` in chunks whose sizes cycle through ``sizes``."""
+    state, outs, pos, k = streamer.init_state(), [], 0, 0
+    while pos < wav.numel():
+        size = sizes[k % len(sizes)]
+        out, state = streamer.step(wav[pos : pos + size].unsqueeze(0), state)
+        outs.append(out)
+        pos, k = pos + size, k + 1
+    outs.append(streamer.finish(state))
+    return torch.cat(outs, dim=1)
+
+
+@pytest.mark.parametrize(
+    "sizes", [[1600], [3200], [8000], [1], [7, 333, 1, 5000, 319], [40000]]
+)
+def test_chunked_outputs_equal_whole_recording(sizes):
+    streamer = StreamingClassifier(_model())
+    wav = _speechlike(0.6) if sizes == [1] else _speechlike(4.0)
+    with torch.no_grad():
+        whole = streamer.forward_frames(wav.unsqueeze(0))
+        chunked = _stream(streamer, wav, sizes)
+    assert chunked.shape == whole.shape == (1, 1 + wav.numel() // 320, 4)
+    assert torch.allclose(chunked, whole, atol=ATOL), (chunked - whole).abs().max()
+
+
+def test_last_frame_is_the_utterance_forward_and_padding_changes_nothing():
+    model = _model()
+    streamer = StreamingClassifier(model)
+    wavs = torch.stack([_speechlike(3.0, seed=1), _speechlike(3.0, seed=2)])
+    wavs[1, 2 * RATE :] = 0.0
+    with torch.no_grad():
+        frames = streamer.forward_frames(wavs[:1])
+        utterance = model(wavs, torch.tensor([1.0, 2 / 3]))
+        alone = model(wavs[1:, : 2 * RATE])
+    assert torch.allclose(frames[:, -1], utterance[:1, 0], atol=ATOL)
+    # the padded utterance of a batch is classified as it is alone
+    assert torch.allclose(utterance[1], alone[0], atol=ATOL)
+
+
+def test_causal_features_match_the_whole_recording_and_fbank_on_speech():
+    fbank = CausalFbank(n_mels=20, n_fft=512, hop_length=20, win_length=32)
+    norm = InputNormalization()
+    norm(fbank(torch.randn(2, RATE)), torch.ones(2))
+    stream = StreamingFeatures(fbank, norm.eval())
+    wav = _speechlike(2.0).unsqueeze(0)
+    state, parts = stream.init_state(), []
+    for chunk in wav.split(777, dim=1):
+        feats, state = stream.step(chunk, state)
+        parts.append(feats)
+    parts.append(stream.finish(state))
+    assert torch.allclose(
+        torch.cat(parts, dim=1), stream.normalise(fbank(wav)), atol=ATOL
+    )
+    # where no bin is 80 dB under the loudest, it is SpeechBrain's Fbank
+    loud = 0.1 * torch.randn(1, RATE)
+    plain = Fbank(n_mels=20, n_fft=512, hop_length=20, win_length=32)
+    assert torch.allclose(fbank(loud), plain(loud), atol=1e-4)
+    assert stream.lookahead == 256
+
+
+def test_pooling_without_decay_is_attentive_statistics_without_context():
+    pool = DecayingAttentiveStatisticsPooling(6, 4, time_constant=math.inf)
+    reference = AttentiveStatisticsPooling(6, 4, global_context=False)
+    reference.attention.load_state_dict(pool.attention.state_dict())
+    x, lens = torch.randn(3, 20, 6), torch.tensor([1.0, 0.5, 0.1])
+    assert torch.allclose(pool(x, lens), reference(x, lens), atol=1e-5)
+
+
+def test_pooling_forgets_the_past():
+    pool = DecayingAttentiveStatisticsPooling(2, 4, time_constant=5.0)
+    torch.nn.init.zeros_(pool.attention[2].weight)  # uniform attention
+    torch.nn.init.zeros_(pool.attention[2].bias)
+    x = torch.cat([torch.full((1, 100, 2), -1.0), torch.full((1, 100, 2), 1.0)], 1)
+    mean = pool.forward_frames(x)[0, :, :2]
+    assert torch.allclose(mean[99], torch.full((2,), -1.0))
+    assert mean[150].min() > 0.99  # 50 frames = 10 time constants later
+
+
+def test_state_has_constant_size():
+    streamer = StreamingClassifier(_model())
+    state = streamer.init_state()
+
+    def size(state):
+        tensors = [state["features"]["buffer"], *state["pooling"]]
+        tensors += [t for hc in state["lstm"] for t in hc]
+        return sum(t.numel() for t in tensors)
+
+    sizes = set()
+    with torch.no_grad():
+        for k in range(50):
+            _, state = streamer.step(torch.randn(1, 3000 + 37 * k), state)
+            sizes.add(size(state) - state["features"]["buffer"].numel())
+            assert state["features"]["buffer"].numel() < 512
+    assert len(sizes) == 1
+
+
+def test_non_causal_models_are_refused_with_the_part_named():
+    model = _model()
+    model.encoder = LSTMEncoder(20, 8, bidirectional=True)
+    with pytest.raises(ValueError, match="unidirectional"):
+        check_streamable(model)
+    model = _model()
+    model.compute_features = Fbank(n_mels=20)
+    with pytest.raises(ValueError, match="compute_features"):
+        StreamingClassifier(model)
+    model = _model()
+    model.pooling = AttentiveStatisticsPooling(16, 8)
+    with pytest.raises(ValueError, match="DecayingAttentiveStatisticsPooling"):
+        check_streamable(model)
+
+
+def _rss_mb():
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    pytest.skip("no /proc/self/status on this system")
+
+
+def test_one_hour_stream_keeps_memory_constant():
+    streamer = StreamingClassifier(_model(hidden=8, n_mels=20))
+    gen = torch.Generator().manual_seed(3)
+    state, seconds, chunk = streamer.init_state(), 3600, 10 * RATE
+    with torch.no_grad():
+        for k in range(seconds * RATE // chunk):
+            wav = 0.05 * torch.randn(1, chunk, generator=gen)
+            out, state = streamer.step(wav, state)
+            if k == 12:  # after two minutes: everything allocated once
+                warm = _rss_mb()
+    assert bool(torch.isfinite(out).all())
+    assert state["features"]["frames"] == seconds * RATE // 320
+    grown = _rss_mb() - warm
+    assert grown < 20, f"RSS grew by {grown:.1f} MB over a one-hour stream"
