@@ -60,9 +60,11 @@ from speechbrain_lstm_ser.export.onnx import (
 )
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
+from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 from speechbrain_lstm_ser.training.hparams import load_trained_modules
+from speechbrain_lstm_ser.training.references import reference_mode
 
-__all__ = ["add_measurement_options", "main", "robustness"]
+__all__ = ["add_measurement_options", "main", "robustness", "speaker_accuracy"]
 
 #: Model kinds measured from a recipe run folder, and derived ones.
 TRAINED = ("train", "prune", "distill")
@@ -171,6 +173,30 @@ def robustness(predict: Callable, test: TestSet, labels: list[str]) -> dict:
         },
         "robustness_failures": robustness_failures(results),
     }
+
+
+def speaker_accuracy(hparams: dict, test: TestSet) -> dict:
+    """UA of a speaker-normalised model measured against each test speaker.
+
+    Every test speaker's reference is the mean of all of that speaker's test
+    utterances (transductive, as the recipe's test report); each utterance
+    is then classified alone against it.
+    """
+    model, mods = hparams["model"].eval(), hparams["modules"]
+    refs = SpeakerReferences()
+    prepared = []
+    with torch.no_grad():
+        for row, wav in zip(test.rows, test.wavs, strict=True):
+            wavs, lens = preprocess_waveforms(mods, wav.unsqueeze(0), torch.ones(1))
+            refs.add(row["ID"], row["spk_id"], *model.reference_statistics(wavs, lens))
+            prepared.append((wavs, lens))
+        outputs = []
+        for i, (row, (wavs, lens)) in enumerate(zip(test.rows, prepared, strict=True)):
+            reference = refs.speaker_reference(row["spk_id"]).unsqueeze(0)
+            probs = model(wavs, lens, reference=reference).squeeze(1).exp()
+            outputs.append(([i], probs))
+    scores = _accuracy(outputs, test, hparams["emotions"])
+    return {"UA_speaker": scores["UA"], "WA_speaker": scores["WA"]}
 
 
 def _state_bytes(modules: dict[str, nn.Module], normalizer: nn.Module) -> int:
@@ -476,6 +502,8 @@ def main(argv: list[str] | None = None) -> dict:
     result["rtf_batch16"] = time_b16 / seconds
     result.update(_accuracy(outputs, test, hparams["emotions"]))
     result.update(robustness(predict, test, hparams["emotions"]))
+    if args.kind in TRAINED and reference_mode(hparams) == "speaker":
+        result.update(speaker_accuracy(hparams, test))
     encoder = hparams["model"].encoder
     if args.breakdown and args.device == "cpu" and isinstance(encoder, LSTMEncoder):
         result["latency_breakdown"] = latency_breakdown(hparams, test, args.repeats)

@@ -547,9 +547,9 @@ class Bench:
         head = (
             "| model | params | size (MB) | x smaller | train (audio s/s) | "
             "RTF b1 | RTF b16 | peak RSS (MB) | UA | ΔUA vs ref [95% CI] | "
-            "macro-F1 | epochs |"
+            "macro-F1 | UA per speaker | epochs |"
         )
-        lines = [head, "|" + "---|" * 12]
+        lines = [head, "|" + "---|" * 13]
         for name, r in results.items():
             train = r.get("training", {}).get("audio_seconds_per_second")
             delta = r.get("delta_UA_vs_reference")
@@ -558,13 +558,14 @@ class Bench:
                 if delta and name != self.reference
                 else "reference"
             )
+            speaker_ua = f"{100 * r['UA_speaker']:.1f}" if "UA_speaker" in r else "-"
             lines.append(
                 f"| {name} | {r['params'] / 1e3:.0f}k | {r['size_bytes'] / 1e6:.2f} | "
                 f"{r.get('size_ratio', 1):.1f} | "
                 f"{f'{train:.0f}' if train else '-'} | {r['rtf_batch1']:.4f} | "
                 f"{r['rtf_batch16']:.4f} | {r['peak_rss_mb']:.0f} | "
                 f"{100 * r['UA']:.1f} | {delta_text} | {100 * r['macro_F1']:.1f} | "
-                f"{r.get('epochs_trained', '-')} |"
+                f"{speaker_ua} | {r.get('epochs_trained', '-')} |"
             )
         return "\n".join(lines)
 

@@ -56,11 +56,18 @@ class ReferenceNormalization(nn.Module):
         below the utterance's loudest frame do not count in the statistics
         (``None``: every real frame counts). Features are in dB (SpeechBrain's
         ``Fbank`` log-mels are ``10 log10`` of power).
-    level_channels : int, optional
-        How many leading channels are levels in dB (the filterbank), used to
-        find the speech frames; ``None``: all channels. Channels after them
-        (e.g. pitch and voicing) are still normalised, but do not decide
-        which frames count.
+    level_channels : int or list of int, optional
+        Which channels are levels in dB: an int ``n`` for the first ``n``
+        (the filterbank), or a list of indices (e.g. the filterbank and a
+        log-energy channel); ``None``: all channels. The first ``n`` (or the
+        listed ones) find the speech frames.
+    per_channel : bool
+        ``True``: every channel minus the reference's mean of that channel
+        (cepstral mean normalisation: the level, the spectral balance and,
+        e.g., the pitch of the reference are all removed). ``False``: only
+        the level: one number, the reference's mean over the level channels,
+        is subtracted from the level channels; the spectral balance and the
+        other channels are kept as they are.
 
     Example
     -------
@@ -78,11 +85,34 @@ class ReferenceNormalization(nn.Module):
     """
 
     def __init__(
-        self, speech_floor_db: float | None = 30.0, level_channels: int | None = None
+        self,
+        speech_floor_db: float | None = 30.0,
+        level_channels: int | list[int] | None = None,
+        per_channel: bool = True,
     ):
         super().__init__()
         self.speech_floor_db = speech_floor_db
         self.level_channels = level_channels
+        self.per_channel = per_channel
+
+    def _levels(self, feats: torch.Tensor) -> torch.Tensor:
+        """The level channels of ``feats``: ``(..., level_channels)``."""
+        if self.level_channels is None:
+            return feats
+        if isinstance(self.level_channels, int):
+            return feats[..., : self.level_channels]
+        return feats[..., list(self.level_channels)]
+
+    def _level_mask(self, channels: int, device) -> torch.Tensor:
+        """``(channels,)``: 1 on the level channels, 0 elsewhere."""
+        mask = torch.zeros(channels, device=device)
+        if self.level_channels is None:
+            mask[:] = 1
+        elif isinstance(self.level_channels, int):
+            mask[: self.level_channels] = 1
+        else:
+            mask[list(self.level_channels)] = 1
+        return mask
 
     def frame_weights(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         """Which frames count in the statistics: ``(batch, frames)`` of 0 and 1.
@@ -104,7 +134,7 @@ class ReferenceNormalization(nn.Module):
         real = length_mask(lens, frames, batch, feats.device)
         if self.speech_floor_db is None:
             return real.to(feats.dtype)
-        level = feats[..., : self.level_channels].mean(dim=-1)
+        level = self._levels(feats).mean(dim=-1)
         level = level.masked_fill(~real, float("-inf"))
         loudest = level.amax(dim=1, keepdim=True)
         return (real & (level >= loudest - self.speech_floor_db)).to(feats.dtype)
@@ -160,7 +190,12 @@ class ReferenceNormalization(nn.Module):
             total, count = self.statistics(feats, lens)
             reference = total / count
         real = length_mask(lens, feats.shape[1], feats.shape[0], feats.device)
-        relative = feats - reference.unsqueeze(1).to(feats.dtype)
+        reference = reference.to(feats.dtype)
+        if not self.per_channel:
+            mask = self._level_mask(feats.shape[-1], feats.device)
+            level = (reference * mask).sum(dim=-1, keepdim=True) / mask.sum()
+            reference = level * mask
+        relative = feats - reference.unsqueeze(1)
         return relative * real.unsqueeze(-1).to(feats.dtype)
 
 

@@ -98,3 +98,15 @@ def test_references_combine_exactly_and_draws_cover_one_to_all():
         refs.utterances("c")
     with pytest.raises(ValueError, match="at least one utterance"):
         refs.reference([])
+
+
+def test_level_only_keeps_spectral_balance_and_other_channels():
+    norm = ReferenceNormalization(
+        speech_floor_db=None, level_channels=[0, 1, 3], per_channel=False
+    )
+    feats = torch.tensor([[[40.0, 60.0, 5.0, 50.0]]]).repeat(1, 4, 1)
+    out = norm(feats, torch.ones(1))
+    # One level (the mean of channels 0, 1 and 3: 50) off the level channels.
+    assert out[0, 0].tolist() == [-10.0, 10.0, 5.0, 0.0]
+    louder = norm(feats + torch.tensor([12.0, 12.0, 0.0, 12.0]), torch.ones(1))
+    torch.testing.assert_close(louder, out)
