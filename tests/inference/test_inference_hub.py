@@ -74,8 +74,10 @@ def test_export_folder_is_complete_and_minimal(trained):
     assert list(tree) == [
         "interface",
         "sample_rate",
+        "normalization_reference",
         "preprocess",
         "compute_features",
+        "reference_norm",
         "mean_var_norm",
         "encoder",
         "pooling",
@@ -116,8 +118,15 @@ def test_folder_loading_reproduces_the_brain(trained, tmp_path):
     )
     assert model.labels == ["neutral", "happy", "sad", "angry"]
     expected = _brain_predictions(trained)
-    for row in _test_rows(trained):
-        out_prob, score, index, labels = model.classify_file(row["path"])
+    # The Brain tested each utterance against all of its speaker's test
+    # utterances (the default speaker normalisation): enrol them the same way.
+    rows = _test_rows(trained)
+    assert len({row["spk_id"] for row in rows}) == 1
+    model.enrol("test speaker", [row["path"] for row in rows])
+    for row in rows:
+        out_prob, score, index, labels = model.classify_file(
+            row["path"], speaker="test speaker"
+        )
         assert out_prob.shape == (1, 4)
         assert labels[0] == expected[row["ID"]]["prediction"]
         assert model.labels[int(index)] == labels[0]
@@ -163,7 +172,8 @@ def test_hub_repo_id_loads_offline_from_the_cache(trained, tmp_path):
         from speechbrain_lstm_ser.inference.load import load_model
         model = load_model({REPO_ID!r}, savedir={str(tmp_path / "saved")!r})
         paths = {[r["path"] for r in rows]!r}
-        print(json.dumps([model.classify_file(p)[3][0] for p in paths]))
+        model.enrol("s", paths)  # the Brain's speaker reference
+        print(json.dumps([model.classify_file(p, speaker="s")[3][0] for p in paths]))
         print(model.classify_file({REPO_ID + "/example.wav"!r})[3][0])
         """
     )
@@ -287,8 +297,11 @@ def test_cli_predicts_a_folder_with_a_broken_file(trained, tmp_path):
     assert proc.returncode == 1
     results = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [os.path.basename(r["file"]) for r in results] == ["a.wav", "b.wav"]
-    expected = _brain_predictions(trained)
-    assert results[0]["label"] == expected[rows[0]["ID"]]["prediction"]
+    # No speaker given: each file is its own reference, as in the API.
+    alone = EmotionRecognizer.from_hparams(source=str(trained.model))
+    out_prob = alone.classify_file(rows[0]["path"])[0].exp()[0]
+    got = torch.tensor([results[0]["probabilities"][c] for c in alone.labels])
+    torch.testing.assert_close(got, out_prob, atol=1e-5, rtol=0)
     assert sum(results[0]["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "broken.wav" in errors[0]

@@ -10,6 +10,7 @@ import torch
 from hyperpyyaml import load_hyperpyyaml
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 
 
 def test_report_is_complete_and_consistent(trained):
@@ -65,11 +66,20 @@ def test_best_checkpoint_reloads_and_reproduces_predictions(trained):
         expected = {row["ID"]: row for row in csv.DictReader(handle)}
     with open(out / "manifests" / "test.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    # The default is speaker-normalised: every test speaker's reference is
+    # the mean of all of that speaker's test utterances (as the Brain's test).
+    refs = SpeakerReferences()
+    prepared = {}
     with torch.no_grad():
         for row in rows:
             wav = read_audio(row["wav"].replace("$data_root", str(data)))[None]
-            wavs, lens = preprocess(wav, torch.ones(1))
-            log_probs = model(wavs, lens)
+            prepared[row["ID"]] = preprocess(wav, torch.ones(1))
+            total, count = model.reference_statistics(*prepared[row["ID"]])
+            refs.add(row["ID"], row["spk_id"], total[0], float(count[0]))
+        for row in rows:
+            wavs, lens = prepared[row["ID"]]
+            reference = refs.speaker_reference(row["spk_id"]).unsqueeze(0)
+            log_probs = model(wavs, lens, reference=reference)
             label = hparams["emotions"][int(log_probs.argmax())]
             assert label == expected[row["ID"]]["prediction"], row["ID"]
             score = float(log_probs.exp().max())
