@@ -84,6 +84,13 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
         f"WA (accuracy): {report['accuracy']:.4f}   "
         f"UA (mean recall): {report['unweighted_accuracy']:.4f}   "
         f"macro-F1: {report['macro_f1']:.4f}",
+    ]
+    norm = report.get("normalization")
+    if norm:
+        lines.append(f"features relative to the {norm['reference']}")
+        for name, scores in (norm.get("variants") or {}).items():
+            lines.append(f"  {name.replace('_', ' ')}: UA {scores['UA']:.4f}")
+    lines += [
         "",
         f"{'class':<14}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
     ]
@@ -395,7 +402,9 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     Returns
     -------
     str
-        Markdown: one row per metric (UA, WA, macro-F1, UA of each gender).
+        Markdown: one row per metric (UA, WA, macro-F1, UA of each gender
+        and, for speaker-normalised runs, UA of the single-utterance and
+        enrolment variants).
 
     Example
     -------
@@ -419,6 +428,11 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
             rows[f"UA {gender}"] = [
                 r["by_gender"][gender]["unweighted_accuracy"] for r in reports
             ]
+    variants = [r.get("normalization", {}).get("variants") or {} for r in reports]
+    for name in variants[0] if variants else ():
+        if all(name in v for v in variants):
+            label = "single utterance" if name == "single_utterance" else name
+            rows[f"UA {label.replace('_', ' ')}"] = [v[name]["UA"] for v in variants]
     table = []
     for metric, values in rows.items():
         stats = mean_std(values)
