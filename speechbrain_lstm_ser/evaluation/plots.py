@@ -120,7 +120,7 @@ def plot_reliability_diagram(
         f"{title}\nT = {calibration['temperature']:.3g}, ECE "
         f"{calibration['before']['ece']:.3f} -> {calibration['after']['ece']:.3f}"
     )
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(str(path))
