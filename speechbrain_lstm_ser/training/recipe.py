@@ -312,6 +312,13 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
     """
     hparams = brain.hparams
     best = {("max_key" if brain.best_max else "min_key"): brain.best_key}
+    calibrate = getattr(hparams, "calibrate", False)
+    if calibrate and getattr(brain, "head", None) is None:
+        sys.exit(
+            "error: calibrate: True needs a classification recipe whose model's "
+            "`classifier` is a speechbrain_lstm_ser.nnet.heads.ClassificationHead "
+            "(it holds the temperature); set calibrate: False"
+        )
     try:
         brain.fit(
             epoch_counter=hparams.epoch_counter,
@@ -321,12 +328,7 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
             valid_loader_kwargs=hparams.test_dataloader_options,
         )
         brain.trained = training_summary(hparams.history)
-        if getattr(hparams, "calibrate", False):
-            if not hasattr(brain, "calibrate"):
-                sys.exit(
-                    f"error: calibrate: True is for classification recipes; "
-                    f"{type(brain).__name__} has no calibration (set calibrate: False)"
-                )
+        if calibrate:
             brain.calibrate(datasets["valid"], hparams.test_dataloader_options, **best)
         brain.evaluate(
             test_set=datasets["test"],
