@@ -94,6 +94,10 @@ class DistillationBrain(EmotionBrain):
     ):
         super().__init__(*args, **kwargs)
         self.teacher = teacher.eval()
+        # Soft labels from the teacher's logits: distill_temperature is their
+        # only temperature (a calibrated teacher's own one is not applied).
+        if hasattr(teacher.classifier, "set_temperature"):
+            teacher.classifier.set_temperature(1.0)
         self.teacher.requires_grad_(False)
         self.distillation = distillation
         self._encoder_inputs = None

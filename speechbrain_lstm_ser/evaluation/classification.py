@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import torch
 
+from speechbrain_lstm_ser.evaluation.calibration import calibration_report
+
 __all__ = ["ClassificationMetrics", "classification_report", "confusion_matrix"]
 
 
@@ -177,6 +179,8 @@ class ClassificationMetrics:
     0.6666666666666666
     >>> metrics.summarize()["by_gender"]["male"]["unweighted_accuracy"]
     0.5
+    >>> round(metrics.calibration()["after"]["ece"], 4)  # gaps 0.1, 0.3, 0.6
+    0.3333
     """
 
     def __init__(self, labels: Sequence[str]):
@@ -190,6 +194,9 @@ class ClassificationMetrics:
         self.predictions: list[str] = []
         self.scores: list[float] = []
         self.groups: dict[str, list[str]] = {}
+        #: ``(batch, classes)`` log-probabilities of each batch appended as
+        #: such (for calibration); empty when indices were appended.
+        self.log_probs: list[torch.Tensor] = []
 
     def append(
         self,
@@ -213,8 +220,8 @@ class ClassificationMetrics:
         """
         predictions = predictions.detach().cpu()
         if predictions.dim() >= 2 and predictions.shape[-1] > 1:
-            probs = predictions.reshape(predictions.shape[0], -1).exp()
-            score, index = probs.max(dim=-1)
+            rows = predictions.reshape(predictions.shape[0], -1)
+            score, index = rows.exp().max(dim=-1)
         else:
             index = predictions.reshape(-1).long()
             score = torch.ones(len(index))
@@ -225,6 +232,8 @@ class ClassificationMetrics:
             raise ValueError(
                 f"groups {sorted(groups)} differ from {sorted(self.groups)}"
             )
+        if predictions.dim() >= 2 and predictions.shape[-1] > 1:
+            self.log_probs.append(rows)
         self.ids.extend(ids)
         self.predictions.extend(self.labels[i] for i in index.tolist())
         self.references.extend(self.labels[i] for i in targets.tolist())
@@ -254,6 +263,52 @@ class ClassificationMetrics:
             self.references, self.predictions, self.labels, self.groups
         )
         return report if field is None else report[field]
+
+    def log_probs_and_targets(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """All the log-probabilities appended, and the true class indices.
+
+        Returns
+        -------
+        log_probs : torch.Tensor
+            ``(utterances, classes)``.
+        targets : torch.Tensor
+            ``(utterances,)`` class indices.
+
+        Raises
+        ------
+        ValueError
+            When nothing, or class indices instead of log-probabilities,
+            were appended.
+        """
+        if not self.ids or sum(len(x) for x in self.log_probs) != len(self.ids):
+            raise ValueError(
+                "calibration needs the (batch, classes) log-probabilities of every "
+                "utterance; class indices were appended, or nothing"
+            )
+        index = {label: i for i, label in enumerate(self.labels)}
+        targets = torch.tensor([index[ref] for ref in self.references])
+        return torch.cat(self.log_probs), targets
+
+    def calibration(self, temperature: float = 1.0) -> dict | None:
+        """ECE, MCE and NLL before and after temperature scaling, reliability.
+
+        Arguments
+        ---------
+        temperature : float
+            The temperature of the model whose log-probabilities were
+            appended (1.0: unscaled).
+
+        Returns
+        -------
+        dict or None
+            See :func:`~speechbrain_lstm_ser.evaluation.calibration.calibration_report`;
+            None when class indices, not log-probabilities, were appended.
+        """
+        try:
+            log_probs, targets = self.log_probs_and_targets()
+            return calibration_report(log_probs, targets, temperature)
+        except ValueError:  # indices, or non-finite log-probabilities
+            return None
 
     def rows(self) -> list[dict]:
         """Per-utterance results: ID, reference, prediction, score, groups."""

@@ -1,4 +1,4 @@
-"""Figures of a run: the confusion matrix and the training curves (PNG files).
+"""Figures of a run: confusion matrix, reliability diagram, training curves (PNGs).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-__all__ = ["plot_confusion_matrix", "plot_training_curves"]
+__all__ = ["plot_confusion_matrix", "plot_reliability_diagram", "plot_training_curves"]
 
 
 def _figure(width: float, height: float):
@@ -63,6 +63,65 @@ def plot_confusion_matrix(
                 fontsize=8,
                 color="white" if rows[i][j] > 0.5 else "black",
             )
+    fig.tight_layout()
+    fig.savefig(str(path))
+
+
+def plot_reliability_diagram(
+    calibration: dict,
+    path: str | os.PathLike,
+    title: str = "Reliability diagram",
+) -> None:
+    """Draws accuracy against confidence per confidence bin, to a PNG.
+
+    A calibrated model's bars reach the diagonal; bars below it are
+    over-confident bins. The title gives the ECE before and after the
+    temperature.
+
+    Arguments
+    ---------
+    calibration : dict
+        The ``calibration`` section of a test report (see
+        :func:`~speechbrain_lstm_ser.evaluation.calibration.calibration_report`):
+        ``reliability`` (the bins), ``temperature``, ``before``, ``after``.
+    path : str or os.PathLike
+        Output image.
+    title : str
+        Figure title.
+    """
+    bins = [b for b in calibration["reliability"] if b["count"]]
+    width = (
+        calibration["reliability"][0]["upper"] - calibration["reliability"][0]["lower"]
+    )
+    fig = _figure(5.0, 5.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.bar(
+        [b["lower"] for b in bins],
+        [b["accuracy"] for b in bins],
+        width=width,
+        align="edge",
+        edgecolor="black",
+        color="tab:blue",
+        label="accuracy",
+    )
+    ax.plot(
+        [b["confidence"] for b in bins],
+        [b["confidence"] for b in bins],
+        "o",
+        color="tab:red",
+        label="mean confidence",
+    )
+    ax.plot([0, 1], [0, 1], "--", color="gray", label="calibrated")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel("confidence (probability of the predicted class)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(
+        f"{title}\nT = {calibration['temperature']:.3g}, ECE "
+        f"{calibration['before']['ece']:.3f} -> {calibration['after']['ece']:.3f}"
+    )
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(str(path))
 

@@ -2,8 +2,9 @@
 
 Classification (emotion, commands): :func:`write_report` writes
 ``test_report.json`` (WA, UA, per-class P/R/F1, macro-F1, confusion matrix,
-and all of these by gender and by speaker), ``predictions.csv`` and
-``confusion_matrix.png``.
+and all of these by gender and by speaker; with a ``calibration`` section,
+ECE / MCE / NLL and the reliability table), ``predictions.csv``,
+``confusion_matrix.png`` and ``reliability_diagram.png``.
 
 Speech recognition: the ASR recipe decodes the test set with several
 searchers (greedy CTC and CTC beam search); :func:`write_asr_report` writes,
@@ -30,7 +31,10 @@ from pathlib import Path
 
 from speechbrain_lstm_ser.dataio.manifest import write_manifest
 from speechbrain_lstm_ser.evaluation.cross_validation import mean_std
-from speechbrain_lstm_ser.evaluation.plots import plot_confusion_matrix
+from speechbrain_lstm_ser.evaluation.plots import (
+    plot_confusion_matrix,
+    plot_reliability_diagram,
+)
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 
 __all__ = [
@@ -109,6 +113,9 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
                 f"{value:<14}{scores['num_utterances']:>6d}{scores['accuracy']:>10.4f}"
                 f"{scores['unweighted_accuracy']:>10.4f}{scores['macro_f1']:>10.4f}"
             )
+    calibration = report.get("calibration")
+    if calibration:
+        lines += ["", _calibration_line(calibration)]
     labels = report["labels"]
     width = max(8, *(len(x) + 2 for x in labels))
     lines += ["", "confusion (rows = reference, columns = predicted)"]
@@ -116,6 +123,26 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
     for label, row in zip(labels, report["confusion_matrix"], strict=True):
         lines.append(f"{label:<{width}}" + "".join(f"{c:>{width}d}" for c in row))
     return "\n".join(lines)
+
+
+def _calibration_line(calibration: dict) -> str:
+    """The ECE of a report's ``calibration`` section, in one line.
+
+    Example
+    -------
+    >>> _calibration_line({"temperature": 1.5, "num_bins": 15, "fitted_on": "valid",
+    ...                    "before": {"ece": 0.12, "nll": 0.9},
+    ...                    "after": {"ece": 0.04, "nll": 0.7}})
+    'ECE (15 bins): 0.0400 (0.1200 at T = 1), NLL 0.7000, temperature 1.5000 (fitted on valid)'
+    """  # noqa: E501
+    fitted = calibration.get("fitted_on")
+    return (
+        f"ECE ({calibration['num_bins']} bins): {calibration['after']['ece']:.4f} "
+        f"({calibration['before']['ece']:.4f} at T = 1), "
+        f"NLL {calibration['after']['nll']:.4f}, temperature "
+        f"{calibration['temperature']:.4f}"
+        + (f" (fitted on {fitted})" if fitted else " (not fitted)")
+    )
 
 
 def write_report(
@@ -130,7 +157,8 @@ def write_report(
     ---------
     report : dict
         From ``classification_report``
-        (:mod:`speechbrain_lstm_ser.evaluation.classification`).
+        (:mod:`speechbrain_lstm_ser.evaluation.classification`); with a
+        ``calibration`` section, ``reliability_diagram.png`` is drawn too.
     output_folder : str or os.PathLike
         Where to write.
     rows : sequence of dict, optional
@@ -150,6 +178,10 @@ def write_report(
     plot_confusion_matrix(
         report["confusion_matrix"], report["labels"], folder / "confusion_matrix.png"
     )
+    if report.get("calibration"):
+        plot_reliability_diagram(
+            report["calibration"], folder / "reliability_diagram.png"
+        )
     if rows:
         write_manifest(folder / "predictions.csv", rows, list(rows[0]))
     return path
@@ -212,6 +244,16 @@ def format_markdown(report: dict) -> str:
                 "test recordings identical to training ones",
                 "not checked" if identical is None else identical,
             ],
+        ]
+    calibration = report.get("calibration")
+    if calibration:
+        metrics += [
+            [
+                f"ECE ({calibration['num_bins']} bins; at T = 1)",
+                f"{calibration['after']['ece']:.3f} "
+                f"({calibration['before']['ece']:.3f})",
+            ],
+            ["temperature", f"{calibration['temperature']:.3f}"],
         ]
     if "train_time_s" in report:
         metrics.append(

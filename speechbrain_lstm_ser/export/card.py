@@ -271,6 +271,50 @@ def protocol_lines(report: Mapping) -> list[str]:
     return lines
 
 
+def calibration_lines(report: Mapping) -> list[str]:
+    r"""What the card says about the confidence: the temperature and the test ECE.
+
+    Arguments
+    ---------
+    report : mapping
+        A classification ``test_report.json``, with its ``calibration``
+        section (nothing is said without one).
+
+    Returns
+    -------
+    list of str
+        Markdown lines.
+
+    Example
+    -------
+    >>> report = {"calibration": {"temperature": 1.5, "num_bins": 15,
+    ...                           "fitted_on": "valid", "before": {"ece": 0.12},
+    ...                           "after": {"ece": 0.04}}}
+    >>> print("\n".join(calibration_lines(report)))
+    Confidences are temperature-scaled (T = 1.500, fitted on the validation split): expected calibration error on the test split 0.040 (15 bins; 0.120 without scaling).
+    <BLANKLINE>
+    """  # noqa: E501
+    calibration = (report or {}).get("calibration")
+    if not calibration:
+        return []
+    ece, bins = calibration["after"]["ece"], calibration["num_bins"]
+    if calibration.get("fitted_on"):
+        split = {"valid": "validation"}.get(calibration["fitted_on"], "held-out")
+        text = (
+            f"Confidences are temperature-scaled (T = {calibration['temperature']:.3f}"
+            f", fitted on the {split} split): expected calibration error on the "
+            f"test split {ece:.3f} ({bins} bins; "
+            f"{calibration['before']['ece']:.3f} without scaling)."
+        )
+    else:
+        text = (
+            f"Confidences are not temperature-scaled (T = "
+            f"{calibration['temperature']:.3f}): expected calibration error on the "
+            f"test split {ece:.3f} ({bins} bins)."
+        )
+    return [text, ""]
+
+
 def normalization_lines(report: Mapping) -> list[str]:
     r"""The card's "Normalisation" section: what the figures were measured with.
 
@@ -367,7 +411,8 @@ def render_card(
     description : str
         One paragraph on the model (architecture, features).
     report : mapping, optional
-        A classification ``test_report.json``: WA, UA, macro-F1, by gender.
+        A classification ``test_report.json``: WA, UA, macro-F1, by gender,
+        and the temperature and test ECE of its ``calibration`` section.
     metrics : sequence of tuple, optional
         ``(hub metric type, display name, value)`` rows, instead of or in
         addition to those derived from ``report``.
@@ -458,6 +503,8 @@ def render_card(
         ]
         lines += [f"| {name} | {value:.4f} |" for _, name, value in rows]
         lines.append("")
+    if report:
+        lines += calibration_lines(report)
     if report and report.get("by_gender"):
         lines += ["| gender | utterances | UA | WA |", "|---|---|---|---|"]
         for gender, scores in report["by_gender"].items():

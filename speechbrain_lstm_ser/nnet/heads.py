@@ -20,6 +20,15 @@ class ClassificationHead(nn.Module):
     The head of the specification. It serves any utterance-level label set
     (emotions, spoken commands, speakers): only ``num_classes`` changes.
 
+    In evaluation mode (``.eval()``: testing, inference, ONNX export) the
+    logits are divided by the head's ``temperature`` before the
+    log-softmax: a non-trainable buffer, 1.0 until a recipe fits it on the
+    validation split (temperature scaling, see
+    :mod:`speechbrain_lstm_ser.evaluation.calibration`). It is saved with
+    the head's weights, so every checkpoint and exported model carries it;
+    a state saved before it existed loads with 1.0. Training mode always
+    uses 1.0, and dividing by ``T > 0`` never changes the predicted class.
+
     Arguments
     ---------
     input_size : int
@@ -40,6 +49,11 @@ class ClassificationHead(nn.Module):
     >>> log_probs.shape
     torch.Size([5, 1, 4])
     >>> torch.allclose(log_probs.exp().sum(-1), torch.ones(5, 1))
+    True
+    >>> head = head.eval()
+    >>> head.set_temperature(2.0)  # evaluation mode: log_softmax(logits / 2)
+    >>> x = torch.rand(2, 32)
+    >>> torch.allclose(head(x), torch.log_softmax(head.logits(x) / 2, dim=-1))
     True
     """
 
@@ -65,9 +79,40 @@ class ClassificationHead(nn.Module):
         self.hidden = nn.Sequential(*layers)
         self.output = nn.Linear(size, num_classes)
         self.num_classes = num_classes
+        self.register_buffer("temperature", torch.tensor(1.0))
+        self.register_load_state_dict_pre_hook(_default_temperature)
+
+    def set_temperature(self, temperature: float) -> None:
+        """Sets the temperature that divides the logits in evaluation mode.
+
+        Arguments
+        ---------
+        temperature : float
+            ``T > 0`` (1.0: no scaling), e.g. from
+            :func:`~speechbrain_lstm_ser.evaluation.calibration.fit_temperature`.
+        """
+        if not temperature > 0:
+            raise ValueError(f"the temperature must be > 0, got {temperature}")
+        with torch.no_grad():
+            self.temperature.fill_(float(temperature))
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Unnormalised class scores, before any temperature.
+
+        Arguments
+        ---------
+        x : torch.Tensor
+            ``(batch, input_size)``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, num_classes)``.
+        """
+        return self.output(self.hidden(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class log-probabilities.
+        """Class log-probabilities (temperature-scaled in evaluation mode).
 
         Arguments
         ---------
@@ -83,8 +128,20 @@ class ClassificationHead(nn.Module):
         squeeze = x.dim() == 3
         if squeeze:
             x = x.squeeze(1)
-        out = torch.log_softmax(self.output(self.hidden(x)), dim=-1)
+        logits = self.logits(x)
+        if not self.training:
+            logits = logits / self.temperature
+        out = torch.log_softmax(logits, dim=-1)
         return out.unsqueeze(1) if squeeze else out
+
+
+def _default_temperature(module: nn.Module, state_dict: dict, prefix: str, *_):
+    """A head's state saved before the temperature existed loads with T = 1.0.
+
+    A ``load_state_dict`` pre-hook: checkpoints and exported ``classifier.ckpt``
+    files written before temperature scaling have no ``temperature`` entry.
+    """
+    state_dict.setdefault(f"{prefix}temperature", torch.tensor(1.0))
 
 
 class EmotionClassifier(ClassificationHead):

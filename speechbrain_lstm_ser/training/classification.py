@@ -10,6 +10,12 @@ and test metrics from
 Brain says which manifest column holds the label and which YAML key lists
 the classes, and computes its forward pass.
 
+It also calibrates the model's confidences (``calibrate: True`` in the
+YAML): :meth:`ClassifierBrain.calibrate` fits a temperature on the
+validation split after training and stores it in the best checkpoint's
+head, and the test report says how calibrated the model is before and
+after (:mod:`speechbrain_lstm_ser.evaluation.calibration`).
+
 :func:`class_label_encoder` gives the label encoder such a recipe's data
 pipeline encodes with: class indices in the order of the YAML's list.
 
@@ -26,8 +32,15 @@ from collections.abc import Mapping, Sequence
 import speechbrain as sb
 import torch
 from speechbrain.dataio.encoder import CategoricalEncoder
+from speechbrain.utils.checkpoints import DEFAULT_SAVE_HOOKS, get_default_hook
 from speechbrain.utils.logger import get_logger
 
+from speechbrain_lstm_ser.evaluation.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    negative_log_likelihood,
+    scale_log_probs,
+)
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import format_summary, write_report
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
@@ -168,10 +181,137 @@ class ClassifierBrain(Brain):
                 predictions = model(wavs, lens, reference=reference.to(self.device))
                 track(f"enrolment_{clips}", predictions, keep)
 
+    #: What :meth:`calibrate` found (None when it did not run).
+    calibration_fit: dict | None = None
+
     @property
     def classes(self) -> list[str]:
         """The class names, in class-index order (the YAML's list)."""
         return getattr(self.hparams, self.classes_key)
+
+    @property
+    def head(self) -> torch.nn.Module | None:
+        """The model's classification head, if it holds a ``temperature``.
+
+        ``hparams.model.classifier``, e.g. a
+        :class:`~speechbrain_lstm_ser.nnet.heads.ClassificationHead`; None
+        for a YAML without a task model or with a head of its own.
+        """
+        head = getattr(getattr(self.hparams, "model", None), "classifier", None)
+        return head if hasattr(head, "set_temperature") else None
+
+    @property
+    def temperature(self) -> float:
+        """The temperature of the model's head (1.0 without one)."""
+        head = self.head
+        return float(head.temperature) if head is not None else 1.0
+
+    def on_fit_start(self):
+        """Recovers the latest checkpoint; training runs at temperature 1.
+
+        A checkpoint calibrated by an earlier run, or a published model
+        fine-tuned from (``init_from``), may hold another temperature:
+        training and validation start from 1.0, and :meth:`calibrate` fits
+        it again after training.
+        """
+        super().on_fit_start()
+        if self.head is not None:
+            self.head.set_temperature(1.0)
+
+    def calibrate(
+        self, valid_set, loader_kwargs: Mapping | None = None, **best
+    ) -> float:
+        """Fits the temperature of the best checkpoint on the validation split.
+
+        Loads the checkpoint that testing will load (``max_key`` /
+        ``min_key``), computes its log-probabilities on ``valid_set`` at
+        temperature 1, fits ``T`` (see
+        :func:`~speechbrain_lstm_ser.evaluation.calibration.fit_temperature`),
+        sets it in the head and writes it into that checkpoint's files, so
+        that testing, the exported model and a reloaded checkpoint all apply
+        it. The result is logged and kept in :attr:`calibration_fit`.
+
+        Arguments
+        ---------
+        valid_set : Dataset or DataLoader
+            The validation split.
+        loader_kwargs : mapping, optional
+            Its data loader options (e.g. ``test_dataloader_options``).
+        **best
+            ``max_key=...`` or ``min_key=...``: the checkpoint to calibrate.
+
+        Returns
+        -------
+        float
+            The temperature.
+        """
+        head = self.head
+        if head is None:
+            raise ValueError(
+                "calibrate: True needs a model whose `classifier` is a "
+                "speechbrain_lstm_ser.nnet.heads.ClassificationHead (it holds the "
+                "temperature); set calibrate: False for another head"
+            )
+        if self.checkpointer is not None:
+            self.checkpointer.recover_if_possible(**best)
+        head.set_temperature(1.0)
+        if not isinstance(valid_set, torch.utils.data.DataLoader):
+            valid_set = self.make_dataloader(
+                valid_set, sb.Stage.VALID, ckpt_prefix=None, **(loader_kwargs or {})
+            )
+        self.modules.eval()
+        self.metrics = self.new_metrics(sb.Stage.VALID)
+        for batch in valid_set:
+            self.evaluate_batch(batch, stage=sb.Stage.VALID)
+        log_probs, targets = self.metrics.log_probs_and_targets()
+        temperature = fit_temperature(log_probs, targets)
+        head.set_temperature(temperature)
+        scaled = scale_log_probs(log_probs.double(), temperature)
+        self.calibration_fit = {
+            "fitted_on": "valid",
+            "valid_utterances": len(targets),
+            "valid_nll_before": negative_log_likelihood(log_probs, targets),
+            "valid_nll_after": negative_log_likelihood(scaled, targets),
+            "valid_ece_before": expected_calibration_error(log_probs, targets),
+            "valid_ece_after": expected_calibration_error(scaled, targets),
+        }
+        sb.utils.distributed.run_on_main(self._save_temperature, kwargs=best)
+        fit = self.calibration_fit
+        self.hparams.train_logger.log_stats(
+            stats_meta={
+                "calibration": "temperature scaling",
+                "T": f"{temperature:.4f}",
+            },
+            valid_stats={
+                "NLL before": fit["valid_nll_before"],
+                "NLL after": fit["valid_nll_after"],
+                "ECE before": fit["valid_ece_before"],
+                "ECE after": fit["valid_ece_after"],
+            },
+        )
+        return temperature
+
+    def _save_temperature(self, **best) -> None:
+        """Rewrites the parameter files of the checkpoint that hold the head."""
+        if self.checkpointer is None:
+            return
+        ckpt = self.checkpointer.find_checkpoint(**best)
+        if ckpt is None:
+            return
+        head = self.head
+        for name, obj in self.checkpointer.recoverables.items():
+            holds_head = isinstance(obj, torch.nn.Module) and any(
+                module is head for module in obj.modules()
+            )
+            if not holds_head or name not in ckpt.paramfiles:
+                continue
+            hook = self.checkpointer.custom_save_hooks.get(name) or get_default_hook(
+                obj, DEFAULT_SAVE_HOOKS
+            )
+            path = ckpt.paramfiles[name]
+            staged = path.with_name(f".{path.name}.tmp")
+            hook(obj, staged)
+            os.replace(staged, path)
 
     def compute_objectives(self, predictions, batch, stage):
         """Cross-entropy against the class labels; collects metrics."""
@@ -252,8 +392,20 @@ class ClassifierBrain(Brain):
         return facts
 
     def write_test_report(self, stats: dict, stage_loss: float) -> None:
-        """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``."""
+        """``test_report.json``, ``confusion_matrix.png``, ``predictions.csv``.
+
+        The report's ``calibration`` section (and
+        ``reliability_diagram.png``) says how calibrated the tested model
+        is, before and after its temperature.
+        """
         report = self.metrics.summarize()
+        calibration = self.metrics.calibration(self.temperature)
+        if calibration is not None:
+            report["calibration"] = {
+                **calibration,
+                "fitted_on": None,
+                **(self.calibration_fit or {}),
+            }
         write_report(
             report,
             self.hparams.output_folder,

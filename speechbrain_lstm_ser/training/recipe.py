@@ -10,7 +10,7 @@ do, and calls these for the steps that are the same for every task::
     with one_line_errors(hparams):
         datasets, label_encoder = dataio_prepare(hparams)  # manifest_datasets
     brain = EmotionBrain(modules=..., hparams=hparams, ...)
-    fit_and_test(brain, datasets)
+    fit_and_test(brain, datasets)  # and, with `calibrate: True`, calibration
     export_on_main(export_classifier, hparams, label_encoder, title=...)
 
 A problem with the user's data or settings (a malformed override, a corpus
@@ -306,8 +306,12 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
     ``dataloader_options`` and ``test_dataloader_options``; the checkpoint
     tested is the best by the Brain's ``best_key``. Before testing, the
     summary of the whole training is kept in ``brain.trained`` (testing
-    reloads the best checkpoint, and the history as it was then). An audio
-    file that cannot be read ends the run with one ``error:`` line naming it.
+    reloads the best checkpoint, and the history as it was then) and, when
+    the YAML says ``calibrate: True``, the temperature of that checkpoint is
+    fitted on the validation split
+    (:meth:`~speechbrain_lstm_ser.training.classification.ClassifierBrain.calibrate`).
+    An audio file that cannot be read ends the run with one ``error:`` line
+    naming it.
 
     Arguments
     ---------
@@ -318,6 +322,13 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
     """
     hparams = brain.hparams
     best = {("max_key" if brain.best_max else "min_key"): brain.best_key}
+    calibrate = getattr(hparams, "calibrate", False)
+    if calibrate and getattr(brain, "head", None) is None:
+        sys.exit(
+            "error: calibrate: True needs a classification recipe whose model's "
+            "`classifier` is a speechbrain_lstm_ser.nnet.heads.ClassificationHead "
+            "(it holds the temperature); set calibrate: False"
+        )
     try:
         # Speaker normalisation: every split's speaker statistics, once.
         brain.prepare_references(datasets, hparams.test_dataloader_options)
@@ -329,6 +340,8 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
             valid_loader_kwargs=hparams.test_dataloader_options,
         )
         brain.trained = training_summary(hparams.history)
+        if calibrate:
+            brain.calibrate(datasets["valid"], hparams.test_dataloader_options, **best)
         brain.evaluate(
             test_set=datasets["test"],
             test_loader_kwargs=hparams.test_dataloader_options,

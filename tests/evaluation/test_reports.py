@@ -26,6 +26,29 @@ def test_report_files(tmp_path):
     assert (tmp_path / "predictions.csv").read_text().startswith("ID,prediction")
     text = format_summary(rep)
     assert "UA (mean recall): 0.7500" in text and "female" in text
+    assert "ECE" not in text  # no calibration section: nothing said
+    assert not (tmp_path / "reliability_diagram.png").exists()
+
+
+def test_calibration_section_is_written_drawn_and_printed(tmp_path):
+    import torch
+
+    from speechbrain_lstm_ser.evaluation.calibration import calibration_report
+    from speechbrain_lstm_ser.evaluation.reports import format_markdown
+
+    rep = classification_report(["a", "b", "b"], ["a", "a", "b"], ["a", "b"])
+    log_probs = torch.tensor([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]).log()
+    calibration = calibration_report(log_probs, torch.tensor([0, 1, 1]), 1.5)
+    rep["calibration"] = {**calibration, "fitted_on": "valid"}
+    path = write_report(rep, tmp_path)
+    data = json.loads(path.read_text())
+    assert data["calibration"]["temperature"] == 1.5
+    assert len(data["calibration"]["reliability"]) == 15
+    assert (tmp_path / "reliability_diagram.png").read_bytes().startswith(PNG)
+    ece = calibration["after"]["ece"]
+    assert f"ECE (15 bins): {ece:.4f}" in format_summary(rep)
+    assert "(fitted on valid)" in format_summary(rep)
+    assert f"| ECE (15 bins; at T = 1) | {ece:.3f} (" in format_markdown(rep)
 
 
 def test_history_is_checkpointed(tmp_path):

@@ -61,3 +61,20 @@ def test_a_speaker_independent_split_says_so():
     assert "Fine-tuned from `user/ser` (published)." in _card(report)
     report["init_from"]["source"] = "/home/me/models/ser"  # a local path: not named
     assert "/home/me" not in _card(report)
+
+
+def test_the_card_states_the_temperature_and_the_test_ece():
+    report = _report(shared_speaker="D")
+    assert "temperature" not in _card(report)  # no calibration section
+    report["calibration"] = {
+        "temperature": 0.8123,
+        "num_bins": 15,
+        "fitted_on": "valid",
+        "before": {"ece": 0.1, "mce": 0.3, "nll": 0.5},
+        "after": {"ece": 0.0412, "mce": 0.2, "nll": 0.4},
+    }
+    card = _card(report)
+    assert "temperature-scaled (T = 0.812, fitted on the validation split)" in card
+    assert "test split 0.041 (15 bins; 0.100 without scaling)" in card
+    report["calibration"]["fitted_on"] = None
+    assert "not temperature-scaled (T = 0.812)" in _card(report)

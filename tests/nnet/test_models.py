@@ -405,11 +405,16 @@ def test_a_folder_exported_before_the_task_models_loads(tmp_path):
     ):
         parts[name].eval()
         save_module(parts[name], folder / f"{name}.ckpt")
+    # the head of that time had no temperature
+    state = torch.load(folder / "classifier.ckpt", weights_only=True)
+    del state["temperature"]
+    torch.save(state, folder / "classifier.ckpt")
     labels = ["neutral", "happy", "sad", "angry"]
     _label_encoder(labels).save(folder / "label_encoder.ckpt")
 
     model = EmotionRecognizer.from_hparams(source=str(folder), savedir=tmp_path / "s")
     assert model.labels == labels
+    assert float(model.model.classifier.temperature) == 1.0
     out_prob, _, _, _ = model.classify_batch(*batch.sig)
     with torch.no_grad():  # the forward as the code of that time wrote it
         w, lens = parts["preprocess"](*batch.sig)

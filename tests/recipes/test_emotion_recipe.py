@@ -93,3 +93,54 @@ def test_second_run_resumes_instead_of_retraining(trained):
     text = proc.stdout + proc.stderr
     assert "skipping preparation" in text
     assert "Going into epoch" not in text  # all 3 epochs already done
+
+
+def test_temperature_is_fitted_reported_and_shipped_with_the_model(trained):
+    from recipe_runner import run_cli
+
+    from speechbrain_lstm_ser.evaluation.calibration import scale_log_probs
+    from speechbrain_lstm_ser.inference import EmotionRecognizer
+
+    out = trained.out
+    report = json.loads((out / "test_report.json").read_text())
+    calibration = report["calibration"]
+    temperature = calibration["temperature"]
+    assert calibration["fitted_on"] == "valid"
+    assert calibration["valid_utterances"] == 12  # 1 valid speaker x 4 x 3
+    assert temperature > 0 and temperature != 1.0
+    # fitting minimises the validation NLL (T = 1 is one of the candidates)
+    assert calibration["valid_nll_after"] <= calibration["valid_nll_before"] + 1e-9
+    assert calibration["num_utterances"] == report["num_utterances"]
+    bins = calibration["reliability"]
+    assert len(bins) == calibration["num_bins"] == 15
+    assert sum(b["count"] for b in bins) == report["num_utterances"]
+    ece = sum(
+        b["count"] * abs(b["accuracy"] - b["confidence"]) for b in bins if b["count"]
+    )
+    assert ece / report["num_utterances"] == pytest.approx(calibration["after"]["ece"])
+    for when in ("before", "after"):
+        assert set(calibration[when]) == {"ece", "mce", "nll"}
+    assert (out / "reliability_diagram.png").stat().st_size > 0
+    assert "calibration: temperature scaling" in (out / "train_log.txt").read_text()
+
+    # the exported model carries T, and its probabilities are the scaled ones
+    state = torch.load(trained.model / "classifier.ckpt", weights_only=True)
+    assert float(state["temperature"]) == pytest.approx(temperature, rel=1e-6)
+    model = EmotionRecognizer.from_hparams(source=str(trained.model))
+    with open(out / "manifests" / "test.csv", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    wav = read_audio(row["wav"].replace("$data_root", str(trained.data)))[None]
+    scaled, _, _, _ = model.classify_batch(wav, torch.ones(1))
+    model.model.classifier.set_temperature(1.0)
+    unscaled, _, _, _ = model.classify_batch(wav, torch.ones(1))
+    torch.testing.assert_close(
+        scaled, scale_log_probs(unscaled, temperature), atol=1e-5, rtol=1e-5
+    )
+
+    # the card and `sb-lstm-ser report` state it
+    card = (trained.model / "README.md").read_text()
+    assert f"temperature-scaled (T = {temperature:.3f}" in card
+    assert f"test split {calibration['after']['ece']:.3f}" in card
+    proc = run_cli("report", out / "test_report.json")
+    assert proc.returncode == 0, proc.stderr
+    assert f"ECE (15 bins): {calibration['after']['ece']:.4f}" in proc.stdout
