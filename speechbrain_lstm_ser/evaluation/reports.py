@@ -245,6 +245,19 @@ def format_markdown(report: dict) -> str:
                 "not checked" if identical is None else identical,
             ],
         ]
+    norm = report.get("normalization")
+    if norm:
+        reference = norm["reference"]
+        if reference == "speaker":
+            reference = "speaker (all of the test speaker's utterances: transductive)"
+        metrics.append(["features relative to", reference])
+        for name, scores in (norm.get("variants") or {}).items():
+            what = (
+                "no speaker information (single utterance)"
+                if name == "single_utterance"
+                else f"{name.split('_')[-1]} enrolment clips"
+            )
+            metrics.append([f"UA with {what}", f"{scores['UA']:.3f}"])
     calibration = report.get("calibration")
     if calibration:
         metrics += [
