@@ -8,6 +8,7 @@ from speechbrain.lobes.features import Fbank
 
 from speechbrain_lstm_ser.nnet.normalization import (
     ReferenceNormalization,
+    RunningReferenceNormalization,
     SpeakerReferences,
 )
 
@@ -98,3 +99,96 @@ def test_references_combine_exactly_and_draws_cover_one_to_all():
         refs.utterances("c")
     with pytest.raises(ValueError, match="at least one utterance"):
         refs.reference([])
+
+
+def _running_by_loop(feats, floor, level_channels=None):
+    """The running reference, frame by frame, straight from its definition."""
+    out = torch.zeros_like(feats)
+    for b in range(feats.shape[0]):
+        counted, loudest = [], float("-inf")
+        for t in range(feats.shape[1]):
+            level = feats[b, t, :level_channels].mean().item()
+            if floor is not None and level > loudest + floor:
+                counted = []  # every earlier frame is below the new floor
+            loudest = max(loudest, level)
+            if floor is None or level >= loudest - floor:
+                counted.append(feats[b, t])
+            out[b, t] = feats[b, t] - torch.stack(counted).mean(dim=0)
+    return out
+
+
+def _levels_with_jumps(seed=0, batch=2, frames=120, channels=6):
+    """Features with silence first, a +40 dB jump (a restart), then pauses."""
+    gen = torch.Generator().manual_seed(seed)
+    feats = torch.randn(batch, frames, channels, generator=gen) * 3.0
+    level = torch.full((batch, frames, 1), -90.0)
+    level[:, 10:] = -50.0  # speech, 40 dB above the leading silence
+    level[:, 40:55] = -85.0  # a pause, 35 dB below: not counted
+    level[:, 70:] = -40.0  # louder speech, 10 dB up: earlier speech still counts
+    return feats + level
+
+
+@pytest.mark.parametrize("floor", [30.0, None])
+def test_running_reference_follows_its_definition(floor):
+    feats = _levels_with_jumps()
+    norm = RunningReferenceNormalization(speech_floor_db=floor, level_channels=4)
+    out = norm(feats, torch.ones(2))
+    expected = _running_by_loop(feats.double(), floor, 4).float()
+    torch.testing.assert_close(out, expected, atol=1e-4, rtol=0)
+    # The first frame is measured against itself.
+    assert out[:, 0].abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("sizes", [[1], [7], [3, 1, 50, 2], [120]])
+def test_running_reference_chunked_equals_whole(sizes):
+    feats = _levels_with_jumps(seed=1)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    whole = norm(feats, torch.ones(2))
+    state, outs, pos, k = norm.init_state(2, feats.shape[2]), [], 0, 0
+    while pos < feats.shape[1]:
+        size = sizes[k % len(sizes)]
+        out, state = norm.step(feats[:, pos : pos + size], state)
+        outs.append(out)
+        pos, k = pos + size, k + 1
+        assert [tuple(s.shape) for s in state] == [(2, 6), (2, 1), (2,)]
+    # Cumulative sums over different blocks: float32 rounding, not bit for bit.
+    torch.testing.assert_close(torch.cat(outs, dim=1), whole, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("gain_db", [-20.0, 6.0, 35.0])
+def test_running_reference_ignores_gain(gain_db):
+    feats = _levels_with_jumps(seed=2)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    lens = torch.tensor([1.0, 0.8])
+    # Float32 rounding of sums of features of up to about 130 dB.
+    torch.testing.assert_close(
+        norm(feats + gain_db, lens), norm(feats, lens), atol=1e-3, rtol=0
+    )
+
+
+def test_running_reference_ignores_padding_and_takes_fixed_references():
+    feats = _levels_with_jumps(seed=3)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    short = norm(feats[:1, :90], torch.ones(1))
+    padded = feats.clone()
+    padded[0, 90:] = 500.0  # loud padding would restart the sums if it counted
+    out = norm(padded, torch.tensor([0.75, 1.0]))
+    torch.testing.assert_close(out[:1, :90], short, atol=1e-5, rtol=0)
+    assert out[0, 90:].abs().max() == 0
+    # A fixed reference (a speaker's) is subtracted as ReferenceNormalization does.
+    reference = torch.randn(2, 6)
+    torch.testing.assert_close(
+        norm(feats, torch.ones(2), reference),
+        ReferenceNormalization()(feats, torch.ones(2), reference),
+    )
+
+
+def test_running_reference_on_fbank_ignores_gain():
+    fbank = Fbank(n_mels=40)
+    norm = RunningReferenceNormalization(level_channels=40)
+    wavs = torch.stack([_speechlike(seed=0), _speechlike(seed=1)])
+    lens = torch.tensor([1.0, 0.7])
+    ref = norm(fbank(wavs), lens)
+    for gain_db in (-20.0, 6.0):
+        out = norm(fbank(wavs * 10 ** (gain_db / 20)), lens)
+        torch.testing.assert_close(out, ref, atol=2e-3, rtol=0)
