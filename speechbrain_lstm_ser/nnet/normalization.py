@@ -177,7 +177,7 @@ class ReferenceNormalization(nn.Module):
 
 
 def _cummax(x: torch.Tensor) -> torch.Tensor:
-    """Running maximum over dim 1 (a single frame needs no ``cummax``, which ONNX lacks)."""
+    """Running maximum over dim 1 (ONNX has no ``cummax``: one frame needs none)."""
     if x.shape[1] == 1:
         return x
     return torch.cummax(x, dim=1).values
