@@ -197,6 +197,13 @@ class RunningReferenceNormalization(ReferenceNormalization):
     them. Everything depends on level *differences*, so a gain (a constant
     added to every channel) changes nothing.
 
+    Digital silence (exact zeros) is the one input a gain cannot scale: its
+    log-mels sit at the filterbank's fixed floor (-100 dB). ``floor_db``
+    floors the features at that many dB below the loudest level so far, a
+    causal, gain-relative version of the ``top_db`` of SpeechBrain's
+    ``Fbank`` (80 dB below the loudest bin of the whole recording), so that
+    such frames come out the same whatever the gain.
+
     The state is a running sum ``(batch, channels)``, a count ``(batch, 1)``
     and the loudest level so far ``(batch,)``: constant size.
     :meth:`forward` computes all frames of padded utterances at once with
@@ -217,6 +224,10 @@ class RunningReferenceNormalization(ReferenceNormalization):
     level_channels : int, optional
         How many leading channels are levels in dB and decide which frames
         count; ``None``: all channels.
+    floor_db : float, optional
+        The level channels are floored at the loudest level so far (the
+        mean of the level channels of the loudest frame) minus
+        ``floor_db``, before the statistics; ``None``: no floor.
 
     Example
     -------
@@ -234,6 +245,15 @@ class RunningReferenceNormalization(ReferenceNormalization):
     >>> [tuple(s.shape) for s in state]  # whatever the stream's length
     [(2, 8), (2, 1), (2,)]
     """
+
+    def __init__(
+        self,
+        speech_floor_db: float | None = 30.0,
+        level_channels: int | None = None,
+        floor_db: float | None = None,
+    ):
+        super().__init__(speech_floor_db, level_channels)
+        self.floor_db = floor_db
 
     def init_state(
         self, batch: int, channels: int, device=None
@@ -263,13 +283,13 @@ class RunningReferenceNormalization(ReferenceNormalization):
         loudest = torch.full((batch,), -math.inf, device=device)
         return total, count, loudest
 
-    def running_reference(
+    def relative(
         self,
         feats: torch.Tensor,
         real: torch.Tensor,
         state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """The reference at every frame of a chunk, continuing ``state``.
+        """The frames of a chunk relative to the running reference.
 
         Arguments
         ---------
@@ -284,8 +304,9 @@ class RunningReferenceNormalization(ReferenceNormalization):
 
         Returns
         -------
-        reference : torch.Tensor
-            ``(batch, frames, channels)``.
+        relative : torch.Tensor
+            ``(batch, frames, channels)``: the (floored) features minus the
+            reference at each frame (padding frames are not zeroed here).
         state : tuple of torch.Tensor
             The state after the chunk's last frame.
         """
@@ -302,6 +323,10 @@ class RunningReferenceNormalization(ReferenceNormalization):
             weights = real & (level >= top - self.speech_floor_db)
             restart = real & (level > before + self.speech_floor_db)
         weights = weights.to(dtype).unsqueeze(-1)
+        if self.floor_db is not None:  # the level channels only
+            levels = feats[..., : self.level_channels]
+            floored = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
+            feats = torch.cat([floored, feats[..., levels.shape[-1] :]], dim=-1)
         # Cumulative sums with a leading zero; the sums at frame t run from the
         # last restart at or before t, or continue the state if there is none.
         zero = feats.new_zeros(feats.shape[0], 1, feats.shape[2] + 1)
@@ -315,7 +340,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         frame_total, frame_count = running[..., :-1], running[..., -1:]
         reference = frame_total / frame_count.clamp(min=1.0)
         new_state = (frame_total[:, -1], frame_count[:, -1], top[:, -1])
-        return reference, new_state
+        return feats - reference, new_state
 
     def step(
         self,
@@ -341,8 +366,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         if feats.shape[1] == 0:
             return feats, state
         real = torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
-        reference, state = self.running_reference(feats, real, state)
-        return feats - reference, state
+        return self.relative(feats, real, state)
 
     def forward(
         self,
@@ -374,8 +398,8 @@ class RunningReferenceNormalization(ReferenceNormalization):
         batch, frames, channels = feats.shape
         real = length_mask(lens, frames, batch, feats.device)
         state = self.init_state(batch, channels, feats.device)
-        running, _ = self.running_reference(feats, real, state)
-        return (feats - running) * real.unsqueeze(-1).to(feats.dtype)
+        relative, _ = self.relative(feats, real, state)
+        return relative * real.unsqueeze(-1).to(feats.dtype)
 
 
 class SpeakerReferences:

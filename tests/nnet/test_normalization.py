@@ -101,19 +101,23 @@ def test_references_combine_exactly_and_draws_cover_one_to_all():
         refs.reference([])
 
 
-def _running_by_loop(feats, floor, level_channels=None):
+def _running_by_loop(feats, floor, level_channels=None, floor_db=None):
     """The running reference, frame by frame, straight from its definition."""
     out = torch.zeros_like(feats)
     for b in range(feats.shape[0]):
         counted, loudest = [], float("-inf")
         for t in range(feats.shape[1]):
-            level = feats[b, t, :level_channels].mean().item()
+            frame = feats[b, t].clone()
+            level = frame[:level_channels].mean().item()
             if floor is not None and level > loudest + floor:
                 counted = []  # every earlier frame is below the new floor
             loudest = max(loudest, level)
+            if floor_db is not None:
+                levels = frame[:level_channels]
+                frame[:level_channels] = levels.clamp(min=loudest - floor_db)
             if floor is None or level >= loudest - floor:
-                counted.append(feats[b, t])
-            out[b, t] = feats[b, t] - torch.stack(counted).mean(dim=0)
+                counted.append(frame)
+            out[b, t] = frame - torch.stack(counted).mean(dim=0)
     return out
 
 
@@ -128,12 +132,12 @@ def _levels_with_jumps(seed=0, batch=2, frames=120, channels=6):
     return feats + level
 
 
-@pytest.mark.parametrize("floor", [30.0, None])
-def test_running_reference_follows_its_definition(floor):
+@pytest.mark.parametrize(("floor", "floor_db"), [(30.0, None), (None, None), (30, 8)])
+def test_running_reference_follows_its_definition(floor, floor_db):
     feats = _levels_with_jumps()
-    norm = RunningReferenceNormalization(speech_floor_db=floor, level_channels=4)
+    norm = RunningReferenceNormalization(floor, level_channels=4, floor_db=floor_db)
     out = norm(feats, torch.ones(2))
-    expected = _running_by_loop(feats.double(), floor, 4).float()
+    expected = _running_by_loop(feats.double(), floor, 4, floor_db).float()
     torch.testing.assert_close(out, expected, atol=1e-4, rtol=0)
     # The first frame is measured against itself.
     assert out[:, 0].abs().max() < 1e-5
@@ -142,7 +146,7 @@ def test_running_reference_follows_its_definition(floor):
 @pytest.mark.parametrize("sizes", [[1], [7], [3, 1, 50, 2], [120]])
 def test_running_reference_chunked_equals_whole(sizes):
     feats = _levels_with_jumps(seed=1)
-    norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0, floor_db=8.0)
     whole = norm(feats, torch.ones(2))
     state, outs, pos, k = norm.init_state(2, feats.shape[2]), [], 0, 0
     while pos < feats.shape[1]:
@@ -192,3 +196,21 @@ def test_running_reference_on_fbank_ignores_gain():
     for gain_db in (-20.0, 6.0):
         out = norm(fbank(wavs * 10 ** (gain_db / 20)), lens)
         torch.testing.assert_close(out, ref, atol=2e-3, rtol=0)
+
+
+def test_floor_makes_digital_silence_gain_invariant():
+    """Exact zeros sit at the filterbank's fixed floor whatever the gain;
+    ``floor_db`` lifts them to a floor relative to the loudest level."""
+    fbank = Fbank(n_mels=40)
+    wav = _speechlike(seed=0)
+    wav[4000:6000] = 0.0  # a digitally silent pause
+    wav[-1600:] = 0.0  # and digital silence at the end
+    wavs, lens = wav.unsqueeze(0), torch.ones(1)
+    fbank.compute_fbanks.top_db = float("inf")  # as CausalFbank: no dB floor
+    for floor_db, invariant in ((50.0, True), (None, False)):
+        norm = RunningReferenceNormalization(level_channels=40, floor_db=floor_db)
+        ref = norm(fbank(wavs), lens)
+        for gain_db in (-20.0, 6.0):
+            out = norm(fbank(wavs * 10 ** (gain_db / 20)), lens)
+            change = (out - ref).abs().max().item()
+            assert (change < 2e-3) == invariant, (floor_db, gain_db, change)
