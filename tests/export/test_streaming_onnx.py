@@ -44,7 +44,7 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
         DecayingAttentiveStatisticsPooling(16, 8, time_constant=25),
         ClassificationHead(32, 4, 16),
         reference_norm=(
-            RunningReferenceNormalization(30.0, level_channels=20)
+            RunningReferenceNormalization(30.0, level_channels=20, floor_db=50.0)
             if running_reference
             else None
         ),
