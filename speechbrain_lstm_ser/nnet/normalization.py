@@ -176,11 +176,29 @@ class ReferenceNormalization(nn.Module):
         return relative * real.unsqueeze(-1).to(feats.dtype)
 
 
-def _cummax(x: torch.Tensor) -> torch.Tensor:
-    """Running maximum over dim 1 (ONNX has no ``cummax``: one frame needs none)."""
+#: Doubling steps of the exported running maximum: up to 2**20 frames (5.8 h
+#: at a 20 ms hop) in one call.
+_SCAN_STEPS = 20
+
+
+def _cummax(x: torch.Tensor, fill: float) -> torch.Tensor:
+    """Running maximum over dim 1 of ``(batch, frames)``.
+
+    ONNX has no ``cummax``: when exporting, a doubling scan (the maximum
+    with the sequence shifted by 1, 2, 4, ... frames, ``fill`` shifted in),
+    which gives the same values (a maximum is exact). One frame needs none
+    (the streaming ONNX step).
+    """
     if x.shape[1] == 1:
         return x
-    return torch.cummax(x, dim=1).values
+    if not torch.compiler.is_exporting():
+        return torch.cummax(x, dim=1).values
+    frames = x.shape[1]
+    for step in range(_SCAN_STEPS):
+        shift = 2**step
+        pad = torch.full((x.shape[0], shift), fill, dtype=x.dtype, device=x.device)
+        x = torch.maximum(x, torch.cat([pad, x], dim=1)[:, :frames])
+    return x
 
 
 class RunningReferenceNormalization(ReferenceNormalization):
@@ -314,7 +332,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         dtype = feats.dtype
         level = feats[..., : self.level_channels].mean(dim=-1)
         level = level.masked_fill(~real, -math.inf)
-        top = torch.maximum(_cummax(level), loudest.unsqueeze(1).to(dtype))
+        top = torch.maximum(_cummax(level, -math.inf), loudest.unsqueeze(1).to(dtype))
         if self.speech_floor_db is None:
             weights = real
             restart = torch.zeros_like(real)
@@ -333,7 +351,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         sums = torch.cat([feats * weights, weights], dim=-1).cumsum(dim=1)
         sums = torch.cat([zero, sums], dim=1)
         index = torch.arange(feats.shape[1], device=feats.device).expand_as(real)
-        last = _cummax(torch.where(restart, index, torch.full_like(index, -1)))
+        last = _cummax(torch.where(restart, index, torch.full_like(index, -1)), -1)
         start = sums.gather(1, last.clamp(min=0).unsqueeze(-1).expand_as(sums[:, 1:]))
         carried = torch.cat([total, count], dim=-1).to(dtype).unsqueeze(1)
         running = sums[:, 1:] - start + carried * (last < 0).to(dtype).unsqueeze(-1)

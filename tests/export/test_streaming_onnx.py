@@ -79,3 +79,36 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
     meta = {p.key: p.value for p in graph.metadata_props}
     assert json.loads(meta["labels"]) == list("abcd")
     assert (meta["hop"], meta["n_fft"]) == ("320", "512")
+
+
+def test_whole_utterance_onnx_of_a_running_reference_model(tmp_path):
+    """``sb-lstm-ser export-onnx`` of the streaming model: the running
+    reference's cumulative maximum exports (ONNX has no cummax)."""
+    from speechbrain_lstm_ser.export.onnx import (
+        ClassifierOnnxGraph,
+        export_onnx,
+        onnx_session,
+    )
+
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel(
+        CausalFbank(n_mels=20, hop_length=20, win_length=32, n_fft=512),
+        InputNormalization(),
+        LSTMEncoder(20, 8, bidirectional=False),
+        DecayingAttentiveStatisticsPooling(8, 4, time_constant=25),
+        ClassificationHead(16, 4, 8),
+        reference_norm=RunningReferenceNormalization(30.0, 20, floor_db=50.0),
+    )
+    model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
+    graph = ClassifierOnnxGraph.from_model(model.eval())
+    session = onnx_session(export_onnx(graph, tmp_path / "whole.onnx"))
+    gen = torch.Generator().manual_seed(2)
+    for samples in (RATE, 3 * RATE):
+        wavs = 0.001 * torch.randn(2, samples, generator=gen)
+        wavs[:, : RATE // 4] = 0.0  # digital silence
+        wavs[:, RATE // 2 :] *= 100.0  # +40 dB: the reference restarts
+        lens = torch.tensor([1.0, 0.7])
+        got = session.run(None, {"wavs": wavs.numpy(), "wav_lens": lens.numpy()})[0]
+        with torch.no_grad():
+            expected = graph(wavs, lens).numpy()
+        assert np.abs(got - expected).max() < ATOL

@@ -214,3 +214,15 @@ def test_floor_makes_digital_silence_gain_invariant():
             out = norm(fbank(wavs * 10 ** (gain_db / 20)), lens)
             change = (out - ref).abs().max().item()
             assert (change < 2e-3) == invariant, (floor_db, gain_db, change)
+
+
+def test_exported_running_maximum_is_cummax(monkeypatch):
+    """ONNX has no cummax: when exporting, a doubling scan gives the same."""
+    from speechbrain_lstm_ser.nnet import normalization
+
+    x = torch.randn(3, 1000, generator=torch.Generator().manual_seed(5))
+    index = torch.where(x > 1.5, torch.arange(1000), -1)
+    expected = torch.cummax(x, dim=1).values, torch.cummax(index, dim=1).values
+    monkeypatch.setattr(torch.compiler, "is_exporting", lambda: True)
+    assert torch.equal(normalization._cummax(x, float("-inf")), expected[0])
+    assert torch.equal(normalization._cummax(index, -1), expected[1])
