@@ -301,6 +301,45 @@ class RunningReferenceNormalization(ReferenceNormalization):
         loudest = torch.full((batch,), -math.inf, device=device)
         return total, count, loudest
 
+    def floored(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        """Whole utterances with the level channels floored as :meth:`relative` does.
+
+        ``floor_db`` below the loudest level so far, frame by frame (what a
+        fixed reference and :meth:`statistics` are applied to).
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)`` features.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+            The same shape; ``feats`` itself without ``floor_db``.
+        """
+        if self.floor_db is None or feats.shape[1] == 0:
+            return feats
+        real = length_mask(lens, feats.shape[1], feats.shape[0], feats.device)
+        level = feats[..., : self.level_channels].mean(dim=-1)
+        top = _cummax(level.masked_fill(~real, -math.inf), -math.inf)
+        levels = feats[..., : self.level_channels]
+        floored = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
+        return torch.cat([floored, feats[..., levels.shape[-1] :]], dim=-1)
+
+    def statistics(
+        self, feats: torch.Tensor, lens: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whole-utterance sums and counts (of the :meth:`floored` features).
+
+        For speaker or enrolment references, as
+        :meth:`ReferenceNormalization.statistics`.
+        """
+        weights = self.frame_weights(feats, lens)  # as relative(): unfloored levels
+        total = (self.floored(feats, lens) * weights.unsqueeze(-1)).sum(dim=1)
+        return total, weights.sum(dim=1, keepdim=True)
+
     def relative(
         self,
         feats: torch.Tensor,
@@ -410,7 +449,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
             ``(batch, frames, channels)``; padding frames are returned as 0.
         """
         if reference is not None:
-            return super().forward(feats, lens, reference)
+            return super().forward(self.floored(feats, lens), lens, reference)
         if feats.shape[1] == 0:
             return feats
         batch, frames, channels = feats.shape

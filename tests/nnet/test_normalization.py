@@ -179,12 +179,20 @@ def test_running_reference_ignores_padding_and_takes_fixed_references():
     out = norm(padded, torch.tensor([0.75, 1.0]))
     torch.testing.assert_close(out[:1, :90], short, atol=1e-5, rtol=0)
     assert out[0, 90:].abs().max() == 0
-    # A fixed reference (a speaker's) is subtracted as ReferenceNormalization does.
+    # A fixed reference (a speaker's) is subtracted as ReferenceNormalization
+    # does, from the features floored as in the running computation.
     reference = torch.randn(2, 6)
     torch.testing.assert_close(
         norm(feats, torch.ones(2), reference),
         ReferenceNormalization()(feats, torch.ones(2), reference),
     )
+    floored = RunningReferenceNormalization(30.0, floor_db=8.0)
+    ones = torch.ones(2)
+    zero_reference = floored(feats, ones, torch.zeros(2, 6))
+    running_top = feats.mean(dim=-1).cummax(dim=1).values
+    assert (zero_reference >= running_top.unsqueeze(-1) - 8.0 - 1e-5).all()
+    total, count = floored.statistics(feats, ones)
+    torch.testing.assert_close(count, norm.statistics(feats, ones)[1])
 
 
 def test_running_reference_on_fbank_ignores_gain():
