@@ -6,9 +6,16 @@ without PyTorch::
 
     window (1, n_fft), h (layers, 1, hidden), c (layers, 1, hidden),
     pool_offset, pool_w, pool_wx, pool_wx2 (1, size)
-        -> STFT -> filterbanks -> normalisation -> LSTM step -> pooling step
-        -> head
-        -> probabilities (1, classes), h_out, c_out, pool_*_out (the next state)
+    [, ref_total (1, n_mels), ref_count (1, 1), ref_loudest (1,)]
+        -> STFT -> filterbanks -> [running reference] -> normalisation
+        -> LSTM step -> pooling step -> head
+        -> probabilities (1, classes), h_out, c_out, pool_*_out
+           [, ref_*_out] (the next state)
+
+The ``ref_*`` state (:data:`REFERENCE_STATE_NAMES`: the running sum, count
+and loudest level of
+:class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`)
+is there when the model has a ``reference_norm``.
 
 All shapes are fixed (one frame a call: a 200 ms chunk is 10 calls), which
 keeps the export exact and simple. The host keeps the samples not yet
@@ -16,7 +23,8 @@ consumed and cuts the windows as
 :class:`~speechbrain_lstm_ser.nnet.streaming.StreamingFeatures` does: start
 with ``n_fft // 2`` zeros, append each chunk, and while at least ``n_fft``
 samples are buffered, run the graph on the first ``n_fft`` and drop the
-first ``hop``. The first state is zeros, with ``pool_offset`` at ``-inf``.
+first ``hop``. The first state is zeros, with ``pool_offset`` and
+``ref_loudest`` at ``-inf``.
 :func:`stream_onnx` does exactly this with onnxruntime.
 
 Authors
@@ -41,10 +49,20 @@ from speechbrain_lstm_ser.export.onnx import onnx_session
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.streaming import StreamingClassifier
 
-__all__ = ["STATE_NAMES", "StreamingOnnxStep", "export_streaming_onnx", "stream_onnx"]
+__all__ = [
+    "REFERENCE_STATE_NAMES",
+    "STATE_NAMES",
+    "StreamingOnnxStep",
+    "export_streaming_onnx",
+    "stream_onnx",
+]
 
 #: The names of the state inputs (the outputs add ``_out``).
 STATE_NAMES = ("h", "c", "pool_offset", "pool_w", "pool_wx", "pool_wx2")
+#: The state inputs of a model with a running reference, after :data:`STATE_NAMES`.
+REFERENCE_STATE_NAMES = ("ref_total", "ref_count", "ref_loudest")
+#: The state inputs that start at ``-inf`` (the others start at zero).
+_MINUS_INF = ("pool_offset", "ref_loudest")
 
 
 class StreamingOnnxStep(nn.Module):
@@ -78,17 +96,41 @@ class StreamingOnnxStep(nn.Module):
         super().__init__()
         self.streamer = StreamingClassifier(model).eval()
 
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """The state inputs of this model, in order."""
+        if self.streamer.features.reference_norm is None:
+            return STATE_NAMES
+        return STATE_NAMES + REFERENCE_STATE_NAMES
+
     def initial_state(self) -> tuple[torch.Tensor, ...]:
-        """The state before a stream, in :data:`STATE_NAMES` order."""
+        """The state before a stream, in :attr:`state_names` order."""
         state = self.streamer.init_state(1)
         h = torch.cat([hc[0] for hc in state["lstm"]])
         c = torch.cat([hc[1] for hc in state["lstm"]])
-        return (h, c, *state["pooling"])
+        return (h, c, *state["pooling"], *state["features"].get("reference", ()))
 
-    def forward(self, window, h, c, pool_offset, pool_w, pool_wx, pool_wx2):
+    def forward(
+        self,
+        window,
+        h,
+        c,
+        pool_offset,
+        pool_w,
+        pool_wx,
+        pool_wx2,
+        ref_total=None,
+        ref_count=None,
+        ref_loudest=None,
+    ):
         """Probabilities ``(1, classes)`` of the window's frame, and the next state."""
         features = self.streamer.features
-        feats = features.normalise(features.window_frames(window))
+        reference = None
+        if features.reference_norm is not None:
+            reference = (ref_total, ref_count, ref_loudest)
+        feats, reference = features.normalise_step(
+            features.window_frames(window), reference
+        )
         layers = len(self.streamer.model.encoder.forward_layers)
         state = {
             "lstm": [(h[i : i + 1], c[i : i + 1]) for i in range(layers)],
@@ -97,7 +139,8 @@ class StreamingOnnxStep(nn.Module):
         log_probs, state = self.streamer.step_features(feats, state)
         h_out = torch.cat([hc[0] for hc in state["lstm"]])
         c_out = torch.cat([hc[1] for hc in state["lstm"]])
-        return (log_probs[:, 0].exp(), h_out, c_out, *state["pooling"])
+        out = (log_probs[:, 0].exp(), h_out, c_out, *state["pooling"])
+        return out + tuple(reference or ())
 
 
 def export_streaming_onnx(
@@ -139,8 +182,8 @@ def export_streaming_onnx(
             step,
             (window, *step.initial_state()),
             dynamo=True,
-            input_names=["window", *STATE_NAMES],
-            output_names=["probabilities", *(f"{n}_out" for n in STATE_NAMES)],
+            input_names=["window", *step.state_names],
+            output_names=["probabilities", *(f"{n}_out" for n in step.state_names)],
             opset_version=opset_version,
         )
     optimizer.optimize(program.model, input_size_limit=2**31, output_size_limit=2**31)
@@ -178,21 +221,22 @@ def stream_onnx(
     session = onnx_session(path)
     meta = session.get_modelmeta().custom_metadata_map
     hop, n_fft = int(meta["hop"]), int(meta["n_fft"])
-    shapes = {i.name: i.shape for i in session.get_inputs()}
+    shapes = {i.name: i.shape for i in session.get_inputs() if i.name != "window"}
     classes = session.get_outputs()[0].shape[-1]
     state = {}
-    for name in STATE_NAMES:
-        fill = -np.inf if name == "pool_offset" else 0.0
-        state[name] = np.full(shapes[name], fill, dtype=np.float32)
+    for name, shape in shapes.items():  # STATE_NAMES [+ REFERENCE_STATE_NAMES]
+        fill = -np.inf if name in _MINUS_INF else 0.0
+        state[name] = np.full(shape, fill, dtype=np.float32)
+    outputs = ["probabilities", *(f"{name}_out" for name in state)]
     buffer = np.zeros(n_fft // 2, dtype=np.float32)
     for chunk in chunks:
         buffer = np.concatenate([buffer, np.asarray(chunk, dtype=np.float32)])
         out = []
         while buffer.size >= n_fft:
             probs, *new_state = session.run(
-                None, {"window": buffer[None, :n_fft], **state}
+                outputs, {"window": buffer[None, :n_fft], **state}
             )
-            state = dict(zip(STATE_NAMES, new_state, strict=True))
+            state = dict(zip(state, new_state, strict=True))
             out.append(probs[0])
             buffer = buffer[hop:]
         yield np.stack(out) if out else np.zeros((0, classes), dtype=np.float32)

@@ -29,12 +29,20 @@ in its statistics, so that pauses and leading silence (whose share differs
 between utterances, and which sit at the noise floor) do not move the
 reference.
 
+:class:`RunningReferenceNormalization` is the causal version, for streaming:
+the reference at frame ``t`` is the mean of the speech frames up to and
+including ``t`` (running sums and a running loudest level: a constant-size
+state), so a stream normalises each frame the moment it arrives and the
+whole-utterance computation (cumulative sums, used in training) gives the
+very same features.
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Sequence
 
@@ -43,7 +51,11 @@ from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import length_mask
 
-__all__ = ["ReferenceNormalization", "SpeakerReferences"]
+__all__ = [
+    "ReferenceNormalization",
+    "RunningReferenceNormalization",
+    "SpeakerReferences",
+]
 
 
 class ReferenceNormalization(nn.Module):
@@ -196,6 +208,289 @@ class ReferenceNormalization(nn.Module):
             level = (reference * mask).sum(dim=-1, keepdim=True) / mask.sum()
             reference = level * mask
         relative = feats - reference.unsqueeze(1)
+        return relative * real.unsqueeze(-1).to(feats.dtype)
+
+
+#: Doubling steps of the exported running maximum: up to 2**20 frames (5.8 h
+#: at a 20 ms hop) in one call.
+_SCAN_STEPS = 20
+
+
+def _cummax(x: torch.Tensor, fill: float) -> torch.Tensor:
+    """Running maximum over dim 1 of ``(batch, frames)``.
+
+    ONNX has no ``cummax``: when exporting, a doubling scan (the maximum
+    with the sequence shifted by 1, 2, 4, ... frames, ``fill`` shifted in),
+    which gives the same values (a maximum is exact). One frame needs none
+    (the streaming ONNX step).
+    """
+    if x.shape[1] == 1:
+        return x
+    if not torch.compiler.is_exporting():
+        return torch.cummax(x, dim=1).values
+    frames = x.shape[1]
+    for step in range(_SCAN_STEPS):
+        shift = 2**step
+        pad = torch.full((x.shape[0], shift), fill, dtype=x.dtype, device=x.device)
+        x = torch.maximum(x, torch.cat([pad, x], dim=1)[:, :frames])
+    return x
+
+
+class RunningReferenceNormalization(ReferenceNormalization):
+    """The causal :class:`ReferenceNormalization`: a running reference.
+
+    At frame ``t`` the features are measured against the mean of the speech
+    frames up to and including ``t``. Frame ``s`` is a speech frame when its
+    level (the mean of the first ``level_channels`` channels) lies within
+    ``speech_floor_db`` of the loudest frame *so far* (up to ``s``), so it is
+    decided when it arrives. When a frame is more than ``speech_floor_db``
+    louder than every frame before it (speech after the silence that starts
+    a stream), all the earlier frames are below the new floor: the sums
+    restart from that frame, as the whole-recording statistics would drop
+    them. Everything depends on level *differences*, so a gain (a constant
+    added to every channel) changes nothing.
+
+    Digital silence (exact zeros) is the one input a gain cannot scale: its
+    log-mels sit at the filterbank's fixed floor (-100 dB). ``floor_db``
+    floors the features at that many dB below the loudest level so far, a
+    causal, gain-relative version of the ``top_db`` of SpeechBrain's
+    ``Fbank`` (80 dB below the loudest bin of the whole recording), so that
+    such frames come out the same whatever the gain.
+
+    The state is a running sum ``(batch, channels)``, a count ``(batch, 1)``
+    and the loudest level so far ``(batch,)``: constant size.
+    :meth:`forward` computes all frames of padded utterances at once with
+    cumulative sums (training); :meth:`step` continues a stream chunk by
+    chunk; both give the same features (to float rounding). At the start of
+    a stream the reference is the few frames heard so far (the first frame
+    is measured against itself: all zeros); it settles as speech
+    accumulates. :meth:`statistics` (whole-utterance sums, for speaker or
+    enrolment references) is :class:`ReferenceNormalization`'s; a fixed
+    ``reference`` passed to :meth:`forward` is subtracted as is.
+
+    Arguments
+    ---------
+    speech_floor_db : float, optional
+        Frames more than this far below the loudest frame so far do not
+        count (``None``: every real frame counts, and the sums never
+        restart).
+    level_channels : int, optional
+        How many leading channels are levels in dB and decide which frames
+        count; ``None``: all channels.
+    floor_db : float, optional
+        The level channels are floored at the loudest level so far (the
+        mean of the level channels of the loudest frame) minus
+        ``floor_db``, before the statistics; ``None``: no floor.
+
+    Example
+    -------
+    >>> norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    >>> feats = torch.randn(2, 50, 8)
+    >>> lens = torch.tensor([1.0, 0.6])
+    >>> whole = norm(feats, lens)
+    >>> torch.allclose(whole, norm(feats + 20.0, lens), atol=1e-4)  # +20 dB
+    True
+    >>> state = norm.init_state(2, 8)
+    >>> first, state = norm.step(feats[:, :20], state)
+    >>> rest, state = norm.step(feats[:, 20:], state)
+    >>> torch.allclose(torch.cat([first, rest], dim=1)[0], whole[0], atol=1e-4)
+    True
+    >>> [tuple(s.shape) for s in state]  # whatever the stream's length
+    [(2, 8), (2, 1), (2,)]
+    """
+
+    def __init__(
+        self,
+        speech_floor_db: float | None = 30.0,
+        level_channels: int | None = None,
+        floor_db: float | None = None,
+    ):
+        super().__init__(speech_floor_db, level_channels)
+        self.floor_db = floor_db
+
+    def init_state(
+        self, batch: int, channels: int, device=None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The state before a stream: ``(total, count, loudest)``.
+
+        Arguments
+        ---------
+        batch : int
+            Streams in the batch.
+        channels : int
+            Feature channels.
+        device : torch.device, optional
+            Where to create the state.
+
+        Returns
+        -------
+        total : torch.Tensor
+            ``(batch, channels)`` zeros: the sum of the counted frames.
+        count : torch.Tensor
+            ``(batch, 1)`` zeros: how many frames were counted.
+        loudest : torch.Tensor
+            ``(batch,)`` ``-inf``: the loudest level so far.
+        """
+        total = torch.zeros(batch, channels, device=device)
+        count = torch.zeros(batch, 1, device=device)
+        loudest = torch.full((batch,), -math.inf, device=device)
+        return total, count, loudest
+
+    def floored(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        """Whole utterances with the level channels floored as :meth:`relative` does.
+
+        ``floor_db`` below the loudest level so far, frame by frame (what a
+        fixed reference and :meth:`statistics` are applied to).
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)`` features.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+            The same shape; ``feats`` itself without ``floor_db``.
+        """
+        if self.floor_db is None or feats.shape[1] == 0:
+            return feats
+        real = length_mask(lens, feats.shape[1], feats.shape[0], feats.device)
+        level = feats[..., : self.level_channels].mean(dim=-1)
+        top = _cummax(level.masked_fill(~real, -math.inf), -math.inf)
+        levels = feats[..., : self.level_channels]
+        floored = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
+        return torch.cat([floored, feats[..., levels.shape[-1] :]], dim=-1)
+
+    def statistics(
+        self, feats: torch.Tensor, lens: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whole-utterance sums and counts (of the :meth:`floored` features).
+
+        For speaker or enrolment references, as
+        :meth:`ReferenceNormalization.statistics`.
+        """
+        weights = self.frame_weights(feats, lens)  # as relative(): unfloored levels
+        total = (self.floored(feats, lens) * weights.unsqueeze(-1)).sum(dim=1)
+        return total, weights.sum(dim=1, keepdim=True)
+
+    def relative(
+        self,
+        feats: torch.Tensor,
+        real: torch.Tensor,
+        state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The frames of a chunk relative to the running reference.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)`` features (at least one frame).
+        real : torch.Tensor
+            ``(batch, frames)`` booleans, False on padding (which neither
+            counts nor moves the loudest level).
+        state : tuple of torch.Tensor
+            ``(total, count, loudest)`` from :meth:`init_state` or the
+            previous chunk.
+
+        Returns
+        -------
+        relative : torch.Tensor
+            ``(batch, frames, channels)``: the (floored) features minus the
+            reference at each frame (padding frames are not zeroed here).
+        state : tuple of torch.Tensor
+            The state after the chunk's last frame.
+        """
+        total, count, loudest = state
+        dtype = feats.dtype
+        level = feats[..., : self.level_channels].mean(dim=-1)
+        level = level.masked_fill(~real, -math.inf)
+        top = torch.maximum(_cummax(level, -math.inf), loudest.unsqueeze(1).to(dtype))
+        if self.speech_floor_db is None:
+            weights = real
+            restart = torch.zeros_like(real)
+        else:
+            before = torch.cat([loudest.unsqueeze(1).to(dtype), top[:, :-1]], dim=1)
+            weights = real & (level >= top - self.speech_floor_db)
+            restart = real & (level > before + self.speech_floor_db)
+        weights = weights.to(dtype).unsqueeze(-1)
+        if self.floor_db is not None:  # the level channels only
+            levels = feats[..., : self.level_channels]
+            floored = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
+            feats = torch.cat([floored, feats[..., levels.shape[-1] :]], dim=-1)
+        # Cumulative sums with a leading zero; the sums at frame t run from the
+        # last restart at or before t, or continue the state if there is none.
+        zero = feats.new_zeros(feats.shape[0], 1, feats.shape[2] + 1)
+        sums = torch.cat([feats * weights, weights], dim=-1).cumsum(dim=1)
+        sums = torch.cat([zero, sums], dim=1)
+        index = torch.arange(feats.shape[1], device=feats.device).expand_as(real)
+        last = _cummax(torch.where(restart, index, torch.full_like(index, -1)), -1)
+        start = sums.gather(1, last.clamp(min=0).unsqueeze(-1).expand_as(sums[:, 1:]))
+        carried = torch.cat([total, count], dim=-1).to(dtype).unsqueeze(1)
+        running = sums[:, 1:] - start + carried * (last < 0).to(dtype).unsqueeze(-1)
+        frame_total, frame_count = running[..., :-1], running[..., -1:]
+        reference = frame_total / frame_count.clamp(min=1.0)
+        new_state = (frame_total[:, -1], frame_count[:, -1], top[:, -1])
+        return feats - reference, new_state
+
+    def step(
+        self,
+        feats: torch.Tensor,
+        state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The next frames of a stream, relative to the running reference.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)``, the next frames (may be empty).
+        state : tuple of torch.Tensor
+            From :meth:`init_state` or the previous :meth:`step`.
+
+        Returns
+        -------
+        feats : torch.Tensor
+            ``(batch, frames, channels)``.
+        state : tuple of torch.Tensor
+            ``(total, count, loudest)``, the same sizes whatever the length.
+        """
+        if feats.shape[1] == 0:
+            return feats, state
+        real = torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
+        return self.relative(feats, real, state)
+
+    def forward(
+        self,
+        feats: torch.Tensor,
+        lens: torch.Tensor,
+        reference: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Features relative to the running reference (or a fixed one).
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)`` features of whole utterances.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` fixed reference means (e.g. a speaker's);
+            ``None``: the running reference of each utterance.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, frames, channels)``; padding frames are returned as 0.
+        """
+        if reference is not None:
+            return super().forward(self.floored(feats, lens), lens, reference)
+        if feats.shape[1] == 0:
+            return feats
+        batch, frames, channels = feats.shape
+        real = length_mask(lens, frames, batch, feats.device)
+        state = self.init_state(batch, channels, feats.device)
+        relative, _ = self.relative(feats, real, state)
         return relative * real.unsqueeze(-1).to(feats.dtype)
 
 

@@ -13,8 +13,10 @@ and :class:`StreamingClassifier` runs it:
   ``n_fft: 512``).
 * :class:`StreamingFeatures`: the features and their normalisation, chunk by
   chunk, giving exactly the frames of the whole recording. ALL of the
-  streaming feature computation lives here (one place to add e.g. a running
-  level normalisation).
+  streaming feature computation lives here, including the level
+  normalisation of
+  :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`
+  (a running reference: invariance to the microphone's gain).
 * :class:`DecayingAttentiveStatisticsPooling`: attentive statistics (an
   attention-weighted mean and standard deviation, as
   :class:`~speechbrain_lstm_ser.nnet.pooling.AttentiveStatisticsPooling`)
@@ -45,6 +47,7 @@ from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder, length_mask
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.nnet.normalization import RunningReferenceNormalization
 from speechbrain_lstm_ser.nnet.pooling import masked_mean_std
 
 __all__ = [
@@ -101,9 +104,11 @@ def check_streamable(model: UtteranceClassifierModel) -> None:
     Arguments
     ---------
     model : UtteranceClassifierModel
-        Its parts must be causal: :class:`CausalFbank` features, global
-        (fixed) normalisation, a unidirectional :class:`LSTMEncoder`, a
-        :class:`DecayingAttentiveStatisticsPooling`.
+        Its parts must be causal: :class:`CausalFbank` features, no
+        ``reference_norm`` or a
+        :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`,
+        global (fixed) normalisation, a unidirectional :class:`LSTMEncoder`,
+        a :class:`DecayingAttentiveStatisticsPooling`.
 
     Example
     -------
@@ -122,6 +127,16 @@ def check_streamable(model: UtteranceClassifierModel) -> None:
         raise ValueError(
             f"compute_features is {type(features).__name__}, whose dB floor depends "
             f"on the whole recording: {fix}"
+        )
+    reference_norm = getattr(model, "reference_norm", None)
+    if reference_norm is not None and not isinstance(
+        reference_norm, RunningReferenceNormalization
+    ):
+        raise ValueError(
+            f"reference_norm is {type(reference_norm).__name__}, whose reference "
+            "is the mean of the whole recording (the future): use "
+            "speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization "
+            f"(causal); {fix}"
         )
     norm = getattr(model.mean_var_norm, "norm_type", "global")
     if norm != "global":
@@ -290,8 +305,9 @@ class StreamingFeatures(nn.Module):
     computation, so the frames of a stream are those of
     ``normalise(compute_features(whole_recording))``.
 
-    The state is the few samples not yet consumed (under ``n_fft``) and the
-    sample count: constant size.
+    The state is the few samples not yet consumed (under ``n_fft``), the
+    sample count and, with a ``reference_norm``, its running sums: constant
+    size.
 
     Arguments
     ---------
@@ -300,6 +316,9 @@ class StreamingFeatures(nn.Module):
         ``compute_fbanks``).
     mean_var_norm : torch.nn.Module
         ``InputNormalization`` with fixed (global) statistics.
+    reference_norm : RunningReferenceNormalization, optional
+        Applied before ``mean_var_norm``, its state carried from chunk to
+        chunk; ``None``: none.
 
     Example
     -------
@@ -319,9 +338,15 @@ class StreamingFeatures(nn.Module):
     (True, True)
     """
 
-    def __init__(self, compute_features: nn.Module, mean_var_norm: nn.Module):
+    def __init__(
+        self,
+        compute_features: nn.Module,
+        mean_var_norm: nn.Module,
+        reference_norm: RunningReferenceNormalization | None = None,
+    ):
         super().__init__()
         self.compute_features = compute_features
+        self.reference_norm = reference_norm
         self.mean_var_norm = mean_var_norm
         stft = _stft_settings(compute_features)
         self.n_fft = stft.n_fft
@@ -336,18 +361,55 @@ class StreamingFeatures(nn.Module):
 
     def init_state(self, batch: int = 1, device=None) -> dict[str, Any]:
         """The state before the first sample: the left zero padding."""
-        return {
+        state = {
             "buffer": torch.zeros(batch, self.n_fft // 2, device=device),
             "samples": 0,
             "frames": 0,
         }
+        if self.reference_norm is not None:
+            state["reference"] = self.reference_norm.init_state(
+                batch, self._n_mels(), device
+            )
+        return state
 
     def normalise(self, feats: torch.Tensor) -> torch.Tensor:
-        """Normalises ``(batch, frames, n_mels)`` features with fixed statistics."""
+        """Normalises the ``(batch, frames, n_mels)`` features of whole recordings.
+
+        The running reference (if any) from the first frame, then the fixed
+        statistics: what :meth:`step` gives chunk by chunk.
+        """
         if feats.shape[1] == 0:
             return feats
         lens = torch.ones(feats.shape[0], device=feats.device)
+        if self.reference_norm is not None:
+            feats = self.reference_norm(feats, lens)
         return self.mean_var_norm(feats, lens)
+
+    def normalise_step(
+        self, feats: torch.Tensor, reference_state: tuple | None
+    ) -> tuple[torch.Tensor, tuple | None]:
+        """Normalises the next frames of a stream.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, n_mels)`` un-normalised features.
+        reference_state : tuple of torch.Tensor or None
+            The state of ``reference_norm`` (the ``reference`` entry of the
+            state); ``None`` without one.
+
+        Returns
+        -------
+        feats : torch.Tensor
+            ``(batch, frames, n_mels)``.
+        reference_state : tuple of torch.Tensor or None
+        """
+        if feats.shape[1] == 0:
+            return feats, reference_state
+        if self.reference_norm is not None:
+            feats, reference_state = self.reference_norm.step(feats, reference_state)
+        lens = torch.ones(feats.shape[0], device=feats.device)
+        return self.mean_var_norm(feats, lens), reference_state
 
     def _frames(self, buffer: torch.Tensor, count: int) -> torch.Tensor:
         """Un-normalised features of the first ``count`` full windows of ``buffer``."""
@@ -406,12 +468,17 @@ class StreamingFeatures(nn.Module):
         """
         buffer = torch.cat([state["buffer"], chunk.to(state["buffer"].dtype)], dim=1)
         count = max(0, (buffer.shape[1] - self.n_fft) // self.hop + 1)
-        feats = self.normalise(self._frames(buffer, count))
-        return feats, {
+        feats, reference = self.normalise_step(
+            self._frames(buffer, count), state.get("reference")
+        )
+        new_state = {
             "buffer": buffer[:, count * self.hop :],
             "samples": state["samples"] + chunk.shape[1],
             "frames": state["frames"] + count,
         }
+        if reference is not None:
+            new_state["reference"] = reference
+        return feats, new_state
 
     def finish(self, state: dict[str, Any]) -> torch.Tensor:
         """The last frames, with the zero padding of the end of a recording.
@@ -430,7 +497,10 @@ class StreamingFeatures(nn.Module):
         pad = state["buffer"].new_zeros(state["buffer"].shape[0], self.n_fft // 2)
         buffer = torch.cat([state["buffer"], pad], dim=1)
         count = 1 + state["samples"] // self.hop - state["frames"]
-        return self.normalise(self._frames(buffer, count))
+        feats, _ = self.normalise_step(
+            self._frames(buffer, count), state.get("reference")
+        )
+        return feats
 
 
 class StreamingClassifier(nn.Module):
@@ -476,7 +546,11 @@ class StreamingClassifier(nn.Module):
         super().__init__()
         check_streamable(model)
         self.model = model
-        self.features = StreamingFeatures(model.compute_features, model.mean_var_norm)
+        self.features = StreamingFeatures(
+            model.compute_features,
+            model.mean_var_norm,
+            getattr(model, "reference_norm", None),
+        )
 
     @property
     def hop(self) -> int:

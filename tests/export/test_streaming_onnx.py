@@ -11,6 +11,7 @@ from speechbrain.processing.features import InputNormalization
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
 from speechbrain_lstm_ser.nnet.heads import ClassificationHead
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.nnet.normalization import RunningReferenceNormalization
 from speechbrain_lstm_ser.nnet.streaming import (
     CausalFbank,
     DecayingAttentiveStatisticsPooling,
@@ -24,8 +25,13 @@ RATE = 16000
 ATOL = 1e-4
 
 
-def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(tmp_path):
+@pytest.mark.parametrize("running_reference", [False, True])
+def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
+    tmp_path, running_reference
+):
     from speechbrain_lstm_ser.export.streaming_onnx import (
+        REFERENCE_STATE_NAMES,
+        STATE_NAMES,
         export_streaming_onnx,
         stream_onnx,
     )
@@ -37,6 +43,11 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(tmp_path):
         LSTMEncoder(20, 16, num_layers=2, bidirectional=False),
         DecayingAttentiveStatisticsPooling(16, 8, time_constant=25),
         ClassificationHead(32, 4, 16),
+        reference_norm=(
+            RunningReferenceNormalization(30.0, level_channels=20, floor_db=50.0)
+            if running_reference
+            else None
+        ),
     )
     model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
     model.eval()
@@ -44,6 +55,7 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(tmp_path):
     gen = torch.Generator().manual_seed(1)
     wav = 0.1 * torch.randn(3 * RATE, generator=gen)
     wav *= (torch.sin(torch.linspace(0, 6 * math.pi, wav.numel())) > 0).float()
+    wav[: RATE // 4] = 0.0  # digital silence first: the reference restarts
     sizes = [1777, 320, 5, 4000]
     chunks, pos = [], 0
     while pos < wav.numel():
@@ -61,6 +73,42 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(tmp_path):
 
     import onnx
 
-    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    graph = onnx.load(str(path))
+    names = STATE_NAMES + (REFERENCE_STATE_NAMES if running_reference else ())
+    assert [i.name for i in graph.graph.input] == ["window", *names]
+    meta = {p.key: p.value for p in graph.metadata_props}
     assert json.loads(meta["labels"]) == list("abcd")
     assert (meta["hop"], meta["n_fft"]) == ("320", "512")
+
+
+def test_whole_utterance_onnx_of_a_running_reference_model(tmp_path):
+    """``sb-lstm-ser export-onnx`` of the streaming model: the running
+    reference's cumulative maximum exports (ONNX has no cummax)."""
+    from speechbrain_lstm_ser.export.onnx import (
+        ClassifierOnnxGraph,
+        export_onnx,
+        onnx_session,
+    )
+
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel(
+        CausalFbank(n_mels=20, hop_length=20, win_length=32, n_fft=512),
+        InputNormalization(),
+        LSTMEncoder(20, 8, bidirectional=False),
+        DecayingAttentiveStatisticsPooling(8, 4, time_constant=25),
+        ClassificationHead(16, 4, 8),
+        reference_norm=RunningReferenceNormalization(30.0, 20, floor_db=50.0),
+    )
+    model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
+    graph = ClassifierOnnxGraph.from_model(model.eval())
+    session = onnx_session(export_onnx(graph, tmp_path / "whole.onnx"))
+    gen = torch.Generator().manual_seed(2)
+    for samples in (RATE, 3 * RATE):
+        wavs = 0.001 * torch.randn(2, samples, generator=gen)
+        wavs[:, : RATE // 4] = 0.0  # digital silence
+        wavs[:, RATE // 2 :] *= 100.0  # +40 dB: the reference restarts
+        lens = torch.tensor([1.0, 0.7])
+        got = session.run(None, {"wavs": wavs.numpy(), "wav_lens": lens.numpy()})[0]
+        with torch.no_grad():
+            expected = graph(wavs, lens).numpy()
+        assert np.abs(got - expected).max() < ATOL

@@ -8,6 +8,7 @@ from speechbrain.lobes.features import Fbank
 
 from speechbrain_lstm_ser.nnet.normalization import (
     ReferenceNormalization,
+    RunningReferenceNormalization,
     SpeakerReferences,
 )
 
@@ -110,3 +111,138 @@ def test_level_only_keeps_spectral_balance_and_other_channels():
     assert out[0, 0].tolist() == [-10.0, 10.0, 5.0, 0.0]
     louder = norm(feats + torch.tensor([12.0, 12.0, 0.0, 12.0]), torch.ones(1))
     torch.testing.assert_close(louder, out)
+
+
+def _running_by_loop(feats, floor, level_channels=None, floor_db=None):
+    """The running reference, frame by frame, straight from its definition."""
+    out = torch.zeros_like(feats)
+    for b in range(feats.shape[0]):
+        counted, loudest = [], float("-inf")
+        for t in range(feats.shape[1]):
+            frame = feats[b, t].clone()
+            level = frame[:level_channels].mean().item()
+            if floor is not None and level > loudest + floor:
+                counted = []  # every earlier frame is below the new floor
+            loudest = max(loudest, level)
+            if floor_db is not None:
+                levels = frame[:level_channels]
+                frame[:level_channels] = levels.clamp(min=loudest - floor_db)
+            if floor is None or level >= loudest - floor:
+                counted.append(frame)
+            out[b, t] = frame - torch.stack(counted).mean(dim=0)
+    return out
+
+
+def _levels_with_jumps(seed=0, batch=2, frames=120, channels=6):
+    """Features with silence first, a +40 dB jump (a restart), then pauses."""
+    gen = torch.Generator().manual_seed(seed)
+    feats = torch.randn(batch, frames, channels, generator=gen) * 3.0
+    level = torch.full((batch, frames, 1), -90.0)
+    level[:, 10:] = -50.0  # speech, 40 dB above the leading silence
+    level[:, 40:55] = -85.0  # a pause, 35 dB below: not counted
+    level[:, 70:] = -40.0  # louder speech, 10 dB up: earlier speech still counts
+    return feats + level
+
+
+@pytest.mark.parametrize(("floor", "floor_db"), [(30.0, None), (None, None), (30, 8)])
+def test_running_reference_follows_its_definition(floor, floor_db):
+    feats = _levels_with_jumps()
+    norm = RunningReferenceNormalization(floor, level_channels=4, floor_db=floor_db)
+    out = norm(feats, torch.ones(2))
+    expected = _running_by_loop(feats.double(), floor, 4, floor_db).float()
+    torch.testing.assert_close(out, expected, atol=1e-4, rtol=0)
+    # The first frame is measured against itself.
+    assert out[:, 0].abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("sizes", [[1], [7], [3, 1, 50, 2], [120]])
+def test_running_reference_chunked_equals_whole(sizes):
+    feats = _levels_with_jumps(seed=1)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0, floor_db=8.0)
+    whole = norm(feats, torch.ones(2))
+    state, outs, pos, k = norm.init_state(2, feats.shape[2]), [], 0, 0
+    while pos < feats.shape[1]:
+        size = sizes[k % len(sizes)]
+        out, state = norm.step(feats[:, pos : pos + size], state)
+        outs.append(out)
+        pos, k = pos + size, k + 1
+        assert [tuple(s.shape) for s in state] == [(2, 6), (2, 1), (2,)]
+    # Cumulative sums over different blocks: float32 rounding, not bit for bit.
+    torch.testing.assert_close(torch.cat(outs, dim=1), whole, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("gain_db", [-20.0, 6.0, 35.0])
+def test_running_reference_ignores_gain(gain_db):
+    feats = _levels_with_jumps(seed=2)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    lens = torch.tensor([1.0, 0.8])
+    # Float32 rounding of sums of features of up to about 130 dB.
+    torch.testing.assert_close(
+        norm(feats + gain_db, lens), norm(feats, lens), atol=1e-3, rtol=0
+    )
+
+
+def test_running_reference_ignores_padding_and_takes_fixed_references():
+    feats = _levels_with_jumps(seed=3)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    short = norm(feats[:1, :90], torch.ones(1))
+    padded = feats.clone()
+    padded[0, 90:] = 500.0  # loud padding would restart the sums if it counted
+    out = norm(padded, torch.tensor([0.75, 1.0]))
+    torch.testing.assert_close(out[:1, :90], short, atol=1e-5, rtol=0)
+    assert out[0, 90:].abs().max() == 0
+    # A fixed reference (a speaker's) is subtracted as ReferenceNormalization
+    # does, from the features floored as in the running computation.
+    reference = torch.randn(2, 6)
+    torch.testing.assert_close(
+        norm(feats, torch.ones(2), reference),
+        ReferenceNormalization()(feats, torch.ones(2), reference),
+    )
+    floored = RunningReferenceNormalization(30.0, floor_db=8.0)
+    ones = torch.ones(2)
+    zero_reference = floored(feats, ones, torch.zeros(2, 6))
+    running_top = feats.mean(dim=-1).cummax(dim=1).values
+    assert (zero_reference >= running_top.unsqueeze(-1) - 8.0 - 1e-5).all()
+    total, count = floored.statistics(feats, ones)
+    torch.testing.assert_close(count, norm.statistics(feats, ones)[1])
+
+
+def test_running_reference_on_fbank_ignores_gain():
+    fbank = Fbank(n_mels=40)
+    norm = RunningReferenceNormalization(level_channels=40)
+    wavs = torch.stack([_speechlike(seed=0), _speechlike(seed=1)])
+    lens = torch.tensor([1.0, 0.7])
+    ref = norm(fbank(wavs), lens)
+    for gain_db in (-20.0, 6.0):
+        out = norm(fbank(wavs * 10 ** (gain_db / 20)), lens)
+        torch.testing.assert_close(out, ref, atol=2e-3, rtol=0)
+
+
+def test_floor_makes_digital_silence_gain_invariant():
+    """Exact zeros sit at the filterbank's fixed floor whatever the gain;
+    ``floor_db`` lifts them to a floor relative to the loudest level."""
+    fbank = Fbank(n_mels=40)
+    wav = _speechlike(seed=0)
+    wav[4000:6000] = 0.0  # a digitally silent pause
+    wav[-1600:] = 0.0  # and digital silence at the end
+    wavs, lens = wav.unsqueeze(0), torch.ones(1)
+    fbank.compute_fbanks.top_db = float("inf")  # as CausalFbank: no dB floor
+    for floor_db, invariant in ((50.0, True), (None, False)):
+        norm = RunningReferenceNormalization(level_channels=40, floor_db=floor_db)
+        ref = norm(fbank(wavs), lens)
+        for gain_db in (-20.0, 6.0):
+            out = norm(fbank(wavs * 10 ** (gain_db / 20)), lens)
+            change = (out - ref).abs().max().item()
+            assert (change < 2e-3) == invariant, (floor_db, gain_db, change)
+
+
+def test_exported_running_maximum_is_cummax(monkeypatch):
+    """ONNX has no cummax: when exporting, a doubling scan gives the same."""
+    from speechbrain_lstm_ser.nnet import normalization
+
+    x = torch.randn(3, 1000, generator=torch.Generator().manual_seed(5))
+    index = torch.where(x > 1.5, torch.arange(1000), -1)
+    expected = torch.cummax(x, dim=1).values, torch.cummax(index, dim=1).values
+    monkeypatch.setattr(torch.compiler, "is_exporting", lambda: True)
+    assert torch.equal(normalization._cummax(x, float("-inf")), expected[0])
+    assert torch.equal(normalization._cummax(index, -1), expected[1])

@@ -10,6 +10,10 @@ from speechbrain.processing.features import InputNormalization
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
 from speechbrain_lstm_ser.nnet.heads import ClassificationHead
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.nnet.normalization import (
+    ReferenceNormalization,
+    RunningReferenceNormalization,
+)
 from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 from speechbrain_lstm_ser.nnet.streaming import (
     CausalFbank,
@@ -25,7 +29,8 @@ RATE = 16000
 ATOL = 1e-4
 
 
-def _model(hidden=16, n_mels=20, memory=25.0, seed=0):
+def _model(hidden=16, n_mels=20, memory=25.0, seed=0, reference=True):
+    """As hparams/streaming_lstm.yaml, tiny; ``reference``: the running reference."""
     torch.manual_seed(seed)
     model = UtteranceClassifierModel(
         CausalFbank(n_mels=n_mels, hop_length=20, win_length=32, n_fft=512),
@@ -33,6 +38,11 @@ def _model(hidden=16, n_mels=20, memory=25.0, seed=0):
         LSTMEncoder(n_mels, hidden, num_layers=2, bidirectional=False),
         DecayingAttentiveStatisticsPooling(hidden, 8, time_constant=memory),
         ClassificationHead(2 * hidden, 4, 16),
+        reference_norm=(
+            RunningReferenceNormalization(30.0, level_channels=n_mels, floor_db=50.0)
+            if reference
+            else None
+        ),
     )
     model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
     return model.eval()
@@ -61,10 +71,19 @@ def _stream(streamer, wav, sizes):
 
 
 @pytest.mark.parametrize(
-    "sizes", [[1600], [3200], [8000], [1], [7, 333, 1, 5000, 319], [40000]]
+    ("sizes", "reference"),
+    [
+        ([1600], True),
+        ([3200], True),
+        ([8000], True),
+        ([1], True),
+        ([7, 333, 1, 5000, 319], True),
+        ([40000], True),
+        ([7, 333, 1, 5000, 319], False),
+    ],
 )
-def test_chunked_outputs_equal_whole_recording(sizes):
-    streamer = StreamingClassifier(_model())
+def test_chunked_outputs_equal_whole_recording(sizes, reference):
+    streamer = StreamingClassifier(_model(reference=reference))
     wav = _speechlike(0.6) if sizes == [1] else _speechlike(4.0)
     with torch.no_grad():
         whole = streamer.forward_frames(wav.unsqueeze(0))
@@ -132,6 +151,7 @@ def test_state_has_constant_size():
 
     def size(state):
         tensors = [state["features"]["buffer"], *state["pooling"]]
+        tensors += list(state["features"]["reference"])
         tensors += [t for hc in state["lstm"] for t in hc]
         return sum(t.numel() for t in tensors)
 
@@ -157,6 +177,33 @@ def test_non_causal_models_are_refused_with_the_part_named():
     model.pooling = AttentiveStatisticsPooling(16, 8)
     with pytest.raises(ValueError, match="DecayingAttentiveStatisticsPooling"):
         check_streamable(model)
+    model = _model()
+    model.reference_norm = ReferenceNormalization(level_channels=20)
+    with pytest.raises(ValueError, match="reference_norm is ReferenceNormalization"):
+        check_streamable(model)
+
+
+@pytest.mark.parametrize("gain_db", [-20.0, 6.0])
+def test_gain_does_not_change_the_stream(gain_db):
+    """With the running reference, a gain of -20 dB or +6 dB on the whole
+    stream changes no frame-level probability by 1e-3 or more (every frame,
+    the first included: everything depends on level differences, and
+    ``floor_db`` lifts the digital silence of the stream's first 0.25 s and
+    of its pauses); without it, the same gain moves them past that bound
+    (this tiny untrained model reacts little to level: about 6e-3
+    measured; the trained one far more)."""
+    wav = _speechlike(4.0, seed=4)
+    gain = 10 ** (gain_db / 20)
+    for reference in (True, False):
+        streamer = StreamingClassifier(_model(reference=reference))
+        with torch.no_grad():
+            base = _stream(streamer, wav, [3200]).exp()
+            scaled = _stream(streamer, wav * gain, [3200]).exp()
+        change = (scaled - base).abs().max().item()
+        if reference:
+            assert change < 1e-3, change
+        else:
+            assert change > 2e-3, change
 
 
 def _rss_mb():
