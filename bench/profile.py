@@ -182,7 +182,7 @@ class ProfiledBrain(Brain):
         hp = self.hparams
         self.timer = _Timer(self.device)
         self.bare = torch.nn.LSTM(
-            hp.n_mels,
+            hp.n_mels + getattr(hp, "prosody_channels", 0),
             hp.lstm_hidden,
             num_layers=hp.lstm_layers,
             bidirectional=hp.bidirectional,
@@ -223,6 +223,10 @@ class ProfiledBrain(Brain):
         with timer("features"):
             feats = hp.compute_features(wavs)
         with timer("normalisation"):
+            # The reference of speaker normalisation costs the same as the
+            # utterance's own, which this profile uses (no speaker statistics).
+            if hp.model.reference_norm is not None:
+                feats = hp.model.reference_norm(feats, lens)
             feats = hp.mean_var_norm(feats, lens, epoch=self.epoch)
         with timer("encoder forward"):
             encoded = hp.encoder(feats, lens)

@@ -33,7 +33,11 @@ def test_multichannel_is_mixed_down(tmp_path):
     sf.write(path, data, 16000, subtype="FLOAT")
     wav = read_audio(path)
     assert wav.shape == (1600,)
-    assert torch.allclose(wav, torch.full((1600,), 0.1))
+    # Silent channels are left out, not averaged in (which would lower the level).
+    assert torch.allclose(wav, torch.full((1600,), 0.6))
+    data[:, 1] = 0.2  # two channels with signal: averaged
+    sf.write(path, data, 16000, subtype="FLOAT")
+    assert torch.allclose(read_audio(path), torch.full((1600,), 0.4))
 
 
 def test_formats_and_subtypes(tmp_path):
