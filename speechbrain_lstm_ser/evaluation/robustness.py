@@ -136,8 +136,9 @@ def clip_peaks(wav: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
 def mix_with_silent_channel(wav: torch.Tensor) -> torch.Tensor:
     """A stereo recording with a silent second channel, mixed down to mono.
 
-    Mixed as every file is read (:func:`~speechbrain_lstm_ser.dataio.audio.to_mono`,
-    the mean of the channels): the speech comes out 6 dB lower.
+    Mixed as every file is read (:func:`~speechbrain_lstm_ser.dataio.audio.to_mono`):
+    the silent channel is left out, so the speech keeps its level (a plain
+    mean of the channels would make it 6 dB lower).
 
     Arguments
     ---------
@@ -152,7 +153,7 @@ def mix_with_silent_channel(wav: torch.Tensor) -> torch.Tensor:
     Example
     -------
     >>> mix_with_silent_channel(torch.tensor([0.4, -0.2]))
-    tensor([ 0.2000, -0.1000])
+    tensor([ 0.4000, -0.2000])
     """
     return to_mono(torch.stack([wav, torch.zeros_like(wav)], dim=-1))
 

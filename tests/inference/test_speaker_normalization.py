@@ -71,7 +71,7 @@ def test_gain_and_dc_offset_do_not_change_the_output(setup, gain_db, offset):
     # The model is invariant by construction, not by training: probabilities
     # agree to float rounding of the log-mels (not bit for bit: the padded
     # batch length and the arithmetic differ).
-    torch.testing.assert_close(out, base, atol=2e-3, rtol=0)
+    torch.testing.assert_close(out, base, atol=5e-3, rtol=0)
 
 
 def test_enrolled_speaker_is_the_reference_and_gain_still_cancels(setup, tmp_path):
@@ -99,7 +99,7 @@ def test_enrolled_speaker_is_the_reference_and_gain_still_cancels(setup, tmp_pat
     torch.testing.assert_close(
         model.classify_file(quiet[0], speaker="ann_quiet")[0].exp(),
         with_speaker.exp(),
-        atol=2e-3,
+        atol=5e-3,
         rtol=0,
     )
     with pytest.raises(ValueError, match=r"speaker\(s\) \['bob'\] not enrolled"):

@@ -289,8 +289,16 @@ def test_brain_and_inference_classify_alike(task, cls, labels_key, request):
     assert torch.equal(index, brain.argmax(-1))
 
 
-def test_brain_and_inference_measure_against_a_speaker_alike(emotion):
-    setup = emotion
+def test_brain_and_inference_measure_against_a_speaker_alike(tmp_path):
+    # Its own setup: a forward at epoch 0 updates the global normalisation
+    # statistics, which the module's shared `emotion` setup must keep.
+    setup = _setup(
+        "emotion",
+        "lstm.yaml",
+        "EmotionBrain",
+        tmp_path,
+        normalization_reference="utterance",
+    )
     model, brain = setup.hparams["model"], setup.brain
     batch = _batch(_speech_like([16000, 12000, 9000], seed=3))
     batch.spk_id = ["a", "a", "b"]
