@@ -253,7 +253,9 @@ class ProsodyFeatures(nn.Module):
         cmnd = self._cmnd(frames)  # (batch, n_frames, lag_max + 1)
         log_f0, trough = self._period(cmnd)
         a, b = self.voicing_beta
-        voicing = _beta_survival(trough, a, b)
+        # ONNX Runtime gave NaN on digital silence (0 / 0 in the CMND, whose
+        # guard it lost on export); PyTorch gives 0 there, unvoiced.
+        voicing = torch.nan_to_num(_beta_survival(trough, a, b), nan=0.0)
         log_f0 = self._interpolate(log_f0, voicing >= self.voicing_threshold)
         log_energy = self._log_energy(wavs, n_frames)
         return torch.stack([log_f0, voicing, log_energy], dim=-1)
@@ -280,7 +282,12 @@ class ProsodyFeatures(nn.Module):
             self.energy_window,
             stride=self.hop,
         )[:, 0, :n_frames]
-        return 10.0 * torch.log10(power.clamp_min(0.0) + self.energy_floor)
+        floor_db = 10.0 * math.log10(self.energy_floor)
+        # The clamp is a no-op in PyTorch; ONNX Runtime gave -inf on digital
+        # silence (log of 0: the floor lost on export).
+        return (10.0 * torch.log10(power.clamp_min(0.0) + self.energy_floor)).clamp_min(
+            floor_db
+        )
 
     def _cmnd(self, frames: torch.Tensor) -> torch.Tensor:
         """YIN's cumulative mean normalised difference, lags ``0..lag_max``."""
