@@ -79,15 +79,24 @@ def test_student_is_smaller_and_normalises_with_the_teachers_statistics(
     trained, student
 ):
     out, _ = student
-    [teacher_ckpt] = (trained.out / "save").glob("CKPT+*")
-    [student_ckpt] = (out / "save").glob("CKPT+*")
-    teacher_model = torch.load(teacher_ckpt / "model.ckpt", map_location="cpu")
-    student_model = torch.load(student_ckpt / "model.ckpt", map_location="cpu")
-    assert _params(student_model) < _params(teacher_model) / 4
-    teacher_norm = torch.load(teacher_ckpt / "normalizer.ckpt", map_location="cpu")
-    student_norm = torch.load(student_ckpt / "normalizer.ckpt", map_location="cpu")
-    for key in ("glob_mean", "glob_std"):
-        assert torch.equal(student_norm[key], teacher_norm[key]), key
+    # The best and the latest checkpoints are kept (one folder when the last
+    # epoch is the best); every one holds the same frozen statistics.
+    teacher_ckpts = sorted((trained.out / "save").glob("CKPT+*"))
+    student_ckpts = sorted((out / "save").glob("CKPT+*"))
+    assert teacher_ckpts and student_ckpts
+    for teacher_ckpt in teacher_ckpts:
+        for student_ckpt in student_ckpts:
+            teacher = torch.load(teacher_ckpt / "model.ckpt", map_location="cpu")
+            student_model = torch.load(student_ckpt / "model.ckpt", map_location="cpu")
+            assert _params(student_model) < _params(teacher) / 4
+            teacher_norm = torch.load(
+                teacher_ckpt / "normalizer.ckpt", map_location="cpu"
+            )
+            student_norm = torch.load(
+                student_ckpt / "normalizer.ckpt", map_location="cpu"
+            )
+            for key in ("glob_mean", "glob_std"):
+                assert torch.equal(student_norm[key], teacher_norm[key]), key
 
 
 def test_exported_student_loads_and_predicts(student, trained):
