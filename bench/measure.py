@@ -188,7 +188,8 @@ def speaker_accuracy(hparams: dict, test: TestSet) -> dict:
     with torch.no_grad():
         for row, wav in zip(test.rows, test.wavs, strict=True):
             wavs, lens = preprocess_waveforms(mods, wav.unsqueeze(0), torch.ones(1))
-            refs.add(row["ID"], row["spk_id"], *model.reference_statistics(wavs, lens))
+            total, count = model.reference_statistics(wavs, lens)
+            refs.add(row["ID"], row["spk_id"], total[0], float(count[0]))
             prepared.append((wavs, lens))
         outputs = []
         for i, (row, (wavs, lens)) in enumerate(zip(test.rows, prepared, strict=True)):
