@@ -14,8 +14,8 @@ Three ways to give the model its speaker, as users would (see
   recording): accuracy of the n-th utterance of each speaker;
 - **none**: each utterance alone.
 
-The statistics of every clip are computed once with the model's own
-``reference_statistics`` (the same numbers ``enrol`` computes;
+The statistics of every clip are computed once with
+``UtteranceClassifier.clip_statistics``, the method ``enrol`` uses (and
 ``tests/inference/test_speaker_normalization.py`` checks that ``enrol`` then
 ``classify_file`` equals ``classify_batch(reference=...)``). UA is the mean
 of the per-class recalls, over the test split of a recipe run::
@@ -88,10 +88,7 @@ def evaluate_enrolment(model: EmotionRecognizer, rows: list[dict], seed: int = 0
     wavs = {}
     for row in rows:
         wav = read_audio(row["wav"], model.sample_rate).unsqueeze(0)
-        prepared = model.prepare_batch(wav, torch.ones(1))
-        with torch.no_grad():
-            total, count = model.model.reference_statistics(*prepared)
-        refs.add(row["ID"], row["spk_id"], total[0], float(count[0]))
+        refs.add(row["ID"], row["spk_id"], *model.clip_statistics(wav[0]))
         wavs[row["ID"]] = wav
 
     def classify(uid: str, reference: torch.Tensor | None) -> str:

@@ -165,12 +165,29 @@ class UtteranceClassifier(AudioInterface):
                 "it cannot use enrolment clips"
             )
         for wav in wavs:
-            prepared = self.prepare_batch(wav.reshape(1, -1), torch.ones(1))
-            with torch.no_grad():
-                total, count = self.model.reference_statistics(*prepared)
             clip = f"{speaker}/{len(self.speakers)}"
-            self.speakers.add(clip, speaker, total[0], float(count[0]))
+            self.speakers.add(clip, speaker, *self.clip_statistics(wav))
         return len(self.speakers.utterances(speaker))
+
+    def clip_statistics(self, wav: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """One clip's reference statistics, pre-processed as in training.
+
+        Arguments
+        ---------
+        wav : torch.Tensor
+            ``(time,)`` waveform at the model's sample rate.
+
+        Returns
+        -------
+        total : torch.Tensor
+            ``(channels,)``: the sum of its counted frames.
+        count : float
+            How many frames were counted.
+        """
+        prepared = self.prepare_batch(wav.reshape(1, -1), torch.ones(1))
+        with torch.no_grad():
+            total, count = self.model.reference_statistics(*prepared)
+        return total[0], float(count[0])
 
     def forget(self) -> None:
         """Forgets every enrolled speaker."""
