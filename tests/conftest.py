@@ -48,6 +48,10 @@ OVERRIDES = {
     "head_hidden": "32",
     "n_mels": "40",
     "lr": "0.005",
+    # num_threads: auto picks the count from the machine's load, and the
+    # trained weights differ in the last bits with the thread count: pinned,
+    # so that the session's tiny model does not depend on what else runs.
+    "num_threads": "1",
 }
 
 
