@@ -169,3 +169,66 @@ def test_live_features_and_finetuned_top_layer(ssl_run, tmp_path):
     )
     report = json.loads((tmp_path / "out" / "test_report.json").read_text())
     assert report["num_utterances"] == 12
+
+
+def test_cross_validation_shares_one_feature_cache(tmp_path):
+    """cross_validate.py with the SSL YAML: every fold trains from one cache."""
+    import subprocess
+    import sys
+
+    from miniature_corpora import make_iemocap
+    from recipe_runner import ROOT
+
+    from speechbrain_lstm_ser.dataio.manifest import read_manifest
+
+    data = make_iemocap(tmp_path / "corpus", sessions=2)
+    tiny = save_tiny_ssl_model(tmp_path / "tiny_wavlm")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    options = {
+        "dataset": "iemocap",
+        "iemocap_corpus": "{sessions: [1, 2]}",
+        "num_folds": "2",
+        "number_of_epochs": "1",
+        "batch_size": "4",
+        "lstm_hidden": "16",
+        "head_hidden": "16",
+        "ssl_source": tiny,
+        "ssl_hidden_size": "32",
+        "ssl_cache_folder": str(cache),
+        "data_folder": str(data),
+        "output_folder": str(out),
+    }
+    args = [
+        sys.executable,
+        str(ROOT / "recipes" / "emotion" / "cross_validate.py"),
+        str(ROOT / "hparams" / "ssl_lstm.yaml"),
+    ]
+    for key, value in options.items():
+        args += [f"--{key}", value]
+    proc = subprocess.run(
+        [*args, "--noprogressbar"], capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((out / "cv_report.json").read_text())
+    assert report["protocol"]["kind"] == "leave-one-session-out cross-validation"
+    assert report["folds_run"] == [1, 2] and report["all_folds"] is True
+    assert report["metrics"]["UA_female"]["n"] == 1
+    assert report["metrics"]["UA_male"]["n"] == 1
+    assert report["leakage"]["speaker_independent"] is True
+    # One cache for both folds: every recording extracted once, by fold 1.
+    [stamp] = cache.glob("*/cache.json")
+    stamp = json.loads(stamp.read_text())
+    recordings = sum(
+        len(read_manifest(out / "fold_1" / "manifests" / f"{split}.csv"))
+        for split in ("train", "valid", "test")
+    )
+    assert stamp["status"] == "done" and stamp["recordings"] == recordings
+    extracted = [
+        (out / f"fold_{k}" / "log.txt").read_text().count("recordings extracted")
+        for k in (1, 2)
+    ]
+    assert extracted == [1, 0]
+    for k in (1, 2):
+        fold = json.loads((out / f"fold_{k}" / "test_report.json").read_text())
+        assert fold["fold"] == k and set(fold["by_gender"]) <= {"female", "male"}
+        assert (out / f"fold_{k}" / "model" / "hyperparams.yaml").is_file()
