@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import pickle
-import resource
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -44,6 +43,7 @@ import numpy as np
 import torch
 import torchaudio
 
+from bench.measure import peak_rss_mb
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.robustness import (
@@ -500,10 +500,6 @@ class ClassicBaseline:
         return max(self.tuning, key=lambda t: t["valid_UA"])
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _seconds(data: LabelledAudio, sample_rate: int) -> float:
     return sum(len(w) for w in data.wavs) / sample_rate
 
@@ -543,7 +539,7 @@ def run_classic(
         ``rtf_batch16``, ``peak_rss_mb``, ``training``, ...), ``UA_by_gender``,
         ``tuning`` and ``robustness`` (per condition).
     """
-    rss_imports = _peak_rss_mb()
+    rss_imports = peak_rss_mb()
     extractor = feature_extractor(features, sample_rate)
     cached = FeatureCache(extractor, cache)
     read = lambda m: read_labelled_audio(m, data_folder, sample_rate)  # noqa: E731
@@ -611,7 +607,7 @@ def run_classic(
             for name, r in robustness.items()
         },
         "robustness_failures": robustness_failures(robustness),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 

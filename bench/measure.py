@@ -64,15 +64,44 @@ from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 from speechbrain_lstm_ser.training.hparams import load_trained_modules
 from speechbrain_lstm_ser.training.references import reference_mode
 
-__all__ = ["add_measurement_options", "main", "robustness", "speaker_accuracy"]
+__all__ = [
+    "add_measurement_options",
+    "main",
+    "peak_rss_mb",
+    "robustness",
+    "speaker_accuracy",
+]
 
 #: Model kinds measured from a recipe run folder, and derived ones.
 TRAINED = ("train", "prune", "distill")
 DERIVED = ("onnx", "onnx_int8", "torch_int8")
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb() -> float:
+    """Peak resident memory of the calling process, in MB, since it started.
+
+    Read from ``VmHWM`` in ``/proc/self/status``: ``getrusage``'s
+    ``ru_maxrss`` survives ``exec``, so a measuring process started by a big
+    parent (``bench.run``, which holds PyTorch) would report the parent's
+    memory as its own. Elsewhere (no ``/proc``), ``ru_maxrss``.
+
+    Returns
+    -------
+    float
+
+    Example
+    -------
+    >>> peak_rss_mb() > 0
+    True
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, else kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale / 1024
 
 
 class TestSet:
@@ -214,12 +243,15 @@ def _state_bytes(modules: dict[str, nn.Module], normalizer: nn.Module) -> int:
 
 
 def _trained_parts(graph: ClassifierOnnxGraph) -> dict[str, nn.Module]:
-    """The parts with trained weights (the features have none)."""
-    return {
+    """The parts with weights (filterbanks have none; an SSL front end has)."""
+    parts = {
         "encoder": graph.encoder,
         "pooling": graph.pooling,
         "classifier": graph.classifier,
     }
+    if any(True for _ in graph.compute_features.parameters()):
+        parts["compute_features"] = graph.compute_features
+    return parts
 
 
 def _best_of(repeats: int, function: Callable) -> tuple:
@@ -380,7 +412,10 @@ def training_throughput(
 def _build(args, hparams: dict, test: TestSet, run: Path) -> tuple[Callable, dict]:
     """The predict function ``(wavs, lens) -> probabilities`` and size facts."""
     mods = hparams["modules"]
-    graph = ClassifierOnnxGraph.from_model(hparams["model"])
+    if args.kind in TRAINED:  # run by PyTorch: any front end (an SSL model too)
+        graph = ClassifierOnnxGraph.from_modules(hparams["model"].parts()).eval()
+    else:
+        graph = ClassifierOnnxGraph.from_model(hparams["model"])
 
     def preprocess(wavs, lens):
         return preprocess_waveforms(mods, wavs, lens)
@@ -477,7 +512,7 @@ def main(argv: list[str] | None = None) -> dict:
     add_measurement_options(parser, device="cpu")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    rss_imports = _peak_rss_mb()
+    rss_imports = peak_rss_mb()
     run = Path(args.run)
     run.mkdir(parents=True, exist_ok=True)
     source = run if args.kind in TRAINED else Path(args.parent)
@@ -508,7 +543,7 @@ def main(argv: list[str] | None = None) -> dict:
     encoder = hparams["model"].encoder
     if args.breakdown and args.device == "cpu" and isinstance(encoder, LSTMEncoder):
         result["latency_breakdown"] = latency_breakdown(hparams, test, args.repeats)
-    result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     if args.kind in TRAINED:
         report = json.loads((run / "test_report.json").read_text())
         result["recipe_test_UA"] = report["unweighted_accuracy"]

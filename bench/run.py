@@ -22,6 +22,18 @@ same manifests. Every row, classic or neural, gets the gain-robustness
 conditions (UA at -20, -10, 0, +6 dB and with a DC offset, labels unchanged),
 in a second table.
 
+Rows with an ``ssl`` entry train ``hparams/ssl_lstm.yaml`` (a frozen
+self-supervised front end, its layers cached once in
+``<output>/ssl_feature_cache``). By default their SSL model is a tiny random
+WavLM built into ``<output>/ssl_models`` (it tests the plumbing; its accuracy
+means nothing); a real one is one option away::
+
+    python -m bench.run --models bilstm_attn ssl_lstm \
+        --ssl_source microsoft/wavlm-base-plus --ssl_hidden_size 768 --device cuda:0
+
+Without ``transformers`` (``pip install ".[ssl]"``) those rows are left out
+with one line, unless named in ``--models``.
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
@@ -38,6 +50,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +68,14 @@ __all__ = ["compose_hparams", "main", "paired_bootstrap"]
 
 CONFIG = Path(__file__).with_name("models.yaml")
 TRAINED_KINDS = ("train", "prune", "distill")
+#: The tiny random SSL model of ``ssl`` rows without ``--ssl_source``.
+TINY_SSL = {"model_type": "wavlm", "hidden_size": 32, "num_layers": 2}
+
+
+def _has_transformers() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("transformers") is not None
 
 
 def _yaml() -> ruamel.yaml.YAML:
@@ -188,6 +209,7 @@ class Bench:
         }
         self.log = []
         self.run_opts = ["--device", args.device, "--noprogressbar"]
+        self._ssl_lock = threading.Lock()
 
     # ------------------------------------------------------------ helpers
     def run_dir(self, name: str) -> Path:
@@ -238,6 +260,20 @@ class Bench:
 
         for name in names:
             visit(name)
+        ssl_rows = [n for n in ordered if self.models[n].get("ssl") is not None]
+        if ssl_rows and not _has_transformers():
+            named = [n for n in ssl_rows if n in (self.args.models or [])]
+            if named:
+                raise SystemExit(
+                    f"{', '.join(named)}: an SSL front end needs transformers: "
+                    'pip install ".[ssl]"'
+                )
+            print(
+                f"[bench] {', '.join(ssl_rows)}: left out (an SSL front end needs "
+                'transformers: pip install ".[ssl]")',
+                flush=True,
+            )
+            ordered = [n for n in ordered if n not in ssl_rows]
         wallclock = any(self.models[n].get("budget") == "wallclock" for n in ordered)
         if wallclock and self.args.budget == "mixed":
             # wall-clock budgets are the reference model's training time
@@ -286,6 +322,43 @@ class Bench:
         }
 
     # ------------------------------------------------------------ training
+    def base_hparams(self, name: str) -> Path:
+        """The YAML a model starts from: ``hparams_file`` or ``hparams/lstm.yaml``."""
+        base = self.models[name].get("hparams_file")
+        return HPARAMS.parent / str(base) if base else HPARAMS
+
+    def ssl_overrides(self, name: str) -> dict:
+        """The SSL model of an ``ssl`` row: ``--ssl_source``, or a tiny random one.
+
+        The tiny model is written once into ``<output>/ssl_models``; every
+        SSL row caches its layers in ``<output>/ssl_feature_cache``.
+        """
+        spec = self.models[name].get("ssl")
+        if spec is None:
+            return {}
+        if self.args.ssl_source:
+            source, width = self.args.ssl_source, self.args.ssl_hidden_size
+        else:
+            tiny = {**TINY_SSL, **dict((spec or {}).get("tiny") or {})}
+            folder = (
+                self.out
+                / "ssl_models"
+                / (
+                    f"tiny_{tiny['model_type']}_{tiny['hidden_size']}x{tiny['num_layers']}"
+                )
+            )
+            with self._ssl_lock:  # rows train side by side
+                if not (folder / "config.json").is_file():
+                    from speechbrain_lstm_ser.nnet.ssl import save_tiny_ssl_model
+
+                    save_tiny_ssl_model(folder, **tiny)
+            source, width = folder, tiny["hidden_size"]
+        return {
+            "ssl_source": source,
+            "ssl_hidden_size": width,
+            "ssl_cache_folder": self.out / "ssl_feature_cache",
+        }
+
     def _override_args(self, overrides: Mapping) -> list[str]:
         args = []
         for key, value in overrides.items():
@@ -316,11 +389,12 @@ class Bench:
         if kind == "prune":
             # The pruned checkpoint holds the model, not the optimizer state.
             changes["checkpointer"] = {"allow_partial_load": True}
-        hparams_text = compose_hparams(HPARAMS, changes)
+        hparams_text = compose_hparams(self.base_hparams(name), changes)
         overrides = {
             **self.data,
             "output_folder": folder,
             "seed": self.args.seed,
+            **self.ssl_overrides(name),
         }
         for item in self.args.override:
             key, _, value = item.partition("=")
@@ -631,6 +705,20 @@ class Bench:
                     f"probabilities {r['int8_max_abs_diff']:.1e}."
                 )
         for name, r in results.items():
+            if "ssl_source" in r:
+                tiny = not self.args.ssl_source
+                lines.append(
+                    f"{name}: SSL front end {r['ssl_source']}"
+                    + (
+                        " (a tiny randomly initialised WavLM: the row checks the "
+                        "pipeline, its accuracy means nothing; --ssl_source names "
+                        "a real one)"
+                        if tiny
+                        else ""
+                    )
+                    + "; training throughput is the head's, from the feature "
+                    "cache; RTF and robustness run the SSL model live."
+                )
             if r.get("kind") == "classic":
                 chosen = r["chosen"]
                 lines.append(
@@ -716,6 +804,17 @@ def main(argv: list[str] | None = None) -> dict:
         metavar="KEY=VALUE",
         help="a YAML override for every training run (repeatable)",
     )
+    parser.add_argument(
+        "--ssl_source",
+        help="the SSL model of the rows with an `ssl` entry: a Hub id or a "
+        "local folder (default: a tiny random WavLM, for the pipeline only)",
+    )
+    parser.add_argument(
+        "--ssl_hidden_size",
+        type=int,
+        default=768,
+        help="the width of --ssl_source (768 base, 1024 large)",
+    )
     add_measurement_options(
         parser, device="cuda:0" if torch.cuda.is_available() else "cpu"
     )
@@ -744,6 +843,13 @@ def main(argv: list[str] | None = None) -> dict:
     results = {name: bench.measure(name) for name in names}
     for name, result in results.items():
         result["description"] = str(bench.models[name].get("description", ""))
+        ssl = bench.ssl_overrides(name)
+        if ssl:
+            result["ssl_source"] = str(
+                Path(ssl["ssl_source"]).relative_to(bench.out)
+                if not args.ssl_source
+                else ssl["ssl_source"]
+            )
     bench.compare(results)
     table = bench.table(results) + "\n\n" + bench.robustness_table(results)
     notes = bench.notes(results)

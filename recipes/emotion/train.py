@@ -95,6 +95,14 @@ class EmotionBrain(ClassifierBrain):
             reference=self.batch_reference(batch, stage),
         )
 
+    def batch_audio_seconds(self, batch):
+        """Seconds of audio in a batch, also of cached SSL layers (frames x hop)."""
+        if hasattr(batch, "ssl_layers"):
+            layers, lens = batch.ssl_layers  # (batch, frames, layers, D)
+            hop = self.hparams.compute_features.samples_per_frame
+            return float(lens.sum()) * layers.shape[1] * hop / self.hparams.sample_rate
+        return super().batch_audio_seconds(batch)
+
     def on_stage_start(self, stage, epoch=None):
         """Also freezes a fine-tuned encoder for its first epochs (``init_from``)."""
         super().on_stage_start(stage, epoch)

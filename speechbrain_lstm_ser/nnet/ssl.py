@@ -32,6 +32,7 @@ Authors
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 
@@ -384,6 +385,17 @@ class SSLLayerFeatures(nn.Module):
         """
         weights = F.softmax(self.layer_weights.detach(), dim=0).tolist()
         return dict(zip(self.layers, weights, strict=True))
+
+    @property
+    def samples_per_frame(self) -> int:
+        """Waveform samples per output frame (320 at 16 kHz: 20 ms).
+
+        Returns
+        -------
+        int
+            The product of the convolutional front end's strides.
+        """
+        return math.prod(self.ssl.model.config.conv_stride)
 
     def model_config(self) -> dict:
         """The SSL model's configuration, plain values only (rebuilds it).

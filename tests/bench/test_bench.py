@@ -31,6 +31,22 @@ try:
 """
 except ImportError:
     CLASSIC = ""
+try:
+    import transformers  # noqa: F401  (the SSL row needs the ssl extra)
+
+    SSL = """
+  tiny_ssl:
+    hparams_file: ssl_lstm.yaml
+    ssl:
+      tiny: {hidden_size: 16, num_layers: 1}
+    hparams:
+      lstm_hidden: 8
+      head_hidden: 8
+      batch_size: 8
+      ssl_layers: [0, 1]
+"""
+except ImportError:
+    SSL = ""
 CONFIG = f"""
 reference: tiny
 models:
@@ -51,7 +67,7 @@ models:
     parent: tiny
     hparams:
       {SMALL.format(hidden=4)}
-{CLASSIC}"""
+{CLASSIC}{SSL}"""
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +122,14 @@ def test_every_model_is_measured(bench):
     summary = json.loads((out / "bench.json").read_text())
     models = summary["models"]
     names = ["tiny", "tiny_int8", "tiny_pruned", "tiny_kd"]
-    assert list(models) == names + (["tiny_svm"] if CLASSIC else [])
+    extra = (["tiny_svm"] if CLASSIC else []) + (["tiny_ssl"] if SSL else [])
+    assert list(models) == names + extra
     for name, result in models.items():
         assert 0 <= result["UA"] <= 1, name
         assert result["rtf_batch1"] > 0 and result["rtf_batch16"] > 0, name
         assert result["peak_rss_mb"] > result["rss_after_imports_mb"] > 0, name
         assert len(result["predictions"]) == result["test_utterances"] == 12, name
-    for name in ("tiny", "tiny_pruned", "tiny_kd"):
+    for name in ("tiny", "tiny_pruned", "tiny_kd") + (("tiny_ssl",) if SSL else ()):
         assert models[name]["training"]["audio_seconds_per_second"] > 0
         assert models[name]["epochs_trained"] == 1
     assert "| tiny_kd |" in stdout and "ΔUA vs ref" in stdout
@@ -129,6 +146,20 @@ def test_every_model_is_measured(bench):
         assert models["tiny_svm"]["feature_set"] == "functionals"
         assert "tiny_svm: " in stdout and "RBF SVM" in stdout
     assert (out / "bench.md").read_text().startswith("| model |")
+
+
+@pytest.mark.skipif(not SSL, reason='needs pip install ".[ssl]"')
+def test_the_ssl_row_trains_from_its_cache_with_a_tiny_model(bench):
+    out, stdout = bench
+    result = json.loads((out / "bench.json").read_text())["models"]["tiny_ssl"]
+    assert result["ssl_source"] == "ssl_models/tiny_wavlm_16x1"
+    assert (out / "ssl_models" / "tiny_wavlm_16x1" / "config.json").is_file()
+    [stamp] = (out / "ssl_feature_cache").glob("*/cache.json")
+    stamp = json.loads(stamp.read_text())
+    assert stamp["status"] == "done" and stamp["options"]["layers"] == [0, 1]
+    hparams = (out / "runs" / "tiny_ssl" / "hparams.yaml").read_text()
+    assert "SSLLayerFeatures" in hparams and "lstm_hidden: 8" in hparams
+    assert "tiny_ssl: SSL front end ssl_models/tiny_wavlm_16x1 (a tiny" in stdout
 
 
 def test_compressed_models_are_smaller(bench):
