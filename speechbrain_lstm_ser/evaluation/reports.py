@@ -44,9 +44,38 @@ __all__ = [
     "write_asr_report",
     "format_markdown",
     "format_summary",
+    "variant_label",
     "write_json",
     "write_report",
 ]
+
+
+def variant_label(name: str) -> str:
+    """How reports name a speaker-information variant of the test.
+
+    Arguments
+    ---------
+    name : str
+        A key of ``normalization.variants`` in a test report:
+        ``single_utterance`` or ``enrolment_<n>``.
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> variant_label("single_utterance")
+    'no speaker information (single utterance)'
+    >>> variant_label("enrolment_1"), variant_label("enrolment_5")
+    ('1 enrolment clip', '5 enrolment clips')
+    """
+    if name == "single_utterance":
+        return "no speaker information (single utterance)"
+    kind, _, count = name.rpartition("_")
+    if kind == "enrolment" and count.isdigit():
+        return f"{count} enrolment clip{'' if count == '1' else 's'}"
+    return name.replace("_", " ")
 
 
 def write_json(path: str | os.PathLike, data: dict) -> None:
@@ -93,7 +122,7 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
     if norm:
         lines.append(f"features relative to the {norm['reference']}")
         for name, scores in (norm.get("variants") or {}).items():
-            lines.append(f"  {name.replace('_', ' ')}: UA {scores['UA']:.4f}")
+            lines.append(f"  {variant_label(name)}: UA {scores['UA']:.4f}")
     lines += [
         "",
         f"{'class':<14}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
@@ -252,12 +281,7 @@ def format_markdown(report: dict) -> str:
             reference = "speaker (all of the test speaker's utterances: transductive)"
         metrics.append(["features relative to", reference])
         for name, scores in (norm.get("variants") or {}).items():
-            what = (
-                "no speaker information (single utterance)"
-                if name == "single_utterance"
-                else f"{name.split('_')[-1]} enrolment clips"
-            )
-            metrics.append([f"UA with {what}", f"{scores['UA']:.3f}"])
+            metrics.append([f"UA with {variant_label(name)}", f"{scores['UA']:.3f}"])
     calibration = report.get("calibration")
     if calibration:
         metrics += [
@@ -486,8 +510,7 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     variants = [r.get("normalization", {}).get("variants") or {} for r in reports]
     for name in variants[0] if variants else ():
         if all(name in v for v in variants):
-            label = "single utterance" if name == "single_utterance" else name
-            rows[f"UA {label.replace('_', ' ')}"] = [v[name]["UA"] for v in variants]
+            rows[f"UA with {variant_label(name)}"] = [v[name]["UA"] for v in variants]
     table = []
     for metric, values in rows.items():
         stats = mean_std(values)

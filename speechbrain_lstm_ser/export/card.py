@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 
 import ruamel.yaml
 
+from speechbrain_lstm_ser.evaluation.reports import variant_label
+
 __all__ = ["REQUIRED_METADATA", "read_front_matter", "render_card", "usage_snippet"]
 
 #: Front matter keys a card must have (checked before publishing).
@@ -340,7 +342,7 @@ def normalization_lines(report: Mapping) -> list[str]:
     <BLANKLINE>
     | speaker information | UA | WA |
     |---|---|---|
-    | none (single utterance) | 0.8000 | 0.8000 |
+    | no speaker information (single utterance) | 0.8000 | 0.8000 |
     | 3 enrolment clips | 0.8500 | 0.8600 |
     <BLANKLINE>
     """
@@ -357,11 +359,7 @@ def normalization_lines(report: Mapping) -> list[str]:
     if variants:
         lines += ["| speaker information | UA | WA |", "|---|---|---|"]
         for name, scores in variants.items():
-            what = (
-                "none (single utterance)"
-                if name == "single_utterance"
-                else f"{name.split('_')[-1]} enrolment clips"
-            )
+            what = variant_label(name)
             lines.append(f"| {what} | {scores['UA']:.4f} | {scores['WA']:.4f} |")
         lines.append("")
     return lines
