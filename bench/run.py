@@ -73,9 +73,11 @@ TINY_SSL = {"model_type": "wavlm", "hidden_size": 32, "num_layers": 2}
 
 
 def _has_transformers() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("transformers") is not None
+    try:
+        import transformers  # noqa: F401  (lazy: imports little until used)
+    except ImportError:
+        return False
+    return True
 
 
 def _yaml() -> ruamel.yaml.YAML:
