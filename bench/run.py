@@ -340,6 +340,8 @@ class Bench:
             return {}
         if self.args.ssl_source:
             source, width = self.args.ssl_source, self.args.ssl_hidden_size
+            if Path(source).exists():  # a local folder: the recipes run from ROOT
+                source = Path(source).resolve()
         else:
             tiny = {**TINY_SSL, **dict((spec or {}).get("tiny") or {})}
             folder = (
