@@ -406,13 +406,15 @@ class ClassifierBrain(Brain):
                 "fitted_on": None,
                 **(self.calibration_fit or {}),
             }
+        facts = {**self.report_facts(), "test_loss": stage_loss}
         write_report(
             report,
             self.hparams.output_folder,
             rows=self.metrics.rows(),
-            extra={**self.report_facts(), "test_loss": stage_loss},
+            extra=facts,
         )
-        logger.info("Test results\n" + format_summary(report))
+        # as test_report.json has it: with the normalisation and its variants
+        logger.info("Test results\n" + format_summary({**facts, **report}))
 
 
 def class_label_encoder(

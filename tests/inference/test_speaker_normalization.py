@@ -44,6 +44,9 @@ def test_report_and_card_say_how_the_features_were_normalised(trained):
     }
     assert all(v["utterances"] == report["num_utterances"] for v in variants.values())
     assert all(0.0 <= v["UA"] <= 1.0 for v in variants.values())
+    # the summary the recipe logs says it too
+    assert "features relative to the speaker" in trained.log
+    assert "  1 enrolment clip: UA" in trained.log
     card = (trained.model / "README.md").read_text()
     assert "## Normalisation" in card
     assert "no speaker information (single utterance)" in card
