@@ -343,14 +343,9 @@ class Bench:
             if Path(source).exists():  # a local folder: the recipes run from ROOT
                 source = Path(source).resolve()
         else:
-            tiny = {**TINY_SSL, **dict((spec or {}).get("tiny") or {})}
-            folder = (
-                self.out
-                / "ssl_models"
-                / (
-                    f"tiny_{tiny['model_type']}_{tiny['hidden_size']}x{tiny['num_layers']}"
-                )
-            )
+            tiny = {**TINY_SSL, **(spec.get("tiny") or {})}
+            folder_name = "tiny_{model_type}_{hidden_size}x{num_layers}".format(**tiny)
+            folder = self.out / "ssl_models" / folder_name
             with self._ssl_lock:  # rows train side by side
                 if not (folder / "config.json").is_file():
                     from speechbrain_lstm_ser.nnet.ssl import save_tiny_ssl_model

@@ -192,7 +192,9 @@ def export_onnx(
         matched PyTorch to 1e-5 in probability on 0.07 s to 6 s of noise
         and of voiced glides (an earlier version of ``FbankProsody``
         differed by 0.02 from a 0.1 s example; the tests check parity on
-        other lengths than the example's).
+        other lengths than the example's). On speech, graphs traced from
+        0.25 s and 1 s differ from PyTorch alike (the pitch tracker's
+        near-tie decisions; docs/performance.md, "ONNX export").
 
     Returns
     -------
