@@ -13,6 +13,35 @@ import torch
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
+def _tier(item) -> str:
+    return "slow" if item.get_closest_marker("slow") else "fast"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test names its tier, and how to re-run that tier."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        tier = _tier(item)
+        command = "python -m pytest -m slow" if tier == "slow" else "python -m pytest"
+        report.sections.append(("tier", f"{tier} tier ({command})"))
+        report.user_properties.append(("tier", tier))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Lists the failed tests by tier at the end of the run."""
+    failed = terminalreporter.stats.get("failed", [])
+    tiers: dict[str, list[str]] = {}
+    for report in failed:
+        tier = dict(report.user_properties).get("tier", "fast")
+        tiers.setdefault(tier, []).append(report.nodeid)
+    for tier, nodeids in sorted(tiers.items()):
+        terminalreporter.write_sep("=", f"failed in the {tier} tier: {len(nodeids)}")
+        for nodeid in nodeids:
+            terminalreporter.write_line(nodeid)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
