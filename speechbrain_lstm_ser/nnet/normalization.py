@@ -357,9 +357,12 @@ class RunningReferenceNormalization(ReferenceNormalization):
         if self.floor_db is None or feats.shape[1] == 0:
             return feats
         real = length_mask(lens, feats.shape[1], feats.shape[0], feats.device)
-        level = feats[..., : self.level_channels].mean(dim=-1)
-        top = _cummax(level.masked_fill(~real, -math.inf), -math.inf)
-        levels = feats[..., : self.level_channels]
+        level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
+        return self._floor(feats, _cummax(level, -math.inf))
+
+    def _floor(self, feats: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        """The level channels floored ``floor_db`` below ``top`` ``(batch, frames)``."""
+        levels = self._levels(feats)  # the first level_channels (or all)
         floored = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
         return torch.cat([floored, feats[..., levels.shape[-1] :]], dim=-1)
 
@@ -404,8 +407,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         """
         total, count, loudest = state
         dtype = feats.dtype
-        level = feats[..., : self.level_channels].mean(dim=-1)
-        level = level.masked_fill(~real, -math.inf)
+        level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
         top = torch.maximum(_cummax(level, -math.inf), loudest.unsqueeze(1).to(dtype))
         if self.speech_floor_db is None:
             weights = real
@@ -416,9 +418,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
             restart = real & (level > before + self.speech_floor_db)
         weights = weights.to(dtype).unsqueeze(-1)
         if self.floor_db is not None:  # the level channels only
-            levels = feats[..., : self.level_channels]
-            floored = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
-            feats = torch.cat([floored, feats[..., levels.shape[-1] :]], dim=-1)
+            feats = self._floor(feats, top)
         # Cumulative sums with a leading zero; the sums at frame t run from the
         # last restart at or before t, or continue the state if there is none.
         zero = feats.new_zeros(feats.shape[0], 1, feats.shape[2] + 1)
