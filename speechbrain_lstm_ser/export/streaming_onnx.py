@@ -47,7 +47,11 @@ from torch import nn
 
 from speechbrain_lstm_ser.export.onnx import onnx_session
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
-from speechbrain_lstm_ser.nnet.streaming import StreamingClassifier
+from speechbrain_lstm_ser.nnet.streaming import (
+    FeatureState,
+    StreamingClassifier,
+    StreamState,
+)
 
 __all__ = [
     "REFERENCE_STATE_NAMES",
@@ -58,9 +62,9 @@ __all__ = [
 ]
 
 #: The names of the state inputs (the outputs add ``_out``).
-STATE_NAMES = ("h", "c", "pool_offset", "pool_w", "pool_wx", "pool_wx2")
+STATE_NAMES = StreamState.NAMES
 #: The state inputs of a model with a running reference, after :data:`STATE_NAMES`.
-REFERENCE_STATE_NAMES = ("ref_total", "ref_count", "ref_loudest")
+REFERENCE_STATE_NAMES = StreamState.REFERENCE_NAMES
 #: The state inputs that start at ``-inf`` (the others start at zero).
 _MINUS_INF = ("pool_offset", "ref_loudest")
 
@@ -99,16 +103,11 @@ class StreamingOnnxStep(nn.Module):
     @property
     def state_names(self) -> tuple[str, ...]:
         """The state inputs of this model, in order."""
-        if self.streamer.features.reference_norm is None:
-            return STATE_NAMES
-        return STATE_NAMES + REFERENCE_STATE_NAMES
+        return StreamState.names(self.streamer.features.reference_norm is not None)
 
     def initial_state(self) -> tuple[torch.Tensor, ...]:
         """The state before a stream, in :attr:`state_names` order."""
-        state = self.streamer.init_state(1)
-        h = torch.cat([hc[0] for hc in state["lstm"]])
-        c = torch.cat([hc[1] for hc in state["lstm"]])
-        return (h, c, *state["pooling"], *state["features"].get("reference", ()))
+        return self.streamer.init_state(1).tensors()
 
     def forward(
         self,
@@ -125,22 +124,24 @@ class StreamingOnnxStep(nn.Module):
     ):
         """Probabilities ``(1, classes)`` of the window's frame, and the next state."""
         features = self.streamer.features
-        reference = None
+        reference = ()
         if features.reference_norm is not None:
             reference = (ref_total, ref_count, ref_loudest)
         feats, reference = features.normalise_step(
             features.window_frames(window), reference
         )
-        layers = len(self.streamer.model.encoder.forward_layers)
-        state = {
-            "lstm": [(h[i : i + 1], c[i : i + 1]) for i in range(layers)],
-            "pooling": (pool_offset, pool_w, pool_wx, pool_wx2),
-        }
+        state = StreamState.from_tensors(
+            FeatureState(window[:, :0]),  # the host keeps the samples
+            h,
+            c,
+            pool_offset,
+            pool_w,
+            pool_wx,
+            pool_wx2,
+            *reference,
+        )
         log_probs, state = self.streamer.step_features(feats, state)
-        h_out = torch.cat([hc[0] for hc in state["lstm"]])
-        c_out = torch.cat([hc[1] for hc in state["lstm"]])
-        out = (log_probs[:, 0].exp(), h_out, c_out, *state["pooling"])
-        return out + tuple(reference or ())
+        return (log_probs[:, 0].exp(), *state.tensors())
 
 
 def export_streaming_onnx(

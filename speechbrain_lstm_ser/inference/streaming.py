@@ -198,7 +198,7 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
     ) -> list[StreamPrediction]:
         out = []
         frame_s = self.streamer.hop / self.sample_rate
-        frames = context.model_state["features"]["frames"]
+        frames = context.model_state.features.frames
         first = frames - log_probs.shape[0]  # index of the first new frame
         context.samples += samples
         heard = context.samples / self.sample_rate

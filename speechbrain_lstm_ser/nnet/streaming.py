@@ -37,8 +37,9 @@ Authors
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from speechbrain.lobes.features import Fbank
@@ -53,6 +54,8 @@ from speechbrain_lstm_ser.nnet.pooling import masked_mean_std
 __all__ = [
     "CausalFbank",
     "DecayingAttentiveStatisticsPooling",
+    "FeatureState",
+    "StreamState",
     "StreamingClassifier",
     "StreamingFeatures",
     "check_streamable",
@@ -295,6 +298,89 @@ class DecayingAttentiveStatisticsPooling(nn.Module):
         return torch.cat(out, dim=1) if out else x.new_zeros(x.shape[0], 0, 0)
 
 
+@dataclass(frozen=True)
+class FeatureState:
+    """Where :class:`StreamingFeatures` is in a stream (constant size).
+
+    Arguments
+    ---------
+    buffer : torch.Tensor
+        ``(batch, samples)``: the samples not yet consumed (under ``n_fft``).
+    samples : int
+        Samples received so far.
+    frames : int
+        Frames emitted so far.
+    reference : tuple of torch.Tensor
+        The state of the running reference (``(total, count, loudest)`` of
+        :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`);
+        empty without one.
+    """
+
+    buffer: torch.Tensor
+    samples: int = 0
+    frames: int = 0
+    reference: tuple[torch.Tensor, ...] = ()
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """Where :class:`StreamingClassifier` is in a stream: one type for every runtime.
+
+    The PyTorch stream (:meth:`StreamingClassifier.step`) and the ONNX step
+    (:class:`~speechbrain_lstm_ser.export.streaming_onnx.StreamingOnnxStep`)
+    carry this state; :meth:`tensors` and :meth:`from_tensors` are its flat
+    form, the ONNX graph's state inputs and outputs, named :meth:`names`.
+
+    Arguments
+    ---------
+    features : FeatureState
+        The feature buffer and the running reference.
+    lstm : tuple of (torch.Tensor, torch.Tensor)
+        ``(h, c)`` of each LSTM layer, each ``(1, batch, size)``.
+    pooling : tuple of torch.Tensor
+        The pooling's running sums (``(offset, w, wx, wx2)`` of
+        :class:`DecayingAttentiveStatisticsPooling`).
+
+    Example
+    -------
+    >>> one = torch.zeros(1, 1, 8)
+    >>> state = StreamState(FeatureState(torch.zeros(1, 256)), ((one, one),),
+    ...                     tuple(torch.zeros(1, 16) for _ in range(4)))
+    >>> [t.shape[0] for t in state.tensors()], StreamState.names(False)[:2]
+    ([1, 1, 1, 1, 1, 1], ('h', 'c'))
+    """
+
+    features: FeatureState
+    lstm: tuple[tuple[torch.Tensor, torch.Tensor], ...]
+    pooling: tuple[torch.Tensor, ...]
+
+    #: The flat state's names without a running reference (ONNX inputs).
+    NAMES = ("h", "c", "pool_offset", "pool_w", "pool_wx", "pool_wx2")
+    #: The names the running reference's state adds after :attr:`NAMES`.
+    REFERENCE_NAMES = ("ref_total", "ref_count", "ref_loudest")
+
+    @staticmethod
+    def names(reference: bool) -> tuple[str, ...]:
+        """The names of :meth:`tensors`, with or without a running reference."""
+        return StreamState.NAMES + (StreamState.REFERENCE_NAMES if reference else ())
+
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        """``h, c`` (``(layers, batch, size)``), the pooling's and the reference's."""
+        h = torch.cat([hc[0] for hc in self.lstm])
+        c = torch.cat([hc[1] for hc in self.lstm])
+        return (h, c, *self.pooling, *self.features.reference)
+
+    @classmethod
+    def from_tensors(
+        cls, features: FeatureState, h, c, *rest: torch.Tensor
+    ) -> StreamState:
+        """The state of :meth:`tensors` (``rest``: pooling, then the reference)."""
+        pooling, reference = rest[:4], tuple(rest[4:])
+        lstm = tuple((h[i : i + 1], c[i : i + 1]) for i in range(h.shape[0]))
+        features = dataclasses.replace(features, reference=reference)
+        return cls(features, lstm, tuple(pooling))
+
+
 class StreamingFeatures(nn.Module):
     """The model's normalised features, computed chunk by chunk.
 
@@ -359,18 +445,13 @@ class StreamingFeatures(nn.Module):
         """Samples a frame needs after its centre (``n_fft // 2``)."""
         return self.n_fft // 2
 
-    def init_state(self, batch: int = 1, device=None) -> dict[str, Any]:
+    def init_state(self, batch: int = 1, device=None) -> FeatureState:
         """The state before the first sample: the left zero padding."""
-        state = {
-            "buffer": torch.zeros(batch, self.n_fft // 2, device=device),
-            "samples": 0,
-            "frames": 0,
-        }
+        reference = ()
         if self.reference_norm is not None:
-            state["reference"] = self.reference_norm.init_state(
-                batch, self._n_mels(), device
-            )
-        return state
+            reference = self.reference_norm.init_state(batch, self._n_mels(), device)
+        buffer = torch.zeros(batch, self.n_fft // 2, device=device)
+        return FeatureState(buffer, reference=tuple(reference))
 
     def normalise(self, feats: torch.Tensor) -> torch.Tensor:
         """Normalises the ``(batch, frames, n_mels)`` features of whole recordings.
@@ -386,30 +467,30 @@ class StreamingFeatures(nn.Module):
         return self.mean_var_norm(feats, lens)
 
     def normalise_step(
-        self, feats: torch.Tensor, reference_state: tuple | None
-    ) -> tuple[torch.Tensor, tuple | None]:
+        self, feats: torch.Tensor, reference_state: tuple[torch.Tensor, ...]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """Normalises the next frames of a stream.
 
         Arguments
         ---------
         feats : torch.Tensor
             ``(batch, frames, n_mels)`` un-normalised features.
-        reference_state : tuple of torch.Tensor or None
-            The state of ``reference_norm`` (the ``reference`` entry of the
-            state); ``None`` without one.
+        reference_state : tuple of torch.Tensor
+            The state of ``reference_norm`` (:attr:`FeatureState.reference`);
+            empty without one.
 
         Returns
         -------
         feats : torch.Tensor
             ``(batch, frames, n_mels)``.
-        reference_state : tuple of torch.Tensor or None
+        reference_state : tuple of torch.Tensor
         """
         if feats.shape[1] == 0:
             return feats, reference_state
         if self.reference_norm is not None:
             feats, reference_state = self.reference_norm.step(feats, reference_state)
         lens = torch.ones(feats.shape[0], device=feats.device)
-        return self.mean_var_norm(feats, lens), reference_state
+        return self.mean_var_norm(feats, lens), tuple(reference_state)
 
     def _frames(self, buffer: torch.Tensor, count: int) -> torch.Tensor:
         """Un-normalised features of the first ``count`` full windows of ``buffer``."""
@@ -449,43 +530,42 @@ class StreamingFeatures(nn.Module):
         return self.compute_features.compute_fbanks.n_mels
 
     def step(
-        self, chunk: torch.Tensor, state: dict[str, Any]
-    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        self, chunk: torch.Tensor, state: FeatureState
+    ) -> tuple[torch.Tensor, FeatureState]:
         """The frames that ``chunk`` completes.
 
         Arguments
         ---------
         chunk : torch.Tensor
             ``(batch, samples)``, the next samples of the stream (any count).
-        state : dict
+        state : FeatureState
             From :meth:`init_state` or the previous :meth:`step`.
 
         Returns
         -------
         feats : torch.Tensor
             ``(batch, new_frames, n_mels)`` normalised features.
-        state : dict
+        state : FeatureState
         """
-        buffer = torch.cat([state["buffer"], chunk.to(state["buffer"].dtype)], dim=1)
+        buffer = torch.cat([state.buffer, chunk.to(state.buffer.dtype)], dim=1)
         count = max(0, (buffer.shape[1] - self.n_fft) // self.hop + 1)
         feats, reference = self.normalise_step(
-            self._frames(buffer, count), state.get("reference")
+            self._frames(buffer, count), state.reference
         )
-        new_state = {
-            "buffer": buffer[:, count * self.hop :],
-            "samples": state["samples"] + chunk.shape[1],
-            "frames": state["frames"] + count,
-        }
-        if reference is not None:
-            new_state["reference"] = reference
+        new_state = FeatureState(
+            buffer[:, count * self.hop :],
+            state.samples + chunk.shape[1],
+            state.frames + count,
+            reference,
+        )
         return feats, new_state
 
-    def finish(self, state: dict[str, Any]) -> torch.Tensor:
+    def finish(self, state: FeatureState) -> torch.Tensor:
         """The last frames, with the zero padding of the end of a recording.
 
         Arguments
         ---------
-        state : dict
+        state : FeatureState
             The state after the last :meth:`step`.
 
         Returns
@@ -494,12 +574,10 @@ class StreamingFeatures(nn.Module):
             ``(batch, frames, n_mels)``: the whole recording has
             ``1 + samples // hop`` frames in all.
         """
-        pad = state["buffer"].new_zeros(state["buffer"].shape[0], self.n_fft // 2)
-        buffer = torch.cat([state["buffer"], pad], dim=1)
-        count = 1 + state["samples"] // self.hop - state["frames"]
-        feats, _ = self.normalise_step(
-            self._frames(buffer, count), state.get("reference")
-        )
+        pad = state.buffer.new_zeros(state.buffer.shape[0], self.n_fft // 2)
+        buffer = torch.cat([state.buffer, pad], dim=1)
+        count = 1 + state.samples // self.hop - state.frames
+        feats, _ = self.normalise_step(self._frames(buffer, count), state.reference)
         return feats
 
 
@@ -562,11 +640,10 @@ class StreamingClassifier(nn.Module):
         """Samples the model needs after a frame's centre to emit it."""
         return self.features.lookahead
 
-    def init_state(self, batch: int = 1, device=None) -> dict[str, Any]:
+    def init_state(self, batch: int = 1, device=None) -> StreamState:
         """The state before the stream: empty buffers, zero LSTM states."""
-        encoder = self.model.encoder
         lstm_state = []
-        for lstm in encoder.forward_layers:
+        for lstm in self.model.encoder.forward_layers:
             hidden = lstm.proj_size or lstm.hidden_size
             lstm_state.append(
                 (
@@ -574,21 +651,21 @@ class StreamingClassifier(nn.Module):
                     torch.zeros(1, batch, lstm.hidden_size, device=device),
                 )
             )
-        return {
-            "features": self.features.init_state(batch, device),
-            "lstm": lstm_state,
-            "pooling": self.model.pooling.init_state(batch, device),
-        }
+        return StreamState(
+            self.features.init_state(batch, device),
+            tuple(lstm_state),
+            tuple(self.model.pooling.init_state(batch, device)),
+        )
 
-    def _encode_step(self, feats: torch.Tensor, state: dict[str, Any]):
+    def _encode_step(self, feats: torch.Tensor, state: StreamState):
         encoder = self.model.encoder
         x, lstm_state = feats, []
-        for lstm, hc in zip(encoder.forward_layers, state["lstm"], strict=True):
+        for lstm, hc in zip(encoder.forward_layers, state.lstm, strict=True):
             x, hc = lstm(x, hc)
             lstm_state.append(hc)
         if encoder.output is not None:
             x = encoder.output(x)
-        return x, lstm_state
+        return x, tuple(lstm_state)
 
     def _classify_frames(self, pooled: torch.Tensor) -> torch.Tensor:
         batch, frames, size = pooled.shape
@@ -598,55 +675,57 @@ class StreamingClassifier(nn.Module):
         return out.reshape(batch, frames, -1)
 
     def step_features(
-        self, feats: torch.Tensor, state: dict[str, Any]
-    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        self, feats: torch.Tensor, state: StreamState
+    ) -> tuple[torch.Tensor, StreamState]:
         """Log-probabilities after each of some normalised feature frames.
 
         Arguments
         ---------
         feats : torch.Tensor
             ``(batch, frames, n_mels)`` normalised features.
-        state : dict
-            The model state (its ``features`` entry is passed through).
+        state : StreamState
+            The model state (its ``features`` are passed through).
 
         Returns
         -------
         log_probs : torch.Tensor
             ``(batch, frames, classes)``.
-        state : dict
+        state : StreamState
         """
         if feats.shape[1] == 0:
             return self._classify_frames(feats.new_zeros(feats.shape[0], 0, 0)), state
         encoded, lstm_state = self._encode_step(feats, state)
-        pooled, pool_state = self.model.pooling.step(encoded, state["pooling"])
-        new_state = dict(state, lstm=lstm_state, pooling=pool_state)
+        pooled, pool_state = self.model.pooling.step(encoded, state.pooling)
+        new_state = dataclasses.replace(
+            state, lstm=lstm_state, pooling=tuple(pool_state)
+        )
         return self._classify_frames(pooled), new_state
 
     def step(
-        self, chunk: torch.Tensor, state: dict[str, Any]
-    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        self, chunk: torch.Tensor, state: StreamState
+    ) -> tuple[torch.Tensor, StreamState]:
         """Log-probabilities after each frame that ``chunk`` completes.
 
         Arguments
         ---------
         chunk : torch.Tensor
             ``(batch, samples)`` at the model's sample rate, any length.
-        state : dict
+        state : StreamState
             From :meth:`init_state` or the previous :meth:`step`.
 
         Returns
         -------
         log_probs : torch.Tensor
             ``(batch, new_frames, classes)``.
-        state : dict
+        state : StreamState
         """
-        feats, feat_state = self.features.step(chunk, state["features"])
+        feats, feat_state = self.features.step(chunk, state.features)
         out, state = self.step_features(feats, state)
-        return out, dict(state, features=feat_state)
+        return out, dataclasses.replace(state, features=feat_state)
 
-    def finish(self, state: dict[str, Any]) -> torch.Tensor:
+    def finish(self, state: StreamState) -> torch.Tensor:
         """Log-probabilities of the last frames at the end of the stream."""
-        out, _ = self.step_features(self.features.finish(state["features"]), state)
+        out, _ = self.step_features(self.features.finish(state.features), state)
         return out
 
     def forward_frames(self, wavs: torch.Tensor) -> torch.Tensor:

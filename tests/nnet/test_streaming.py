@@ -150,17 +150,15 @@ def test_state_has_constant_size():
     state = streamer.init_state()
 
     def size(state):
-        tensors = [state["features"]["buffer"], *state["pooling"]]
-        tensors += list(state["features"]["reference"])
-        tensors += [t for hc in state["lstm"] for t in hc]
+        tensors = [state.features.buffer, *state.tensors()]
         return sum(t.numel() for t in tensors)
 
     sizes = set()
     with torch.no_grad():
         for k in range(50):
             _, state = streamer.step(torch.randn(1, 3000 + 37 * k), state)
-            sizes.add(size(state) - state["features"]["buffer"].numel())
-            assert state["features"]["buffer"].numel() < 512
+            sizes.add(size(state) - state.features.buffer.numel())
+            assert state.features.buffer.numel() < 512
     assert len(sizes) == 1
 
 
@@ -225,6 +223,6 @@ def test_one_hour_stream_keeps_memory_constant():
             if k == 12:  # after two minutes: everything allocated once
                 warm = _rss_mb()
     assert bool(torch.isfinite(out).all())
-    assert state["features"]["frames"] == seconds * RATE // 320
+    assert state.features.frames == seconds * RATE // 320
     grown = _rss_mb() - warm
     assert grown < 20, f"RSS grew by {grown:.1f} MB over a one-hour stream"
