@@ -30,9 +30,14 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-__all__ = ["FolderClosureError", "check_closed", "hub_snapshot_roots"]
+__all__ = [
+    "FolderClosureError",
+    "check_closed",
+    "hub_snapshot_roots",
+    "safe_relative",
+]
 
 
 class FolderClosureError(ValueError):
@@ -86,6 +91,23 @@ def _snapshot_of(path: Path) -> Path | None:
         ):
             return candidate
     return None
+
+
+def safe_relative(name: str) -> bool:
+    """Whether a manifest entry is a plain relative path inside its folder.
+
+    Example
+    -------
+    >>> safe_relative("encoder.ckpt"), safe_relative("../x"), safe_relative("/etc/x")
+    (True, False, False)
+    """
+    path = PurePosixPath(name)
+    return (
+        bool(name)
+        and not path.is_absolute()
+        and ".." not in path.parts
+        and "\\" not in name
+    )
 
 
 def _inside(path: Path, roots: Iterable[Path]) -> bool:
@@ -192,7 +214,12 @@ def check_closed(
                     dirs.remove(sub)
             listed += [(base / f).relative_to(folder).as_posix() for f in files]
     else:
-        listed = [n for n in names if os.path.lexists(folder / n)]
+        names = list(names)
+        unsafe = [n for n in names if not safe_relative(n)]
+        problems += [
+            f"{n!r}: not a plain relative path inside the folder" for n in unsafe
+        ]
+        listed = [n for n in names if n not in unsafe and os.path.lexists(folder / n)]
     for name in listed:
         path = folder / name
         entry_roots = _hub_linked_roots(path, roots) if hub_links else roots

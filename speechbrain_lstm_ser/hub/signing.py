@@ -37,7 +37,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from speechbrain_lstm_ser.hub.closure import check_closed
+from speechbrain_lstm_ser.hub.closure import check_closed, safe_relative
 
 __all__ = [
     "SIGNATURE_FILE",
@@ -218,23 +218,6 @@ def _payload(files: dict[str, str]) -> bytes:
     return json.dumps(
         {"format": FORMAT, "files": files}, sort_keys=True, separators=(",", ":")
     ).encode("utf-8")
-
-
-def safe_relative(name: str) -> bool:
-    """Whether a manifest entry is a plain relative path inside its folder.
-
-    Example
-    -------
-    >>> safe_relative("encoder.ckpt"), safe_relative("../x"), safe_relative("/etc/x")
-    (True, False, False)
-    """
-    path = PurePosixPath(name)
-    return (
-        bool(name)
-        and not path.is_absolute()
-        and ".." not in path.parts
-        and "\\" not in name
-    )
 
 
 def sign_folder(folder: str | os.PathLike, private_key: str | os.PathLike) -> Path:

@@ -151,6 +151,13 @@ def test_hub_snapshot_links_to_its_blobs_are_inside(tmp_path, key, secret):
         materialize(snapshot)
 
 
+def test_listed_names_may_not_climb_out(tmp_path):
+    folder = fake_model(tmp_path / "model")
+    for name in ("../model/encoder.ckpt", "/etc/passwd", "sub\\..\\x"):
+        with pytest.raises(FolderClosureError, match="not a plain relative path"):
+            check_closed(folder, [name, "encoder.ckpt"], hub_links=True)
+
+
 def test_a_blobs_folder_counts_only_inside_a_hub_repository(tmp_path, secret):
     # snapshots/<rev> outside a models--owner--name folder is an ordinary folder
     folder = fake_model(tmp_path / "lookalike" / "snapshots" / "rev")
