@@ -265,6 +265,14 @@ def test_signed_hub_repo_offline(signed, keys, tmp_path):
     proc = run()
     assert proc.returncode != 0
     assert "classifier.ckpt: content changed" in proc.stderr
+    # a snapshot link that leaves the repository (not into its blobs): refused
+    secret = tmp_path / "secret.txt"
+    secret.write_text("'angry' => 0\n")
+    (snapshot / "label_encoder.ckpt").unlink()
+    (snapshot / "label_encoder.ckpt").symlink_to(secret)
+    proc = run()
+    assert proc.returncode != 0
+    assert "label_encoder.ckpt: a symbolic link to" in proc.stderr
 
 
 def test_cli_keys_round_trip(trained, tmp_path):
