@@ -160,10 +160,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", help="also write the results as JSON here")
+    parser.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        help="public key (.pub) of the model's signer; with any key pinned (or "
+        "$SB_LSTM_SER_TRUSTED_KEYS), an unsigned or foreign model is refused",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     run = Path(args.run)
-    model = EmotionRecognizer.from_hparams(source=str(run / "model"))
+    model = EmotionRecognizer.from_hparams(
+        source=str(run / "model"), trusted_keys=args.trusted_key
+    )
     if model.model.reference_norm is None:
         sys.exit(f"error: {run / 'model'} has no reference normalisation")
     data_root = args.data_folder or _data_folder(run)

@@ -126,9 +126,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--seconds", type=float, default=60.0, help="audio per size")
     parser.add_argument("--segments", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1986)
+    parser.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        help="public key (.pub) of the model's signer; with any key pinned (or "
+        "$SB_LSTM_SER_TRUSTED_KEYS), an unsigned or foreign model is refused",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    model = StreamingEmotionRecognizer.from_hparams(source=args.model)
+    model = StreamingEmotionRecognizer.from_hparams(
+        source=args.model, trusted_keys=args.trusted_key
+    )
     rate = model.sample_rate
     wav, segments = emotion_stream(
         Path(args.manifest), Path(args.data_root), args.segments, args.seed, rate

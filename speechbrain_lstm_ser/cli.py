@@ -268,13 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
             "--verify",
             choices=("auto", "required", "off"),
             default="auto",
-            help="signature policy: auto = check if signed, warn if not",
+            help="signature policy: auto = with a pinned key, require its "
+            "signature; without one, check if signed and warn if not "
+            "(docs/security.md)",
         )
         p.add_argument(
             "--trusted-key",
             action="append",
             default=[],
-            help="public key (.pub) whose signature you trust; repeatable",
+            help="public key (.pub) whose signature you trust; repeatable; with "
+            "any key pinned (here or in $SB_LSTM_SER_TRUSTED_KEYS), an unsigned "
+            "or foreign model is refused",
         )
 
     predict = sub.add_parser("predict", help="class (emotion, command) of each file")
@@ -325,7 +329,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--trusted-key",
         action="append",
         default=[],
-        help="public key to trust; repeatable",
+        help="public key (.pub) of the publisher; repeatable (with "
+        "$SB_LSTM_SER_TRUSTED_KEYS's); without a pinned signer, verify fails",
+    )
+    verify.add_argument(
+        "--allow-unpinned",
+        action="store_true",
+        help="accept a valid signature by a key you have not pinned (integrity "
+        "only: anyone can re-sign a changed folder); says so on stderr",
     )
 
     publish = sub.add_parser(
@@ -371,6 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     robustness.add_argument("--device", default="cpu", help="cpu, cuda, ...")
     robustness.add_argument("--json", help="also write the results here")
+    robustness.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        help="public key (.pub) whose signature you trust; repeatable; with any "
+        "key pinned, an unsigned or foreign model is refused",
+    )
 
     # The module doing the work parses the rest (its YAML overrides included).
     export = sub.add_parser(
@@ -455,7 +473,8 @@ def _stream_command(args) -> int:
             run_opts={"device": args.device},
         )
     except Exception as err:  # a model that cannot be loaded ends the run
-        print(f"error: cannot load model {args.model}: {err}", file=sys.stderr)
+        message = " ".join(str(err).split())  # one line
+        print(f"error: cannot load model {args.model}: {message}", file=sys.stderr)
         return 2
     source = args.input
     if source == "auto":
@@ -477,11 +496,17 @@ def _stream_command(args) -> int:
 
 
 def _keys_command(args) -> int:
-    """Keygen / sign / verify."""
+    """Keygen / sign / verify; every failure is one ``error:`` line, status 1.
+
+    ``verify`` succeeds only for a signature by a pinned key (``--trusted-key``
+    or ``$SB_LSTM_SER_TRUSTED_KEYS``); ``--allow-unpinned`` accepts another
+    signer with a warning (the signature then proves integrity only).
+    """
+    from speechbrain_lstm_ser.hub.closure import FolderClosureError
+    from speechbrain_lstm_ser.hub.load import TRUST_STORE_ENV, pinned_keys
     from speechbrain_lstm_ser.hub.signing import (
         SignatureError,
         generate_keypair,
-        load_public_key,
         sign_folder,
         verify_folder,
     )
@@ -497,17 +522,42 @@ def _keys_command(args) -> int:
             path = sign_folder(args.folder, args.key)
             print(f"signed: {path}")
         else:
-            keys = [load_public_key(k) for k in args.trusted_key]
+            keys = pinned_keys(args.trusted_key)
             result = verify_folder(args.folder, keys)
             if not result.signed:
                 print(f"error: {args.folder} is not signed", file=sys.stderr)
                 return 1
-            trust = (
-                "trusted key" if result.trusted else "key not pinned (--trusted-key)"
-            )
-            print(f"OK: {len(result.files)} files, signed by {result.signer} ({trust})")
-    except (SignatureError, ValueError, FileExistsError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
+            if result.trusted:
+                print(
+                    f"OK: {len(result.files)} files, signed by {result.signer} "
+                    "(pinned key)"
+                )
+            elif args.allow_unpinned:
+                print(
+                    f"OK (UNPINNED SIGNER): {len(result.files)} files, signed by "
+                    f"{result.signer}, a key you have not pinned"
+                )
+                print(
+                    "warning: --allow-unpinned: this proves only that the files "
+                    "match their signature; anyone can re-sign a changed folder",
+                    file=sys.stderr,
+                )
+            else:
+                print(
+                    f"error: {args.folder}: signature intact, but signed by "
+                    f"{result.signer}, which is not pinned; pass --trusted-key "
+                    f"PUBLISHER.pub (or set ${TRUST_STORE_ENV}), or "
+                    "--allow-unpinned to accept any signer",
+                    file=sys.stderr,
+                )
+                return 1
+    except (
+        SignatureError,
+        FolderClosureError,
+        ValueError,
+        OSError,
+    ) as err:
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 1
     return 0
 
@@ -584,7 +634,11 @@ def _robustness_command(args) -> int:
     from speechbrain_lstm_ser.inference.load import load_model
 
     try:
-        model = load_model(args.model, run_opts={"device": args.device})
+        model = load_model(
+            args.model,
+            run_opts={"device": args.device},
+            trusted_keys=args.trusted_key,
+        )
         if not hasattr(model, "classify_batch"):
             raise ValueError(f"{args.model} is not a classifier")
         conditions = rob.ALL_CONDITIONS if args.all else rob.DEFAULT_CONDITIONS
@@ -683,7 +737,8 @@ def main(argv: list[str] | None = None) -> int:
                 trusted_keys=args.trusted_key,
             )
         except Exception as err:  # a model that cannot be loaded ends the run
-            print(f"error: cannot load model {source}: {err}", file=sys.stderr)
+            message = " ".join(str(err).split())  # one line
+            print(f"error: cannot load model {source}: {message}", file=sys.stderr)
             return 2
         if not hasattr(models[option], method):
             print(

@@ -14,12 +14,16 @@ library; trust comes from the public keys a user pins, never from the key
 stored in the file. A changed byte in any file, a missing or an extra file,
 or a signer outside the pinned keys is reported with the file's name.
 
-Why Ed25519 with ``cryptography`` rather than the OpenSSF ``model-signing``
-format: that package works offline with keys, but it pulls ~94 MB of
-dependencies (sigstore, protobuf, pydantic) into every install that loads
-a model and needs an undeclared dependency (pyOpenSSL) to import; its
-default keyless flow needs the network. This format is offline, small and
-documented here in full.
+Every file must stay inside the folder (no link out, hard link or special
+file: :mod:`speechbrain_lstm_ser.hub.closure`); signing and verifying refuse
+such a folder before hashing anything.
+
+Why Ed25519 with our manifest rather than the OpenSSF ``model-signing``
+format (a Sigstore bundle around a DSSE envelope and an in-toto statement):
+offline, that format signs with ECDSA keys and gives the same pinned-key
+trust as this one, at the price of sigstore, protobuf and pydantic in every
+install; its keyless flow needs the Sigstore services online. The choice and
+the mapping between the two are in ``docs/security.md``.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -33,7 +37,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -41,6 +45,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from speechbrain_lstm_ser.hub.closure import check_closed, safe_relative
 
 __all__ = [
     "SIGNATURE_FILE",
@@ -59,13 +65,13 @@ _CHUNK = 1 << 20
 
 
 class SignatureError(ValueError):
-    """A model folder that fails verification; names the file and the reason."""
+    """A model folder that fails verification; one line naming each file and reason."""
 
     def __init__(self, folder, problems: Sequence[str]):
         self.problems = list(problems)
         super().__init__(
-            f"{folder}: signature verification failed; nothing was loaded:\n"
-            + "\n".join(f"  - {p}" for p in self.problems)
+            f"{folder}: signature verification failed (nothing was loaded): "
+            + "; ".join(self.problems)
         )
 
 
@@ -199,38 +205,19 @@ def _sha256(path: Path) -> str:
 
 
 def _folder_files(folder: Path) -> list[str]:
-    """Relative POSIX paths of the files of a folder (signature excluded)."""
-    files = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir():
-            continue
-        rel = path.relative_to(folder).as_posix()
-        if rel != SIGNATURE_FILE:
-            files.append(rel)
-    return files
+    """Relative POSIX paths of the files of a closed folder (signature excluded).
+
+    Raises :class:`~speechbrain_lstm_ser.hub.closure.FolderClosureError` for
+    a file that leaves the folder (nothing is hashed through a link out, a
+    FIFO or a device).
+    """
+    return [name for name in check_closed(folder) if name != SIGNATURE_FILE]
 
 
 def _payload(files: dict[str, str]) -> bytes:
     return json.dumps(
         {"format": FORMAT, "files": files}, sort_keys=True, separators=(",", ":")
     ).encode("utf-8")
-
-
-def safe_relative(name: str) -> bool:
-    """Whether a manifest entry is a plain relative path inside its folder.
-
-    Example
-    -------
-    >>> safe_relative("encoder.ckpt"), safe_relative("../x"), safe_relative("/etc/x")
-    (True, False, False)
-    """
-    path = PurePosixPath(name)
-    return (
-        bool(name)
-        and not path.is_absolute()
-        and ".." not in path.parts
-        and "\\" not in name
-    )
 
 
 def sign_folder(folder: str | os.PathLike, private_key: str | os.PathLike) -> Path:
@@ -250,6 +237,12 @@ def sign_folder(folder: str | os.PathLike, private_key: str | os.PathLike) -> Pa
     """
     folder = Path(folder)
     key = _load_private_key(private_key)
+    path = folder / SIGNATURE_FILE
+    if os.path.lexists(path) and (path.is_symlink() or not path.is_file()):
+        raise ValueError(
+            f"{path}: not a regular file; remove it, then sign again (it is "
+            "replaced by the new signature)"
+        )
     files = {name: _sha256(folder / name) for name in _folder_files(folder)}
     if not files:
         raise ValueError(f"{folder}: nothing to sign")
@@ -266,20 +259,26 @@ def sign_folder(folder: str | os.PathLike, private_key: str | os.PathLike) -> Pa
         ).decode(),
         "signature": base64.b64encode(key.sign(payload)).decode(),
     }
-    path = folder / SIGNATURE_FILE
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(
-        json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(
+            json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
 def read_signature(folder: str | os.PathLike) -> dict | None:
     """The parsed ``signature.json`` of a folder, or None when unsigned."""
     path = Path(folder) / SIGNATURE_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None
+    if not path.is_file():
+        raise SignatureError(
+            folder, [f"{SIGNATURE_FILE} is unreadable (not a regular file)"]
+        )
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -303,8 +302,12 @@ def verify_folder(
     folder: str | os.PathLike,
     trusted_keys: Iterable[Ed25519PublicKey] = (),
     check_extra: bool = True,
+    hub_links: bool = False,
 ) -> Verification:
     """Verifies a folder's signature and every file it lists.
+
+    The folder must be closed first (no file may be a link out of it, a
+    hard link or a special file: :mod:`speechbrain_lstm_ser.hub.closure`).
 
     Arguments
     ---------
@@ -315,6 +318,9 @@ def verify_folder(
     check_extra : bool
         Also refuse files that the signature does not list (for a folder
         fetched file by file, only the listed files are there anyway).
+    hub_links : bool
+        The folder is a ``savedir`` whose files link into a Hugging Face
+        Hub snapshot (only the signature and the files it lists are checked).
 
     Returns
     -------
@@ -326,12 +332,20 @@ def verify_folder(
     SignatureError
         Listing every problem: a bad signature, a signer outside the pinned
         keys, a missing, changed or extra file.
+    FolderClosureError
+        For a file that leaves the folder (nothing is hashed).
     """
     folder = Path(folder)
+    if check_extra:
+        check_closed(folder)
+    else:
+        check_closed(folder, [SIGNATURE_FILE], hub_links=hub_links)
     document = read_signature(folder)
     if document is None:
         return Verification(signed=False)
     files = document["files"]
+    if not check_extra:
+        check_closed(folder, files, hub_links=hub_links)
     problems = []
     try:
         raw = base64.b64decode(document.get("public_key", ""), validate=True)

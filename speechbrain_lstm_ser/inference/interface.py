@@ -71,9 +71,10 @@ class AudioInterface(Pretrained):
         """Loads a model folder or Hub repo, checking it before running anything.
 
         The files are fetched (a Hub repo: exactly those its signed manifest
-        lists), the signature is verified, and the YAML is checked against
-        the allow-list; only then is anything instantiated, with
-        ``torch.load`` restricted to weights.
+        lists), checked to stay inside the model folder
+        (:mod:`speechbrain_lstm_ser.hub.closure`), the signature is verified,
+        and the YAML is checked against the allow-list; only then is anything
+        instantiated, with ``torch.load`` restricted to weights.
 
         Arguments
         ---------
@@ -84,12 +85,15 @@ class AudioInterface(Pretrained):
         savedir : str or os.PathLike, optional
             Where Hub files are linked.
         verify : str
-            ``"auto"`` (verify if signed, warn if not), ``"required"``
-            (refuse unsigned models and signers not in ``trusted_keys``) or
-            ``"off"``.
+            ``"auto"`` (with a pinned key: require its signature; without:
+            verify if signed, warn if not), ``"required"`` (as ``auto``, and
+            a pinned key is needed) or ``"off"`` (refused while a key is
+            pinned); see ``docs/security.md``.
         trusted_keys : iterable
             Public keys (``.pub`` files from ``sb-lstm-ser keygen``) whose
-            signatures you trust.
+            signatures you trust, added to those of the trust store
+            (``$SB_LSTM_SER_TRUSTED_KEYS``). With any key pinned, an
+            unsigned, unreadable or foreign signature is refused.
         allowed : iterable of str
             Extra packages or functions the YAML may use (see
             :mod:`speechbrain_lstm_ser.hub.safe_yaml`).
@@ -108,7 +112,9 @@ class AudioInterface(Pretrained):
         An instance of this class.
         """
         folder, local = materialize(source, savedir, hparams_file)
-        verify_model(folder, verify, trusted_keys, check_extra=local)
+        verify_model(
+            folder, verify, trusted_keys, check_extra=local, hub_links=not local
+        )
         check_hyperparams(folder / hparams_file, allowed)
         if threads is not None:
             configure_threads(threads)

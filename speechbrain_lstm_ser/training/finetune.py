@@ -52,6 +52,7 @@ from speechbrain.utils.checkpoints import (
 )
 from torch import nn
 
+from speechbrain_lstm_ser.hub.closure import FolderClosureError
 from speechbrain_lstm_ser.hub.load import (
     HYPERPARAMS,
     materialize,
@@ -59,6 +60,7 @@ from speechbrain_lstm_ser.hub.load import (
     weights_only_loading,
 )
 from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
+from speechbrain_lstm_ser.hub.signing import SignatureError
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 
 __all__ = [
@@ -113,7 +115,9 @@ def load_published(
         Signature policy: ``auto``, ``required`` or ``off`` (see
         :func:`~speechbrain_lstm_ser.hub.load.verify_model`).
     trusted_keys : iterable
-        Public keys whose signatures are trusted.
+        Public keys whose signatures are trusted (with the trust store's,
+        ``$SB_LSTM_SER_TRUSTED_KEYS``): with any key pinned, an unsigned or
+        foreign model is refused.
     allowed : iterable of str
         Extra packages or functions the model's YAML may use.
 
@@ -123,12 +127,14 @@ def load_published(
     """
     try:
         folder, local = materialize(source, savedir)
+    except (FolderClosureError, SignatureError) as err:  # refused, not missing
+        raise type(err)(f"init_from {source}", err.problems) from None
     except Exception as err:  # not a folder, and not fetched from the Hub
         raise FileNotFoundError(
             f"init_from {source}: not an exported model folder, and it could not "
             f"be fetched from the Hub ({type(err).__name__}: {err})"
         ) from None
-    verify_model(folder, verify, trusted_keys, check_extra=local)
+    verify_model(folder, verify, trusted_keys, check_extra=local, hub_links=not local)
     check_hyperparams(folder / HYPERPARAMS, allowed)
     with weights_only_loading():
         with open(folder / HYPERPARAMS, encoding="utf-8") as handle:

@@ -227,12 +227,13 @@ def test_pickled_code_in_weights_never_runs(trained, tmp_path):
         env=env,
         timeout=300,
     )
-    assert "refused:" in proc.stdout, proc.stdout + proc.stderr
+    assert "refused: UnsafeCheckpointError" in proc.stdout, proc.stdout + proc.stderr
     assert not marker.exists()
 
 
 def test_signed_hub_repo_offline(signed, keys, tmp_path):
-    snapshot = populate_hub_cache(tmp_path / "hub", REPO_ID, signed)
+    # as huggingface_hub lays it out: snapshots/<rev>/<name> -> ../../blobs/<sha>
+    snapshot = populate_hub_cache(tmp_path / "hub", REPO_ID, signed, blobs=True)
     extra = snapshot / "unlisted.bin"
     extra.write_bytes(b"never fetched")  # not in the manifest: never fetched
     code = textwrap.dedent(
@@ -264,6 +265,14 @@ def test_signed_hub_repo_offline(signed, keys, tmp_path):
     proc = run()
     assert proc.returncode != 0
     assert "classifier.ckpt: content changed" in proc.stderr
+    # a snapshot link that leaves the repository (not into its blobs): refused
+    secret = tmp_path / "secret.txt"
+    secret.write_text("'angry' => 0\n")
+    (snapshot / "label_encoder.ckpt").unlink()
+    (snapshot / "label_encoder.ckpt").symlink_to(secret)
+    proc = run()
+    assert proc.returncode != 0
+    assert "label_encoder.ckpt: a symbolic link to" in proc.stderr
 
 
 def test_cli_keys_round_trip(trained, tmp_path):
@@ -278,7 +287,7 @@ def test_cli_keys_round_trip(trained, tmp_path):
         run_cli("sign", str(folder), "--key", str(tmp_path / "me.pem")).returncode == 0
     )
     ok = run_cli("verify", str(folder), "--trusted-key", str(tmp_path / "me.pem.pub"))
-    assert ok.returncode == 0 and "trusted key" in ok.stdout
+    assert ok.returncode == 0 and "pinned key" in ok.stdout
     (folder / "label_encoder.ckpt").write_text("'angry' => 0\n'sad' => 1\n")
     bad = run_cli("verify", str(folder), "--trusted-key", str(tmp_path / "me.pem.pub"))
     assert bad.returncode == 1 and "label_encoder.ckpt: content changed" in bad.stderr
