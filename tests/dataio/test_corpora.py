@@ -16,6 +16,7 @@ from miniature_corpora import (
     make_user_csv,
     write_tone,
 )
+from preparations import prepare_emotion
 from recipe_runner import load_recipe
 
 from speechbrain_lstm_ser.dataio.audio import audio_info
@@ -31,7 +32,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
     ManifestError,
     read_manifest,
 )
-from speechbrain_lstm_ser.dataio.prepare_emotion import READERS, prepare_emotion_data
+from speechbrain_lstm_ser.dataio.prepare_emotion import READERS
 from speechbrain_lstm_ser.dataio.stamps import read_stamp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +64,7 @@ def _prepare(dataset, folder, out, **kwargs):
         seed=1,
     )
     args.update(kwargs)
-    return prepare_emotion_data(**args)
+    return prepare_emotion(**args)
 
 
 def _manifests(out):
