@@ -41,7 +41,6 @@ Authors
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import io
 import json
@@ -303,7 +302,7 @@ class Bench:
             folder = self.out / "manifests"
             data_folder = Path(self.args.data_folder).resolve()
             start = time.time()
-            options = dataclasses.replace(hp["prepare"], dataset="embedded")
+            options = {**hp["prepare"], "dataset": "embedded"}
             prepare_emotion_data(data_folder, folder, options)
             self.log.append(("data preparation", time.time() - start))
         return {

@@ -18,8 +18,8 @@ from speechbrain_lstm_ser.dataio.prepare_emotion import (
 
 
 def _run(prepare, options_class, dataset, data_folder, manifest_folder, **options):
-    corpus = options.pop("corpus_options", None) or {}
-    built = options_class(dataset=dataset, corpus_options={dataset: corpus}, **options)
+    corpus = options.pop("corpus_options", None) or {}  # for `dataset`
+    built = options_class(dataset=dataset, corpora={dataset: corpus}, **options)
     return prepare(data_folder, manifest_folder, built)
 
 

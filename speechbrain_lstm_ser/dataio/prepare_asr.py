@@ -186,7 +186,7 @@ class ASRPrepOptions(PreparationOptions):
     max_duration : float, optional
         Training utterances longer than this (seconds) are dropped and
         counted; validation and test keep everything.
-    corpus_options : mapping
+    corpora : mapping
         ``dataset`` -> options of its corpus (the embedded corpus
         generator's); only ``dataset``'s are used and stamped.
     csv_file : str, optional
@@ -209,7 +209,7 @@ class ASRPrepOptions(PreparationOptions):
     seed: int = 1234
     subsets: Mapping[str, Sequence[str]] = dataclasses.field(default_factory=dict)
     max_duration: float | None = None
-    corpus_options: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
+    corpora: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
     csv_file: str | None = None
 
     def __post_init__(self):
@@ -221,13 +221,13 @@ class ASRPrepOptions(PreparationOptions):
     @property
     def corpus(self) -> dict:
         """The options of ``dataset``'s corpus (empty when none are given)."""
-        return dict((self.corpus_options or {}).get(self.dataset) or {})
+        return dict((self.corpora or {}).get(self.dataset) or {})
 
 
 def prepare_asr_data(
     data_folder: str | Path,
     manifest_folder: str | Path,
-    options: ASRPrepOptions,
+    options: ASRPrepOptions | Mapping,
 ) -> dict:
     """Prepares train / valid / test manifests for speech recognition.
 
@@ -240,17 +240,21 @@ def prepare_asr_data(
         The corpus folder.
     manifest_folder : str or Path
         Where the manifests and the summary go.
-    options : ASRPrepOptions
-        What to prepare (corpus kind, split); recorded in the stamp.
+    options : ASRPrepOptions or mapping
+        What to prepare (corpus kind, split), or its fields as a mapping
+        (the YAML's ``prepare:`` block); recorded in the stamp.
 
     Returns
     -------
     dict
         The summary also written to ``prep_summary.json``.
     """
+    if not isinstance(options, ASRPrepOptions):
+        options = ASRPrepOptions(**options)
     record = options.as_dict()
     record["subsets"] = {k: list(v) for k, v in (options.subsets or {}).items()}
-    record["corpus_options"] = options.corpus
+    record["corpus_options"] = options.corpus  # the chosen corpus's only
+    del record["corpora"]
     if options.csv_file:
         record["csv_file"] = str(Path(options.csv_file).resolve())
     del record["dataset"]  # recorded first, by `prepare`

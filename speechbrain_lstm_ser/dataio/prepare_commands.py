@@ -312,7 +312,7 @@ class CommandsPrepOptions(PreparationOptions):
         Held-out test speakers, for ``split: speakers``.
     seed : int
         Seed of the sub-sampling, the silence clips and the speaker split.
-    corpus_options : mapping
+    corpora : mapping
         ``dataset`` -> options of its corpus (the embedded corpus
         generator's); only ``dataset``'s are used and stamped.
 
@@ -337,7 +337,7 @@ class CommandsPrepOptions(PreparationOptions):
     valid_speakers: int | float = 4
     test_speakers: int | float = 4
     seed: int = 1234
-    corpus_options: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
+    corpora: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         class_labels(self.commands, self.unknown_label, self.silence_label)
@@ -358,13 +358,13 @@ class CommandsPrepOptions(PreparationOptions):
     @property
     def corpus(self) -> dict:
         """The options of ``dataset``'s corpus (empty when none are given)."""
-        return dict((self.corpus_options or {}).get(self.dataset) or {})
+        return dict((self.corpora or {}).get(self.dataset) or {})
 
 
 def prepare_commands_data(
     data_folder: str | Path,
     manifest_folder: str | Path,
-    options: CommandsPrepOptions,
+    options: CommandsPrepOptions | Mapping,
 ) -> dict:
     """Prepares train / valid / test manifests for spoken-command recognition.
 
@@ -377,16 +377,20 @@ def prepare_commands_data(
         The corpus folder.
     manifest_folder : str or Path
         Where the manifests and the summary go.
-    options : CommandsPrepOptions
-        What to prepare (corpus kind, classes, split); recorded in the stamp.
+    options : CommandsPrepOptions or mapping
+        What to prepare (corpus kind, classes, split), or its fields as a
+        mapping (the YAML's ``prepare:`` block); recorded in the stamp.
 
     Returns
     -------
     dict
         The summary also written to ``prep_summary.json``.
     """
+    if not isinstance(options, CommandsPrepOptions):
+        options = CommandsPrepOptions(**options)
     record = {"labels": options.labels, **options.as_dict()}
     record["commands"] = list(options.commands)
-    record["corpus_options"] = options.corpus
+    record["corpus_options"] = options.corpus  # the chosen corpus's only
+    del record["corpora"]
     del record["dataset"]  # recorded first, by `prepare`
     return prepare(COMMANDS, options.dataset, data_folder, manifest_folder, record)

@@ -405,9 +405,10 @@ EMOTION = TaskSpec(
 class EmotionPrepOptions(PreparationOptions):
     """The options of :func:`prepare_emotion_data`, with their defaults.
 
-    The recipes build it from the ``prepare:`` block of their YAML
-    (``hparams/lstm.yaml``); the preparation's stamp records it, so changing
-    an option prepares again and the same options skip.
+    The recipes build it from the ``prepare:`` block of their YAML (the
+    shared ``hparams/common/emotion_prepare.yaml``, with the keys the
+    including YAML sets); the preparation's stamp records it, so changing an
+    option prepares again and the same options skip.
 
     Arguments
     ---------
@@ -426,9 +427,10 @@ class EmotionPrepOptions(PreparationOptions):
         Test speakers (count or fraction) of the single split.
     seed : int
         Seed of the speaker split and of the folds.
-    corpus_options : mapping
-        ``dataset`` -> the options of that corpus's reader (the YAML's
-        ``<dataset>_corpus`` blocks); only ``dataset``'s are used and stamped.
+    corpora : mapping
+        ``dataset`` -> the options of that corpus's reader (``corpora`` in
+        ``hparams/common/emotion_prepare.yaml``); only ``dataset``'s are used
+        and stamped.
     fold : int, optional
         None: one split. ``k`` (1..``num_folds``): fold ``k`` of a
         cross-validation by speaker groups (IEMOCAP: sessions).
@@ -474,7 +476,7 @@ class EmotionPrepOptions(PreparationOptions):
     valid_speakers: int | float = 4
     test_speakers: int | float = 4
     seed: int = 1234
-    corpus_options: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
+    corpora: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
     fold: int | None = None
     num_folds: int = 5
     fold_valid: str = "auto"
@@ -509,13 +511,13 @@ class EmotionPrepOptions(PreparationOptions):
     @property
     def corpus(self) -> dict:
         """The options of ``dataset``'s reader (empty when none are given)."""
-        return dict((self.corpus_options or {}).get(self.dataset) or {})
+        return dict((self.corpora or {}).get(self.dataset) or {})
 
 
 def prepare_emotion_data(
     data_folder: str | Path,
     manifest_folder: str | Path,
-    options: EmotionPrepOptions,
+    options: EmotionPrepOptions | Mapping,
 ) -> dict:
     """Prepares speaker-independent train / valid / test manifests.
 
@@ -531,9 +533,10 @@ def prepare_emotion_data(
         generated there).
     manifest_folder : str or Path
         Where the manifests and the summary go.
-    options : EmotionPrepOptions
-        What to prepare (the corpus kind, classes, split); recorded in the
-        stamp with the checksum of a ``partitions`` file.
+    options : EmotionPrepOptions or mapping
+        What to prepare (the corpus kind, classes, split), or its fields as
+        a mapping (the YAML's ``prepare:`` block); recorded in the stamp,
+        with the checksum of a ``partitions`` file.
 
     Returns
     -------
@@ -541,10 +544,13 @@ def prepare_emotion_data(
         The summary also written to ``prep_summary.json``, with the
         ``leakage`` between its splits (shared speakers, identical audio).
     """
+    if not isinstance(options, EmotionPrepOptions):
+        options = EmotionPrepOptions(**options)
     record = options.as_dict()
     record["emotions"] = list(options.emotions)
     record["label_map"] = {str(k): str(v) for k, v in options.label_map.items()}
-    record["corpus_options"] = options.corpus
+    record["corpus_options"] = options.corpus  # the chosen corpus's only
+    del record["corpora"]
     if options.audio_cache_folder is not None:
         record["audio_cache_folder"] = str(Path(options.audio_cache_folder).resolve())
     if options.partitions is not None:

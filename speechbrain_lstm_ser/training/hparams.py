@@ -177,9 +177,10 @@ def load_hparams(
         For a missing or malformed file, a malformed override, an unknown
         key or a value of the wrong type, naming each one.
     """
-    text = _checked(hparams_file, overrides)
-    try:
-        return load_hyperpyyaml(text, overrides or None)
+    _checked(hparams_file, overrides)
+    try:  # from the file, so that `!include:` paths are relative to it
+        with open(hparams_file, encoding="utf-8") as handle:
+            return load_hyperpyyaml(handle, overrides or None)
     except Exception as err:  # construction errors: say where they come from
         raise HparamsError(
             f"could not build the objects of {hparams_file} with these overrides: "

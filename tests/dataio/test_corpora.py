@@ -126,7 +126,7 @@ def test_iemocap_options(corpora):
     with pytest.raises(ValueError, match="dialogs"):
         read_iemocap(corpora["iemocap"], {"dialogs": "impro"})
     with pytest.raises(
-        ValueError, match=r"iemocap_corpus: unknown option\(s\) \['session'\]"
+        ValueError, match=r"prepare.corpora.iemocap: unknown option\(s\) \['session'\]"
     ):
         read_iemocap(corpora["iemocap"], {"session": [1]})
 
@@ -434,7 +434,7 @@ def test_folder_speaker_table_regex_and_unknown_speakers(tmp_path):
     with pytest.raises(ManifestError) as info:
         read_user_folder(root)
     assert len(info.value.problems) == 3  # empty spk_id, gender robot, x both genders
-    with pytest.raises(FileNotFoundError, match="folder_corpus.speakers_csv"):
+    with pytest.raises(FileNotFoundError, match="prepare.corpora.folder.speakers_csv"):
         read_user_folder(root, {"speakers_csv": "spk.csv"})
     with pytest.raises(ValueError, match="needs a group"):
         read_user_folder(root, {"speaker_regex": "[a-z]+"})

@@ -132,7 +132,7 @@ def test_missing_files_are_one_error_or_dropped_and_counted(iemocap, tmp_path):
         _iemocap((release, iemocap[1]), tmp_path / "a", fold=1)
     message = str(err.value)
     assert message.startswith("3 of ") and "not in your copy of the corpus" in message
-    assert gone[0].stem in message and "partitions_missing drop" in message
+    assert gone[0].stem in message and "{partitions_missing: drop}" in message
     summary = _iemocap(
         (release, iemocap[1]), tmp_path / "b", fold=1, partitions_missing="drop"
     )

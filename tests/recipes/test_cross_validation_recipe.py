@@ -18,7 +18,7 @@ HPARAMS = ROOT / "hparams" / "lstm.yaml"
 # Two sessions: leave-one-session-out with 2 folds, one epoch each, tiny model.
 OVERRIDES = {
     "dataset": "iemocap",
-    "iemocap_corpus": "{sessions: [1, 2]}",
+    "prepare": "{corpora: {iemocap: {sessions: [1, 2]}}}",
     "num_folds": "2",
     "number_of_epochs": "1",
     "batch_size": "8",
