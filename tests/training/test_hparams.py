@@ -8,7 +8,7 @@ from hyperpyyaml import resolve_references
 from speechbrain_lstm_ser.dataio.prepare_asr import ASRPrepOptions
 from speechbrain_lstm_ser.dataio.prepare_commands import CommandsPrepOptions
 from speechbrain_lstm_ser.dataio.prepare_emotion import EmotionPrepOptions
-from speechbrain_lstm_ser.training.hparams import load_settings
+from speechbrain_lstm_ser.training.hparams import HparamsError, load_settings
 
 HPARAMS = Path(__file__).resolve().parents[2] / "hparams"
 OPTIONS = {
@@ -66,3 +66,8 @@ def test_the_saved_hyperparams_are_self_contained(tmp_path):
     saved.write_text(resolved)
     assert "!include" not in resolved
     assert load_settings(saved)["prepare"]["seed"] == 7
+
+
+def test_a_moved_key_is_pointed_to_its_block():
+    with pytest.raises(HparamsError, match=r'--prepare "\{valid_speakers: 2\}"'):
+        load_settings(HPARAMS / "lstm.yaml", "valid_speakers: 2")
