@@ -548,7 +548,8 @@ def prepare_emotion_data(
         options = EmotionPrepOptions(**options)
     record = options.as_dict()
     record["emotions"] = list(options.emotions)
-    record["label_map"] = {str(k): str(v) for k, v in options.label_map.items()}
+    label_map = options.label_map or {}
+    record["label_map"] = {str(k): str(v) for k, v in label_map.items()}
     record["corpus_options"] = options.corpus  # the chosen corpus's only
     del record["corpora"]
     if options.audio_cache_folder is not None:
