@@ -57,10 +57,7 @@ import torch
 from speechbrain.utils.epoch_loop import EpochCounter
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.prepare_emotion import (
-    preparation_options,
-    prepare_emotion_data,
-)
+from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.training.brain import Brain
 from speechbrain_lstm_ser.training.checkpoints import AtomicCheckpointer
@@ -330,7 +327,9 @@ def _train_set(hparams: dict) -> sb.dataio.dataset.DynamicItemDataset:
 
 def prepare_data(hparams: dict) -> None:
     """The recipe's data preparation (the embedded corpus is made once)."""
-    prepare_emotion_data(**preparation_options(hparams))
+    prepare_emotion_data(
+        hparams["data_folder"], hparams["manifest_folder"], hparams["prepare"]
+    )
 
 
 def profile_epoch(

@@ -302,17 +302,8 @@ class Bench:
             folder = self.out / "manifests"
             data_folder = Path(self.args.data_folder).resolve()
             start = time.time()
-            prepare_emotion_data(
-                dataset="embedded",
-                data_folder=data_folder,
-                manifest_folder=folder,
-                emotions=hp["emotions"],
-                label_map=hp["label_map"],
-                valid_speakers=hp["valid_speakers"],
-                test_speakers=hp["test_speakers"],
-                seed=hp["split_seed"],
-                corpus_options=hp["embedded_corpus"],
-            )
+            options = {**hp["prepare"], "dataset": "embedded"}
+            prepare_emotion_data(data_folder, folder, options)
             self.log.append(("data preparation", time.time() - start))
         return {
             "data_folder": str(data_folder),

@@ -68,9 +68,8 @@ HPARAMS = ROOT / "hparams" / "lstm.yaml"
 
 # A tiny but complete configuration: 6 speakers (4 train, 1 valid, 1 test).
 OVERRIDES = {
-    "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
-    "valid_speakers": "1",
-    "test_speakers": "1",
+    "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
+    "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
     "number_of_epochs": "3",
     "batch_size": "8",
     "lstm_hidden": "32",

@@ -249,23 +249,9 @@ if __name__ == "__main__":
     prepare_on_main(
         prepare_asr_data,
         hparams,
-        dataset=hparams["dataset"],
         data_folder=hparams["data_folder"],
         manifest_folder=hparams["manifest_folder"],
-        split=hparams["split"],
-        valid_speakers=hparams["valid_speakers"],
-        test_speakers=hparams["test_speakers"],
-        seed=hparams["split_seed"],
-        subsets={
-            "train": hparams["train_subsets"],
-            "valid": hparams["valid_subsets"],
-            "test": hparams["test_subsets"],
-        },
-        max_duration=hparams["max_duration"],
-        corpus_options=hparams["embedded_corpus"]
-        if hparams["dataset"] == "embedded"
-        else {},
-        csv_file=hparams["csv_file"],
+        options=hparams["prepare"],
     )
 
     # Every problem of the manifests (missing audio file, empty transcript,

@@ -148,21 +148,9 @@ if __name__ == "__main__":
     prepare_on_main(
         prepare_commands_data,
         hparams,
-        dataset=hparams["dataset"],
         data_folder=hparams["data_folder"],
         manifest_folder=hparams["manifest_folder"],
-        commands=hparams["commands"],
-        unknown_label=hparams["unknown_label"],
-        silence_label=hparams["silence_label"],
-        unknown_share=hparams["unknown_share"],
-        silence_share=hparams["silence_share"],
-        split=hparams["split"],
-        valid_speakers=hparams["valid_speakers"],
-        test_speakers=hparams["test_speakers"],
-        seed=hparams["split_seed"],
-        corpus_options=hparams["embedded_corpus"]
-        if hparams["dataset"] == "embedded"
-        else {},
+        options=hparams["prepare"],
     )
 
     # Every problem of the manifests (missing audio file, unknown label,

@@ -41,10 +41,7 @@ from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.feature_cache import recipe_feature_cache
 from speechbrain_lstm_ser.dataio.leakage import split_facts
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
-from speechbrain_lstm_ser.dataio.prepare_emotion import (
-    preparation_options,
-    prepare_emotion_data,
-)
+from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
@@ -205,7 +202,13 @@ def configure_class_weights(hparams, train_set):
 
 def prepare_data(hparams):
     """Runs ``prepare_emotion_data`` on the main process (unless ``skip_prep``)."""
-    prepare_on_main(prepare_emotion_data, hparams, **preparation_options(hparams))
+    prepare_on_main(
+        prepare_emotion_data,
+        hparams,
+        data_folder=hparams["data_folder"],
+        manifest_folder=hparams["manifest_folder"],
+        options=hparams["prepare"],
+    )
 
 
 # Recipe begins!

@@ -521,8 +521,8 @@ def partition_rows(
             f"{len(absent)} of {total} utterances of fold {number} of "
             f"{partitions.source} are not in your copy of the corpus at "
             f"{data_folder} (first: {shown}); check --data_folder and --dataset, "
-            "or set --partitions_missing drop to leave them out (counted in "
-            "prep_summary.json)"
+            'or set --prepare "{partitions_missing: drop}" to leave them out '
+            "(counted in prep_summary.json)"
         )
     labels = Counter(
         partitions.label_map.get(e["emo"], e["emo"])

@@ -23,8 +23,11 @@ recognition and spoken commands::
 6. **write**: the manifests, atomically and only once every check passed,
    then ``prep_summary.json``: the stamp, the options and the summary.
 
-What differs between tasks is a :class:`TaskSpec`. The three specs, and the
-entry points the recipes call, are in
+What differs between tasks is a :class:`TaskSpec`; what a user chooses is
+the task's options object, a frozen dataclass derived from
+:class:`PreparationOptions` (its defaults written once, unknown option names
+refused by name), built in the recipe YAML from its ``prepare:`` block. The
+three specs, their options and the entry points the recipes call, are in
 :mod:`~speechbrain_lstm_ser.dataio.prepare_emotion`,
 :mod:`~speechbrain_lstm_ser.dataio.prepare_asr` and
 :mod:`~speechbrain_lstm_ser.dataio.prepare_commands`.
@@ -36,6 +39,7 @@ Authors
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -56,6 +60,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "SPLITS",
     "SUMMARY",
+    "PreparationOptions",
     "Request",
     "TaskSpec",
     "keep_all",
@@ -66,6 +71,46 @@ __all__ = [
 SPLITS = ("train", "valid", "test")
 #: The stamp and summary of a preparation, next to its manifests.
 SUMMARY = "prep_summary.json"
+
+
+class PreparationOptions:
+    """Base of the options objects of the preparations (frozen dataclasses).
+
+    A subclass is a ``@dataclasses.dataclass(frozen=True, kw_only=True)``
+    whose fields are the task's options with their defaults. Built with an
+    option name it does not have (a typo in the YAML's ``prepare:`` block or
+    an override), it raises one line naming the key and the valid ones,
+    before anything is prepared.
+
+    Example
+    -------
+    >>> @dataclasses.dataclass(frozen=True, kw_only=True)
+    ... class ToyOptions(PreparationOptions):
+    ...     seed: int = 1234
+    >>> ToyOptions(seed=1).as_dict()
+    {'seed': 1}
+    >>> ToyOptions(sed=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: ToyOptions: unknown option 'sed' (did you mean 'seed'?); valid: seed
+    """
+
+    def __new__(cls, *args, **kwargs):
+        """Refuses an option name the subclass does not have, by name."""
+        fields = [f.name for f in dataclasses.fields(cls)]
+        unknown = [key for key in kwargs if key not in fields]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], fields, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(
+                f"{cls.__name__}: unknown option '{unknown[0]}'{hint}; "
+                f"valid: {', '.join(fields)}"
+            )
+        return super().__new__(cls)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as plain data (what a stamp records)."""
+        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)

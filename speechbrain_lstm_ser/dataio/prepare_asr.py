@@ -20,6 +20,7 @@ Authors
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from speechbrain_lstm_ser.dataio.corpora.user_csv import read_user_asr_csv
 from speechbrain_lstm_ser.dataio.manifest import ASR_COLUMNS, ASR_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare import (
     SPLITS,
+    PreparationOptions,
     Reader,
     Request,
     TaskSpec,
@@ -42,7 +44,7 @@ from speechbrain_lstm_ser.dataio.splits import split_rows_by_speaker
 logger = logging.getLogger(__name__)
 
 # ASR_COLUMNS: kept importable from here for the recipes; it lives in manifest.
-__all__ = ["ASR", "ASR_COLUMNS", "READERS", "prepare_asr_data"]
+__all__ = ["ASR", "ASR_COLUMNS", "ASRPrepOptions", "READERS", "prepare_asr_data"]
 
 #: How ``split`` may distribute the utterances.
 SPLIT_RULES = ("speakers", "subsets")
@@ -156,33 +158,18 @@ ASR = TaskSpec(
 )
 
 
-def prepare_asr_data(
-    dataset: str,
-    data_folder: str | Path,
-    manifest_folder: str | Path,
-    split: str = "speakers",
-    valid_speakers: int | float = 4,
-    test_speakers: int | float = 4,
-    seed: int = 1234,
-    subsets: Mapping[str, Sequence[str]] | None = None,
-    max_duration: float | None = None,
-    corpus_options: Mapping | None = None,
-    csv_file: str | Path | None = None,
-) -> dict:
-    """Prepares train / valid / test manifests for speech recognition.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ASRPrepOptions(PreparationOptions):
+    """The options of :func:`prepare_asr_data`, with their defaults.
 
-    Idempotent, and never writes into the corpus nor over files it did not
-    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`).
+    The recipe builds it from the ``prepare:`` block of
+    ``hparams/asr_lstm.yaml``; the stamp records it.
 
     Arguments
     ---------
     dataset : str
         ``embedded`` (generated on first use), ``librispeech`` (LibriSpeech
         or mini-LibriSpeech layout) or ``csv`` (see :data:`READERS`).
-    data_folder : str or Path
-        The corpus folder.
-    manifest_folder : str or Path
-        Where the manifests and the summary go.
     split : str
         ``speakers``: speaker-independent, gender-balanced split with
         ``valid_speakers`` / ``test_speakers``; ``subsets``: the corpus's own
@@ -193,32 +180,82 @@ def prepare_asr_data(
         Held-out test speakers (count or fraction), for ``speakers``.
     seed : int
         Seed of the speaker split.
-    subsets : mapping, optional
+    subsets : mapping
         ``{"train": [...], "valid": [...], "test": [...]}`` subset folders,
         for ``split: subsets``.
     max_duration : float, optional
         Training utterances longer than this (seconds) are dropped and
         counted; validation and test keep everything.
-    corpus_options : mapping, optional
-        Options of the embedded corpus generator.
-    csv_file : str or Path, optional
+    corpora : mapping
+        ``dataset`` -> options of its corpus (the embedded corpus
+        generator's); only ``dataset``'s are used and stamped.
+    csv_file : str, optional
         The CSV of ``dataset: csv``.
+
+    Example
+    -------
+    >>> ASRPrepOptions(dataset="embedded").split
+    'speakers'
+    >>> ASRPrepOptions(dataset="embedded", max_duraton=20.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: ASRPrepOptions: unknown option 'max_duraton' (did you mean ...
+    """
+
+    dataset: str
+    split: str = "speakers"
+    valid_speakers: int | float = 4
+    test_speakers: int | float = 4
+    seed: int = 1234
+    subsets: Mapping[str, Sequence[str]] = dataclasses.field(default_factory=dict)
+    max_duration: float | None = None
+    corpora: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
+    csv_file: str | None = None
+
+    def __post_init__(self):
+        if self.split not in SPLIT_RULES:
+            raise ValueError(
+                f"split must be 'speakers' or 'subsets', got {self.split!r}"
+            )
+
+    @property
+    def corpus(self) -> dict:
+        """The options of ``dataset``'s corpus (empty when none are given)."""
+        return dict((self.corpora or {}).get(self.dataset) or {})
+
+
+def prepare_asr_data(
+    data_folder: str | Path,
+    manifest_folder: str | Path,
+    options: ASRPrepOptions | Mapping,
+) -> dict:
+    """Prepares train / valid / test manifests for speech recognition.
+
+    Idempotent, and never writes into the corpus nor over files it did not
+    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`).
+
+    Arguments
+    ---------
+    data_folder : str or Path
+        The corpus folder.
+    manifest_folder : str or Path
+        Where the manifests and the summary go.
+    options : ASRPrepOptions or mapping
+        What to prepare (corpus kind, split), or its fields as a mapping
+        (the YAML's ``prepare:`` block); recorded in the stamp.
 
     Returns
     -------
     dict
         The summary also written to ``prep_summary.json``.
     """
-    if split not in SPLIT_RULES:
-        raise ValueError(f"split must be 'speakers' or 'subsets', got {split!r}")
-    options = {
-        "split": split,
-        "valid_speakers": valid_speakers,
-        "test_speakers": test_speakers,
-        "seed": seed,
-        "subsets": {k: list(v) for k, v in (subsets or {}).items()},
-        "max_duration": max_duration,
-        "corpus_options": dict(corpus_options or {}),
-        "csv_file": str(Path(csv_file).resolve()) if csv_file else None,
-    }
-    return prepare(ASR, dataset, data_folder, manifest_folder, options)
+    if not isinstance(options, ASRPrepOptions):
+        options = ASRPrepOptions(**options)
+    record = options.as_dict()
+    record["subsets"] = {k: list(v) for k, v in (options.subsets or {}).items()}
+    record["corpus_options"] = options.corpus  # the chosen corpus's only
+    del record["corpora"]
+    if options.csv_file:
+        record["csv_file"] = str(Path(options.csv_file).resolve())
+    del record["dataset"]  # recorded first, by `prepare`
+    return prepare(ASR, options.dataset, data_folder, manifest_folder, record)

@@ -31,6 +31,7 @@ Authors
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
 )
 from speechbrain_lstm_ser.dataio.prepare import (
     SPLITS,
+    PreparationOptions,
     Reader,
     Request,
     TaskSpec,
@@ -64,6 +66,7 @@ __all__ = [
     "COMMAND_COLUMNS",
     "COMMANDS",
     "READERS",
+    "CommandsPrepOptions",
     "class_labels",
     "prepare_commands_data",
 ]
@@ -276,35 +279,18 @@ COMMANDS = TaskSpec(
 )
 
 
-def prepare_commands_data(
-    dataset: str,
-    data_folder: str | Path,
-    manifest_folder: str | Path,
-    commands: Sequence[str],
-    unknown_label: str | None = "unknown",
-    silence_label: str | None = "silence",
-    unknown_share: float = 0.1,
-    silence_share: float = 0.1,
-    split: str = "lists",
-    valid_speakers: int | float = 4,
-    test_speakers: int | float = 4,
-    seed: int = 1234,
-    corpus_options: Mapping | None = None,
-) -> dict:
-    """Prepares train / valid / test manifests for spoken-command recognition.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CommandsPrepOptions(PreparationOptions):
+    """The options of :func:`prepare_commands_data`, with their defaults.
 
-    Idempotent, and never writes into the corpus nor over files it did not
-    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`).
+    The recipe builds it from the ``prepare:`` block of
+    ``hparams/commands_lstm.yaml``; the stamp records it.
 
     Arguments
     ---------
     dataset : str
         ``embedded`` (generated on first use) or ``speech_commands`` (see
         :data:`READERS`).
-    data_folder : str or Path
-        The corpus folder.
-    manifest_folder : str or Path
-        Where the manifests and the summary go.
     commands : sequence of str
         The command words (classes of their own, in this order).
     unknown_label : str or None
@@ -313,7 +299,7 @@ def prepare_commands_data(
         The class of noise-only clips; None: no such class.
     unknown_share : float
         Target share of ``unknown`` clips in each split (the rest of the
-        other words are left out); 0 < share < 1.
+        other words are left out); 0 <= share < 1.
     silence_share : float
         Share of silence clips in each split.
     split : str
@@ -326,36 +312,85 @@ def prepare_commands_data(
         Held-out test speakers, for ``split: speakers``.
     seed : int
         Seed of the sub-sampling, the silence clips and the speaker split.
-    corpus_options : mapping, optional
-        Options of the embedded corpus generator.
+    corpora : mapping
+        ``dataset`` -> options of its corpus (the embedded corpus
+        generator's); only ``dataset``'s are used and stamped.
+
+    Example
+    -------
+    >>> options = CommandsPrepOptions(dataset="embedded", commands=["yes", "no"])
+    >>> options.labels
+    ['yes', 'no', 'unknown', 'silence']
+    >>> CommandsPrepOptions(dataset="embedded", commands=["yes"], split="random")
+    Traceback (most recent call last):
+    ...
+    ValueError: split must be 'lists' or 'speakers', got 'random'
+    """
+
+    dataset: str
+    commands: Sequence[str]
+    unknown_label: str | None = "unknown"
+    silence_label: str | None = "silence"
+    unknown_share: float = 0.1
+    silence_share: float = 0.1
+    split: str = "lists"
+    valid_speakers: int | float = 4
+    test_speakers: int | float = 4
+    seed: int = 1234
+    corpora: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        class_labels(self.commands, self.unknown_label, self.silence_label)
+        for name in ("unknown_share", "silence_share"):
+            share = getattr(self, name)
+            if not 0.0 <= share < 1.0:
+                raise ValueError(f"{name} must be within [0, 1), got {share}")
+        if self.unknown_share + self.silence_share >= 1.0:
+            raise ValueError("unknown_share + silence_share must stay below 1")
+        if self.split not in SPLIT_RULES:
+            raise ValueError(f"split must be 'lists' or 'speakers', got {self.split!r}")
+
+    @property
+    def labels(self) -> list[str]:
+        """The classes in output order (:func:`class_labels`)."""
+        return class_labels(self.commands, self.unknown_label, self.silence_label)
+
+    @property
+    def corpus(self) -> dict:
+        """The options of ``dataset``'s corpus (empty when none are given)."""
+        return dict((self.corpora or {}).get(self.dataset) or {})
+
+
+def prepare_commands_data(
+    data_folder: str | Path,
+    manifest_folder: str | Path,
+    options: CommandsPrepOptions | Mapping,
+) -> dict:
+    """Prepares train / valid / test manifests for spoken-command recognition.
+
+    Idempotent, and never writes into the corpus nor over files it did not
+    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`).
+
+    Arguments
+    ---------
+    data_folder : str or Path
+        The corpus folder.
+    manifest_folder : str or Path
+        Where the manifests and the summary go.
+    options : CommandsPrepOptions or mapping
+        What to prepare (corpus kind, classes, split), or its fields as a
+        mapping (the YAML's ``prepare:`` block); recorded in the stamp.
 
     Returns
     -------
     dict
         The summary also written to ``prep_summary.json``.
     """
-    labels = class_labels(commands, unknown_label, silence_label)
-    for name, share in (
-        ("unknown_share", unknown_share),
-        ("silence_share", silence_share),
-    ):
-        if not 0.0 <= share < 1.0:
-            raise ValueError(f"{name} must be within [0, 1), got {share}")
-    if unknown_share + silence_share >= 1.0:
-        raise ValueError("unknown_share + silence_share must stay below 1")
-    if split not in SPLIT_RULES:
-        raise ValueError(f"split must be 'lists' or 'speakers', got {split!r}")
-    options = {
-        "labels": labels,
-        "commands": list(commands),
-        "unknown_label": unknown_label,
-        "silence_label": silence_label,
-        "unknown_share": unknown_share,
-        "silence_share": silence_share,
-        "split": split,
-        "valid_speakers": valid_speakers,
-        "test_speakers": test_speakers,
-        "seed": seed,
-        "corpus_options": dict(corpus_options or {}),
-    }
-    return prepare(COMMANDS, dataset, data_folder, manifest_folder, options)
+    if not isinstance(options, CommandsPrepOptions):
+        options = CommandsPrepOptions(**options)
+    record = {"labels": options.labels, **options.as_dict()}
+    record["commands"] = list(options.commands)
+    record["corpus_options"] = options.corpus  # the chosen corpus's only
+    del record["corpora"]
+    del record["dataset"]  # recorded first, by `prepare`
+    return prepare(COMMANDS, options.dataset, data_folder, manifest_folder, record)

@@ -29,6 +29,7 @@ Authors
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections import Counter
@@ -63,6 +64,7 @@ from speechbrain_lstm_ser.dataio.partitions import (
 from speechbrain_lstm_ser.dataio.prepare import (
     SPLITS,
     SUMMARY,
+    PreparationOptions,
     Reader,
     Request,
     TaskSpec,
@@ -82,9 +84,9 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "EMOTION",
     "READERS",
+    "EmotionPrepOptions",
     "map_labels",
     "prepare_emotion_data",
-    "preparation_options",
 ]
 
 
@@ -223,10 +225,10 @@ def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]
     if options["partitions"] is not None:
         rows, partition = partition_rows(
             rows,
-            read_partitions(options["partitions"]["path"]),
+            read_partitions(options["partitions"]),
             options["fold"],
             data_folder,
-            options["partitions"]["missing"],
+            options["partitions_missing"],
         )
     rows, dropped, relabelled = map_labels(rows, emotions, options["label_map"])
     cache = None
@@ -274,8 +276,8 @@ def _split(
     if options["partitions"] is not None:
         splits, protocol = partition_splits(
             rows,
-            read_partitions(options["partitions"]["path"]),
-            options["partitions"]["valid"],
+            read_partitions(options["partitions"]),
+            options["partitions_valid"],
             seed,
         )
         return splits, {"protocol": protocol, "leakage": _leakage(splits, request)}
@@ -399,44 +401,22 @@ EMOTION = TaskSpec(
 )
 
 
-def prepare_emotion_data(
-    dataset: str,
-    data_folder: str | Path,
-    manifest_folder: str | Path,
-    emotions: Sequence[str],
-    label_map: Mapping[str, str] | None = None,
-    valid_speakers: int | float = 4,
-    test_speakers: int | float = 4,
-    seed: int = 1234,
-    corpus_options: Mapping | None = None,
-    fold: int | None = None,
-    num_folds: int = 5,
-    fold_valid: str = "auto",
-    audio_cache_folder: str | Path | None = None,
-    sample_rate: int = 16000,
-    partitions: str | Path | None = None,
-    partitions_valid: float = 0.2,
-    partitions_missing: str = "error",
-) -> dict:
-    """Prepares speaker-independent train / valid / test manifests.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EmotionPrepOptions(PreparationOptions):
+    """The options of :func:`prepare_emotion_data`, with their defaults.
 
-    Idempotent, and never writes into the corpus nor over files it did not
-    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`). Audio files that
-    cannot be used (missing, empty, zero-length, not audio) are left out and
-    listed in the summary and the log.
+    The recipes build it from the ``prepare:`` block of their YAML (the
+    shared ``hparams/common/emotion_prepare.yaml``, with the keys the
+    including YAML sets); the preparation's stamp records it, so changing an
+    option prepares again and the same options skip.
 
     Arguments
     ---------
     dataset : str
         Corpus kind (see :data:`READERS`).
-    data_folder : str or Path
-        The corpus folder (read only, except that a generated corpus is
-        generated there).
-    manifest_folder : str or Path
-        Where the manifests and the summary go.
     emotions : sequence of str
         The class set, in class-index order.
-    label_map : mapping, optional
+    label_map : mapping
         Corpus label -> class (e.g. ``{"excited": "happy"}`` or, with the
         corpus's own code, ``{"exc": "happy"}``); labels outside ``emotions``
         after mapping are dropped and counted.
@@ -447,8 +427,10 @@ def prepare_emotion_data(
         Test speakers (count or fraction) of the single split.
     seed : int
         Seed of the speaker split and of the folds.
-    corpus_options : mapping, optional
-        Options for the corpus module.
+    corpora : mapping
+        ``dataset`` -> the options of that corpus's reader (``corpora`` in
+        ``hparams/common/emotion_prepare.yaml``); only ``dataset``'s are used
+        and stamped.
     fold : int, optional
         None: one split. ``k`` (1..``num_folds``): fold ``k`` of a
         cross-validation by speaker groups (IEMOCAP: sessions).
@@ -459,12 +441,12 @@ def prepare_emotion_data(
         test), ``rest`` (the fold is test; ``valid_speakers`` others
         validate), or ``auto`` (``held_out`` where the corpus defines fold
         groups, as IEMOCAP does, ``rest`` otherwise).
-    audio_cache_folder : str or Path, optional
+    audio_cache_folder : str, optional
         Convert audio that is not ``sample_rate`` mono once, into this folder
         (manifests then use ``$audio_cache``). None: converted when loaded.
     sample_rate : int
         The recipe's sample rate.
-    partitions : str or Path, optional
+    partitions : str, optional
         EmoBox's ``data/<dataset>`` folder or a ``partitions.json``: the
         splits are then the partition's (``fold`` picks one of its folds;
         ``valid_speakers``, ``test_speakers``, ``num_folds`` and
@@ -474,8 +456,87 @@ def prepare_emotion_data(
         Share of a fold's training speakers drawn to validate when the
         partition gives no validation list.
     partitions_missing : str
-        ``error`` (partition entries not found in ``data_folder`` stop the
+        ``error`` (partition entries not found in the data folder stop the
         preparation) or ``drop`` (they are left out and counted).
+
+    Example
+    -------
+    >>> options = EmotionPrepOptions(dataset="embedded", emotions=["sad", "angry"])
+    >>> options.valid_speakers, options.corpus
+    (4, {})
+    >>> EmotionPrepOptions(dataset="embedded", emotions=["sad"], fold_valid="x")
+    Traceback (most recent call last):
+    ...
+    ValueError: fold_valid must be auto, held_out or rest, got 'x'
+    """
+
+    dataset: str
+    emotions: Sequence[str]
+    label_map: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    valid_speakers: int | float = 4
+    test_speakers: int | float = 4
+    seed: int = 1234
+    corpora: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
+    fold: int | None = None
+    num_folds: int = 5
+    fold_valid: str = "auto"
+    audio_cache_folder: str | None = None
+    sample_rate: int = 16000
+    partitions: str | None = None
+    partitions_valid: float = 0.2
+    partitions_missing: str = "error"
+
+    def __post_init__(self):
+        if self.fold_valid not in ("auto", *FOLD_VALID):
+            raise ValueError(
+                f"fold_valid must be auto, held_out or rest, got {self.fold_valid!r}"
+            )
+        emotions = list(self.emotions or [])
+        if len(set(emotions)) != len(emotions) or not emotions:
+            raise ValueError(
+                f"emotions must be a non-empty list without repeats, got {emotions}"
+            )
+        if self.partitions is not None:
+            if self.partitions_missing not in MISSING:
+                raise ValueError(
+                    f"partitions_missing must be one of {MISSING}, got "
+                    f"{self.partitions_missing!r}"
+                )
+            if not 0 < self.partitions_valid < 1:
+                raise ValueError(
+                    "partitions_valid must be a fraction in (0, 1), got "
+                    f"{self.partitions_valid}"
+                )
+
+    @property
+    def corpus(self) -> dict:
+        """The options of ``dataset``'s reader (empty when none are given)."""
+        return dict((self.corpora or {}).get(self.dataset) or {})
+
+
+def prepare_emotion_data(
+    data_folder: str | Path,
+    manifest_folder: str | Path,
+    options: EmotionPrepOptions | Mapping,
+) -> dict:
+    """Prepares speaker-independent train / valid / test manifests.
+
+    Idempotent, and never writes into the corpus nor over files it did not
+    write (see :mod:`speechbrain_lstm_ser.dataio.prepare`). Audio files that
+    cannot be used (missing, empty, zero-length, not audio) are left out and
+    listed in the summary and the log.
+
+    Arguments
+    ---------
+    data_folder : str or Path
+        The corpus folder (read only, except that a generated corpus is
+        generated there).
+    manifest_folder : str or Path
+        Where the manifests and the summary go.
+    options : EmotionPrepOptions or mapping
+        What to prepare (the corpus kind, classes, split), or its fields as
+        a mapping (the YAML's ``prepare:`` block); recorded in the stamp,
+        with the checksum of a ``partitions`` file.
 
     Returns
     -------
@@ -483,97 +544,20 @@ def prepare_emotion_data(
         The summary also written to ``prep_summary.json``, with the
         ``leakage`` between its splits (shared speakers, identical audio).
     """
-    label_map = {str(k): str(v) for k, v in (label_map or {}).items()}
-    if fold_valid not in ("auto", *FOLD_VALID):
-        raise ValueError(
-            f"fold_valid must be auto, held_out or rest, got {fold_valid!r}"
-        )
-    if len(set(emotions)) != len(emotions) or not emotions:
-        raise ValueError(
-            f"emotions must be a non-empty list without repeats, got {emotions}"
-        )
-    partition = None
-    if partitions is not None:
-        if partitions_missing not in MISSING:
-            raise ValueError(
-                f"partitions_missing must be one of {MISSING}, got "
-                f"{partitions_missing!r}"
-            )
-        if not 0 < partitions_valid < 1:
-            raise ValueError(
-                f"partitions_valid must be a fraction in (0, 1), got {partitions_valid}"
-            )
-        read = read_partitions(partitions)
-        read.choose(fold)  # an unknown or missing fold is refused now
-        partition = {
-            "path": read.source,
-            "sha256": read.sha256,
-            "valid": partitions_valid,
-            "missing": partitions_missing,
-        }
-    options = {
-        "emotions": list(emotions),
-        "label_map": label_map,
-        "valid_speakers": valid_speakers,
-        "test_speakers": test_speakers,
-        "seed": seed,
-        "corpus_options": dict(corpus_options or {}),
-        "fold": fold,
-        "num_folds": num_folds,
-        "fold_valid": fold_valid,
-        "audio_cache_folder": (
-            None
-            if audio_cache_folder is None
-            else str(Path(audio_cache_folder).resolve())
-        ),
-        "sample_rate": sample_rate,
-        "partitions": partition,
-    }
-    return prepare(EMOTION, dataset, data_folder, manifest_folder, options)
-
-
-def preparation_options(hparams: Mapping) -> dict:
-    """The arguments of :func:`prepare_emotion_data` from a recipe's YAML.
-
-    The one mapping from the emotion YAML's keys (``hparams/lstm.yaml``) to
-    the preparation, used by the recipes and the profiler alike.
-
-    Arguments
-    ---------
-    hparams : mapping
-        The loaded hyperparameters of an emotion recipe.
-
-    Returns
-    -------
-    dict
-        Keyword arguments of :func:`prepare_emotion_data`.
-
-    Example
-    -------
-    >>> keys = ("dataset data_folder manifest_folder emotions label_map "
-    ...         "valid_speakers test_speakers split_seed fold num_folds fold_valid "
-    ...         "audio_cache_folder sample_rate").split()
-    >>> hparams = {key: None for key in keys} | {"dataset": "embedded"}
-    >>> options = preparation_options(hparams)
-    >>> options["seed"] is None, options["partitions_missing"]
-    (True, 'error')
-    """
-    return dict(
-        dataset=hparams["dataset"],
-        data_folder=hparams["data_folder"],
-        manifest_folder=hparams["manifest_folder"],
-        emotions=hparams["emotions"],
-        label_map=hparams["label_map"],
-        valid_speakers=hparams["valid_speakers"],
-        test_speakers=hparams["test_speakers"],
-        seed=hparams["split_seed"],
-        corpus_options=hparams.get(f"{hparams['dataset']}_corpus"),
-        fold=hparams["fold"],
-        num_folds=hparams["num_folds"],
-        fold_valid=hparams["fold_valid"],
-        audio_cache_folder=hparams["audio_cache_folder"],
-        sample_rate=hparams["sample_rate"],
-        partitions=hparams.get("partitions"),
-        partitions_valid=hparams.get("partitions_valid", 0.2),
-        partitions_missing=hparams.get("partitions_missing", "error"),
-    )
+    if not isinstance(options, EmotionPrepOptions):
+        options = EmotionPrepOptions(**options)
+    record = options.as_dict()
+    record["emotions"] = list(options.emotions)
+    label_map = options.label_map or {}
+    record["label_map"] = {str(k): str(v) for k, v in label_map.items()}
+    record["corpus_options"] = options.corpus  # the chosen corpus's only
+    del record["corpora"]
+    if options.audio_cache_folder is not None:
+        record["audio_cache_folder"] = str(Path(options.audio_cache_folder).resolve())
+    if options.partitions is not None:
+        read = read_partitions(options.partitions)
+        read.choose(options.fold)  # an unknown or missing fold is refused now
+        record["partitions"] = read.source
+        record["partitions_sha256"] = read.sha256
+    del record["dataset"]  # recorded first, by `prepare`
+    return prepare(EMOTION, options.dataset, data_folder, manifest_folder, record)

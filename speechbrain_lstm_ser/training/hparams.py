@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from pathlib import Path
 
 import ruamel.yaml
 from hyperpyyaml import load_hyperpyyaml, resolve_references
@@ -76,7 +77,10 @@ def _matches(kind: str, value) -> bool:
 
 
 def check_overrides(
-    defaults: Mapping, overrides: Mapping, where: str = ""
+    defaults: Mapping,
+    overrides: Mapping,
+    where: str = "",
+    blocks: Mapping[str, Collection[str]] | None = None,
 ) -> list[str]:
     """Problems with overrides: unknown keys and values of the wrong type.
 
@@ -88,6 +92,10 @@ def check_overrides(
         The parsed overrides.
     where : str
         Prefix of nested keys (for messages).
+    blocks : mapping, optional
+        Block name -> the keys of the file it includes (``prepare:
+        !include:...``): an unknown top-level key that is one of them is
+        pointed there.
 
     Returns
     -------
@@ -101,10 +109,20 @@ def check_overrides(
     ...     print(problem)
     unknown key 'epoch' (did you mean 'epochs'?)
     'epochs' expects an integer, got 'x'
+    >>> blocks = {"prepare": ["seed"]}
+    >>> print(check_overrides({"prepare": {}}, {"seed": 7}, blocks=blocks)[0])
+    unknown key 'seed': it is in the prepare: block; set it with --prepare "{seed: 7}"
     """
     problems = []
     for key, value in overrides.items():
         name = f"{where}{key}"
+        block = next((b for b, keys in (blocks or {}).items() if key in keys), None)
+        if key not in defaults and block is not None:
+            problems.append(
+                f"unknown key '{name}': it is in the {block}: block; set it with "
+                f'--{block} "{{{key}: {value}}}"'
+            )
+            continue
         if key not in defaults:
             close = difflib.get_close_matches(str(key), [str(k) for k in defaults], n=1)
             hint = f" (did you mean '{where}{close[0]}'?)" if close else ""
@@ -117,6 +135,20 @@ def check_overrides(
             article = "an" if kind[0] in "aeiou" else "a"
             problems.append(f"'{name}' expects {article} {kind}, got {value!r}")
     return problems
+
+
+def _included_keys(hparams_file: str | os.PathLike, defaults: Mapping) -> dict:
+    """Top-level block -> the keys of the file it includes (``!include:``)."""
+    blocks = {}
+    for key, value in defaults.items():
+        tag = getattr(getattr(value, "tag", None), "value", None) or ""
+        if tag.startswith("!include:"):
+            path = Path(hparams_file).resolve().parent / tag[len("!include:") :]
+            try:
+                blocks[key] = list(ruamel.yaml.YAML().load(path.read_text()) or {})
+            except (OSError, ruamel.yaml.YAMLError):
+                continue  # loading reports it, with the file's name
+    return blocks
 
 
 def _checked(hparams_file: str | os.PathLike, overrides: str | Mapping | None) -> str:
@@ -145,7 +177,9 @@ def _checked(hparams_file: str | os.PathLike, overrides: str | Mapping | None) -
                 ) from None
     elif isinstance(overrides, Mapping):
         parsed = dict(overrides)
-    problems = check_overrides(defaults, parsed)
+    problems = check_overrides(
+        defaults, parsed, blocks=_included_keys(hparams_file, defaults)
+    )
     if problems:
         raise HparamsError(
             f"bad override(s) for {hparams_file}:\n"
@@ -177,9 +211,10 @@ def load_hparams(
         For a missing or malformed file, a malformed override, an unknown
         key or a value of the wrong type, naming each one.
     """
-    text = _checked(hparams_file, overrides)
-    try:
-        return load_hyperpyyaml(text, overrides or None)
+    _checked(hparams_file, overrides)
+    try:  # from the file, so that `!include:` paths are relative to it
+        with open(hparams_file, encoding="utf-8") as handle:
+            return load_hyperpyyaml(handle, overrides or None)
     except Exception as err:  # construction errors: say where they come from
         raise HparamsError(
             f"could not build the objects of {hparams_file} with these overrides: "

@@ -5,7 +5,8 @@ do, and calls these for the steps that are the same for every task::
 
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
     hparams = load_experiment(hparams_file, run_opts, overrides)
-    prepare_on_main(prepare_emotion_data, hparams, dataset=..., ...)
+    prepare_on_main(prepare_emotion_data, hparams, data_folder=...,
+                    manifest_folder=..., options=hparams["prepare"])
     check_manifests(hparams, EMOTION_MANIFEST, allowed={"emo": emotions})
     with one_line_errors(hparams):
         datasets, label_encoder = dataio_prepare(hparams)  # manifest_datasets
@@ -184,7 +185,9 @@ def prepare_on_main(prepare: Callable, hparams: Mapping, **kwargs) -> None:
     hparams : mapping
         The loaded hyperparameters (``skip_prep``, ``output_folder``).
     **kwargs
-        The preparation's arguments.
+        The preparation's arguments: ``data_folder``, ``manifest_folder`` and
+        ``options`` (the YAML's ``prepare:`` block, checked by the task's
+        options dataclass inside the one-line error handling).
     """
     if hparams["skip_prep"]:
         return

@@ -13,8 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
+from preparations import prepare_emotion
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +73,7 @@ models:
 def bench(tiny_corpus, tmp_path_factory):
     folder, options = tiny_corpus
     base = tmp_path_factory.mktemp("bench")
-    prepare_emotion_data(
+    prepare_emotion(
         dataset="embedded",
         data_folder=folder,
         manifest_folder=base / "manifests",

@@ -32,18 +32,20 @@ def test_profile_splits_an_epoch_and_compares_with_the_bare_model(
         str(folder),
         "--output_folder",
         str(out),
-        "--embedded_corpus",
+        "--prepare",
         # the fixture's corpus (its other options are the YAML's)
         json.dumps(
             {
-                "num_speakers": options.num_speakers,
-                "utterances_per_emotion": options.utterances_per_emotion,
+                "valid_speakers": 1,
+                "test_speakers": 1,
+                "corpora": {
+                    "embedded": {
+                        "num_speakers": options.num_speakers,
+                        "utterances_per_emotion": options.utterances_per_emotion,
+                    }
+                },
             }
         ),
-        "--valid_speakers",
-        "1",
-        "--test_speakers",
-        "1",
         "--batch_size",
         "4",
         "--lstm_hidden",

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from preparations import prepare_emotion
 
 from bench.classic import (
     ProsodicFunctionals,
@@ -16,7 +17,6 @@ from bench.classic import (
     run_classic,
     speaker_zscore,
 )
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.evaluation.robustness import apply_gain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ def test_unknown_features_are_one_clear_error():
 def manifests(tiny_corpus, tmp_path_factory):
     folder, options = tiny_corpus
     out = tmp_path_factory.mktemp("classic") / "manifests"
-    prepare_emotion_data(
+    prepare_emotion(
         dataset="embedded",
         data_folder=folder,
         manifest_folder=out,

@@ -16,6 +16,7 @@ from miniature_corpora import (
     make_user_csv,
     write_tone,
 )
+from preparations import prepare_emotion
 from recipe_runner import load_recipe
 
 from speechbrain_lstm_ser.dataio.audio import audio_info
@@ -31,7 +32,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
     ManifestError,
     read_manifest,
 )
-from speechbrain_lstm_ser.dataio.prepare_emotion import READERS, prepare_emotion_data
+from speechbrain_lstm_ser.dataio.prepare_emotion import READERS
 from speechbrain_lstm_ser.dataio.stamps import read_stamp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +64,7 @@ def _prepare(dataset, folder, out, **kwargs):
         seed=1,
     )
     args.update(kwargs)
-    return prepare_emotion_data(**args)
+    return prepare_emotion(**args)
 
 
 def _manifests(out):
@@ -125,7 +126,7 @@ def test_iemocap_options(corpora):
     with pytest.raises(ValueError, match="dialogs"):
         read_iemocap(corpora["iemocap"], {"dialogs": "impro"})
     with pytest.raises(
-        ValueError, match=r"iemocap_corpus: unknown option\(s\) \['session'\]"
+        ValueError, match=r"prepare.corpora.iemocap: unknown option\(s\) \['session'\]"
     ):
         read_iemocap(corpora["iemocap"], {"session": [1]})
 
@@ -433,7 +434,7 @@ def test_folder_speaker_table_regex_and_unknown_speakers(tmp_path):
     with pytest.raises(ManifestError) as info:
         read_user_folder(root)
     assert len(info.value.problems) == 3  # empty spk_id, gender robot, x both genders
-    with pytest.raises(FileNotFoundError, match="folder_corpus.speakers_csv"):
+    with pytest.raises(FileNotFoundError, match="prepare.corpora.folder.speakers_csv"):
         read_user_folder(root, {"speakers_csv": "spk.csv"})
     with pytest.raises(ValueError, match="needs a group"):
         read_user_folder(root, {"speaker_regex": "[a-z]+"})

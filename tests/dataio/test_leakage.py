@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import soundfile as sf
+from preparations import prepare_emotion
 
 from speechbrain_lstm_ser.dataio.leakage import (
     AUDIO_HASH,
@@ -14,7 +15,6 @@ from speechbrain_lstm_ser.dataio.leakage import (
     leakage_summary,
     split_facts,
 )
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 
 FOUR = ["neutral", "happy", "sad", "angry"]
 
@@ -86,7 +86,7 @@ def test_speakers_shared_across_splits_are_listed():
 def test_every_prepared_split_records_its_leakage(tiny_corpus, tmp_path):
     folder, _ = tiny_corpus
     before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
-    summary = prepare_emotion_data(
+    summary = prepare_emotion(
         "embedded",
         folder,
         tmp_path / "single",
@@ -103,7 +103,7 @@ def test_every_prepared_split_records_its_leakage(tiny_corpus, tmp_path):
         "valid-test": [],
     }
     assert leakage["identical_recordings"]["train-test"] == 0
-    folds = prepare_emotion_data(
+    folds = prepare_emotion(
         "embedded",
         folder,
         tmp_path / "fold",
@@ -153,7 +153,7 @@ def test_a_recording_in_two_splits_is_counted(tmp_path):
             }
         )
     )
-    summary = prepare_emotion_data(
+    summary = prepare_emotion(
         "folder",
         corpus,
         tmp_path / "out",

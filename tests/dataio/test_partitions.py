@@ -12,11 +12,11 @@ from miniature_corpora import (
     make_ravdess,
     write_emobox,
 )
+from preparations import prepare_emotion
 
 from speechbrain_lstm_ser.dataio.leakage import SPEAKER_DEPENDENT
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.dataio.partitions import read_partitions
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 
 FOUR = ["neutral", "happy", "sad", "angry"]
 EIGHT = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
@@ -53,7 +53,7 @@ def _iemocap(corpus, out, **kwargs):
         seed=7,
         partitions=partitions,
     )
-    return prepare_emotion_data(**{**args, **kwargs})
+    return prepare_emotion(**{**args, **kwargs})
 
 
 def test_emobox_iemocap_runs_exactly_its_leave_one_session_out_folds(iemocap, tmp_path):
@@ -106,7 +106,7 @@ def test_emobox_ravdess_six_speaker_independent_folds(tmp_path):
     tested = set()
     for fold in range(1, 7):
         out = tmp_path / f"fold_{fold}"
-        summary = prepare_emotion_data(
+        summary = prepare_emotion(
             "ravdess", root, out, emotions=EIGHT, partitions=folder, fold=fold
         )
         speakers = _speakers(out)
@@ -132,7 +132,7 @@ def test_missing_files_are_one_error_or_dropped_and_counted(iemocap, tmp_path):
         _iemocap((release, iemocap[1]), tmp_path / "a", fold=1)
     message = str(err.value)
     assert message.startswith("3 of ") and "not in your copy of the corpus" in message
-    assert gone[0].stem in message and "partitions_missing drop" in message
+    assert gone[0].stem in message and "{partitions_missing: drop}" in message
     summary = _iemocap(
         (release, iemocap[1]), tmp_path / "b", fold=1, partitions_missing="drop"
     )
@@ -167,7 +167,7 @@ def test_entries_match_by_file_name_or_key_in_another_layout(tmp_path):
         },
         {},
     )
-    summary = prepare_emotion_data(
+    summary = prepare_emotion(
         "emodb",
         corpus,
         tmp_path / "out",
@@ -193,7 +193,7 @@ def test_a_speaker_dependent_partition_is_flagged(tmp_path):
         {1: {"train": entries[0::2], "test": entries[1::2]}},
         {},
     )
-    summary = prepare_emotion_data(
+    summary = prepare_emotion(
         "emodb",
         corpus,
         tmp_path / "out",
@@ -230,7 +230,7 @@ def _embedded(corpus, out, **kwargs):
         seed=3,
         corpus_options={"num_speakers": 6, "utterances_per_emotion": 3},
     )
-    return prepare_emotion_data(**{**args, **kwargs})
+    return prepare_emotion(**{**args, **kwargs})
 
 
 @pytest.mark.parametrize("fold", [None, 2])

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+from preparations import prepare_asr
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
 from speechbrain_lstm_ser.dataio.corpora.librispeech import (
@@ -13,7 +14,6 @@ from speechbrain_lstm_ser.dataio.corpora.librispeech import (
     read_speakers_txt,
 )
 from speechbrain_lstm_ser.dataio.manifest import ASR_COLUMNS
-from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
 
 SPEAKERS_TXT = """\
 ; Some comments
@@ -109,7 +109,7 @@ def test_prepare_by_subsets(mini_librispeech, tmp_path):
     broken.mkdir(parents=True)
     (broken / "7-8.trans.txt").write_text("7-8-0000 NO AUDIO HERE\n")
     out = tmp_path / "manifests"
-    summary = prepare_asr_data(
+    summary = prepare_asr(
         "librispeech",
         mini_librispeech,
         out,
@@ -128,7 +128,7 @@ def test_prepare_by_subsets(mini_librispeech, tmp_path):
         rows = list(reader)
     assert all(r["wav"].startswith("$data_root/train-clean-5/") for r in rows)
     with pytest.raises(ValueError, match="test_subsets"):
-        prepare_asr_data(
+        prepare_asr(
             "librispeech",
             mini_librispeech,
             tmp_path / "other",
@@ -142,7 +142,7 @@ def test_prepare_by_speakers_is_speaker_independent_and_idempotent(
 ):
     out = tmp_path / "manifests"
     args = dict(valid_speakers=2, test_speakers=2, seed=3, max_duration=0.55)
-    summary = prepare_asr_data("librispeech", mini_librispeech, out, **args)
+    summary = prepare_asr("librispeech", mini_librispeech, out, **args)
     speakers = {}
     for split in ("train", "valid", "test"):
         with open(out / f"{split}.csv", encoding="utf-8") as handle:
@@ -155,7 +155,7 @@ def test_prepare_by_speakers_is_speaker_independent_and_idempotent(
         assert len(summary["splits"][split]["per_gender"]) == 2
     assert summary["dropped_too_long"] > 0  # 0.6 s and longer, train only
     before = {p: p.stat().st_mtime_ns for p in out.iterdir()}
-    prepare_asr_data("librispeech", mini_librispeech, out, **args)
+    prepare_asr("librispeech", mini_librispeech, out, **args)
     assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 
@@ -164,7 +164,7 @@ def test_prepare_refuses_foreign_manifests(mini_librispeech, tmp_path):
     out.mkdir()
     (out / "train.csv").write_text("precious")
     with pytest.raises(FileExistsError, match="refusing"):
-        prepare_asr_data("librispeech", mini_librispeech, out, valid_speakers=1)
+        prepare_asr("librispeech", mini_librispeech, out, valid_speakers=1)
     assert (out / "train.csv").read_text() == "precious"
 
 
@@ -189,7 +189,7 @@ def test_prepare_generic_csv(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     out = tmp_path / "manifests"
-    summary = prepare_asr_data(
+    summary = prepare_asr(
         "csv", data, out, valid_speakers=1, test_speakers=1, csv_file=csv_file
     )
     assert summary["splits"]["train"]["utterances"] == 4
@@ -198,15 +198,15 @@ def test_prepare_generic_csv(tmp_path):
     assert test[0]["gender"] == "unknown"
     assert test[0]["wrd"].startswith("hello world ")  # whitespace normalised
     with pytest.raises(ValueError, match="needs csv_file"):
-        prepare_asr_data("csv", data, tmp_path / "m2")
+        prepare_asr("csv", data, tmp_path / "m2")
     rows[3]["wrd"] = " "
     with open(csv_file, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     with pytest.raises(ValueError, match="empty wrd.*u3"):
-        prepare_asr_data("csv", data, tmp_path / "m3", csv_file=csv_file)
+        prepare_asr("csv", data, tmp_path / "m3", csv_file=csv_file)
     with pytest.raises(ValueError, match="not supported for ASR"):
-        prepare_asr_data("timit", data, tmp_path / "m4")
+        prepare_asr("timit", data, tmp_path / "m4")
     assert json.loads((out / "prep_summary.json").read_text())["status"] == "done"
     assert sorted(os.listdir(data)) == ["audio"]  # nothing written into it

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from preparations import prepare_commands
 
 from speechbrain_lstm_ser.dataio.audio import read_audio, write_audio
 from speechbrain_lstm_ser.dataio.corpora.speech_commands import (
@@ -12,10 +13,7 @@ from speechbrain_lstm_ser.dataio.corpora.speech_commands import (
     read_speech_commands,
 )
 from speechbrain_lstm_ser.dataio.manifest import COMMANDS_COLUMNS
-from speechbrain_lstm_ser.dataio.prepare_commands import (
-    class_labels,
-    prepare_commands_data,
-)
+from speechbrain_lstm_ser.dataio.prepare_commands import class_labels
 
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 OTHERS = ["bed", "marvin", "sheila", "zero"]
@@ -98,7 +96,7 @@ def test_layout_errors(mini_gsc):
 
 def test_twelve_class_task_with_the_official_split(mini_gsc, tmp_path):
     out = tmp_path / "manifests"
-    summary = prepare_commands_data(
+    summary = prepare_commands(
         "speech_commands",
         mini_gsc,
         out,
@@ -144,7 +142,7 @@ def test_twelve_class_task_with_the_official_split(mini_gsc, tmp_path):
 
 def test_configurable_words_and_speaker_split(mini_gsc, tmp_path):
     out = tmp_path / "m"
-    summary = prepare_commands_data(
+    summary = prepare_commands(
         "speech_commands",
         mini_gsc,
         out,
@@ -165,7 +163,7 @@ def test_configurable_words_and_speaker_split(mini_gsc, tmp_path):
     assert {r["command"] for r in _read(out / "train.csv")} == {"up", "down"}
     # same options: nothing rewritten
     before = {p: p.stat().st_mtime_ns for p in out.iterdir()}
-    prepare_commands_data(
+    prepare_commands(
         "speech_commands",
         mini_gsc,
         out,
@@ -183,9 +181,9 @@ def test_bad_options(mini_gsc, tmp_path):
     with pytest.raises(ValueError, match="distinct"):
         class_labels(["yes", "yes"], "unknown", None)
     with pytest.raises(ValueError, match="command word.*cat"):
-        prepare_commands_data("speech_commands", mini_gsc, tmp_path / "a", ["cat"])
+        prepare_commands("speech_commands", mini_gsc, tmp_path / "a", ["cat"])
     with pytest.raises(ValueError, match="below 1"):
-        prepare_commands_data(
+        prepare_commands(
             "speech_commands",
             mini_gsc,
             tmp_path / "b",
@@ -196,22 +194,27 @@ def test_bad_options(mini_gsc, tmp_path):
     for path in (mini_gsc / "_background_noise_").iterdir():
         path.unlink()
     with pytest.raises(ValueError, match="silence_label to null"):
-        prepare_commands_data("speech_commands", mini_gsc, tmp_path / "c", COMMANDS)
+        prepare_commands("speech_commands", mini_gsc, tmp_path / "c", COMMANDS)
     with pytest.raises(ValueError, match="not supported"):
-        prepare_commands_data("timit", mini_gsc, tmp_path / "d", COMMANDS)
+        prepare_commands("timit", mini_gsc, tmp_path / "d", COMMANDS)
 
 
 def test_the_stamp_records_which_classes_are_commands(mini_gsc, tmp_path):
     # Same class list, other task: "bed" was the unknown class, now a command.
     out = tmp_path / "m"
     args = dict(silence_label=None, split="speakers", valid_speakers=2, test_speakers=2)
-    prepare_commands_data(
+    prepare_commands(
         "speech_commands", mini_gsc, out, ["up", "down"], unknown_label="bed", **args
     )
     train = _read(out / "train.csv")
     assert len({r["word"] for r in train if r["command"] == "bed"}) > 1
-    summary = prepare_commands_data(
-        "speech_commands", mini_gsc, out, ["up", "down", "bed"], None, **args
+    summary = prepare_commands(
+        "speech_commands",
+        mini_gsc,
+        out,
+        ["up", "down", "bed"],
+        unknown_label=None,
+        **args,
     )
     assert summary["labels"] == ["up", "down", "bed"]
     assert summary["options"]["commands"] == ["up", "down", "bed"]

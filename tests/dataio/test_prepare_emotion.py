@@ -2,9 +2,9 @@ import shutil
 
 import pytest
 from miniature_corpora import make_emodb
+from preparations import prepare_emotion
 
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 
 EMOTIONS = ["neutral", "happy", "sad", "angry"]
 
@@ -22,7 +22,7 @@ def _prepare(corpus, out, **kwargs):
         corpus_options={"num_speakers": 6, "utterances_per_emotion": 3},
     )
     args.update(kwargs)
-    return prepare_emotion_data(**args)
+    return prepare_emotion(**args)
 
 
 def test_speaker_independent_manifests(tiny_corpus, tmp_path):
@@ -117,7 +117,7 @@ def test_a_relative_data_folder(tmp_path, monkeypatch):
     """Real corpora list absolute paths; a relative data_folder must work too."""
     make_emodb(tmp_path / "emodb")
     monkeypatch.chdir(tmp_path)
-    summary = prepare_emotion_data(
+    summary = prepare_emotion(
         dataset="emodb",
         data_folder="emodb",
         manifest_folder="manifests",

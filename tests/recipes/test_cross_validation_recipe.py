@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from miniature_corpora import emobox_iemocap, make_iemocap
+from preparations import prepare_emotion
 
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.dataio.partitions import read_partitions
-from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 
 ROOT = Path(__file__).resolve().parents[2]
 HPARAMS = ROOT / "hparams" / "lstm.yaml"
@@ -18,7 +18,7 @@ HPARAMS = ROOT / "hparams" / "lstm.yaml"
 # Two sessions: leave-one-session-out with 2 folds, one epoch each, tiny model.
 OVERRIDES = {
     "dataset": "iemocap",
-    "iemocap_corpus": "{sessions: [1, 2]}",
+    "prepare": "{corpora: {iemocap: {sessions: [1, 2]}}}",
     "num_folds": "2",
     "number_of_epochs": "1",
     "batch_size": "8",
@@ -148,7 +148,7 @@ def test_cross_validation_runs_exactly_the_emobox_folds(emobox_folds):
         assert fold["leakage"]["shared_speakers"]["train-test"] == 0
     # the merged partitions.json gives the same manifests back, byte for byte
     again = out.parent / "again"
-    prepare_emotion_data(
+    prepare_emotion(
         "iemocap",
         data,
         again,

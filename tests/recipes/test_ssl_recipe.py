@@ -27,9 +27,8 @@ def ssl_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("ssl_recipe")
     tiny = save_tiny_ssl_model(base / "tiny_wavlm")
     overrides = {
-        "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
-        "valid_speakers": "1",
-        "test_speakers": "1",
+        "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
+        "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
         "number_of_epochs": "2",
         "batch_size": "8",
         "lstm_hidden": "16",
@@ -188,7 +187,7 @@ def test_cross_validation_shares_one_feature_cache(tmp_path):
     out, cache = tmp_path / "out", tmp_path / "cache"
     options = {
         "dataset": "iemocap",
-        "iemocap_corpus": "{sessions: [1, 2]}",
+        "prepare": "{corpora: {iemocap: {sessions: [1, 2]}}}",
         "num_folds": "2",
         "number_of_epochs": "1",
         "batch_size": "4",

@@ -13,9 +13,8 @@ from recipe_runner import run_recipe
 
 # The tiny configuration of tests/conftest.py, two epochs.
 OVERRIDES = {
-    "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
-    "valid_speakers": "1",
-    "test_speakers": "1",
+    "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
+    "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
     "number_of_epochs": "2",
     "batch_size": "8",
     "lstm_hidden": "32",

@@ -125,7 +125,7 @@ def parse_options(cls: type[T], options: Mapping[str, Any] | None, name: str) ->
     cls : type
         The options dataclass.
     options : mapping, optional
-        The YAML block (``<dataset>_corpus``).
+        The YAML block (``prepare.corpora.<dataset>``).
     name : str
         The YAML key, for error messages.
 
@@ -138,12 +138,12 @@ def parse_options(cls: type[T], options: Mapping[str, Any] | None, name: str) ->
     >>> @dataclasses.dataclass
     ... class Opts:
     ...     include_song: bool = False
-    >>> parse_options(Opts, {"include_song": True}, "ravdess_corpus")
+    >>> parse_options(Opts, {"include_song": True}, "prepare.corpora.ravdess")
     Opts(include_song=True)
-    >>> parse_options(Opts, {"song": True}, "ravdess_corpus")
+    >>> parse_options(Opts, {"song": True}, "prepare.corpora.ravdess")
     Traceback (most recent call last):
     ...
-    ValueError: ravdess_corpus: unknown option(s) ['song']; known: ['include_song']
+    ValueError: prepare.corpora.ravdess: unknown option(s) ['song']; known: [...]
     """
     options = dict(options or {})
     known = [field.name for field in dataclasses.fields(cls)]

@@ -71,7 +71,7 @@ _NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
 
 @dataclasses.dataclass(frozen=True)
 class CremaDOptions:
-    """Options of the CREMA-D preparation (``crema_d_corpus`` in the YAML).
+    """Options of the CREMA-D preparation (``prepare.corpora.crema_d`` in the YAML).
 
     Arguments
     ---------
@@ -89,7 +89,7 @@ class CremaDOptions:
         object.__setattr__(self, "levels", tuple(self.levels))
         if not self.levels or set(self.levels) - set(LEVELS):
             raise ValueError(
-                f"crema_d_corpus.levels must list some of {list(LEVELS)}, "
+                f"prepare.corpora.crema_d.levels must list some of {list(LEVELS)}, "
                 f"got {list(self.levels)}"
             )
 
@@ -152,7 +152,7 @@ def read_crema_d(
     CorpusListing
         Speakers are the actor IDs.
     """
-    opts = parse_options(CremaDOptions, options, "crema_d_corpus")
+    opts = parse_options(CremaDOptions, options, "prepare.corpora.crema_d")
     folder = require_folder(data_folder, "CREMA-D", LAYOUT)
     audio = folder / "AudioWAV"
     if not audio.is_dir():
@@ -160,14 +160,17 @@ def read_crema_d(
     listing = CorpusListing(rows=[])
     genders: dict[str, str] = {}
     if opts.demographics is None:
-        listing.notes.append("crema_d_corpus.demographics is null: gender unknown")
+        listing.notes.append(
+            "prepare.corpora.crema_d.demographics is null: gender unknown"
+        )
     else:
         demographics = folder / opts.demographics
         if not demographics.is_file():
             raise FileNotFoundError(
                 f"{demographics} not found: CREMA-D's VideoDemographics.csv gives "
-                "the actors' gender; put it there, set crema_d_corpus.demographics "
-                "to its path, or to null to go without gender"
+                "the actors' gender; put it there, set "
+                "prepare.corpora.crema_d.demographics to its path, or to null to go "
+                "without gender"
             )
         genders = read_demographics(demographics)
     files = find_audio(audio, "*", ["wav"])

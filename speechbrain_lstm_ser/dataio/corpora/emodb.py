@@ -67,7 +67,7 @@ _NAME = re.compile(r"^(\d\d)([ab]\d\d)([A-Z])([a-z])$")
 
 @dataclasses.dataclass(frozen=True)
 class EmodbOptions:
-    """Options of the EmoDB preparation (``emodb_corpus``; none so far)."""
+    """Options of the EmoDB preparation (``prepare.corpora.emodb``; none so far)."""
 
 
 def read_emodb(
@@ -87,7 +87,7 @@ def read_emodb(
     CorpusListing
         Speakers ``03`` .. ``16``, as in the corpus documentation.
     """
-    parse_options(EmodbOptions, options, "emodb_corpus")
+    parse_options(EmodbOptions, options, "prepare.corpora.emodb")
     folder = require_folder(data_folder, "EmoDB", LAYOUT)
     files = find_audio(folder / "wav", "*", ["wav"])
     if not files:

@@ -70,7 +70,7 @@ _TRANSCRIPT_LINE = re.compile(r"^(?P<uid>Ses\S+)\s+\[[^\]]*\]:\s*(?P<text>.*)$")
 
 @dataclasses.dataclass(frozen=True)
 class IemocapOptions:
-    """Options of the IEMOCAP preparation (``iemocap_corpus`` in the YAML).
+    """Options of the IEMOCAP preparation (``prepare.corpora.iemocap`` in the YAML).
 
     Arguments
     ---------
@@ -88,11 +88,12 @@ class IemocapOptions:
         object.__setattr__(self, "sessions", tuple(int(s) for s in self.sessions))
         if not self.sessions or any(not 1 <= s <= 5 for s in self.sessions):
             raise ValueError(
-                f"iemocap_corpus.sessions must list sessions 1..5, got {self.sessions}"
+                "prepare.corpora.iemocap.sessions must list sessions 1..5, got "
+                f"{self.sessions}"
             )
         if self.dialogs not in DIALOGS:
             raise ValueError(
-                f"iemocap_corpus.dialogs must be one of {list(DIALOGS)}, "
+                f"prepare.corpora.iemocap.dialogs must be one of {list(DIALOGS)}, "
                 f"got {self.dialogs!r}"
             )
 
@@ -176,7 +177,7 @@ def read_iemocap(
         Rows with ``group`` = ``Session<N>``; ``emo`` in the shared
         vocabulary (``excited`` is not merged here: ``label_map`` does it).
     """
-    opts = parse_options(IemocapOptions, options, "iemocap_corpus")
+    opts = parse_options(IemocapOptions, options, "prepare.corpora.iemocap")
     root = _corpus_root(require_folder(data_folder, "IEMOCAP", LAYOUT))
     listing = CorpusListing(rows=[], group_name="session")
     seen: set[str] = set()

@@ -62,7 +62,7 @@ _NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
 
 @dataclasses.dataclass(frozen=True)
 class RavdessOptions:
-    """Options of the RAVDESS preparation (``ravdess_corpus`` in the YAML).
+    """Options of the RAVDESS preparation (``prepare.corpora.ravdess`` in the YAML).
 
     Arguments
     ---------
@@ -81,7 +81,7 @@ class RavdessOptions:
         unknown = set(self.intensities) - set(INTENSITIES.values())
         if unknown or not self.intensities:
             raise ValueError(
-                "ravdess_corpus.intensities must list normal and/or strong, "
+                "prepare.corpora.ravdess.intensities must list normal and/or strong, "
                 f"got {list(self.intensities)}"
             )
 
@@ -149,7 +149,7 @@ def read_ravdess(
         Speakers ``Actor_XX``; song files, other intensities and files whose
         name is not a RAVDESS name are left out (the latter listed as skipped).
     """
-    opts = parse_options(RavdessOptions, options, "ravdess_corpus")
+    opts = parse_options(RavdessOptions, options, "prepare.corpora.ravdess")
     folder = require_folder(data_folder, "RAVDESS", LAYOUT)
     files = find_audio(folder, "**/Actor_*/*", ["wav"])
     if not files:

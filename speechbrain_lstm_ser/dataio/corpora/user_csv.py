@@ -46,7 +46,7 @@ LAYOUT = "manifest.csv with columns ID, wav, spk_id, emo[, gender, text, duratio
 
 @dataclasses.dataclass(frozen=True)
 class CsvOptions:
-    """Options of the CSV corpus (``csv_corpus`` in the YAML).
+    """Options of the CSV corpus (``prepare.corpora.csv`` in the YAML).
 
     Arguments
     ---------
@@ -92,7 +92,7 @@ def read_user_csv(
       - row 3: empty emo
       - row 3: audio file not found: .../b.wav
     """
-    opts = parse_options(CsvOptions, options, "csv_corpus")
+    opts = parse_options(CsvOptions, options, "prepare.corpora.csv")
     folder = require_folder(data_folder, "csv", LAYOUT)
     path = folder / opts.manifest
     if not path.is_file():

@@ -50,7 +50,7 @@ LAYOUT = "<emotion>/**/<file>.wav, optionally with speakers.csv (file, spk_id, g
 
 @dataclasses.dataclass(frozen=True)
 class FolderOptions:
-    """Options of the folder corpus (``folder_corpus`` in the YAML).
+    """Options of the folder corpus (``prepare.corpora.folder`` in the YAML).
 
     Arguments
     ---------
@@ -75,12 +75,13 @@ class FolderOptions:
                 pattern = re.compile(self.speaker_regex)
             except re.error as err:
                 raise ValueError(
-                    f"folder_corpus.speaker_regex {self.speaker_regex!r}: {err}"
+                    "prepare.corpora.folder.speaker_regex "
+                    f"{self.speaker_regex!r}: {err}"
                 ) from None
             if pattern.groups < 1:
                 raise ValueError(
-                    "folder_corpus.speaker_regex needs a group around the speaker, "
-                    f"e.g. '^([a-z]+\\d+)_'; got {self.speaker_regex!r}"
+                    "prepare.corpora.folder.speaker_regex needs a group around the "
+                    f"speaker, e.g. '^([a-z]+\\d+)_'; got {self.speaker_regex!r}"
                 )
 
 
@@ -161,7 +162,7 @@ def read_user_folder(
     CorpusListing
         IDs are the relative paths without extension.
     """
-    opts = parse_options(FolderOptions, options, "folder_corpus")
+    opts = parse_options(FolderOptions, options, "prepare.corpora.folder")
     folder = require_folder(data_folder, "folder", LAYOUT)
     files = [
         path
@@ -181,8 +182,8 @@ def read_user_folder(
             by_file, genders = read_speakers_csv(table)
         elif opts.speakers_csv != FolderOptions.speakers_csv:
             raise FileNotFoundError(
-                f"folder_corpus.speakers_csv: {table} not found; fix the path, or "
-                "set it to null to go without a speaker table"
+                f"prepare.corpora.folder.speakers_csv: {table} not found; fix the "
+                "path, or set it to null to go without a speaker table"
             )
         else:
             table = None
@@ -224,6 +225,6 @@ def read_user_folder(
             f"{guessed} file(s) directly in an emotion folder have no known speaker "
             "and count as one speaker each: the split is NOT speaker-independent "
             "for them. Add speakers.csv (file, spk_id, gender), set "
-            "folder_corpus.speaker_regex, or use <emotion>/<speaker>/ folders."
+            "prepare.corpora.folder.speaker_regex, or use <emotion>/<speaker>/ folders."
         )
     return listing
