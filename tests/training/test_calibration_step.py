@@ -13,8 +13,8 @@ class _NoHead:
     best_max, best_key = False, "WER"
 
     def __init__(self, calibrate):
+        self.options = SimpleNamespace(calibrate=calibrate)
         self.hparams = SimpleNamespace(
-            calibrate=calibrate,
             epoch_counter=None,
             dataloader_options={},
             test_dataloader_options={},
