@@ -243,12 +243,16 @@ if __name__ == "__main__":
         ssl_cache = recipe_feature_cache(hparams)
         datasets, label_encoder = dataio_prepare(hparams, ssl_cache)
         configure_class_weights(hparams, datasets["train"])
-        # Fine-tuning (init_from): a published model's weights start training.
+        # Fine-tuning (init_from): a published model's weights start training
+        # (its optimizer gives the pretrained part its own learning rate).
         finetuning = setup_finetuning(hparams)
+    opt_class = hparams["opt_class"]
+    if finetuning is not None:
+        opt_class = finetuning.optimizer(opt_class)
 
     emotion_brain = EmotionBrain(
         modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
+        opt_class=opt_class,
         hparams=hparams,
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],

@@ -75,6 +75,18 @@ class RecipeOptions:
     pseudonymize_speakers: bool = False
     #: Where the pseudonyms' salt is kept.
     pseudonym_salt_file: str | None = None
+    #: PyTorch threads: a count, ``auto`` or None (PyTorch's default).
+    num_threads: int | str | None = None
+    #: A published model to fine-tune from (a folder or Hub repo id).
+    init_from: str | None = None
+    #: Its signature policy: ``auto``, ``required`` or ``off``.
+    init_from_verify: str = "auto"
+    #: Public keys of the signers trusted for ``init_from``.
+    init_from_trusted_keys: tuple = ()
+    #: Epochs for which the fine-tuned encoder stays frozen.
+    freeze_encoder_epochs: int = 0
+    #: Learning rate of the pretrained part, relative to the rest.
+    pretrained_lr_scale: float = 1.0
 
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:

@@ -45,7 +45,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
 from speechbrain_lstm_ser.dataio.splits import SPLITS
 from speechbrain_lstm_ser.evaluation.privacy import load_or_create_salt
 from speechbrain_lstm_ser.threads import configure_threads
-from speechbrain_lstm_ser.training.brain import training_summary
+from speechbrain_lstm_ser.training.brain import RecipeOptions, training_summary
 from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 __all__ = [
@@ -139,15 +139,16 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
         overrides=overrides,
     )
     _keep_recipe_script(hparams["output_folder"])
-    if hparams.get("num_threads") is not None:
+    options = RecipeOptions.from_hparams(hparams)
+    if options.num_threads is not None:
         try:
-            choice = configure_threads(hparams["num_threads"])
+            choice = configure_threads(options.num_threads)
         except ValueError as err:
             sys.exit(f"error: num_threads: {err}")
         logger.info("PyTorch threads: %d (%s)", choice.num_threads, choice.detail)
-    if hparams.get("pseudonymize_speakers"):
+    if options.pseudonymize_speakers:
         sb.utils.distributed.run_on_main(
-            load_or_create_salt, args=[hparams["pseudonym_salt_file"]]
+            load_or_create_salt, args=[options.pseudonym_salt_file]
         )
     return hparams
 
