@@ -10,6 +10,9 @@ was split (``protocol``, ``leakage``: shared speakers and identical
 recordings, counts only), the card says it too, and flags a speaker-dependent
 split as not comparable with speaker-independent results.
 
+:func:`render_card` fills the package's ``templates/model_card.md`` (a
+``string.Template``) from one :class:`CardOptions` record.
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
@@ -435,7 +438,7 @@ class CardOptions:
     def metric_rows(self) -> list[tuple[str, str, float]]:
         """The report's metrics, then :attr:`metrics`."""
         rows = _metric_rows(self.report) if self.report else []
-        return [*rows, *self.metrics]
+        return [*rows, *(self.metrics or ())]
 
     @property
     def dataset_id(self) -> str:
