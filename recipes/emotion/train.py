@@ -70,10 +70,22 @@ class EmotionBrain(ClassifierBrain):
     report are the shared ``ClassifierBrain``'s, the epoch bookkeeping
     (timing, logging, learning-rate annealing, checkpointing, curves) the
     shared ``Brain``'s (``speechbrain_lstm_ser.training``).
+
+    Arguments
+    ---------
+    *args, **kwargs
+        As for ``ClassifierBrain``.
+    finetuning : speechbrain_lstm_ser.training.finetune.FineTuning, optional
+        Set with ``init_from``: freezes the encoder for its first epochs
+        and says in the report what the training started from.
     """
 
     label_key, classes_key, accuracy_key = "emo", "emotions", "WA"
     best_key, best_max, plot_metric = "UA", True, "valid_UA"
+
+    def __init__(self, *args, finetuning=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.finetuning = finetuning
 
     def compute_forward(self, batch, stage):
         """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
@@ -103,13 +115,12 @@ class EmotionBrain(ClassifierBrain):
     def on_stage_start(self, stage, epoch=None):
         """Also freezes a fine-tuned encoder for its first epochs (``init_from``)."""
         super().on_stage_start(stage, epoch)
-        finetuning = getattr(self.hparams, "finetuning", None)
-        if stage == sb.Stage.TRAIN and finetuning is not None:
-            finetuning.on_epoch_start(epoch)
+        if stage == sb.Stage.TRAIN and self.finetuning is not None:
+            self.finetuning.on_epoch_start(epoch)
 
     def report_facts(self):
         """Run facts, fold (null: one split), leakage check, ``init_from``."""
-        finetuning = getattr(self.hparams, "finetuning", None)
+        finetuning = self.finetuning
         return {
             **super().report_facts(),
             "fold": self.hparams.fold,
@@ -118,7 +129,7 @@ class EmotionBrain(ClassifierBrain):
         }
 
 
-def dataio_prepare(hparams):
+def dataio_prepare(hparams, ssl_cache=None):
     """Creates the datasets and their data pipelines.
 
     Expects the manifests of ``prepare_emotion_data``. Audio of any sample
@@ -128,6 +139,9 @@ def dataio_prepare(hparams):
     ---------
     hparams : dict
         The loaded hyperparameters.
+    ssl_cache : speechbrain_lstm_ser.dataio.feature_cache.FeatureCache, optional
+        A frozen SSL front end's layers, extracted once (``ssl_cache_folder``):
+        the pipelines read them instead of the waveforms.
 
     Returns
     -------
@@ -146,7 +160,7 @@ def dataio_prepare(hparams):
         return read_audio(wav, hparams["sample_rate"])
 
     # A frozen SSL front end with ssl_cache_folder: its layers, extracted once.
-    cache, signal = hparams.get("ssl_feature_cache"), "sig"
+    cache, signal = ssl_cache, "sig"
     if cache is not None:
         audio_pipeline, signal = cached_pipeline(cache), "ssl_layers"
 
@@ -229,18 +243,23 @@ if __name__ == "__main__":
 
     # Create dataset objects "train", "valid", and "test".
     with one_line_errors(hparams):
-        hparams["ssl_feature_cache"] = recipe_feature_cache(hparams)
-        datasets, label_encoder = dataio_prepare(hparams)
+        ssl_cache = recipe_feature_cache(hparams)
+        datasets, label_encoder = dataio_prepare(hparams, ssl_cache)
         configure_class_weights(hparams, datasets["train"])
-        # Fine-tuning (init_from): a published model's weights start training.
-        hparams["finetuning"] = setup_finetuning(hparams)
+        # Fine-tuning (init_from): a published model's weights start training
+        # (its optimizer gives the pretrained part its own learning rate).
+        finetuning = setup_finetuning(hparams)
+    opt_class = hparams["opt_class"]
+    if finetuning is not None:
+        opt_class = finetuning.optimizer(opt_class)
 
     emotion_brain = EmotionBrain(
         modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
+        opt_class=opt_class,
         hparams=hparams,
         run_opts=run_opts,
         checkpointer=hparams["checkpointer"],
+        finetuning=finetuning,
     )
 
     # Training (resumed from the checkpoints where a run stopped), then the

@@ -68,6 +68,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
     resolve_data_root,
 )
 from speechbrain_lstm_ser.dataio.splits import (
+    SPLITS,
     balanced_order,
     resolve_count,
     speaker_genders,
@@ -94,7 +95,6 @@ FORMAT = "speechbrain-lstm-ser partitions"
 VERSION = 1
 #: What to do with partition entries missing from the local corpus.
 MISSING = ("error", "drop")
-SPLITS = ("train", "valid", "test")
 #: How many missing entries an error message names.
 SHOWN = 5
 

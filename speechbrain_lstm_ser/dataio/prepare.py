@@ -47,6 +47,7 @@ from typing import Any
 
 from speechbrain_lstm_ser.dataio.corpora.base import CorpusListing
 from speechbrain_lstm_ser.dataio.manifest import ManifestSchema, write_manifest
+from speechbrain_lstm_ser.dataio.splits import SPLITS
 from speechbrain_lstm_ser.dataio.stamps import (
     DONE,
     STARTED,
@@ -67,8 +68,6 @@ __all__ = [
     "prepare",
 ]
 
-#: The manifests every task writes, ``<split>.csv``, in this order.
-SPLITS = ("train", "valid", "test")
 #: The stamp and summary of a preparation, next to its manifests.
 SUMMARY = "prep_summary.json"
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "FOLD_VALID",
+    "SPLITS",
     "balanced_order",
     "fold_split",
     "resolve_count",
@@ -25,6 +26,10 @@ __all__ = [
     "split_rows_by_speaker",
     "split_speakers",
 ]
+
+#: The splits of every task, in this order: one manifest ``<split>.csv`` each;
+#: a recipe trains, validates and tests on them.
+SPLITS = ("train", "valid", "test")
 
 
 def resolve_count(value: int | float, total: int, name: str) -> int:

@@ -38,13 +38,14 @@ from speechbrain_lstm_ser.evaluation.plots import (
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 
 __all__ = [
-    "format_runs",
     "format_asr_markdown",
     "format_asr_summary",
-    "write_asr_report",
     "format_markdown",
+    "format_runs",
     "format_summary",
+    "normalization_section",
     "variant_label",
+    "write_asr_report",
     "write_json",
     "write_report",
 ]
@@ -76,6 +77,51 @@ def variant_label(name: str) -> str:
     if kind == "enrolment" and count.isdigit():
         return f"{count} enrolment clip{'' if count == '1' else 's'}"
     return name.replace("_", " ")
+
+
+#: What a test report says each kind of ``normalization.reference`` means.
+NORMALIZATION_NOTES = {
+    "speaker": (
+        "speaker-normalised and transductive: each test speaker's "
+        "reference is the mean of all of that speaker's test utterances "
+        "(unlabelled); single_utterance gives the figures without "
+        "speaker information, enrolment_<n> with n other clips of the "
+        "speaker"
+    ),
+    "utterance": "each utterance is its own reference (level-invariant)",
+    "global": "global statistics only: the level of the recording counts",
+}
+
+
+def normalization_section(mode: str, variants: Mapping[str, dict] | None) -> dict:
+    """The ``normalization`` section of a classification ``test_report.json``.
+
+    Arguments
+    ---------
+    mode : str
+        ``speaker``, ``utterance`` or ``global`` (see
+        :func:`~speechbrain_lstm_ser.nnet.normalization.reference_mode`).
+    variants : mapping, optional
+        Speaker mode: the test figures of each variant of the speaker
+        information (``single_utterance``, ``enrolment_<n>``: ``WA``,
+        ``UA``, ``macro_F1``, ``utterances``).
+
+    Returns
+    -------
+    dict
+        ``reference``, ``note`` and, in speaker mode, ``variants``.
+
+    Example
+    -------
+    >>> normalization_section("utterance", None)["note"]
+    'each utterance is its own reference (level-invariant)'
+    >>> sorted(normalization_section("speaker", {}))
+    ['note', 'reference', 'variants']
+    """
+    section = {"reference": mode, "note": NORMALIZATION_NOTES[mode]}
+    if mode == "speaker":
+        section["variants"] = dict(variants or {})
+    return section
 
 
 def write_json(path: str | os.PathLike, data: dict) -> None:

@@ -10,22 +10,38 @@ was split (``protocol``, ``leakage``: shared speakers and identical
 recordings, counts only), the card says it too, and flags a speaker-dependent
 split as not comparable with speaker-independent results.
 
+:func:`render_card` fills the package's ``templates/model_card.md`` (a
+``string.Template``) from one :class:`CardOptions` record.
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
+import string
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import ruamel.yaml
 
 from speechbrain_lstm_ser.evaluation.reports import variant_label
 
-__all__ = ["REQUIRED_METADATA", "read_front_matter", "render_card", "usage_snippet"]
+__all__ = [
+    "CARD_TEMPLATE",
+    "REQUIRED_METADATA",
+    "CardOptions",
+    "read_front_matter",
+    "render_card",
+    "usage_snippet",
+]
+
+#: The card's Markdown, with ``string.Template`` placeholders (package data).
+CARD_TEMPLATE = Path(__file__).with_name("templates") / "model_card.md"
 
 #: Front matter keys a card must have (checked before publishing).
 REQUIRED_METADATA = (
@@ -365,95 +381,97 @@ def normalization_lines(report: Mapping) -> list[str]:
     return lines
 
 
-def render_card(
-    *,
-    title: str,
-    task: str,
-    pipeline_tag: str,
-    interface: str,
-    source: str,
-    call: str,
-    labels: Sequence[str],
-    dataset: str,
-    synthetic: bool,
-    description: str,
-    report: Mapping | None = None,
-    metrics: Sequence[tuple[str, str, float]] | None = None,
-    tags: Sequence[str] = (),
-    language: str = "en",
-    license: str = "apache-2.0",
-) -> str:
-    """Renders a model card.
+@dataclasses.dataclass(frozen=True)
+class CardOptions:
+    """What a model card says: built once by the export, read by :func:`render_card`.
 
-    Arguments
-    ---------
-    title : str
-        Card title.
-    task : str
-        Task name for the model index (e.g. "Speech Emotion Recognition").
-    pipeline_tag : str
-        Hub pipeline tag (``audio-classification``,
-        ``automatic-speech-recognition``).
-    interface : str
-        Dotted path of the interface class.
-    source : str
-        Where the usage snippet loads from (local folder or repo id).
-    call : str
-        Interface call in the snippet (see :func:`usage_snippet`).
-    labels : sequence of str
-        Output classes (empty for speech recognition).
-    dataset : str
-        Training corpus name.
-    synthetic : bool
-        Whether the training corpus is the synthetic embedded one.
-    description : str
-        One paragraph on the model (architecture, features).
-    report : mapping, optional
-        A classification ``test_report.json``: WA, UA, macro-F1, by gender,
-        and the temperature and test ECE of its ``calibration`` section.
-    metrics : sequence of tuple, optional
-        ``(hub metric type, display name, value)`` rows, instead of or in
-        addition to those derived from ``report``.
-    tags : sequence of str
-        Extra Hub tags.
-    language : str
-        Language code.
-    license : str
-        License identifier.
-
-    Returns
+    Example
     -------
-    str
-        The card (Markdown with YAML front matter).
+    >>> options = CardOptions(
+    ...     title="t", task="Speech Emotion Recognition",
+    ...     pipeline_tag="audio-classification",
+    ...     interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
+    ...     source="me/model", call="classify_file({example})",
+    ...     labels=["sad", "happy"], dataset="embedded", synthetic=True,
+    ...     description="An LSTM.",
+    ... )
+    >>> card = render_card(options)
+    >>> read_front_matter(card)["pipeline_tag"], "Classes: `sad`, `happy`." in card
+    ('audio-classification', True)
     """
-    rows = list(_metric_rows(report) if report else []) + list(metrics or [])
-    dataset_id = "synthetic-espeak-ng" if synthetic else dataset
+
+    #: Card title.
+    title: str
+    #: Task name for the model index (e.g. "Speech Emotion Recognition").
+    task: str
+    #: Hub pipeline tag (``audio-classification``,
+    #: ``automatic-speech-recognition``).
+    pipeline_tag: str
+    #: Dotted path of the interface class.
+    interface: str
+    #: Where the usage snippet loads from (local folder or repo id).
+    source: str
+    #: Interface call in the snippet (see :func:`usage_snippet`).
+    call: str
+    #: Output classes (empty for speech recognition).
+    labels: Sequence[str]
+    #: Training corpus name.
+    dataset: str
+    #: Whether the training corpus is the synthetic embedded one.
+    synthetic: bool
+    #: One paragraph on the model (architecture, features).
+    description: str
+    #: A classification ``test_report.json``: WA, UA, macro-F1, by gender,
+    #: and the temperature and test ECE of its ``calibration`` section.
+    report: Mapping | None = None
+    #: ``(hub metric type, display name, value)`` rows, instead of or in
+    #: addition to those derived from ``report``.
+    metrics: Sequence[tuple[str, str, float]] = ()
+    #: Extra Hub tags.
+    tags: Sequence[str] = ()
+    #: Language code.
+    language: str = "en"
+    #: License identifier.
+    license: str = "apache-2.0"
+
+    @property
+    def metric_rows(self) -> list[tuple[str, str, float]]:
+        """The report's metrics, then :attr:`metrics`."""
+        rows = _metric_rows(self.report) if self.report else []
+        return [*rows, *(self.metrics or ())]
+
+    @property
+    def dataset_id(self) -> str:
+        """The dataset as the Hub metadata names it."""
+        return "synthetic-espeak-ng" if self.synthetic else self.dataset
+
+
+def _front_matter(options: CardOptions) -> str:
+    """The card's YAML front matter (Hub metadata and model index)."""
+    rows, dataset_id = options.metric_rows, options.dataset_id
+    tag = options.pipeline_tag
     front = {
-        "language": language,
-        "license": license,
+        "language": options.language,
+        "license": options.license,
         "library_name": "speechbrain",
-        "pipeline_tag": pipeline_tag,
-        "tags": ["speechbrain", "lstm", "speechbrain-lstm-ser", pipeline_tag, *tags],
+        "pipeline_tag": tag,
+        "tags": ["speechbrain", "lstm", "speechbrain-lstm-ser", tag, *options.tags],
         "datasets": [dataset_id],
         "metrics": sorted({kind for kind, _, _ in rows}),
         "model-index": [
             {
-                "name": title,
+                "name": options.title,
                 "results": [
                     {
-                        "task": {"type": pipeline_tag, "name": task},
+                        "task": {"type": tag, "name": options.task},
                         "dataset": {
                             "name": dataset_id,
                             "type": dataset_id,
                             "split": "test",
                         },
                         "metrics": [
-                            {
-                                "type": kind,
-                                "name": name,
-                                "value": round(float(value), 4),
-                            }
-                            for kind, name, value in rows
+                            {"type": kind, "name": name, "value": round(float(v), 4)}
+                            for kind, name, v in rows
                         ],
                     }
                 ],
@@ -464,68 +482,64 @@ def render_card(
     yaml = ruamel.yaml.YAML()
     yaml.default_flow_style = False
     yaml.dump(front, stream)
-    lines = [
-        "---",
-        stream.getvalue().rstrip(),
-        "---",
-        "",
-        f"# {title}",
-        "",
-        description,
-        "",
-    ]
-    if synthetic:
-        lines += [SYNTHETIC_WARNING, ""]
-    lines += [
-        "## Usage",
-        "",
-        "Needs the `speechbrain-lstm-ser` package (the plugin that trained it) "
-        "installed next to SpeechBrain 1.1.",
-        "",
-        usage_snippet(interface, source, call),
-        "",
-        "`source` may be this folder or its Hugging Face Hub repo id; audio of "
-        "any sample rate and channel count is converted to the model's format.",
-        "",
-    ]
-    if labels:
-        lines += ["Classes: " + ", ".join(f"`{x}`" for x in labels) + ".", ""]
-    if rows:
-        lines += [
-            "## Results",
-            "",
-            _test_set(dataset, report),
-            "",
-            "| metric | value |",
-            "|---|---|",
-        ]
-        lines += [f"| {name} | {value:.4f} |" for _, name, value in rows]
-        lines.append("")
-    if report:
-        lines += calibration_lines(report)
-    if report and report.get("by_gender"):
-        lines += ["| gender | utterances | UA | WA |", "|---|---|---|---|"]
-        for gender, scores in report["by_gender"].items():
-            lines.append(
-                f"| {gender} | {scores['num_utterances']} | "
-                f"{scores['unweighted_accuracy']:.4f} | {scores['accuracy']:.4f} |"
-            )
-        lines.append("")
-    if report:
-        lines += normalization_lines(report)
-        lines += protocol_lines(report)
-    lines += [
-        "## Limitations",
-        "",
-        "An LSTM trained on one corpus: expect lower accuracy on other "
-        "speakers, languages, microphones and recording conditions than on "
-        "its test set. Emotion labels are a simplification of what a speaker "
-        "feels; do not use the output for decisions about people.",
-        "",
-        "## About",
-        "",
-        "Trained with speechbrain-lstm-ser, a plugin for "
-        "[SpeechBrain](https://speechbrain.github.io/).",
-        "",
-    ]
-    return "\n".join(lines)
+    return stream.getvalue().rstrip()
+
+
+def _results_lines(options: CardOptions) -> list[str]:
+    """The "Results" table (nothing without metrics)."""
+    rows = options.metric_rows
+    if not rows:
+        return []
+    lines = ["## Results", "", _test_set(options.dataset, options.report), ""]
+    lines += ["| metric | value |", "|---|---|"]
+    lines += [f"| {name} | {value:.4f} |" for _, name, value in rows]
+    return [*lines, ""]
+
+
+def _gender_lines(report: Mapping | None) -> list[str]:
+    """The table of UA and WA by gender (nothing without one)."""
+    if not report or not report.get("by_gender"):
+        return []
+    lines = ["| gender | utterances | UA | WA |", "|---|---|---|---|"]
+    for gender, scores in report["by_gender"].items():
+        lines.append(
+            f"| {gender} | {scores['num_utterances']} | "
+            f"{scores['unweighted_accuracy']:.4f} | {scores['accuracy']:.4f} |"
+        )
+    return [*lines, ""]
+
+
+def _block(lines: Sequence[str]) -> str:
+    """Lines of an optional section, as the template's placeholder takes them."""
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_card(options: CardOptions) -> str:
+    """Renders a model card from the package's template (``templates/model_card.md``).
+
+    Arguments
+    ---------
+    options : CardOptions
+        What the card says.
+
+    Returns
+    -------
+    str
+        The card (Markdown with YAML front matter).
+    """
+    report = options.report
+    labels = ", ".join(f"`{x}`" for x in options.labels)
+    template = string.Template(CARD_TEMPLATE.read_text(encoding="utf-8"))
+    return template.substitute(
+        front_matter=_front_matter(options),
+        title=options.title,
+        description=options.description,
+        synthetic_warning=_block([SYNTHETIC_WARNING, ""] if options.synthetic else []),
+        usage=usage_snippet(options.interface, options.source, options.call),
+        classes=_block([f"Classes: {labels}.", ""] if options.labels else []),
+        results=_block(_results_lines(options)),
+        calibration=_block(calibration_lines(report) if report else []),
+        by_gender=_block(_gender_lines(report)),
+        normalization=_block(normalization_lines(report) if report else []),
+        protocol=_block(protocol_lines(report) if report else []),
+    )

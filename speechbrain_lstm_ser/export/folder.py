@@ -46,6 +46,7 @@ from speechbrain_lstm_ser.nnet.models import (
     TaskModel,
     UtteranceClassifierModel,
 )
+from speechbrain_lstm_ser.nnet.normalization import reference_mode
 
 logger = logging.getLogger(__name__)
 
@@ -555,15 +556,19 @@ def _export_recipe_model(
     the card's description is ``summary`` and :func:`describe_model`.
     ``export_folder``, ``output_folder``, ``sample_rate``, ``dataset`` and the
     optional ``model_card`` mapping (``language``, ``license``, ``tags``) of
-    ``hparams`` complete ``card``, the task-specific arguments of
-    :func:`~speechbrain_lstm_ser.export.card.render_card`.
+    ``hparams`` complete ``card``, the task-specific fields of the card's
+    :class:`~speechbrain_lstm_ser.export.card.CardOptions`.
     """
-    from speechbrain_lstm_ser.export.card import example_method, render_card
+    from speechbrain_lstm_ser.export.card import (
+        CardOptions,
+        example_method,
+        render_card,
+    )
 
     modules = exported_modules(hparams, kind)
     folder = str(hparams["export_folder"])
     options = dict(hparams.get("model_card") or {})
-    text = render_card(
+    card_options = CardOptions(
         interface=interface,
         source=folder,
         call=example_method(interface) + "({example})",
@@ -575,13 +580,13 @@ def _export_recipe_model(
         description=f"{summary}: {describe_model(modules)}",
         **card,
     )
+    text = render_card(card_options)
     meta = {}
-    if getattr(hparams["model"], "reference_norm", None) is not None:
+    mode = reference_mode(hparams["model"], hparams.get("normalization_reference"))
+    if mode != "global":
         # What the features were measured against in training: inference
         # asks for a speaker when it was the speaker.
-        meta["normalization_reference"] = str(
-            hparams.get("normalization_reference", "utterance")
-        )
+        meta["normalization_reference"] = mode
     return export_model(
         folder,
         Path(hparams["output_folder"]) / HYPERPARAMS,

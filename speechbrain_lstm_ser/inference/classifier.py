@@ -23,7 +23,7 @@ from speechbrain_lstm_ser.dataio.audio import (
 )
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
-from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
+from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences, reference_mode
 from speechbrain_lstm_ser.processing.level import CLIPPING_WARN_SHARE, clipped_share
 from speechbrain_lstm_ser.processing.vad import EnergyVAD, default_vad
 
@@ -108,10 +108,8 @@ class UtteranceClassifier(AudioInterface):
     @property
     def speaker_normalized(self) -> bool:
         """Whether the model was trained to measure utterances against a speaker."""
-        return (
-            getattr(self.hparams, "normalization_reference", None) == "speaker"
-            and self.model.reference_norm is not None
-        )
+        setting = getattr(self.hparams, "normalization_reference", None)
+        return reference_mode(self.model, setting) == "speaker"
 
     def enrol(self, speaker: str, files: Iterable[str | os.PathLike]) -> int:
         """Adds clips of a speaker to that speaker's reference.

@@ -52,10 +52,59 @@ from torch import nn
 from speechbrain_lstm_ser.nnet.encoders import length_mask
 
 __all__ = [
+    "REFERENCES",
     "ReferenceNormalization",
     "RunningReferenceNormalization",
     "SpeakerReferences",
+    "reference_mode",
 ]
+
+#: The values of ``normalization_reference`` (a recipe's YAML, a model folder's
+#: ``hyperparams.yaml``).
+REFERENCES = ("utterance", "speaker")
+
+
+def reference_mode(model: nn.Module | None, normalization_reference: str | None) -> str:
+    """What a model's features are measured against (speaker, utterance, global).
+
+    The one answer to "is this model speaker-normalised?", for training,
+    export and inference alike.
+
+    Arguments
+    ---------
+    model : torch.nn.Module or None
+        The task model; one without a ``reference_norm`` normalises with
+        global statistics only. ``None``: only the setting is checked.
+    normalization_reference : str or None
+        The ``normalization_reference`` setting; ``None`` (absent) is
+        ``"utterance"``.
+
+    Returns
+    -------
+    str
+        ``"speaker"``, ``"utterance"`` or ``"global"``.
+
+    Raises
+    ------
+    ValueError
+        For a setting other than those of :data:`REFERENCES`, naming the key.
+
+    Example
+    -------
+    >>> linear = torch.nn.Linear(1, 1)  # no reference_norm
+    >>> reference_mode(None, "speaker"), reference_mode(linear, "speaker")
+    ('speaker', 'global')
+    >>> reference_mode(None, None)
+    'utterance'
+    """
+    if model is not None and getattr(model, "reference_norm", None) is None:
+        return "global"
+    mode = "utterance" if normalization_reference is None else normalization_reference
+    if mode not in REFERENCES:
+        raise ValueError(
+            f"normalization_reference: {mode!r} is not one of {list(REFERENCES)}"
+        )
+    return mode
 
 
 class ReferenceNormalization(nn.Module):

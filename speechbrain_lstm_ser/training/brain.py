@@ -20,8 +20,9 @@ that every ``test_report.json`` carries.
 
 All of it expects the hparams names of the project's YAML files:
 ``lr_annealing``, ``train_logger``, ``history``, ``output_folder``,
-``epoch_counter``, ``dataset``, ``sample_rate`` (and, for pseudonyms,
-``pseudonymize_speakers`` and ``pseudonym_salt_file``).
+``epoch_counter``, ``dataset``, ``sample_rate``. The keys a YAML may leave
+out are read once, with their defaults, into :class:`RecipeOptions`
+(``brain.options``).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -29,8 +30,10 @@ Authors
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from collections.abc import Mapping
 
 import speechbrain as sb
 import torch
@@ -38,7 +41,71 @@ import torch
 from speechbrain_lstm_ser.evaluation.plots import plot_training_curves
 from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
 
-__all__ = ["Brain", "end_validation_epoch", "run_facts", "training_summary"]
+__all__ = [
+    "Brain",
+    "RecipeOptions",
+    "end_validation_epoch",
+    "run_facts",
+    "training_summary",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class RecipeOptions:
+    """The keys a recipe's YAML may leave out, with their defaults.
+
+    Read once from the hyperparameters (:meth:`from_hparams`): the Brains
+    read these fields instead of optional keys of ``hparams``.
+
+    Example
+    -------
+    >>> options = RecipeOptions.from_hparams({"calibrate": True, "lr": 0.1})
+    >>> options.calibrate, options.normalization_reference
+    (True, 'utterance')
+    """
+
+    #: Fit the temperature of the best checkpoint after training.
+    calibrate: bool = False
+    #: What the features are measured against: ``utterance`` or ``speaker``.
+    normalization_reference: str = "utterance"
+    #: Speaker mode, training: the share of utterances that are their own
+    #: reference.
+    reference_self_prob: float = 0.0
+    #: Salted pseudonyms instead of speaker and utterance IDs in reports.
+    pseudonymize_speakers: bool = False
+    #: Where the pseudonyms' salt is kept.
+    pseudonym_salt_file: str | None = None
+    #: PyTorch threads: a count, ``auto`` or None (PyTorch's default).
+    num_threads: int | str | None = None
+    #: A published model to fine-tune from (a folder or Hub repo id).
+    init_from: str | None = None
+    #: Its signature policy: ``auto``, ``required`` or ``off``.
+    init_from_verify: str = "auto"
+    #: Public keys of the signers trusted for ``init_from``.
+    init_from_trusted_keys: tuple = ()
+    #: Epochs for which the fine-tuned encoder stays frozen.
+    freeze_encoder_epochs: int = 0
+    #: Learning rate of the pretrained part, relative to the rest.
+    pretrained_lr_scale: float = 1.0
+
+    @classmethod
+    def from_hparams(cls, hparams) -> RecipeOptions:
+        """The options of loaded hyperparameters (a mapping or a namespace).
+
+        Arguments
+        ---------
+        hparams : mapping or object or None
+            E.g. a Brain's ``hparams`` namespace.
+
+        Returns
+        -------
+        RecipeOptions
+        """
+        if hparams is None:
+            return cls()
+        values = hparams if isinstance(hparams, Mapping) else vars(hparams)
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{name: values[name] for name in names if name in values})
 
 
 class Brain(sb.Brain):
@@ -89,6 +156,11 @@ class Brain(sb.Brain):
     plot_metric = "valid_loss"
     #: What the learning-rate scheduler takes: "epoch" or a statistic's name.
     anneal_with = "epoch"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The optional keys of the YAML, with their defaults.
+        self.options = RecipeOptions.from_hparams(getattr(self, "hparams", None))
 
     # ------------------------------------------------------------ hooks ----
     def new_metrics(self, stage):
@@ -176,8 +248,8 @@ class Brain(sb.Brain):
         """
         if not hasattr(self, "_pseudonyms"):
             salt = None
-            if getattr(self.hparams, "pseudonymize_speakers", False):
-                salt = load_or_create_salt(self.hparams.pseudonym_salt_file)
+            if self.options.pseudonymize_speakers:
+                salt = load_or_create_salt(self.options.pseudonym_salt_file)
             self._pseudonyms = (
                 Pseudonymizer(salt, "spk-"),
                 Pseudonymizer(salt, "utt-"),

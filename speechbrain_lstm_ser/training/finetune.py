@@ -62,6 +62,7 @@ from speechbrain_lstm_ser.hub.load import (
 from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
 from speechbrain_lstm_ser.hub.signing import SignatureError
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+from speechbrain_lstm_ser.training.brain import RecipeOptions
 
 __all__ = [
     "FineTuning",
@@ -477,26 +478,25 @@ def setup_finetuning(hparams: dict) -> FineTuning | None:
 
     Reads ``init_from``, ``init_from_verify``, ``init_from_trusted_keys``,
     ``freeze_encoder_epochs``, ``pretrained_lr_scale``, ``model``,
-    ``emotions`` (the class set; or ``labels``), ``sample_rate`` and
-    ``opt_class``; replaces ``opt_class`` with the one of
-    :meth:`FineTuning.optimizer`.
+    ``emotions`` (the class set; or ``labels``) and ``sample_rate``. The
+    Brain's optimizer is then :meth:`FineTuning.optimizer` of ``opt_class``.
 
     Arguments
     ---------
     hparams : dict
-        The recipe's loaded hyperparameters (changed in place).
+        The recipe's loaded hyperparameters (the model is initialised).
 
     Returns
     -------
     FineTuning or None
     """
-    source = hparams.get("init_from")
-    if not source:
+    options = RecipeOptions.from_hparams(hparams)
+    if not options.init_from:
         return None
     published = load_published(
-        source,
-        verify=hparams.get("init_from_verify", "auto"),
-        trusted_keys=hparams.get("init_from_trusted_keys") or (),
+        options.init_from,
+        verify=options.init_from_verify,
+        trusted_keys=options.init_from_trusted_keys or (),
     )
     labels = hparams.get("emotions") or hparams["labels"]
     facts = transfer_weights(
@@ -504,11 +504,9 @@ def setup_finetuning(hparams: dict) -> FineTuning | None:
     )
     # The encoder was trained on the published statistics: keep them.
     hparams["model"].mean_var_norm.update_until_epoch = 0
-    tuning = FineTuning(
+    return FineTuning(
         hparams["model"],
-        hparams.get("freeze_encoder_epochs", 0),
-        hparams.get("pretrained_lr_scale", 1.0),
+        options.freeze_encoder_epochs,
+        options.pretrained_lr_scale,
         facts,
     )
-    hparams["opt_class"] = tuning.optimizer(hparams["opt_class"])
-    return tuning

@@ -43,9 +43,10 @@ from speechbrain_lstm_ser.dataio.manifest import (
     ManifestSchema,
     read_manifest,
 )
+from speechbrain_lstm_ser.dataio.splits import SPLITS
 from speechbrain_lstm_ser.evaluation.privacy import load_or_create_salt
 from speechbrain_lstm_ser.threads import configure_threads
-from speechbrain_lstm_ser.training.brain import training_summary
+from speechbrain_lstm_ser.training.brain import RecipeOptions, training_summary
 from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 
 __all__ = [
@@ -61,9 +62,6 @@ __all__ = [
 ]
 
 logger = get_logger(__name__)
-
-#: The manifests every recipe trains, validates and tests on.
-SPLITS = ("train", "valid", "test")
 
 
 @contextmanager
@@ -142,15 +140,16 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
         overrides=overrides,
     )
     _keep_recipe_script(hparams["output_folder"])
-    if hparams.get("num_threads") is not None:
+    options = RecipeOptions.from_hparams(hparams)
+    if options.num_threads is not None:
         try:
-            choice = configure_threads(hparams["num_threads"])
+            choice = configure_threads(options.num_threads)
         except ValueError as err:
             sys.exit(f"error: num_threads: {err}")
         logger.info("PyTorch threads: %d (%s)", choice.num_threads, choice.detail)
-    if hparams.get("pseudonymize_speakers"):
+    if options.pseudonymize_speakers:
         sb.utils.distributed.run_on_main(
-            load_or_create_salt, args=[hparams["pseudonym_salt_file"]]
+            load_or_create_salt, args=[options.pseudonym_salt_file]
         )
     return hparams
 
@@ -310,8 +309,8 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
     tested is the best by the Brain's ``best_key``. Before testing, the
     summary of the whole training is kept in ``brain.trained`` (testing
     reloads the best checkpoint, and the history as it was then) and, when
-    the YAML says ``calibrate: True``, the temperature of that checkpoint is
-    fitted on the validation split
+    the YAML says ``calibrate: True`` (``brain.options``), the temperature of
+    that checkpoint is fitted on the validation split
     (:meth:`~speechbrain_lstm_ser.training.classification.ClassifierBrain.calibrate`).
     An audio file that cannot be read ends the run with one ``error:`` line
     naming it.
@@ -325,8 +324,8 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
     """
     hparams = brain.hparams
     best = {("max_key" if brain.best_max else "min_key"): brain.best_key}
-    calibrate = getattr(hparams, "calibrate", False)
-    if calibrate and getattr(brain, "head", None) is None:
+    calibrate = brain.options.calibrate
+    if calibrate and getattr(brain, "calibrator", None) is None:
         sys.exit(
             "error: calibrate: True needs a classification recipe whose model's "
             "`classifier` is a speechbrain_lstm_ser.nnet.heads.ClassificationHead "

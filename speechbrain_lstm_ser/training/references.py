@@ -17,6 +17,9 @@ every utterance's features against its speaker's baseline (see
 
 The statistics come from the clean (pre-processed, not augmented) audio,
 once per split, before training and before the test.
+:class:`SpeakerReferenceSampler` holds them for a classification Brain: it
+draws the reference of every batch and tracks the test predictions of the
+single-utterance and enrolment variants.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -31,22 +34,25 @@ from collections.abc import Mapping, Sequence
 import torch
 from speechbrain.dataio.dataloader import make_dataloader
 
+from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
+from speechbrain_lstm_ser.nnet import normalization
 from speechbrain_lstm_ser.nnet.models import TaskModel, preprocess_waveforms
-from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
+from speechbrain_lstm_ser.nnet.normalization import REFERENCES, SpeakerReferences
 
 __all__ = [
     "REFERENCES",
+    "SpeakerReferenceSampler",
     "collect_references",
     "enrolment_reference",
     "reference_mode",
 ]
 
-#: The values of ``normalization_reference`` in a recipe's YAML.
-REFERENCES = ("utterance", "speaker")
-
 
 def reference_mode(hparams) -> str:
-    """The recipe's ``normalization_reference`` (``utterance`` when absent).
+    """The reference of a recipe's model and ``normalization_reference``.
+
+    :func:`~speechbrain_lstm_ser.nnet.normalization.reference_mode` of its
+    ``model`` and setting (``utterance`` when absent).
 
     Arguments
     ---------
@@ -65,15 +71,9 @@ def reference_mode(hparams) -> str:
         For any other value, naming the key and the choices.
     """
     get = hparams.get if isinstance(hparams, Mapping) else hparams.__dict__.get
-    model = get("model")
-    if model is not None and getattr(model, "reference_norm", None) is None:
-        return "global"
-    mode = get("normalization_reference", "utterance")
-    if mode not in REFERENCES:
-        raise ValueError(
-            f"normalization_reference: {mode!r} is not one of {list(REFERENCES)}"
-        )
-    return mode
+    return normalization.reference_mode(
+        get("model"), get("normalization_reference", "utterance")
+    )
 
 
 def collect_references(
@@ -183,3 +183,140 @@ def batch_enrolment_reference(
     size = next(r for r in rows if r is not None).shape
     filled = [r if r is not None else torch.zeros(size) for r in rows]
     return torch.stack(filled), kept
+
+
+class SpeakerReferenceSampler:
+    """The speaker references of a classification run, and their test variants.
+
+    Holds every split's statistics (:meth:`collect`), gives a batch its
+    references (:meth:`batch_reference`) and, at test time, tracks the
+    predictions without speaker information and with a few enrolment clips
+    (:meth:`track_variants`, :meth:`variant_summaries`).
+
+    Arguments
+    ---------
+    seed : int
+        Seeds the training draws and the enrolment clips.
+    self_prob : float
+        In training, the share of utterances that are their own reference
+        (``reference_self_prob``).
+    enrolment_clips : sequence of int
+        The enrolment clip counts of the test variants.
+
+    Example
+    -------
+    >>> sampler = SpeakerReferenceSampler(seed=1)
+    >>> sampler.new_variants(["neutral", "sad"])
+    >>> list(sampler.variants)
+    ['single_utterance', 'enrolment_1', 'enrolment_3', 'enrolment_5', 'enrolment_10']
+    >>> sampler.variant_summaries()  # nothing tested yet
+    {}
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        self_prob: float = 0.0,
+        enrolment_clips: Sequence[int] = (1, 3, 5, 10),
+    ):
+        self.seed, self.self_prob = seed, self_prob
+        self.enrolment_clips = tuple(enrolment_clips)
+        self.references: dict[str, SpeakerReferences] = {}
+        self.rng = random.Random(seed)
+        self.variants: dict[str, ClassificationMetrics] = {}
+
+    def collect(self, model, modules, datasets: Mapping, loader_kwargs, device) -> None:
+        """Collects the statistics of every split (see :func:`collect_references`).
+
+        Arguments
+        ---------
+        model : TaskModel
+            A model with a ``reference_norm``.
+        modules : mapping
+            The Brain's modules (for the waveform pre-processing).
+        datasets : mapping
+            ``train``, ``valid`` and ``test`` datasets.
+        loader_kwargs : mapping
+            Data loader options for the pass over them.
+        device : str or torch.device
+            Where the features are computed.
+        """
+        for name, dataset in datasets.items():
+            self.references[name] = collect_references(
+                model, modules, dataset, loader_kwargs, device
+            )
+        self.rng = random.Random(self.seed)
+
+    def batch_reference(self, batch, split: str) -> torch.Tensor:
+        """The ``(batch, channels)`` references of a batch of ``split``.
+
+        ``train`` draws a random subset of each speaker's training utterances
+        (``self_prob`` of the time the utterance alone); ``valid`` and
+        ``test`` use all of the speaker's utterances of the split.
+        """
+        if split == "train":
+            refs = self.references["train"]
+            rows = [
+                refs.draw_reference(utt, spk, self.rng, self.self_prob)
+                for utt, spk in zip(batch.id, batch.spk_id, strict=True)
+            ]
+            return torch.stack(rows)
+        return self.references[split].batch_reference(batch.spk_id)
+
+    def new_variants(self, classes: Sequence[str]) -> None:
+        """Starts tracking the variants of a test stage afresh."""
+        names = ["single_utterance", *(f"enrolment_{n}" for n in self.enrolment_clips)]
+        self.variants = {n: ClassificationMetrics(classes) for n in names}
+
+    def track_variants(self, model, wavs, lens, batch, labels, ids, speakers):
+        """Classifies a test batch without, then with enrolment references.
+
+        Arguments
+        ---------
+        model : TaskModel
+            The model under test.
+        wavs, lens : torch.Tensor
+            The batch's pre-processed waveforms ``(batch, time)`` and
+            relative lengths ``lens`` in [0, 1].
+        batch : speechbrain.dataio.batch.PaddedBatch
+            With ``id``, ``spk_id`` and ``gender``.
+        labels : torch.Tensor
+            ``(batch,)`` class indices.
+        ids, speakers : list of str
+            The utterance and speaker IDs the reports show (pseudonyms).
+        """
+
+        def track(name, predictions, keep):
+            index = keep.nonzero().reshape(-1).tolist()
+            self.variants[name].append(
+                [ids[i] for i in index],
+                predictions[index],
+                labels[index],
+                gender=[batch.gender[i] for i in index],
+                speaker=[speakers[i] for i in index],
+            )
+
+        everyone = torch.ones(len(batch.id), dtype=torch.bool)
+        track("single_utterance", model(wavs, lens), everyone)
+        for clips in self.enrolment_clips:
+            drawn = batch_enrolment_reference(
+                self.references["test"], batch.id, batch.spk_id, clips, seed=self.seed
+            )
+            if drawn is not None:
+                reference, keep = drawn
+                predictions = model(wavs, lens, reference=reference.to(wavs.device))
+                track(f"enrolment_{clips}", predictions, keep)
+
+    def variant_summaries(self) -> dict:
+        """WA, UA, macro-F1 and count of every variant that was tested."""
+        summaries = {}
+        for name, metrics in self.variants.items():
+            if metrics.ids:
+                summary = metrics.summarize()
+                summaries[name] = {
+                    "WA": summary["accuracy"],
+                    "UA": summary["unweighted_accuracy"],
+                    "macro_F1": summary["macro_f1"],
+                    "utterances": len(metrics.ids),
+                }
+        return summaries

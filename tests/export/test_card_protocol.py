@@ -7,7 +7,7 @@ from speechbrain_lstm_ser.dataio.leakage import (
 )
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.reports import format_markdown
-from speechbrain_lstm_ser.export.card import render_card
+from speechbrain_lstm_ser.export.card import CardOptions, render_card
 
 
 def _report(shared_speaker):
@@ -23,7 +23,7 @@ def _report(shared_speaker):
 
 
 def _card(report, **extra):
-    return render_card(
+    options = CardOptions(
         title="t",
         task="Speech Emotion Recognition",
         pipeline_tag="audio-classification",
@@ -37,6 +37,7 @@ def _card(report, **extra):
         report=report,
         **extra,
     )
+    return render_card(options)
 
 
 def test_a_speaker_dependent_split_is_flagged_in_card_and_report():

@@ -49,6 +49,7 @@ from speechbrain_lstm_ser.nnet.models import (
 from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 from speechbrain_lstm_ser.training.hparams import load_hparams, load_trained_modules
+from speechbrain_lstm_ser.training.references import SpeakerReferenceSampler
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -307,12 +308,12 @@ def test_brain_and_inference_measure_against_a_speaker_alike(tmp_path):
     with torch.no_grad():
         wavs, lens = preprocess_waveforms(setup.hparams["modules"], *batch.sig)
         refs.add_batch(batch.id, batch.spk_id, *model.reference_statistics(wavs, lens))
-        brain.references = {"test": refs}
-        brain.hparams.normalization_reference = "speaker"
+        brain.speaker_references = SpeakerReferenceSampler(seed=0)
+        brain.speaker_references.references = {"test": refs}
         try:
             predictions = brain.compute_forward(batch, sb.Stage.TEST).squeeze(1)
         finally:
-            brain.hparams.normalization_reference = "utterance"
+            brain.speaker_references = None
     interface = _classifier_interface(
         setup, EmotionRecognizer, setup.hparams["emotions"]
     )
