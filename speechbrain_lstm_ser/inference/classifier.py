@@ -546,7 +546,7 @@ class UtteranceClassifier(AudioInterface):
         info = audio_info(local)
         if duration > self.max_duration:
             wav = None
-            out_prob = self._classify_long(local, labels, speaker)
+            out_prob = self._classify_long(local, labels, speaker, gate)
             found = SpeechCheck(out_prob is not None, float("nan"))
             if out_prob is None:
                 found = found._replace(reason="no speech found in the recording")
@@ -660,10 +660,12 @@ class UtteranceClassifier(AudioInterface):
         path: Path,
         labels: Sequence[str] | None = None,
         speaker: str | None = None,
+        gate: bool = True,
     ) -> torch.Tensor | None:
         """The mean class probabilities of a long file's speech windows (log).
 
-        None when no window holds speech.
+        None when no window holds speech (``gate=False``: every window that
+        is not digital silence is classified).
         """
         windows = self._timeline(
             path,
@@ -671,7 +673,7 @@ class UtteranceClassifier(AudioInterface):
             self.long_window,
             8,
             None,
-            0.3,
+            0.3 if gate else 0.0,
             labels,
             speaker,
             speaker is None,
