@@ -333,6 +333,7 @@ def recording_warnings(
     wav: torch.Tensor | None,
     sample_rate: int,
     frames: int | None = None,
+    local: str | os.PathLike | None = None,
 ) -> list[str]:
     """Warnings about a readable file the model may still misjudge.
 
@@ -350,6 +351,8 @@ def recording_warnings(
     frames : int, optional
         The frames soundfile reads (compared with what a WAV header
         announces).
+    local : str or os.PathLike, optional
+        The file on disk, when ``path`` is another name for it (a Hub path).
 
     Returns
     -------
@@ -370,7 +373,7 @@ def recording_warnings(
             "kHz, e.g. telephone audio resampled up; the model was trained on "
             "wideband speech): the answer may be wrong"
         )
-    declared = wav_declared_frames(path)
+    declared = wav_declared_frames(path if local is None else local)
     if frames is not None and declared is not None and declared > frames:
         out.append(
             f"{name}: truncated file (its header announces {declared / file_rate:.2f}"

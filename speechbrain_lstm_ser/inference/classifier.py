@@ -560,7 +560,7 @@ class UtteranceClassifier(AudioInterface):
                 )[0]
         notes = tuple(
             recording_warnings(
-                path, info.sample_rate, wav, self.sample_rate, info.frames
+                path, info.sample_rate, wav, self.sample_rate, info.frames, local
             )
         )
         for note in notes:
