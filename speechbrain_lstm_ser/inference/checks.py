@@ -32,7 +32,7 @@ from typing import NamedTuple
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, wav_declared_frames
-from speechbrain_lstm_ser.processing.vad import EnergyVAD, default_vad
+from speechbrain_lstm_ser.processing.vad import EnergyVAD, SileroVAD, default_vad
 
 __all__ = [
     "NARROWBAND_HZ",
@@ -198,7 +198,7 @@ class SpeechCheck(NamedTuple):
 
     #: Whether the clip holds speech.
     speech: bool
-    #: Seconds of speech found.
+    #: Seconds of speech found (a streaming detector stops at enough).
     seconds: float
     #: Why it is not speech (None when it is).
     reason: str | None = None
@@ -263,12 +263,25 @@ class SpeechGate:
         return self._vad
 
     def __call__(self, wav: torch.Tensor) -> SpeechCheck:
-        """Checks one ``(time,)`` clip at :attr:`sample_rate`."""
+        """Checks one ``(time,)`` clip at :attr:`sample_rate`.
+
+        A detector that streams (Silero VAD) stops once it has found enough
+        speech: ``seconds`` is then the speech found so far.
+        """
         wav = wav.detach().float().cpu()
-        frames = self.vad.speech_frames(wav - wav.mean())  # a DC offset is no speech
+        wav = wav - wav.mean()  # a DC offset is no speech
         hop = self.vad.hop / self.sample_rate
-        seconds = round(float(frames.sum()) * hop, 3)
         needed = min(self.min_speech, self.min_share * wav.numel() / self.sample_rate)
+        if isinstance(self.vad, SileroVAD):
+            state, count = self.vad.init_state(), 0
+            for block in wav.split(self.sample_rate // 2):
+                probs, state = self.vad.step(block, state)
+                count += int((probs > self.vad.threshold).sum())
+                if count * hop + 1e-9 >= needed:
+                    return SpeechCheck(True, round(count * hop, 3))
+            seconds = round(count * hop, 3)
+        else:
+            seconds = round(float(self.vad.speech_frames(wav).sum()) * hop, 3)
         if seconds + 1e-9 >= needed and seconds > 0:
             return SpeechCheck(True, seconds)
         return SpeechCheck(
