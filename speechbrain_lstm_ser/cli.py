@@ -1,4 +1,4 @@
-"""The ``sb-lstm-ser`` command line: every user-facing command of the package.
+r"""The ``sb-lstm-ser`` command line: every user-facing command of the package.
 
 ::
 
@@ -22,7 +22,13 @@ are files or folders (searched recursively for audio). Output is JSON lines
 ``auto``: :func:`speechbrain_lstm_ser.threads.configure_threads`, applied
 before PyTorch loads so that waiting threads sleep). An unreadable file gets
 one line on stderr and the others are still processed; the exit status is
-then 1.
+then 1. A file without speech is an answer, not an error: ``"label": null,
+"speech": false`` and the reason (``--no-speech-gate`` classifies it
+anyway). A file classified with a warning (narrowband audio, a truncated
+WAV) gets a ``warning:`` line on stderr and a ``"warnings"`` field. File
+names are printed with backslash escapes (``\\``, ``\n``, ``\t``, and
+``\xNN`` for bytes that are not UTF-8: :func:`display_name`), which
+``codecs.escape_decode`` maps back to the file's bytes.
 
 ``export-onnx``, ``prune`` and ``report`` hand their arguments to the module
 that does the work (:mod:`speechbrain_lstm_ser.export.onnx`,
@@ -38,10 +44,13 @@ Authors
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -73,44 +82,93 @@ def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], bool]:
         if path.is_dir():
             had_folder = True
             files += sorted(
-                p for p in path.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in AUDIO_EXTENSIONS and not p.is_dir()
             )
         else:
             files.append(path)  # a missing file is reported when it is read
     return files, had_folder
 
 
-def display_name(path: Path) -> str:
-    r"""A file name that prints on any terminal (undecodable bytes escaped).
+def display_name(path: Path | str) -> str:
+    r"""A file name on one line, printable, that maps back to the file's bytes.
+
+    Backslashes are doubled; newlines, tabs, other control characters and
+    bytes that are not UTF-8 are backslash escapes (``\n``, ``\t``,
+    ``\xNN``). ``codecs.escape_decode(name.encode())[0]`` gives the bytes
+    of the name back.
 
     Example
     -------
     >>> display_name(Path(os.fsdecode(b"caf\xe9.wav")))
     'caf\\xe9.wav'
+    >>> print(display_name("a\nb.wav"), display_name("caf\u00e9.wav"))
+    a\nb.wav café.wav
+    >>> import codecs
+    >>> codecs.escape_decode(display_name("a\\x41\n.wav").encode())[0]
+    b'a\\x41\n.wav'
     """
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    text = os.fsencode(path).decode("utf-8", "surrogateescape")
+    out = []
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif not char.isprintable():  # e.g. U+2028, a line separator
+            out.append("".join(f"\\x{b:02x}" for b in char.encode("utf-8")))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def _predict(
-    model, path: Path, labels: list[str] | None = None, speaker: str | None = None
+    model,
+    path: Path,
+    labels: list[str] | None = None,
+    speaker: str | None = None,
+    gate: bool | None = None,
 ) -> dict:
-    out_prob, _, _, best = model.classify_file(path, labels=labels, speaker=speaker)
-    probs = dict(zip(model.labels, out_prob.exp()[0].tolist(), strict=True))
+    found = model.predict_file(path, labels=labels, speaker=speaker, gate=gate)
+    if not found.speech:  # an answer, not an error: no class is claimed
+        return {
+            "file": display_name(path),
+            "label": None,
+            "score": None,
+            "speech": False,
+            "reason": found.reason,
+        }
     shown = labels or model.labels  # with --labels: only those, renormalised
     return {
         "file": display_name(path),
-        "label": best[0],
-        "score": round(max(probs.values()), 6),
-        "probabilities": {name: round(probs[name], 6) for name in shown},
+        "label": found.label,
+        "score": round(found.score, 6),
+        "speech": True,
+        "probabilities": {name: round(found.probabilities[name], 6) for name in shown},
     }
 
 
 def _timeline(model, path: Path, args) -> dict:
     segments = model.timeline(
-        path, window=args.window, hop=args.hop, labels=_labels(args), adapt=args.adapt
+        path,
+        window=args.window,
+        hop=args.hop,
+        labels=_labels(args),
+        adapt=args.adapt,
+        min_speech_ratio=0.0 if args.no_speech_gate else 0.3,
     )
     return {
         "file": display_name(path),
+        "speech": bool(segments),
         "segments": [
             {
                 "start": s.start,
@@ -140,8 +198,8 @@ def _enrol(model, speakers: dict[Path, str]) -> int:
 
 
 def _labels(args) -> list[str] | None:
-    """``--labels a,b`` as a list (None when not given)."""
-    if not getattr(args, "labels", None):
+    """``--labels a,b`` as a list (None when not given; ``""`` gives [])."""
+    if getattr(args, "labels", None) is None:
         return None
     return [x.strip() for x in args.labels.split(",") if x.strip()]
 
@@ -166,19 +224,49 @@ def _analyze(models: dict, path: Path) -> dict:
 
 
 def _table_rows(result: dict) -> list[str]:
-    name = result["file"]
+    r"""Tab-separated rows, one line each (names and texts escaped).
+
+    Example
+    -------
+    >>> _table_rows({"file": "a.wav", "label": None, "score": None})
+    ['a.wav\t(no speech)\t-']
+    >>> _table_rows({"file": "b.wav", "text": "two\nlines"})
+    ['b.wav\ttwo\\nlines']
+    """
+    name = result["file"]  # already display_name()
     if "text" in result:
-        return [f"{name}\t{result['text']}"]
+        return [f"{name}\t{display_name(result['text'])}"]
     if "segments" in result:
         rows = []
         for s in result["segments"]:
             span = f"{s['start']:.2f}-{s['end']:.2f}"
             what = s.get("label") or s.get("emotion") or "-"
             score = "-" if s.get("score") is None else f"{s['score']:.3f}"
-            text = f"\t{s['text']}" if "text" in s else ""
+            text = f"\t{display_name(s['text'])}" if "text" in s else ""
             rows.append(f"{name}\t{span}\t{what}\t{score}{text}")
         return rows or [f"{name}\t-\t(no speech)\t-"]
+    if result["label"] is None:
+        return [f"{name}\t(no speech)\t-"]
     return [f"{name}\t{result['label']}\t{result['score']:.3f}"]
+
+
+def _write(text: str) -> None:
+    """Prints a line of the command's output (may raise OSError)."""
+    print(text, flush=True)
+
+
+def _output_failed(err: OSError) -> int:
+    """One line for an output that cannot be written; the exit status."""
+    # What is still buffered would fail again at exit: send it nowhere.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    if isinstance(err, BrokenPipeError):  # the reader left (| head): quietly
+        return 1
+    print(f"error: cannot write the output: {err.strerror or err}", file=sys.stderr)
+    return 1
 
 
 def _run(
@@ -191,22 +279,76 @@ def _run(
     from tqdm import tqdm
 
     from speechbrain_lstm_ser.dataio.audio import AudioError
+    from speechbrain_lstm_ser.inference.checks import AudioWarning
 
     failed = 0
     for path in tqdm(files, disable=not progress, file=sys.stderr, unit="file"):
         try:
-            result = work(path)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", AudioWarning)
+                result = work(path)
         except AudioError as err:
             failed += 1
-            tqdm.write(f"error: {err}", file=sys.stderr)  # keeps the bar intact
+            tqdm.write(f"error: {_one_line(err)}", file=sys.stderr)  # bar intact
             continue
-        if fmt == "jsonl":
-            print(json.dumps(result), flush=True)
-        else:
-            print("\n".join(_table_rows(result)), flush=True)
+        notes = [str(w.message) for w in caught if w.category is AudioWarning]
+        for note in notes:
+            tqdm.write(f"warning: {_one_line(note)}", file=sys.stderr)
+        for other in caught:  # any other warning, shown as Python would
+            if other.category is not AudioWarning:
+                warnings.showwarning(
+                    other.message, other.category, other.filename, other.lineno
+                )
+        if notes:
+            result["warnings"] = notes
+        try:
+            if fmt == "jsonl":
+                _write(json.dumps(result))
+            else:
+                _write("\n".join(_table_rows(result)))
+        except OSError as err:
+            return _output_failed(err)
     if failed:
         print(f"{failed} of {len(files)} file(s) failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _one_line(message) -> str:
+    """A message on one line (a file name with a newline stays one line)."""
+    return " ".join(str(message).splitlines())
+
+
+def _positive_seconds(text: str) -> float:
+    """``--window``, ``--hop``, ``--chunk``: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, got {text!r}"
+        )
+    return value
+
+
+def _seconds_or_zero(text: str) -> float:
+    """``--smoothing``: a number of seconds, 0 or more."""
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return _positive_seconds(text)
+
+
+def _sample_rate(text: str) -> int:
+    """``--rate``: a positive integer (Hz)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a sample rate in Hz (an integer), got {text!r}"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive rate in Hz, got {text}")
+    return value
 
 
 def _threads_arg(text: str) -> int | str:
@@ -296,8 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     timeline = sub.add_parser("timeline", help="emotion over time in long recordings")
     common(timeline)
-    timeline.add_argument("--window", type=float, default=3.0, help="seconds")
-    timeline.add_argument("--hop", type=float, default=1.5, help="seconds")
+    timeline.add_argument(
+        "--window", type=_positive_seconds, default=3.0, help="seconds"
+    )
+    timeline.add_argument("--hop", type=_positive_seconds, default=1.5, help="seconds")
     timeline.add_argument(
         "--adapt",
         action="store_true",
@@ -309,6 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--labels",
             help="comma-separated classes, e.g. happy,sad: the output is restricted "
             "to them (probabilities renormalised over them)",
+        )
+        parser_.add_argument(
+            "--no-speech-gate",
+            action="store_true",
+            help="classify audio in which the speech detector finds no speech "
+            "(default: such files get label null, speech false; timeline: such "
+            "windows are skipped)",
         )
 
     _stream_parser(sub)
@@ -436,13 +587,19 @@ def _stream_parser(sub) -> None:
         help="auto: standard input when it is piped, else the microphone",
     )
     stream.add_argument(
-        "--rate", type=int, help="sample rate of standard input (default: model's)"
+        "--rate",
+        type=_sample_rate,
+        help="sample rate of standard input (default: model's)",
     )
-    stream.add_argument("--chunk", type=float, default=0.2, help="seconds read at once")
-    stream.add_argument("--hop", type=float, default=0.2, help="seconds between lines")
+    stream.add_argument(
+        "--chunk", type=_positive_seconds, default=0.2, help="seconds read at once"
+    )
+    stream.add_argument(
+        "--hop", type=_positive_seconds, default=0.2, help="seconds between lines"
+    )
     stream.add_argument(
         "--smoothing",
-        type=float,
+        type=_seconds_or_zero,
         default=0.0,
         help="time constant (s) of the displayed probabilities' moving average",
     )
@@ -679,8 +836,28 @@ def _quiet_speechbrain() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
+#: Errors of writing the output (a full disk, a closed pipe): one line.
+_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EPIPE, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``sb-lstm-ser``; returns the exit status."""
+    """Entry point of ``sb-lstm-ser``; returns the exit status.
+
+    An output that cannot be written (``> /dev/full``, a closed pipe) ends
+    the command with one ``error:`` line and exit status 1.
+    """
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+    except OSError as err:
+        if err.errno not in _OUTPUT_ERRNOS:
+            raise
+        return _output_failed(err)
+    return status
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """:func:`main` without the output's errors."""
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if rest and args.command not in DELEGATED:
@@ -748,6 +925,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
     labels = _labels(args)
+    if labels == []:
+        print(
+            "error: --labels: no class given; name classes of the model, e.g. "
+            "--labels happy,sad, or leave the option out",
+            file=sys.stderr,
+        )
+        return 2
     if labels is not None:
         try:
             models["model"].allowed_classes(labels)
@@ -759,8 +943,9 @@ def main(argv: list[str] | None = None) -> int:
         if failed:
             return failed
     if args.command == "predict":
+        gate = False if args.no_speech_gate else None
         work = lambda path: _predict(  # noqa: E731
-            models["model"], path, labels, speakers.get(path)
+            models["model"], path, labels, speakers.get(path), gate
         )
     elif args.command == "timeline":
         work = lambda path: _timeline(models["model"], path, args)  # noqa: E731

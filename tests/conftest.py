@@ -42,9 +42,33 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(nodeid)
 
 
+def _quiet_lazy_modules():
+    """Gives SpeechBrain's not-yet-imported lazy modules a ``__file__`` of None.
+
+    Hypothesis reads ``__file__`` of every module in ``sys.modules``; on a
+    lazy module that imports its target (transformers, numba, ... and the
+    deprecated redirects: slow, noisy), or raises ImportError when it cannot
+    (numba's transducer loss without numba), which stops the test run. Any
+    other attribute still imports the target as before.
+    """
+    from speechbrain.utils.importutils import LazyModule
+
+    for module in list(sys.modules.values()):
+        if isinstance(module, LazyModule) and module.lazy_module is None:
+            module.__file__ = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Before Hypothesis's plugin scans the modules (see above)."""
+    _quiet_lazy_modules()
+
+
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed(request):
     torch.manual_seed(0)
+    if request.node.get_closest_marker("hypothesis"):
+        _quiet_lazy_modules()  # modules imported since collection
 
 
 @pytest.fixture(scope="session")

@@ -155,7 +155,10 @@ def test_report_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "other.json").write_text("{}")
     assert main(["report", str(tmp_path / "other.json")]) == 1
     errors = _error_lines(capsys.readouterr().err)
-    assert len(errors) == 1 and errors[0].startswith("error: report: missing key")
+    assert len(errors) == 1 and errors[0].startswith(
+        f"error: {tmp_path / 'other.json'}"
+    )
+    assert "not a test report" in errors[0]
 
 
 def test_publish_of_a_non_model_folder_fails(tmp_path, capsys):

@@ -28,6 +28,7 @@ __all__ = [
     "read_audio",
     "resample",
     "to_mono",
+    "wav_declared_frames",
     "write_audio",
 ]
 
@@ -127,6 +128,65 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     if info.frames <= 0:
         raise AudioError(path, "contains no samples", "remove or replace it")
     return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels))
+
+
+#: Data sizes that WAV writers put in a header when they do not know the
+#: length (a stream piped into a file): not a truncation.
+_UNKNOWN_WAV_SIZES = (0, 0xFFFFFFFF, 0x7FFFFFFF)
+
+
+def wav_declared_frames(path: str | os.PathLike) -> int | None:
+    """The frames a WAV file's header announces (None: not a WAV, or unknown).
+
+    soundfile reads the samples that are there; a file cut short (an
+    interrupted copy or recording) announces more. Compare with
+    :func:`audio_info`'s ``frames`` to tell.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        Any file.
+
+    Returns
+    -------
+    int or None
+
+    Example
+    -------
+    >>> import io, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "cut.wav")
+    >>> buffer = io.BytesIO()
+    >>> sf.write(buffer, np.zeros(16000), 16000, format="WAV", subtype="PCM_16")
+    >>> _ = open(path, "wb").write(buffer.getvalue()[:10000])
+    >>> wav_declared_frames(path), audio_info(path).frames
+    (16000, 4978)
+    """
+    try:
+        with open(os.fsencode(path), "rb") as handle:
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            block_align = 0
+            for _ in range(64):  # chunks before "data": fmt, LIST, fact, ...
+                header = handle.read(8)
+                if len(header) < 8:
+                    return None
+                kind, size = header[:4], int.from_bytes(header[4:], "little")
+                if kind == b"fmt ":
+                    fmt = handle.read(size)
+                    if len(fmt) < 14:
+                        return None
+                    block_align = int.from_bytes(fmt[12:14], "little")
+                    handle.seek(size % 2, os.SEEK_CUR)
+                elif kind == b"data":
+                    if not block_align or size in _UNKNOWN_WAV_SIZES:
+                        return None
+                    return size // block_align
+                else:
+                    handle.seek(size + size % 2, os.SEEK_CUR)
+    except OSError:
+        return None
+    return None
 
 
 #: A channel this far (dB) below the loudest one is silent, not mixed in.
@@ -237,7 +297,9 @@ def read_audio(
     Multi-channel audio is averaged to mono, other sample rates are
     resampled, integer PCM is scaled to [-1, 1]. Anything unusable (missing,
     unreadable, not audio, empty, non-finite samples) raises
-    :class:`AudioError` naming the file.
+    :class:`AudioError` naming the file; a wrong ``sample_rate``, ``start``
+    or ``stop`` raises ``ValueError``. A truncated WAV gives the samples it
+    holds (:func:`wav_declared_frames` tells how many it announces).
 
     Arguments
     ---------
@@ -265,6 +327,13 @@ def read_audio(
     >>> read_audio(path, sample_rate=16000).shape
     torch.Size([16000])
     """
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int):
+        raise ValueError(f"sample_rate must be an integer, got {sample_rate!r}")
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    for name, value in (("start", start), ("stop", stop)):
+        if value is not None and not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a time >= 0 in seconds, got {value}")
     path = _check_file(path)
     try:
         with sf.SoundFile(os.fsencode(path)) as handle:  # bytes: any file name

@@ -582,22 +582,38 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     reports = []
-    for path in args.report:
-        with open(path, encoding="utf-8") as handle:
-            reports.append(json.load(handle))
-    if len(reports) > 1:
-        if any("WER" in report for report in reports):
-            parser.error("several reports: classification reports only")
-        names = [Path(path).resolve().parent.name for path in args.report]
-        print(format_runs(reports, names))
-        return
-    report = reports[0]
-    if "WER" in report:
-        text = (
-            format_asr_markdown(report) if args.markdown else format_asr_summary(report)
-        )
-    else:
-        text = format_markdown(report) if args.markdown else format_summary(report)
+    for path in args.report:  # every error names the file
+        try:
+            with open(path, encoding="utf-8") as handle:
+                reports.append(json.load(handle))
+        except (OSError, ValueError) as err:  # JSON and UTF-8 errors too
+            raise ValueError(
+                f"{path}: cannot be read as a JSON report ({err})"
+            ) from None
+        if not isinstance(reports[-1], dict):
+            raise ValueError(f"{path}: not a test report (a JSON object)")
+    what = ", ".join(args.report)
+    try:
+        if len(reports) > 1:
+            if any("WER" in report for report in reports):
+                parser.error("several reports: classification reports only")
+            names = [Path(path).resolve().parent.name for path in args.report]
+            print(format_runs(reports, names))
+            return
+        report = reports[0]
+        if "WER" in report:
+            text = (
+                format_asr_markdown(report)
+                if args.markdown
+                else format_asr_summary(report)
+            )
+        else:
+            text = format_markdown(report) if args.markdown else format_summary(report)
+    except (KeyError, TypeError, ValueError, IndexError) as err:
+        raise ValueError(
+            f"{what}: not a test report of this package (no usable {err}); give "
+            "the test_report.json of a recipe run"
+        ) from None
     print(text)
 
 

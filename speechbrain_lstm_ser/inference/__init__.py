@@ -6,7 +6,13 @@ Authors
 
 from speechbrain_lstm_ser.inference.analyze import AnalyzedSegment, analyze_file
 from speechbrain_lstm_ser.inference.asr import SpeechRecognizer
+from speechbrain_lstm_ser.inference.checks import (
+    AudioWarning,
+    NoSpeechError,
+    SpeechGate,
+)
 from speechbrain_lstm_ser.inference.classifier import (
+    Prediction,
     TimelineSegment,
     UtteranceClassifier,
 )
@@ -20,8 +26,12 @@ from speechbrain_lstm_ser.inference.streaming import (
 
 __all__ = [
     "AnalyzedSegment",
+    "AudioWarning",
     "CommandRecognizer",
     "EmotionRecognizer",
+    "NoSpeechError",
+    "Prediction",
+    "SpeechGate",
     "SpeechRecognizer",
     "StreamPrediction",
     "StreamingEmotionRecognizer",

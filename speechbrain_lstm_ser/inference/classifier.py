@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -16,10 +17,19 @@ from typing import NamedTuple
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import (
-    AudioError,
     audio_info,
     pad_waveforms,
     read_audio,
+)
+from speechbrain_lstm_ser.inference.checks import (
+    SILENCE_PEAK,
+    AudioWarning,
+    NoSpeechError,
+    SpeechCheck,
+    SpeechGate,
+    check_waveforms,
+    positive_seconds,
+    recording_warnings,
 )
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
@@ -27,13 +37,31 @@ from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences, reference
 from speechbrain_lstm_ser.processing.level import CLIPPING_WARN_SHARE, clipped_share
 from speechbrain_lstm_ser.processing.vad import EnergyVAD, default_vad
 
-__all__ = ["SILENCE_PEAK", "TimelineSegment", "UtteranceClassifier"]
+__all__ = ["SILENCE_PEAK", "Prediction", "TimelineSegment", "UtteranceClassifier"]
 
 logger = logging.getLogger(__name__)
 
 
-#: Peak amplitude under which a recording is digital silence (-80 dBFS).
-SILENCE_PEAK = 1e-4
+class Prediction(NamedTuple):
+    """The answer for one clip: a class, or "no speech" (a value, not an error).
+
+    ``label`` is None, ``score`` and ``probabilities`` None and ``speech``
+    False when the speech gate found no speech in the clip; ``reason`` then
+    says what was found. ``warnings`` are the clip's warnings (narrowband
+    audio, a truncated file), each one line naming the file.
+    """
+
+    label: str | None
+    score: float | None
+    probabilities: dict[str, float] | None
+    speech: bool
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+_NO_SPEECH_FIX = (
+    "is it speech? gate=False (sb-lstm-ser --no-speech-gate) classifies it anyway"
+)
 
 
 class TimelineSegment(NamedTuple):
@@ -86,6 +114,10 @@ class UtteranceClassifier(AudioInterface):
     MODEL_CLASS = UtteranceClassifierModel
     MODULES_NEEDED = list(UtteranceClassifierModel.MODULES)
     HPARAMS_NEEDED = ["sample_rate", "label_encoder"]
+    #: Whether clips are checked for speech before they are classified (see
+    #: :class:`~speechbrain_lstm_ser.inference.checks.SpeechGate`); each call
+    #: takes ``gate=`` to override it.
+    gate_speech = True
     #: Longer files are classified window by window (seconds).
     max_duration = 60.0
     #: Window length for long files (seconds).
@@ -104,6 +136,8 @@ class UtteranceClassifier(AudioInterface):
         #: Statistics of enrolled speakers' clips (see :meth:`enrol`).
         self.speakers = SpeakerReferences()
         self._noted_no_speaker = False
+        #: The speech gate (its detector is loaded on first use).
+        self.speech_gate = SpeechGate(self.sample_rate)
 
     @property
     def speaker_normalized(self) -> bool:
@@ -117,7 +151,10 @@ class UtteranceClassifier(AudioInterface):
         Any speech of the speaker, recorded as the clips to classify will be
         (same microphone and gain); the labels do not matter. More clips make
         a steadier baseline (the model card gives the accuracy with 1, 3, 5
-        and 10). Calling it again adds clips.
+        and 10). Calling it again adds clips. All or nothing: every clip is
+        read and checked (readable, long enough, not silent, speech when the
+        speech gate is on) before any is added, so a failed call leaves the
+        speaker as it was.
 
         Arguments
         ---------
@@ -134,13 +171,30 @@ class UtteranceClassifier(AudioInterface):
         Raises
         ------
         ValueError
-            When the model takes no reference (no ``reference_norm``).
+            When the model takes no reference (no ``reference_norm``), or no
+            file is given.
         AudioError
-            For a file that cannot be read.
+            For a file that cannot be read or holds no speech (nothing is
+            added).
         """
-        return self.enrol_waveforms(
-            speaker, (self._read_checked(path) for path in files)
-        )
+        files = [files] if isinstance(files, (str, os.PathLike)) else list(files)
+        self._check_enrolment(speaker, files)
+        wavs = [self._read_checked(path, gate=self.gate_speech) for path in files]
+        return self.enrol_waveforms(speaker, wavs)
+
+    def _check_enrolment(self, speaker: str, clips: list) -> None:
+        if self.model.reference_norm is None:
+            raise ValueError(
+                "this model has no reference normalisation (reference_norm): "
+                "it cannot use enrolment clips"
+            )
+        if not isinstance(speaker, str) or not speaker.strip():
+            raise ValueError(f"speaker must be a non-empty name, got {speaker!r}")
+        if not clips:
+            raise ValueError(
+                f"enrol({speaker!r}, []): no clip given; give at least one audio "
+                "file of the speaker"
+            )
 
     def enrol_waveforms(self, speaker: str, wavs: Iterable[torch.Tensor]) -> int:
         """:meth:`enrol` from ``(time,)`` waveforms at the model's sample rate.
@@ -156,15 +210,26 @@ class UtteranceClassifier(AudioInterface):
         -------
         int
             The number of clips the speaker now has.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`enrol`; a bad waveform raises ``AudioError`` naming
+            ``clip[i]``, and nothing is added.
         """
-        if self.model.reference_norm is None:
-            raise ValueError(
-                "this model has no reference normalisation (reference_norm): "
-                "it cannot use enrolment clips"
+        wavs = list(wavs)
+        self._check_enrolment(speaker, wavs)
+        statistics = []
+        for i, wav in enumerate(wavs):
+            wav, _ = check_waveforms(
+                wav, None, self.sample_rate, self.min_duration, [f"clip[{i}]"]
             )
-        for wav in wavs:
+            if wav.shape[0] != 1:
+                raise ValueError(f"clip[{i}]: one (time,) waveform per clip")
+            statistics.append(self.clip_statistics(wav[0]))
+        for total, count in statistics:  # all checked: now commit
             clip = f"{speaker}/{len(self.speakers)}"
-            self.speakers.add(clip, speaker, *self.clip_statistics(wav))
+            self.speakers.add(clip, speaker, total, count)
         return len(self.speakers.utterances(speaker))
 
     def clip_statistics(self, wav: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -227,12 +292,21 @@ class UtteranceClassifier(AudioInterface):
                 "speaker-normalised accuracy."
             )
 
-    def _read_checked(self, path: str | os.PathLike) -> torch.Tensor:
-        """A file's waveform, refused when silent, with a warning when clipped."""
+    def _read_checked(
+        self, path: str | os.PathLike, gate: bool = False
+    ) -> torch.Tensor:
+        """A file's waveform, checked; a warning when clipped.
+
+        Refused (``AudioError`` naming ``path``) as :func:`check_waveforms`
+        refuses a waveform, and (``gate``) when it holds no speech.
+        """
         local, _ = self.audio_file(path)
         wav = read_audio(local, self.sample_rate)
-        if wav.abs().max() < SILENCE_PEAK:
-            raise AudioError(path, "contains no signal (digital silence)")
+        check_waveforms(wav, None, self.sample_rate, self.min_duration, [str(path)])
+        if gate:
+            found = self.speech_gate(wav)
+            if not found.speech:
+                raise NoSpeechError(path, found.reason, _NO_SPEECH_FIX)
         share = clipped_share(wav)
         if share > CLIPPING_WARN_SHARE:
             logger.warning(
@@ -321,8 +395,18 @@ class UtteranceClassifier(AudioInterface):
         labels: Sequence[str] | None = None,
         speaker: str | Sequence[str] | None = None,
         reference: torch.Tensor | None = None,
+        gate: bool = False,
     ):
         """Classifies a batch of waveforms.
+
+        The waveforms are checked first, as files are
+        (:func:`~speechbrain_lstm_ser.inference.checks.check_waveforms`: a
+        wrong shape, relative lengths out of (0, 1], NaN or infinite samples,
+        waveforms shorter than :attr:`min_duration` or digitally silent raise
+        ``AudioError`` naming ``wavs[i]``). This is the model on tensors:
+        the speech gate is off unless ``gate=True`` (then a row without
+        speech raises :class:`~speechbrain_lstm_ser.inference.checks.NoSpeechError`);
+        :meth:`predict_batch` gives a "no speech" answer per row instead.
 
         Arguments
         ---------
@@ -338,6 +422,8 @@ class UtteranceClassifier(AudioInterface):
             speaker-normalised model.
         reference : torch.Tensor, optional
             ``(batch, channels)`` reference means, instead of ``speaker``.
+        gate : bool
+            Refuse rows without speech (:class:`NoSpeechError`).
 
         Returns
         -------
@@ -350,6 +436,15 @@ class UtteranceClassifier(AudioInterface):
         text_lab : list of str
             The best class names.
         """
+        if labels is not None:
+            self.allowed_classes(labels)
+        wavs, wav_lens = check_waveforms(
+            wavs, wav_lens, self.sample_rate, self.min_duration
+        )
+        if gate:
+            for i, found in enumerate(self.speech_gate.batch(wavs, wav_lens)):
+                if not found.speech:
+                    raise NoSpeechError(f"wavs[{i}]", found.reason, _NO_SPEECH_FIX)
         wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
         if speaker is not None:
             reference = self.speaker_reference(speaker, wavs.shape[0])
@@ -368,14 +463,21 @@ class UtteranceClassifier(AudioInterface):
         path: str | os.PathLike,
         labels: Sequence[str] | None = None,
         speaker: str | None = None,
+        gate: bool | None = None,
     ):
         """Classifies one audio file (any sample rate, any channel count).
 
         A file longer than ``max_duration`` seconds is classified window by
         window (see :meth:`timeline`) and the probabilities of its speech
-        windows are averaged, so memory stays bounded. Digital silence and
-        clips shorter than ``min_duration`` raise
-        :class:`~speechbrain_lstm_ser.dataio.audio.AudioError`.
+        windows are averaged, so memory stays bounded. A file that cannot be
+        used (unreadable, digital silence, shorter than ``min_duration``, see
+        :func:`~speechbrain_lstm_ser.inference.checks.check_waveforms`)
+        raises :class:`~speechbrain_lstm_ser.dataio.audio.AudioError`; a file
+        in which the speech gate finds no speech raises its subclass
+        :class:`~speechbrain_lstm_ser.inference.checks.NoSpeechError`
+        (SpeechBrain's tuple has no place for "no speech"; :meth:`predict_file`
+        returns it as a value). Narrowband and truncated files are classified
+        with an :class:`~speechbrain_lstm_ser.inference.checks.AudioWarning`.
 
         Arguments
         ---------
@@ -385,42 +487,199 @@ class UtteranceClassifier(AudioInterface):
             Only these classes (see :meth:`restrict`).
         speaker : str, optional
             An enrolled speaker (see :meth:`enrol`).
+        gate : bool, optional
+            Check for speech first (default: :attr:`gate_speech`).
 
         Returns
         -------
         See :meth:`classify_batch` (a batch of one).
         """
+        out_prob, found, _ = self._file_outputs(path, labels, speaker, gate)
+        if out_prob is None:
+            raise NoSpeechError(path, found.reason, _NO_SPEECH_FIX)
+        score, index = torch.max(out_prob, dim=-1)
+        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
+
+    def predict_file(
+        self,
+        path: str | os.PathLike,
+        labels: Sequence[str] | None = None,
+        speaker: str | None = None,
+        gate: bool | None = None,
+    ) -> Prediction:
+        """The class of one audio file, or "no speech", with the file's warnings.
+
+        What ``sb-lstm-ser predict`` prints for each file. As
+        :meth:`classify_file`, except that a file without speech gives a
+        :class:`Prediction` with ``label=None, speech=False`` and the reason,
+        not an error: a batch run over many files gets one answer per file.
+        Files that cannot be used still raise ``AudioError``.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub.
+        labels : sequence of str, optional
+            Only these classes (see :meth:`restrict`).
+        speaker : str, optional
+            An enrolled speaker (see :meth:`enrol`).
+        gate : bool, optional
+            Check for speech first (default: :attr:`gate_speech`).
+
+        Returns
+        -------
+        Prediction
+        """
+        out_prob, found, notes = self._file_outputs(path, labels, speaker, gate)
+        if out_prob is None:
+            return Prediction(None, None, None, False, found.reason, notes)
+        return self._prediction(out_prob[0], notes)
+
+    def _file_outputs(self, path, labels, speaker, gate):
+        """``(out_prob or None, SpeechCheck, warnings)`` of one file."""
         if labels is not None:
             self.allowed_classes(labels)  # a wrong name fails before any work
+        gate = self.gate_speech if gate is None else gate
         local, duration = self.audio_file(path)
+        info = audio_info(local)
         if duration > self.max_duration:
-            return self._classify_long(local, labels, speaker)
-        wav = self._read_checked(local)
-        return self.classify_batch(
-            wav.unsqueeze(0), torch.ones(1), labels, speaker=speaker
+            wav = None
+            out_prob = self._classify_long(local, labels, speaker, gate)
+            found = SpeechCheck(out_prob is not None, float("nan"))
+            if out_prob is None:
+                found = found._replace(reason="no speech found in the recording")
+        else:
+            wav = self._read_checked(path)
+            found = self.speech_gate(wav) if gate else SpeechCheck(True, float("nan"))
+            out_prob = None
+            if found.speech:
+                out_prob = self.classify_batch(
+                    wav.unsqueeze(0), torch.ones(1), labels, speaker=speaker
+                )[0]
+        notes = tuple(
+            recording_warnings(
+                path, info.sample_rate, wav, self.sample_rate, info.frames, local
+            )
         )
+        for note in notes:
+            warnings.warn(note, AudioWarning, stacklevel=3)
+        return out_prob, found, notes
+
+    def _prediction(self, out_prob: torch.Tensor, notes=()) -> Prediction:
+        """A :class:`Prediction` from one row of log-probabilities."""
+        probs = out_prob.exp().cpu().tolist()
+        best = max(range(len(probs)), key=probs.__getitem__)
+        return Prediction(
+            self.labels[best],
+            probs[best],
+            dict(zip(self.labels, probs, strict=True)),
+            True,
+            None,
+            tuple(notes),
+        )
+
+    def predict_batch(
+        self,
+        wavs: torch.Tensor,
+        wav_lens: torch.Tensor | None = None,
+        labels: Sequence[str] | None = None,
+        speaker: str | Sequence[str] | None = None,
+        reference: torch.Tensor | None = None,
+        gate: bool | None = None,
+        names: Sequence[str] | None = None,
+    ) -> list[Prediction]:
+        """One :class:`Prediction` per waveform: a class, or "no speech".
+
+        The waveforms are checked as in :meth:`classify_batch` (a bad one
+        raises ``AudioError`` naming it); then the rows in which the speech
+        gate finds no speech get ``Prediction(label=None, speech=False,
+        reason=...)`` and the others are classified together. The entry
+        point for batched and served inference.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms at the model's sample rate.
+        wav_lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+        labels : sequence of str, optional
+            Only these classes (see :meth:`restrict`).
+        speaker : str or sequence of str, optional
+            Enrolled speaker(s) (see :meth:`enrol`).
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` reference means, instead of ``speaker``.
+        gate : bool, optional
+            Check for speech first (default: :attr:`gate_speech`).
+        names : sequence of str, optional
+            What to call each row in errors (e.g. file names).
+
+        Returns
+        -------
+        list of Prediction
+            In batch order.
+        """
+        if labels is not None:
+            self.allowed_classes(labels)
+        wavs, wav_lens = check_waveforms(
+            wavs, wav_lens, self.sample_rate, self.min_duration, names
+        )
+        batch, time = wavs.shape
+        if not isinstance(speaker, (str, type(None))) and len(speaker) != batch:
+            raise ValueError(f"{len(speaker)} speakers for {batch} waveforms")
+        gate = self.gate_speech if gate is None else gate
+        found = (
+            self.speech_gate.batch(wavs, wav_lens)
+            if gate
+            else [SpeechCheck(True, float("nan"))] * batch
+        )
+        results: list[Prediction | None] = [
+            None if f.speech else Prediction(None, None, None, False, f.reason)
+            for f in found
+        ]
+        keep = [i for i, f in enumerate(found) if f.speech]
+        if keep:
+            sizes = [max(1, round(float(wav_lens[i]) * time)) for i in keep]
+            longest = max(sizes)
+            kept = wavs[keep, :longest]
+            lens = torch.tensor([n / longest for n in sizes])
+            if speaker is not None and not isinstance(speaker, str):
+                speaker = [speaker[i] for i in keep]
+            if reference is not None:
+                reference = reference[keep]
+            out_prob = self.classify_batch(
+                kept, lens, labels, speaker=speaker, reference=reference
+            )[0]
+            for i, row in zip(keep, out_prob, strict=True):
+                results[i] = self._prediction(row)
+        return results
 
     def _classify_long(
         self,
         path: Path,
         labels: Sequence[str] | None = None,
         speaker: str | None = None,
-    ):
-        """Averages the class probabilities of the speech windows of a long file."""
-        windows = self.timeline(
+        gate: bool = True,
+    ) -> torch.Tensor | None:
+        """The mean class probabilities of a long file's speech windows (log).
+
+        None when no window holds speech (``gate=False``: every window that
+        is not digital silence is classified).
+        """
+        windows = self._timeline(
             path,
-            window=self.long_window,
-            hop=self.long_window,
-            labels=labels,
-            speaker=speaker,
-            adapt=speaker is None,
+            self.long_window,
+            self.long_window,
+            8,
+            None,
+            0.3 if gate else 0.0,
+            labels,
+            speaker,
+            speaker is None,
         )
         if not windows:
-            raise AudioError(path, "no speech found in the recording")
+            return None
         probs = torch.stack([w.probabilities for w in windows]).mean(dim=0)
-        out_prob = probs.log().unsqueeze(0)
-        score, index = torch.max(out_prob, dim=-1)
-        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
+        return probs.log().unsqueeze(0)
 
     def forward(self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None):
         """Runs :meth:`classify_batch`."""
@@ -482,10 +741,52 @@ class UtteranceClassifier(AudioInterface):
         -------
         list of TimelineSegment
             ``(start, end, label, score)`` with ``score`` the probability of
-            ``label``, in time order.
+            ``label``, in time order; empty when no window holds speech.
+
+        Raises
+        ------
+        ValueError
+            For a window or hop that is not a positive number of seconds, a
+            batch size under 1, a ``min_speech_ratio`` outside [0, 1].
+        AudioError
+            For a file that cannot be read.
         """
-        if window <= 0 or hop <= 0:
-            raise ValueError(f"window and hop must be positive, got {window}, {hop}")
+        info = self._check_timeline(path, window, hop, batch_size, min_speech_ratio)
+        for note in recording_warnings(
+            path, info.sample_rate, None, self.sample_rate, info.frames
+        ):
+            warnings.warn(note, AudioWarning, stacklevel=2)
+        return self._timeline(
+            path, window, hop, batch_size, vad, min_speech_ratio, labels, speaker, adapt
+        )
+
+    def _check_timeline(self, path, window, hop, batch_size, min_speech_ratio):
+        """The file's header, once the timeline's arguments are checked."""
+        positive_seconds(window, "window")
+        positive_seconds(hop, "hop")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+            raise ValueError(f"batch_size must be an integer, got {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if not 0.0 <= min_speech_ratio <= 1.0:
+            raise ValueError(
+                f"min_speech_ratio must be in [0, 1], got {min_speech_ratio}"
+            )
+        return audio_info(path)
+
+    def _timeline(
+        self,
+        path,
+        window,
+        hop,
+        batch_size,
+        vad,
+        min_speech_ratio,
+        labels,
+        speaker,
+        adapt,
+    ) -> list[TimelineSegment]:
+        """:meth:`timeline` without its checks and warnings."""
         if labels is not None:
             self.allowed_classes(labels)
         vad = vad or default_vad(sample_rate=self.sample_rate)
@@ -528,8 +829,12 @@ class UtteranceClassifier(AudioInterface):
                 break  # (duration - window) not a multiple of hop
             end = min(duration, start + window)
             wav = read_audio(path, self.sample_rate, start=start, stop=end)
-            if vad.speech_ratio(wav) < min_speech_ratio:
-                continue
+            if (
+                wav.numel() < self.min_duration * self.sample_rate
+                or wav.abs().max() < SILENCE_PEAK
+                or vad.speech_ratio(wav) < min_speech_ratio
+            ):
+                continue  # what classify_batch would refuse, and no speech
             batch.append((round(start, 3), round(end, 3), wav))
             if len(batch) == batch_size:
                 flush()

@@ -23,3 +23,7 @@ class CommandRecognizer(UtteranceClassifier):
     >>> model.classify_file("yes.wav")[3]  # doctest: +SKIP
     ['yes']
     """
+
+    #: Off: the model has its own "silence" and "unknown" classes, trained on
+    #: background noise, which the speech gate would keep it from answering.
+    gate_speech = False

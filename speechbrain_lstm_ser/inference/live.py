@@ -20,6 +20,7 @@ from typing import BinaryIO, TextIO
 import numpy as np
 import torch
 
+from speechbrain_lstm_ser.inference.checks import positive_seconds
 from speechbrain_lstm_ser.inference.streaming import (
     StreamingEmotionRecognizer,
     StreamPrediction,
@@ -110,11 +111,15 @@ def format_line(prediction: StreamPrediction) -> str:
     >>> p = StreamPrediction(1.2, "happy", torch.tensor([0.25, 0.75]), True)
     >>> format_line(p)
     '   1.20 s  happy       ###############.....  0.75  speech'
+    >>> format_line(p._replace(label=None, speech=False))
+    '   1.20 s  -           ....................     -  no speech'
     """
+    speech = {True: "speech", False: "no speech", None: ""}[prediction.speech]
+    if prediction.label is None:
+        return f"{prediction.time:7.2f} s  {'-':<10}  {'.' * BAR_WIDTH}     -  {speech}"
     confidence = float(prediction.probabilities.max())
     filled = int(round(confidence * BAR_WIDTH))
     bar = "#" * filled + "." * (BAR_WIDTH - filled)
-    speech = {True: "speech", False: "no speech", None: ""}[prediction.speech]
     return (
         f"{prediction.time:7.2f} s  {prediction.label:<10}  {bar}  "
         f"{confidence:.2f}  {speech}".rstrip()
@@ -130,15 +135,19 @@ def format_json(prediction: StreamPrediction, labels: list[str]) -> str:
     >>> format_json(p, ["sad", "happy"])
     '{"time": 1.2, "label": "happy", "confidence": 0.75, "speech": null, \
 "probabilities": {"sad": 0.25, "happy": 0.75}}'
+    >>> format_json(p._replace(label=None, speech=False), ["sad", "happy"])
+    '{"time": 1.2, "label": null, "confidence": null, "speech": false, \
+"probabilities": null}'
     """
     probs = [round(float(p), 4) for p in prediction.probabilities]
+    heard = prediction.label is not None  # no speech: no class claimed
     return json.dumps(
         {
             "time": prediction.time,
             "label": prediction.label,
-            "confidence": max(probs),
+            "confidence": max(probs) if heard else None,
             "speech": prediction.speech,
-            "probabilities": dict(zip(labels, probs, strict=True)),
+            "probabilities": dict(zip(labels, probs, strict=True)) if heard else None,
         }
     )
 
@@ -154,10 +163,14 @@ def run_live(
     fmt: str = "auto",
     stdin: BinaryIO | None = None,
     out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Streams live audio through ``model`` and prints one line per hop.
 
-    Stops at the end of the input or on Ctrl-C (exit status 0 for both).
+    Stops at the end of the input or on Ctrl-C (exit status 0 for both);
+    standard input that ends before any audio is an error (one line on
+    ``err``, exit status 1), as is an output that cannot be written (a full
+    disk; a closed pipe ends the run quietly).
 
     Arguments
     ---------
@@ -175,15 +188,29 @@ def run_live(
     fmt : str
         ``"table"`` (terminal lines), ``"jsonl"``, or ``"auto"``: table on a
         terminal, JSON lines when piped.
-    stdin, out : file, optional
-        Input and output streams (default: the process's).
+    stdin, out, err : file, optional
+        Input, output and error streams (default: the process's).
 
     Returns
     -------
     int
         The exit status.
+
+    Raises
+    ------
+    ValueError
+        For a ``chunk`` that is not a positive number of seconds or an
+        ``input_rate`` that is not a positive integer (one line).
     """
     out = out or sys.stdout
+    err = err or sys.stderr
+    positive_seconds(chunk, "--chunk")
+    if input_rate is not None and (
+        isinstance(input_rate, bool)
+        or not isinstance(input_rate, int)
+        or input_rate < 1
+    ):
+        raise ValueError(f"--rate must be a positive integer (Hz), got {input_rate}")
     rate = input_rate or model.sample_rate
     samples = max(1, int(round(chunk * rate)))
     if source == "mic":
@@ -195,8 +222,10 @@ def run_live(
         fmt = "table" if out.isatty() else "jsonl"
     labels = model.labels
     context = model.make_streaming_context(hop=hop, smoothing=smoothing, vad=vad)
+    heard = False
     try:
         for data in chunks:
+            heard = True
             wav = torch.from_numpy(data)
             if rate != model.sample_rate:
                 import torchaudio
@@ -213,4 +242,14 @@ def run_live(
         pass
     except BrokenPipeError:
         return 0
+    except OSError as error:  # e.g. > /dev/full
+        print(f"error: cannot write the output: {error}", file=err)
+        return 1
+    if not heard and source == "stdin":
+        print(
+            "error: standard input ended before any audio: pipe raw 16-bit mono "
+            "PCM into it (e.g. arecord -q -f S16_LE -r 16000 -c 1 -t raw | ...)",
+            file=err,
+        )
+        return 1
     return 0

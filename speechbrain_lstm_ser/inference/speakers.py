@@ -37,8 +37,9 @@ def read_speaker_list(path: str | os.PathLike) -> list[tuple[Path, str]]:
     Raises
     ------
     ValueError
-        For a missing file or column, or a row without a path or speaker,
-        naming the file, the row and the fix.
+        For a missing or unreadable file (not UTF-8 text), a missing column,
+        a row without a path or speaker, a file listed twice (for the same
+        speaker or two), naming the file, the row and the fix.
 
     Example
     -------
@@ -52,29 +53,55 @@ def read_speaker_list(path: str | os.PathLike) -> list[tuple[Path, str]]:
     Traceback (most recent call last):
     ...
     ValueError: ...bad.csv: needs the columns path and speaker (a header row ...
+    >>> _ = (folder / "twice.csv").write_text("path,speaker\na.wav,ann\na.wav,bob\n")
+    >>> read_speaker_list(folder / "twice.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: ...twice.csv, line 3: a.wav is listed again (line 2, speaker ann)...
     """
     source = Path(path)
     if not source.is_file():
         raise ValueError(f"{source}: no such speaker list (a CSV of path,speaker)")
-    with open(source, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        if "path" not in columns or "speaker" not in columns:
+    try:
+        with open(source, newline="", encoding="utf-8-sig") as handle:
+            return _read_rows(source, handle)
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{source}: not UTF-8 text ({err.reason} at byte {err.start}); save "
+            "the list as UTF-8"
+        ) from None
+    except (OSError, csv.Error) as err:
+        raise ValueError(f"{source}: cannot be read as a CSV ({err})") from None
+
+
+def _read_rows(source: Path, handle) -> list[tuple[Path, str]]:
+    """The rows of an open speaker list (see :func:`read_speaker_list`)."""
+    reader = csv.DictReader(handle)
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if "path" not in columns or "speaker" not in columns:
+        raise ValueError(
+            f"{source}: needs the columns path and speaker (a header row "
+            f"'path,speaker'); found {columns}"
+        )
+    rows = []
+    seen: dict[Path, tuple[int, str]] = {}
+    for number, row in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        if not row["path"] or not row["speaker"]:
             raise ValueError(
-                f"{source}: needs the columns path and speaker (a header row "
-                f"'path,speaker'); found {columns}"
+                f"{source}, line {number}: a path and a speaker are needed"
             )
-        rows = []
-        for number, row in enumerate(reader, start=2):
-            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            if not row["path"] or not row["speaker"]:
-                raise ValueError(
-                    f"{source}, line {number}: a path and a speaker are needed"
-                )
-            file = Path(row["path"])
-            rows.append(
-                (file if file.is_absolute() else source.parent / file, row["speaker"])
+        file = Path(row["path"])
+        file = file if file.is_absolute() else source.parent / file
+        if file in seen:
+            line, speaker = seen[file]
+            raise ValueError(
+                f"{source}, line {number}: {row['path']} is listed again "
+                f"(line {line}, speaker {speaker}); list each file once, "
+                "under its one speaker"
             )
+        seen[file] = (number, row["speaker"])
+        rows.append((file, row["speaker"]))
     if not rows:
         raise ValueError(f"{source}: lists no file")
     return rows

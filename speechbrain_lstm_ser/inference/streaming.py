@@ -19,6 +19,7 @@ Authors
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import audio_info, read_audio
+from speechbrain_lstm_ser.inference.checks import positive_seconds
 from speechbrain_lstm_ser.inference.emotion import EmotionRecognizer
 from speechbrain_lstm_ser.nnet.streaming import StreamingClassifier
 from speechbrain_lstm_ser.processing.vad import SileroVAD
@@ -45,11 +47,13 @@ class StreamPrediction(NamedTuple):
     ``time`` is the end of the audio it has heard (seconds since the stream
     started); ``probabilities`` are over :attr:`StreamingEmotionRecognizer.labels`
     (smoothed if the context smooths); ``speech`` says whether the VAD heard
-    speech in the last hop (None without a VAD).
+    speech in the last hop (None without a VAD). When it heard none,
+    ``label`` is None ("no speech", as ``predict_file`` answers): the
+    probabilities are still the model's, but no class is claimed.
     """
 
     time: float
-    label: str
+    label: str | None
     probabilities: torch.Tensor
     speech: bool | None = None
 
@@ -137,6 +141,9 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
         StreamingContext
         """
         frame = self.streamer.hop / self.sample_rate
+        positive_seconds(hop, "hop")
+        if not (math.isfinite(smoothing) and smoothing >= 0):
+            raise ValueError(f"smoothing must be >= 0 seconds, got {smoothing}")
         if hop < frame - 1e-9:
             raise ValueError(f"hop must be at least one frame ({frame} s), got {hop}")
         if smoothing < 0:
@@ -163,6 +170,8 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
                 f"a chunk must be mono samples (samples,) at {self.sample_rate} Hz, "
                 f"got shape {tuple(chunk.shape)}"
             )
+        if not torch.isfinite(chunk).all():
+            raise ValueError("a chunk contains NaN or infinite samples")
         return chunk.float()
 
     def classify_chunk(
@@ -227,7 +236,7 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
                 context.speech = max(context.speech_probs) > threshold
                 context.speech_probs = []
         probs = context.smoothed
-        label = self.labels[int(probs.argmax())]
+        label = None if context.speech is False else self.labels[int(probs.argmax())]
         return StreamPrediction(round(time, 4), label, probs.clone(), context.speech)
 
     def classify_stream(
@@ -277,6 +286,7 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
         ------
         StreamPrediction
         """
+        positive_seconds(chunk_size, "chunk_size")
         local, _ = self.audio_file(path)
         info = audio_info(local)
         rate, total = info.sample_rate, info.frames

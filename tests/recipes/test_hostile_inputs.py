@@ -100,7 +100,8 @@ def test_truncated_data_still_reads_what_is_there(model, tmp_path, speech):
     buffer = io.BytesIO()
     sf.write(buffer, speech[0], SR, format="WAV", subtype="PCM_16")
     (tmp_path / "a.wav").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
-    _expect_label(model, tmp_path / "a.wav", None)
+    with pytest.warns(UserWarning, match="a.wav: truncated file"):
+        _expect_label(model, tmp_path / "a.wav", None)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
@@ -154,7 +155,11 @@ def test_two_milliseconds(model, tmp_path, speech):
 @pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
 def test_other_sample_rates(model, tmp_path, speech, rate):
     sf.write(tmp_path / "a.wav", _resample(speech[0], rate), rate)
-    _expect_label(model, tmp_path / "a.wav", None if rate == 8000 else speech[1])
+    if rate == 8000:  # classified, with a word that it is narrowband
+        with pytest.warns(UserWarning, match="a.wav: narrowband audio"):
+            _expect_label(model, tmp_path / "a.wav", None)
+    else:
+        _expect_label(model, tmp_path / "a.wav", speech[1])
 
 
 @pytest.mark.parametrize("channels", [2, 6])
@@ -234,6 +239,122 @@ def test_thirty_minutes_is_chunked(model, tmp_path, speech, monkeypatch):
     assert labels[0] in model.labels
     assert torch.allclose(out_prob.exp().sum(), torch.tensor(1.0), atol=1e-4)
     assert max(spans) <= model.long_window + 1e-6  # never the whole file
+
+
+# ------------------ the trained model: no silent answers (issue 22, 4-10)
+
+BATCH_CASES = {
+    "zeros": (torch.zeros(1, SR), None, "digital silence"),
+    "empty": (torch.zeros(1, 0), None, "too short"),
+    "length-0": (None, torch.tensor([0.0]), "(0, 1]"),
+    "negative-length": (None, torch.tensor([-1.0]), "(0, 1]"),
+    "3-samples": (torch.full((1, 3), 0.1), None, "too short"),
+    "nan": (torch.full((1, SR), float("nan")), None, "NaN or infinite"),
+    "inf": (torch.full((1, SR), float("inf")), None, "NaN or infinite"),
+    "length-5": (None, torch.tensor([5.0]), "(0, 1]"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(BATCH_CASES), ids=list(BATCH_CASES))
+def test_classify_batch_checks_like_classify_file(model, speech, case):
+    wavs, lens, words = BATCH_CASES[case]
+    if wavs is None:
+        wavs = torch.from_numpy(speech[0]).unsqueeze(0)
+    with pytest.raises(AudioError) as info:
+        model.classify_batch(wavs, lens)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def _non_speech(kind):
+    t = np.arange(2 * SR) / SR
+    return {
+        "white-noise": 0.3 * np.random.default_rng(0).standard_normal(t.size),
+        "dc-offset": np.full(t.size, 0.5),
+        "square-wave": np.sign(np.sin(2 * np.pi * 200 * t)) * 0.999,
+    }[kind]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["white-noise", "dc-offset", "square-wave"])
+def test_non_speech_is_no_speech_in_predict_and_timeline(
+    model, trained, tmp_path, kind
+):
+    path = tmp_path / f"{kind}.wav"
+    sf.write(path, _non_speech(kind), SR)
+    found = model.predict_file(path)
+    assert found.label is None and not found.speech and "no speech" in found.reason
+    with pytest.raises(AudioError, match="no speech"):
+        model.classify_file(path)
+    assert model.timeline(path) == []
+    proc = run_cli("predict", "--model", str(trained.model), str(path))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["label"] is None and result["speech"] is False
+
+
+@pytest.mark.slow
+def test_real_speech_passes_the_gate(model, trained):
+    with open(trained.out / "manifests" / "test.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        path = row["wav"].replace("$data_root", str(trained.data))
+        assert model.predict_file(path).speech, path
+
+
+@pytest.mark.slow
+def test_narrowband_and_truncated_files_warn(model, tmp_path, speech):
+    sf.write(tmp_path / "8k.wav", _resample(speech[0], 8000), 8000)
+    buffer = io.BytesIO()
+    sf.write(buffer, speech[0], SR, format="WAV", subtype="PCM_16")
+    (tmp_path / "cut.wav").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    for name, word in (("8k.wav", "narrowband"), ("cut.wav", "truncated")):
+        with pytest.warns(UserWarning, match=word) as caught:
+            found = model.predict_file(tmp_path / name)
+        assert found.label in model.labels and str(tmp_path / name) in found.warnings[0]
+        assert str(tmp_path / name) in str(caught[0].message)
+
+
+@pytest.mark.slow
+def test_enrol_is_all_or_nothing(model, speech, tmp_path):
+    (tmp_path / "bad.wav").write_text("not audio" * 50)
+    model.forget()
+    with pytest.raises(AudioError, match="bad.wav"):
+        model.enrol("s", [speech[1], tmp_path / "bad.wav"])
+    assert "s" not in model.speakers.speakers
+    assert model.enrol("s", [speech[1]]) == 1
+    with pytest.raises(ValueError, match="no clip given"):
+        model.enrol("t", [])
+    model.forget()
+
+
+@pytest.mark.slow
+def test_cli_output_and_argument_errors_are_one_line(trained, speech, tmp_path):
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "speechbrain_lstm_ser.cli", "predict"]
+            + ["--model", str(trained.model), speech[1]],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "error: cannot write the output: No space left on device" in proc.stderr
+    for args in (["--window", "0"], ["--hop", "-1"]):
+        proc = run_cli("timeline", "--model", str(trained.model), *args, speech[1])
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert f"argument {args[0]}" in proc.stderr
+    raw = os.fsencode(tmp_path) + b"/two\nlines\xff.wav"
+    with open(raw, "wb") as handle:
+        sf.write(handle, speech[0], SR, format="WAV")
+    (tmp_path / "sub.wav").mkdir()
+    proc = run_cli(
+        "predict", "--format", "table", "--model", str(trained.model), str(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr  # the folder sub.wav is no file
+    [row] = proc.stdout.splitlines()
+    assert row.startswith(str(tmp_path) + "/two\\nlines\\xff.wav\t")
 
 
 # ------------------------------------------------ a batch run goes on

@@ -85,6 +85,7 @@ def test_chunks_of_any_type_smoothing_and_speech_flags(recognizer, streaming_run
     smooth = list(recognizer.classify_stream(chunks, hop=0.2, smoothing=1.0))
     assert len(plain) == len(smooth) > 0
     assert not plain[1].speech  # the leading second of silence
+    assert plain[1].label is None  # no class claimed without speech
     assert any(p.speech for p in plain)
     spread = torch.stack([p.probabilities for p in plain]).std(dim=0).sum()
     assert torch.stack([p.probabilities for p in smooth]).std(dim=0).sum() < spread
@@ -118,9 +119,14 @@ def test_cli_stream_reads_pcm_from_standard_input(streaming_run):
     lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     seconds = len(pcm) / 2 / 16000
     assert abs(len(lines) - seconds / 0.25) <= 1
-    labels = set(lines[0]["probabilities"])
-    assert all(line["label"] in labels for line in lines)
+    labels = set(next(x for x in lines if x["probabilities"])["probabilities"])
     assert all(isinstance(line["speech"], bool) for line in lines)
+    # no speech: no class claimed (label, confidence, probabilities null)
+    assert all(
+        line["label"] in labels if line["speech"] else line["label"] is None
+        for line in lines
+    )
+    assert any(line["label"] is None for line in lines)  # the leading silence
     table = subprocess.run(
         [*command, "--format", "table", "--no-vad"],
         input=pcm,
