@@ -68,6 +68,7 @@ def test_every_verb_is_in_the_help(capsys):
     assert {"publish", "export-onnx", "prune", "report"} <= set(sub.choices)
 
 
+@pytest.mark.slow
 def test_export_onnx_writes_the_model_and_its_int8_copy(run, tmp_path):
     # the training YAML itself, pointed at the run by YAML overrides
     path = tmp_path / "model.onnx"
@@ -83,6 +84,7 @@ def test_export_onnx_writes_the_model_and_its_int8_copy(run, tmp_path):
     assert json.loads(meta["labels"]) == ["neutral", "happy", "sad", "angry"]
 
 
+@pytest.mark.slow
 def test_the_module_alias_exports_without_int8(run, tmp_path):
     path = tmp_path / "m.onnx"
     proc = subprocess.run(

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from preparations import prepare_emotion
 
+# Slow tier: trains and measures every row of a mini-benchmark.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SMALL = (

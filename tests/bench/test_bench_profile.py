@@ -5,9 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import speechbrain as sb
 
 from bench.profile import PHASES
+
+# Slow tier: profiles an epoch of the recipe.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 

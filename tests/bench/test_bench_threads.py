@@ -9,6 +9,9 @@ import pytest
 
 from bench.threads import busy_process, pick_files
 
+# Slow tier: times the CLI under load.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -22,6 +22,9 @@ from speechbrain_lstm_ser.nnet.heads import ClassificationHead
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 
+# Slow tier: ONNX exports (about a minute each).
+pytestmark = pytest.mark.slow
+
 LABELS = ["neutral", "happy", "sad", "angry"]
 
 

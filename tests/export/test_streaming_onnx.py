@@ -18,6 +18,9 @@ from speechbrain_lstm_ser.nnet.streaming import (
     StreamingClassifier,
 )
 
+# Slow tier: ONNX exports of the streaming step.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("onnxruntime")
 
 RATE = 16000

@@ -191,6 +191,7 @@ def test_bad_shape_says_what_it_expects(prosody):
         prosody(torch.zeros(2, 1, 16000))
 
 
+@pytest.mark.slow
 def test_exports_to_onnx_in_the_model_graph(tmp_path):
     pytest.importorskip("onnxruntime")
     from speechbrain.processing.features import InputNormalization

@@ -338,6 +338,7 @@ def test_commands_recipe_preprocesses_when_its_yaml_defines_it(tmp_path):
     torch.testing.assert_close(trimmed, expected)
 
 
+@pytest.mark.slow
 def test_brain_and_onnx_classify_alike(emotion, tmp_path):
     graph = ClassifierOnnxGraph.from_model(emotion.hparams["model"])
     path = export_onnx(graph, tmp_path / "m.onnx")

@@ -134,6 +134,7 @@ def test_clear_errors(tiny, tmp_path, monkeypatch):
         SSLLayerFeatures(tiny)
 
 
+@pytest.mark.slow
 def test_hub_id_from_an_offline_cache(tiny, tmp_path):
     cache = tmp_path / "hub"
     populate_hub_cache(cache, "someone/tiny-wavlm", tiny)
@@ -150,6 +151,7 @@ def test_hub_id_from_an_offline_cache(tiny, tmp_path):
     assert "(1, 24, 32)" in proc.stdout
 
 
+@pytest.mark.slow
 def test_missing_transformers_is_one_line_in_the_recipe(tmp_path):
     """Without transformers the recipe ends with one line naming the fix."""
     blocker = tmp_path / "block"

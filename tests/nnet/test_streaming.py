@@ -212,6 +212,7 @@ def _rss_mb():
     pytest.skip("no /proc/self/status on this system")
 
 
+@pytest.mark.slow
 def test_one_hour_stream_keeps_memory_constant():
     streamer = StreamingClassifier(_model(hidden=8, n_mels=20))
     gen = torch.Generator().manual_seed(3)

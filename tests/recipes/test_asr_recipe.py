@@ -12,6 +12,9 @@ from hyperpyyaml import load_hyperpyyaml
 from recipe_runner import run_cli, run_recipe
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 
+# Slow tier: trains the ASR recipe.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "asr" / "train.py"
 HPARAMS = ROOT / "hparams" / "asr_lstm.yaml"

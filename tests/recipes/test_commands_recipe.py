@@ -6,6 +6,9 @@ import json
 import pytest
 from recipe_runner import run_recipe
 
+# Slow tier: trains the commands recipe.
+pytestmark = pytest.mark.slow
+
 LABELS = [
     "yes",
     "no",

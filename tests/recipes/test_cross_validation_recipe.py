@@ -12,6 +12,9 @@ from preparations import prepare_emotion
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.dataio.partitions import read_partitions
 
+# Slow tier: trains every fold of a recipe.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 HPARAMS = ROOT / "hparams" / "lstm.yaml"
 

@@ -5,7 +5,12 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
+
+# Slow tier: trains recipes with pseudonyms and encryption.
+pytestmark = pytest.mark.slow
 
 
 def _corpus_facts(trained):

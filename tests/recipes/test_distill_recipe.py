@@ -12,6 +12,9 @@ from hyperpyyaml import load_hyperpyyaml
 
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
+# Slow tier: trains a teacher and a student.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 DISTILL = ROOT / "recipes" / "emotion" / "distill.py"
 HPARAMS = ROOT / "hparams" / "lstm.yaml"

@@ -14,6 +14,9 @@ from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.export.onnx import ClassifierOnnxGraph
 from speechbrain_lstm_ser.training.hparams import load_trained_modules
 
+# Slow tier: trains with two processes.
+pytestmark = pytest.mark.slow
+
 # The tiny configuration of the recipe's own test, for one epoch.
 EPOCHS = {"number_of_epochs": "1"}
 

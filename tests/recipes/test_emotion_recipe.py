@@ -86,6 +86,7 @@ def test_best_checkpoint_reloads_and_reproduces_predictions(trained):
             assert score == pytest.approx(float(expected[row["ID"]]["score"]), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_second_run_resumes_instead_of_retraining(trained):
     args = trained.run_args(trained.data, trained.out)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600)

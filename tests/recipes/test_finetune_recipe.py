@@ -22,6 +22,9 @@ from hub_cache import populate_hub_cache
 
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 
+# Slow tier: trains from a published model.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 REPO_ID = "testuser/ser-4class"
 THREE = "[neutral, happy, bored]"

@@ -28,6 +28,10 @@ import speechbrain_lstm_ser.inference.classifier as emotion_module
 from speechbrain_lstm_ser.dataio.audio import AudioError
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
+# Slow tier: runs every recipe on bad data, and long files (the fast checks of
+# bad input are in tests/inference/test_bad_input.py).
+pytestmark = pytest.mark.slow
+
 SR = 16000
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,6 +8,9 @@ import time
 
 import pytest
 
+# Slow tier: kills and resumes a training.
+pytestmark = pytest.mark.slow
+
 
 def _intra_epoch_checkpoint_of(save_folder, epoch):
     """Whether a complete mid-epoch checkpoint of ``epoch`` exists."""

@@ -2,9 +2,13 @@
 
 from pathlib import Path
 
+import pytest
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
+
+# Slow tier: trains SpeechBrain's IEMOCAP recipe with our modules.
+pytestmark = pytest.mark.slow
 
 YAML = Path(__file__).resolve().parents[1] / "data" / "sb_iemocap_lstm.yaml"
 

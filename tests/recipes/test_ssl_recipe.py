@@ -19,6 +19,9 @@ from recipe_runner import run_cli, run_recipe  # noqa: E402
 
 from speechbrain_lstm_ser.nnet.ssl import save_tiny_ssl_model  # noqa: E402
 
+# Slow tier: trains the SSL recipe.
+pytestmark = pytest.mark.slow
+
 REPO_ID = "someone/ssl-emotion"
 
 

@@ -11,6 +11,9 @@ import soundfile as sf
 import torch
 from recipe_runner import run_recipe
 
+# Slow tier: trains the streaming recipe.
+pytestmark = pytest.mark.slow
+
 # The tiny configuration of tests/conftest.py, two epochs.
 OVERRIDES = {
     "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
