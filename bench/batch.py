@@ -10,8 +10,9 @@ audio; nothing decoded is cached between them):
   (``--batch-size``, one decoding worker);
 - ``batch 2 procs``: two ``sb-lstm-ser predict --shard k/2 --output`` processes
   at once, one PyTorch thread each, then ``merge-shards``;
-- ``--memory N``: one ``predict --output`` over N links, its resident memory
-  (with its workers') sampled as it goes.
+- ``--memory N``: one ``predict --output`` over N links (to the data's files,
+  or with ``--memory-clip S`` to one synthetic clip of S seconds), its
+  resident memory (with its worker's) sampled every second as it goes.
 
 Every PyTorch computation runs on one thread per process (printed).
 ``python -m bench.batch --help`` lists the options.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import torch
 
-from speechbrain_lstm_ser.dataio.audio import audio_info
+from speechbrain_lstm_ser.dataio.audio import audio_info, write_audio
 from speechbrain_lstm_ser.inference.load import load_model
 from speechbrain_lstm_ser.serving.batch import BatchPredictor
 
@@ -97,22 +99,29 @@ def main(argv: list[str] | None = None) -> None:
         links, seconds = make_links(Path(args.data), tmp / "in", args.files)
         print(f"{len(links)} files, {seconds:.0f} s of audio")
 
-        def report(name: str, elapsed: float) -> None:
+        def cpu() -> float:
+            """CPU seconds of this process and its finished children."""
+            own = resource.getrusage(resource.RUSAGE_SELF)
+            kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+        def report(name: str, elapsed: float, used: float) -> None:
             print(
                 f"{name:<16} {elapsed:7.1f} s  {len(links) / elapsed:8.1f} files/s  "
-                f"{seconds / elapsed:8.1f} audio-s/s"
+                f"{seconds / elapsed:8.1f} audio-s/s  | CPU {used:7.1f} s  "
+                f"{len(links) / used:8.1f} files/CPU-s"
             )
 
-        start = time.perf_counter()
+        print("(wall clock: what a user waits; CPU time: robust to other load)")
+        start, used = time.perf_counter(), cpu()
         for path in links:
             model.classify_file(path)
-        loop = time.perf_counter() - start
-        report("loop", loop)
+        report("loop", time.perf_counter() - start, cpu() - used)
 
         predictor = BatchPredictor(model, batch_size=args.batch_size, workers=1)
-        start = time.perf_counter()
+        start, used = time.perf_counter(), cpu()
         predictor.run([tmp / "in"], tmp / "one.jsonl")
-        report("batch 1 proc", time.perf_counter() - start)
+        report("batch 1 proc", time.perf_counter() - start, cpu() - used)
 
         common = [
             "predict",
@@ -127,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
             "--batch-size",
             str(args.batch_size),
         ]
-        start = time.perf_counter()
+        start, used = time.perf_counter(), cpu()
         procs = [
             subprocess.Popen(
                 _cli(*common, "--shard", f"{k}/2"), env=env, stderr=subprocess.DEVNULL
@@ -142,11 +151,21 @@ def main(argv: list[str] | None = None) -> None:
             capture_output=True,
             check=True,
         )
-        report("batch 2 procs", time.perf_counter() - start)
+        report("batch 2 procs", time.perf_counter() - start, cpu() - used)
         print("(2 procs: includes starting Python and loading the model twice)")
 
         if args.memory:
-            many, _ = make_links(Path(args.data), tmp / "many", args.memory)
+            source = Path(args.data)
+            if args.memory_clip:
+                source = tmp / "clip"
+                source.mkdir()
+                n = int(args.memory_clip * 16000)
+                gen = torch.Generator().manual_seed(0)
+                t = torch.arange(n) / 16000
+                clip = 0.3 * torch.sin(2 * torch.pi * 200 * t)
+                clip += 0.05 * torch.randn(n, generator=gen)
+                write_audio(source / "clip.wav", clip, 16000)
+            many, _ = make_links(source, tmp / "many", args.memory)
             out = tmp / "many.jsonl"
             proc = subprocess.Popen(
                 _cli(

@@ -107,7 +107,7 @@ def _predict_command(args, model, labels, speakers: dict[Path, str]) -> int:
         shard = Shard.parse(args.shard) if args.shard else shard_from_environment()
         predictor = BatchPredictor(
             model,
-            batch_size=args.batch_size,
+            batch_size=args.batch_size or (16 if args.output else 1),
             sort_buffer=args.sort_buffer,
             workers=args.workers,
             labels=labels,
@@ -473,7 +473,13 @@ def _batch_options(predict) -> None:
         action="store_true",
         help="with --output: start again from nothing instead of resuming",
     )
-    predict.add_argument("--batch-size", type=int, default=16, help="files per batch")
+    predict.add_argument(
+        "--batch-size",
+        type=int,
+        help="files per batch (default: 16 with --output; 1 without, which gives "
+        "exactly the one-file results: padded batches can differ slightly, see "
+        "docs/serving.md)",
+    )
     predict.add_argument(
         "--sort-buffer",
         type=int,

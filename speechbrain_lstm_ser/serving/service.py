@@ -191,18 +191,17 @@ class _Models:
         }
 
 
-async def _read_limited(request, limit: int) -> bytes:
+async def _read_limited(request, limit: int, shown: int) -> bytes:
     """The request body, refused (413) past ``limit`` bytes without reading on."""
     declared = request.headers.get("content-length")
+    too_big = RequestError(413, f"upload over the limit of {shown} bytes")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(
-            413, f"upload of {int(declared)} bytes; the limit is {limit}"
-        )
+        raise too_big
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise RequestError(413, f"upload over {limit} bytes")
+            raise too_big
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -213,7 +212,7 @@ async def _file_field(request, limit: int) -> bytes:
     kind = request.headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         if len(body) > limit:
-            raise RequestError(413, f"upload over {limit} bytes")
+            raise RequestError(413, f"upload over the limit of {limit} bytes")
         return body
     from starlette.datastructures import UploadFile
     from starlette.formparsers import MultiPartParser
@@ -230,7 +229,7 @@ async def _file_field(request, limit: int) -> bytes:
         raise RequestError(422, "no file: send the audio as the multipart field 'file'")
     data = await part.read()
     if len(data) > limit:
-        raise RequestError(413, f"upload over {limit} bytes")
+        raise RequestError(413, f"upload over the limit of {limit} bytes")
     return data
 
 

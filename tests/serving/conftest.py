@@ -16,9 +16,17 @@ OVERRIDES = {
 
 
 @pytest.fixture(scope="session")
-def streaming_model(tmp_path_factory):
-    from speechbrain_lstm_ser.inference import StreamingEmotionRecognizer
-
+def streaming_base(tmp_path_factory):
+    """The run's folder: ``data/`` (its corpus) and ``out/model``."""
     base = tmp_path_factory.mktemp("serving_streaming")
     run_recipe("emotion", "streaming_lstm.yaml", OVERRIDES, base / "data", base / "out")
-    return StreamingEmotionRecognizer.from_hparams(source=str(base / "out" / "model"))
+    return base
+
+
+@pytest.fixture(scope="session")
+def streaming_model(streaming_base):
+    from speechbrain_lstm_ser.inference import StreamingEmotionRecognizer
+
+    return StreamingEmotionRecognizer.from_hparams(
+        source=str(streaming_base / "out" / "model")
+    )

@@ -4,8 +4,10 @@
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
   "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 const SECONDS_SHOWN = 20;
+// received (and with ?keep, the PCM sent) let a test compare with the Python API.
+const KEEP = new URLSearchParams(location.search).has("keep");
 const state = { labels: [], history: [], socket: null, context: null, stream: null,
-  sent: [], received: [] };  // sent / received: for tests (window.sbSer)
+  kept: [], received: [] };
 window.sbSer = state;
 
 const $ = (id) => document.getElementById(id);
@@ -65,7 +67,7 @@ async function start() {
     socket.onopen = () => {
       $("status").textContent = `streaming at ${state.context.sampleRate} Hz`;
       node.port.onmessage = (event) => {
-        if (socket.readyState === WebSocket.OPEN) { socket.send(event.data); state.sent.push(event.data.byteLength); }
+        if (socket.readyState === WebSocket.OPEN) { socket.send(event.data); if (KEEP) state.kept.push(event.data); }
       };
       source.connect(node);
     };
