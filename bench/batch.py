@@ -87,6 +87,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--memory", type=int, default=0, help="files for the memory run"
     )
+    parser.add_argument(
+        "--memory-clip",
+        type=float,
+        default=0.0,
+        help="seconds: the memory run links to one synthetic clip this long "
+        "(a tone in noise) instead of the data's files",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -101,6 +101,7 @@ def _predict_command(args, model, labels, speakers: dict[Path, str]) -> int:
     results go to standard output in input order (errors on standard error).
     """
     from speechbrain_lstm_ser.serving.batch import BatchPredictor
+    from speechbrain_lstm_ser.serving.inputs import LIST_SUFFIXES, MANIFEST_SUFFIXES
     from speechbrain_lstm_ser.serving.shards import Shard, shard_from_environment
 
     try:
@@ -128,7 +129,7 @@ def _predict_command(args, model, labels, speakers: dict[Path, str]) -> int:
 
     listed = any(
         Path(item).is_dir()
-        or Path(item).suffix.lower() in (".txt", ".lst", ".list", ".csv", ".jsonl")
+        or Path(item).suffix.lower() in LIST_SUFFIXES + MANIFEST_SUFFIXES
         for item in args.inputs
     )
     progress = (listed or bool(args.output)) and not args.quiet and sys.stderr.isatty()

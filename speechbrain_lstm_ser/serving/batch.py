@@ -33,7 +33,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -119,9 +119,7 @@ class RunSummary:
     skipped: int = 0
     previous_failed: int = 0
     seconds: float = 0.0
-    audio_seconds: float = 0.0
     shard: Shard | None = None
-    errors: list[str] = field(default_factory=list)
 
 
 class BatchPredictor:
@@ -361,7 +359,6 @@ class BatchPredictor:
                 for _, row in rows:
                     if row.get("error"):
                         summary.failed += 1
-                        summary.errors.append(row["error"])
                         if sink is not None or ordered is None:
                             bar.write(f"error: {row['error']}", file=sys.stderr)
                     else:

@@ -154,3 +154,29 @@ def test_live_stream_matches_the_api_and_survives_a_disconnect(
     with client.websocket_connect("/stream") as socket:
         socket.send_bytes(data[:32000])
         assert "label" in json.loads(socket.receive_text())
+
+
+@pytest.mark.slow
+def test_load_on_loopback_loses_nothing(trained, streaming_base, wav_path):
+    """bench/serve_load.py, bounded: 8 clients for 15 s and one live stream."""
+    pytest.importorskip("uvicorn", reason='pip install ".[serve-test]"')
+    pytest.importorskip("websockets", reason='pip install ".[serve-test]"')
+    from bench.serve_load import main
+
+    result = main(
+        [
+            "--model",
+            str(trained.model),
+            "--streaming-model",
+            str(streaming_base / "out" / "model"),
+            "--audio",
+            str(wav_path),
+            "--clients",
+            "8",
+            "--seconds",
+            "15",
+        ]
+    )
+    assert result["requests"] > 0 and result["failed"] == 0, result["failures"]
+    assert result["streams"] > 0 and result["healthy_after"]
+    assert result["rss_growth_mb"] < 50

@@ -17,6 +17,14 @@ function legend(el, labels) {
     `<span><i style="background:${COLORS[i % COLORS.length]}"></i>${l}</span>`).join("");
 }
 
+function grid(g, w, y) {
+  g.strokeStyle = "#eee"; g.fillStyle = "#888"; g.font = "11px sans-serif"; g.lineWidth = 1;
+  for (let p = 0; p <= 1.001; p += 0.25) {
+    g.beginPath(); g.moveTo(0, y(p)); g.lineTo(w, y(p)); g.stroke();
+    g.fillText(`${Math.round(p * 100)} %`, w - 34, y(p) + (p > 0.9 ? 12 : -2));
+  }
+}
+
 function drawChart() {
   const canvas = $("chart"), g = canvas.getContext("2d");
   const w = canvas.width, h = canvas.height;
@@ -24,8 +32,9 @@ function drawChart() {
   const last = state.history.length ? state.history[state.history.length - 1].time : 0;
   const t0 = Math.max(0, last - SECONDS_SHOWN);
   const x = (t) => ((t - t0) / SECONDS_SHOWN) * w, y = (p) => h - 4 - p * (h - 8);
-  g.strokeStyle = "#eee";
-  for (let p = 0; p <= 1; p += 0.25) { g.beginPath(); g.moveTo(0, y(p)); g.lineTo(w, y(p)); g.stroke(); }
+  grid(g, w, y);
+  g.fillStyle = "#888"; g.font = "11px sans-serif";
+  for (let t = Math.ceil(t0 / 5) * 5; t <= t0 + SECONDS_SHOWN; t += 5) g.fillText(`${t} s`, x(t) + 2, h - 6);
   state.labels.forEach((label, k) => {
     g.strokeStyle = COLORS[k % COLORS.length]; g.lineWidth = 2; g.beginPath();
     let first = true;
@@ -91,7 +100,8 @@ function drawTimeline(result) {
   const canvas = $("timeline"), g = canvas.getContext("2d");
   const w = canvas.width, h = canvas.height, total = Math.max(result.duration, 1e-6);
   g.clearRect(0, 0, w, h);
-  const y = (p) => h - 4 - p * (h - 8);
+  const y = (p) => h - 4 - p * (h - 18);
+  grid(g, w, y);
   result.labels.forEach((label, k) => {
     g.strokeStyle = COLORS[k % COLORS.length]; g.lineWidth = 2; g.beginPath();
     result.segments.forEach((s, i) => {
