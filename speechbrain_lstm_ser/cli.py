@@ -580,7 +580,13 @@ def _merge_command(args) -> int:
 def _serve_command(args) -> int:
     """Runs ``serve``: loads the models as ``predict`` does, then the service."""
     try:
-        from speechbrain_lstm_ser.serving.service import ServiceLimits, run_service
+        from speechbrain_lstm_ser.serving.service import (
+            ServiceLimits,
+            require_extra,
+            run_service,
+        )
+
+        require_extra()
     except ImportError as err:
         print(
             "error: serve needs the [serve] extra: "

@@ -41,9 +41,22 @@ import torch
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, resample, to_mono, write_audio
 
-__all__ = ["ServiceLimits", "create_app", "decode_upload", "run_service"]
+__all__ = [
+    "ServiceLimits",
+    "create_app",
+    "decode_upload",
+    "require_extra",
+    "run_service",
+]
 
 STATIC = Path(__file__).parent / "static"
+
+
+def require_extra() -> None:
+    """Raises ImportError unless the ``[serve]`` extra is installed."""
+    import fastapi  # noqa: F401
+    import multipart  # noqa: F401  (python-multipart)
+    import uvicorn  # noqa: F401
 
 
 @dataclass
