@@ -3,6 +3,9 @@ r"""The ``sb-lstm-ser`` command line: every user-facing command of the package.
 ::
 
     sb-lstm-ser predict  --model MODEL audio.wav more/ ... [--labels happy,sad]
+    sb-lstm-ser predict  --model MODEL corpus/ --output preds.csv [--shard 0/4]
+    sb-lstm-ser merge-shards preds.csv
+    sb-lstm-ser serve    --model MODEL [--streaming-model SMODEL] [--port 8000]
     sb-lstm-ser timeline --model MODEL --window 3 --hop 1.5 long.wav
     sb-lstm-ser transcribe --model ASR_MODEL audio.wav more/ ...
     sb-lstm-ser analyze  --asr-model ASR_MODEL --emotion-model MODEL meeting.wav
@@ -131,30 +134,86 @@ def display_name(path: Path | str) -> str:
 _ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
-def _predict(
-    model,
-    path: Path,
-    labels: list[str] | None = None,
-    speaker: str | None = None,
-    gate: bool | None = None,
-) -> dict:
-    found = model.predict_file(path, labels=labels, speaker=speaker, gate=gate)
-    if not found.speech:  # an answer, not an error: no class is claimed
-        return {
-            "file": display_name(path),
-            "label": None,
-            "score": None,
-            "speech": False,
-            "reason": found.reason,
-        }
-    shown = labels or model.labels  # with --labels: only those, renormalised
-    return {
-        "file": display_name(path),
-        "label": found.label,
-        "score": round(found.score, 6),
-        "speech": True,
-        "probabilities": {name: round(found.probabilities[name], 6) for name in shown},
-    }
+def _predict_command(args, model, labels, speakers: dict[Path, str]) -> int:
+    """Runs ``predict``: length-sorted batches, streamed inputs, resumable output.
+
+    See :mod:`speechbrain_lstm_ser.serving.batch`; without ``--output``, the
+    results go to standard output in input order (errors on standard error).
+    """
+    from speechbrain_lstm_ser.serving.batch import BatchPredictor
+    from speechbrain_lstm_ser.serving.inputs import LIST_SUFFIXES, MANIFEST_SUFFIXES
+    from speechbrain_lstm_ser.serving.shards import Shard, shard_from_environment
+
+    try:
+        shard = Shard.parse(args.shard) if args.shard else shard_from_environment()
+        predictor = BatchPredictor(
+            model,
+            batch_size=args.batch_size or (16 if args.output else 1),
+            sort_buffer=args.sort_buffer,
+            workers=args.workers,
+            labels=labels,
+            speakers=speakers,
+            name=display_name,
+            gate=False if args.no_speech_gate else None,
+        )
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+    def emit(row: dict) -> None:
+        if row.get("error"):
+            print(f"error: {_one_line(row['error'])}", file=sys.stderr)
+            return
+        for note in row.get("warnings", ()):
+            print(f"warning: {_one_line(note)}", file=sys.stderr)
+        if args.format == "jsonl":
+            _write(json.dumps(row))
+        else:
+            _write("\n".join(_table_rows(row)))
+
+    listed = any(
+        Path(item).is_dir()
+        or Path(item).suffix.lower() in LIST_SUFFIXES + MANIFEST_SUFFIXES
+        for item in args.inputs
+    )
+    progress = (listed or bool(args.output)) and not args.quiet and sys.stderr.isatty()
+    extra = [path for path in speakers if str(path) not in args.inputs]
+    try:
+        summary = predictor.run(
+            args.inputs,
+            output=args.output,
+            shard=shard,
+            resume=not args.restart,
+            progress=progress,
+            extensions=AUDIO_EXTENSIONS,
+            data_root=args.data_root,
+            emit=emit,
+            extra_paths=extra,
+        )
+    except OSError as err:
+        if args.output is None:  # standard output cannot be written
+            return _output_failed(err)
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
+        return 2
+    except ValueError as err:
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
+        return 2
+    total = summary.done + summary.failed
+    if total + summary.skipped == 0:
+        print("error: no audio files found in the given inputs", file=sys.stderr)
+        return 2
+    if summary.output is not None:
+        rate = total / summary.seconds if summary.seconds else 0.0
+        print(
+            f"{summary.output}: {total} file(s) classified in {summary.seconds:.1f} s "
+            f"({rate:.1f} files/s), {summary.skipped} already done, "
+            f"{summary.failed + summary.previous_failed} error row(s)",
+            file=sys.stderr,
+        )
+    failed = summary.failed + summary.previous_failed
+    if failed:
+        print(f"{failed} of {total + summary.skipped} file(s) failed", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _timeline(model, path: Path, args) -> dict:
@@ -376,9 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     >>> sub = next(a for a in build_parser()._actions if a.dest == "command")
     >>> sorted(sub.choices)  # doctest: +NORMALIZE_WHITESPACE
-    ['analyze', 'export-onnx', 'keygen', 'predict', 'prune', 'publish',
-     'report', 'robustness', 'sign', 'stream', 'timeline', 'transcribe',
-     'verify']
+    ['analyze', 'export-onnx', 'keygen', 'merge-shards', 'predict', 'prune',
+     'publish', 'report', 'robustness', 'serve', 'sign', 'stream', 'timeline',
+     'transcribe', 'verify']
     """
     parser = argparse.ArgumentParser(
         prog="sb-lstm-ser",
@@ -431,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         "enrolled with all of their files, and each file is classified against "
         "its speaker (speaker-normalised models); the files are the inputs",
     )
+    _batch_options(predict)
     common(sub.add_parser("transcribe", help="transcript of each file"))
     common(
         sub.add_parser("analyze", help="speech segments: transcript and emotion"),
@@ -463,6 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     _stream_parser(sub)
+    _serve_parser(sub)
 
     keygen = sub.add_parser("keygen", help="create an Ed25519 signing key pair")
     keygen.add_argument(
@@ -564,6 +625,189 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     return parser
+
+
+def _batch_options(predict) -> None:
+    """``predict``'s options for large runs (:mod:`speechbrain_lstm_ser.serving`)."""
+    predict.add_argument(
+        "--output",
+        help="write the results to this file as they come (.jsonl, .csv, or "
+        ".parquet with pyarrow); a re-run with the same command skips the files "
+        "already there",
+    )
+    predict.add_argument(
+        "--restart",
+        action="store_true",
+        help="with --output: start again from nothing instead of resuming",
+    )
+    predict.add_argument(
+        "--batch-size",
+        type=int,
+        help="files per batch (default: 16 with --output; 1 without, which gives "
+        "exactly the one-file results: padded batches can differ slightly, see "
+        "docs/serving.md)",
+    )
+    predict.add_argument(
+        "--sort-buffer",
+        type=int,
+        default=256,
+        help="files read ahead and sorted by length before batching",
+    )
+    predict.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes decoding and resampling audio (0: the main process)",
+    )
+    predict.add_argument(
+        "--shard",
+        help="k/N: only every N-th file from the k-th (0-based); default: RANK / "
+        "WORLD_SIZE (torchrun) or SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT; "
+        "each shard writes OUTPUT.shard-k-of-N, joined by `sb-lstm-ser merge-shards`",
+    )
+    predict.add_argument(
+        "--data-root", help="what $data_root stands for in SpeechBrain CSV manifests"
+    )
+
+
+def _serve_parser(sub) -> None:
+    """The ``serve`` and ``merge-shards`` verbs."""
+    merge = sub.add_parser(
+        "merge-shards",
+        help="join the shard files of a sharded `predict --output FILE` into FILE",
+    )
+    merge.add_argument("output", help="the --output given to every shard")
+    merge.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="merge even when shards are missing or unfinished",
+    )
+    serve = sub.add_parser(
+        "serve",
+        help="HTTP service and web page: upload, timeline, live microphone",
+        description="Serves a model over HTTP (needs the [serve] extra): "
+        "POST /classify, POST /timeline, WebSocket /stream (16-bit PCM), a web "
+        "page at /, API docs at /docs, /health. Binds 127.0.0.1 unless --host "
+        "says otherwise. See docs/serving.md.",
+    )
+    serve.add_argument(
+        "--model", required=True, help="exported model folder or Hub repo id"
+    )
+    serve.add_argument(
+        "--streaming-model",
+        help="a streaming model for /stream (default: --model if it can stream)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--max-upload-mb", type=float, default=20.0, help="largest upload (MB)"
+    )
+    serve.add_argument(
+        "--max-duration",
+        type=float,
+        default=600.0,
+        help="longest upload (seconds); /classify takes at most the model's "
+        "max_duration of it",
+    )
+    serve.add_argument(
+        "--max-streams", type=int, default=4, help="concurrent WebSocket streams"
+    )
+    serve.add_argument(
+        "--max-stream-seconds",
+        type=float,
+        default=3600.0,
+        help="longest live stream (seconds of audio)",
+    )
+    serve.add_argument("--savedir", help="where Hub files are linked")
+    serve.add_argument("--device", default="cpu", help="cpu, cuda, ...")
+    serve.add_argument(
+        "--threads",
+        type=_threads_arg,
+        default="auto",
+        help="PyTorch threads: N, or auto",
+    )
+    serve.add_argument("--verify", choices=("auto", "required", "off"), default="auto")
+    serve.add_argument("--trusted-key", action="append", default=[])
+
+
+def _merge_command(args) -> int:
+    """Runs ``merge-shards``."""
+    from speechbrain_lstm_ser.serving.shards import describe, merge_shards
+
+    try:
+        stats = merge_shards(args.output, allow_incomplete=args.allow_incomplete)
+    except (OSError, ValueError) as err:
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
+        return 1
+    print(describe(stats, args.output))
+    return 1 if stats["errors"] else 0
+
+
+def _serve_command(args) -> int:
+    """Runs ``serve``: loads the models as ``predict`` does, then the service."""
+    try:
+        from speechbrain_lstm_ser.serving.service import (
+            ServiceLimits,
+            require_extra,
+            run_service,
+        )
+
+        require_extra()
+    except ImportError as err:
+        print(
+            "error: serve needs the [serve] extra: "
+            f'pip install "speechbrain-lstm-ser[serve]" ({err})',
+            file=sys.stderr,
+        )
+        return 2
+    from speechbrain_lstm_ser.inference.load import load_model
+    from speechbrain_lstm_ser.inference.streaming import StreamingEmotionRecognizer
+
+    trust = {"verify": args.verify, "trusted_keys": args.trusted_key}
+    options = {
+        "savedir": args.savedir,
+        "run_opts": {"device": args.device},
+        "threads": None,
+    }
+    try:
+        model = load_model(args.model, **options, **trust)
+        if not hasattr(model, "classify_batch"):
+            raise ValueError(f"{type(model).__name__} is not a classifier")
+    except Exception as err:  # a model that cannot be loaded ends the run
+        print(f"error: cannot load model {args.model}: {err}", file=sys.stderr)
+        return 2
+    streamer, why = None, "no streaming model (start with --streaming-model)"
+    source = args.streaming_model or args.model
+    try:
+        streamer = StreamingEmotionRecognizer.from_hparams(
+            source=source, **options, **trust
+        )
+    except Exception as err:
+        if args.streaming_model:
+            print(
+                f"error: cannot load streaming model {source}: {err}", file=sys.stderr
+            )
+            return 2
+        why = f"{args.model} cannot stream ({err}); start with --streaming-model"
+    limits = ServiceLimits(
+        max_upload_bytes=int(args.max_upload_mb * 1e6),
+        max_duration=args.max_duration,
+        max_streams=args.max_streams,
+        max_stream_seconds=args.max_stream_seconds,
+    )
+    try:
+        run_service(
+            model,
+            streamer,
+            limits,
+            host=args.host,
+            port=args.port,
+            no_stream_reason=why,
+        )
+    except (OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _stream_parser(sub) -> None:
@@ -879,6 +1123,10 @@ def _main(argv: list[str] | None = None) -> int:
         return _stream_command(args)
     if args.command == "robustness":
         return _robustness_command(args)
+    if args.command == "merge-shards":
+        return _merge_command(args)
+    if args.command == "serve":
+        return _serve_command(args)
     speakers: dict[Path, str] = {}
     if getattr(args, "speakers", None):
         from speechbrain_lstm_ser.inference.speakers import read_speaker_list
@@ -888,8 +1136,11 @@ def _main(argv: list[str] | None = None) -> int:
         except ValueError as err:
             print(f"error: --speakers: {err}", file=sys.stderr)
             return 2
-    files, had_folder = expand_inputs(args.inputs)
-    files += [path for path in speakers if path not in files]
+    if args.command == "predict":  # streamed by serving.batch, never listed here
+        files, had_folder = [*map(Path, args.inputs), *speakers], False
+    else:
+        files, had_folder = expand_inputs(args.inputs)
+        files += [path for path in speakers if path not in files]
     if not files:
         print("error: no audio files found in the given inputs", file=sys.stderr)
         return 2
@@ -943,11 +1194,8 @@ def _main(argv: list[str] | None = None) -> int:
         if failed:
             return failed
     if args.command == "predict":
-        gate = False if args.no_speech_gate else None
-        work = lambda path: _predict(  # noqa: E731
-            models["model"], path, labels, speakers.get(path), gate
-        )
-    elif args.command == "timeline":
+        return _predict_command(args, models["model"], labels, speakers)
+    if args.command == "timeline":
         work = lambda path: _timeline(models["model"], path, args)  # noqa: E731
     elif args.command == "transcribe":
         work = lambda path: {  # noqa: E731

@@ -105,3 +105,15 @@ def test_package_and_bench_never_load_recipes_or_modules_by_path():
             assert not {"recipes", "bench"} & {
                 m.split(".")[0] for m in _imports(path)
             }, path
+
+
+def test_serving_is_an_optional_layer_above_inference():
+    """Only the CLI imports serving; only its service imports the [serve] extra."""
+    for a, targets in _graph().items():
+        if _subpackage(a) != "serving" and a != f"{PACKAGE}.cli":
+            assert not [b for b in targets if _subpackage(b) == "serving"], a
+    extra = {"fastapi", "uvicorn", "starlette", "multipart", "pyarrow"}
+    for path in (ROOT / PACKAGE).rglob("*.py"):
+        if path.name in ("service.py", "results.py") and path.parent.name == "serving":
+            continue  # imported inside the functions that need them
+        assert not extra & {m.split(".")[0] for m in _imports(path)}, path

@@ -292,21 +292,32 @@ class UtteranceClassifier(AudioInterface):
                 "speaker-normalised accuracy."
             )
 
-    def _read_checked(
-        self, path: str | os.PathLike, gate: bool = False
-    ) -> torch.Tensor:
-        """A file's waveform, checked; a warning when clipped.
+    def read_checked(
+        self, path: str | os.PathLike
+    ) -> tuple[torch.Tensor, tuple[str, ...]]:
+        """A file's checked waveform and its warnings (no speech gate).
 
-        Refused (``AudioError`` naming ``path``) as :func:`check_waveforms`
-        refuses a waveform, and (``gate``) when it holds no speech.
+        The one reading of a file for every path that classifies files (one
+        at a time, batched, served): refused (``AudioError`` naming
+        ``path``) as :func:`check_waveforms` refuses a waveform; clipping is
+        logged; narrowband audio and truncated files are warnings.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub.
+
+        Returns
+        -------
+        wav : torch.Tensor
+            ``(time,)`` on the CPU, at the model's sample rate.
+        warnings : tuple of str
+            One line per warning, each naming the file.
         """
         local, _ = self.audio_file(path)
+        info = audio_info(local)
         wav = read_audio(local, self.sample_rate)
         check_waveforms(wav, None, self.sample_rate, self.min_duration, [str(path)])
-        if gate:
-            found = self.speech_gate(wav)
-            if not found.speech:
-                raise NoSpeechError(path, found.reason, _NO_SPEECH_FIX)
         share = clipped_share(wav)
         if share > CLIPPING_WARN_SHARE:
             logger.warning(
@@ -314,6 +325,20 @@ class UtteranceClassifier(AudioInterface):
                 "the distortion can look like a tense voice; lower the recording "
                 "gain and record again if you can"
             )
+        notes = recording_warnings(
+            path, info.sample_rate, wav, self.sample_rate, info.frames, local
+        )
+        return wav, tuple(notes)
+
+    def _read_checked(
+        self, path: str | os.PathLike, gate: bool = False
+    ) -> torch.Tensor:
+        """:meth:`read_checked` on the model's device; no speech refused (``gate``)."""
+        wav, _ = self.read_checked(path)
+        if gate:
+            found = self.speech_gate(wav)
+            if not found.speech:
+                raise NoSpeechError(path, found.reason, _NO_SPEECH_FIX)
         return wav.to(self.device)
 
     def encode_batch(
@@ -541,26 +566,28 @@ class UtteranceClassifier(AudioInterface):
             self.allowed_classes(labels)  # a wrong name fails before any work
         gate = self.gate_speech if gate is None else gate
         local, duration = self.audio_file(path)
-        info = audio_info(local)
         if duration > self.max_duration:
-            wav = None
+            info = audio_info(local)
             out_prob = self._classify_long(local, labels, speaker, gate)
             found = SpeechCheck(out_prob is not None, float("nan"))
             if out_prob is None:
                 found = found._replace(reason="no speech found in the recording")
+            notes = tuple(
+                recording_warnings(
+                    path, info.sample_rate, None, self.sample_rate, info.frames, local
+                )
+            )
         else:
-            wav = self._read_checked(path)
+            wav, notes = self.read_checked(path)
             found = self.speech_gate(wav) if gate else SpeechCheck(True, float("nan"))
             out_prob = None
             if found.speech:
                 out_prob = self.classify_batch(
-                    wav.unsqueeze(0), torch.ones(1), labels, speaker=speaker
+                    wav.unsqueeze(0).to(self.device),
+                    torch.ones(1),
+                    labels,
+                    speaker=speaker,
                 )[0]
-        notes = tuple(
-            recording_warnings(
-                path, info.sample_rate, wav, self.sample_rate, info.frames, local
-            )
-        )
         for note in notes:
             warnings.warn(note, AudioWarning, stacklevel=3)
         return out_prob, found, notes
