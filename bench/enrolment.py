@@ -41,6 +41,7 @@ from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
+from speechbrain_lstm_ser.training.hparams import load_settings
 from speechbrain_lstm_ser.training.references import enrolment_reference
 
 __all__ = ["evaluate_enrolment", "main"]
@@ -144,10 +145,10 @@ def evaluate_enrolment(model: EmotionRecognizer, rows: list[dict], seed: int = 0
 
 def _data_folder(run: Path) -> str:
     """The ``data_folder`` of a run's resolved ``hyperparams.yaml``."""
-    for line in (run / "hyperparams.yaml").read_text(encoding="utf-8").splitlines():
-        if line.startswith("data_folder:"):
-            return line.split(":", 1)[1].strip()
-    raise SystemExit(f"error: {run}/hyperparams.yaml names no data_folder")
+    folder = load_settings(run / "hyperparams.yaml").get("data_folder")
+    if not folder:
+        raise SystemExit(f"error: {run}/hyperparams.yaml names no data_folder")
+    return str(folder)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -168,6 +168,7 @@ def _wait_policy_of_a_fresh_process(**extra: str) -> str:
     return proc.stdout.strip()
 
 
+@pytest.mark.slow
 def test_waiting_threads_sleep_unless_the_user_set_the_policy():
     assert _wait_policy_of_a_fresh_process() == "PASSIVE"
     assert _wait_policy_of_a_fresh_process(OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"

@@ -95,7 +95,9 @@ def manifests(tiny_corpus, tmp_path_factory):
     return out, folder, out.parent / "features"  # a cache shared by the tests
 
 
-@pytest.mark.parametrize("normalisation", ["global", "speaker"])
+@pytest.mark.parametrize(
+    "normalisation", [pytest.param("global", marks=pytest.mark.slow), "speaker"]
+)
 def test_the_baseline_trains_tunes_and_tests(manifests, normalisation):
     pytest.importorskip("sklearn")
     folder, data, cache = manifests
@@ -127,6 +129,7 @@ def test_the_baseline_trains_tunes_and_tests(manifests, normalisation):
     assert list(cache.glob("functionals-*.npy"))
 
 
+@pytest.mark.slow
 def test_the_command_writes_its_json(manifests, tmp_path):
     pytest.importorskip("sklearn")
     folder, data, cache = manifests

@@ -204,6 +204,7 @@ def test_the_cli_evaluates_an_exported_model(trained, tmp_path):
     assert met == (summary["failures"] == [])
 
 
+@pytest.mark.slow
 def test_the_cli_reports_a_missing_manifest_in_one_line(trained, tmp_path):
     proc = run_cli(
         "robustness", "--model", trained.model, "--manifest", tmp_path / "none.csv"

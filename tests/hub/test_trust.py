@@ -231,6 +231,7 @@ def test_pickled_code_in_weights_never_runs(trained, tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_signed_hub_repo_offline(signed, keys, tmp_path):
     # as huggingface_hub lays it out: snapshots/<rev>/<name> -> ../../blobs/<sha>
     snapshot = populate_hub_cache(tmp_path / "hub", REPO_ID, signed, blobs=True)
@@ -275,6 +276,7 @@ def test_signed_hub_repo_offline(signed, keys, tmp_path):
     assert "label_encoder.ckpt: a symbolic link to" in proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_keys_round_trip(trained, tmp_path):
     folder = tmp_path / "model"
     shutil.copytree(trained.model, folder)

@@ -207,6 +207,7 @@ def test_publish_dry_run_checks_and_lists(trained):
     assert "encoder.ckpt" in proc.stdout and "example.wav ->" in proc.stdout
 
 
+@pytest.mark.slow
 def test_sb_lstm_ser_publish_is_the_same_command(trained, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the dry run needs no network
     proc = run_cli("publish", trained.model, "--repo-id", REPO_ID, "--dry-run")
@@ -218,6 +219,7 @@ def test_sb_lstm_ser_publish_is_the_same_command(trained, monkeypatch):
     assert bad.returncode == 1 and len(errors) == 1 and "user/name" in errors[0]
 
 
+@pytest.mark.slow
 def test_publish_refuses_a_broken_folder(trained, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(trained.model, broken)

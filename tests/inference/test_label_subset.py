@@ -56,6 +56,7 @@ def test_unknown_or_empty_subsets_are_refused(model_and_files):
         model.classify_file(files[0], labels="happy")
 
 
+@pytest.mark.slow
 def test_cli_predict_labels(trained, model_and_files):
     _, files = model_and_files
     proc = run_cli(

@@ -150,6 +150,7 @@ def test_timeline_can_adapt_to_the_recording(setup, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_cli_enrols_the_speakers_of_a_csv(trained, setup, tmp_path):
     _, rows = setup
     listing = tmp_path / "speakers.csv"

@@ -119,6 +119,7 @@ def test_rebuilt_from_config_without_source(tiny):
     assert torch.allclose(rebuilt(wav), ssl(wav), atol=TOLERANCE)
 
 
+@pytest.mark.slow
 def test_clear_errors(tiny, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="--ssl_hidden_size 32"):
         SSLLayerFeatures(tiny, hidden_size=768)

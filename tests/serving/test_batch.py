@@ -169,6 +169,7 @@ def test_parquet_output(model, folder, tmp_path):
     assert len(table) == 26 and set(model.labels) < set(table[0])
 
 
+@pytest.mark.slow
 def test_cli_output_resume_and_merge(trained, folder, tmp_path):
     out = tmp_path / "p.csv"
     args = ["predict", "--model", trained.model, folder, "--output", out]
