@@ -49,7 +49,7 @@ from speechbrain_lstm_ser.serving.inputs import iter_audio_files
 from speechbrain_lstm_ser.serving.results import ResultFile
 from speechbrain_lstm_ser.serving.shards import Shard, shard_path
 
-__all__ = ["BatchPredictor", "Decoded", "RunSummary"]
+__all__ = ["BatchPredictor", "Decoded", "RunSummary", "prediction_row"]
 
 #: The file extensions a folder is searched for (the CLI passes its own).
 DEFAULT_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au")
@@ -112,6 +112,46 @@ class RunSummary:
     shard: Shard | None = None
 
 
+def prediction_row(found, shown: Sequence[str], notes: Sequence[str] = ()) -> dict:
+    """The output row of one ``Prediction`` (batch files and the service alike).
+
+    Arguments
+    ---------
+    found : Prediction
+        From the model's ``predict_batch`` or ``predict_file``.
+    shown : sequence of str
+        The classes whose probabilities the row lists.
+    notes : sequence of str
+        Warnings about the file, before the prediction's own.
+
+    Returns
+    -------
+    dict
+        ``label``, ``score``, ``speech`` and ``probabilities``, or, without
+        speech, ``label: None``, ``speech: False`` and the ``reason``; and
+        ``warnings`` when there are any.
+
+    Example
+    -------
+    >>> from speechbrain_lstm_ser.inference.classifier import Prediction
+    >>> prediction_row(Prediction(None, None, None, False, "no speech found"), [])
+    {'label': None, 'score': None, 'speech': False, 'reason': 'no speech found'}
+    """
+    if not found.speech:  # an answer, not an error: no class is claimed
+        row = {"label": None, "score": None, "speech": False, "reason": found.reason}
+    else:
+        row = {
+            "label": found.label,
+            "score": round(found.score, 6),
+            "speech": True,
+            "probabilities": {n: round(found.probabilities[n], 6) for n in shown},
+        }
+    notes = list(notes) + [n for n in found.warnings if n not in notes]
+    if notes:
+        row["warnings"] = notes
+    return row
+
+
 class BatchPredictor:
     """Classifies many files in length-sorted batches (see the module's text).
 
@@ -161,23 +201,9 @@ class BatchPredictor:
 
     # ------------------------------------------------------------ rows
     def _row(self, key: str, found, notes: Sequence[str] = ()) -> dict:
-        """The output row of one ``Prediction`` (see ``predict_batch``)."""
-        if not found.speech:  # an answer, not an error: no class is claimed
-            row = {"file": key, "label": None, "score": None, "speech": False}
-            row["reason"] = found.reason
-        else:
-            shown = self.labels or self.model.labels
-            row = {
-                "file": key,
-                "label": found.label,
-                "score": round(found.score, 6),
-                "speech": True,
-                "probabilities": {n: round(found.probabilities[n], 6) for n in shown},
-            }
-        notes = list(notes) + [n for n in found.warnings if n not in notes]
-        if notes:
-            row["warnings"] = notes
-        return row
+        return {"file": key} | prediction_row(
+            found, self.labels or self.model.labels, notes
+        )
 
     def _classify(self, items: list[Decoded]) -> list[tuple[int, dict]]:
         """One padded batch, speech gate included; a failing one goes file by file."""

@@ -32,6 +32,7 @@ import io
 import json
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ import soundfile as sf
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, resample, to_mono, write_audio
+from speechbrain_lstm_ser.inference.checks import AudioWarning
+from speechbrain_lstm_ser.serving.batch import prediction_row
 
 __all__ = [
     "ServiceLimits",
@@ -135,17 +138,6 @@ def decode_upload(data: bytes, sample_rate: int, max_duration: float) -> torch.T
     return resample(to_mono(torch.from_numpy(samples)), rate, sample_rate).contiguous()
 
 
-def _row(model, out_prob: torch.Tensor, label: str) -> dict:
-    probs = out_prob.exp().tolist()
-    return {
-        "label": label,
-        "score": round(max(probs), 6),
-        "probabilities": {
-            n: round(p, 6) for n, p in zip(model.labels, probs, strict=True)
-        },
-    }
-
-
 class _Models:
     """The loaded models and the lock that runs them one call at a time."""
 
@@ -173,9 +165,11 @@ class _Models:
     def classify(self, data: bytes) -> dict:
         wav = decode_upload(data, self.model.sample_rate, self.limits.max_duration)
 
-        def work(path):
-            out_prob, _, _, names = self.model.classify_file(path)
-            return _row(self.model, out_prob[0].cpu(), names[0])
+        def work(path):  # no speech: a row with label null, as predict's
+            with warnings.catch_warnings():  # they go into the row
+                warnings.simplefilter("ignore", AudioWarning)
+                found = self.model.predict_file(path)
+            return prediction_row(found, self.model.labels)
 
         return {"duration": round(wav.numel() / self.model.sample_rate, 3)} | (
             self._with_file(wav, work)

@@ -53,6 +53,19 @@ def test_classify_matches_the_api(client, model, wav_path):
     assert body["label"] == model.labels[int(expected.argmax())]
 
 
+def test_an_upload_without_speech_is_answered_as_predict_answers_it(client, model):
+    # White noise: no class is claimed, as by predict and the Python API.
+    noise = 0.3 * torch.randn(16000, generator=torch.Generator().manual_seed(0))
+    buffer = io.BytesIO()
+    sf.write(buffer, noise.numpy(), 16000, format="WAV")
+    response = client.post("/classify", files={"file": ("n.wav", buffer.getvalue())})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["label"] is None and body["speech"] is False and body["reason"]
+    assert "probabilities" not in body
+    _healthy(client)
+
+
 def test_timeline_matches_the_api(client, model, wav_path):
     response = client.post(
         "/timeline",
