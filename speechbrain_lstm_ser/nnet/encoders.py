@@ -22,6 +22,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from speechbrain_lstm_ser.nnet.lengths import relative_lengths
+
 __all__ = [
     "CRNNEncoder",
     "LSTMEncoder",
@@ -387,8 +389,19 @@ class CRNNEncoder(nn.Module):
         """
         batch = x.shape[0]
         x = x.unsqueeze(1)  # (batch, 1, time, feats)
-        for block in self.cnn:
+        for i, block in enumerate(self.cnn):
+            frames = x.shape[2]
             x = block(x, lens)
+            if i == 0 and lens is not None and self.time_stride > 1:
+                # An utterance of n frames alone has ceil(n / stride) of them
+                # now: counted, not rounded from the padded batch's ratio.
+                counts = absolute_lengths(lens, frames, batch)
+                strided = torch.div(
+                    counts + (self.time_stride - 1),
+                    self.time_stride,
+                    rounding_mode="floor",
+                )
+                lens = relative_lengths(strided, x.shape[2]).to(lens.dtype)
         b, ch, time, freq = x.shape
         x = x.permute(0, 2, 1, 3).reshape(b, time, ch * freq)
         x = self.lstm(x, lens)

@@ -67,6 +67,8 @@ import torch
 from speechbrain.lobes.features import Fbank
 from torch import nn
 
+from speechbrain_lstm_ser.nnet.lengths import stft_frame_count
+
 __all__ = ["FbankProsody", "ProsodyFeatures"]
 
 #: Names of the channels :class:`ProsodyFeatures` returns, in order.
@@ -217,6 +219,22 @@ class ProsodyFeatures(nn.Module):
     def n_channels(self) -> int:
         """The number of output channels (3)."""
         return len(PROSODY_CHANNELS)
+
+    def frames(self, num_samples: torch.Tensor) -> torch.Tensor:
+        """Frames of waveforms of ``num_samples`` samples: ``1 + num_samples // hop``.
+
+        Arguments
+        ---------
+        num_samples : torch.Tensor
+            ``(batch,)`` int64 sample counts.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch,)`` int64 frame counts (see
+            :func:`~speechbrain_lstm_ser.nnet.lengths.frame_lengths`).
+        """
+        return torch.div(num_samples, self.hop, rounding_mode="floor").long() + 1
 
     def forward(
         self, wavs: torch.Tensor, lens: torch.Tensor | None = None
@@ -428,6 +446,27 @@ class FbankProsody(nn.Module):
             **prosody_options,
         )
         self.n_mels = n_mels
+
+    def frames(self, num_samples: torch.Tensor) -> torch.Tensor:
+        """Frames of waveforms of ``num_samples`` samples, the ``Fbank``'s.
+
+        Arguments
+        ---------
+        num_samples : torch.Tensor
+            ``(batch,)`` int64 sample counts.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch,)`` int64 frame counts (see
+            :func:`~speechbrain_lstm_ser.nnet.lengths.frame_lengths`).
+
+        Example
+        -------
+        >>> FbankProsody(n_mels=20).frames(torch.tensor([8000, 8319, 8320]))
+        tensor([26, 26, 27])
+        """
+        return stft_frame_count(self.fbank.compute_STFT, num_samples)
 
     def forward(
         self, wavs: torch.Tensor, lens: torch.Tensor | None = None

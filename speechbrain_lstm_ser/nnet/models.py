@@ -19,6 +19,12 @@ Built in the YAML from its named parts, e.g.::
         pooling: !ref <pooling>
         classifier: !ref <classifier>
 
+The relative lengths ``lens`` of the waveforms become those of the feature
+frames by counting each waveform's frames from its samples
+(:func:`~speechbrain_lstm_ser.nnet.lengths.frame_lengths`), so a file's
+frames in a padded batch are exactly its frames alone, and so are its
+outputs (to float tolerance).
+
 Waveform pre-processing (denoising, silence trimming) is deliberately **not**
 part of a model: it changes lengths in data-dependent ways that an exported
 graph cannot hold. It is one separate step, :func:`preprocess_waveforms`,
@@ -37,6 +43,8 @@ from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
+
+from speechbrain_lstm_ser.nnet.lengths import frame_lengths
 
 __all__ = [
     "PREPROCESS",
@@ -234,13 +242,61 @@ class TaskModel(nn.Module):
         -------
         torch.Tensor
         """
+        return self.features_and_lengths(wavs, lens, epoch, reference)[0]
+
+    def features_and_lengths(
+        self,
+        wavs: torch.Tensor,
+        lens: torch.Tensor | None = None,
+        epoch=None,
+        reference: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised features and the relative lengths of their frames.
+
+        The same arguments as :meth:`features`.
+
+        Returns
+        -------
+        feats : torch.Tensor
+            ``(batch, frames, n_mels)`` normalised features.
+        frame_lens : torch.Tensor
+            ``(batch,)`` relative lengths of the frames (see
+            :meth:`frame_lengths`), what the rest of the model takes.
+        """
         lens = _full_lengths(wavs, lens)
         feats = self.raw_features(wavs, lens)
+        frame_lens = self.frame_lengths(wavs, lens, feats.shape[1])
         if self.reference_norm is not None:
-            feats = self.reference_norm(feats, lens, reference)
+            feats = self.reference_norm(feats, frame_lens, reference)
         if epoch is None:
-            return self.mean_var_norm(feats, lens)
-        return self.mean_var_norm(feats, lens, epoch=epoch)
+            return self.mean_var_norm(feats, frame_lens), frame_lens
+        return self.mean_var_norm(feats, frame_lens, epoch=epoch), frame_lens
+
+    def frame_lengths(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None, num_frames: int
+    ) -> torch.Tensor:
+        """Relative lengths of the feature frames of padded waveforms.
+
+        Each waveform's frames counted from its samples, as it has them
+        alone (see :func:`~speechbrain_lstm_ser.nnet.lengths.frame_lengths`;
+        ``lens`` itself where ``compute_features`` cannot say).
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms, as given to ``compute_features``.
+        lens : torch.Tensor, optional
+            ``(batch,)`` their relative lengths; all ones if omitted.
+        num_frames : int
+            The padded number of feature frames, ``feats.shape[1]``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch,)``.
+        """
+        lens = _full_lengths(wavs, lens)
+        return frame_lengths(self.compute_features, lens, wavs.shape[1], num_frames)
 
     def raw_features(
         self, wavs: torch.Tensor, lens: torch.Tensor | None = None
@@ -284,7 +340,9 @@ class TaskModel(nn.Module):
                 "speaker or enrolment statistics"
             )
         lens = _full_lengths(wavs, lens)
-        return self.reference_norm.statistics(self.raw_features(wavs, lens), lens)
+        feats = self.raw_features(wavs, lens)
+        frame_lens = self.frame_lengths(wavs, lens, feats.shape[1])
+        return self.reference_norm.statistics(feats, frame_lens)
 
     def forward_features(self, feats: torch.Tensor, lens: torch.Tensor):
         """The rest of the forward, from normalised features on."""
@@ -323,11 +381,10 @@ class TaskModel(nn.Module):
         torch.Tensor
             See :meth:`forward_features`.
         """
-        lens = _full_lengths(wavs, lens)
-        feats = self.features(wavs, lens, epoch, reference)
+        feats, frame_lens = self.features_and_lengths(wavs, lens, epoch, reference)
         if feature_augment is not None:
             feats = feature_augment(feats)
-        return self.forward_features(feats, lens)
+        return self.forward_features(feats, frame_lens)
 
 
 class UtteranceClassifierModel(TaskModel):
@@ -439,8 +496,8 @@ class UtteranceClassifierModel(TaskModel):
         -------
         torch.Tensor
         """
-        lens = _full_lengths(wavs, lens)
-        return self.embed_features(self.features(wavs, lens, None, reference), lens)
+        feats, frame_lens = self.features_and_lengths(wavs, lens, None, reference)
+        return self.embed_features(feats, frame_lens)
 
 
 class CTCModel(TaskModel):
