@@ -148,7 +148,7 @@ def _predict_command(args, model, labels, speakers: dict[Path, str]) -> int:
         shard = Shard.parse(args.shard) if args.shard else shard_from_environment()
         predictor = BatchPredictor(
             model,
-            batch_size=args.batch_size or (16 if args.output else 1),
+            batch_size=args.batch_size,
             sort_buffer=args.sort_buffer,
             workers=args.workers,
             labels=labels,
@@ -643,9 +643,9 @@ def _batch_options(predict) -> None:
     predict.add_argument(
         "--batch-size",
         type=int,
-        help="files per batch (default: 16 with --output; 1 without, which gives "
-        "exactly the one-file results: padded batches can differ slightly, see "
-        "docs/serving.md)",
+        default=16,
+        help="files per batch (default: 16; the results are those of one file "
+        "at a time, see docs/serving.md)",
     )
     predict.add_argument(
         "--sort-buffer",
