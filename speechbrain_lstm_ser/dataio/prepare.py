@@ -111,6 +111,14 @@ class PreparationOptions:
         """The options as plain data (what a stamp records)."""
         return dataclasses.asdict(self)
 
+    @property
+    def corpus(self) -> dict:
+        """The options of ``dataset``'s corpus reader (empty when none are given).
+
+        For subclasses with ``dataset`` and ``corpora`` (name -> options) fields.
+        """
+        return dict((self.corpora or {}).get(self.dataset) or {})
+
 
 @dataclasses.dataclass(frozen=True)
 class Request:

@@ -218,11 +218,6 @@ class ASRPrepOptions(PreparationOptions):
                 f"split must be 'speakers' or 'subsets', got {self.split!r}"
             )
 
-    @property
-    def corpus(self) -> dict:
-        """The options of ``dataset``'s corpus (empty when none are given)."""
-        return dict((self.corpora or {}).get(self.dataset) or {})
-
 
 def prepare_asr_data(
     data_folder: str | Path,

@@ -355,11 +355,6 @@ class CommandsPrepOptions(PreparationOptions):
         """The classes in output order (:func:`class_labels`)."""
         return class_labels(self.commands, self.unknown_label, self.silence_label)
 
-    @property
-    def corpus(self) -> dict:
-        """The options of ``dataset``'s corpus (empty when none are given)."""
-        return dict((self.corpora or {}).get(self.dataset) or {})
-
 
 def prepare_commands_data(
     data_folder: str | Path,

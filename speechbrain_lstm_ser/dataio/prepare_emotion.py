@@ -508,11 +508,6 @@ class EmotionPrepOptions(PreparationOptions):
                     f"{self.partitions_valid}"
                 )
 
-    @property
-    def corpus(self) -> dict:
-        """The options of ``dataset``'s reader (empty when none are given)."""
-        return dict((self.corpora or {}).get(self.dataset) or {})
-
 
 def prepare_emotion_data(
     data_folder: str | Path,
