@@ -138,7 +138,8 @@ def transfer_table(
     -------
     dict
         ``conditions``: name -> mode -> ``UA``, ``WA``, ``delta_UA`` (from
-        clean), ``unchanged``; ``domains``: name -> ``utterances``,
+        clean), ``unchanged`` (and a codec's realised ``kbps``);
+        ``domains``: name -> ``utterances``,
         ``speakers`` and mode -> ``UA``, ``WA``, ``delta_UA`` (from the
         in-domain clean UA); ``utterances``.
 
@@ -178,6 +179,9 @@ def transfer_table(
             result["conditions"][name][mode] = {
                 k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")
             }
+        for name, condition in conditions.items():
+            if hasattr(condition, "kbps"):  # a codec's realised bitrate
+                result["conditions"][name]["kbps"] = condition.kbps
         clean_ua = res["clean"]["UA"]
         for name, data in domains.items():
             predicted = list(factory(data.speakers)(data.wavs))
@@ -222,7 +226,8 @@ def format_transfer_table(result: Mapping) -> str:
                 else f" {r['UA']:.3f} | {100 * r['delta_UA']:+.1f} | "
                 f"{100 * r['unchanged']:.1f} % |"
             )
-        lines.append(f"| {name} |" + "".join(cells))
+        label = f"{name} ({row['kbps']:.1f} kbit/s)" if "kbps" in row else name
+        lines.append(f"| {label} |" + "".join(cells))
     for name, row in result.get("domains", {}).items():
         cells = []
         for m in modes:
