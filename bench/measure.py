@@ -252,6 +252,7 @@ def transfer(
     groups: list[str],
     domains: list[str],
     seed: int = 0,
+    per_speaker: bool = True,
 ) -> dict:
     """The cross-domain table of a neural row, single utterance and per speaker.
 
@@ -268,6 +269,9 @@ def transfer(
         (:func:`speechbrain_lstm_ser.evaluation.transfer.transfer_table`).
     seed : int
         Seed of the noises and rooms.
+    per_speaker : bool
+        Also per speaker, for a speaker-normalised model (with its PyTorch
+        modules: only for trained rows, not for a derived model's file).
 
     Returns
     -------
@@ -287,7 +291,7 @@ def transfer(
         return predict_labels
 
     factories = {"utterance": single}
-    if reference_mode(hparams) == "speaker":
+    if per_speaker and reference_mode(hparams) == "speaker":
         factories["speaker"] = lambda speakers: (
             lambda wavs: _speaker_labels(hparams, wavs, speakers)
         )
@@ -667,7 +671,17 @@ def main(argv: list[str] | None = None) -> dict:
         result.update(speaker_accuracy(hparams, test))
     groups = transfer_groups(args.conditions)
     if groups or args.domain:
-        result.update(transfer(predict, hparams, test, groups, args.domain, args.seed))
+        result.update(
+            transfer(
+                predict,
+                hparams,
+                test,
+                groups,
+                args.domain,
+                args.seed,
+                per_speaker=args.kind in TRAINED,
+            )
+        )
     encoder = hparams["model"].encoder
     if args.breakdown and args.device == "cpu" and isinstance(encoder, LSTMEncoder):
         result["latency_breakdown"] = latency_breakdown(hparams, test, args.repeats)
