@@ -669,7 +669,7 @@ def main(argv: list[str] | None = None) -> dict:
         cache=args.cache,
         conditions=transfer_groups(args.conditions),
         domains=args.domain,
-        seed=args.seed,
+        seed=args.transfer_seed,
     )
     if args.output:
         write_json(args.output, result)

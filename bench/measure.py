@@ -212,7 +212,7 @@ def robustness(predict: Callable, test: TestSet, labels: list[str]) -> dict:
 
 
 def add_transfer_options(parser: argparse.ArgumentParser) -> None:
-    """``--conditions``, ``--domain``, ``--seed``: the cross-domain table's.
+    """``--conditions``, ``--domain``, ``--transfer_seed``: the cross-domain table's.
 
     Shared by ``bench.measure``, ``bench.classic`` and ``bench.run``.
     """
@@ -229,7 +229,9 @@ def add_transfer_options(parser: argparse.ArgumentParser) -> None:
         help="another domain for that table (a folder with corpus.csv); "
         "repeatable; never a training or tuning corpus",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of its noises")
+    parser.add_argument(
+        "--transfer_seed", type=int, default=0, help="seed of its noises and rooms"
+    )
 
 
 def transfer_groups(spec: str) -> list[str]:
@@ -678,7 +680,7 @@ def main(argv: list[str] | None = None) -> dict:
                 test,
                 groups,
                 args.domain,
-                args.seed,
+                args.transfer_seed,
                 per_speaker=args.kind in TRAINED,
             )
         )

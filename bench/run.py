@@ -595,7 +595,8 @@ class Bench:
 
     def transfer_args(self) -> list[str]:
         """The cross-domain table's options, for every row's measurement."""
-        args = ["--conditions", self.args.conditions, "--seed", str(self.args.seed)]
+        args = ["--conditions", self.args.conditions]
+        args += ["--transfer_seed", str(self.args.transfer_seed)]
         for domain in self.args.domain:
             args += ["--domain", str(domain)]
         return args if self.args.conditions or self.args.domain else []
