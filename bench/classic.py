@@ -43,7 +43,7 @@ import numpy as np
 import torch
 import torchaudio
 
-from bench.measure import peak_rss_mb
+from bench.measure import add_transfer_options, peak_rss_mb, transfer_groups
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.robustness import (
@@ -51,6 +51,12 @@ from speechbrain_lstm_ser.evaluation.robustness import (
     gain_robustness,
     read_labelled_audio,
     robustness_failures,
+)
+from speechbrain_lstm_ser.evaluation.transfer import (
+    format_transfer_table,
+    read_domain,
+    select_conditions,
+    transfer_table,
 )
 
 __all__ = [
@@ -513,6 +519,9 @@ def run_classic(
     normalisation: str = "speaker",
     sample_rate: int = 16000,
     cache: str | Path | None = None,
+    conditions: Sequence[str] = (),
+    domains: Sequence[str | Path] = (),
+    seed: int = 0,
 ) -> dict:
     """Trains, tunes and tests the classic baseline; a bench row's measurements.
 
@@ -530,6 +539,14 @@ def run_classic(
         The rate audio is read at.
     cache : str or Path, optional
         A folder where features are kept between runs.
+    conditions : sequence of str
+        Condition groups of the cross-domain table
+        (:func:`speechbrain_lstm_ser.evaluation.transfer.transfer_table`);
+        with ``domains``, the result gets ``transfer``.
+    domains : sequence of path
+        Other domains (never trained or tuned on) for that table.
+    seed : int
+        Seed of its noises and rooms.
 
     Returns
     -------
@@ -572,8 +589,20 @@ def run_classic(
     robustness = gain_robustness(
         baseline.predictor(test.speakers), test.wavs, test.labels, classes=classes
     )
+    transfer = None
+    if conditions or domains:
+        # per-speaker z-scoring makes every prediction relative to its speaker
+        mode = "speaker" if normalisation == "speaker" else "utterance"
+        transfer = transfer_table(
+            {mode: baseline.predictor},
+            test,
+            select_conditions(conditions, sample_rate, test.speakers, seed),
+            {Path(d).name: read_domain(d, sample_rate) for d in domains},
+            classes=classes,
+        )
     svc = baseline.model[-1]
     return {
+        **({"transfer": transfer} if transfer else {}),
         "kind": "classic",
         "feature_set": extractor.name,
         "features": int(test_feats.shape[1]),
@@ -627,6 +656,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sample_rate", type=int, default=16000)
     parser.add_argument("--cache", help="folder where features are kept")
     parser.add_argument("--output", help="the JSON to write")
+    add_transfer_options(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     folder = Path(args.manifests)
@@ -637,6 +667,9 @@ def main(argv: list[str] | None = None) -> dict:
         normalisation=args.normalisation,
         sample_rate=args.sample_rate,
         cache=args.cache,
+        conditions=transfer_groups(args.conditions),
+        domains=args.domain,
+        seed=args.transfer_seed,
     )
     if args.output:
         write_json(args.output, result)
@@ -655,6 +688,8 @@ def main(argv: list[str] | None = None) -> dict:
             for n, r in rob.items()
         )
     )
+    if "transfer" in result:
+        print(format_transfer_table(result["transfer"]))
     return result
 
 

@@ -50,8 +50,15 @@ from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.robustness import (
+    LabelledAudio,
     gain_robustness,
     robustness_failures,
+)
+from speechbrain_lstm_ser.evaluation.transfer import (
+    GROUPS,
+    read_domain,
+    select_conditions,
+    transfer_table,
 )
 from speechbrain_lstm_ser.export.onnx import (
     ClassifierOnnxGraph,
@@ -202,6 +209,129 @@ def robustness(predict: Callable, test: TestSet, labels: list[str]) -> dict:
         },
         "robustness_failures": robustness_failures(results),
     }
+
+
+def add_transfer_options(parser: argparse.ArgumentParser) -> None:
+    """``--conditions``, ``--domain``, ``--transfer_seed``: the cross-domain table's.
+
+    Shared by ``bench.measure``, ``bench.classic`` and ``bench.run``.
+    """
+    parser.add_argument(
+        "--conditions",
+        default="",
+        help="condition groups of the cross-domain table, comma-separated "
+        "(gain, noise, reverb, telephone, codec) or 'all'; default none",
+    )
+    parser.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        help="another domain for that table (a folder with corpus.csv); "
+        "repeatable; never a training or tuning corpus",
+    )
+    parser.add_argument(
+        "--transfer_seed", type=int, default=0, help="seed of its noises and rooms"
+    )
+
+
+def transfer_groups(spec: str) -> list[str]:
+    """``--conditions``' groups: ``all`` or a comma-separated list.
+
+    Example
+    -------
+    >>> transfer_groups("noise, reverb"), transfer_groups("")
+    (['noise', 'reverb'], [])
+    """
+    if spec.strip() == "all":
+        return list(GROUPS)
+    return [g.strip() for g in spec.split(",") if g.strip()]
+
+
+def transfer(
+    predict: Callable,
+    hparams: dict,
+    test: TestSet,
+    groups: list[str],
+    domains: list[str],
+    seed: int = 0,
+    per_speaker: bool = True,
+) -> dict:
+    """The cross-domain table of a neural row, single utterance and per speaker.
+
+    Arguments
+    ---------
+    predict : callable
+        ``(wavs, lens) -> probabilities``, as timed (single utterance mode).
+    hparams : dict
+        The loaded run (per-speaker mode for a speaker-normalised model).
+    test : TestSet
+        The test utterances.
+    groups, domains : list of str
+        Condition groups and other domains
+        (:func:`speechbrain_lstm_ser.evaluation.transfer.transfer_table`).
+    seed : int
+        Seed of the noises and rooms.
+    per_speaker : bool
+        Also per speaker, for a speaker-normalised model (with its PyTorch
+        modules: only for trained rows, not for a derived model's file).
+
+    Returns
+    -------
+    dict
+        ``transfer``: the table.
+    """
+    labels = hparams["emotions"]
+
+    def single(_speakers):
+        def predict_labels(wavs: list[torch.Tensor]) -> list[str]:
+            out = []
+            for wav in wavs:
+                probs = torch.as_tensor(predict(*pad_waveforms([wav])))
+                out.append(labels[int(probs.reshape(-1).argmax())])
+            return out
+
+        return predict_labels
+
+    factories = {"utterance": single}
+    if per_speaker and reference_mode(hparams) == "speaker":
+        factories["speaker"] = lambda speakers: (
+            lambda wavs: _speaker_labels(hparams, wavs, speakers)
+        )
+    sr = test.sample_rate
+    data = LabelledAudio(
+        [r["ID"] for r in test.rows],
+        test.wavs,
+        [r["emo"] for r in test.rows],
+        [r.get("spk_id", "") for r in test.rows],
+        [r.get("gender", "") for r in test.rows],
+    )
+    table = transfer_table(
+        factories,
+        data,
+        select_conditions(groups, sr, data.speakers, seed),
+        {Path(d).name: read_domain(d, sr) for d in domains},
+        classes=labels,
+    )
+    return {"transfer": table}
+
+
+def _speaker_labels(hparams: dict, wavs: list, speakers: list[str]) -> list[str]:
+    """Labels of ``wavs``, each against its speaker's reference made of them."""
+    model, mods = hparams["model"].eval(), hparams["modules"]
+    refs = SpeakerReferences()
+    prepared = []
+    with torch.no_grad():
+        for i, (wav, spk) in enumerate(zip(wavs, speakers, strict=True)):
+            feats, lens = preprocess_waveforms(mods, wav.unsqueeze(0), torch.ones(1))
+            total, count = model.reference_statistics(feats, lens)
+            refs.add(str(i), spk, total[0], float(count[0]))
+            prepared.append((feats, lens))
+        out = []
+        for (feats, lens), spk in zip(prepared, speakers, strict=True):
+            reference = refs.speaker_reference(spk).unsqueeze(0)
+            probs = model(feats, lens, reference=reference).reshape(-1)
+            out.append(hparams["emotions"][int(probs.argmax())])
+    return out
 
 
 def speaker_accuracy(hparams: dict, test: TestSet) -> dict:
@@ -510,6 +640,7 @@ def main(argv: list[str] | None = None) -> dict:
         "--breakdown", action="store_true", help="time each stage vs a bare LSTM"
     )
     add_measurement_options(parser, device="cpu")
+    add_transfer_options(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rss_imports = peak_rss_mb()
@@ -540,6 +671,19 @@ def main(argv: list[str] | None = None) -> dict:
     result.update(robustness(predict, test, hparams["emotions"]))
     if args.kind in TRAINED and reference_mode(hparams) == "speaker":
         result.update(speaker_accuracy(hparams, test))
+    groups = transfer_groups(args.conditions)
+    if groups or args.domain:
+        result.update(
+            transfer(
+                predict,
+                hparams,
+                test,
+                groups,
+                args.domain,
+                args.transfer_seed,
+                per_speaker=args.kind in TRAINED,
+            )
+        )
     encoder = hparams["model"].encoder
     if args.breakdown and args.device == "cpu" and isinstance(encoder, LSTMEncoder):
         result["latency_breakdown"] = latency_breakdown(hparams, test, args.repeats)

@@ -59,10 +59,11 @@ from pathlib import Path
 import numpy as np
 import ruamel.yaml
 
-from bench.measure import add_measurement_options
+from bench.measure import add_measurement_options, add_transfer_options
 from bench.recipe import DISTILL_RECIPE, HPARAMS, RECIPE, ROOT
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.reports import write_json
+from speechbrain_lstm_ser.evaluation.transfer import format_transfer_table
 
 __all__ = ["compose_hparams", "main", "paired_bootstrap"]
 
@@ -545,6 +546,7 @@ class Bench:
             "--device",
             self.args.device,
         ]
+        command += self.transfer_args()
         if spec.get("parent"):
             command += ["--parent", self.run_dir(spec["parent"])]
         if name == self.reference:
@@ -574,12 +576,21 @@ class Bench:
             self.out / "classic_features",
             "--output",
             output,
+            *self.transfer_args(),
         ]
         env = {**self.env, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         start = time.time()
         self._call(name, command, env=env)
         self.log.append((f"classic {name}", time.time() - start))
         return json.loads(output.read_text())
+
+    def transfer_args(self) -> list[str]:
+        """The cross-domain table's options, for every row's measurement."""
+        args = ["--conditions", self.args.conditions]
+        args += ["--transfer_seed", str(self.args.transfer_seed)]
+        for domain in self.args.domain:
+            args += ["--domain", str(domain)]
+        return args if self.args.conditions or self.args.domain else []
 
     # --------------------------------------------------------------- table
     def compare(self, results: dict[str, dict]) -> None:
@@ -661,6 +672,15 @@ class Bench:
                 f"| {name} | {' | '.join(cells)} | {100 * unchanged:.1f} % | {met} |"
             )
         return "\n".join(lines)
+
+    def transfer_tables(self, results: dict[str, dict]) -> str:
+        """Every row's cross-domain table (``--conditions``, ``--domain``)."""
+        return "\n\n".join(
+            f"**{name}**: cross-domain and corrupted conditions\n\n"
+            + format_transfer_table(r["transfer"])
+            for name, r in results.items()
+            if r.get("transfer")
+        )
 
     def notes(self, results: dict[str, dict]) -> str:
         """What the table needs to be read right."""
@@ -808,6 +828,7 @@ def main(argv: list[str] | None = None) -> dict:
     add_measurement_options(
         parser, device="cuda:0" if torch.cuda.is_available() else "cpu"
     )
+    add_transfer_options(parser)
     parser.add_argument(
         "--bootstrap", type=int, default=1000, help="paired bootstrap resamples"
     )
@@ -842,6 +863,9 @@ def main(argv: list[str] | None = None) -> dict:
             )
     bench.compare(results)
     table = bench.table(results) + "\n\n" + bench.robustness_table(results)
+    transfer = bench.transfer_tables(results)
+    if transfer:
+        table += "\n\n" + transfer
     notes = bench.notes(results)
     summary = {
         "command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),

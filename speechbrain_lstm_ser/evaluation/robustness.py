@@ -32,6 +32,7 @@ import torch
 from speechbrain_lstm_ser.dataio.audio import pad_waveforms, read_audio, to_mono
 from speechbrain_lstm_ser.dataio.manifest import read_manifest, resolve_data_root
 from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.conditions import apply_condition
 
 __all__ = [
     "ALL_CONDITIONS",
@@ -201,8 +202,10 @@ def gain_robustness(
     labels : sequence of str
         Their true labels.
     conditions : mapping, optional
-        Name -> perturbation of one waveform (default
-        :data:`DEFAULT_CONDITIONS`); must hold ``reference``.
+        Name -> perturbation of one waveform, or an object whose
+        ``apply_all(wavs)`` corrupts the whole set (the noises, rooms and
+        codecs of :mod:`~speechbrain_lstm_ser.evaluation.conditions`)
+        (default :data:`DEFAULT_CONDITIONS`); must hold ``reference``.
     reference : str
         The condition the others are compared with.
     classes : sequence of str, optional
@@ -234,7 +237,7 @@ def gain_robustness(
     predictions = {}
     for name in [reference, *(c for c in conditions if c != reference)]:
         perturb = conditions[name]
-        predicted = list(predict([perturb(w) for w in wavs]))
+        predicted = list(predict(apply_condition(perturb, wavs)))
         if len(predicted) != len(wavs):
             raise ValueError(
                 f"{name}: the predictor returned {len(predicted)} labels for "

@@ -111,6 +111,8 @@ def bench(tiny_corpus, tmp_path_factory):
         "cpu",
         "--train_threads",
         "1",
+        "--conditions",
+        "telephone",
     ]
     proc = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=900
@@ -141,6 +143,11 @@ def test_every_model_is_measured(bench):
         assert list(robustness) == ["0 dB", "-20 dB", "-10 dB", "+6 dB", "DC"], name
         assert robustness["0 dB"]["UA"] == pytest.approx(result["UA"]), name
         assert 0 <= robustness["-20 dB"]["unchanged"] <= 1, name
+    # ... and the cross-domain table of the selected conditions
+    for name, result in models.items():
+        transfer = result["transfer"]["conditions"]
+        assert list(transfer) == ["clean", "telephone μ-law", "telephone GSM"], name
+        assert f"**{name}**: cross-domain" in stdout
     robustness_table = stdout.split("| model | UA 0 dB |")[1]
     for name in models:
         assert f"| {name} |" in robustness_table

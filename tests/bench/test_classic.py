@@ -148,12 +148,20 @@ def test_the_command_writes_its_json(manifests, tmp_path):
         str(cache),
         "--output",
         str(out),
+        "--conditions",
+        "telephone",
     ]
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "functionals (" in proc.stdout and "speaker z-scoring" in proc.stdout
     assert "robustness: 0 dB UA" in proc.stdout
-    assert json.loads(out.read_text())["normalisation"] == "speaker"
+    result = json.loads(out.read_text())
+    assert result["normalisation"] == "speaker"
+    # the cross-domain table: per-speaker z-scoring is the per-speaker mode
+    transfer = result["transfer"]["conditions"]
+    assert list(transfer) == ["clean", "telephone μ-law", "telephone GSM"]
+    assert transfer["clean"]["speaker"]["UA"] == pytest.approx(result["UA"])
+    assert "| condition | UA (speaker) | ΔUA | unchanged |" in proc.stdout
 
 
 def test_egemaps_through_opensmile_when_installed(manifests):
