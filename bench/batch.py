@@ -4,8 +4,9 @@ For a model and a folder of audio files, with ``--files`` inputs made as
 symbolic links cycling over the folder's files (distinct paths, the same
 audio; nothing decoded is cached between them):
 
-- ``loop``: ``classify_file`` one file at a time in one process (what
-  ``predict`` did before length-sorted batches);
+- ``loop``: ``predict_file`` one file at a time in one process (what
+  ``predict`` did before length-sorted batches; speech gate included, as in
+  the batches);
 - ``batch 1 proc``: :class:`speechbrain_lstm_ser.serving.batch.BatchPredictor`
   (``--batch-size``, one decoding worker);
 - ``batch 2 procs``: two ``sb-lstm-ser predict --shard k/2 --output
@@ -123,8 +124,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print("(wall clock: what a user waits; CPU time: robust to other load)")
         start, used = time.perf_counter(), cpu()
-        for path in links:
-            model.classify_file(path)
+        for path in links:  # predict's loop: a clip without speech is an answer
+            model.predict_file(path)
         report("loop", time.perf_counter() - start, cpu() - used)
 
         predictor = BatchPredictor(model, batch_size=args.batch_size, workers=1)

@@ -235,7 +235,7 @@ class SpeechGate:
     >>> noise = 0.3 * torch.randn(16000, generator=torch.Generator().manual_seed(0))
     >>> gate(noise)  # doctest: +NORMALIZE_WHITESPACE
     SpeechCheck(speech=False, seconds=0.0,
-                reason='no speech detected (0.00 s of speech; 0.2 s needed)')
+                reason='no speech detected (0.000 s of speech; 0.200 s needed)')
     """
 
     def __init__(
@@ -282,21 +282,43 @@ class SpeechGate:
             seconds = round(count * hop, 3)
         else:
             seconds = round(float(self.vad.speech_frames(wav).sum()) * hop, 3)
+        return self._decide(seconds, needed)
+
+    def _decide(self, seconds: float, needed: float) -> SpeechCheck:
         if seconds + 1e-9 >= needed and seconds > 0:
             return SpeechCheck(True, seconds)
         return SpeechCheck(
             False,
             seconds,
-            f"no speech detected ({seconds:.2f} s of speech; {needed:.2g} s needed)",
+            f"no speech detected ({seconds:.3f} s of speech; {needed:.3f} s needed)",
         )
 
     def batch(self, wavs: torch.Tensor, wav_lens: torch.Tensor) -> list[SpeechCheck]:
-        """Checks each row of a ``(batch, time)`` batch (its real samples only)."""
+        """Checks each row of a ``(batch, time)`` batch (its real samples only).
+
+        The decisions of :meth:`__call__` on each row alone; with Silero VAD
+        the rows go through the detector together (one model call per 32 ms
+        window for the whole batch), and ``seconds`` is all the speech of the
+        row (no early stop).
+        """
         time = wavs.shape[1]
-        return [
-            self(wavs[i, : max(1, round(float(wav_lens[i]) * time))])
-            for i in range(wavs.shape[0])
-        ]
+        sizes = [max(1, round(float(n) * time)) for n in wav_lens]
+        if not isinstance(self.vad, SileroVAD):
+            return [self(wavs[i, :n]) for i, n in enumerate(sizes)]
+        wavs = wavs.detach().float().cpu()[:, : max(sizes)].clone()
+        for i, n in enumerate(sizes):  # each row's DC offset, then its padding
+            wavs[i, :n] -= wavs[i, :n].mean()
+            wavs[i, n:] = 0.0
+        speech = self.vad.batch_probabilities(wavs) > self.vad.threshold
+        hop = self.vad.hop / self.sample_rate
+        found = []
+        for i, n in enumerate(sizes):
+            at_model_rate = math.ceil(n * self.vad.model_rate / self.sample_rate)
+            windows = -(-at_model_rate // self.vad.window)  # the last one padded
+            seconds = round(float(speech[i, :windows].sum()) * hop, 3)
+            needed = min(self.min_speech, self.min_share * n / self.sample_rate)
+            found.append(self._decide(seconds, needed))
+        return found
 
 
 def narrowband(wav: torch.Tensor, sample_rate: int) -> bool:

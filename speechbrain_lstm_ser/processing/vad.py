@@ -267,6 +267,37 @@ class SileroVAD(EnergyVAD):
         """Boolean speech decision per 32 ms window of a ``(time,)`` waveform."""
         return self.speech_probabilities(wav) > self.threshold
 
+    def batch_probabilities(self, wavs: torch.Tensor) -> torch.Tensor:
+        """Speech probability of each 32 ms window of each row of ``(batch, time)``.
+
+        The rows go through the model together, window by window (one call
+        per window for the whole batch), each from a fresh state: row ``i``
+        gets the probabilities of :meth:`speech_probabilities` on
+        ``wavs[i]`` (zero-padded to whole windows, as there), to float
+        tolerance.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` at ``sample_rate``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, windows)``.
+        """
+        wavs = self._to_model_rate(wavs.float())
+        count = max(1, -(-wavs.shape[1] // self.window))
+        wavs = torch.nn.functional.pad(wavs, (0, count * self.window - wavs.shape[1]))
+        self.model.reset_states()
+        with torch.no_grad():
+            probs = [
+                self.model(window, self.model_rate).reshape(-1)
+                for window in wavs.split(self.window, dim=1)
+            ]
+        self.model.reset_states()
+        return torch.stack(probs, dim=1)
+
     def init_state(self) -> dict[str, Any]:
         """The state of a new live stream (resets the model's own state)."""
         self.model.reset_states()

@@ -210,6 +210,34 @@ def test_gate_passes_every_utterance_of_the_corpus(tiny_corpus):
     _gate_passes(sorted(tiny_corpus[0].rglob("*.wav")))
 
 
+def test_the_batched_gate_decides_as_one_clip_at_a_time(clips):
+    # Silero VAD over a padded batch (one call per window for all rows) gives
+    # each row the decision it gets alone: speech of several lengths and
+    # levels (with a DC offset), noise, a square wave, a short clip.
+    speech = [read_audio(path) for path in clips[:3]]
+    rows = [
+        speech[0],
+        0.1 * speech[1] + 0.1,
+        speech[2][: SR // 2],
+        torch.from_numpy(_non_speech("white-noise", 0.7)).float(),
+        torch.from_numpy(_non_speech("square-wave", 1.3)).float(),
+        speech[0][: SR // 5],
+    ]
+    sizes = [row.numel() for row in rows]
+    wavs = torch.stack(
+        [torch.nn.functional.pad(r, (0, max(sizes) - r.numel())) for r in rows]
+    )
+    lens = torch.tensor(sizes) / max(sizes)
+    gate = SpeechGate(SR)
+    batched = gate.batch(wavs, lens)
+    alone = [gate(row) for row in rows]
+    assert [b.speech for b in batched] == [a.speech for a in alone]
+    assert [b.speech for b in batched][:5] == [True, True, True, False, False]
+    for b, a in zip(batched, alone, strict=True):
+        if not a.speech:  # no early stop without speech: the same seconds
+            assert b.seconds == pytest.approx(a.seconds, abs=0.07)
+
+
 def test_predict_batch_answers_per_row(model, clips):
     speech = read_audio(clips[0])
     noise = torch.from_numpy(_non_speech("white-noise", 1.0)).float()
