@@ -97,11 +97,18 @@ def main(argv: list[str] | None = None) -> None:
         help="seconds: the memory run links to one synthetic clip this long "
         "(a tone in noise) instead of the data's files",
     )
+    parser.add_argument(
+        "--no-speech-gate",
+        action="store_true",
+        help="measure without the speech gate (loop and batches alike)",
+    )
     args = parser.parse_args(argv)
+    gate = False if args.no_speech_gate else None  # None: the model's default
     torch.set_num_threads(1)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     print(
-        f"torch threads per process: {torch.get_num_threads()}; cores: {os.cpu_count()}"
+        f"torch threads per process: {torch.get_num_threads()}; cores: "
+        f"{os.cpu_count()}; speech gate: {'off' if args.no_speech_gate else 'on'}"
     )
     model = load_model(args.model, threads=None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,10 +132,12 @@ def main(argv: list[str] | None = None) -> None:
         print("(wall clock: what a user waits; CPU time: robust to other load)")
         start, used = time.perf_counter(), cpu()
         for path in links:  # predict's loop: a clip without speech is an answer
-            model.predict_file(path)
+            model.predict_file(path, gate=gate)
         report("loop", time.perf_counter() - start, cpu() - used)
 
-        predictor = BatchPredictor(model, batch_size=args.batch_size, workers=1)
+        predictor = BatchPredictor(
+            model, batch_size=args.batch_size, workers=1, gate=gate
+        )
         start, used = time.perf_counter(), cpu()
         predictor.run([tmp / "in"], tmp / "one.jsonl")
         report("batch 1 proc", time.perf_counter() - start, cpu() - used)
@@ -147,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
             str(args.batch_size),
             "--workers",
             "0",  # two processes on two cores: each decodes for itself
-        ]
+        ] + (["--no-speech-gate"] if args.no_speech_gate else [])
         start, used = time.perf_counter(), cpu()
         procs = [
             subprocess.Popen(
