@@ -50,7 +50,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
 from speechbrain_lstm_ser.dataio.manifest import (
@@ -62,7 +61,7 @@ from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     EMOTION_PROFILES,
     EMOTIONS,
     SENTENCES,
-    _plan_utterance,
+    plan_speaker,
 )
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     ACCENTS,
@@ -75,7 +74,6 @@ from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     render,
     render_utterances,
     run_generator_cli,
-    speaker_baseline,
     speakers,
 )
 
@@ -240,31 +238,10 @@ class DomainOptions(GeneratorOptions):
 
 def _plans(options: DomainOptions) -> list[list[Utterance]]:
     """Every utterance, drawn as the embedded corpus draws them."""
-    plans = []
-    for spk_index, speaker in enumerate(options.speakers()):
-        baseline = speaker_baseline(options.seed, spk_index)
-        group = []
-        for emo_index, emo in enumerate(EMOTIONS):
-            pick_rng = np.random.default_rng([options.seed, spk_index, emo_index])
-            chosen = pick_rng.permutation(len(SENTENCES))[
-                : options.utterances_per_emotion
-            ]
-            for sent_index in sorted(int(i) for i in chosen):
-                key = [options.seed, spk_index, emo_index, sent_index]
-                group.append(
-                    _plan_utterance(
-                        f"{speaker[0]}_{emo[:3]}_{sent_index:02d}",
-                        speaker,
-                        baseline,
-                        emo,
-                        SENTENCES[sent_index],
-                        options,
-                        np.random.default_rng(key + [1]),
-                        key + [2],
-                    )
-                )
-        plans.append(group)
-    return plans
+    return [
+        plan_speaker(options, spk_index, speaker, EMOTIONS)
+        for spk_index, speaker in enumerate(options.speakers())
+    ]
 
 
 def flite_settings(voice: str, rate: float, pitch: float, pitch_range: float) -> list:

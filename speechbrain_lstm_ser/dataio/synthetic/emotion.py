@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -254,6 +255,51 @@ def _draw(rng: np.random.Generator, spec: tuple[float, float], jitter: float) ->
     return float(rng.normal(mean, std * jitter))
 
 
+def plan_speaker(
+    options, spk_index: int, speaker: tuple[str, str, str], emotions: Sequence[str]
+) -> list[Utterance]:
+    """One speaker's utterances: sentences and prosody drawn from ``options.seed``.
+
+    The embedded corpus and the evaluation domains (``domains.py``) draw
+    their utterances this way.
+
+    Arguments
+    ---------
+    options : EmbeddedCorpusOptions or DomainOptions
+        ``seed``, ``utterances_per_emotion`` and the prosody settings.
+    spk_index : int
+        The speaker's position (seeds its draws).
+    speaker : tuple of str
+        ``(spk_id, voice, gender)``.
+    emotions : sequence of str
+        The classes, in order (their positions seed the draws too).
+
+    Returns
+    -------
+    list of Utterance
+    """
+    baseline = speaker_baseline(options.seed, spk_index)
+    plans = []
+    for emo_index, emo in enumerate(emotions):
+        pick_rng = np.random.default_rng([options.seed, spk_index, emo_index])
+        chosen = pick_rng.permutation(len(SENTENCES))[: options.utterances_per_emotion]
+        for sent_index in sorted(int(i) for i in chosen):
+            key = [options.seed, spk_index, emo_index, sent_index]
+            plans.append(
+                _plan_utterance(
+                    f"{speaker[0]}_{emo[:3]}_{sent_index:02d}",
+                    speaker,
+                    baseline,
+                    emo,
+                    SENTENCES[sent_index],
+                    options,
+                    np.random.default_rng(key + [1]),
+                    key + [2],
+                )
+            )
+    return plans
+
+
 def _plan_utterance(
     uid: str,
     speaker: tuple[str, str, str],
@@ -355,29 +401,8 @@ def generate_embedded_corpus(
     plans: list[list[Utterance]] = []
     for spk_index, speaker in enumerate(speakers(options.num_speakers)):
         spk_id, voice, gender = speaker
-        baseline = speaker_baseline(options.seed, spk_index)
         speaker_table.append({"spk_id": spk_id, "voice": voice, "gender": gender})
-        spk_plans = []
-        for emo_index, emo in enumerate(options.emotions):
-            pick_rng = np.random.default_rng([options.seed, spk_index, emo_index])
-            chosen = pick_rng.permutation(len(SENTENCES))[
-                : options.utterances_per_emotion
-            ]
-            for sent_index in sorted(int(i) for i in chosen):
-                key = [options.seed, spk_index, emo_index, sent_index]
-                spk_plans.append(
-                    _plan_utterance(
-                        f"{spk_id}_{emo[:3]}_{sent_index:02d}",
-                        speaker,
-                        baseline,
-                        emo,
-                        SENTENCES[sent_index],
-                        options,
-                        np.random.default_rng(key + [1]),
-                        key + [2],
-                    )
-                )
-        plans.append(spk_plans)
+        plans.append(plan_speaker(options, spk_index, speaker, options.emotions))
 
     # One fresh espeak-ng process per speaker: a speaker's audio depends only
     # on its own utterances (see espeak.synthesize_isolated).
