@@ -219,6 +219,8 @@ class ProfiledBrain(Brain):
                 wavs, lens = hp.wav_augment(wavs, lens)
         with timer("features"):
             feats = hp.compute_features(wavs)
+            # each utterance's frames, counted as the model counts them
+            lens = hp.model.frame_lengths(wavs, lens, feats.shape[1])
         with timer("normalisation"):
             # The reference of speaker normalisation costs the same as the
             # utterance's own, which this profile uses (no speaker statistics).

@@ -46,6 +46,7 @@ import io
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -133,10 +134,14 @@ def compose_hparams(base: str | os.PathLike, changes: Mapping) -> str:
     >>> text = compose_hparams(HPARAMS, changes)
     >>> "lstm_hidden: 48" in text and "dropout: 0.1" in text
     True
+    >>> f"!include:{Path(HPARAMS).resolve().parent.as_posix()}/common/" in text
+    True
     """
     doc = _yaml().load(Path(base).read_text(encoding="utf-8"))
     _apply_changes(doc, changes or {})
-    return _dump(doc)
+    # The composed file lives elsewhere: its includes point back at base's.
+    folder = Path(base).resolve().parent.as_posix()
+    return re.sub(r"!include:(?!/)", f"!include:{folder}/", _dump(doc))
 
 
 def paired_bootstrap(
