@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -34,14 +35,17 @@ def test_sigkill_mid_epoch_then_resume(trained, tmp_path):
     # (SpeechBrain's command line only takes whole minutes): a tiny epoch
     # trains in well under a second, so the interval must be far shorter
     # than an epoch for a checkpoint to land inside epoch 2 on any machine.
-    yaml = trained.hparams.read_text()
-    assert "\nckpt_interval_minutes: 5\n" in yaml
-    hparams = tmp_path / "lstm.yaml"
-    hparams.write_text(
-        yaml.replace(
-            "\nckpt_interval_minutes: 5\n", "\nckpt_interval_minutes: 0.0005\n"
-        )
+    yaml, count = re.subn(
+        r"^ckpt_interval_minutes: 5\b",
+        "ckpt_interval_minutes: 0.0005",
+        trained.hparams.read_text(),
+        flags=re.M,
     )
+    assert count == 1
+    hparams = tmp_path / "lstm.yaml"
+    hparams.write_text(yaml)
+    # its includes, beside it as beside the original
+    shutil.copytree(trained.hparams.parent / "common", tmp_path / "common")
     args = trained.run_args(trained.data, out, batch_size="2", number_of_epochs="2")
     args[2] = str(hparams)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

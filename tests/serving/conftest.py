@@ -5,9 +5,8 @@ from recipe_runner import run_recipe
 
 # hparams/streaming_lstm.yaml, tiny: 6 speakers, 2 epochs.
 OVERRIDES = {
-    "embedded_corpus": "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}",
-    "valid_speakers": "1",
-    "test_speakers": "1",
+    "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
+    "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
     "number_of_epochs": "2",
     "batch_size": "8",
     "lstm_hidden": "32",
