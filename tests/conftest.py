@@ -137,3 +137,30 @@ def trained(tmp_path_factory):
         hparams=HPARAMS,
         run_args=run_args,
     )
+
+
+# hparams/streaming_lstm.yaml in the tiny configuration above, two epochs
+# (slow tier: the streaming recipe's tests and the service's live stream).
+STREAMING_OVERRIDES = {
+    **{k: v for k, v in OVERRIDES.items() if k != "num_threads"},
+    "number_of_epochs": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def streaming_trained(tmp_path_factory):
+    """The streaming run's folder: ``data/`` (its corpus) and ``out/`` (run, model).
+
+    Shared: tests that change the model folder work on a copy.
+    """
+    from recipe_runner import run_recipe
+
+    base = tmp_path_factory.mktemp("streaming")
+    run_recipe(
+        "emotion",
+        "streaming_lstm.yaml",
+        STREAMING_OVERRIDES,
+        base / "data",
+        base / "out",
+    )
+    return base

@@ -1,6 +1,7 @@
 """The streaming emotion model end to end: recipe, export, signing, API, CLI."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,30 +10,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from recipe_runner import run_recipe
 
 # Slow tier: trains the streaming recipe.
 pytestmark = pytest.mark.slow
 
-# The tiny configuration of tests/conftest.py, two epochs.
-OVERRIDES = {
-    "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
-    "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
-    "number_of_epochs": "2",
-    "batch_size": "8",
-    "lstm_hidden": "32",
-    "head_hidden": "32",
-    "n_mels": "40",
-    "lr": "0.005",
-}
-
 
 @pytest.fixture(scope="module")
-def streaming_run(tmp_path_factory):
+def streaming_run(streaming_trained):
     """hparams/streaming_lstm.yaml trained for 2 epochs on a tiny corpus."""
-    base = tmp_path_factory.mktemp("streaming")
-    run_recipe("emotion", "streaming_lstm.yaml", OVERRIDES, base / "data", base / "out")
-    return base / "out"
+    return streaming_trained / "out"
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +89,10 @@ def test_signed_folder_loads_with_a_required_signature(streaming_run, tmp_path):
 
     key = tmp_path / "me.pem"
     generate_keypair(key)
-    sign_folder(streaming_run / "model", key)
+    folder = shutil.copytree(streaming_run / "model", tmp_path / "model")  # shared
+    sign_folder(folder, key)
     model = StreamingEmotionRecognizer.from_hparams(
-        source=str(streaming_run / "model"),
+        source=str(folder),
         verify="required",
         trusted_keys=[f"{key}.pub"],
     )
