@@ -40,6 +40,7 @@ __all__ = [
     "ASR_COLUMNS",
     "ASR_MANIFEST",
     "COMMANDS_COLUMNS",
+    "DIMENSIONS",
     "COMMANDS_MANIFEST",
     "EMOTION_COLUMNS",
     "EMOTION_MANIFEST",
@@ -138,6 +139,11 @@ ASR_COLUMNS = ASR_MANIFEST.columns
 COMMANDS_COLUMNS = COMMANDS_MANIFEST.columns
 #: Columns of a noise manifest, in order.
 NOISE_COLUMNS = NOISE_MANIFEST.columns
+
+#: Emotion dimensions, in the order of every manifest, model output and report:
+#: arousal (activation), valence and dominance, each normalised to ``[0, 1]``
+#: from its corpus's own scale (docs/dimensional.md); empty where unknown.
+DIMENSIONS = ("arousal", "valence", "dominance")
 
 #: Allowed values of the ``gender`` column (``unknown`` where a corpus has none).
 GENDERS = ("female", "male", "unknown")
