@@ -37,6 +37,7 @@ from speechbrain_lstm_ser.processing.vad import EnergyVAD, SileroVAD, default_va
 __all__ = [
     "NARROWBAND_HZ",
     "NARROWBAND_RATIO",
+    "NO_SPEECH_FIX",
     "SILENCE_PEAK",
     "AudioWarning",
     "NoSpeechError",
@@ -74,6 +75,12 @@ class NoSpeechError(AudioError):
     no-speech :class:`~speechbrain_lstm_ser.inference.classifier.Prediction`
     instead.
     """
+
+
+#: The fix a :class:`NoSpeechError` suggests.
+NO_SPEECH_FIX = (
+    "is it speech? gate=False (sb-lstm-ser --no-speech-gate) classifies it anyway"
+)
 
 
 def check_waveforms(

@@ -208,21 +208,6 @@ def test_preprocessing_is_a_separate_optional_step():
     assert preprocess_waveforms({"preprocess": Halve()}, wavs, lens)[0].shape == (2, 50)
 
 
-@pytest.mark.parametrize(
-    ("build", "legacy"),
-    [
-        (_tiny_classifier, ("encoder", "pooling", "classifier")),
-        (_tiny_ctc, ("encoder", "ctc_head")),
-    ],
-)
-def test_training_checkpoints_of_the_former_module_list_load(build, legacy):
-    trained, fresh = build(), build()
-    old = torch.nn.ModuleList([getattr(trained, name) for name in legacy])
-    fresh.load_state_dict(old.state_dict(), strict=True)
-    for name, value in trained.state_dict().items():
-        assert torch.equal(fresh.state_dict()[name], value), name
-
-
 def test_a_run_of_the_former_yaml_loads_as_a_task_model(tmp_path):
     yaml = (
         f"save_folder: {tmp_path}\n"
