@@ -72,7 +72,7 @@ class NoSpeechError(AudioError):
     Raised by the calls whose return value cannot say "no speech"
     (``classify_file``, ``classify_batch(..., gate=True)``, SpeechBrain's
     tuple convention); ``predict_file`` / ``predict_batch`` return a
-    no-speech :class:`~speechbrain_lstm_ser.inference.classifier.Prediction`
+    no-speech :class:`~speechbrain_lstm_ser.inference.prediction.Prediction`
     instead.
     """
 

@@ -80,7 +80,9 @@ class AudioInterface(Pretrained):
         lists), checked to stay inside the model folder
         (:mod:`speechbrain_lstm_ser.hub.closure`), the signature is verified,
         and the YAML is checked against the allow-list; only then is anything
-        instantiated, with ``torch.load`` restricted to weights.
+        instantiated, with ``torch.load`` restricted to weights (states
+        written by earlier versions are read through
+        :mod:`speechbrain_lstm_ser.hub.legacy`).
 
         Arguments
         ---------
