@@ -567,6 +567,9 @@ class SpeakerReferences:
     def __init__(self):
         self._stats: dict[str, tuple[torch.Tensor, float]] = {}
         self._speakers: dict[str, list[str]] = {}
+        # each speaker's sums, kept as utterances are added (a running
+        # reference asks for its speaker's after every window)
+        self._sums: dict[str, tuple[torch.Tensor, float]] = {}
 
     def __len__(self) -> int:
         return len(self._stats)
@@ -590,9 +593,17 @@ class SpeakerReferences:
         count : float
             The number of counted frames.
         """
-        if utterance not in self._stats:
-            self._speakers.setdefault(speaker, []).append(utterance)
-        self._stats[utterance] = (total.detach().cpu().double(), float(count))
+        stats = (total.detach().cpu().double(), float(count))
+        if utterance in self._stats:  # replaced: its speaker's sums again
+            self._stats[utterance] = stats
+            owner = next(s for s, u in self._speakers.items() if utterance in u)
+            self._sums.pop(owner, None)
+            return
+        self._speakers.setdefault(speaker, []).append(utterance)
+        self._stats[utterance] = stats
+        if speaker in self._sums:
+            total_so_far, count_so_far = self._sums[speaker]
+            self._sums[speaker] = (total_so_far + stats[0], count_so_far + stats[1])
 
     def add_batch(
         self,
@@ -626,7 +637,12 @@ class SpeakerReferences:
 
     def speaker_reference(self, speaker: str) -> torch.Tensor:
         """The reference of all of a speaker's utterances: ``(channels,)``."""
-        return self.reference(self.utterances(speaker))
+        if speaker not in self._sums:
+            stats = [self._stats[u] for u in self.utterances(speaker)]
+            total = torch.stack([t for t, _ in stats]).sum(dim=0)
+            self._sums[speaker] = (total, sum(c for _, c in stats))
+        total, count = self._sums[speaker]
+        return (total / count).float()
 
     def batch_reference(self, speakers: Sequence[str]) -> torch.Tensor:
         """``(batch, channels)``: each utterance's speaker reference."""

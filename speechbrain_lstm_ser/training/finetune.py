@@ -53,6 +53,7 @@ from speechbrain.utils.checkpoints import (
 from torch import nn
 
 from speechbrain_lstm_ser.hub.closure import FolderClosureError
+from speechbrain_lstm_ser.hub.legacy import earlier_versions
 from speechbrain_lstm_ser.hub.load import (
     HYPERPARAMS,
     materialize,
@@ -137,7 +138,7 @@ def load_published(
         ) from None
     verify_model(folder, verify, trusted_keys, check_extra=local, hub_links=not local)
     check_hyperparams(folder / HYPERPARAMS, allowed)
-    with weights_only_loading():
+    with weights_only_loading(), earlier_versions():
         with open(folder / HYPERPARAMS, encoding="utf-8") as handle:
             hparams = load_hyperpyyaml(handle)
         pretrainer = hparams["pretrainer"]

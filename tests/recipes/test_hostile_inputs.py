@@ -24,7 +24,8 @@ import soundfile as sf
 import torch
 from recipe_runner import run_cli
 
-import speechbrain_lstm_ser.inference.classifier as emotion_module
+import speechbrain_lstm_ser.inference.interface as interface_module
+import speechbrain_lstm_ser.inference.timeline as timeline_module
 from speechbrain_lstm_ser.dataio.audio import AudioError
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
@@ -232,13 +233,15 @@ def test_thirty_minutes_is_chunked(model, tmp_path, speech, monkeypatch):
             handle.write(talk if minute % 10 == 0 else silence)
     assert sf.info(path).duration == 30 * 60
     spans = []
-    real = emotion_module.read_audio
+    real = timeline_module.read_audio
 
     def spy(p, sample_rate=SR, start=None, stop=None):
         spans.append((stop if stop is not None else 1e9) - (start or 0.0))
         return real(p, sample_rate, start=start, stop=stop)
 
-    monkeypatch.setattr(emotion_module, "read_audio", spy)
+    # every reading of a file to classify: whole (read_checked) or by windows
+    monkeypatch.setattr(interface_module, "read_audio", spy)
+    monkeypatch.setattr(timeline_module, "read_audio", spy)
     out_prob, score, index, labels = model.classify_file(path)
     assert labels[0] in model.labels
     assert torch.allclose(out_prob.exp().sum(), torch.tensor(1.0), atol=1e-4)
