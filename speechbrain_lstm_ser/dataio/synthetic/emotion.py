@@ -71,12 +71,15 @@ from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "EMBEDDED_DIMENSIONS",
     "EMOTIONS",
     "EMOTION_PROFILES",
     "SENTENCES",
     "EmbeddedCorpusOptions",
     "EmotionProfile",
+    "add_dimensions",
     "generate_embedded_corpus",
+    "plan_speaker",
 ]
 
 #: Version of the generation rules; part of the options, so a change of the
