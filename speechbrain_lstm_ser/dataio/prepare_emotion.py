@@ -13,7 +13,9 @@
 - **split**: by speaker, balanced by gender: one split, or one fold of a
   cross-validation (IEMOCAP: leave-one-session-out); or, with
   ``partitions``, the folds of a fixed partition (EmoBox's, or a
-  ``partitions.json`` a run wrote; :mod:`speechbrain_lstm_ser.dataio.partitions`);
+  ``partitions.json`` a run wrote; :mod:`speechbrain_lstm_ser.dataio.partitions`),
+  or, without it, the corpus's own partition where its reader gives one
+  (MSP-Podcast's ``Split_Set``);
   the splits are then checked for shared speakers and identical audio
   (:mod:`speechbrain_lstm_ser.dataio.leakage`);
 - **describe**: utterances, hours, speakers, per emotion and gender, and
@@ -47,6 +49,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import CorpusListing
 from speechbrain_lstm_ser.dataio.corpora.crema_d import read_crema_d
 from speechbrain_lstm_ser.dataio.corpora.emodb import read_emodb
 from speechbrain_lstm_ser.dataio.corpora.iemocap import read_iemocap
+from speechbrain_lstm_ser.dataio.corpora.msp_podcast import read_msp_podcast
 from speechbrain_lstm_ser.dataio.corpora.ravdess import read_ravdess
 from speechbrain_lstm_ser.dataio.corpora.user_csv import read_user_csv
 from speechbrain_lstm_ser.dataio.corpora.user_folder import read_user_folder
@@ -61,6 +64,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
 from speechbrain_lstm_ser.dataio.partitions import (
     MISSING,
     PARTITIONS_FILE,
+    Partitions,
     corpus_path,
     partition_rows,
     partition_splits,
@@ -129,6 +133,7 @@ READERS: dict[str, Reader] = {
     "ravdess": functools.partial(_read_corpus, read_ravdess),
     "crema_d": functools.partial(_read_corpus, read_crema_d),
     "emodb": functools.partial(_read_corpus, read_emodb),
+    "msp_podcast": functools.partial(_read_corpus, read_msp_podcast),
     "folder": functools.partial(_read_corpus, read_user_folder),
     "csv": functools.partial(_read_corpus, read_user_csv),
 }
@@ -219,6 +224,13 @@ def _measure(
     return usable
 
 
+def _partitions(listing: CorpusListing, request: Request) -> Partitions | None:
+    """The fixed partition: the ``partitions`` option's, else the corpus's own."""
+    if request.options["partitions"] is not None:
+        return read_partitions(request.options["partitions"])
+    return listing.partition
+
+
 def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]:
     """Keeps the usable utterances of the class set; says what was left out."""
     options, data_folder = request.options, request.data_folder
@@ -229,10 +241,11 @@ def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]
     ]
     rows = [{**r, "source": corpus_path(r["wav"], data_folder)} for r in listing.rows]
     partition = {}
-    if options["partitions"] is not None:
+    partitions = _partitions(listing, request)
+    if partitions is not None:
         rows, partition = partition_rows(
             rows,
-            read_partitions(options["partitions"]),
+            partitions,
             options["fold"],
             data_folder,
             options["partitions_missing"],
@@ -280,10 +293,11 @@ def _split(
     """Rows of each split, by speaker (one split or one fold); the protocol."""
     options = request.options
     valid_speakers, seed = options["valid_speakers"], options["seed"]
-    if options["partitions"] is not None:
+    partitions = _partitions(listing, request)
+    if partitions is not None:
         splits, protocol = partition_splits(
             rows,
-            read_partitions(options["partitions"]),
+            partitions,
             options["partitions_valid"],
             seed,
         )
