@@ -59,6 +59,16 @@ def run_recipe(task: str, hparams: str, overrides: dict, data, out, timeout=900)
     return proc.stdout + proc.stderr
 
 
+def train_tiny(tmp_path_factory, task: str, hparams: str):
+    """The recipe of ``task`` run on its :data:`TINY` configuration in a new folder.
+
+    Returns ``(data_folder, output_folder, log)``.
+    """
+    base = tmp_path_factory.mktemp(task)
+    data, out = base / "data", base / "out"
+    return data, out, run_recipe(task, hparams, TINY[task], data, out)
+
+
 def load_recipe(task: str):
     """``recipes/<task>/train.py`` as a module (its ``__main__`` does not run)."""
     name = f"{task}_recipe_under_test"

@@ -8,7 +8,7 @@ import pytest
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
-from recipe_runner import TINY, load_recipe, run_cli, run_recipe
+from recipe_runner import TINY, load_recipe, run_cli, run_recipe, train_tiny
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 
 # Slow tier: trains the ASR recipe.
@@ -22,10 +22,7 @@ OVERRIDES = TINY["asr"]
 
 @pytest.fixture(scope="session")
 def asr_trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("asr")
-    data, out = base / "data", base / "out"
-    log = run_recipe("asr", "asr_lstm.yaml", OVERRIDES, data, out)
-    return data, out, log
+    return train_tiny(tmp_path_factory, "asr", "asr_lstm.yaml")
 
 
 def test_report_alignments_and_transcripts(asr_trained):

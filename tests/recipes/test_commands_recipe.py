@@ -4,7 +4,7 @@ import csv
 import json
 
 import pytest
-from recipe_runner import TINY, run_recipe
+from recipe_runner import TINY, run_recipe, train_tiny
 
 # Slow tier: trains the commands recipe.
 pytestmark = pytest.mark.slow
@@ -29,10 +29,7 @@ OVERRIDES = TINY["commands"]
 
 @pytest.fixture(scope="session")
 def commands_trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("commands")
-    data, out = base / "data", base / "out"
-    log = run_recipe("commands", "commands_lstm.yaml", OVERRIDES, data, out)
-    return data, out, log
+    return train_tiny(tmp_path_factory, "commands", "commands_lstm.yaml")
 
 
 def test_report_is_complete_and_consistent(commands_trained):
