@@ -33,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -80,8 +82,8 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "speechbrain_lstm_ser.cli", *args]
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Runs the measurements and prints them."""
+def build_parser() -> argparse.ArgumentParser:
+    """The options of ``python -m bench.batch``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="exported model folder")
     parser.add_argument("--data", required=True, help="folder of wav files")
@@ -102,7 +104,132 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="measure without the speech gate (loop and batches alike)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Throughput:
+    """Times blocks of work over the same files; prints files/s and audio-s/s.
+
+    Arguments
+    ---------
+    files : int
+        Files each block processes.
+    seconds : float
+        Their total duration.
+    """
+
+    def __init__(self, files: int, seconds: float):
+        self.files = files
+        self.seconds = seconds
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        """Prints the wall-clock and CPU time of the ``with`` block."""
+        start, used = time.perf_counter(), cpu_seconds()
+        yield
+        elapsed, used = time.perf_counter() - start, cpu_seconds() - used
+        print(
+            f"{name:<16} {elapsed:7.1f} s  {self.files / elapsed:8.1f} files/s  "
+            f"{self.seconds / elapsed:8.1f} audio-s/s  | CPU {used:7.1f} s  "
+            f"{self.files / used:8.1f} files/CPU-s"
+        )
+
+
+def two_shards(args: argparse.Namespace, folder: Path, env: dict) -> list[str]:
+    """``predict --shard k/2`` twice at once, then ``merge-shards``; their logs."""
+    common = [
+        "predict",
+        "--model",
+        args.model,
+        str(folder / "in"),
+        "--output",
+        str(folder / "two.jsonl"),
+        "--threads",
+        "1",
+        "--quiet",
+        "--batch-size",
+        str(args.batch_size),
+        "--workers",
+        "0",  # two processes on two cores: each decodes for itself
+    ] + (["--no-speech-gate"] if args.no_speech_gate else [])
+    procs = [
+        subprocess.Popen(
+            _cli(*common, "--shard", f"{k}/2"),
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
+    logs = [proc.communicate()[1] for proc in procs]
+    subprocess.run(
+        _cli("merge-shards", str(folder / "two.jsonl")),
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    return logs
+
+
+def tone_clip(folder: Path, seconds: float) -> None:
+    """Writes ``clip.wav`` into ``folder``: a 200 Hz tone in noise, 16 kHz."""
+    folder.mkdir()
+    n = int(seconds * 16000)
+    gen = torch.Generator().manual_seed(0)
+    t = torch.arange(n) / 16000
+    clip = 0.3 * torch.sin(2 * torch.pi * 200 * t)
+    clip += 0.05 * torch.randn(n, generator=gen)
+    write_audio(folder / "clip.wav", clip, 16000)
+
+
+def memory_run(args: argparse.Namespace, folder: Path, env: dict) -> None:
+    """One ``predict --output`` over ``--memory`` links; prints its RSS as it goes."""
+    source = Path(args.data)
+    if args.memory_clip:
+        source = folder / "clip"
+        tone_clip(source, args.memory_clip)
+    many, _ = make_links(source, folder / "many", args.memory)
+    out = folder / "many.jsonl"
+    proc = subprocess.Popen(
+        _cli(
+            "predict",
+            "--model",
+            args.model,
+            str(folder / "many"),
+            "--output",
+            str(out),
+            "--threads",
+            "1",
+            "--quiet",
+        ),
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    samples = []
+    while proc.poll() is None:
+        done = out.read_bytes().count(b"\n") if out.exists() else 0
+        samples.append((done, _rss_kb(proc.pid)))
+        time.sleep(1.0)
+    marks = [0.1, 0.25, 0.5, 0.75, 0.95]
+    print(f"memory over {len(many)} files (RSS of predict and its worker):")
+    for mark in marks:
+        done, rss = next(
+            ((d, r) for d, r in samples if d >= mark * len(many)), samples[-1]
+        )
+        print(f"  after {done:>7} files: {rss / 1024:7.1f} MB")
+    print(f"  peak: {max(r for _, r in samples) / 1024:.1f} MB")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs the measurements and prints them."""
+    args = build_parser().parse_args(argv)
     gate = False if args.no_speech_gate else None  # None: the model's default
     torch.set_num_threads(1)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -115,66 +242,18 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(tmp)
         links, seconds = make_links(Path(args.data), tmp / "in", args.files)
         print(f"{len(links)} files, {seconds:.0f} s of audio")
-
-        def cpu() -> float:
-            """CPU seconds of this process and its finished children."""
-            own = resource.getrusage(resource.RUSAGE_SELF)
-            kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-            return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-        def report(name: str, elapsed: float, used: float) -> None:
-            print(
-                f"{name:<16} {elapsed:7.1f} s  {len(links) / elapsed:8.1f} files/s  "
-                f"{seconds / elapsed:8.1f} audio-s/s  | CPU {used:7.1f} s  "
-                f"{len(links) / used:8.1f} files/CPU-s"
-            )
-
+        throughput = Throughput(len(links), seconds)
         print("(wall clock: what a user waits; CPU time: robust to other load)")
-        start, used = time.perf_counter(), cpu()
-        for path in links:  # predict's loop: a clip without speech is an answer
-            model.predict_file(path, gate=gate)
-        report("loop", time.perf_counter() - start, cpu() - used)
-
+        with throughput.timed("loop"):
+            for path in links:  # predict's loop: a clip without speech is an answer
+                model.predict_file(path, gate=gate)
         predictor = BatchPredictor(
             model, batch_size=args.batch_size, workers=1, gate=gate
         )
-        start, used = time.perf_counter(), cpu()
-        predictor.run([tmp / "in"], tmp / "one.jsonl")
-        report("batch 1 proc", time.perf_counter() - start, cpu() - used)
-
-        common = [
-            "predict",
-            "--model",
-            args.model,
-            str(tmp / "in"),
-            "--output",
-            str(tmp / "two.jsonl"),
-            "--threads",
-            "1",
-            "--quiet",
-            "--batch-size",
-            str(args.batch_size),
-            "--workers",
-            "0",  # two processes on two cores: each decodes for itself
-        ] + (["--no-speech-gate"] if args.no_speech_gate else [])
-        start, used = time.perf_counter(), cpu()
-        procs = [
-            subprocess.Popen(
-                _cli(*common, "--shard", f"{k}/2"),
-                env=env,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for k in range(2)
-        ]
-        logs = [proc.communicate()[1] for proc in procs]
-        subprocess.run(
-            _cli("merge-shards", str(tmp / "two.jsonl")),
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        report("batch 2 procs", time.perf_counter() - start, cpu() - used)
+        with throughput.timed("batch 1 proc"):
+            predictor.run([tmp / "in"], tmp / "one.jsonl")
+        with throughput.timed("batch 2 procs"):
+            logs = two_shards(args, tmp, env)
         # Each shard's own time (its summary line), without starting Python
         # and loading the model.
         inner = [float(re.search(r"classified in ([0-9.]+) s", log)[1]) for log in logs]
@@ -184,48 +263,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{seconds / max(inner):8.1f} audio-s/s  (the slower shard's own time; "
             "the start-up column above includes Python and two model loads)"
         )
-
         if args.memory:
-            source = Path(args.data)
-            if args.memory_clip:
-                source = tmp / "clip"
-                source.mkdir()
-                n = int(args.memory_clip * 16000)
-                gen = torch.Generator().manual_seed(0)
-                t = torch.arange(n) / 16000
-                clip = 0.3 * torch.sin(2 * torch.pi * 200 * t)
-                clip += 0.05 * torch.randn(n, generator=gen)
-                write_audio(source / "clip.wav", clip, 16000)
-            many, _ = make_links(source, tmp / "many", args.memory)
-            out = tmp / "many.jsonl"
-            proc = subprocess.Popen(
-                _cli(
-                    "predict",
-                    "--model",
-                    args.model,
-                    str(tmp / "many"),
-                    "--output",
-                    str(out),
-                    "--threads",
-                    "1",
-                    "--quiet",
-                ),
-                env=env,
-                stderr=subprocess.DEVNULL,
-            )
-            samples = []
-            while proc.poll() is None:
-                done = out.read_bytes().count(b"\n") if out.exists() else 0
-                samples.append((done, _rss_kb(proc.pid)))
-                time.sleep(1.0)
-            marks = [0.1, 0.25, 0.5, 0.75, 0.95]
-            print(f"memory over {len(many)} files (RSS of predict and its worker):")
-            for mark in marks:
-                done, rss = next(
-                    ((d, r) for d, r in samples if d >= mark * len(many)), samples[-1]
-                )
-                print(f"  after {done:>7} files: {rss / 1024:7.1f} MB")
-            print(f"  peak: {max(r for _, r in samples) / 1024:.1f} MB")
+            memory_run(args, tmp, env)
 
 
 if __name__ == "__main__":

@@ -510,6 +510,57 @@ def _seconds(data: LabelledAudio, sample_rate: int) -> float:
     return sum(len(w) for w in data.wavs) / sample_rate
 
 
+def _inference_cost(
+    baseline: ClassicBaseline,
+    extractor: Callable,
+    test: LabelledAudio,
+    sample_rate: int,
+) -> tuple[int, tuple[float, float]]:
+    """Features per utterance, and the real-time factors at batch 1 and 16.
+
+    The cost of one test utterance: its features (timed afresh, not from
+    the cache), then the SVM, one utterance or 16 at a time.
+    """
+    start = time.perf_counter()
+    test_feats = np.stack([extractor(w) for w in test.wavs])
+    extract_seconds = time.perf_counter() - start
+    inputs = baseline._inputs(test.wavs, test.speakers)
+    start = time.perf_counter()
+    for row in inputs:
+        baseline.model.predict(row[None])
+    svm_b1 = time.perf_counter() - start
+    start = time.perf_counter()
+    for first in range(0, len(inputs), 16):
+        baseline.model.predict(inputs[first : first + 16])
+    svm_b16 = time.perf_counter() - start
+    test_seconds = _seconds(test, sample_rate)
+    rtf = (
+        (extract_seconds + svm_b1) / test_seconds,
+        (extract_seconds + svm_b16) / test_seconds,
+    )
+    return int(test_feats.shape[1]), rtf
+
+
+def _transfer(
+    baseline: ClassicBaseline,
+    test: LabelledAudio,
+    conditions: Sequence[str],
+    domains: Sequence[str | Path],
+    sample_rate: int,
+    seed: int,
+) -> dict:
+    """The cross-domain table of the baseline (its z-scoring's column)."""
+    # per-speaker z-scoring makes every prediction relative to its speaker
+    mode = "speaker" if baseline.normalisation == "speaker" else "utterance"
+    return transfer_table(
+        {mode: baseline.predictor},
+        test,
+        select_conditions(conditions, sample_rate, test.speakers, seed),
+        {Path(d).name: read_domain(d, sample_rate) for d in domains},
+        classes=baseline.classes,
+    )
+
+
 def run_classic(
     train_manifest: str | Path,
     valid_manifest: str | Path,
@@ -567,19 +618,7 @@ def run_classic(
     train_seconds = time.perf_counter() - start
     classes = baseline.classes
 
-    # Cost of one test utterance: its features (timed afresh), then the SVM.
-    start = time.perf_counter()
-    test_feats = np.stack([extractor(w) for w in test.wavs])
-    extract_seconds = time.perf_counter() - start
-    inputs = baseline._inputs(test.wavs, test.speakers)
-    start = time.perf_counter()
-    for row in inputs:
-        baseline.model.predict(row[None])
-    svm_b1 = time.perf_counter() - start
-    start = time.perf_counter()
-    for first in range(0, len(inputs), 16):
-        baseline.model.predict(inputs[first : first + 16])
-    svm_b16 = time.perf_counter() - start
+    features_count, rtf = _inference_cost(baseline, extractor, test, sample_rate)
     test_seconds = _seconds(test, sample_rate)
 
     predicted = baseline.predict(test.wavs, test.speakers)
@@ -591,21 +630,13 @@ def run_classic(
     )
     transfer = None
     if conditions or domains:
-        # per-speaker z-scoring makes every prediction relative to its speaker
-        mode = "speaker" if normalisation == "speaker" else "utterance"
-        transfer = transfer_table(
-            {mode: baseline.predictor},
-            test,
-            select_conditions(conditions, sample_rate, test.speakers, seed),
-            {Path(d).name: read_domain(d, sample_rate) for d in domains},
-            classes=classes,
-        )
+        transfer = _transfer(baseline, test, conditions, domains, sample_rate, seed)
     svc = baseline.model[-1]
     return {
         **({"transfer": transfer} if transfer else {}),
         "kind": "classic",
         "feature_set": extractor.name,
-        "features": int(test_feats.shape[1]),
+        "features": features_count,
         "normalisation": normalisation,
         "chosen": baseline.best,
         "tuning": baseline.tuning,
@@ -616,8 +647,8 @@ def run_classic(
         "test_utterances": len(test.wavs),
         "test_audio_seconds": round(test_seconds, 2),
         "rss_after_imports_mb": round(rss_imports, 1),
-        "rtf_batch1": (extract_seconds + svm_b1) / test_seconds,
-        "rtf_batch16": (extract_seconds + svm_b16) / test_seconds,
+        "rtf_batch1": rtf[0],
+        "rtf_batch16": rtf[1],
         "UA": report["unweighted_accuracy"],
         "WA": report["accuracy"],
         "macro_F1": report["macro_f1"],

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import torch
 
+from bench.options import add_trusted_key_option
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.evaluation.classification import classification_report
@@ -161,13 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", help="also write the results as JSON here")
-    parser.add_argument(
-        "--trusted-key",
-        action="append",
-        default=[],
-        help="public key (.pub) of the model's signer; with any key pinned (or "
-        "$SB_LSTM_SER_TRUSTED_KEYS), an unsigned or foreign model is refused",
-    )
+    add_trusted_key_option(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     run = Path(args.run)

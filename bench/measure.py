@@ -74,6 +74,7 @@ from speechbrain_lstm_ser.training.references import reference_mode
 __all__ = [
     "add_measurement_options",
     "main",
+    "one_at_a_time",
     "peak_rss_mb",
     "robustness",
     "speaker_accuracy",
@@ -173,6 +174,42 @@ def _accuracy(outputs: list, test: TestSet, labels: list[str]) -> dict:
     }
 
 
+def one_at_a_time(
+    predict: Callable, labels: list[str]
+) -> Callable[[list[torch.Tensor]], list[str]]:
+    """A labeller of waveforms that runs ``predict`` on one utterance at a time.
+
+    Arguments
+    ---------
+    predict : callable
+        ``(wavs, lens) -> probabilities``, as timed.
+    labels : list of str
+        The class names, in output order.
+
+    Returns
+    -------
+    callable
+        ``wavs -> labels`` (a list of 1-D waveforms).
+
+    Example
+    -------
+    >>> def level(wavs, lens):  # (batch, time) -> (batch, 2)
+    ...     peak = wavs.abs().amax(1)
+    ...     return torch.stack([peak, 1 - peak], 1)
+    >>> one_at_a_time(level, ["loud", "quiet"])([torch.ones(3), torch.zeros(5)])
+    ['loud', 'quiet']
+    """
+
+    def predict_labels(wavs: list[torch.Tensor]) -> list[str]:
+        out = []
+        for wav in wavs:
+            probs = torch.as_tensor(predict(*pad_waveforms([wav])))
+            out.append(labels[int(probs.reshape(-1).argmax())])
+        return out
+
+    return predict_labels
+
+
 def robustness(predict: Callable, test: TestSet, labels: list[str]) -> dict:
     """Gain / DC robustness of the model as measured, one utterance at a time.
 
@@ -191,16 +228,11 @@ def robustness(predict: Callable, test: TestSet, labels: list[str]) -> dict:
         ``robustness`` (per condition: UA, WA, delta_UA, unchanged) and
         ``robustness_failures``.
     """
-
-    def predict_labels(wavs: list[torch.Tensor]) -> list[str]:
-        out = []
-        for wav in wavs:
-            probs = torch.as_tensor(predict(*pad_waveforms([wav])))
-            out.append(labels[int(probs.reshape(-1).argmax())])
-        return out
-
     results = gain_robustness(
-        predict_labels, test.wavs, [r["emo"] for r in test.rows], classes=labels
+        one_at_a_time(predict, labels),
+        test.wavs,
+        [r["emo"] for r in test.rows],
+        classes=labels,
     )
     return {
         "robustness": {
@@ -282,17 +314,7 @@ def transfer(
     """
     labels = hparams["emotions"]
 
-    def single(_speakers):
-        def predict_labels(wavs: list[torch.Tensor]) -> list[str]:
-            out = []
-            for wav in wavs:
-                probs = torch.as_tensor(predict(*pad_waveforms([wav])))
-                out.append(labels[int(probs.reshape(-1).argmax())])
-            return out
-
-        return predict_labels
-
-    factories = {"utterance": single}
+    factories = {"utterance": lambda _speakers: one_at_a_time(predict, labels)}
     if per_speaker and reference_mode(hparams) == "speaker":
         factories["speaker"] = lambda speakers: (
             lambda wavs: _speaker_labels(hparams, wavs, speakers)

@@ -80,9 +80,88 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(args) -> dict:
-    """Starts the service, loads it, stops it; returns the measurements."""
-    port = free_port()
+class Load:
+    """Clients that load the service at ``port`` until ``stop``; what they saw.
+
+    Each :meth:`client` POSTs ``audio`` to ``/classify`` again and again
+    (its latencies are kept), :meth:`streamer` streams it over ``/stream``
+    (streams are counted, not timed); every failure is kept.
+
+    Arguments
+    ---------
+    port : int
+        The service's port on :data:`HOST`.
+    audio : str or Path
+        The file every client sends.
+    stop : float
+        When the clients stop (``time.time()``).
+    """
+
+    def __init__(self, port: int, audio: str | Path, stop: float):
+        self.port = port
+        self.audio = audio
+        self.stop = stop
+        self.body, self.kind = multipart(Path(audio).read_bytes())
+        self.latencies: list[float] = []
+        self.failures: list[str] = []
+        self.streams = 0
+        self.lock = threading.Lock()
+
+    def client(self) -> None:
+        """POSTs to ``/classify`` until :attr:`stop`."""
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        headers = {"Content-Type": self.kind}
+        while time.time() < self.stop:
+            start = time.perf_counter()
+            try:
+                conn.request("POST", "/classify", self.body, headers)
+                response = conn.getresponse()
+                answer = response.read()
+                ok = response.status == 200 and b'"label"' in answer
+            except OSError as err:
+                ok, answer = False, str(err).encode()
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+            with self.lock:
+                if ok:
+                    self.latencies.append(time.perf_counter() - start)
+                else:
+                    self.failures.append(answer[:200].decode(errors="replace"))
+
+    def streamer(self) -> None:
+        """Streams the file over ``/stream`` (100 ms chunks) until :attr:`stop`."""
+        import soundfile as sf
+        from websockets.sync.client import connect
+
+        pcm = sf.read(self.audio, dtype="int16")[0].tobytes()
+        while time.time() < self.stop:
+            try:
+                with connect(f"ws://{HOST}:{self.port}/stream") as ws:
+                    for first in range(0, len(pcm), 3200):
+                        ws.send(pcm[first : first + 3200])
+                    ws.send("end")
+                    answers = [json.loads(m) for m in ws]
+                ok = bool(answers) and all("label" in a for a in answers)
+            except Exception as err:  # noqa: BLE001 - any failure counts
+                ok, answers = False, [str(err)]
+            with self.lock:  # streams are counted, not timed
+                if not ok:
+                    self.failures.append(f"stream: {answers[:1]}")
+                else:
+                    self.streams += 1
+
+    def latency_ms(self) -> dict:
+        """p50, p99 and max of the request latencies (ms; None without any)."""
+        if not self.latencies:
+            return {"p50_ms": None, "p99_ms": None, "max_ms": None}
+        return {
+            "p50_ms": 1000 * percentile(self.latencies, 0.5),
+            "p99_ms": 1000 * percentile(self.latencies, 0.99),
+            "max_ms": 1000 * max(self.latencies),
+        }
+
+
+def serve_command(args: argparse.Namespace, port: int) -> list[str]:
+    """``sb-lstm-ser serve`` of ``--model`` on ``port`` of :data:`HOST`, one thread."""
     command = [
         sys.executable,
         "-m",
@@ -99,82 +178,42 @@ def run(args) -> dict:
     ]
     if args.streaming_model:
         command += ["--streaming-model", args.streaming_model]
+    return command
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Starts the service, loads it, stops it; returns the measurements."""
+    port = free_port()
     server = subprocess.Popen(
-        command, env={**os.environ, "OMP_NUM_THREADS": "1"}, stderr=subprocess.PIPE
+        serve_command(args, port),
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stderr=subprocess.PIPE,
     )
     try:
         health = wait_healthy(port)
-        data = Path(args.audio).read_bytes()
-        body, kind = multipart(data)
-        latencies: list[float] = []
-        failures: list[str] = []
-        lock = threading.Lock()
-        stop = time.time() + args.seconds
+        load = Load(port, args.audio, stop=time.time() + args.seconds)
         warm = time.time() + min(10.0, args.seconds / 4)
-        memory = {}
-
-        def client():
-            conn = http.client.HTTPConnection(HOST, port, timeout=60)
-            while time.time() < stop:
-                start = time.perf_counter()
-                try:
-                    conn.request("POST", "/classify", body, {"Content-Type": kind})
-                    response = conn.getresponse()
-                    answer = response.read()
-                    ok = response.status == 200 and b'"label"' in answer
-                except OSError as err:
-                    ok, answer = False, str(err).encode()
-                    conn = http.client.HTTPConnection(HOST, port, timeout=60)
-                with lock:
-                    if ok:
-                        latencies.append(time.perf_counter() - start)
-                    else:
-                        failures.append(answer[:200].decode(errors="replace"))
-
-        def streamer():
-            import soundfile as sf
-            from websockets.sync.client import connect
-
-            pcm = sf.read(args.audio, dtype="int16")[0].tobytes()
-            while time.time() < stop:
-                try:
-                    with connect(f"ws://{HOST}:{port}/stream") as ws:
-                        for first in range(0, len(pcm), 3200):
-                            ws.send(pcm[first : first + 3200])
-                        ws.send("end")
-                        answers = [json.loads(m) for m in ws]
-                    ok = bool(answers) and all("label" in a for a in answers)
-                except Exception as err:  # noqa: BLE001 - any failure counts
-                    ok, answers = False, [str(err)]
-                with lock:  # streams are counted, not timed
-                    if not ok:
-                        failures.append(f"stream: {answers[:1]}")
-                    else:
-                        memory["streams"] = memory.get("streams", 0) + 1
-
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        threads = [threading.Thread(target=load.client) for _ in range(args.clients)]
         if args.streaming_model:
-            threads.append(threading.Thread(target=streamer))
+            threads.append(threading.Thread(target=load.streamer))
         for thread in threads:
             thread.start()
         time.sleep(max(0.0, warm - time.time()))
-        memory["warm"] = rss_mb(server.pid)
+        rss_warm = rss_mb(server.pid)
         for thread in threads:
             thread.join()
-        memory["end"] = rss_mb(server.pid)
+        rss_end = rss_mb(server.pid)
         still = wait_healthy(port, timeout=10)
         return {
             "labels": health["labels"],
-            "requests": len(latencies),
-            "failed": len(failures),
-            "failures": failures[:3],
-            "p50_ms": 1000 * percentile(latencies, 0.5) if latencies else None,
-            "p99_ms": 1000 * percentile(latencies, 0.99) if latencies else None,
-            "max_ms": 1000 * max(latencies) if latencies else None,
-            "rss_warm_mb": memory["warm"],
-            "rss_end_mb": memory["end"],
-            "rss_growth_mb": memory["end"] - memory["warm"],
-            "streams": memory.get("streams", 0),
+            "requests": len(load.latencies),
+            "failed": len(load.failures),
+            "failures": load.failures[:3],
+            **load.latency_ms(),
+            "rss_warm_mb": rss_warm,
+            "rss_end_mb": rss_end,
+            "rss_growth_mb": rss_end - rss_warm,
+            "streams": load.streams,
             "healthy_after": still["status"] == "ok",
         }
     finally:

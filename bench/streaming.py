@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 
+from bench.options import add_trusted_key_option
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.inference.streaming import StreamingEmotionRecognizer
 from speechbrain_lstm_ser.processing.vad import SileroVAD
@@ -126,13 +127,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--seconds", type=float, default=60.0, help="audio per size")
     parser.add_argument("--segments", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1986)
-    parser.add_argument(
-        "--trusted-key",
-        action="append",
-        default=[],
-        help="public key (.pub) of the model's signer; with any key pinned (or "
-        "$SB_LSTM_SER_TRUSTED_KEYS), an unsigned or foreign model is refused",
-    )
+    add_trusted_key_option(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     model = StreamingEmotionRecognizer.from_hparams(

@@ -1,4 +1,4 @@
-"""Runs recipe scripts and the ``sb-lstm-ser`` command the way users do."""
+"""Runs recipe scripts, the ``sb-lstm-ser`` command and the bench the way users do."""
 
 import importlib.util
 import subprocess
@@ -90,3 +90,19 @@ def run_cli(*args, text=True, timeout=300):
         text=text,
         timeout=timeout,
     )
+
+
+def run_bench(module: str, *args, timeout=900) -> str:
+    """``python -m bench.<module> ARGS`` from the repository root; its output.
+
+    Asserts that it succeeds (the end of its output is the message).
+    """
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc.stdout

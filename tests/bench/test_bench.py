@@ -7,18 +7,14 @@ measurement in a fresh process, and the comparison table.
 
 import json
 import re
-import subprocess
-import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 from preparations import prepare_emotion
+from recipe_runner import run_bench
 
 # Slow tier: trains and measures every row of a mini-benchmark.
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
 
 SMALL = (
     "lstm_hidden: {hidden}\n      head_hidden: 8\n      n_mels: 20\n      batch_size: 8"
@@ -87,10 +83,8 @@ def bench(tiny_corpus, tmp_path_factory):
     )
     config = base / "models.yaml"
     config.write_text(CONFIG)
-    command = [
-        sys.executable,
-        "-m",
-        "bench.run",
+    stdout = run_bench(
+        "run",
         "--config",
         str(config),
         "--manifests",
@@ -113,12 +107,8 @@ def bench(tiny_corpus, tmp_path_factory):
         "1",
         "--conditions",
         "telephone",
-    ]
-    proc = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=900
     )
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    return base / "out", proc.stdout
+    return base / "out", stdout
 
 
 def test_every_model_is_measured(bench):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import speechbrain as sb
+from recipe_runner import run_bench
 
 from bench.profile import PHASES
 
@@ -21,10 +22,8 @@ def test_profile_splits_an_epoch_and_compares_with_the_bare_model(
 ):
     folder, options = tiny_corpus
     out = tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "bench.profile",
+    stdout = run_bench(
+        "profile",
         "--batches",
         "2",
         "--threads",
@@ -58,11 +57,8 @@ def test_profile_splits_an_epoch_and_compares_with_the_bare_model(
         "8",
         "--n_mels",
         "20",
-    ]
-    proc = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=600
+        timeout=600,
     )
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     summary = json.loads((tmp_path / "profile.json").read_text())
     assert summary["cpu"] and summary["cores"] >= 1 and summary["device"] == "cpu"
     assert [run["threads"] for run in summary["runs"]] == [1, 2]
@@ -81,8 +77,8 @@ def test_profile_splits_an_epoch_and_compares_with_the_bare_model(
         assert speeds["model"] > 0
         ratio = run["bare_lstm_s"] / run["total_s"]
         assert abs(run["training_vs_bare_lstm"] - ratio) < 0.01
-    assert "| training / bare LSTM |" in proc.stdout
-    assert "| 1 thread s | % | 2 threads s | % |" in proc.stdout
+    assert "| training / bare LSTM |" in stdout
+    assert "| 1 thread s | % | 2 threads s | % |" in stdout
     # the manifests are prepared; no checkpoint is left in the output folder
     assert (out / "manifests" / "train.csv").is_file()
     assert not list(out.rglob("CKPT*"))

@@ -1,18 +1,14 @@
 """The thread benchmark, run as users run it, on a few files of a tiny model."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from recipe_runner import run_bench
 
 from bench.threads import busy_process, pick_files
 
 # Slow tier: times the CLI under load.
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_pick_files_spreads_over_the_folder(tmp_path):
@@ -32,15 +28,11 @@ def test_the_busy_process_spins_and_stops():
 
 def test_bench_threads_times_each_setting(trained, tmp_path):
     out = tmp_path / "threads.json"
-    command = [sys.executable, "-m", "bench.threads", "--model", str(trained.model)]
-    command += ["--audio", str(trained.data), "--files", "2", "--json", str(out)]
-    command += ["--settings", "auto", "1", "old", "--conditions", "busy"]
-    proc = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    args = ["--model", trained.model, "--audio", trained.data, "--files", 2]
+    args += ["--json", out, "--settings", "auto", "1", "old", "--conditions", "busy"]
+    stdout = run_bench("threads", *args, timeout=600)
     rows = json.loads(out.read_text())
     assert [r["setting"] for r in rows] == ["auto", "1", "old"]
     assert all(r["condition"] == "busy" and r["files"] == 2 for r in rows)
     assert all(r["wall_s"] > 0 and r["cpu_s"] > 0 for r in rows)
-    assert "| busy | old |" in proc.stdout
+    assert "| busy | old |" in stdout

@@ -1,15 +1,13 @@
 """The classic baseline (bench/classic.py): functionals, z-scoring, SVM, end to end."""
 
 import json
-import subprocess
-import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from preparations import prepare_emotion
+from recipe_runner import run_bench
 
 from bench.classic import (
     ProsodicFunctionals,
@@ -18,8 +16,6 @@ from bench.classic import (
     speaker_zscore,
 )
 from speechbrain_lstm_ser.evaluation.robustness import apply_gain
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tone(freq, seconds=1.0, level=0.3, sample_rate=16000):
@@ -134,10 +130,8 @@ def test_the_command_writes_its_json(manifests, tmp_path):
     pytest.importorskip("sklearn")
     folder, data, cache = manifests
     out = tmp_path / "classic.json"
-    command = [
-        sys.executable,
-        "-m",
-        "bench.classic",
+    stdout = run_bench(
+        "classic",
         "--manifests",
         str(folder),
         "--data_folder",
@@ -150,18 +144,16 @@ def test_the_command_writes_its_json(manifests, tmp_path):
         str(out),
         "--conditions",
         "telephone",
-    ]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "functionals (" in proc.stdout and "speaker z-scoring" in proc.stdout
-    assert "robustness: 0 dB UA" in proc.stdout
+    )
+    assert "functionals (" in stdout and "speaker z-scoring" in stdout
+    assert "robustness: 0 dB UA" in stdout
     result = json.loads(out.read_text())
     assert result["normalisation"] == "speaker"
     # the cross-domain table: per-speaker z-scoring is the per-speaker mode
     transfer = result["transfer"]["conditions"]
     assert list(transfer) == ["clean", "telephone μ-law", "telephone GSM"]
     assert transfer["clean"]["speaker"]["UA"] == pytest.approx(result["UA"])
-    assert "| condition | UA (speaker) | ΔUA | unchanged |" in proc.stdout
+    assert "| condition | UA (speaker) | ΔUA | unchanged |" in stdout
 
 
 def test_egemaps_through_opensmile_when_installed(manifests):

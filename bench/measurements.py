@@ -1,0 +1,118 @@
+"""Measures the benchmark's built models, one at a time, each in a fresh process.
+
+A neural model is measured by :mod:`bench.measure` (its run folder, or its
+exported file and its parent's), a ``kind: classic`` row is trained, tuned
+and measured by :mod:`bench.classic` on the same manifests. Both run with
+one PyTorch thread, alone on the machine, and both get the cross-domain
+table's options (``--conditions``, ``--domain``, ``--transfer_seed``).
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.plan import Plan
+from bench.workspace import Workspace, one_thread
+
+__all__ = ["Measurer"]
+
+
+class Measurer:
+    """Measures the planned models in fresh processes; their results.
+
+    Arguments
+    ---------
+    plan : Plan
+        The models, after :meth:`Plan.prepare_data`.
+    workspace : Workspace
+        Where they were built; each result is written to
+        ``<run folder>/measure.json``.
+    args : argparse.Namespace
+        The options of ``python -m bench.run`` (``repeats``, ``train_steps``,
+        ``train_threads``, ``device``, ``conditions``, ``domain``,
+        ``transfer_seed``).
+    """
+
+    def __init__(self, plan: Plan, workspace: Workspace, args: argparse.Namespace):
+        self.plan = plan
+        self.workspace = workspace
+        self.args = args
+
+    def measure_all(self, names: Sequence[str]) -> dict[str, dict]:
+        """The results of ``names``, measured one at a time (a quiet machine)."""
+        return {name: self.measure(name) for name in names}
+
+    def measure(self, name: str) -> dict:
+        """Measures one model in a fresh process; its results."""
+        spec = self.plan.models[name]
+        kind = self.plan.kind(name)
+        output = self.workspace.run_dir(name) / "measure.json"
+        if kind == "classic":
+            return self.measure_classic(name, output)
+        command = [
+            sys.executable,
+            "-m",
+            "bench.measure",
+            "--kind",
+            kind,
+            "--run",
+            self.workspace.run_dir(name),
+            "--output",
+            output,
+            "--repeats",
+            self.args.repeats,
+            "--train_steps",
+            self.args.train_steps,
+            "--train_threads",
+            self.args.train_threads,
+            "--device",
+            self.args.device,
+        ]
+        command += self.transfer_args()
+        if spec.get("parent"):
+            command += ["--parent", self.workspace.run_dir(spec["parent"])]
+        if name == self.plan.reference:
+            command.append("--breakdown")
+        with self.workspace.timed(f"measure {name}"):
+            self.workspace.call(name, command, env=one_thread(self.workspace.env))
+        return json.loads(output.read_text())
+
+    def measure_classic(self, name: str, output: Path) -> dict:
+        """Trains, tunes and measures a classic baseline (:mod:`bench.classic`)."""
+        options = self.plan.models[name].get("classic") or {}
+        command = [
+            sys.executable,
+            "-m",
+            "bench.classic",
+            "--manifests",
+            self.plan.manifest_folder,
+            "--data_folder",
+            self.plan.data["data_folder"],
+            "--features",
+            options.get("features", "auto"),
+            "--normalisation",
+            options.get("normalisation", "speaker"),
+            "--cache",
+            self.workspace.out / "classic_features",
+            "--output",
+            output,
+            *self.transfer_args(),
+        ]
+        with self.workspace.timed(f"classic {name}"):
+            self.workspace.call(name, command, env=one_thread(self.workspace.env))
+        return json.loads(output.read_text())
+
+    def transfer_args(self) -> list[str]:
+        """The cross-domain table's options, for every row's measurement."""
+        args = ["--conditions", self.args.conditions]
+        args += ["--transfer_seed", str(self.args.transfer_seed)]
+        for domain in self.args.domain:
+            args += ["--domain", str(domain)]
+        return args if self.args.conditions or self.args.domain else []
