@@ -390,7 +390,8 @@ def dimension_report(
     -------
     dict
         JSON-serialisable (plain floats, ``None`` for undefined):
-        ``dimensions``, ``bootstrap`` (``resamples, unit, level, seed``),
+        ``names`` (the dimensions), ``bootstrap`` (``resamples, unit,
+        level, seed``),
         ``overall`` and ``per_gender[gender]`` (``{dimension: {n, ccc,
         ccc_ci, pearson, pearson_ci, mae, mae_ci}}``),
         ``per_speaker[speaker]`` (``{dimension: {n, ccc, pearson, mae}}``)
@@ -435,7 +436,7 @@ def dimension_report(
     )
     settings = dict(names=names, resamples=bootstrap, level=level, seed=seed)
     report: dict = {
-        "dimensions": list(names),
+        "names": list(names),
         "bootstrap": {
             "resamples": int(bootstrap),
             "unit": bootstrap_unit,

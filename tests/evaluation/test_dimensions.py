@@ -149,14 +149,14 @@ def test_report_overall_per_gender_per_speaker():
         pred, ref, genders=genders, speakers=speakers, bootstrap=200
     )
     json.dumps(report, allow_nan=False)  # plain, JSON-safe
-    assert report["dimensions"] == ["arousal", "valence", "dominance"]
+    assert report["names"] == ["arousal", "valence", "dominance"]
     overall = report["overall"]
     assert overall["valence"]["n"] == 55 and overall["arousal"]["n"] == 60
     known = ~np.isnan(ref[:, 1])
     assert overall["valence"]["ccc"] == pytest.approx(
         lin_ccc(pred[known, 1], ref[known, 1])
     )
-    for name in report["dimensions"]:
+    for name in report["names"]:
         for key in ("ccc", "pearson", "mae"):
             low, high = overall[name][f"{key}_ci"]
             assert low <= overall[name][key] <= high
