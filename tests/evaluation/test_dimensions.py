@@ -243,3 +243,56 @@ def test_bad_input_is_one_line(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         dimension_report(**args)
+
+
+def test_accumulated_batches_equal_one_report():
+    import torch
+
+    from speechbrain_lstm_ser.evaluation.dimensions import DimensionMetrics
+
+    pred, ref, genders, speakers = _data(n=30)
+    ref[3, 0] = np.nan
+    metrics = DimensionMetrics()
+    for start in range(0, 30, 8):  # batches of 8, the last of 6, as tensors
+        rows = slice(start, start + 8)
+        metrics.append(
+            [f"u{i}" for i in range(30)][rows],
+            torch.tensor(pred[rows], dtype=torch.float32),
+            torch.tensor(ref[rows]),
+            genders=genders[rows],
+            speakers=speakers[rows],
+        )
+    got = metrics.summarize(bootstrap=100)
+    # float32 predictions: equal to the float64 report within float32 rounding
+    want = dimension_report(
+        pred, ref, genders=genders, speakers=speakers, bootstrap=100
+    )
+    assert got["overall"]["arousal"]["ccc"] == pytest.approx(
+        want["overall"]["arousal"]["ccc"], abs=1e-6
+    )
+    assert got["overall"]["arousal"]["n"] == 29
+    assert set(got["per_speaker"]) == set(speakers)
+    assert metrics.ccc()["valence"] == pytest.approx(
+        want["overall"]["valence"]["ccc"], abs=1e-6
+    )
+    rows = metrics.rows()
+    assert len(rows) == 30 and rows[3]["arousal"] is None
+    assert list(rows[0]) == [
+        "ID", "arousal", "arousal_pred", "valence", "valence_pred", "dominance",
+        "dominance_pred",
+    ]  # fmt: skip
+    metrics.clear()
+    assert metrics.arrays()[0].shape == (0, 3) and math.isnan(metrics.ccc()["arousal"])
+
+
+def test_accumulator_refuses_mismatched_batches():
+    from speechbrain_lstm_ser.evaluation.dimensions import DimensionMetrics
+
+    metrics = DimensionMetrics()
+    with pytest.raises(ValueError, match=r"expected \(2, 3\)"):
+        metrics.append(["a", "b"], np.zeros((2, 2)), np.zeros((2, 2)))
+    metrics.append(["a"], np.zeros((1, 3)), np.zeros((1, 3)), speakers=["s"])
+    with pytest.raises(ValueError, match="groups"):
+        metrics.append(["b"], np.zeros((1, 3)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="speakers: 2 values for 1 ids"):
+        metrics.append(["b"], np.zeros((1, 3)), np.zeros((1, 3)), speakers=["s", "t"])
