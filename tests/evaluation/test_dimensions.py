@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from scipy.stats import pearsonr
 
 from speechbrain_lstm_ser.evaluation.dimensions import (
@@ -77,18 +76,18 @@ def test_shape_errors_are_one_line():
         pearson(np.zeros((4, 3)), np.zeros((4, 3)))
 
 
-unit = st.floats(0, 1, allow_nan=False)
+# ratings on a grid of [0, 1] (ties and constant inputs included); no subnormal
+# values, whose affine images round to constants
+unit = st.integers(0, 1000).map(lambda k: k / 1000)
 pairs = st.integers(2, 40).flatmap(
-    lambda n: st.tuples(
-        arrays(float, n, elements=unit), arrays(float, n, elements=unit)
-    )
+    lambda n: st.tuples(*(st.lists(unit, min_size=n, max_size=n) for _ in range(2)))
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(pairs)
 def test_ccc_properties(pair):
-    p, r = pair
+    p, r = (np.array(x) for x in pair)
     ccc, rho = concordance_correlation(p, r), pearson(p, r)
     if not math.isnan(ccc):
         assert -1 - 1e-9 <= ccc <= 1 + 1e-9
