@@ -324,6 +324,11 @@ def _checked(
             f"predictions are not finite at rows {bad[:5].tolist()}"
             f"{' ...' if bad.size > 5 else ''}: the model output nan or inf"
         )
+    bad = np.flatnonzero(np.isinf(ref).any(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"references are infinite at rows {bad[:5].tolist()}: use nan for unknown"
+        )
     for what, values in (("genders", genders), ("speakers", speakers)):
         if values is not None and len(values) != len(pred):
             raise ValueError(f"{len(values)} {what} for {len(pred)} rows")

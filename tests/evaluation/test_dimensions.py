@@ -226,6 +226,7 @@ def test_degenerate_groups_are_none_not_errors():
     [
         (dict(predictions=np.zeros((3, 2))), r"must both be \(N, 3\)"),
         (dict(predictions=np.full((3, 3), np.nan)), "not finite at rows"),
+        (dict(references=np.full((3, 3), np.inf)), "infinite at rows"),
         (dict(genders=["female"]), "1 genders for 3 rows"),
         (dict(bootstrap_unit="corpus"), "bootstrap_unit='corpus'"),
         (dict(bootstrap_unit="speaker", speakers=None), "needs the speakers"),
