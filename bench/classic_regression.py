@@ -44,7 +44,11 @@ from bench.classic import (
     feature_extractor,
     speaker_zscore,
 )
-from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS, read_manifest
+from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
+    ManifestSchema,
+    read_manifest,
+)
 from speechbrain_lstm_ser.evaluation.dimensions import (
     concordance_correlation,
     dimension_report,
@@ -75,22 +79,6 @@ class DimensionalAudio(NamedTuple):
     genders: list[str]
 
 
-def _value(text: str, where: str) -> float:
-    """A dimension cell: a number in ``[0, 1]``, or empty (unknown: nan)."""
-    if not text.strip():
-        return math.nan
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= 1.0:  # nan too
-        raise ValueError(
-            f"{where} is {text!r}: dimensions are numbers in [0, 1] (empty when "
-            "unknown); prepare the manifests again"
-        )
-    return value
-
-
 def read_dimensional_audio(
     manifest: str | Path,
     data_folder: str | Path | None = None,
@@ -113,10 +101,20 @@ def read_dimensional_audio(
     Returns
     -------
     DimensionalAudio
+        ``targets`` is ``nan`` where a cell is empty.
+
+    Raises
+    ------
+    speechbrain_lstm_ser.dataio.manifest.ManifestError
+        A missing column, or a value that is not a number in ``[0, 1]``
+        (every problem listed, with its row).
     """
-    rows = read_manifest(manifest, required=("ID", "wav", *names))
+    schema = ManifestSchema(
+        "dimensional manifest", ("ID", "wav", *names), unit_interval=tuple(names)
+    )
+    rows = read_manifest(manifest, schema=schema)  # the values checked, all at once
     targets = np.array(
-        [[_value(r[n], f"{manifest}: {r['ID']}'s {n}") for n in names] for r in rows]
+        [[float(r[n]) if r[n].strip() else math.nan for n in names] for r in rows]
     ).reshape(len(rows), len(names))
     # the waveforms, speakers and genders (no label column: the IDs stand in)
     audio = read_labelled_audio(manifest, data_folder, sample_rate, "ID")
