@@ -111,3 +111,37 @@ def test_bad_dimension_values_are_one_line(table, tmp_path, value):
         ValueError, match=rf"row 2: arousal '{value}' is not a number in"
     ):
         read_dimensional_audio(bad, table)
+
+
+@pytest.mark.slow
+def test_the_baseline_reads_the_prepared_embedded_corpus(tiny_corpus, tmp_path):
+    """The manifests of the real preparation: their dimension columns, split."""
+    from dataclasses import asdict
+
+    from preparations import prepare_emotion
+
+    from bench.classic_regression import run_classic_regression
+
+    folder, options = tiny_corpus
+    out = tmp_path / "manifests"
+    prepare_emotion(
+        dataset="embedded",
+        data_folder=folder,
+        manifest_folder=out,
+        emotions=["neutral", "happy", "sad", "angry"],
+        valid_speakers=1,
+        test_speakers=1,
+        corpus_options=asdict(options),
+    )
+    result = run_classic_regression(
+        *(out / f"{s}.csv" for s in ("train", "valid", "test")),
+        data_folder=folder,
+        features="functionals",
+        normalisations=("speaker",),
+        bootstrap=100,
+    )
+    overall = result["runs"]["speaker"]["dimensions"]["overall"]
+    assert result["test_utterances"] == 12
+    assert all(overall[name]["n"] == 12 for name in ("arousal", "valence", "dominance"))
+    # the embedded corpus renders arousal in rate, level and pitch range
+    assert overall["arousal"]["ccc"] > 0.5
