@@ -11,7 +11,9 @@ regressor (scikit-learn's ``SVR``) per dimension, whose ``C``, ``gamma``
 and ``epsilon`` are chosen by CCC on the validation manifest. The test
 split is scored by
 :func:`speechbrain_lstm_ser.evaluation.dimensions.dimension_report` (CCC,
-Pearson, MAE overall, per gender, per speaker, bootstrap intervals)::
+Pearson, MAE overall, per gender, per speaker, bootstrap intervals) and its
+gain invariance by
+:func:`speechbrain_lstm_ser.evaluation.robustness.dimension_robustness`::
 
     python -m bench.classic_regression --manifests DIR --data_folder ROOT \
         --features functionals --normalisation speaker global --output svr.json
@@ -31,6 +33,7 @@ import argparse
 import math
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,7 +57,11 @@ from speechbrain_lstm_ser.evaluation.dimensions import (
     dimension_report,
 )
 from speechbrain_lstm_ser.evaluation.reports import write_json
-from speechbrain_lstm_ser.evaluation.robustness import read_labelled_audio
+from speechbrain_lstm_ser.evaluation.robustness import (
+    dimension_robustness,
+    dimension_robustness_failures,
+    read_labelled_audio,
+)
 
 __all__ = [
     "EPSILON_GRID",
@@ -287,8 +294,11 @@ def run_classic_regression(
         ``kind``, ``feature_set``, ``features``, ``test_utterances`` and,
         per normalisation in ``runs``: ``chosen`` (per dimension),
         ``tuning``, ``train_time_s``, ``dimensions`` (the test split's
-        :func:`~speechbrain_lstm_ser.evaluation.dimensions.dimension_report`)
-        and ``predictions`` (ID -> one value per dimension).
+        :func:`~speechbrain_lstm_ser.evaluation.dimensions.dimension_report`),
+        ``predictions`` (ID -> one value per dimension), ``robustness`` (each
+        dimension's CCC per gain / DC condition,
+        :func:`~speechbrain_lstm_ser.evaluation.robustness.dimension_robustness`)
+        and ``robustness_failures``.
     """
     extractor = feature_extractor(features, sample_rate)
     cached = FeatureCache(extractor, cache)
@@ -318,6 +328,18 @@ def run_classic_regression(
                 for i, row in zip(test.ids, predicted, strict=True)
             },
         }
+        robustness = dimension_robustness(
+            partial(baseline.predict, speakers=test.speakers),
+            test.wavs,
+            test.targets,
+        )
+        runs[normalisation]["robustness"] = {
+            name: {k: v for k, v in r.items() if k != "predictions"}
+            for name, r in robustness.items()
+        }
+        runs[normalisation]["robustness_failures"] = dimension_robustness_failures(
+            robustness
+        )
     return {
         "kind": "classic_regression",
         "feature_set": extractor.name,
@@ -378,6 +400,11 @@ def main(argv: list[str] | None = None) -> dict:
                 f"{name} {'n/a' if s['ccc'] is None else format(s['ccc'], '.3f')}"
                 for name, s in overall.items()
             )
+        )
+        failures = run["robustness_failures"]
+        print(
+            "  gain invariance (CCC within 0.02): "
+            + ("holds" if not failures else "; ".join(failures))
         )
     return result
 

@@ -79,9 +79,14 @@ def test_the_baseline_trains_tunes_and_reports(table, tmp_path, capsys):
     assert len(run["predictions"]["s3_0"]) == 3
     # relative to its speaker, the level and pitch carry arousal, the glide valence
     assert overall["arousal"]["ccc"] > 0.3 and overall["valence"]["ccc"] > 0.3
-    assert "functionals (70), speaker z-scoring, test CCC: arousal" in (
-        capsys.readouterr().out
+    assert list(run["robustness"]) == ["0 dB", "-20 dB", "-10 dB", "+6 dB", "DC"]
+    assert run["robustness"]["0 dB"]["CCC"]["arousal"] == pytest.approx(
+        overall["arousal"]["ccc"]
     )
+    assert isinstance(run["robustness_failures"], list)
+    out = capsys.readouterr().out
+    assert "functionals (70), speaker z-scoring, test CCC: arousal" in out
+    assert "gain invariance (CCC within 0.02): " in out
 
 
 @pytest.mark.slow
