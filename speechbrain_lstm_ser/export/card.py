@@ -208,7 +208,7 @@ def _dimension_rows(report: Mapping) -> list[tuple[str, str, float]]:
 
     Example
     -------
-    >>> _dimension_rows({"dimensions": {"dimensions": ["arousal"],
+    >>> _dimension_rows({"dimensions": {"names": ["arousal"],
     ...                                 "overall": {"arousal": {"ccc": 0.8}}}})
     [('ccc', 'CCC arousal', 0.8)]
     """
@@ -216,7 +216,7 @@ def _dimension_rows(report: Mapping) -> list[tuple[str, str, float]]:
     overall = section.get("overall") or {}
     return [
         ("ccc", f"CCC {name}", overall[name]["ccc"])
-        for name in section.get("dimensions", ())
+        for name in section.get("names", ())
         if (overall.get(name) or {}).get("ccc") is not None
     ]
 
@@ -239,7 +239,7 @@ def dimension_lines(report: Mapping) -> list[str]:
     -------
     >>> scores = {"ccc": 0.81, "ccc_ci": [0.75, 0.86], "pearson": 0.83, "mae": 0.1}
     >>> report = {"dimensions": {
-    ...     "reference": "speaker", "dimensions": ["arousal"],
+    ...     "reference": "speaker", "names": ["arousal"],
     ...     "bootstrap": {"resamples": 1000, "unit": "utterance", "level": 0.95},
     ...     "overall": {"arousal": scores},
     ...     "speaker_summary": {"arousal": {"ccc_mean": 0.7}},
@@ -275,7 +275,7 @@ def dimension_lines(report: Mapping) -> list[str]:
         "| CCC per speaker (mean) | CCC, single utterance |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in section["dimensions"]:
+    for name in section["names"]:
         scores = section["overall"][name]
         interval = scores.get("ccc_ci")
         lines.append(

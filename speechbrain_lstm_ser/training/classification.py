@@ -333,7 +333,9 @@ class ClassifierBrain(Brain):
         facts = {**self.report_facts(), "test_loss": stage_loss}
         dimensions, summary = self.dimensions, ""
         if dimensions is not None:
-            report["dimensions"] = dimensions.report_section(self.reference_mode)
+            report["dimensions"] = dimensions.report_section(
+                self.reference_mode, self.hparams.output_folder
+            )
             dimensions.write_predictions(self.hparams.output_folder)
             summary = "\n" + dimensions.summary_line(report["dimensions"])
         write_report(

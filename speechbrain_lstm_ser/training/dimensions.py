@@ -46,6 +46,7 @@ from speechbrain_lstm_ser.evaluation.dimensions import (
     concordance_correlation,
     dimension_report,
 )
+from speechbrain_lstm_ser.evaluation.reports import dimension_section
 from speechbrain_lstm_ser.nnet.losses import ConcordanceLoss
 
 __all__ = [
@@ -116,8 +117,9 @@ def check_dimension_columns(
 ) -> None:
     """Refuses manifests that cannot train or test a regression head.
 
-    Every split needs the columns; every value must be empty or a number in
-    ``[0, 1]``; the training split needs a known value of every dimension.
+    Every split needs the columns (which the emotion manifest's schema
+    leaves optional, and whose values it checks: empty, or a number in
+    ``[0, 1]``); the training split needs a known value of every dimension.
 
     Arguments
     ---------
@@ -134,10 +136,10 @@ def check_dimension_columns(
     Example
     -------
     >>> check_dimension_columns({"train": [{"arousal": "0.5"}]}, ["arousal"])
-    >>> check_dimension_columns({"train": [{"arousal": "7"}]}, ["arousal"])
+    >>> check_dimension_columns({"train": [{"arousal": ""}]}, ["arousal"])
     Traceback (most recent call last):
     ...
-    ValueError: dimension_weight > 0: the train manifest's arousal is '7' (row 2), not a number in [0, 1] ...
+    ValueError: dimension_weight > 0: no utterance of the train manifest has a known ['arousal']; ...
     """  # noqa: E501
     for split, split_rows in rows.items():
         missing = [n for n in names if split_rows and n not in split_rows[0]]
@@ -147,20 +149,10 @@ def check_dimension_columns(
                 f"manifest; the {split} manifest has no {missing} (a corpus "
                 "without dimensions: set dimension_weight: 0, docs/dimensional.md)"
             )
-        known = dict.fromkeys(names, 0)
-        for line, row in enumerate(split_rows, start=2):
-            for name in names:
-                try:
-                    value = dimension_value(row[name])
-                except ValueError:
-                    value = -1.0
-                if not (math.isnan(value) or 0.0 <= value <= 1.0):
-                    raise ValueError(
-                        f"dimension_weight > 0: the {split} manifest's {name} is "
-                        f"{row[name]!r} (row {line}), not a number in [0, 1] "
-                        "(empty: unknown); normalise it as docs/dimensional.md says"
-                    )
-                known[name] += not math.isnan(value)
+        known = {
+            name: sum(not math.isnan(dimension_value(row[name])) for row in split_rows)
+            for name in names
+        }
         unknown = [n for n, count in known.items() if count == 0]
         if split == "train" and unknown:
             raise ValueError(
@@ -384,7 +376,9 @@ class DimensionObjective:
         stats["CCC"] = float(np.mean(defined)) if defined else math.nan
         return stats
 
-    def report_section(self, reference: str) -> dict:
+    def report_section(
+        self, reference: str, output_folder: str | os.PathLike | None = None
+    ) -> dict:
         """The ``dimensions`` section of ``test_report.json``.
 
         Arguments
@@ -392,6 +386,9 @@ class DimensionObjective:
         reference : str
             What the features were measured against at the test
             (``speaker``, ``utterance``, ``global``).
+        output_folder : str or os.PathLike, optional
+            Where to draw the valence-arousal scatter plot
+            (:func:`~speechbrain_lstm_ser.evaluation.reports.dimension_section`).
 
         Returns
         -------
@@ -404,7 +401,11 @@ class DimensionObjective:
         pred, refs = self._arrays(self.predictions)
         groups = dict(genders=self.genders, speakers=self.speakers)
         section = {"reference": reference}
-        section.update(dimension_report(pred, refs, **groups, **settings))
+        section.update(
+            dimension_section(
+                pred, refs, **groups, output_folder=output_folder, **settings
+            )
+        )
         if self.single_utterance:
             single, _ = self._arrays(self.single_utterance)
             section["variants"] = {

@@ -64,9 +64,10 @@ def _card(report):
 def test_the_card_lists_the_cccs_when_the_report_has_them():
     report = classification_report(["a", "b"], ["a", "a"], ["a", "b"])
     plain = _card(report)
-    assert "## Dimensions" not in plain and "ccc" not in read_front_matter(plain)[
-        "metrics"
-    ]
+    assert (
+        "## Dimensions" not in plain
+        and "ccc" not in read_front_matter(plain)["metrics"]
+    )
     rng = np.random.default_rng(0)
     refs = rng.random((30, 3))
     pred = np.clip(refs + 0.1 * rng.standard_normal((30, 3)), 0, 1)

@@ -80,7 +80,7 @@ def test_the_report_has_the_dimensions_and_their_predictions(dimensional_run):
     report = json.loads((out / "test_report.json").read_text())
     section = report["dimensions"]
     assert section["reference"] == "speaker"
-    assert section["dimensions"] == list(DIMENSIONS)
+    assert section["names"] == list(DIMENSIONS)
     for name in DIMENSIONS:
         assert math.isfinite(section["overall"][name]["ccc"])
     assert section["overall"]["dominance"]["n"] < section["overall"]["arousal"]["n"]
