@@ -251,7 +251,7 @@ def dimension_lines(report: Mapping) -> list[str]:
     <BLANKLINE>
     | dimension | CCC | 95% interval | Pearson | MAE | CCC per speaker (mean) | CCC, single utterance |
     |---|---|---|---|---|---|---|
-    | arousal | 0.8100 | 0.7500-0.8600 | 0.8300 | 0.1000 | 0.7000 | 0.6000 |
+    | arousal | 0.8100 | [0.7500, 0.8600] | 0.8300 | 0.1000 | 0.7000 | 0.6000 |
     <BLANKLINE>
     Features relative to the speaker; intervals: 1000 bootstrap resamples of utterances.
     <BLANKLINE>
@@ -280,7 +280,7 @@ def dimension_lines(report: Mapping) -> list[str]:
         interval = scores.get("ccc_ci")
         lines.append(
             f"| {name} | {_number(scores.get('ccc'))} | "
-            + (f"{interval[0]:.4f}-{interval[1]:.4f}" if interval else "n/a")
+            + (f"[{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "n/a")
             + f" | {_number(scores.get('pearson'))} | {_number(scores.get('mae'))}"
             f" | {_number((speakers.get(name) or {}).get('ccc_mean'))}"
             f" | {_number((single.get(name) or {}).get('ccc'))} |"

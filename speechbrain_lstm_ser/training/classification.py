@@ -338,6 +338,7 @@ class ClassifierBrain(Brain):
             )
             dimensions.write_predictions(self.hparams.output_folder)
             summary = "\n" + dimensions.summary_line(report["dimensions"])
+            summary = summary.rstrip()
         write_report(
             report,
             self.hparams.output_folder,

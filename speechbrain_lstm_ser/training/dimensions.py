@@ -414,7 +414,12 @@ class DimensionObjective:
         return section
 
     def summary_line(self, section: Mapping) -> str:
-        """The test's CCCs in one line (the recipe's log).
+        """The test's CCCs without speaker information, in one line (or "").
+
+        The report's summary
+        (:func:`~speechbrain_lstm_ser.evaluation.reports.format_summary`)
+        gives the section's main figures; this adds those of its
+        ``single_utterance`` variant (speaker mode).
 
         Arguments
         ---------
@@ -425,17 +430,15 @@ class DimensionObjective:
         -------
         str
         """
-
-        def ccc(scores):
-            return ", ".join(
-                f"{name} {_fmt(scores[name]['ccc'])}" for name in self.names
-            )
-
-        line = f"CCC: {ccc(section['overall'])}"
         single = (section.get("variants") or {}).get("single_utterance")
-        if single:
-            line += f" (single utterance: {ccc(single['overall'])})"
-        return line
+        if not single:
+            return ""
+        scores = ", ".join(
+            f"{name} {_fmt(single['overall'][name]['ccc'])}" for name in self.names
+        )
+        return (
+            f"dimensions without speaker information (single utterance): CCC {scores}"
+        )
 
     def write_predictions(self, folder: str | os.PathLike) -> None:
         """Writes ``dimension_predictions.csv``: one row per test utterance.

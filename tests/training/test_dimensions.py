@@ -122,7 +122,7 @@ def test_the_test_report_section_and_the_predictions_file(tmp_path):
     assert sorted(section["per_speaker"]) == ["s1", "s2", "s3"]
     single = section["variants"]["single_utterance"]["overall"]["arousal"]["ccc"]
     assert single != section["overall"]["arousal"]["ccc"]
-    assert "CCC: arousal 0." in objective.summary_line(section)
+    assert "(single utterance): CCC arousal 0." in objective.summary_line(section)
     objective.write_predictions(tmp_path)
     with open(tmp_path / "dimension_predictions.csv") as handle:
         rows = list(csv.DictReader(handle))
