@@ -80,8 +80,10 @@ def make_iemocap(root: Path, sessions: int = 5, defects: bool = False) -> Path:
             for index, (last, code) in enumerate(utterances):
                 uid = f"{dialog}_{last}"
                 start, end = 2.0 * index + 0.5, 2.0 * index + 1.9
+                # valence, activation, dominance on 1..5, varied per utterance
+                vad = f"[{1 + index % 5:.4f}, {2 + index % 4:.4f}, {1.5 + index % 3}]"
                 labels += [
-                    f"[{start:.4f} - {end:.4f}]\t{uid}\t{code}\t[2.5000, 3.0000, 2.5]",
+                    f"[{start:.4f} - {end:.4f}]\t{uid}\t{code}\t{vad}",
                     "C-E1:\tNeutral;\t()",
                     "A-E1:\tval 3; act 3; dom  3;\t()",
                     "",
@@ -203,6 +205,54 @@ def make_user_csv(root: Path) -> Path:
             lines.append(f'{uid},{wav},{speaker},{gender},{emotion},"{text}"')
             index += 1
     (root / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+# ----------------------------------------------------------- MSP-Podcast --
+#: Speaker -> (gender, Split_Set); two files of unknown speakers train too.
+MSP_SPEAKERS = {
+    "101": ("Female", "Train"),
+    "102": ("Male", "Train"),
+    "103": ("Female", "Train"),
+    "201": ("Male", "Development"),
+    "202": ("Female", "Development"),
+    "301": ("Female", "Test1"),
+    "302": ("Male", "Test1"),
+    "401": ("Male", "Test2"),
+}
+#: EmoClass -> (EmoAct, EmoVal, EmoDom) on 1..7 of the miniature's files.
+MSP_RATINGS = {
+    "A": (6.0, 2.0, 6.2),
+    "S": (2.0, 2.2, 2.4),
+    "H": (5.6, 6.2, 4.8),
+    "N": (4.0, 4.0, 4.0),
+    "C": (4.4, 2.6, 5.0),
+    "X": (3.8, 3.6, 3.4),
+}
+
+
+def make_msp_podcast(root: Path) -> Path:
+    """``Audios/`` and ``Labels/labels_consensus.csv`` (MSP-Podcast's layout)."""
+    lines = ["FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set"]
+    index = 1
+    for speaker, (gender, split_set) in MSP_SPEAKERS.items():
+        for code, (act, val, dom) in MSP_RATINGS.items():
+            name = f"MSP-PODCAST_{int(speaker):04d}_{index:04d}.wav"
+            write_tone(root / "Audios" / name)
+            lines.append(
+                f"{name},{code},{act},{val},{dom},{speaker},{gender},{split_set}"
+            )
+            index += 1
+    for code in ("A", "S", "H", "N"):  # speaker unknown to the corpus
+        name = f"MSP-PODCAST_0999_{index:04d}.wav"
+        write_tone(root / "Audios" / name)
+        lines.append(f"{name},{code},4.0,4.0,4.0,Unknown,Unknown,Train")
+        index += 1
+    name = f"MSP-PODCAST_0998_{index:04d}.wav"  # Test3: no labels
+    write_tone(root / "Audios" / name)
+    lines.append(f"{name},,,,,Unknown,Unknown,Test3")
+    (root / "Labels").mkdir(parents=True, exist_ok=True)
+    (root / "Labels" / "labels_consensus.csv").write_text("\n".join(lines) + "\n")
     return root
 
 

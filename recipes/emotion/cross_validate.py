@@ -169,11 +169,12 @@ if __name__ == "__main__":
     for warning in result["leakage"]["warnings"]:
         summary += f"\n\nLeakage: {warning}."
     (base / "cv_report.md").write_text(summary + "\n", encoding="utf-8")
-    plot_confusion_matrix(
-        aggregate["pooled"]["confusion_matrix"],
-        aggregate["labels"],
-        base / "cv_confusion_matrix.png",
-        title=f"Pooled over {len(folds)} folds",
-    )
+    if "pooled" in aggregate:  # not for a dimensional model alone
+        plot_confusion_matrix(
+            aggregate["pooled"]["confusion_matrix"],
+            aggregate["labels"],
+            base / "cv_confusion_matrix.png",
+            title=f"Pooled over {len(folds)} folds",
+        )
     print(f"Cross-validation ({result['dataset']}, folds {folds}):\n{summary}")
     print(f"Written: {base / 'cv_report.json'}, {base / 'cv_report.md'}")

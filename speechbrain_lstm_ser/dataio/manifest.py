@@ -8,17 +8,23 @@ readers validate with them (:func:`read_manifest`):
 ==========================  ====================================================
 schema                      columns (``[optional]``)
 ==========================  ====================================================
-:data:`EMOTION_MANIFEST`    ``ID, duration, wav, spk_id, gender, emo, text``
+:data:`EMOTION_MANIFEST`    ``ID, duration, wav, spk_id, gender, emo, text[,
+                            arousal, valence, dominance]``
 :data:`ASR_MANIFEST`        ``ID, duration, wav, spk_id, gender, wrd``
 :data:`COMMANDS_MANIFEST`   ``ID, duration, wav, start, stop, spk_id, gender,
                             command, word``
 :data:`NOISE_MANIFEST`      ``ID, duration, wav, wav_format, wav_opts``
                             (SpeechBrain's ``AddNoise(csv_file=...)``)
-:data:`USER_EMOTION_CSV`    ``ID, wav, spk_id, emo[, gender, text, duration]``
+:data:`USER_EMOTION_CSV`    ``ID, wav, spk_id, emo[, gender, text, duration,
+                            arousal, valence, dominance]``
                             (the user's own emotion corpus, ``dataset: csv``)
 :data:`USER_ASR_CSV`        ``ID, duration, wav, spk_id, wrd[, gender]``
                             (the user's own ASR corpus, ``dataset: csv``)
 ==========================  ====================================================
+
+The emotion dimensions (:data:`DIMENSIONS`) are written with 4 decimals in
+``[0, 1]``, empty where the corpus does not annotate them; a manifest
+without their columns (a categorical corpus, an older preparation) is valid.
 
 ``wav`` is stored relative to ``$data_root`` so that a manifest keeps working
 when the corpus folder moves (SpeechBrain's ``replacements``).
@@ -72,6 +78,8 @@ class ManifestSchema:
         Columns that a manifest being read may lack.
     non_empty : tuple of str
         Columns that must have a value in every row.
+    unit_interval : tuple of str
+        Columns whose values, where not empty, are numbers in ``[0, 1]``.
 
     Example
     -------
@@ -84,6 +92,7 @@ class ManifestSchema:
     columns: tuple[str, ...]
     optional: tuple[str, ...] = ()
     non_empty: tuple[str, ...] = ()
+    unit_interval: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -94,11 +103,19 @@ class ManifestSchema:
 #: What SpeechBrain's ``DynamicItemDataset.from_csv`` and sorting need.
 MINIMAL_MANIFEST = ManifestSchema("manifest", ("ID", "duration", "wav"))
 
-#: Emotion recognition (``emo``: the class, ``text``: the transcript or empty).
+#: Emotion dimensions, in the order of every manifest, model output and report:
+#: arousal (activation), valence and dominance, each normalised to ``[0, 1]``
+#: from its corpus's own scale (docs/dimensional.md); empty where unknown.
+DIMENSIONS = ("arousal", "valence", "dominance")
+
+#: Emotion recognition (``emo``: the class, ``text``: the transcript or empty,
+#: the :data:`DIMENSIONS` in ``[0, 1]`` or empty).
 EMOTION_MANIFEST = ManifestSchema(
     "emotion manifest",
-    ("ID", "duration", "wav", "spk_id", "gender", "emo", "text"),
+    ("ID", "duration", "wav", "spk_id", "gender", "emo", "text", *DIMENSIONS),
+    optional=DIMENSIONS,
     non_empty=("emo",),
+    unit_interval=DIMENSIONS,
 )
 #: Speech recognition (``wrd``: the transcript).
 ASR_MANIFEST = ManifestSchema(
@@ -117,11 +134,12 @@ COMMANDS_MANIFEST = ManifestSchema(
 NOISE_MANIFEST = ManifestSchema(
     "noise manifest", ("ID", "duration", "wav", "wav_format", "wav_opts")
 )
-#: The user's own emotion corpus (``dataset: csv``); durations are measured.
+#: The user's own emotion corpus (``dataset: csv``); durations are measured;
+#: the dimensions are on the scale the user states (``dimension_scale``).
 USER_EMOTION_CSV = ManifestSchema(
     "emotion CSV",
-    ("ID", "wav", "spk_id", "emo", "gender", "text", "duration"),
-    optional=("gender", "text", "duration"),
+    ("ID", "wav", "spk_id", "emo", "gender", "text", "duration", *DIMENSIONS),
+    optional=("gender", "text", "duration", *DIMENSIONS),
     non_empty=("ID", "wav", "spk_id", "emo"),
 )
 #: The user's own speech recognition corpus (``dataset: csv``).
@@ -139,11 +157,6 @@ ASR_COLUMNS = ASR_MANIFEST.columns
 COMMANDS_COLUMNS = COMMANDS_MANIFEST.columns
 #: Columns of a noise manifest, in order.
 NOISE_COLUMNS = NOISE_MANIFEST.columns
-
-#: Emotion dimensions, in the order of every manifest, model output and report:
-#: arousal (activation), valence and dominance, each normalised to ``[0, 1]``
-#: from its corpus's own scale (docs/dimensional.md); empty where unknown.
-DIMENSIONS = ("arousal", "valence", "dominance")
 
 #: Allowed values of the ``gender`` column (``unknown`` where a corpus has none).
 GENDERS = ("female", "male", "unknown")
@@ -287,6 +300,13 @@ def write_manifest(
     os.replace(tmp, path)
 
 
+def _in_unit_interval(raw: str) -> bool:
+    try:
+        return 0.0 <= float(raw) <= 1.0
+    except ValueError:
+        return False
+
+
 def read_manifest(
     path: str | os.PathLike,
     required: Sequence[str] | None = None,
@@ -302,7 +322,9 @@ def read_manifest(
     Checked: the file exists and is not empty, the schema's required columns
     are present, IDs are unique and non-empty, durations are positive
     numbers, genders are one of :data:`GENDERS`, the ``non_empty`` columns
-    have a value and (with ``check_files``) every ``wav`` exists.
+    have a value, the schema's ``unit_interval`` columns (the dimensions)
+    are empty or numbers in ``[0, 1]`` and (with ``check_files``) every
+    ``wav`` exists.
 
     Arguments
     ---------
@@ -363,6 +385,7 @@ def read_manifest(
         required = (*schema.required, *extra)
         non_empty = (*schema.non_empty, *non_empty)
     name = schema.name if schema is not None else "manifest"
+    unit_interval = schema.unit_interval if schema is not None else ()
     path = Path(path)
     if not path.is_file():
         raise ManifestError(path, ["manifest not found"])
@@ -411,6 +434,13 @@ def read_manifest(
         for column in non_empty:
             if column in row and not (row[column] or "").strip():
                 problems.append(f"row {line}: empty {column}")
+        for column in unit_interval:
+            raw = (row.get(column) or "").strip()
+            if raw and not _in_unit_interval(raw):
+                problems.append(
+                    f"row {line}: {column} {raw!r} is not a number in [0, 1] "
+                    "(normalise it from the corpus's scale, or leave it empty)"
+                )
         for column, values in (allowed or {}).items():
             if column in row and row[column] not in values:
                 problems.append(

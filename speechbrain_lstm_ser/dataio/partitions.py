@@ -75,6 +75,7 @@ from speechbrain_lstm_ser.dataio.splits import (
 )
 
 __all__ = [
+    "CORPUS_PARTITION",
     "FORMAT",
     "MISSING",
     "PARTITIONS_FILE",
@@ -90,6 +91,9 @@ __all__ = [
 
 #: The file every preparation writes next to its manifests.
 PARTITIONS_FILE = "partitions.json"
+#: The ``kind`` of a partition a corpus defines itself (MSP-Podcast's
+#: ``Split_Set``), which its reader gives when no ``partitions`` is set.
+CORPUS_PARTITION = "corpus"
 #: The ``format`` field of a partitions.json.
 FORMAT = "speechbrain-lstm-ser partitions"
 VERSION = 1
@@ -110,7 +114,8 @@ class Partitions:
     source : str
         The file or folder read.
     kind : str
-        ``emobox`` or ``partitions.json``.
+        ``emobox``, ``partitions.json`` or ``corpus`` (:data:`CORPUS_PARTITION`:
+        the corpus's own, from its reader).
     dataset : str
         The dataset the partition names (EmoBox: its folder name).
     folds : dict
@@ -651,7 +656,11 @@ def partition_splits(
         splits["train"], splits["valid"], valid = draw_validation(
             splits["train"], fraction, seed
         )
-    kind = {"emobox": "EmoBox partitions", PARTITIONS_FILE: "partitions.json"}
+    kind = {
+        "emobox": "EmoBox partitions",
+        PARTITIONS_FILE: "partitions.json",
+        CORPUS_PARTITION: "the corpus's own partition",
+    }
     return splits, {
         "kind": f"{kind[partitions.kind]} of {partitions.dataset or 'the corpus'}",
         "source": partitions.source,

@@ -13,15 +13,20 @@
 - **split**: by speaker, balanced by gender: one split, or one fold of a
   cross-validation (IEMOCAP: leave-one-session-out); or, with
   ``partitions``, the folds of a fixed partition (EmoBox's, or a
-  ``partitions.json`` a run wrote; :mod:`speechbrain_lstm_ser.dataio.partitions`);
+  ``partitions.json`` a run wrote; :mod:`speechbrain_lstm_ser.dataio.partitions`),
+  or, without it, the corpus's own partition where its reader gives one
+  (MSP-Podcast's ``Split_Set``);
   the splits are then checked for shared speakers and identical audio
   (:mod:`speechbrain_lstm_ser.dataio.leakage`);
-- **describe**: utterances, hours, speakers, per emotion and gender;
+- **describe**: utterances, hours, speakers, per emotion and gender, and
+  the distribution of each emotion dimension (:func:`describe_dimensions`);
 - **write**: the manifests and ``partitions.json``, the exact utterance
   lists of the splits, which ``partitions`` accepts back.
 
 The manifests have the columns of
-:data:`~speechbrain_lstm_ser.dataio.manifest.EMOTION_MANIFEST`.
+:data:`~speechbrain_lstm_ser.dataio.manifest.EMOTION_MANIFEST`, the
+dimensions (``arousal, valence, dominance`` in ``[0, 1]``) empty where the
+corpus has none.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -36,17 +41,21 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info
 from speechbrain_lstm_ser.dataio.audio_cache import AudioCache
 from speechbrain_lstm_ser.dataio.corpora.base import CorpusListing
 from speechbrain_lstm_ser.dataio.corpora.crema_d import read_crema_d
 from speechbrain_lstm_ser.dataio.corpora.emodb import read_emodb
 from speechbrain_lstm_ser.dataio.corpora.iemocap import read_iemocap
+from speechbrain_lstm_ser.dataio.corpora.msp_podcast import read_msp_podcast
 from speechbrain_lstm_ser.dataio.corpora.ravdess import read_ravdess
 from speechbrain_lstm_ser.dataio.corpora.user_csv import read_user_csv
 from speechbrain_lstm_ser.dataio.corpora.user_folder import read_user_folder
 from speechbrain_lstm_ser.dataio.leakage import leakage_report
 from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
     EMOTION_MANIFEST,
     read_manifest,
     relative_to_data_root,
@@ -55,6 +64,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
 from speechbrain_lstm_ser.dataio.partitions import (
     MISSING,
     PARTITIONS_FILE,
+    Partitions,
     corpus_path,
     partition_rows,
     partition_splits,
@@ -85,6 +95,7 @@ __all__ = [
     "EMOTION",
     "READERS",
     "EmotionPrepOptions",
+    "describe_dimensions",
     "map_labels",
     "prepare_emotion_data",
 ]
@@ -122,6 +133,7 @@ READERS: dict[str, Reader] = {
     "ravdess": functools.partial(_read_corpus, read_ravdess),
     "crema_d": functools.partial(_read_corpus, read_crema_d),
     "emodb": functools.partial(_read_corpus, read_emodb),
+    "msp_podcast": functools.partial(_read_corpus, read_msp_podcast),
     "folder": functools.partial(_read_corpus, read_user_folder),
     "csv": functools.partial(_read_corpus, read_user_csv),
 }
@@ -212,6 +224,13 @@ def _measure(
     return usable
 
 
+def _partitions(listing: CorpusListing, request: Request) -> Partitions | None:
+    """The fixed partition: the ``partitions`` option's, else the corpus's own."""
+    if request.options["partitions"] is not None:
+        return read_partitions(request.options["partitions"])
+    return listing.partition
+
+
 def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]:
     """Keeps the usable utterances of the class set; says what was left out."""
     options, data_folder = request.options, request.data_folder
@@ -222,10 +241,11 @@ def _filter(listing: CorpusListing, request: Request) -> tuple[list[dict], dict]
     ]
     rows = [{**r, "source": corpus_path(r["wav"], data_folder)} for r in listing.rows]
     partition = {}
-    if options["partitions"] is not None:
+    partitions = _partitions(listing, request)
+    if partitions is not None:
         rows, partition = partition_rows(
             rows,
-            read_partitions(options["partitions"]),
+            partitions,
             options["fold"],
             data_folder,
             options["partitions_missing"],
@@ -273,10 +293,11 @@ def _split(
     """Rows of each split, by speaker (one split or one fold); the protocol."""
     options = request.options
     valid_speakers, seed = options["valid_speakers"], options["seed"]
-    if options["partitions"] is not None:
+    partitions = _partitions(listing, request)
+    if partitions is not None:
         splits, protocol = partition_splits(
             rows,
-            read_partitions(options["partitions"]),
+            partitions,
             options["partitions_valid"],
             seed,
         )
@@ -329,8 +350,52 @@ def _split(
     return splits, {"protocol": protocol, "leakage": _leakage(splits, request)}
 
 
+def describe_dimensions(rows: Sequence[Mapping]) -> dict[str, dict]:
+    """The distribution of each emotion dimension over rows that have it.
+
+    Arguments
+    ---------
+    rows : sequence of mapping
+        Manifest rows; a dimension is a number in ``[0, 1]``, or empty or
+        absent where unknown.
+
+    Returns
+    -------
+    dict
+        Dimension -> ``count`` (rows that have it) and, when ``count > 0``,
+        ``mean``, ``std`` (population), ``min`` and ``max`` (4 decimals).
+
+    Example
+    -------
+    >>> rows = [{"arousal": "0.2", "valence": ""}, {"arousal": "0.6"}]
+    >>> describe_dimensions(rows)["arousal"]
+    {'count': 2, 'mean': 0.4, 'std': 0.2, 'min': 0.2, 'max': 0.6}
+    >>> describe_dimensions(rows)["valence"]
+    {'count': 0}
+    """
+    stats = {}
+    for dim in DIMENSIONS:
+        values = np.array(
+            [float(r[dim]) for r in rows if str(r.get(dim) or "").strip()]
+        )
+        stats[dim] = {"count": len(values)}
+        if len(values):
+            stats[dim].update(
+                {
+                    name: round(float(fn(values)), 4)
+                    for name, fn in (
+                        ("mean", np.mean),
+                        ("std", np.std),
+                        ("min", np.min),
+                        ("max", np.max),
+                    )
+                }
+            )
+    return stats
+
+
 def _describe(rows: list[dict], request: Request) -> dict:
-    """Utterances, hours, speakers, per emotion and gender of one split."""
+    """Utterances, hours, speakers, per emotion and gender, dimensions of a split."""
     per_gender_emotion: dict[str, Counter] = {}
     for row in rows:
         per_gender_emotion.setdefault(row["gender"], Counter())[row["emo"]] += 1
@@ -343,6 +408,7 @@ def _describe(rows: list[dict], request: Request) -> dict:
         "per_gender_emotion": {
             g: dict(sorted(c.items())) for g, c in sorted(per_gender_emotion.items())
         },
+        "dimensions": describe_dimensions(rows),
     }
 
 
@@ -381,6 +447,13 @@ def _log(summary: dict) -> None:
         absent = [e for e in emotions if e not in info["per_emotion"]]
         if absent:
             logger.warning(f"{name} split has no utterance of {absent}")
+        for dim, stats in info.get("dimensions", {}).items():
+            if stats["count"]:
+                logger.info(
+                    f"{name} {dim}: {stats['count']} utterances, mean "
+                    f"{stats['mean']:.3f}, std {stats['std']:.3f}, range "
+                    f"[{stats['min']:.3f}, {stats['max']:.3f}]"
+                )
 
 
 def _write_partitions(path: Path, splits: dict[str, list[dict]], request: Request):
@@ -554,5 +627,8 @@ def prepare_emotion_data(
         read.choose(options.fold)  # an unknown or missing fold is refused now
         record["partitions"] = read.source
         record["partitions_sha256"] = read.sha256
+    # The manifests' columns: manifests written before a column existed are
+    # prepared again rather than trusted.
+    record["manifest_columns"] = list(EMOTION_MANIFEST.columns)
     del record["dataset"]  # recorded first, by `prepare`
     return prepare(EMOTION, options.dataset, data_folder, manifest_folder, record)

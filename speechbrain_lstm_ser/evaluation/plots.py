@@ -1,4 +1,7 @@
-"""Figures of a run: confusion matrix, reliability diagram, training curves (PNGs).
+"""Figures of a run (PNGs): confusion matrix, reliability, training, dimensions.
+
+The last: predicted against reference arousal, valence and dominance, and
+the valence-arousal plane, for dimensional models.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -9,7 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-__all__ = ["plot_confusion_matrix", "plot_reliability_diagram", "plot_training_curves"]
+import numpy as np
+
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
+from speechbrain_lstm_ser.evaluation.dimensions import concordance_correlation
+
+__all__ = [
+    "plot_confusion_matrix",
+    "plot_dimension_scatter",
+    "plot_reliability_diagram",
+    "plot_training_curves",
+]
 
 
 def _figure(width: float, height: float):
@@ -162,5 +175,104 @@ def plot_training_curves(
     ax.set_ylabel(metric.replace("_", " "))
     ax.set_ylim(0.0, 1.0)
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(str(path))
+
+
+def plot_dimension_scatter(
+    predictions,
+    references,
+    path: str | os.PathLike,
+    names: Sequence[str] = DIMENSIONS,
+    max_points: int = 3000,
+    seed: int = 0,
+    max_segments: int = 300,
+) -> None:
+    """Draws predicted against reference dimensions, and the valence-arousal plane.
+
+    One panel per dimension (prediction against reference, the diagonal
+    = perfect, the CCC in the panel's title), and, when ``names`` holds
+    ``valence`` and ``arousal``, a panel of the valence-arousal plane with
+    each utterance's reference (grey) and prediction (blue), joined by a
+    segment when there are few: a model that regresses to the mean draws
+    its predictions as a small cloud in the middle of the references. Rows
+    whose reference is ``nan`` are left out of the panels that need it.
+
+    Arguments
+    ---------
+    predictions : array_like
+        Shape ``(N, len(names))``.
+    references : array_like
+        Shape ``(N, len(names))``; ``nan`` = unknown.
+    path : str or os.PathLike
+        Output image.
+    names : sequence of str
+        The columns' dimensions.
+    max_points : int
+        At most this many utterances are drawn (a seeded random subset; the
+        CCCs in the titles use every row).
+    seed : int
+        Seed of that subset.
+    max_segments : int
+        Reference-prediction segments are drawn up to this many utterances.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> rng = np.random.default_rng(0)
+    >>> ref = rng.random((50, 3))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_dimension_scatter(ref * 0.8 + 0.1, ref, f"{folder}/va.png")
+    """
+    pred = np.asarray(predictions, dtype=np.float64)
+    ref = np.asarray(references, dtype=np.float64)
+    if pred.shape != ref.shape or pred.ndim != 2 or pred.shape[1] != len(names):
+        raise ValueError(
+            f"predictions {pred.shape} and references {ref.shape} must both be "
+            f"(N, {len(names)}) for the dimensions {tuple(names)}"
+        )
+    shown = np.arange(len(pred))
+    if len(shown) > max_points:
+        shown = np.sort(np.random.default_rng(seed).choice(shown, max_points, False))
+    plane = "valence" in names and "arousal" in names
+    panels = len(names) + plane
+    fig = _figure(3.6 * panels, 3.8)
+    alpha = float(np.clip(30 / max(1, len(shown)) ** 0.5, 0.15, 0.8))
+    for d, name in enumerate(names):
+        ax = fig.add_subplot(1, panels, d + 1)
+        known = ~np.isnan(ref[:, d])
+        ccc = concordance_correlation(pred[known, d], ref[known, d])
+        rows = shown[known[shown]]
+        ax.scatter(ref[rows, d], pred[rows, d], s=6, alpha=alpha, color="tab:blue")
+        ax.plot([0, 1], [0, 1], "--", color="gray")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel=f"reference {name}")
+        ax.set_ylabel(f"predicted {name}")
+        ax.set_title(f"{name}: CCC {ccc:.3f} (n = {int(known.sum())})")
+        ax.grid(alpha=0.3)
+    if plane:
+        v, a = names.index("valence"), names.index("arousal")
+        rows = shown[~np.isnan(ref[shown][:, [v, a]]).any(axis=1)]
+        ax = fig.add_subplot(1, panels, panels)
+        if len(rows) <= max_segments:
+            ax.plot(
+                np.stack([ref[rows, v], pred[rows, v]]),
+                np.stack([ref[rows, a], pred[rows, a]]),
+                color="gray",
+                alpha=alpha / 2,
+                linewidth=0.5,
+            )
+        ax.scatter(ref[rows, v], ref[rows, a], s=6, color="gray", label="reference")
+        ax.scatter(
+            pred[rows, v],
+            pred[rows, a],
+            s=6,
+            alpha=alpha,
+            color="tab:blue",
+            label="predicted",
+        )
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="valence", ylabel="arousal")
+        ax.set_title("valence-arousal plane")
+        ax.legend(loc="lower right", fontsize=8)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(str(path))

@@ -14,6 +14,13 @@ per-utterance alignments) and ``transcripts.csv``; for every other one
 WER / CER (primary searcher), every searcher's rates, and the breakdown by
 gender and speaker.
 
+Dimensional emotion (arousal, valence, dominance): :func:`dimension_section`
+computes the ``dimensions`` section of ``test_report.json`` (CCC, Pearson,
+MAE overall, per gender and per speaker, with bootstrap intervals;
+:mod:`speechbrain_lstm_ser.evaluation.dimensions`) and draws
+``valence_arousal.png``; a report may hold it beside the classification
+metrics (multi-task) or alone, and every summary below prints what it holds.
+
 ``sb-lstm-ser report REPORT.json [--markdown]`` prints either kind (it
 tells them apart by their metrics).
 
@@ -29,15 +36,19 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from speechbrain_lstm_ser.dataio.manifest import write_manifest
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS, write_manifest
 from speechbrain_lstm_ser.evaluation.cross_validation import mean_std
+from speechbrain_lstm_ser.evaluation.dimensions import dimension_report
 from speechbrain_lstm_ser.evaluation.plots import (
     plot_confusion_matrix,
+    plot_dimension_scatter,
     plot_reliability_diagram,
 )
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 
 __all__ = [
+    "DIMENSION_SCATTER",
+    "dimension_section",
     "format_asr_markdown",
     "format_asr_summary",
     "format_markdown",
@@ -150,7 +161,9 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
     ---------
     report : dict
         From ``classification_report``
-        (:mod:`speechbrain_lstm_ser.evaluation.classification`).
+        (:mod:`speechbrain_lstm_ser.evaluation.classification`), with or
+        without a ``dimensions`` section (:func:`dimension_section`), or
+        that section alone (``{"dimensions": ...}``: a dimensional model).
     groups : sequence of str
         Breakdowns to include as tables (``by_<name>`` must exist).
 
@@ -158,6 +171,9 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
     -------
     str
     """
+    dimensions = report.get("dimensions")
+    if "accuracy" not in report and dimensions:
+        return "\n".join(_dimension_summary(dimensions))
     lines = [
         f"utterances: {report['num_utterances']}",
         f"WA (accuracy): {report['accuracy']:.4f}   "
@@ -197,7 +213,192 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
     lines.append(" " * width + "".join(f"{x:>{width}}" for x in labels))
     for label, row in zip(labels, report["confusion_matrix"], strict=True):
         lines.append(f"{label:<{width}}" + "".join(f"{c:>{width}d}" for c in row))
+    if dimensions:
+        lines += ["", *_dimension_summary(dimensions)]
     return "\n".join(lines)
+
+
+def _interval(value: float | None, ci: Sequence[float] | None) -> str:
+    """A metric and its interval, e.g. ``0.812 [0.790, 0.833]``.
+
+    Example
+    -------
+    >>> _interval(0.8123, [0.79, 0.8333]), _interval(0.5, None), _interval(None, None)
+    ('0.812 [0.790, 0.833]', '0.500', 'n/a')
+    """
+    if value is None:
+        return "n/a"
+    if not ci:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _dimension_rows(scores: Mapping[str, dict]) -> list[list]:
+    """Table rows ``dimension, n, CCC [CI], Pearson [CI], MAE [CI]``."""
+    return [
+        [
+            name,
+            s["n"],
+            *(
+                _interval(s[key], s.get(f"{key}_ci"))
+                for key in ("ccc", "pearson", "mae")
+            ),
+        ]
+        for name, s in scores.items()
+    ]
+
+
+def _dimension_summary(section: dict) -> list[str]:
+    """The plain-text lines of a report's ``dimensions`` section."""
+    boot = section["bootstrap"]
+    lines = [
+        f"dimensions (CCC, Pearson, MAE; {boot['level']:.0%} bootstrap interval "
+        f"over {boot['resamples']} resamples of {boot['unit']}s)",
+    ]
+    groups = {"all": section["overall"], **section.get("per_gender", {})}
+    for group, scores in groups.items():
+        for row in _dimension_rows(scores):
+            lines.append(
+                f"  {group:<8}{row[0]:<10} n={row[1]:<6} CCC {row[2]}   "
+                f"Pearson {row[3]}   MAE {row[4]}"
+            )
+    for name, s in section.get("speaker_summary", {}).items():
+        std = "n/a" if s["ccc_std"] is None else f"{s['ccc_std']:.3f}"
+        mean = "n/a" if s["ccc_mean"] is None else f"{s['ccc_mean']:.3f}"
+        lines.append(
+            f"  per speaker {name}: CCC {mean} ± {std} over {s['speakers']} speakers"
+        )
+    return lines
+
+
+def _dimension_markdown(section: dict) -> list[str]:
+    """The Markdown tables of a report's ``dimensions`` section."""
+    boot = section["bootstrap"]
+    header = ["dimension", "utterances", "CCC", "Pearson", "MAE"]
+    lines = _markdown_table(header, _dimension_rows(section["overall"]))
+    lines += [
+        "",
+        f"[low, high]: {boot['level']:.0%} percentile bootstrap interval "
+        f"({boot['resamples']} resamples of {boot['unit']}s, seed {boot['seed']}); "
+        "MAE in the normalised [0, 1] units.",
+    ]
+    if section.get("per_gender"):
+        lines += [
+            "",
+            *_markdown_table(
+                ["gender", *header],
+                (
+                    [gender, *row]
+                    for gender, scores in section["per_gender"].items()
+                    for row in _dimension_rows(scores)
+                ),
+            ),
+        ]
+
+    def spread(s: dict, key: str) -> str:
+        if s[f"{key}_mean"] is None:
+            return "n/a"
+        std = s[f"{key}_std"]
+        return f"{s[f'{key}_mean']:.3f}" + ("" if std is None else f" ± {std:.3f}")
+
+    summary = section.get("speaker_summary")
+    if summary:
+        lines += [
+            "",
+            *_markdown_table(
+                [
+                    "dimension",
+                    "speakers",
+                    "CCC mean ± std",
+                    "CCC min",
+                    "CCC max",
+                    "Pearson mean ± std",
+                    "MAE mean ± std",
+                ],
+                (
+                    [
+                        name,
+                        s["speakers"],
+                        spread(s, "ccc"),
+                        _interval(s["ccc_min"], None),
+                        _interval(s["ccc_max"], None),
+                        spread(s, "pearson"),
+                        spread(s, "mae"),
+                    ]
+                    for name, s in summary.items()
+                ),
+            ),
+            "",
+            "Per speaker: each speaker's metrics on that speaker's utterances "
+            "alone (the differences between speakers do not count).",
+        ]
+    return lines
+
+
+#: The figure :func:`dimension_section` draws in the report's folder.
+DIMENSION_SCATTER = "valence_arousal.png"
+
+
+def dimension_section(
+    predictions,
+    references,
+    *,
+    genders: Sequence[str] | None,
+    speakers: Sequence[str] | None,
+    output_folder: str | os.PathLike | None = None,
+    names: Sequence[str] = DIMENSIONS,
+    **options,
+) -> dict:
+    """The ``dimensions`` section of a test report, and its scatter plot.
+
+    Arguments
+    ---------
+    predictions : array_like
+        Shape ``(N, len(names))``: the model's arousal, valence, dominance.
+    references : array_like
+        Shape ``(N, len(names))``; ``nan`` = unknown.
+    genders : sequence of str, optional
+        One per row.
+    speakers : sequence of str, optional
+        One per row.
+    output_folder : str or os.PathLike, optional
+        Where to draw :data:`DIMENSION_SCATTER` (not drawn without one).
+    names : sequence of str
+        The columns' dimensions.
+    **options
+        ``bootstrap``, ``seed``, ``bootstrap_unit``, ``level`` of
+        :func:`~speechbrain_lstm_ser.evaluation.dimensions.dimension_report`.
+
+    Returns
+    -------
+    dict
+        :func:`~speechbrain_lstm_ser.evaluation.dimensions.dimension_report`'s
+        result: store it as ``report["dimensions"]`` before
+        :func:`write_report`.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> ref = np.random.default_rng(0).random((20, 3))
+    >>> section = dimension_section(ref * 0.9, ref, genders=None, speakers=None,
+    ...                             bootstrap=0)
+    >>> print(format_markdown({"dimensions": section}).splitlines()[2])
+    | arousal | 20 | 0.977 | 1.000 | 0.052 |
+    """
+    section = dimension_report(
+        predictions,
+        references,
+        genders=genders,
+        speakers=speakers,
+        names=names,
+        **options,
+    )
+    if output_folder is not None:
+        Path(output_folder).mkdir(parents=True, exist_ok=True)
+        plot_dimension_scatter(
+            predictions, references, Path(output_folder) / DIMENSION_SCATTER, names
+        )
+    return section
 
 
 def _calibration_line(calibration: dict) -> str:
@@ -234,6 +435,9 @@ def write_report(
         From ``classification_report``
         (:mod:`speechbrain_lstm_ser.evaluation.classification`); with a
         ``calibration`` section, ``reliability_diagram.png`` is drawn too.
+        A ``dimensions`` section (:func:`dimension_section`, which draws its
+        own figure) is written as it is, beside the classification metrics
+        or alone.
     output_folder : str or os.PathLike
         Where to write.
     rows : sequence of dict, optional
@@ -250,9 +454,12 @@ def write_report(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "test_report.json"
     write_json(path, {**(extra or {}), **report})
-    plot_confusion_matrix(
-        report["confusion_matrix"], report["labels"], folder / "confusion_matrix.png"
-    )
+    if "confusion_matrix" in report:  # not for a dimensional model alone
+        plot_confusion_matrix(
+            report["confusion_matrix"],
+            report["labels"],
+            folder / "confusion_matrix.png",
+        )
     if report.get("calibration"):
         plot_reliability_diagram(
             report["calibration"], folder / "reliability_diagram.png"
@@ -287,30 +494,15 @@ def _training_time(report: dict) -> str:
     )
 
 
-def format_markdown(report: dict) -> str:
-    """A Markdown summary of a report: headline metrics, classes, genders.
-
-    Arguments
-    ---------
-    report : dict
-        A ``test_report.json`` as written by :func:`write_report`.
-
-    Returns
-    -------
-    str
-    """
-    metrics = [
-        ["UA (unweighted accuracy)", f"{report['unweighted_accuracy']:.3f}"],
-        ["WA (accuracy)", f"{report['accuracy']:.3f}"],
-        ["macro-F1", f"{report['macro_f1']:.3f}"],
-        ["test utterances", report["num_utterances"]],
-    ]
+def _fact_rows(report: dict) -> list[list]:
+    """Table rows of what a report says about the run besides its metrics."""
+    rows = []
     if report.get("protocol"):
-        metrics.append(["protocol", report["protocol"]])
+        rows.append(["protocol", report["protocol"]])
     leakage = report.get("leakage")
     if leakage:
         identical = (leakage.get("identical_recordings") or {}).get("train-test")
-        metrics += [
+        rows += [
             [
                 "speakers in both train and test",
                 leakage["shared_speakers"]["train-test"],
@@ -325,12 +517,13 @@ def format_markdown(report: dict) -> str:
         reference = norm["reference"]
         if reference == "speaker":
             reference = "speaker (all of the test speaker's utterances: transductive)"
-        metrics.append(["features relative to", reference])
+        rows.append(["features relative to", reference])
         for name, scores in (norm.get("variants") or {}).items():
-            metrics.append([f"UA with {variant_label(name)}", f"{scores['UA']:.3f}"])
+            if "UA" in scores:
+                rows.append([f"UA with {variant_label(name)}", f"{scores['UA']:.3f}"])
     calibration = report.get("calibration")
     if calibration:
-        metrics += [
+        rows += [
             [
                 f"ECE ({calibration['num_bins']} bins; at T = 1)",
                 f"{calibration['after']['ece']:.3f} "
@@ -339,26 +532,27 @@ def format_markdown(report: dict) -> str:
             ["temperature", f"{calibration['temperature']:.3f}"],
         ]
     if "train_time_s" in report:
-        metrics.append(
+        rows.append(
             ["training time (epochs x (train + valid))", _training_time(report)]
         )
-    lines = _markdown_table(["metric", "value"], metrics)
-    lines += [
-        "",
-        *_markdown_table(
-            ["class", "precision", "recall", "F1", "support"],
-            (
-                [
-                    label,
-                    f"{s['precision']:.3f}",
-                    f"{s['recall']:.3f}",
-                    f"{s['f1']:.3f}",
-                    s["support"],
-                ]
-                for label, s in report["per_class"].items()
-            ),
+    return rows
+
+
+def _class_tables(report: dict) -> list[str]:
+    """Markdown tables of a classification report: per class, per gender."""
+    lines = _markdown_table(
+        ["class", "precision", "recall", "F1", "support"],
+        (
+            [
+                label,
+                f"{s['precision']:.3f}",
+                f"{s['recall']:.3f}",
+                f"{s['f1']:.3f}",
+                s["support"],
+            ]
+            for label, s in report["per_class"].items()
         ),
-    ]
+    )
     if report.get("by_gender"):
         lines += [
             "",
@@ -376,7 +570,42 @@ def format_markdown(report: dict) -> str:
                 ),
             ),
         ]
-    for warning in (leakage or {}).get("warnings", []):
+    return lines
+
+
+def format_markdown(report: dict) -> str:
+    """A Markdown summary of a report: headline metrics, classes, genders.
+
+    With a ``dimensions`` section, its tables follow (dimension x CCC,
+    Pearson, MAE with intervals; per gender; per-speaker summary); a report
+    of a dimensional model alone has the facts of the run and those only.
+
+    Arguments
+    ---------
+    report : dict
+        A ``test_report.json`` as written by :func:`write_report`.
+
+    Returns
+    -------
+    str
+    """
+    dimensions = report.get("dimensions")
+    categorical = "accuracy" in report or not dimensions
+    rows = []
+    if categorical:
+        rows = [
+            ["UA (unweighted accuracy)", f"{report['unweighted_accuracy']:.3f}"],
+            ["WA (accuracy)", f"{report['accuracy']:.3f}"],
+            ["macro-F1", f"{report['macro_f1']:.3f}"],
+            ["test utterances", report["num_utterances"]],
+        ]
+    rows += _fact_rows(report)
+    lines = _markdown_table(["metric", "value"], rows) if rows else []
+    if categorical:
+        lines += ["", *_class_tables(report)]
+    if dimensions:
+        lines += [""] * bool(lines) + _dimension_markdown(dimensions)
+    for warning in (report.get("leakage") or {}).get("warnings", []):
         lines += ["", f"**{warning}**"]
     return "\n".join(lines)
 
@@ -529,7 +758,8 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     str
         Markdown: one row per metric (UA, WA, macro-F1, UA of each gender
         and, for speaker-normalised runs, UA of the single-utterance and
-        enrolment variants).
+        enrolment variants; with ``dimensions`` sections, each dimension's
+        CCC and its mean over speakers).
 
     Example
     -------
@@ -542,11 +772,15 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     | WA | 0.750 ± 0.071 | 0.700 | 0.800 |
     | macro-F1 | 0.750 ± 0.071 | 0.700 | 0.800 |
     """
-    rows = {
-        "UA": [r["unweighted_accuracy"] for r in reports],
-        "WA": [r["accuracy"] for r in reports],
-        "macro-F1": [r["macro_f1"] for r in reports],
-    }
+    rows = {}
+    if all("accuracy" in r for r in reports) or not all(
+        r.get("dimensions") for r in reports
+    ):
+        rows = {
+            "UA": [r["unweighted_accuracy"] for r in reports],
+            "WA": [r["accuracy"] for r in reports],
+            "macro-F1": [r["macro_f1"] for r in reports],
+        }
     genders = sorted({g for r in reports for g in r.get("by_gender", {})})
     for gender in genders:
         if all(gender in r.get("by_gender", {}) for r in reports):
@@ -557,6 +791,7 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     for name in variants[0] if variants else ():
         if all(name in v for v in variants):
             rows[f"UA with {variant_label(name)}"] = [v[name]["UA"] for v in variants]
+    rows.update(_dimension_runs([r.get("dimensions") for r in reports]))
     table = []
     for metric, values in rows.items():
         stats = mean_std(values)
@@ -567,6 +802,33 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     return "\n".join(
         _markdown_table([f"metric ({len(reports)} runs)", "mean ± std", *names], table)
     )
+
+
+def _dimension_runs(sections: Sequence[dict | None]) -> dict[str, list[float]]:
+    """Per dimension, the runs' CCC overall and mean CCC over speakers.
+
+    A row is left out unless every run has the figure.
+
+    Example
+    -------
+    >>> runs = [{"overall": {"valence": {"ccc": c}}, "speaker_summary": {}}
+    ...         for c in (0.6, 0.7)]
+    >>> _dimension_runs(runs)
+    {'CCC valence': [0.6, 0.7]}
+    """
+    if not sections or not all(sections):
+        return {}
+    rows = {}
+    for name in sections[0]["overall"]:
+        ccc = [s["overall"].get(name, {}).get("ccc") for s in sections]
+        if None not in ccc:
+            rows[f"CCC {name}"] = ccc
+        by_speaker = [
+            s.get("speaker_summary", {}).get(name, {}).get("ccc_mean") for s in sections
+        ]
+        if None not in by_speaker:
+            rows[f"CCC {name} (mean over speakers)"] = by_speaker
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,7 @@ from miniature_corpora import (
     make_emodb,
     make_folder,
     make_iemocap,
+    make_msp_podcast,
     make_ravdess,
     make_user_csv,
     write_tone,
@@ -49,6 +50,7 @@ def corpora(tmp_path_factory):
         "emodb": make_emodb(base / "emodb", defects=True),
         "folder": make_folder(base / "folder"),
         "csv": make_user_csv(base / "csv"),
+        "msp_podcast": make_msp_podcast(base / "msp_podcast"),
     }
 
 

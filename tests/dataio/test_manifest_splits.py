@@ -6,7 +6,9 @@ from speechbrain_lstm_ser.dataio.manifest import (
     ASR_MANIFEST,
     COMMANDS_COLUMNS,
     COMMANDS_MANIFEST,
+    DIMENSIONS,
     EMOTION_COLUMNS,
+    EMOTION_MANIFEST,
     USER_EMOTION_CSV,
     ManifestError,
     read_manifest,
@@ -137,3 +139,31 @@ def test_manifest_schemas(tmp_path):
     assert read_manifest(path, schema=USER_EMOTION_CSV)[0]["emo"] == "sad"
     with pytest.raises(ManifestError, match=r"missing column\(s\) \['text'\]"):
         read_manifest(path, schema=USER_EMOTION_CSV, required=["text"])
+
+
+def test_emotion_manifests_with_and_without_dimensions(tmp_path):
+    path = tmp_path / "m.csv"
+    old = "ID,duration,wav,spk_id,gender,emo,text\nu1,1.0,a.wav,s1,male,sad,\n"
+    path.write_text(old)  # an older or categorical manifest: no dimension columns
+    assert read_manifest(path, schema=EMOTION_MANIFEST)[0]["emo"] == "sad"
+    assert EMOTION_MANIFEST.required == EMOTION_COLUMNS[:7]
+    assert EMOTION_COLUMNS[7:] == DIMENSIONS
+    rows = [
+        {"ID": "u1", "duration": 1.0, "wav": "a", "spk_id": "s", "gender": "male",
+         "emo": "sad", "arousal": "0.2500", "valence": "0.0000", "dominance": "1"},
+        {"ID": "u2", "duration": 1.0, "wav": "b", "spk_id": "s", "gender": "male",
+         "emo": "sad"},
+    ]  # fmt: skip
+    write_manifest(path, rows, EMOTION_COLUMNS)
+    back = read_manifest(path, schema=EMOTION_MANIFEST)
+    assert [r["arousal"] for r in back] == ["0.2500", ""]  # empty: unknown
+    rows[1].update(valence="1.5", dominance="high")
+    write_manifest(path, rows, EMOTION_COLUMNS)
+    with pytest.raises(ManifestError) as err:
+        read_manifest(path, schema=EMOTION_MANIFEST)
+    assert err.value.problems == [
+        "row 3: valence '1.5' is not a number in [0, 1] (normalise it from the "
+        "corpus's scale, or leave it empty)",
+        "row 3: dominance 'high' is not a number in [0, 1] (normalise it from the "
+        "corpus's scale, or leave it empty)",
+    ]

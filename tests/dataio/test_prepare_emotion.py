@@ -1,10 +1,17 @@
+import json
 import shutil
 
+import numpy as np
 import pytest
 from miniature_corpora import make_emodb
 from preparations import prepare_emotion
 
-from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
+from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
+    EMOTION_COLUMNS,
+    EMOTION_MANIFEST,
+    read_manifest,
+)
 
 EMOTIONS = ["neutral", "happy", "sad", "angry"]
 
@@ -42,6 +49,29 @@ def test_speaker_independent_manifests(tiny_corpus, tmp_path):
     assert not speakers["train"] & speakers["valid"]
     assert not speakers["valid"] & speakers["test"]
     assert summary["dropped_per_label"] == {}
+
+
+def test_manifests_carry_the_dimensions_and_their_distributions(tiny_corpus, tmp_path):
+    summary = _prepare(tiny_corpus, tmp_path)
+    for split in ("train", "valid", "test"):
+        rows = read_manifest(tmp_path / f"{split}.csv", schema=EMOTION_MANIFEST)
+        stats = summary["splits"][split]["dimensions"]
+        for dim in DIMENSIONS:
+            values = np.array([float(r[dim]) for r in rows])
+            assert stats[dim]["count"] == len(rows)
+            assert stats[dim]["mean"] == pytest.approx(values.mean(), abs=1e-4)
+            assert stats[dim]["std"] == pytest.approx(values.std(), abs=1e-4)
+            assert stats[dim]["min"] == pytest.approx(values.min(), abs=1e-4)
+            assert stats[dim]["max"] == pytest.approx(values.max(), abs=1e-4)
+    # a manifest folder prepared before the dimension columns is redone
+    stamp = json.loads((tmp_path / "prep_summary.json").read_text())
+    del stamp["options"]["manifest_columns"]
+    (tmp_path / "prep_summary.json").write_text(json.dumps(stamp))
+    (tmp_path / "train.csv").write_text("ID,duration,wav\n")
+    assert _prepare(tiny_corpus, tmp_path)["options"]["manifest_columns"] == list(
+        EMOTION_COLUMNS
+    )
+    assert "arousal" in (tmp_path / "train.csv").read_text().splitlines()[0]
 
 
 def test_label_map_and_drops_are_counted(tiny_corpus, tmp_path):

@@ -1,14 +1,24 @@
 import csv
+import dataclasses
 import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, read_manifest
+from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
+    EMOTION_COLUMNS,
+    EMOTION_MANIFEST,
+    read_manifest,
+    write_manifest,
+)
 from speechbrain_lstm_ser.dataio.stamps import STARTED, read_stamp, write_stamp
+from speechbrain_lstm_ser.dataio.synthetic.domains import DomainOptions, _plans
 from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     CORPUS_CSV,
     EMOTION_PROFILES,
@@ -16,11 +26,15 @@ from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     STAMP,
     EmbeddedCorpusOptions,
     generate_embedded_corpus,
+    plan_speaker,
     speakers,
 )
 from speechbrain_lstm_ser.dataio.synthetic.espeak import EspeakSynthesizer
 
 SMALL = EmbeddedCorpusOptions(num_speakers=2, utterances_per_emotion=2)
+#: The plans (everything the audio is rendered from) of generator version 2
+#: (embedded) and 1 (validation domain), recorded before the dimensions.
+PLANS_V2 = Path(__file__).resolve().parents[1] / "data" / "embedded_plans_v2.json"
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -69,6 +83,8 @@ def test_generated_corpus(tiny_corpus):
     assert {r["emo"] for r in rows} == set(options.emotions)
     assert {r["gender"] for r in rows} == {"female", "male"}
     assert all(r["wav"].startswith("$data_root/") for r in rows)
+    read_manifest(folder / CORPUS_CSV, schema=EMOTION_MANIFEST)  # dims in [0, 1]
+    assert all(r[d] != "" for r in rows for d in DIMENSIONS)
     for row in rows[:8]:
         info = sf.info(row["wav"].replace("$data_root", str(folder)))
         assert info.samplerate == 16000 and info.channels == 1
@@ -142,3 +158,92 @@ def test_option_validation():
         EmbeddedCorpusOptions(num_speakers=1)
     with pytest.raises(ValueError, match="utterances_per_emotion"):
         EmbeddedCorpusOptions(utterances_per_emotion=len(SENTENCES) + 1)
+
+
+def _plans_as_data(plans):
+    return [
+        {
+            "path": u.path,
+            "request": dataclasses.asdict(u.request),
+            "recording": dataclasses.asdict(u.recording),
+        }
+        for group in plans
+        for u in group
+    ]
+
+
+def _same(found, expected, where=""):
+    """Equal data; floats within 1e-9 (they are numpy draws: IEEE, no kernel)."""
+    if isinstance(expected, float):
+        assert found == pytest.approx(expected, rel=1e-9, abs=1e-12), where
+    elif isinstance(expected, dict):
+        assert sorted(found) == sorted(expected), where
+        for key in expected:
+            _same(found[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert len(found) == len(expected), where
+        for i, (f, e) in enumerate(zip(found, expected, strict=True)):
+            _same(f, e, f"{where}[{i}]")
+    else:
+        assert found == expected, where
+
+
+def test_the_audio_plans_are_the_previous_generators():
+    # The dimensions take no random number from the draws that decide the
+    # audio: every request and recording (hence every sample written, as
+    # test_same_options_give_identical_bytes... shows the rendering is
+    # deterministic) is version 2's.
+    recorded = json.loads(PLANS_V2.read_text())
+    embedded = [
+        plan_speaker(SMALL, i, s, SMALL.emotions) for i, s in enumerate(speakers(2))
+    ]
+    _same(json.loads(json.dumps(_plans_as_data(embedded))), recorded["embedded"])
+    domain = _plans(DomainOptions(num_speakers=1, utterances_per_emotion=1))
+    _same(json.loads(json.dumps(_plans_as_data(domain))), recorded["validation_domain"])
+    assert all(set(DIMENSIONS) <= set(u.row) for g in domain for u in g)
+
+
+def test_the_categories_are_regions_of_the_dimensions():
+    options = EmbeddedCorpusOptions(num_speakers=12, utterances_per_emotion=10)
+    rows = [
+        u.row
+        for i, s in enumerate(speakers(12))
+        for u in plan_speaker(options, i, s, options.emotions)
+    ]
+    mean = {
+        (emo, dim): np.mean([float(r[dim]) for r in rows if r["emo"] == emo])
+        for emo in options.emotions
+        for dim in DIMENSIONS
+    }
+    assert all(0 < float(r[d]) < 1 for r in rows for d in DIMENSIONS)
+    assert mean["sad", "arousal"] < mean["neutral", "arousal"] - 0.2
+    assert mean["neutral", "arousal"] < min(
+        mean["happy", "arousal"], mean["angry", "arousal"]
+    )
+    assert mean["happy", "valence"] > mean["neutral", "valence"] + 0.2
+    assert mean["neutral", "valence"] > max(
+        mean["sad", "valence"], mean["angry", "valence"]
+    )
+    assert mean["angry", "dominance"] > mean["neutral", "dominance"] + 0.2
+    assert mean["sad", "dominance"] < mean["neutral", "dominance"] - 0.1
+    for dim in DIMENSIONS:  # neutral is central
+        assert abs(mean["neutral", dim] - 0.5) < 0.1
+
+
+def test_a_corpus_without_dimensions_gets_them_in_place(tiny_corpus, tmp_path):
+    source, options = tiny_corpus
+    folder = tmp_path / "old"
+    shutil.copytree(source, folder)
+    expected = (folder / CORPUS_CSV).read_text()
+    # What generator version 2 left: no dimension columns, version 2 stamp.
+    rows = list(csv.DictReader(open(folder / CORPUS_CSV)))
+    old = [c for c in EMOTION_COLUMNS if c not in DIMENSIONS]
+    write_manifest(folder / CORPUS_CSV, rows, old)
+    stamp = read_stamp(folder / STAMP)
+    stamp["options"]["generator_version"] = 2
+    (folder / STAMP).write_text(json.dumps(stamp))
+    audio = {p: p.stat().st_mtime_ns for p in (folder / "wavs").rglob("*.wav")}
+    generate_embedded_corpus(folder, options)
+    assert (folder / CORPUS_CSV).read_text() == expected
+    assert read_stamp(folder / STAMP) == read_stamp(source / STAMP)
+    assert {p: p.stat().st_mtime_ns for p in audio} == audio

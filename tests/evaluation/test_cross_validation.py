@@ -105,3 +105,64 @@ def test_markdown_table():
     assert any(line.startswith("| UA | ") for line in lines)
     assert any("UA_female" in line and "(2 folds)" in line for line in lines)
     assert sum(line.startswith("| fold_") for line in lines) == 3
+
+
+def _dimension_folds():
+    import numpy as np
+
+    from speechbrain_lstm_ser.evaluation.dimensions import dimension_report
+
+    reports = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        ref = rng.random((20, 3))
+        pred = np.clip(ref + 0.1 * (seed + 1) * rng.standard_normal((20, 3)), 0, 1)
+        reports.append(
+            dimension_report(
+                pred,
+                ref,
+                genders=["female", "male"] * 10,
+                speakers=[f"s{seed}{i % 2}" for i in range(20)],
+                bootstrap=0,
+            )
+        )
+    return reports
+
+
+def test_dimensional_folds_give_mean_and_std_per_dimension():
+    sections = _dimension_folds()
+    result = aggregate_reports([{"dimensions": s} for s in sections])
+    assert "pooled" not in result and "labels" not in result
+    assert result["dimensions"] == ["arousal", "valence", "dominance"]
+    for label, key in (("CCC", "ccc"), ("Pearson", "pearson"), ("MAE", "mae")):
+        values = [s["overall"]["valence"][key] for s in sections]
+        stats = result["metrics"][f"{label}_valence"]
+        assert stats["mean"] == pytest.approx(statistics.mean(values), abs=1e-4)
+        assert stats["std"] == pytest.approx(statistics.stdev(values), abs=1e-4)
+    speaker_means = [s["speaker_summary"]["arousal"]["ccc_mean"] for s in sections]
+    assert result["metrics"]["CCC_arousal_speaker_mean"]["mean"] == pytest.approx(
+        statistics.mean(speaker_means), abs=1e-4
+    )
+    assert result["folds"][1]["test_speakers"] == ["s10", "s11"]
+    text = format_aggregate(result)
+    assert (
+        "| CCC_arousal | " in text and "| fold | test speakers | utterances |" in text
+    )
+    assert text.splitlines()[-5].endswith(
+        "| CCC arousal | CCC valence | CCC dominance |"
+    )
+
+
+def test_multitask_folds_keep_the_categorical_aggregate():
+    reports = _reports()
+    for report, section in zip(reports, _dimension_folds(), strict=True):
+        report["dimensions"] = section
+    result = aggregate_reports(reports)
+    assert (
+        result["pooled"]["accuracy"]
+        == aggregate_reports(_reports())["pooled"]["accuracy"]
+    )
+    assert {"UA", "CCC_valence", "MAE_dominance"} <= set(result["metrics"])
+    assert "| WA | UA | macro-F1 | CCC arousal |" in format_aggregate(result)
+    with pytest.raises(ValueError, match="fold_2 not dimensional"):
+        aggregate_reports([reports[0], _reports()[1]])

@@ -37,6 +37,9 @@ label : str
     ``label_map`` keys may use either ``emo`` or ``label``.
 text : str
     The transcript where the corpus gives it, else empty.
+arousal, valence, dominance : str
+    Where the corpus annotates them: in ``[0, 1]``, normalised from the
+    corpus's own scale (:func:`scale_dimensions`), 4 decimals; else absent.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -44,18 +47,26 @@ Authors
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 
 __all__ = [
     "CorpusLayoutError",
     "CorpusListing",
     "find_audio",
+    "open_corpus",
     "parse_options",
+    "read_table",
+    "check_scale",
+    "read_dimensions",
     "require_folder",
+    "scale_dimensions",
 ]
 
 T = TypeVar("T")
@@ -104,6 +115,10 @@ class CorpusListing:
     noise : list of dict
         Recordings without speech that come with the corpus (Speech
         Commands' ``_background_noise_``): ``ID, duration, wav``.
+    partition : Partitions, optional
+        The corpus's own fixed partition (MSP-Podcast's ``Split_Set``),
+        used when the preparation is given no ``partitions``
+        (:mod:`speechbrain_lstm_ser.dataio.partitions`).
     """
 
     rows: list[dict]
@@ -111,6 +126,7 @@ class CorpusListing:
     notes: list[str] = dataclasses.field(default_factory=list)
     group_name: str = "group"
     noise: list[dict] = dataclasses.field(default_factory=list)
+    partition: Any = None
 
     def skip(self, file: str | os.PathLike, reason: str) -> None:
         """Records a file that is left out, with the reason."""
@@ -151,6 +167,213 @@ def parse_options(cls: type[T], options: Mapping[str, Any] | None, name: str) ->
     if unknown:
         raise ValueError(f"{name}: unknown option(s) {unknown}; known: {known}")
     return cls(**options)
+
+
+def scale_dimensions(
+    values: Mapping[str, float], scale: Sequence[float]
+) -> tuple[dict[str, str], int]:
+    """Emotion dimensions on a corpus's scale, as manifest cells in ``[0, 1]``.
+
+    Each value becomes ``(x - low) / (high - low)``, clipped to ``[0, 1]``
+    and written with 4 decimals.
+
+    Arguments
+    ---------
+    values : mapping
+        Dimension (``arousal``, ``valence``, ``dominance``) -> value.
+    scale : sequence of float
+        ``(low, high)`` of the corpus's rating scale (IEMOCAP: 1..5).
+
+    Returns
+    -------
+    cells : dict
+        Dimension -> value in ``[0, 1]`` as text.
+    clipped : int
+        How many values were outside the scale (the caller says so).
+
+    Example
+    -------
+    >>> scale_dimensions({"arousal": 2.5, "valence": 1.0, "dominance": 5.5}, (1, 5))
+    ({'arousal': '0.3750', 'valence': '0.0000', 'dominance': '1.0000'}, 1)
+    """
+    low, high = scale
+    cells, clipped = {}, 0
+    for dim, value in values.items():
+        unit = (float(value) - low) / (high - low)
+        clipped += not 0.0 <= unit <= 1.0
+        cells[dim] = f"{min(max(unit, 0.0), 1.0):.4f}"
+    return cells, clipped
+
+
+def check_scale(scale: Sequence[float], name: str) -> tuple[float, float]:
+    """A rating scale option: two numbers, low < high.
+
+    Arguments
+    ---------
+    scale : sequence of float
+        The option's value, e.g. ``[1, 5]``.
+    name : str
+        The option's YAML key, for the message.
+
+    Returns
+    -------
+    tuple of float
+
+    Example
+    -------
+    >>> check_scale([1, 5], "dimension_scale")
+    (1.0, 5.0)
+    >>> check_scale([5], "prepare.corpora.csv.dimension_scale")
+    Traceback (most recent call last):
+    ...
+    ValueError: prepare.corpora.csv.dimension_scale must be [low, high] with low < \
+high (the rating scale of the dimension columns, e.g. [1, 5]), got [5]
+    """
+    try:
+        low, high = (float(v) for v in scale)
+        if not low < high:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be [low, high] with low < high (the rating scale of the "
+            f"dimension columns, e.g. [1, 5]), got {list(scale)}"
+        ) from None
+    return low, high
+
+
+def read_dimensions(
+    row: Mapping[str, str], scale: Sequence[float], line: int
+) -> tuple[dict[str, str], list[str]]:
+    """The dimension columns of one row of a user's table, normalised.
+
+    Arguments
+    ---------
+    row : mapping
+        The row; ``arousal``, ``valence``, ``dominance`` may be absent or
+        empty (unknown).
+    scale : sequence of float
+        ``(low, high)``: the scale the user stated (``dimension_scale``).
+    line : int
+        The row's line in the file, for the messages.
+
+    Returns
+    -------
+    cells : dict
+        Dimension -> value in ``[0, 1]`` as text, for the values given.
+    problems : list of str
+        One line per value that is not a number within ``scale``.
+
+    Example
+    -------
+    >>> read_dimensions({"arousal": "4", "valence": ""}, (1, 5), 2)
+    ({'arousal': '0.7500'}, [])
+    >>> read_dimensions({"arousal": "6", "valence": "x"}, (1, 5), 3)[1]
+    ["row 3: arousal '6' is outside the stated dimension_scale [1, 5]", \
+"row 3: valence 'x' is not a number"]
+    """
+    values, problems = {}, []
+    for dim in DIMENSIONS:
+        raw = (row.get(dim) or "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            problems.append(f"row {line}: {dim} {raw!r} is not a number")
+            continue
+        if not scale[0] <= value <= scale[1]:
+            problems.append(
+                f"row {line}: {dim} {raw!r} is outside the stated dimension_scale "
+                f"[{scale[0]}, {scale[1]}]"
+            )
+            continue
+        values[dim] = value
+    return scale_dimensions(values, scale)[0], problems
+
+
+def read_table(
+    path: str | os.PathLike, required: Sequence[str], what: str
+) -> tuple[list[str], list[dict]]:
+    r"""Reads a corpus's CSV table, checking its columns in one clear line.
+
+    A byte-order mark (spreadsheet exports) is dropped.
+
+    Arguments
+    ---------
+    path : str or os.PathLike
+        The CSV file.
+    required : sequence of str
+        Columns it must have.
+    what : str
+        What the table is, for the message (``CREMA-D's VideoDemographics.csv
+        has ActorID, Age, Sex, Race, Ethnicity``).
+
+    Returns
+    -------
+    columns : list of str
+    rows : list of dict
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the missing and the found columns, and ``what``.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(path, "w").write("a,b\n1,2\n")
+    >>> read_table(path, ["a"], "a table")
+    (['a', 'b'], [{'a': '1', 'b': '2'}])
+    >>> read_table(path, ["c"], "a table with c")
+    Traceback (most recent call last):
+    ...
+    ValueError: ...t.csv: missing column(s) ['c']; found ['a', 'b']; a table with c
+    """
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = list(reader.fieldnames or [])
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise ValueError(
+                f"{path}: missing column(s) {missing}; found {columns}; {what}"
+            )
+        return columns, list(reader)
+
+
+def open_corpus(
+    data_folder: str | os.PathLike,
+    options: Mapping[str, Any] | None,
+    options_class: type[T],
+    dataset: str,
+    corpus: str,
+    layout: str,
+) -> tuple[T, Path]:
+    """What every corpus reader starts with: its options and its folder.
+
+    Arguments
+    ---------
+    data_folder : str or os.PathLike
+        The ``data_folder``.
+    options : mapping, optional
+        The reader's block, ``prepare.corpora.<dataset>``.
+    options_class : type
+        The reader's options dataclass (:func:`parse_options`).
+    dataset : str
+        The ``dataset:`` name (``crema_d``), for the option errors.
+    corpus : str
+        The corpus's name (``CREMA-D``) and ``layout``, for the folder
+        errors (:func:`require_folder`).
+    layout : str
+        The expected layout, one line.
+
+    Returns
+    -------
+    options : options_class
+    folder : Path
+    """
+    opts = parse_options(options_class, options, f"prepare.corpora.{dataset}")
+    return opts, require_folder(data_folder, corpus, layout)
 
 
 def require_folder(folder: str | os.PathLike, corpus: str, layout: str) -> Path:

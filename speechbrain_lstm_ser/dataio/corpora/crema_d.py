@@ -16,7 +16,6 @@ Authors
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import re
 from collections.abc import Mapping
@@ -26,8 +25,8 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     CorpusLayoutError,
     CorpusListing,
     find_audio,
-    parse_options,
-    require_folder,
+    open_corpus,
+    read_table,
 )
 
 __all__ = [
@@ -116,22 +115,17 @@ def read_demographics(path: str | Path) -> dict[str, str]:
     >>> read_demographics(path)
     {'1001': 'male'}
     """
-    path = Path(path)
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"ActorID", "Sex"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(
-                f"{path}: missing column(s) {sorted(missing)}; found "
-                f"{reader.fieldnames}; CREMA-D's VideoDemographics.csv has "
-                "ActorID, Age, Sex, Race, Ethnicity"
-            )
-        genders = {}
-        for row in reader:
-            sex = (row["Sex"] or "").strip().lower()
-            genders[row["ActorID"].strip()] = (
-                sex if sex in ("female", "male") else "unknown"
-            )
+    _, rows = read_table(
+        path,
+        ["ActorID", "Sex"],
+        "CREMA-D's VideoDemographics.csv has ActorID, Age, Sex, Race, Ethnicity",
+    )
+    genders = {}
+    for row in rows:
+        sex = (row["Sex"] or "").strip().lower()
+        genders[row["ActorID"].strip()] = (
+            sex if sex in ("female", "male") else "unknown"
+        )
     return genders
 
 
@@ -152,8 +146,9 @@ def read_crema_d(
     CorpusListing
         Speakers are the actor IDs.
     """
-    opts = parse_options(CremaDOptions, options, "prepare.corpora.crema_d")
-    folder = require_folder(data_folder, "CREMA-D", LAYOUT)
+    opts, folder = open_corpus(
+        data_folder, options, CremaDOptions, "crema_d", "CREMA-D", LAYOUT
+    )
     audio = folder / "AudioWAV"
     if not audio.is_dir():
         raise CorpusLayoutError(folder, "CREMA-D", "has no AudioWAV folder", LAYOUT)

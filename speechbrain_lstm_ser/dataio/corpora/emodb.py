@@ -25,8 +25,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     CorpusLayoutError,
     CorpusListing,
     find_audio,
-    parse_options,
-    require_folder,
+    open_corpus,
 )
 
 __all__ = ["EMOTIONS", "GENDERS", "LAYOUT", "EmodbOptions", "read_emodb"]
@@ -87,8 +86,9 @@ def read_emodb(
     CorpusListing
         Speakers ``03`` .. ``16``, as in the corpus documentation.
     """
-    parse_options(EmodbOptions, options, "prepare.corpora.emodb")
-    folder = require_folder(data_folder, "EmoDB", LAYOUT)
+    _, folder = open_corpus(
+        data_folder, options, EmodbOptions, "emodb", "EmoDB", LAYOUT
+    )
     files = find_audio(folder / "wav", "*", ["wav"])
     if not files:
         raise CorpusLayoutError(folder, "EmoDB", "has no wav/*.wav", LAYOUT)

@@ -12,9 +12,13 @@ dialogs; 10,039 utterances with a majority emotion label. Expected layout
 
 An EmoEvaluation line such as
 ``[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]``
-gives the utterance and its label. The speaker is the session plus the gender
-letter that starts the last ID field (``Ses01F_impro01_F000`` -> ``Ses01_F``,
-female): the letter after ``Ses01`` only tells who wore the motion markers.
+gives the utterance, its label and its mean ratings of valence, activation
+(arousal) and dominance, in that order (the files' header says
+``[V, A, D]``) on IEMOCAP's 1-5 scale; they become ``arousal``, ``valence``
+and ``dominance`` in ``[0, 1]``: ``(x - 1) / 4``. The speaker is the
+session plus the gender letter that starts the last ID field
+(``Ses01F_impro01_F000`` -> ``Ses01_F``, female): the letter after ``Ses01``
+only tells who wore the motion markers.
 
 The usual protocol is 4 classes (neutral, happy + excited merged, sad, angry)
 and leave-one-session-out cross-validation; every utterance carries its
@@ -34,11 +38,19 @@ from pathlib import Path
 from speechbrain_lstm_ser.dataio.corpora.base import (
     CorpusLayoutError,
     CorpusListing,
-    parse_options,
-    require_folder,
+    open_corpus,
+    scale_dimensions,
 )
 
-__all__ = ["CODES", "LAYOUT", "IemocapOptions", "parse_emo_evaluation", "read_iemocap"]
+__all__ = [
+    "CODES",
+    "LAYOUT",
+    "SCALE",
+    "IemocapOptions",
+    "parse_emo_evaluation",
+    "parse_evaluations",
+    "read_iemocap",
+]
 
 LAYOUT = (
     "IEMOCAP_full_release/Session1..5/dialog/EmoEvaluation/<dialog>.txt and "
@@ -61,9 +73,12 @@ CODES = {
 }
 
 DIALOGS = ("both", "improvised", "scripted")
+#: IEMOCAP's rating scale of valence, activation and dominance.
+SCALE = (1.0, 5.0)
 
 _LABEL_LINE = re.compile(
-    r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\s+(?P<uid>Ses\S+)\s+(?P<code>\S+)\s+\["
+    r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\s+(?P<uid>Ses\S+)\s+(?P<code>\S+)\s+"
+    r"\[(?P<vad>[^\]]*)\]?"
 )
 _TRANSCRIPT_LINE = re.compile(r"^(?P<uid>Ses\S+)\s+\[[^\]]*\]:\s*(?P<text>.*)$")
 
@@ -98,6 +113,51 @@ class IemocapOptions:
             )
 
 
+def parse_evaluations(
+    path: str | Path,
+) -> dict[str, tuple[str, tuple[float, float, float] | None]]:
+    r"""Reads the labels and dimensions of one ``EmoEvaluation/<dialog>.txt``.
+
+    Arguments
+    ---------
+    path : str or Path
+        The evaluation file.
+
+    Returns
+    -------
+    dict
+        Utterance ID -> (label code, ``(valence, activation, dominance)`` on
+        the 1-5 scale, or None where the line has no three numbers), in file
+        order.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "Ses01F_impro05.txt")
+    >>> _ = open(path, "w").write(
+    ...     "[140.2250 - 145.6000]\tSes01F_impro05_F019\tang\t"
+    ...     "[1.5000, 4.0000, 4.5000]\n"
+    ...     "A-E3:\tval 2; act 4; dom  4;\t()\n"
+    ... )
+    >>> parse_evaluations(path)
+    {'Ses01F_impro05_F019': ('ang', (1.5, 4.0, 4.5))}
+    """
+    found = {}
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            match = _LABEL_LINE.match(line)
+            if match:
+                try:
+                    vad = tuple(float(v) for v in match["vad"].split(","))
+                except ValueError:
+                    vad = ()
+                found[match["uid"]] = (
+                    match["code"].lower(),
+                    vad if len(vad) == 3 else None,
+                )
+    return found
+
+
 def parse_emo_evaluation(path: str | Path) -> dict[str, str]:
     r"""Reads the majority labels of one ``EmoEvaluation/<dialog>.txt`` file.
 
@@ -123,13 +183,7 @@ def parse_emo_evaluation(path: str | Path) -> dict[str, str]:
     >>> parse_emo_evaluation(path)
     {'Ses01F_impro01_F000': 'neu'}
     """
-    labels = {}
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            match = _LABEL_LINE.match(line)
-            if match:
-                labels[match["uid"]] = match["code"].lower()
-    return labels
+    return {uid: code for uid, (code, _) in parse_evaluations(path).items()}
 
 
 def _transcripts(folder: Path) -> dict[str, str]:
@@ -175,12 +229,16 @@ def read_iemocap(
     -------
     CorpusListing
         Rows with ``group`` = ``Session<N>``; ``emo`` in the shared
-        vocabulary (``excited`` is not merged here: ``label_map`` does it).
+        vocabulary (``excited`` is not merged here: ``label_map`` does it);
+        ``arousal``, ``valence``, ``dominance`` in ``[0, 1]``.
     """
-    opts = parse_options(IemocapOptions, options, "prepare.corpora.iemocap")
-    root = _corpus_root(require_folder(data_folder, "IEMOCAP", LAYOUT))
+    opts, folder = open_corpus(
+        data_folder, options, IemocapOptions, "iemocap", "IEMOCAP", LAYOUT
+    )
+    root = _corpus_root(folder)
     listing = CorpusListing(rows=[], group_name="session")
     seen: set[str] = set()
+    clipped = 0
     for number in opts.sessions:
         session = root / f"Session{number}"
         evaluations = session / "dialog" / "EmoEvaluation"
@@ -192,7 +250,7 @@ def read_iemocap(
         for eval_file in sorted(evaluations.glob("*.txt")):
             if eval_file.name.startswith("."):
                 continue
-            for uid, code in parse_emo_evaluation(eval_file).items():
+            for uid, (code, vad) in parse_evaluations(eval_file).items():
                 dialog = uid.rsplit("_", 1)[0]
                 if opts.dialogs != "both" and _dialog_kind(dialog) != opts.dialogs:
                     continue
@@ -205,8 +263,21 @@ def read_iemocap(
                     listing.skip(wav, f"cannot tell the speaker of {uid}")
                     continue
                 seen.add(uid)
+                dims: dict[str, str] = {}
+                if vad is not None:
+                    valence, activation, dominance = vad
+                    dims, out = scale_dimensions(
+                        {
+                            "arousal": activation,
+                            "valence": valence,
+                            "dominance": dominance,
+                        },
+                        SCALE,
+                    )
+                    clipped += out
                 listing.rows.append(
                     {
+                        **dims,
                         "ID": uid,
                         "wav": wav,
                         "spk_id": f"{uid[:5]}_{letter}",
@@ -220,5 +291,10 @@ def read_iemocap(
     if not listing.rows and not listing.skipped:
         raise CorpusLayoutError(
             root, "IEMOCAP", "has no labelled utterance in EmoEvaluation", LAYOUT
+        )
+    if clipped:
+        listing.notes.append(
+            f"{clipped} IEMOCAP rating(s) of valence, activation or dominance "
+            "outside its 1-5 scale: clipped to [0, 1]"
         )
     return listing

@@ -31,8 +31,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     CorpusLayoutError,
     CorpusListing,
     find_audio,
-    parse_options,
-    require_folder,
+    open_corpus,
 )
 
 __all__ = ["EMOTIONS", "LAYOUT", "RavdessOptions", "parse_name", "read_ravdess"]
@@ -149,8 +148,9 @@ def read_ravdess(
         Speakers ``Actor_XX``; song files, other intensities and files whose
         name is not a RAVDESS name are left out (the latter listed as skipped).
     """
-    opts = parse_options(RavdessOptions, options, "prepare.corpora.ravdess")
-    folder = require_folder(data_folder, "RAVDESS", LAYOUT)
+    opts, folder = open_corpus(
+        data_folder, options, RavdessOptions, "ravdess", "RAVDESS", LAYOUT
+    )
     files = find_audio(folder, "**/Actor_*/*", ["wav"])
     if not files:
         raise CorpusLayoutError(folder, "RAVDESS", "has no Actor_XX/*.wav", LAYOUT)

@@ -4,8 +4,12 @@ For emotion recognition (:func:`read_user_csv`, schema
 :data:`~speechbrain_lstm_ser.dataio.manifest.USER_EMOTION_CSV`): columns
 ``ID, wav, spk_id, emo`` (required) and ``gender`` (``female``, ``male`` or
 ``unknown``), ``text``, ``duration`` (optional; durations are measured from
-the audio anyway). ``wav`` may be ``$data_root/x.wav``, a path relative to
-the data folder, or an absolute path. The file is validated as a whole:
+the audio anyway) and ``arousal``, ``valence``, ``dominance`` (optional, empty
+where unknown) on the scale stated by ``dimension_scale`` (default
+``[0, 1]``; e.g. ``[1, 5]``), normalised to ``[0, 1]``; a value outside the
+stated scale is an error naming its row and column. ``wav`` may be
+``$data_root/x.wav``, a path relative to the data folder, or an absolute
+path. The file is validated as a whole:
 missing columns, duplicate or empty IDs, empty labels or speakers, bad
 genders and missing audio files are all reported at once. A ``$`` in a text
 is written as the full-width ``＄``: SpeechBrain's CSV loader would take
@@ -29,19 +33,24 @@ from pathlib import Path
 from speechbrain_lstm_ser.dataio.corpora.base import (
     CorpusLayoutError,
     CorpusListing,
-    parse_options,
-    require_folder,
+    check_scale,
+    open_corpus,
+    read_dimensions,
 )
 from speechbrain_lstm_ser.dataio.manifest import (
     USER_ASR_CSV,
     USER_EMOTION_CSV,
+    ManifestError,
     read_manifest,
     resolve_data_root,
 )
 
 __all__ = ["LAYOUT", "CsvOptions", "read_user_asr_csv", "read_user_csv"]
 
-LAYOUT = "manifest.csv with columns ID, wav, spk_id, emo[, gender, text, duration]"
+LAYOUT = (
+    "manifest.csv with columns ID, wav, spk_id, emo[, gender, text, duration, "
+    "arousal, valence, dominance]"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,9 +61,18 @@ class CsvOptions:
     ---------
     manifest : str
         The CSV file, relative to the data folder or absolute.
+    dimension_scale : tuple of float
+        ``(low, high)``: the scale of the optional ``arousal``, ``valence``
+        and ``dominance`` columns (e.g. ``[1, 5]`` for IEMOCAP-style
+        ratings); they are normalised to ``[0, 1]``.
     """
 
     manifest: str = "manifest.csv"
+    dimension_scale: tuple[float, float] = (0.0, 1.0)
+
+    def __post_init__(self):
+        scale = check_scale(self.dimension_scale, "prepare.corpora.csv.dimension_scale")
+        object.__setattr__(self, "dimension_scale", scale)
 
 
 def read_user_csv(
@@ -92,8 +110,7 @@ def read_user_csv(
       - row 3: empty emo
       - row 3: audio file not found: .../b.wav
     """
-    opts = parse_options(CsvOptions, options, "prepare.corpora.csv")
-    folder = require_folder(data_folder, "csv", LAYOUT)
+    opts, folder = open_corpus(data_folder, options, CsvOptions, "csv", "csv", LAYOUT)
     path = folder / opts.manifest
     if not path.is_file():
         raise CorpusLayoutError(path, "csv", "does not exist", LAYOUT)
@@ -102,7 +119,10 @@ def read_user_csv(
     )
     listing = CorpusListing(rows=[])
     dollars = 0
-    for row in rows:
+    problems: list[str] = []
+    for line, row in enumerate(rows, start=2):
+        dims, wrong = read_dimensions(row, opts.dimension_scale, line)
+        problems += wrong
         text = row.get("text") or ""
         if "$" in text:  # SpeechBrain's CSV loader would read "$x" as a variable
             text = text.replace("$", "\uff04")
@@ -116,8 +136,11 @@ def read_user_csv(
                 "emo": row["emo"].strip(),
                 "label": row["emo"].strip(),
                 "text": text,
+                **dims,
             }
         )
+    if problems:
+        raise ManifestError(path, problems)
     if dollars:
         listing.notes.append(
             f"{dollars} text(s) contain '$', which SpeechBrain's CSV loader takes "

@@ -18,7 +18,11 @@ which the speaker-independent split needs, comes from (first that applies):
 3. the first sub-folder below the emotion folder (``angry/spk01/...``).
 
 A ``speakers.csv`` without a ``file`` column (``spk_id, gender``) only gives
-the genders. Files whose speaker cannot be told each count as their own
+the genders. With a ``file`` column it may also give each file's
+``arousal``, ``valence`` and ``dominance`` (optional columns, empty where
+unknown), on the scale stated by ``dimension_scale`` (default ``[0, 1]``),
+normalised to ``[0, 1]``; a value outside the stated scale is an error
+naming its row and column. Files whose speaker cannot be told each count as their own
 speaker: the split is then *not* speaker-independent, which the preparation
 summary and the log say.
 
@@ -37,15 +41,26 @@ from pathlib import Path
 from speechbrain_lstm_ser.dataio.corpora.base import (
     CorpusLayoutError,
     CorpusListing,
+    check_scale,
     find_audio,
-    parse_options,
-    require_folder,
+    open_corpus,
+    read_dimensions,
+    read_table,
 )
-from speechbrain_lstm_ser.dataio.manifest import GENDERS, ManifestError
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS, GENDERS, ManifestError
 
-__all__ = ["LAYOUT", "FolderOptions", "read_speakers_csv", "read_user_folder"]
+__all__ = [
+    "LAYOUT",
+    "FolderOptions",
+    "read_file_dimensions",
+    "read_speakers_csv",
+    "read_user_folder",
+]
 
-LAYOUT = "<emotion>/**/<file>.wav, optionally with speakers.csv (file, spk_id, gender)"
+LAYOUT = (
+    "<emotion>/**/<file>.wav, optionally with speakers.csv (file, spk_id, gender"
+    "[, arousal, valence, dominance])"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,14 +77,22 @@ class FolderOptions:
         extension) is the speaker.
     extensions : tuple of str
         Audio file extensions to take.
+    dimension_scale : tuple of float
+        ``(low, high)``: the scale of the optional ``arousal``, ``valence``
+        and ``dominance`` columns of ``speakers_csv``.
     """
 
     speakers_csv: str | None = "speakers.csv"
     speaker_regex: str | None = None
     extensions: tuple[str, ...] = ("wav", "flac")
+    dimension_scale: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self):
         object.__setattr__(self, "extensions", tuple(self.extensions))
+        scale = check_scale(
+            self.dimension_scale, "prepare.corpora.folder.dimension_scale"
+        )
+        object.__setattr__(self, "dimension_scale", scale)
         if self.speaker_regex is not None:
             try:
                 pattern = re.compile(self.speaker_regex)
@@ -145,6 +168,51 @@ def read_speakers_csv(path: str | Path) -> tuple[dict[str, str], dict[str, str]]
     return files, genders
 
 
+def read_file_dimensions(
+    path: str | Path, scale: tuple[float, float]
+) -> dict[str, dict[str, str]]:
+    r"""Each file's dimensions from a speaker table with a ``file`` column.
+
+    Arguments
+    ---------
+    path : str or Path
+        CSV with ``file`` and any of ``arousal, valence, dominance``.
+    scale : tuple of float
+        ``(low, high)`` of those columns.
+
+    Returns
+    -------
+    dict
+        File (relative, ``/``-separated) -> dimension -> value in ``[0, 1]``
+        as text (files without a value are absent).
+
+    Raises
+    ------
+    ManifestError
+        Listing every value that is not a number within ``scale``.
+
+    Example
+    -------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "speakers.csv")
+    >>> _ = open(path, "w").write("file,spk_id,arousal\nsad/a.wav,s1,2\n")
+    >>> read_file_dimensions(path, (1, 5))
+    {'sad/a.wav': {'arousal': '0.2500'}}
+    """
+    columns, rows = read_table(path, ["file"], "a speaker table with file, spk_id")
+    if not set(DIMENSIONS) & set(columns):
+        return {}
+    found, problems = {}, []
+    for line, row in enumerate(rows, start=2):
+        dims, wrong = read_dimensions(row, scale, line)
+        problems += wrong
+        if dims:
+            found[Path((row.get("file") or "").strip()).as_posix()] = dims
+    if problems:
+        raise ManifestError(path, problems)
+    return found
+
+
 def read_user_folder(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
@@ -162,8 +230,9 @@ def read_user_folder(
     CorpusListing
         IDs are the relative paths without extension.
     """
-    opts = parse_options(FolderOptions, options, "prepare.corpora.folder")
-    folder = require_folder(data_folder, "folder", LAYOUT)
+    opts, folder = open_corpus(
+        data_folder, options, FolderOptions, "folder", "folder", LAYOUT
+    )
     files = [
         path
         for path in find_audio(folder, "*/**/*", opts.extensions)
@@ -175,11 +244,14 @@ def read_user_folder(
         )
     by_file: dict[str, str] = {}
     genders: dict[str, str] = {}
+    dimensions: dict[str, dict[str, str]] = {}
     table = None
     if opts.speakers_csv is not None:
         table = folder / opts.speakers_csv
         if table.is_file():
             by_file, genders = read_speakers_csv(table)
+            if by_file:
+                dimensions = read_file_dimensions(table, opts.dimension_scale)
         elif opts.speakers_csv != FolderOptions.speakers_csv:
             raise FileNotFoundError(
                 f"prepare.corpora.folder.speakers_csv: {table} not found; fix the "
@@ -218,6 +290,7 @@ def read_user_folder(
                 "emo": rel.parts[0],
                 "label": rel.parts[0],
                 "text": "",
+                **dimensions.get(key, {}),
             }
         )
     if guessed:

@@ -5,7 +5,8 @@ trains and tunes the models. A model that learnt emotion rather than that
 corpus should keep its accuracy on speech rendered otherwise. Two domains
 render the *same four emotion profiles* (the same prosody draws around each
 speaker's baseline, the same sentences, levels, brightness, silences and
-background noise) with voices the training corpus never has:
+background noise, and the same arousal, valence and dominance) with voices
+the training corpus never has:
 
 - ``validation`` (**for choosing models**, bullet 2 of issue 23): espeak-ng
   voice variants the embedded corpus of ``train_num_speakers`` speakers does
@@ -61,6 +62,7 @@ from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     EMOTION_PROFILES,
     EMOTIONS,
     SENTENCES,
+    add_dimensions,
     plan_speaker,
 )
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
@@ -110,7 +112,10 @@ FLITE_RATE = 175.0
 
 CORPUS_CSV = "corpus.csv"
 STAMP = "corpus.json"
-GENERATOR_VERSION = 1
+#: Version 2 adds the embedded corpus's dimensions to ``corpus.csv``; a
+#: version 1 corpus (same audio) gets them added in place.
+GENERATOR_VERSION = 2
+NO_DIMENSIONS_VERSION = 1
 
 
 class FliteMissingError(RuntimeError):
@@ -325,7 +330,8 @@ def generate_domain_corpus(
     """Generates a domain corpus into ``data_folder`` (idempotent).
 
     Writes ``wavs/<spk_id>/<ID>.wav``, ``corpus.csv`` (the embedded corpus's
-    columns; every utterance of the domain is for evaluation) and
+    columns, its dimensions included; every utterance of the domain is for
+    evaluation) and
     ``corpus.json`` (the options, the speakers, the domain's use).
 
     Arguments
@@ -353,9 +359,11 @@ def generate_domain_corpus(
     folder = Path(data_folder)
     opts = options.as_dict()
     name = f"{options.domain} emotion domain"
-    if not begin_generation(folder, STAMP, opts, CORPUS_CSV, ["wavs"], name):
-        return folder / CORPUS_CSV
     plans = _plans(options)
+    if add_dimensions(
+        folder, opts, NO_DIMENSIONS_VERSION, plans, STAMP, CORPUS_CSV
+    ) or not begin_generation(folder, STAMP, opts, CORPUS_CSV, ["wavs"], name):
+        return folder / CORPUS_CSV
     if options.domain == "flite":
         rows = _render_flite(folder, plans, options.sample_rate)
     else:

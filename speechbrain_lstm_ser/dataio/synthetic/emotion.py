@@ -33,6 +33,7 @@ Authors
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -41,10 +42,18 @@ from pathlib import Path
 import numpy as np
 
 from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
     EMOTION_COLUMNS,
     relative_to_data_root,
     write_manifest,
 )
+from speechbrain_lstm_ser.dataio.stamps import (
+    DONE,
+    options_diff,
+    read_stamp,
+    write_stamp,
+)
+from speechbrain_lstm_ser.dataio.synthetic.dimensions import DimensionMap
 from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     NOISE_KINDS,
@@ -62,17 +71,24 @@ from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "EMBEDDED_DIMENSIONS",
     "EMOTIONS",
     "EMOTION_PROFILES",
     "SENTENCES",
     "EmbeddedCorpusOptions",
     "EmotionProfile",
+    "add_dimensions",
     "generate_embedded_corpus",
+    "plan_speaker",
 ]
 
 #: Version of the generation rules; part of the options, so a change of the
-#: rules is never mistaken for an existing corpus.
-GENERATOR_VERSION = 2
+#: rules is never mistaken for an existing corpus. Version 3 adds the
+#: dimensions to ``corpus.csv`` (the audio is version 2's, byte for byte).
+GENERATOR_VERSION = 3
+#: The last version whose corpus lacks the dimension columns; such a corpus
+#: is upgraded in place (:func:`add_dimensions`), its audio untouched.
+NO_DIMENSIONS_VERSION = 2
 
 CORPUS_CSV = "corpus.csv"
 STAMP = "corpus.json"
@@ -191,6 +207,11 @@ EMOTION_PROFILES = {
         tilt=(0.6, 0.2),
     ),
 }
+
+
+#: Arousal, valence and dominance of an utterance from its drawn prosody
+#: offsets, standardised on the four profiles (see ``dimensions.py``).
+EMBEDDED_DIMENSIONS = DimensionMap.from_profiles(EMOTION_PROFILES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -314,27 +335,38 @@ def _plan_utterance(
     spk_id, voice, gender = speaker
     profile = EMOTION_PROFILES[emo]
     jit = options.jitter
-    prosody = Prosody(
-        rate=int(
-            np.clip(baseline["rate"] * _draw(rng, profile.rate_scale, jit), 90, 400)
-        ),
-        pitch=int(
-            np.clip(baseline["pitch"] + _draw(rng, profile.pitch_shift, jit), 0, 100)
-        ),
-        pitch_range=int(
-            np.clip(baseline["range"] + _draw(rng, profile.range_shift, jit), 0, 100)
-        ),
-        volume=100,
-        word_gap=int(np.clip(round(_draw(rng, profile.word_gap, jit)), 0, 40)),
-    )
+    # The order of the draws is the corpus: never add, drop or reorder one.
+    rate_scale = _draw(rng, profile.rate_scale, jit)
+    pitch_shift = _draw(rng, profile.pitch_shift, jit)
+    range_shift = _draw(rng, profile.range_shift, jit)
+    word_gap = _draw(rng, profile.word_gap, jit)
     tilt = float(np.clip(_draw(rng, profile.tilt, jit), -0.9, 1.5))
-    gain_db = baseline["level_db"] + _draw(rng, profile.gain_db, jit)
+    gain_offset = _draw(rng, profile.gain_db, jit)
+    prosody = Prosody(
+        rate=int(np.clip(baseline["rate"] * rate_scale, 90, 400)),
+        pitch=int(np.clip(baseline["pitch"] + pitch_shift, 0, 100)),
+        pitch_range=int(np.clip(baseline["range"] + range_shift, 0, 100)),
+        volume=100,
+        word_gap=int(np.clip(round(word_gap), 0, 40)),
+    )
+    gain_db = baseline["level_db"] + gain_offset
     lead = float(rng.uniform(0.02, options.max_silence))
     trail = float(rng.uniform(0.02, options.max_silence))
     noisy = rng.random() < options.noise_prob
     kind = NOISE_KINDS[rng.integers(3)]
     snr = float(rng.uniform(options.snr_low, options.snr_high))
     synth_seed = int(rng.integers(2**31))
+    # What is rendered, relative to the speaker (the clipped, rounded values).
+    dimensions = EMBEDDED_DIMENSIONS(
+        {
+            "rate_scale": prosody.rate / baseline["rate"],
+            "pitch_shift": prosody.pitch - baseline["pitch"],
+            "range_shift": prosody.pitch_range - baseline["range"],
+            "gain_db": gain_offset,
+            "word_gap": prosody.word_gap,
+            "tilt": tilt,
+        }
+    )
     return Utterance(
         request=SynthesisRequest(text, voice, prosody, synth_seed),
         recording=Recording(
@@ -353,8 +385,72 @@ def _plan_utterance(
             "gender": gender,
             "emo": emo,
             "text": text,
+            **{dim: f"{value:.4f}" for dim, value in dimensions.items()},
         },
     )
+
+
+def add_dimensions(
+    folder: str | Path,
+    options: dict,
+    old_version: int,
+    plans: list[list[Utterance]],
+    stamp: str = STAMP,
+    corpus_csv: str = CORPUS_CSV,
+) -> bool:
+    """Upgrades a finished corpus of an older generator by adding its dimensions.
+
+    The dimensions are a function of each utterance's plan (which fixes its
+    audio too), so a corpus of the generator version before the dimensions
+    gets them without being synthesised again: ``corpus.csv`` gains the
+    :data:`~speechbrain_lstm_ser.dataio.manifest.DIMENSIONS` columns and the
+    stamp the new version; the audio files are not touched.
+
+    Arguments
+    ---------
+    folder : str or Path
+        The corpus folder.
+    options : dict
+        The generation options of the current version (``as_dict()``).
+    old_version : int
+        The generator version that wrote corpora without the dimensions.
+    plans : list of list of Utterance
+        The corpus's utterances as the current version plans them.
+    stamp, corpus_csv : str
+        The stamp and manifest file names in ``folder``.
+
+    Returns
+    -------
+    bool
+        True when ``folder`` held such a corpus, now upgraded; False when it
+        did not (nothing is written).
+    """
+    folder = Path(folder)
+    found = read_stamp(folder / stamp)
+    if (
+        found is None
+        or found.get("status") != DONE
+        or options_diff(
+            found.get("options", {}), {**options, "generator_version": old_version}
+        )
+        or not (folder / corpus_csv).is_file()
+    ):
+        return False
+    with open(folder / corpus_csv, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    planned = {u.row["ID"]: u.row for group in plans for u in group}
+    if sorted(r["ID"] for r in rows) != sorted(planned):
+        return False  # not what these options plan: left to the usual checks
+    for row in rows:
+        row.update({dim: planned[row["ID"]][dim] for dim in DIMENSIONS})
+    write_manifest(folder / corpus_csv, rows, EMOTION_COLUMNS)
+    facts = {k: v for k, v in found.items() if k not in ("status", "options")}
+    write_stamp(folder / stamp, options, DONE, **facts)
+    logger.info(
+        f"{folder}: added {', '.join(DIMENSIONS)} to {corpus_csv} (generator "
+        f"version {old_version} -> {options['generator_version']}; audio unchanged)"
+    )
+    return True
 
 
 def generate_embedded_corpus(
@@ -365,11 +461,14 @@ def generate_embedded_corpus(
     """Generates the embedded emotion corpus into ``data_folder`` (idempotent).
 
     Writes ``wavs/<spk_id>/<ID>.wav`` (16 kHz mono PCM), ``corpus.csv`` (one
-    row per utterance: ``ID, duration, wav, spk_id, gender, emo, text`` with
-    ``wav`` relative to ``$data_root``) and ``corpus.json`` (the options, the
-    speakers and a reminder that the corpus is synthetic).
+    row per utterance: ``ID, duration, wav, spk_id, gender, emo, text,
+    arousal, valence, dominance`` with ``wav`` relative to ``$data_root`` and
+    the dimensions of :data:`EMBEDDED_DIMENSIONS`) and ``corpus.json`` (the
+    options, the speakers and a reminder that the corpus is synthetic).
 
-    A second call with the same options does nothing. A call with different
+    A second call with the same options does nothing. A corpus of generator
+    version 2 (same audio, no dimension columns) gets its dimensions added
+    in place (:func:`add_dimensions`). A call with different
     options, or on a non-empty folder that holds no generated corpus, raises
     ``FileExistsError`` and writes nothing. An interrupted generation is
     redone from scratch on the next call.
@@ -392,17 +491,18 @@ def generate_embedded_corpus(
     options = options or EmbeddedCorpusOptions()
     folder = Path(data_folder)
     opts = options.as_dict()
-    if not begin_generation(
-        folder, STAMP, opts, CORPUS_CSV, ["wavs"], "embedded emotion corpus"
-    ):
-        return folder / CORPUS_CSV
-
     speaker_table = []
     plans: list[list[Utterance]] = []
     for spk_index, speaker in enumerate(speakers(options.num_speakers)):
         spk_id, voice, gender = speaker
         speaker_table.append({"spk_id": spk_id, "voice": voice, "gender": gender})
         plans.append(plan_speaker(options, spk_index, speaker, options.emotions))
+    if add_dimensions(folder, opts, NO_DIMENSIONS_VERSION, plans) or not (
+        begin_generation(
+            folder, STAMP, opts, CORPUS_CSV, ["wavs"], "embedded emotion corpus"
+        )
+    ):
+        return folder / CORPUS_CSV
 
     # One fresh espeak-ng process per speaker: a speaker's audio depends only
     # on its own utterances (see espeak.synthesize_isolated).

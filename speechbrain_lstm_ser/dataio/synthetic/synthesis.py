@@ -624,6 +624,37 @@ def finish_generation(
     write_stamp(Path(folder) / stamp, options, DONE, synthetic=True, note=note, **facts)
 
 
+def add_option_flags(parser: argparse.ArgumentParser, options_class: type) -> None:
+    """Adds one ``--flag`` per field of a generator's options dataclass.
+
+    Arguments
+    ---------
+    parser : argparse.ArgumentParser
+        The parser to extend.
+    options_class : type
+        A dataclass of generation options with defaults; tuple fields take
+        several values (``--emotions neutral sad``).
+
+    Example
+    -------
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class Toy:
+    ...     seed: int = 1
+    ...     names: tuple = ("a",)
+    >>> parser = argparse.ArgumentParser()
+    >>> add_option_flags(parser, Toy)
+    >>> vars(parser.parse_args(["--seed", "2", "--names", "x", "y"]))
+    {'seed': 2, 'names': ['x', 'y']}
+    """
+    defaults = options_class()
+    for field in dataclasses.fields(options_class):
+        value = getattr(defaults, field.name)
+        if isinstance(value, tuple):
+            parser.add_argument(f"--{field.name}", nargs="+", default=list(value))
+        else:
+            parser.add_argument(f"--{field.name}", type=type(value), default=value)
+
+
 def run_generator_cli(
     description: str,
     options_class: type,
@@ -637,8 +668,8 @@ def run_generator_cli(
     description : str
         The ``--help`` text.
     options_class : type
-        A dataclass of generation options with defaults; tuple fields take
-        several values (``--emotions neutral sad``).
+        A dataclass of generation options with defaults (see
+        :func:`add_option_flags`).
     generate : callable
         ``generate(data_folder, options)``; its result is printed.
     argv : list of str, optional
@@ -646,13 +677,7 @@ def run_generator_cli(
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("data_folder", help="where to write the corpus")
-    defaults = options_class()
-    for field in dataclasses.fields(options_class):
-        value = getattr(defaults, field.name)
-        if isinstance(value, tuple):
-            parser.add_argument(f"--{field.name}", nargs="+", default=list(value))
-        else:
-            parser.add_argument(f"--{field.name}", type=type(value), default=value)
+    add_option_flags(parser, options_class)
     args = vars(parser.parse_args(argv))
     folder = args.pop("data_folder")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
