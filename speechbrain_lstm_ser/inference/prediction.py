@@ -27,7 +27,7 @@ from speechbrain_lstm_ser.inference.checks import (
     check_waveforms,
 )
 
-__all__ = ["Prediction", "Predictor"]
+__all__ = ["FileOutputs", "Prediction", "Predictor"]
 
 
 class Prediction(NamedTuple):
@@ -37,6 +37,10 @@ class Prediction(NamedTuple):
     False when the speech gate found no speech in the clip; ``reason`` then
     says what was found. ``warnings`` are the clip's warnings (narrowband
     audio, a truncated file), each one line naming the file.
+    ``dimensions`` maps ``arousal``, ``valence`` and ``dominance`` to
+    ``[0, 1]`` for a model with a regression head (from the same encoder
+    pass as the label; ``docs/dimensional.md``); None for a categorical
+    model, and without speech.
     """
 
     label: str | None
@@ -45,6 +49,22 @@ class Prediction(NamedTuple):
     speech: bool
     reason: str | None = None
     warnings: tuple[str, ...] = ()
+    dimensions: dict[str, float] | None = None
+
+
+class FileOutputs(NamedTuple):
+    """The model's outputs for one file, before they become an answer.
+
+    ``out_prob`` is ``(1, classes)`` log-probabilities and ``dimensions``
+    ``(1, dims)`` (None for a categorical model or when not asked), both
+    None when no speech was found; ``speech`` says what the gate found;
+    ``warnings`` are the file's, one line each.
+    """
+
+    out_prob: torch.Tensor | None
+    dimensions: torch.Tensor | None
+    speech: SpeechCheck
+    warnings: tuple[str, ...]
 
 
 class Predictor:
@@ -89,12 +109,14 @@ class Predictor:
         -------
         Prediction
         """
-        out_prob, found, notes = self.file_outputs(path, labels, speaker, gate)
-        for note in notes:
+        found = self.file_outputs(path, labels, speaker, gate)
+        for note in found.warnings:
             warnings.warn(note, AudioWarning, stacklevel=3)
-        if out_prob is None:
-            return Prediction(None, None, None, False, found.reason, notes)
-        return self.prediction(out_prob[0], notes)
+        if found.out_prob is None:
+            reason = found.speech.reason
+            return Prediction(None, None, None, False, reason, found.warnings)
+        dims = None if found.dimensions is None else found.dimensions[0]
+        return self.prediction(found.out_prob[0], found.warnings, dims)
 
     def file_outputs(
         self,
@@ -102,28 +124,34 @@ class Predictor:
         labels: Sequence[str] | None = None,
         speaker: str | None = None,
         gate: bool | None = None,
-    ) -> tuple[torch.Tensor | None, SpeechCheck, tuple[str, ...]]:
-        """``(out_prob or None, SpeechCheck, warnings)`` of one file.
+        dimensions: bool | None = None,
+    ) -> FileOutputs:
+        """The model's :class:`FileOutputs` for one file, from one encoder pass.
 
         The reading of ``classify_file`` and :meth:`file` (the same
-        arguments): ``out_prob`` is ``(1, classes)``, None when no speech was
-        found; files longer than the classifier's ``max_duration`` go through
-        its ``timelines``.
+        arguments); files longer than the classifier's ``max_duration`` go
+        through its ``timelines``. ``dimensions`` as for the classifier's
+        ``outputs`` (default: when the model has a regressor).
         """
         model = self.classifier
         if labels is not None:
             model.allowed_classes(labels)  # a wrong name fails before any work
         gate = model.gate_speech if gate is None else gate
+        dimensions = model.has_dimensions if dimensions is None else dimensions
         local, duration = model.audio_file(path)
         if duration > model.max_duration:
-            return model.timelines.long_file(path, local, labels, speaker, gate)
+            return model.timelines.long_file(
+                path, local, labels, speaker, gate, dimensions
+            )
         wav, notes = model.read_checked(path)
         found = model.speech_gate(wav) if gate else SpeechCheck(True, float("nan"))
-        out_prob = None
+        out_prob = dims = None
         if found.speech:
             wav = wav.unsqueeze(0).to(model.device)
-            out_prob = model.classify_batch(wav, torch.ones(1), labels, speaker)[0]
-        return out_prob, found, notes
+            out_prob, dims = model.outputs(
+                wav, torch.ones(1), labels, speaker, dimensions=dimensions
+            )
+        return FileOutputs(out_prob, dims, found, notes)
 
     def batch(
         self,
@@ -137,8 +165,10 @@ class Predictor:
     ) -> list[Prediction]:
         """One :class:`Prediction` per waveform: a class, or "no speech".
 
-        The waveforms are checked as in ``classify_batch`` (a bad one
-        raises ``AudioError`` naming it); then the rows in which the speech
+        With a dimensional model each :class:`Prediction` has its
+        ``dimensions``, from the same encoder pass. The waveforms are
+        checked as in ``classify_batch`` (a bad one raises ``AudioError``
+        naming it); then the rows in which the speech
         gate finds no speech get ``Prediction(label=None, speech=False,
         reason=...)`` and the others are classified together. The entry
         point for batched and served inference.
@@ -183,14 +213,20 @@ class Predictor:
                 speaker = [speaker[i] for i in keep]
             if reference is not None:
                 reference = reference[keep]
-            out_prob = self.classifier.classify_batch(
+            out_prob, dims = self.classifier.outputs(
                 kept, lens, labels, speaker=speaker, reference=reference
-            )[0]
-            for i, row in zip(keep, out_prob, strict=True):
-                results[i] = self.prediction(row)
+            )
+            rows = [None] * len(keep) if dims is None else dims
+            for i, row, dim in zip(keep, out_prob, rows, strict=True):
+                results[i] = self.prediction(row, dimensions=dim)
         return results
 
-    def prediction(self, out_prob: torch.Tensor, notes=()) -> Prediction:
+    def prediction(
+        self,
+        out_prob: torch.Tensor,
+        notes=(),
+        dimensions: torch.Tensor | None = None,
+    ) -> Prediction:
         """A :class:`Prediction` from one row of log-probabilities.
 
         Arguments
@@ -199,6 +235,8 @@ class Predictor:
             ``(classes,)`` log-probabilities.
         notes : iterable of str
             The clip's warnings.
+        dimensions : torch.Tensor, optional
+            ``(dims,)`` the regressor's output for the clip.
 
         Returns
         -------
@@ -207,6 +245,10 @@ class Predictor:
         labels = self.classifier.labels
         probs = out_prob.exp().cpu().tolist()
         best = max(range(len(probs)), key=probs.__getitem__)
+        named = None
+        if dimensions is not None:
+            names = self.classifier.dimension_names
+            named = dict(zip(names, dimensions.cpu().tolist(), strict=True))
         return Prediction(
             labels[best],
             probs[best],
@@ -214,4 +256,5 @@ class Predictor:
             True,
             None,
             tuple(notes),
+            named,
         )
