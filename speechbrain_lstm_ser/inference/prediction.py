@@ -21,13 +21,47 @@ from typing import NamedTuple
 
 import torch
 
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.inference.checks import (
     AudioWarning,
     SpeechCheck,
     check_waveforms,
 )
 
-__all__ = ["FileOutputs", "Prediction", "Predictor"]
+__all__ = ["FileOutputs", "Prediction", "Predictor", "named_dimensions"]
+
+
+def named_dimensions(
+    values, names: Sequence[str] = DIMENSIONS, digits: int | None = None
+) -> dict[str, float] | None:
+    """``{name: value}`` of one clip's dimensions (None stays None).
+
+    Arguments
+    ---------
+    values : torch.Tensor or sequence of float, optional
+        ``(dims,)``, e.g. ``TimelineSegment.dimensions``.
+    names : sequence of str
+        Their names, in order.
+    digits : int, optional
+        Round to this many decimals.
+
+    Returns
+    -------
+    dict or None
+
+    Example
+    -------
+    >>> named_dimensions(torch.tensor([0.25, 0.5, 0.125]), digits=2)
+    {'arousal': 0.25, 'valence': 0.5, 'dominance': 0.12}
+    >>> named_dimensions(None) is None
+    True
+    """
+    if values is None:
+        return None
+    values = [float(v) for v in values]
+    if digits is not None:
+        values = [round(v, digits) for v in values]
+    return dict(zip(names, values, strict=True))
 
 
 class Prediction(NamedTuple):
@@ -245,10 +279,6 @@ class Predictor:
         labels = self.classifier.labels
         probs = out_prob.exp().cpu().tolist()
         best = max(range(len(probs)), key=probs.__getitem__)
-        named = None
-        if dimensions is not None:
-            names = self.classifier.dimension_names
-            named = dict(zip(names, dimensions.cpu().tolist(), strict=True))
         return Prediction(
             labels[best],
             probs[best],
@@ -256,5 +286,5 @@ class Predictor:
             True,
             None,
             tuple(notes),
-            named,
+            named_dimensions(dimensions, self.classifier.dimension_names),
         )

@@ -166,3 +166,16 @@ def test_streaming_updates_carry_the_dimensions(streaming, voice):
         assert bool(((update.dimensions >= 0) & (update.dimensions <= 1)).all())
         frame = round((update.time * SR - streamer.lookahead) / streamer.hop)
         _close(whole[0, frame], update.dimensions, atol=ATOL, rtol=0)
+
+
+def test_batch_runs_write_the_dimensions(dimensional, voice, tmp_path):
+    from speechbrain_lstm_ser.serving.batch import BatchPredictor
+    from speechbrain_lstm_ser.serving.results import ResultFile
+
+    predictor = BatchPredictor(dimensional, batch_size=2, workers=0, gate=False)
+    output = tmp_path / "out.csv"
+    predictor.run([str(voice)], output=output)
+    (row,) = list(ResultFile(output).rows())
+    expected = _expected(dimensional, read_audio(voice, SR).unsqueeze(0))[0]
+    got = torch.tensor([row["dimensions"][name] for name in DIMENSIONS])
+    _close(got, expected, atol=1e-5)
