@@ -14,19 +14,14 @@ Authors
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable, Sequence
 
 import torch
 
 from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.inference.checks import (
-    NO_SPEECH_FIX,
     SILENCE_PEAK,
-    AudioWarning,
-    NoSpeechError,
     SpeechGate,
-    check_waveforms,
 )
 from speechbrain_lstm_ser.inference.class_subset import class_mask, restrict_classes
 from speechbrain_lstm_ser.inference.enrolment import SpeakerEnrolment
@@ -59,14 +54,9 @@ class UtteranceClassifier(AudioInterface):
     ``timeline(path, adapt=True)`` (:attr:`timelines`). Without either, each
     utterance is its own reference, which is said once in the log.
 
-    A model with a regression head (:attr:`has_dimensions`, see
-    ``docs/dimensional.md``) also predicts arousal, valence and dominance
-    in ``[0, 1]`` (:attr:`dimension_names`): beside the label in
-    :meth:`predict_file` / :meth:`predict_batch` (``Prediction.dimensions``),
-    :meth:`timeline` (``TimelineSegment.dimensions``) and streaming; alone
-    from :meth:`dimensions_file` / :meth:`dimensions_batch`; and with the
-    class from one encoder pass in :meth:`outputs`. SpeechBrain's
-    ``classify_*`` tuple keeps its four members.
+    A model with a regressor (``docs/dimensional.md``) also gives its
+    :attr:`dimension_names` beside the label (``Prediction.dimensions``,
+    ``TimelineSegment.dimensions``, :meth:`outputs`).
 
     Example
     -------
@@ -114,21 +104,10 @@ class UtteranceClassifier(AudioInterface):
         return [encoder.ind2lab[i] for i in range(len(encoder))]
 
     @property
-    def has_dimensions(self) -> bool:
-        """Whether the model predicts the emotion dimensions (has a ``regressor``)."""
-        return getattr(self.model, "regressor", None) is not None
-
-    @property
     def dimension_names(self) -> tuple[str, ...]:
-        """The regressor's outputs in order (empty without a regressor).
-
-        ``speechbrain_lstm_ser.dataio.manifest.DIMENSIONS``: arousal,
-        valence, dominance, each in ``[0, 1]``.
-        """
-        if not self.has_dimensions:
-            return ()
-        count = getattr(self.model.regressor, "num_dimensions", len(DIMENSIONS))
-        return DIMENSIONS[:count]
+        """The regressor's outputs, each in [0, 1] (arousal, valence, dominance)."""
+        regressor = getattr(self.model, "regressor", None)
+        return () if regressor is None else DIMENSIONS[: regressor.num_dimensions]
 
     @property
     def speaker_normalized(self) -> bool:
@@ -216,8 +195,6 @@ class UtteranceClassifier(AudioInterface):
         the speech gate is off unless ``gate=True`` (then a row without
         speech raises :class:`~speechbrain_lstm_ser.inference.checks.NoSpeechError`);
         :meth:`predict_batch` gives a "no speech" answer per row instead.
-        The dimensions of a dimensional model: :meth:`outputs` (both from one
-        encoder pass) or :meth:`dimensions_batch`.
 
         Arguments
         ---------
@@ -247,12 +224,13 @@ class UtteranceClassifier(AudioInterface):
         text_lab : list of str
             The best class names.
         """
-        out_prob, _ = self.outputs(
-            wavs, wav_lens, labels, speaker, reference, gate, dimensions=False
-        )
+        args = (wavs, wav_lens, labels, speaker, reference, gate)
+        return self._best(self.predictor.outputs(*args, dimensions=False)[0])
+
+    def _best(self, out_prob: torch.Tensor):
+        """SpeechBrain's tuple from ``(batch, classes)`` log-probabilities."""
         score, index = torch.max(out_prob, dim=-1)
-        text_lab = self.hparams.label_encoder.decode_torch(index)
-        return out_prob, score, index, text_lab
+        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
 
     def outputs(
         self,
@@ -262,124 +240,9 @@ class UtteranceClassifier(AudioInterface):
         speaker: str | Sequence[str] | None = None,
         reference: torch.Tensor | None = None,
         gate: bool = False,
-        dimensions: bool | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Class log-probabilities and dimensions of a batch, one encoder pass.
-
-        The forward pass of :meth:`classify_batch` (the same arguments and
-        checks), with the regressor's output beside the classifier's.
-
-        Arguments
-        ---------
-        wavs, wav_lens, labels, speaker, reference, gate
-            As for :meth:`classify_batch`.
-        dimensions : bool, optional
-            Compute the dimensions (default: :attr:`has_dimensions`; True
-            for a model without a regressor is an error).
-
-        Returns
-        -------
-        out_prob : torch.Tensor
-            ``(batch, classes)`` log-probabilities.
-        dimensions : torch.Tensor or None
-            ``(batch, len(dimension_names))`` in ``[0, 1]``, or None.
-        """
-        dimensions = self.has_dimensions if dimensions is None else dimensions
-        if dimensions:
-            self.check_dimensions()
-        if labels is not None:
-            self.allowed_classes(labels)
-        wavs, wav_lens = check_waveforms(
-            wavs, wav_lens, self.sample_rate, self.min_duration
-        )
-        if gate:
-            for i, found in enumerate(self.speech_gate.batch(wavs, wav_lens)):
-                if not found.speech:
-                    raise NoSpeechError(f"wavs[{i}]", found.reason, NO_SPEECH_FIX)
-        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
-        if speaker is not None:
-            reference = self.enrolment.reference(speaker, wavs.shape[0])
-        elif reference is None:
-            self.enrolment.note_no_speaker()
-        dims = None
-        with torch.no_grad():
-            out = self.model(
-                wavs, wav_lens, reference=reference, with_dimensions=dimensions
-            )
-        if dimensions:
-            out, dims = out
-        out_prob = out.squeeze(1)
-        if labels is not None:
-            out_prob = self.restrict(out_prob, labels)
-        return out_prob, dims
-
-    def check_dimensions(self) -> None:
-        """Refuses, in one line, to predict dimensions with a categorical model."""
-        if not self.has_dimensions:
-            raise ValueError(
-                "this model predicts classes only (its folder has no regressor): "
-                "train it with dimension_weight > 0 (docs/dimensional.md) to "
-                "predict arousal, valence and dominance"
-            )
-
-    def dimensions_batch(
-        self,
-        wavs: torch.Tensor,
-        wav_lens: torch.Tensor | None = None,
-        speaker: str | Sequence[str] | None = None,
-        reference: torch.Tensor | None = None,
-        gate: bool = False,
-    ) -> torch.Tensor:
-        """Arousal, valence, dominance of a batch of waveforms.
-
-        Arguments
-        ---------
-        wavs, wav_lens, speaker, reference, gate
-            As for :meth:`classify_batch`.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(batch, len(dimension_names))`` in ``[0, 1]``, the columns in
-            the order of :attr:`dimension_names`.
-
-        Raises
-        ------
-        ValueError
-            For a model without a regressor (:attr:`has_dimensions`).
-        """
-        self.check_dimensions()
-        return self.outputs(wavs, wav_lens, None, speaker, reference, gate, True)[1]
-
-    def dimensions_file(
-        self,
-        path: str | os.PathLike,
-        speaker: str | None = None,
-        gate: bool | None = None,
-    ) -> torch.Tensor:
-        """Arousal, valence, dominance of one audio file: ``(1, dims)``.
-
-        Read and checked as by :meth:`classify_file` (a long file: the mean
-        over its speech windows; no speech raises ``NoSpeechError``).
-        :meth:`predict_file` gives them with the label from the same pass.
-
-        Arguments
-        ---------
-        path, speaker, gate
-            As for :meth:`classify_file`.
-
-        Returns
-        -------
-        torch.Tensor
-            ``(1, len(dimension_names))`` in ``[0, 1]``.
-        """
-        self.check_dimensions()
-        found = self.predictor.file_outputs(path, None, speaker, gate)
-        for note in found.warnings:
-            warnings.warn(note, AudioWarning, stacklevel=2)
-        if found.out_prob is None:
-            raise NoSpeechError(path, found.speech.reason, NO_SPEECH_FIX)
-        return found.dimensions
+        """``(out_prob, dimensions or None)``: see ``Predictor.outputs``."""
+        return self.predictor.outputs(wavs, wav_lens, labels, speaker, reference, gate)
 
     def classify_file(
         self,
@@ -414,16 +277,7 @@ class UtteranceClassifier(AudioInterface):
         -------
         See :meth:`classify_batch` (a batch of one).
         """
-        found = self.predictor.file_outputs(
-            path, labels, speaker, gate, dimensions=False
-        )
-        for note in found.warnings:
-            warnings.warn(note, AudioWarning, stacklevel=2)
-        if found.out_prob is None:
-            raise NoSpeechError(path, found.speech.reason, NO_SPEECH_FIX)
-        out_prob = found.out_prob
-        score, index = torch.max(out_prob, dim=-1)
-        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
+        return self._best(self.predictor.speech_outputs(path, labels, speaker, gate))
 
     def predict_file(
         self,

@@ -23,7 +23,9 @@ import torch
 
 from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.inference.checks import (
+    NO_SPEECH_FIX,
     AudioWarning,
+    NoSpeechError,
     SpeechCheck,
     check_waveforms,
 )
@@ -152,6 +154,97 @@ class Predictor:
         dims = None if found.dimensions is None else found.dimensions[0]
         return self.prediction(found.out_prob[0], found.warnings, dims)
 
+    def outputs(
+        self,
+        wavs: torch.Tensor,
+        wav_lens: torch.Tensor | None = None,
+        labels: Sequence[str] | None = None,
+        speaker: str | Sequence[str] | None = None,
+        reference: torch.Tensor | None = None,
+        gate: bool = False,
+        dimensions: bool | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Class log-probabilities and dimensions of a batch, one encoder pass.
+
+        The forward pass of the classifier's ``classify_batch`` (the same
+        arguments and checks) and ``outputs``, with the regressor's output
+        beside the classifier's.
+
+        Arguments
+        ---------
+        wavs, wav_lens, labels, speaker, reference, gate
+            As for ``classify_batch``.
+        dimensions : bool, optional
+            Compute the dimensions (default: when the model has a regressor;
+            True for a model without one is an error).
+
+        Returns
+        -------
+        out_prob : torch.Tensor
+            ``(batch, classes)`` log-probabilities.
+        dimensions : torch.Tensor or None
+            ``(batch, len(dimension_names))`` in ``[0, 1]``, or None.
+        """
+        model = self.classifier
+        dimensions = self.dimensions_on(dimensions)
+        if labels is not None:
+            model.allowed_classes(labels)
+        wavs, wav_lens = check_waveforms(
+            wavs, wav_lens, model.sample_rate, model.min_duration
+        )
+        if gate:
+            for i, found in enumerate(model.speech_gate.batch(wavs, wav_lens)):
+                if not found.speech:
+                    raise NoSpeechError(f"wavs[{i}]", found.reason, NO_SPEECH_FIX)
+        wavs, wav_lens = model.prepare_batch(wavs, wav_lens)
+        if speaker is not None:
+            reference = model.enrolment.reference(speaker, wavs.shape[0])
+        elif reference is None:
+            model.enrolment.note_no_speaker()
+        with torch.no_grad():
+            out = model.model(
+                wavs, wav_lens, reference=reference, with_dimensions=dimensions
+            )
+        out, dims = out if dimensions else (out, None)
+        out_prob = out.squeeze(1)
+        if labels is not None:
+            out_prob = model.restrict(out_prob, labels)
+        return out_prob, dims
+
+    def dimensions_on(self, dimensions: bool | None) -> bool:
+        """Whether to compute the dimensions (None: when the model has them).
+
+        Asking for them from a model without a regressor is refused in one
+        line.
+        """
+        available = bool(self.classifier.dimension_names)
+        if dimensions and not available:
+            raise ValueError(
+                "this model predicts classes only (its folder has no regressor): "
+                "train it with dimension_weight > 0 (docs/dimensional.md) to "
+                "predict arousal, valence and dominance"
+            )
+        return available if dimensions is None else dimensions
+
+    def speech_outputs(
+        self,
+        path: str | os.PathLike,
+        labels: Sequence[str] | None = None,
+        speaker: str | None = None,
+        gate: bool | None = None,
+    ) -> torch.Tensor:
+        """``(1, classes)`` log-probabilities of a file, as ``classify_file``.
+
+        Its warnings are issued; a file without speech raises
+        :class:`~speechbrain_lstm_ser.inference.checks.NoSpeechError`.
+        """
+        found = self.file_outputs(path, labels, speaker, gate, dimensions=False)
+        for note in found.warnings:
+            warnings.warn(note, AudioWarning, stacklevel=3)
+        if found.out_prob is None:
+            raise NoSpeechError(path, found.speech.reason, NO_SPEECH_FIX)
+        return found.out_prob
+
     def file_outputs(
         self,
         path: str | os.PathLike,
@@ -171,7 +264,7 @@ class Predictor:
         if labels is not None:
             model.allowed_classes(labels)  # a wrong name fails before any work
         gate = model.gate_speech if gate is None else gate
-        dimensions = model.has_dimensions if dimensions is None else dimensions
+        dimensions = self.dimensions_on(dimensions)
         local, duration = model.audio_file(path)
         if duration > model.max_duration:
             return model.timelines.long_file(
@@ -182,7 +275,7 @@ class Predictor:
         out_prob = dims = None
         if found.speech:
             wav = wav.unsqueeze(0).to(model.device)
-            out_prob, dims = model.outputs(
+            out_prob, dims = self.outputs(
                 wav, torch.ones(1), labels, speaker, dimensions=dimensions
             )
         return FileOutputs(out_prob, dims, found, notes)
@@ -247,7 +340,7 @@ class Predictor:
                 speaker = [speaker[i] for i in keep]
             if reference is not None:
                 reference = reference[keep]
-            out_prob, dims = self.classifier.outputs(
+            out_prob, dims = self.outputs(
                 kept, lens, labels, speaker=speaker, reference=reference
             )
             rows = [None] * len(keep) if dims is None else dims

@@ -201,13 +201,14 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
         if context.vad is not None:
             probs, context.vad_state = context.vad.step(chunk, context.vad_state)
             context.speech_probs += probs.tolist()
+        dimensional = bool(self.dimension_names)
         with torch.no_grad():
             out, context.model_state = self.streamer.step(
                 chunk.unsqueeze(0).to(self.device),
                 context.model_state,
-                with_dimensions=self.has_dimensions,
+                with_dimensions=dimensional,
             )
-        log_probs, dims = out if self.has_dimensions else (out, None)
+        log_probs, dims = out if dimensional else (out, None)
         dims = None if dims is None else dims[0]
         return self._predictions(context, log_probs[0], chunk.numel(), dims)
 

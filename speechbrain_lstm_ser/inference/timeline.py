@@ -260,7 +260,7 @@ class Timeline:
         if running is not None:
             total, count = self.classifier.enrolment.statistics(wavs, lens)
             reference = running.update(total, count).to(self.classifier.device)
-        out_prob, dims = self.classifier.outputs(
+        out_prob, dims = self.classifier.predictor.outputs(
             wavs, lens, labels, speaker, reference, dimensions=dimensions
         )
         names = self.classifier.labels

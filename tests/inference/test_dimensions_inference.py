@@ -49,9 +49,9 @@ def voice(tmp_path_factory):
     return path
 
 
-def _close(got: torch.Tensor, expected: torch.Tensor, atol=ATOL, rtol=0) -> None:
+def _close(got: torch.Tensor, expected: torch.Tensor, atol=ATOL) -> None:
     assert got.shape == expected.shape, (got.shape, expected.shape)
-    assert torch.allclose(got, expected, atol=atol, rtol=rtol), (got, expected)
+    assert torch.allclose(got, expected, atol=atol, rtol=0), (got, expected)
 
 
 def _expected(model, wav: torch.Tensor) -> torch.Tensor:
@@ -61,7 +61,6 @@ def _expected(model, wav: torch.Tensor) -> torch.Tensor:
 
 
 def test_files_and_batches_give_the_models_dimensions(dimensional, voice):
-    assert dimensional.has_dimensions
     assert dimensional.dimension_names == DIMENSIONS
     wav = read_audio(voice, SR).unsqueeze(0)
     expected = _expected(dimensional, wav)
@@ -71,7 +70,7 @@ def test_files_and_batches_give_the_models_dimensions(dimensional, voice):
     found = dimensional.predict_file(voice, gate=False)
     assert list(found.dimensions) == list(DIMENSIONS)
     got = torch.tensor(list(found.dimensions.values()))
-    _close(got, expected[0], atol=ATOL, rtol=0)
+    _close(got, expected[0])
     # the label and the probabilities are those of classify_file
     out_prob, _, _, label = dimensional.classify_file(voice, gate=False)
     assert found.label == label[0]
@@ -79,18 +78,15 @@ def test_files_and_batches_give_the_models_dimensions(dimensional, voice):
         dict(zip(dimensional.labels, out_prob.exp()[0].tolist(), strict=True)),
         abs=1e-6,
     )
-    # the dimensions alone
-    _close(dimensional.dimensions_file(voice, gate=False), expected, atol=ATOL, rtol=0)
     # a batch: each row its own
     batch = torch.cat([wav, 0.5 * wav.flip(1)])
     rows = _expected(dimensional, batch)
     found = dimensional.predict_batch(batch, gate=False)
     got = torch.tensor([list(p.dimensions.values()) for p in found])
-    _close(got, rows, atol=ATOL, rtol=0)
-    _close(dimensional.dimensions_batch(batch), rows, atol=ATOL, rtol=0)
+    _close(got, rows)
     out_prob, dims = dimensional.outputs(batch)
-    _close(dims, rows, atol=ATOL, rtol=0)
-    _close(out_prob, dimensional.classify_batch(batch)[0], atol=1e-6, rtol=0)
+    _close(dims, rows)
+    _close(out_prob, dimensional.classify_batch(batch)[0], atol=1e-6)
 
 
 def test_one_encoder_pass_gives_the_label_and_the_dimensions(dimensional, voice):
@@ -117,7 +113,7 @@ def test_timeline_windows_and_long_files(dimensional, voice):
         wav = read_audio(voice, SR, start=segment.start, stop=segment.end)
         expected = _expected(dimensional, wav.unsqueeze(0))[0]
         assert segment.dimensions.shape == (3,)
-        _close(segment.dimensions, expected, atol=ATOL, rtol=0)
+        _close(segment.dimensions, expected)
     # a file longer than max_duration: the mean over its windows
     long_model = dimensional
     saved = long_model.max_duration, long_model.long_window
@@ -129,20 +125,18 @@ def test_timeline_windows_and_long_files(dimensional, voice):
     halves = [read_audio(voice, SR, start=s, stop=s + 2.0) for s in (0.0, 2.0)]
     expected = torch.cat([_expected(dimensional, w.unsqueeze(0)) for w in halves])
     got = torch.tensor(list(found.dimensions.values()))
-    _close(got, expected.mean(0), atol=ATOL, rtol=0)
+    _close(got, expected.mean(0))
 
 
 def test_a_categorical_model_answers_as_before(categorical, voice):
-    assert not categorical.has_dimensions and categorical.dimension_names == ()
+    assert categorical.dimension_names == ()
     found = categorical.predict_file(voice, gate=False)
     assert found.dimensions is None and found.label in categorical.labels
     segments = categorical.timeline(voice, vad=EnergyVAD(), min_speech_ratio=0.0)
     assert segments and all(s.dimensions is None for s in segments)
     assert categorical.outputs(torch.randn(1, SR))[1] is None
     with pytest.raises(ValueError, match="predicts classes only.*dimension_weight"):
-        categorical.dimensions_file(voice, gate=False)
-    with pytest.raises(ValueError, match="predicts classes only"):
-        categorical.dimensions_batch(torch.randn(1, SR))
+        categorical.predictor.outputs(torch.randn(1, SR), dimensions=True)
 
 
 @pytest.fixture(scope="module")
@@ -160,12 +154,12 @@ def test_streaming_updates_carry_the_dimensions(streaming, voice):
     streamer = streaming.streamer
     _, whole = streamer.forward_frames(wav.unsqueeze(0), with_dimensions=True)
     # the whole recording's last frame is the model's dimensions output
-    _close(whole[0, -1], _expected(streaming, wav.unsqueeze(0))[0], atol=ATOL, rtol=0)
+    _close(whole[0, -1], _expected(streaming, wav.unsqueeze(0))[0])
     # each update is the frame it reports (unsmoothed)
     for update in updates:
         assert bool(((update.dimensions >= 0) & (update.dimensions <= 1)).all())
         frame = round((update.time * SR - streamer.lookahead) / streamer.hop)
-        _close(whole[0, frame], update.dimensions, atol=ATOL, rtol=0)
+        _close(whole[0, frame], update.dimensions)
 
 
 def test_batch_runs_write_the_dimensions(dimensional, voice, tmp_path):
