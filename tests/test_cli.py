@@ -68,6 +68,14 @@ def test_every_verb_is_in_the_help(capsys):
     assert {"publish", "export-onnx", "prune", "report"} <= set(sub.choices)
 
 
+def test_every_verb_is_one_handler_of_its_own():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    handlers = {verb: p.get_default("handler") for verb, p in sub.choices.items()}
+    names = {verb: handler.__name__ for verb, handler in handlers.items()}
+    assert all(name == "run_" + verb.replace("-", "_") for verb, name in names.items())
+    assert len(set(handlers.values())) == len(handlers)
+
+
 @pytest.mark.slow
 def test_export_onnx_writes_the_model_and_its_int8_copy(run, tmp_path):
     # the training YAML itself, pointed at the run by YAML overrides

@@ -243,7 +243,7 @@ speechbrain_lstm_ser/
   nnet/          encoders.py, transformers.py (none yet),
                  pooling.py
     layers/      lstm.py
-  cli.py
+  threads.py
 recipes/emotion/train.py, finetune.py
 ```
 """

@@ -110,7 +110,7 @@ def test_package_and_bench_never_load_recipes_or_modules_by_path():
 def test_serving_is_an_optional_layer_above_inference():
     """Only the CLI imports serving; only its service imports the [serve] extra."""
     for a, targets in _graph().items():
-        if _subpackage(a) != "serving" and a != f"{PACKAGE}.cli":
+        if _subpackage(a) not in ("serving", "cli"):
             assert not [b for b in targets if _subpackage(b) == "serving"], a
     extra = {"fastapi", "uvicorn", "starlette", "multipart", "pyarrow"}
     for path in (ROOT / PACKAGE).rglob("*.py"):

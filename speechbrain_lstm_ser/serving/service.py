@@ -251,6 +251,23 @@ async def _file_field(request, limit: int) -> bytes:
     return data
 
 
+#: The /classify request body in the OpenAPI schema (the route reads the raw
+#: request, so FastAPI cannot infer it): a multipart ``file`` field.
+_UPLOAD_BODY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        }
+    }
+}
+
+
 def create_app(
     model,
     streamer=None,
@@ -274,13 +291,10 @@ def create_app(
     -------
     fastapi.FastAPI
     """
-    from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-    from fastapi.responses import FileResponse, JSONResponse
-    from fastapi.staticfiles import StaticFiles
-    from starlette.concurrency import run_in_threadpool
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
 
-    limits = limits or ServiceLimits()
-    models = _Models(model, streamer, limits, no_stream_reason)
+    models = _Models(model, streamer, limits or ServiceLimits(), no_stream_reason)
     app = FastAPI(
         title="speechbrain-lstm-ser",
         description="Speech emotion recognition: uploads, timelines, live streams.",
@@ -293,36 +307,32 @@ def create_app(
     async def request_error(_request, err: RequestError):
         return JSONResponse({"error": err.message}, status_code=err.status)
 
+    _add_upload_routes(app, models)
+    _add_stream_route(app, models)
+    _add_pages(app)
+    return app
+
+
+def _add_upload_routes(app, models: _Models) -> None:
+    """``GET /health``, ``POST /classify``, ``POST /timeline``."""
+    from fastapi import Request
+    from starlette.concurrency import run_in_threadpool
+
+    limits = models.limits
+
     @app.get("/health")
     async def health() -> dict:
         """Liveness, the classes, and the live streams open."""
         return {
             "status": "ok",
-            "labels": model.labels,
-            "sample_rate": model.sample_rate,
-            "streaming": streamer is not None,
+            "labels": models.model.labels,
+            "sample_rate": models.model.sample_rate,
+            "streaming": models.streamer is not None,
             "streams": models.streams,
             "max_streams": limits.max_streams,
         }
 
-    @app.post(
-        "/classify",
-        openapi_extra={
-            "requestBody": {
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "file": {"type": "string", "format": "binary"}
-                            },
-                            "required": ["file"],
-                        }
-                    }
-                }
-            }
-        },
-    )
+    @app.post("/classify", openapi_extra=_UPLOAD_BODY)
     async def classify(request: Request) -> dict:
         """Classifies an uploaded file (multipart field ``file``, or the raw body)."""
         data = await _file_field(request, limits.max_upload_bytes)
@@ -336,26 +346,34 @@ def create_app(
         data = await _file_field(request, limits.max_upload_bytes)
         return await run_in_threadpool(models.timeline, data, window, hop)
 
+
+def _stream_refusal(models: _Models, rate: int, hop: float) -> tuple[int, str] | None:
+    """Why a live stream is refused (WebSocket close code, reason), or None."""
+    limits = models.limits
+    if models.streamer is None:
+        return 1003, models.no_stream_reason[:120]
+    if models.streams >= limits.max_streams:
+        return 1013, f"{limits.max_streams} streams already open"
+    if not (8000 <= rate <= 96000) or not (0.02 <= hop <= 10):
+        return 1008, "rate in [8000, 96000], hop in [0.02, 10]"
+    return None
+
+
+def _add_stream_route(app, models: _Models) -> None:
+    """``WebSocket /stream``: live predictions of the streaming model."""
+    from fastapi import WebSocket, WebSocketDisconnect
+    from starlette.concurrency import run_in_threadpool
+
     @app.websocket("/stream")
     async def stream(
         websocket: WebSocket, rate: int = 16000, hop: float = 0.2, vad: bool = True
     ):
         """16-bit little-endian mono PCM in (binary messages), predictions out."""
-        if streamer is None:
+        refusal = _stream_refusal(models, rate, hop)
+        if refusal is not None:
+            code, reason = refusal
             await websocket.accept()
-            await websocket.close(code=1003, reason=no_stream_reason[:120])
-            return
-        if models.streams >= limits.max_streams:
-            await websocket.accept()
-            await websocket.close(
-                code=1013, reason=f"{limits.max_streams} streams already open"
-            )
-            return
-        if not (8000 <= rate <= 96000) or not (0.02 <= hop <= 10):
-            await websocket.accept()
-            await websocket.close(
-                code=1008, reason="rate in [8000, 96000], hop in [0.02, 10]"
-            )
+            await websocket.close(code=code, reason=reason)
             return
         models.streams += 1
         try:
@@ -366,6 +384,12 @@ def create_app(
         finally:
             models.streams -= 1
 
+
+def _add_pages(app) -> None:
+    """The web page at ``/``, the API page at ``/docs``, and ``/static``."""
+    from fastapi.responses import FileResponse
+    from fastapi.staticfiles import StaticFiles
+
     @app.get("/", include_in_schema=False)
     async def page():
         return FileResponse(STATIC / "index.html")
@@ -375,7 +399,6 @@ def create_app(
         return FileResponse(STATIC / "api.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
 
 
 async def _stream(websocket, models: _Models, rate: int, hop: float, vad, offload):

@@ -1,0 +1,167 @@
+"""``robustness``: a classifier's accuracy on perturbed and other-domain audio.
+
+Gain and DC offset (:mod:`speechbrain_lstm_ser.evaluation.robustness`);
+with ``--conditions`` / ``--domain``, corrupted conditions and other
+domains (:mod:`speechbrain_lstm_ser.evaluation.transfer`).
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from speechbrain_lstm_ser.cli.output import errors_as_lines
+
+__all__ = ["add_robustness_parser", "run_robustness"]
+
+
+def add_robustness_parser(sub) -> None:
+    """The ``robustness`` verb."""
+    robustness = sub.add_parser(
+        "robustness",
+        help="accuracy at -20/-10/0/+6 dB and with a DC offset, labels unchanged",
+        description="Evaluates a classifier on a test manifest, each waveform "
+        "perturbed (gain, DC offset; --all: clipping, a silent 2nd channel): UA, "
+        "WA and the share of labels unchanged from 0 dB per condition "
+        "(speechbrain_lstm_ser.evaluation.robustness).",
+    )
+    robustness.add_argument("--model", required=True, help="exported model folder")
+    robustness.add_argument("--manifest", required=True, help="test CSV manifest")
+    robustness.add_argument("--data_folder", help="corpus folder ($data_root)")
+    robustness.add_argument("--label_column", default="emo", help="true labels")
+    robustness.add_argument(
+        "--all", action="store_true", help="also clipping and a silent 2nd channel"
+    )
+    robustness.add_argument("--batch_size", type=int, default=1)
+    robustness.add_argument(
+        "--by-speaker",
+        action="store_true",
+        help="measure each utterance against its speaker (spk_id; every "
+        "speaker's perturbed utterances make its reference: transductive)",
+    )
+    robustness.add_argument(
+        "--conditions",
+        help="condition groups, comma-separated, among gain, noise (white, pink, "
+        "babble of other test speakers at 20/10/5 dB SNR), reverb (rooms of RT60 "
+        "0.3/0.6/0.9 s), telephone (8 kHz, μ-law / GSM), codec (Opus, MP3), or "
+        "'all': the cross-domain table, single utterance and per speaker "
+        "(speechbrain_lstm_ser.evaluation.transfer)",
+    )
+    robustness.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        help="another domain to evaluate on as read: a folder with corpus.csv "
+        "(python -m speechbrain_lstm_ser.dataio.synthetic.domains) or a manifest; "
+        "repeatable; implies the cross-domain table",
+    )
+    robustness.add_argument(
+        "--seed", type=int, default=0, help="seed of the noises and rooms"
+    )
+    robustness.add_argument("--device", default="cpu", help="cpu, cuda, ...")
+    robustness.add_argument("--json", help="also write the results here")
+    robustness.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        help="public key (.pub) whose signature you trust; repeatable; with any "
+        "key pinned, an unsigned or foreign model is refused",
+    )
+    robustness.set_defaults(handler=run_robustness)
+
+
+def run_robustness(args: argparse.Namespace) -> int:
+    """Runs ``robustness``: the gain / DC table; 1 on errors.
+
+    With ``--conditions`` or ``--domain``: the cross-domain table.
+    """
+    from speechbrain_lstm_ser.evaluation import robustness as rob
+    from speechbrain_lstm_ser.evaluation.reports import write_json
+
+    if args.conditions or args.domain:
+        return _run_transfer(args)
+    with errors_as_lines(1, OSError, ValueError):
+        model = _classifier(args, trusted_keys=args.trusted_key)
+        summary = rob.evaluate_classifier(
+            model,
+            args.manifest,
+            args.data_folder,
+            args.label_column,
+            rob.ALL_CONDITIONS if args.all else rob.DEFAULT_CONDITIONS,
+            args.batch_size,
+            by_speaker=args.by_speaker,
+        )
+    print(rob.format_robustness(summary["conditions"]))
+    failures = summary["failures"]
+    print(
+        "criterion (UA within ±2 points of 0 dB, ≥ 90 % of labels unchanged at "
+        f"{', '.join(rob.CRITERION_CONDITIONS)}): "
+        + ("met" if not failures else "NOT met: " + "; ".join(failures))
+    )
+    if args.json:
+        write_json(args.json, {"model": str(args.model), **summary})
+    return 0
+
+
+def _run_transfer(args: argparse.Namespace) -> int:
+    """Corrupted conditions and other domains: one table, both modes."""
+    from speechbrain_lstm_ser.evaluation import transfer
+    from speechbrain_lstm_ser.evaluation.reports import write_json
+
+    modes = ["speaker"] if args.by_speaker else list(transfer.MODES)
+    with errors_as_lines(1, OSError, ValueError, RuntimeError):
+        groups = _condition_groups(args.conditions or "", transfer.GROUPS)
+        model = _classifier(args)
+        if "speaker" in modes and not hasattr(model, "enrol_waveforms"):
+            modes.remove("speaker")
+        summary = transfer.evaluate_model_transfer(
+            model,
+            args.manifest,
+            args.data_folder,
+            args.label_column,
+            groups,
+            args.domain,
+            args.seed,
+            modes,
+            args.batch_size,
+        )
+    print(transfer.format_transfer_table(summary))
+    if args.json:
+        write_json(args.json, {"model": str(args.model), **summary})
+    return 0
+
+
+def _condition_groups(spec: str, known: tuple[str, ...]) -> list[str]:
+    """``--conditions``: ``all`` or comma-separated groups, each one of ``known``.
+
+    Example
+    -------
+    >>> _condition_groups("noise, gain", ("gain", "noise"))
+    ['noise', 'gain']
+    >>> _condition_groups("rooms", ("gain", "noise"))
+    Traceback (most recent call last):
+    ...
+    ValueError: --conditions: unknown group(s) rooms; choose among gain, noise or 'all'
+    """
+    if spec.strip() == "all":
+        return list(known)
+    groups = [g.strip() for g in spec.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in known]
+    if unknown:
+        raise ValueError(
+            f"--conditions: unknown group(s) {', '.join(unknown)}; choose "
+            f"among {', '.join(known)} or 'all'"
+        )
+    return groups
+
+
+def _classifier(args: argparse.Namespace, **trust):
+    """The model of ``--model`` on ``--device``; ValueError unless a classifier."""
+    from speechbrain_lstm_ser.inference.load import load_model
+
+    model = load_model(args.model, run_opts={"device": args.device}, **trust)
+    if not hasattr(model, "classify_batch"):
+        raise ValueError(f"{args.model} is not a classifier")
+    return model
