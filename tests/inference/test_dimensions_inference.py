@@ -6,12 +6,15 @@ model's own ``dimensions`` output (one encoder pass), and a categorical
 model must answer as before.
 """
 
+import json
+
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from untrained_models import SR, export_untrained
 
+from speechbrain_lstm_ser.cli import main
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.inference import (
@@ -24,15 +27,23 @@ ATOL = 1e-5
 
 
 @pytest.fixture(scope="module")
-def dimensional(tmp_path_factory):
-    folder = export_untrained(tmp_path_factory.mktemp("dim"), dimension_weight=1.0)
-    return EmotionRecognizer.from_hparams(source=str(folder), verify="off")
+def dimensional_folder(tmp_path_factory):
+    return export_untrained(tmp_path_factory.mktemp("dim"), dimension_weight=1.0)
 
 
 @pytest.fixture(scope="module")
-def categorical(tmp_path_factory):
-    folder = export_untrained(tmp_path_factory.mktemp("cat"))
-    return EmotionRecognizer.from_hparams(source=str(folder), verify="off")
+def categorical_folder(tmp_path_factory):
+    return export_untrained(tmp_path_factory.mktemp("cat"))
+
+
+@pytest.fixture(scope="module")
+def dimensional(dimensional_folder):
+    return EmotionRecognizer.from_hparams(source=str(dimensional_folder), verify="off")
+
+
+@pytest.fixture(scope="module")
+def categorical(categorical_folder):
+    return EmotionRecognizer.from_hparams(source=str(categorical_folder), verify="off")
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +184,43 @@ def test_batch_runs_write_the_dimensions(dimensional, voice, tmp_path):
     expected = _expected(dimensional, read_audio(voice, SR).unsqueeze(0))[0]
     got = torch.tensor([row["dimensions"][name] for name in DIMENSIONS])
     _close(got, expected, atol=1e-5)
+
+
+def _cli(capsys, *argv) -> tuple[int, str, str]:
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return status, out, err
+
+
+def test_cli_predict_and_timeline_show_the_dimensions(
+    dimensional_folder, dimensional, voice, tmp_path, capsys
+):
+    common = ["--model", dimensional_folder, "--no-speech-gate", "--quiet"]
+    status, out, _ = _cli(capsys, "predict", *common, voice)
+    assert status == 0
+    row = json.loads(out)
+    expected = _expected(dimensional, read_audio(voice, SR).unsqueeze(0))[0]
+    got = torch.tensor([row["dimensions"][name] for name in DIMENSIONS])
+    _close(got, expected)
+    status, out, _ = _cli(capsys, "predict", *common, "--format", "table", voice)
+    assert status == 0 and out.rstrip().split("\t")[-3].startswith("arousal=")
+    plots = tmp_path / "plots"
+    argv = ["timeline", *common, "--window", "2", "--hop", "2", "--plot", plots]
+    status, out, _ = _cli(capsys, *argv, voice)
+    answer = json.loads(out)
+    assert status == 0 and len(answer["segments"]) == 2
+    assert all(set(s["dimensions"]) == set(DIMENSIONS) for s in answer["segments"])
+    assert answer["plot"] == str(plots / "voice_dimensions.png")
+    assert (plots / "voice_dimensions.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_of_a_categorical_model_is_unchanged(
+    categorical_folder, voice, tmp_path, capsys
+):
+    common = ["--model", categorical_folder, "--no-speech-gate", "--quiet"]
+    status, out, _ = _cli(capsys, "predict", *common, voice)
+    assert status == 0 and "dimensions" not in json.loads(out)
+    status, out, err = _cli(capsys, "timeline", *common, "--plot", tmp_path, voice)
+    assert status == 2 and out == ""
+    assert "error: --plot draws arousal and valence" in err
