@@ -21,6 +21,11 @@ Each epoch logs its duration and its training throughput (seconds of
 audio per second) to ``train_log.txt``; bad data or settings end the run
 with one error line.
 
+``--dimension_weight 1.0`` also trains arousal, valence and dominance
+(a regression head on the same pooled vector, 1 - CCC loss; the manifests
+need the columns): the test report gets a ``dimensions`` section, the
+output folder ``dimension_predictions.csv`` (docs/dimensional.md).
+
 ``--partitions`` runs fixed folds (EmoBox's, or the ``partitions.json``
 every run writes); the report says what the splits share (speakers,
 identical recordings). ``--init_from`` fine-tunes a published model.
@@ -145,6 +150,8 @@ def dataio_prepare(hparams, ssl_cache=None):
 
     Expects the manifests of ``prepare_emotion_data``. Audio of any sample
     rate or channel count is converted to ``sample_rate`` mono when loaded.
+    A model with a regression head also reads the dimension columns
+    (``dimensions``: ``nan`` where unknown).
 
     Arguments
     ---------

@@ -1,11 +1,7 @@
-"""A regression head in the exported folder's YAML and in the model card."""
+"""A regression head in the exported folder's YAML and ONNX graph."""
 
-import numpy as np
 from hyperpyyaml import load_hyperpyyaml
 
-from speechbrain_lstm_ser.evaluation.classification import classification_report
-from speechbrain_lstm_ser.evaluation.dimensions import dimension_report
-from speechbrain_lstm_ser.export.card import CardOptions, read_front_matter, render_card
 from speechbrain_lstm_ser.export.folder import inference_yaml
 from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
 
@@ -41,48 +37,6 @@ def test_a_head_built_when_switched_on_is_exported_as_what_it_built(tmp_path):
     assert type(built["regressor"]).__name__ == "DimensionHead"
     assert built["regressor"].output.in_features == 8
     assert "regressor" in built["pretrainer"].loadables
-
-
-def _card(report):
-    return render_card(
-        CardOptions(
-            title="t",
-            task="Speech Emotion Recognition",
-            pipeline_tag="audio-classification",
-            interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
-            source="me/model",
-            call="classify_file({example})",
-            labels=["a", "b"],
-            dataset="embedded",
-            synthetic=True,
-            description="d",
-            report=report,
-        )
-    )
-
-
-def test_the_card_lists_the_cccs_when_the_report_has_them():
-    report = classification_report(["a", "b"], ["a", "a"], ["a", "b"])
-    plain = _card(report)
-    assert (
-        "## Dimensions" not in plain
-        and "ccc" not in read_front_matter(plain)["metrics"]
-    )
-    rng = np.random.default_rng(0)
-    refs = rng.random((30, 3))
-    pred = np.clip(refs + 0.1 * rng.standard_normal((30, 3)), 0, 1)
-    section = dimension_report(
-        pred, refs, genders=["female"] * 30, speakers=["s1", "s2"] * 15, bootstrap=20
-    )
-    report["dimensions"] = {"reference": "speaker", **section}
-    card = _card(report)
-    assert "## Dimensions" in card
-    arousal = section["overall"]["arousal"]["ccc"]
-    assert f"| arousal | {arousal:.4f} |" in card
-    front = read_front_matter(card)
-    assert "ccc" in front["metrics"]
-    names = [m["name"] for m in front["model-index"][0]["results"][0]["metrics"]]
-    assert names[-3:] == ["CCC arousal", "CCC valence", "CCC dominance"]
 
 
 def test_the_onnx_graph_of_a_model_with_a_regressor_has_two_outputs():

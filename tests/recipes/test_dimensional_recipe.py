@@ -76,7 +76,7 @@ def dimensional_run(tmp_path_factory):
 
 def test_the_report_has_the_dimensions_and_their_predictions(dimensional_run):
     out, log = dimensional_run
-    assert "CCC: arousal" in log
+    assert "(single utterance): CCC arousal" in log
     report = json.loads((out / "test_report.json").read_text())
     section = report["dimensions"]
     assert section["reference"] == "speaker"
