@@ -224,3 +224,22 @@ def test_cli_of_a_categorical_model_is_unchanged(
     status, out, err = _cli(capsys, "timeline", *common, "--plot", tmp_path, voice)
     assert status == 2 and out == ""
     assert "error: --plot draws arousal and valence" in err
+
+
+def test_the_live_stream_prints_the_dimensions(streaming, voice):
+    import io
+
+    from speechbrain_lstm_ser.inference.live import run_live
+
+    pcm = (read_audio(voice, SR) * 32767).to(torch.int16).numpy().tobytes()
+    out, err = io.StringIO(), io.StringIO()
+    args = {"stdin": io.BytesIO(pcm), "out": out, "err": err, "vad": False}
+    assert run_live(streaming, hop=1.0, fmt="jsonl", **args) == 0
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 4 and err.getvalue() == ""
+    for line in lines:
+        assert list(line["dimensions"]) == list(DIMENSIONS)
+        assert all(0 <= v <= 1 for v in line["dimensions"].values())
+    args["stdin"] = io.BytesIO(pcm)
+    assert run_live(streaming, hop=1.0, fmt="table", **args) == 0
+    assert " A 0." in out.getvalue().splitlines()[-1]
