@@ -113,7 +113,7 @@ def _run_transfer(args: argparse.Namespace) -> int:
     modes = ["speaker"] if args.by_speaker else list(transfer.MODES)
     with errors_as_lines(1, OSError, ValueError, RuntimeError):
         groups = _condition_groups(args.conditions or "", transfer.GROUPS)
-        model = _classifier(args)
+        model = _classifier(args, trusted_keys=args.trusted_key)
         if "speaker" in modes and not hasattr(model, "enrol_waveforms"):
             modes.remove("speaker")
         summary = transfer.evaluate_model_transfer(
