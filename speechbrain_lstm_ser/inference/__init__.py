@@ -11,18 +11,16 @@ from speechbrain_lstm_ser.inference.checks import (
     NoSpeechError,
     SpeechGate,
 )
-from speechbrain_lstm_ser.inference.classifier import (
-    Prediction,
-    TimelineSegment,
-    UtteranceClassifier,
-)
+from speechbrain_lstm_ser.inference.classifier import UtteranceClassifier
 from speechbrain_lstm_ser.inference.commands import CommandRecognizer
 from speechbrain_lstm_ser.inference.emotion import EmotionRecognizer
 from speechbrain_lstm_ser.inference.load import load_model
+from speechbrain_lstm_ser.inference.prediction import Prediction
 from speechbrain_lstm_ser.inference.streaming import (
     StreamingEmotionRecognizer,
     StreamPrediction,
 )
+from speechbrain_lstm_ser.inference.timeline import TimelineSegment
 
 __all__ = [
     "AnalyzedSegment",

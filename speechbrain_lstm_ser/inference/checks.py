@@ -37,6 +37,7 @@ from speechbrain_lstm_ser.processing.vad import EnergyVAD, SileroVAD, default_va
 __all__ = [
     "NARROWBAND_HZ",
     "NARROWBAND_RATIO",
+    "NO_SPEECH_FIX",
     "SILENCE_PEAK",
     "AudioWarning",
     "NoSpeechError",
@@ -71,9 +72,15 @@ class NoSpeechError(AudioError):
     Raised by the calls whose return value cannot say "no speech"
     (``classify_file``, ``classify_batch(..., gate=True)``, SpeechBrain's
     tuple convention); ``predict_file`` / ``predict_batch`` return a
-    no-speech :class:`~speechbrain_lstm_ser.inference.classifier.Prediction`
+    no-speech :class:`~speechbrain_lstm_ser.inference.prediction.Prediction`
     instead.
     """
+
+
+#: The fix a :class:`NoSpeechError` suggests.
+NO_SPEECH_FIX = (
+    "is it speech? gate=False (sb-lstm-ser --no-speech-gate) classifies it anyway"
+)
 
 
 def check_waveforms(

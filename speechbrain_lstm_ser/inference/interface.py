@@ -6,6 +6,7 @@ Authors
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -15,16 +16,21 @@ from speechbrain.utils.data_utils import split_path
 from speechbrain.utils.fetching import fetch
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, audio_info, read_audio
+from speechbrain_lstm_ser.hub.legacy import earlier_versions
 from speechbrain_lstm_ser.hub.load import (
     materialize,
     verify_model,
     weights_only_loading,
 )
 from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
+from speechbrain_lstm_ser.inference.checks import check_waveforms, recording_warnings
 from speechbrain_lstm_ser.nnet.models import TaskModel, preprocess_waveforms
+from speechbrain_lstm_ser.processing.level import CLIPPING_WARN_SHARE, clipped_share
 from speechbrain_lstm_ser.threads import configure_threads
 
 __all__ = ["AudioInterface"]
+
+logger = logging.getLogger(__name__)
 
 
 class AudioInterface(Pretrained):
@@ -74,7 +80,9 @@ class AudioInterface(Pretrained):
         lists), checked to stay inside the model folder
         (:mod:`speechbrain_lstm_ser.hub.closure`), the signature is verified,
         and the YAML is checked against the allow-list; only then is anything
-        instantiated, with ``torch.load`` restricted to weights.
+        instantiated, with ``torch.load`` restricted to weights (states
+        written by earlier versions are read through
+        :mod:`speechbrain_lstm_ser.hub.legacy`).
 
         Arguments
         ---------
@@ -118,7 +126,7 @@ class AudioInterface(Pretrained):
         check_hyperparams(folder / hparams_file, allowed)
         if threads is not None:
             configure_threads(threads)
-        with weights_only_loading():
+        with weights_only_loading(), earlier_versions():
             # Load from the verified local files (no second fetch, no stale
             # copies in a savedir).
             return super().from_hparams(
@@ -197,6 +205,44 @@ class AudioInterface(Pretrained):
                 "audio is needed",
             )
         return local, duration
+
+    def read_checked(
+        self, path: str | os.PathLike
+    ) -> tuple[torch.Tensor, tuple[str, ...]]:
+        """A file's checked waveform and its warnings (no speech gate).
+
+        The one reading of a file for every path that classifies files (one
+        at a time, batched, served): refused (``AudioError`` naming
+        ``path``) as :func:`check_waveforms` refuses a waveform; clipping is
+        logged; narrowband audio and truncated files are warnings.
+
+        Arguments
+        ---------
+        path : str or os.PathLike
+            A local file, or ``owner/repo/file`` on the Hub.
+
+        Returns
+        -------
+        wav : torch.Tensor
+            ``(time,)`` on the CPU, at the model's sample rate.
+        warnings : tuple of str
+            One line per warning, each naming the file.
+        """
+        local, _ = self.audio_file(path)
+        info = audio_info(local)
+        wav = read_audio(local, self.sample_rate)
+        check_waveforms(wav, None, self.sample_rate, self.min_duration, [str(path)])
+        share = clipped_share(wav)
+        if share > CLIPPING_WARN_SHARE:
+            logger.warning(
+                f"{path}: {share:.1%} of the samples are clipped (at full scale): "
+                "the distortion can look like a tense voice; lower the recording "
+                "gain and record again if you can"
+            )
+        notes = recording_warnings(
+            path, info.sample_rate, wav, self.sample_rate, info.frames, local
+        )
+        return wav, tuple(notes)
 
     def load_audio(self, path: str | os.PathLike, savedir=None) -> torch.Tensor:
         """Reads an audio file as a ``(time,)`` waveform at the model's rate.

@@ -146,8 +146,6 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
             raise ValueError(f"smoothing must be >= 0 seconds, got {smoothing}")
         if hop < frame - 1e-9:
             raise ValueError(f"hop must be at least one frame ({frame} s), got {hop}")
-        if smoothing < 0:
-            raise ValueError(f"smoothing must be >= 0 seconds, got {smoothing}")
         detector = SileroVAD(sample_rate=self.sample_rate) if vad else None
         return StreamingContext(
             model_state=self.streamer.init_state(1, self.device),

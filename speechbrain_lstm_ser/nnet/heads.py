@@ -75,8 +75,9 @@ class ClassificationHead(nn.Module):
     log-softmax: a non-trainable buffer, 1.0 until a recipe fits it on the
     validation split (temperature scaling, see
     :mod:`speechbrain_lstm_ser.evaluation.calibration`). It is saved with
-    the head's weights, so every checkpoint and exported model carries it;
-    a state saved before it existed loads with 1.0. Training mode always
+    the head's weights, so every checkpoint and exported model carries it
+    (a state saved before it existed loads with 1.0 through
+    :mod:`speechbrain_lstm_ser.hub.legacy`). Training mode always
     uses 1.0, and dividing by ``T > 0`` never changes the predicted class.
 
     Arguments
@@ -122,7 +123,6 @@ class ClassificationHead(nn.Module):
         self.output = nn.Linear(size, num_classes)
         self.num_classes = num_classes
         self.register_buffer("temperature", torch.tensor(1.0))
-        self.register_load_state_dict_pre_hook(_default_temperature)
 
     def set_temperature(self, temperature: float) -> None:
         """Sets the temperature that divides the logits in evaluation mode.
@@ -177,20 +177,13 @@ class ClassificationHead(nn.Module):
         return out.unsqueeze(1) if squeeze else out
 
 
-def _default_temperature(module: nn.Module, state_dict: dict, prefix: str, *_):
-    """A head's state saved before the temperature existed loads with T = 1.0.
-
-    A ``load_state_dict`` pre-hook: checkpoints and exported ``classifier.ckpt``
-    files written before temperature scaling have no ``temperature`` entry.
-    """
-    state_dict.setdefault(f"{prefix}temperature", torch.tensor(1.0))
-
-
 class EmotionClassifier(ClassificationHead):
     """Deprecated name of :class:`ClassificationHead` (same layers, same weights).
 
-    Kept because the ``hyperparams.yaml`` of model folders exported before
-    the rename names it; new YAML files should use ``ClassificationHead``.
+    Kept here because the ``hyperparams.yaml`` of model folders exported
+    before the rename names this import path (the rest of reading such
+    folders is :mod:`speechbrain_lstm_ser.hub.legacy`'s); new YAML files
+    should use ``ClassificationHead``.
 
     Arguments
     ---------

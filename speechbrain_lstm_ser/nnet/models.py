@@ -103,31 +103,6 @@ def _full_lengths(wavs: torch.Tensor, lens: torch.Tensor | None) -> torch.Tensor
     return lens
 
 
-def _upgrade_legacy_state(module: TaskModel, state_dict: dict, prefix: str, *_):
-    """Reads a checkpoint from before the task models (a load_state_dict pre-hook).
-
-    The recipes' YAML used to checkpoint ``model: !new:torch.nn.ModuleList``
-    of the trained parts, so its keys start with the part's index
-    (``0.forward_layers...``). Those keys are renamed to the parts' names,
-    and the state of parts that were not in that list (the feature
-    extractor's fixed buffers) is kept as it is.
-    """
-    renamed = {}
-    for key in list(state_dict):
-        index, _, rest = key[len(prefix) :].partition(".")
-        if key.startswith(prefix) and index.isdigit():
-            if int(index) < len(module.LEGACY_ORDER):
-                name = module.LEGACY_ORDER[int(index)]
-                renamed[f"{prefix}{name}.{rest}"] = state_dict.pop(key)
-    if not renamed:
-        return
-    state_dict.update(renamed)
-    for name in module.MODULES:
-        if name not in module.LEGACY_ORDER:
-            for key, value in getattr(module, name).state_dict().items():
-                state_dict.setdefault(f"{prefix}{name}.{key}", value)
-
-
 class TaskModel(nn.Module):
     """What the task models share: waveforms to normalised features, the encoder.
 
@@ -162,8 +137,6 @@ class TaskModel(nn.Module):
     #: The parts, in forward order, as the YAML and an exported model folder
     #: name them (one ``<name>.ckpt`` per part with state).
     MODULES: tuple[str, ...] = ()
-    #: The parts of the recipes' former ``model: ModuleList`` checkpoint.
-    LEGACY_ORDER: tuple[str, ...] = ()
     #: Parts a model may have or not, placed after ``compute_features``.
     OPTIONAL_MODULES: tuple[str, ...] = ("reference_norm",)
 
@@ -178,7 +151,6 @@ class TaskModel(nn.Module):
         reference_norm: nn.Module | None = None,
     ):
         super().__init__()
-        self.register_load_state_dict_pre_hook(_upgrade_legacy_state)
         self.compute_features = compute_features
         self.reference_norm = reference_norm
         self.mean_var_norm = mean_var_norm
@@ -458,7 +430,6 @@ class UtteranceClassifierModel(TaskModel):
     """
 
     MODULES = ("compute_features", "mean_var_norm", "encoder", "pooling", "classifier")
-    LEGACY_ORDER = ("encoder", "pooling", "classifier")
 
     def __init__(
         self,
@@ -610,7 +581,6 @@ class CTCModel(TaskModel):
     """
 
     MODULES = ("compute_features", "mean_var_norm", "encoder", "ctc_head")
-    LEGACY_ORDER = ("encoder", "ctc_head")
 
     def __init__(
         self,

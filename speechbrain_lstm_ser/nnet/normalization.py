@@ -219,9 +219,7 @@ class ReferenceNormalization(nn.Module):
         count : torch.Tensor
             ``(batch, 1)``: how many frames were counted (at least 1).
         """
-        weights = self.frame_weights(feats, lens)
-        total = (feats * weights.unsqueeze(-1)).sum(dim=1)
-        return total, weights.sum(dim=1, keepdim=True)
+        return _weighted_sums(feats, self.frame_weights(feats, lens))
 
     def forward(
         self,
@@ -258,6 +256,14 @@ class ReferenceNormalization(nn.Module):
             reference = level * mask
         relative = feats - reference.unsqueeze(1)
         return relative * real.unsqueeze(-1).to(feats.dtype)
+
+
+def _weighted_sums(
+    feats: torch.Tensor, weights: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(batch, channels)`` weighted sums of the frames and ``(batch, 1)`` weights."""
+    total = (feats * weights.unsqueeze(-1)).sum(dim=1)
+    return total, weights.sum(dim=1, keepdim=True)
 
 
 #: Doubling steps of the exported running maximum: up to 2**20 frames (5.8 h
@@ -424,8 +430,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         :meth:`ReferenceNormalization.statistics`.
         """
         weights = self.frame_weights(feats, lens)  # as relative(): unfloored levels
-        total = (self.floored(feats, lens) * weights.unsqueeze(-1)).sum(dim=1)
-        return total, weights.sum(dim=1, keepdim=True)
+        return _weighted_sums(self.floored(feats, lens), weights)
 
     def relative(
         self,
@@ -567,6 +572,9 @@ class SpeakerReferences:
     def __init__(self):
         self._stats: dict[str, tuple[torch.Tensor, float]] = {}
         self._speakers: dict[str, list[str]] = {}
+        # each speaker's sums, kept as utterances are added (a running
+        # reference asks for its speaker's after every window)
+        self._sums: dict[str, tuple[torch.Tensor, float]] = {}
 
     def __len__(self) -> int:
         return len(self._stats)
@@ -590,9 +598,17 @@ class SpeakerReferences:
         count : float
             The number of counted frames.
         """
-        if utterance not in self._stats:
-            self._speakers.setdefault(speaker, []).append(utterance)
-        self._stats[utterance] = (total.detach().cpu().double(), float(count))
+        stats = (total.detach().cpu().double(), float(count))
+        if utterance in self._stats:  # replaced: its speaker's sums again
+            self._stats[utterance] = stats
+            owner = next(s for s, u in self._speakers.items() if utterance in u)
+            self._sums.pop(owner, None)
+            return
+        self._speakers.setdefault(speaker, []).append(utterance)
+        self._stats[utterance] = stats
+        if speaker in self._sums:
+            total_so_far, count_so_far = self._sums[speaker]
+            self._sums[speaker] = (total_so_far + stats[0], count_so_far + stats[1])
 
     def add_batch(
         self,
@@ -626,7 +642,12 @@ class SpeakerReferences:
 
     def speaker_reference(self, speaker: str) -> torch.Tensor:
         """The reference of all of a speaker's utterances: ``(channels,)``."""
-        return self.reference(self.utterances(speaker))
+        if speaker not in self._sums:
+            stats = [self._stats[u] for u in self.utterances(speaker)]
+            total = torch.stack([t for t, _ in stats]).sum(dim=0)
+            self._sums[speaker] = (total, sum(c for _, c in stats))
+        total, count = self._sums[speaker]
+        return (total / count).float()
 
     def batch_reference(self, speakers: Sequence[str]) -> torch.Tensor:
         """``(batch, channels)``: each utterance's speaker reference."""

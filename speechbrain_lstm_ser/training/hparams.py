@@ -20,7 +20,9 @@ from pathlib import Path
 
 import ruamel.yaml
 from hyperpyyaml import load_hyperpyyaml, resolve_references
+from torch import nn
 
+from speechbrain_lstm_ser.hub.legacy import accept_earlier_versions
 from speechbrain_lstm_ser.nnet.models import (
     CTCModel,
     TaskModel,
@@ -214,12 +216,19 @@ def load_hparams(
     _checked(hparams_file, overrides)
     try:  # from the file, so that `!include:` paths are relative to it
         with open(hparams_file, encoding="utf-8") as handle:
-            return load_hyperpyyaml(handle, overrides or None)
+            hparams = load_hyperpyyaml(handle, overrides or None)
     except Exception as err:  # construction errors: say where they come from
         raise HparamsError(
             f"could not build the objects of {hparams_file} with these overrides: "
             f"{type(err).__name__}: {err}"
         ) from err
+    # a run's checkpoints may be those of an earlier version (resumed, loaded)
+    accept_earlier_versions(
+        m
+        for m in (*hparams.values(), *hparams.get("modules", {}).values())
+        if isinstance(m, nn.Module)
+    )
+    return hparams
 
 
 def load_settings(

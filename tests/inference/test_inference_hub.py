@@ -330,7 +330,7 @@ def test_timeline_skips_silence_and_streams(trained, tmp_path, monkeypatch):
     sf.write(long_wav, np.concatenate(parts), sr)
     model = EmotionRecognizer.from_hparams(source=str(trained.model))
     spans = []
-    import speechbrain_lstm_ser.inference.classifier as emotion
+    import speechbrain_lstm_ser.inference.timeline as emotion
 
     real_read = emotion.read_audio
 

@@ -54,28 +54,6 @@ def test_temperature_is_saved_with_the_head_and_not_trained():
     assert float(copy.temperature) == pytest.approx(1.7)
 
 
-def test_a_head_saved_before_the_temperature_loads_with_t_1(tmp_path):
-    from speechbrain_lstm_ser.training.checkpoints import AtomicCheckpointer
-
-    old = ClassificationHead(10, 4, hidden_size=8)
-    state = {k: v for k, v in old.state_dict().items() if k != "temperature"}
-    new = ClassificationHead(10, 4, hidden_size=8)
-    new.set_temperature(3.0)
-    new.load_state_dict(state, strict=True)  # no missing key
-    assert float(new.temperature) == 1.0
-    torch.testing.assert_close(new.output.weight, old.output.weight)
-    # nested, as in a model's checkpoint, recovered strictly by SpeechBrain
-    model = nn.ModuleDict({"classifier": ClassificationHead(10, 4, hidden_size=8)})
-    checkpointer = AtomicCheckpointer(tmp_path, {"model": model})
-    ckpt = checkpointer.save_checkpoint()
-    saved = torch.load(ckpt.paramfiles["model"])
-    del saved["classifier.temperature"]
-    torch.save(saved, ckpt.paramfiles["model"])
-    model["classifier"].set_temperature(2.0)
-    checkpointer.recover_if_possible()
-    assert float(model["classifier"].temperature) == 1.0
-
-
 def test_loss_is_nll_of_the_target():
     log_probs = torch.log(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]))
     targets = torch.tensor([0, 2])
