@@ -13,6 +13,17 @@ import torch
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
+@pytest.fixture
+def restore_threads(monkeypatch):
+    """A test that sets threads starts with none applied; torch's count is restored."""
+    from speechbrain_lstm_ser import threads
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(threads, "_applied", None)
+    yield
+    torch.set_num_threads(before)
+
+
 def _tier(item) -> str:
     return "slow" if item.get_closest_marker("slow") else "fast"
 
@@ -108,15 +119,10 @@ OVERRIDES = {
 
 
 def run_args(data, out, **extra):
-    args = [sys.executable, str(RECIPE), str(HPARAMS)]
-    for key, value in {
-        **OVERRIDES,
-        "data_folder": str(data),
-        "output_folder": str(out),
-        **extra,
-    }.items():
-        args += [f"--{key}", value]
-    return args + ["--noprogressbar"]
+    from recipe_runner import recipe_args
+
+    options = {**OVERRIDES, "data_folder": str(data), "output_folder": str(out)}
+    return recipe_args(RECIPE, HPARAMS, {**options, **extra})
 
 
 @pytest.fixture(scope="session")

@@ -17,14 +17,8 @@ from speechbrain_lstm_ser.threads import (
     parse_threads,
 )
 
-
-@pytest.fixture(autouse=True)
-def _restore_threads(monkeypatch):
-    """Each test starts with nothing applied and leaves torch as it found it."""
-    before = torch.get_num_threads()
-    monkeypatch.setattr(threads, "_applied", None)
-    yield
-    torch.set_num_threads(before)
+# Each test starts with nothing applied and leaves torch as it found it.
+pytestmark = pytest.mark.usefixtures("restore_threads")
 
 
 def test_parse_threads():

@@ -145,13 +145,7 @@ if __name__ == "__main__":
 
     # Data preparation (corpus generation for the embedded default), on the
     # main process only. Bad data gives a one-line error, not a traceback.
-    prepare_on_main(
-        prepare_commands_data,
-        hparams,
-        data_folder=hparams["data_folder"],
-        manifest_folder=hparams["manifest_folder"],
-        options=hparams["prepare"],
-    )
+    prepare_on_main(prepare_commands_data, hparams)
 
     # Every problem of the manifests (missing audio file, unknown label,
     # duplicate ID, ...) is reported at once, before training starts.

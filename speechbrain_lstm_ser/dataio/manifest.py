@@ -307,6 +307,46 @@ def _in_unit_interval(raw: str) -> bool:
         return False
 
 
+def _cell_problems(
+    row: dict,
+    line: int,
+    non_empty: Sequence[str],
+    unit_interval: Sequence[str],
+    allowed: Mapping[str, Collection[str]] | None,
+) -> list[str]:
+    """The problems of one row's values (``duration`` converted to float)."""
+    problems = []
+    if "duration" in row:
+        raw = row["duration"]
+        try:
+            row["duration"] = float(raw)
+            if not row["duration"] > 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"row {line}: duration {raw!r} is not a positive number")
+    if "gender" in row and row["gender"] not in GENDERS:
+        problems.append(
+            f"row {line}: gender {row['gender']!r} is not one of {list(GENDERS)}"
+        )
+    for column in non_empty:
+        if column in row and not (row[column] or "").strip():
+            problems.append(f"row {line}: empty {column}")
+    for column in unit_interval:
+        raw = (row.get(column) or "").strip()
+        if raw and not _in_unit_interval(raw):
+            problems.append(
+                f"row {line}: {column} {raw!r} is not a number in [0, 1] "
+                "(normalise it from the corpus's scale, or leave it empty)"
+            )
+    for column, values in (allowed or {}).items():
+        if column in row and row[column] not in values:
+            problems.append(
+                f"row {line}: {column} {row[column]!r} is not one of "
+                f"{sorted(values)} (add it, or map it with label_map)"
+            )
+    return problems
+
+
 def read_manifest(
     path: str | os.PathLike,
     required: Sequence[str] | None = None,
@@ -417,36 +457,7 @@ def read_manifest(
             )
         else:
             first_row[uid] = line
-        if "duration" in row:
-            raw = row["duration"]
-            try:
-                row["duration"] = float(raw)
-                if not row["duration"] > 0:
-                    raise ValueError
-            except (TypeError, ValueError):
-                problems.append(
-                    f"row {line}: duration {raw!r} is not a positive number"
-                )
-        if "gender" in row and row["gender"] not in GENDERS:
-            problems.append(
-                f"row {line}: gender {row['gender']!r} is not one of {list(GENDERS)}"
-            )
-        for column in non_empty:
-            if column in row and not (row[column] or "").strip():
-                problems.append(f"row {line}: empty {column}")
-        for column in unit_interval:
-            raw = (row.get(column) or "").strip()
-            if raw and not _in_unit_interval(raw):
-                problems.append(
-                    f"row {line}: {column} {raw!r} is not a number in [0, 1] "
-                    "(normalise it from the corpus's scale, or leave it empty)"
-                )
-        for column, values in (allowed or {}).items():
-            if column in row and row[column] not in values:
-                problems.append(
-                    f"row {line}: {column} {row[column]!r} is not one of "
-                    f"{sorted(values)} (add it, or map it with label_map)"
-                )
+        problems += _cell_problems(row, line, non_empty, unit_interval, allowed)
         if check_files and "wav" in row:
             wav = row["wav"] or ""
             resolved, escaped = _resolve(wav, data_root, replacements)

@@ -107,9 +107,27 @@ class PreparationOptions:
             )
         return super().__new__(cls)
 
+    @classmethod
+    def coerce(cls, options: PreparationOptions | Mapping[str, Any]):
+        """``options`` itself, or the options of a mapping (a ``prepare:`` block)."""
+        return options if isinstance(options, cls) else cls(**options)
+
     def as_dict(self) -> dict[str, Any]:
         """The options as plain data (what a stamp records)."""
         return dataclasses.asdict(self)
+
+    def record(self) -> dict[str, Any]:
+        """What :func:`prepare` stamps of a task with ``dataset`` and ``corpora``.
+
+        :meth:`as_dict` with only ``dataset``'s corpus options
+        (``corpus_options``, last) and without ``dataset`` (which
+        :func:`prepare` records first); a task adds or rewrites its own keys.
+        """
+        record = self.as_dict()
+        record["corpus_options"] = self.corpus  # the chosen corpus's only
+        del record["corpora"]
+        del record["dataset"]
+        return record
 
     @property
     def corpus(self) -> dict:

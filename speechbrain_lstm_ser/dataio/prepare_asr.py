@@ -244,13 +244,9 @@ def prepare_asr_data(
     dict
         The summary also written to ``prep_summary.json``.
     """
-    if not isinstance(options, ASRPrepOptions):
-        options = ASRPrepOptions(**options)
-    record = options.as_dict()
+    options = ASRPrepOptions.coerce(options)
+    record = options.record()
     record["subsets"] = {k: list(v) for k, v in (options.subsets or {}).items()}
-    record["corpus_options"] = options.corpus  # the chosen corpus's only
-    del record["corpora"]
     if options.csv_file:
         record["csv_file"] = str(Path(options.csv_file).resolve())
-    del record["dataset"]  # recorded first, by `prepare`
     return prepare(ASR, options.dataset, data_folder, manifest_folder, record)

@@ -381,11 +381,7 @@ def prepare_commands_data(
     dict
         The summary also written to ``prep_summary.json``.
     """
-    if not isinstance(options, CommandsPrepOptions):
-        options = CommandsPrepOptions(**options)
-    record = {"labels": options.labels, **options.as_dict()}
+    options = CommandsPrepOptions.coerce(options)
+    record = {"labels": options.labels, **options.record()}
     record["commands"] = list(options.commands)
-    record["corpus_options"] = options.corpus  # the chosen corpus's only
-    del record["corpora"]
-    del record["dataset"]  # recorded first, by `prepare`
     return prepare(COMMANDS, options.dataset, data_folder, manifest_folder, record)

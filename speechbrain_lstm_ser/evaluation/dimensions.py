@@ -18,8 +18,9 @@ challenges and audEERING's papers score them:
 
 The three come from audmetric (audEERING's maintained metrics package, MIT,
 numpy only); this module defines what they return where they are undefined,
-validates the inputs, and adds the report: overall, per gender, per speaker,
-with percentile-bootstrap intervals.
+validates the inputs, and adds the report (:func:`dimension_report`):
+overall, per gender, per speaker, with percentile-bootstrap intervals;
+:class:`DimensionMetrics` accumulates a Brain's batches for it.
 
 Degenerate inputs give ``nan`` (``None`` in a report), never an exception:
 
@@ -49,6 +50,7 @@ from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 __all__ = [
     "BOOTSTRAP_UNITS",
     "METRICS",
+    "DimensionMetrics",
     "concordance_correlation",
     "dimension_report",
     "mean_absolute_error",
@@ -322,6 +324,11 @@ def _checked(
             f"predictions are not finite at rows {bad[:5].tolist()}"
             f"{' ...' if bad.size > 5 else ''}: the model output nan or inf"
         )
+    bad = np.flatnonzero(np.isinf(ref).any(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"references are infinite at rows {bad[:5].tolist()}: use nan for unknown"
+        )
     for what, values in (("genders", genders), ("speakers", speakers)):
         if values is not None and len(values) != len(pred):
             raise ValueError(f"{len(values)} {what} for {len(pred)} rows")
@@ -469,3 +476,134 @@ def dimension_report(
         }
         report["speaker_summary"] = _speaker_summary(report["per_speaker"], names)
     return report
+
+
+class DimensionMetrics:
+    """Accumulates dimensional predictions batch by batch, then reports.
+
+    The regression twin of
+    :class:`~speechbrain_lstm_ser.evaluation.classification.ClassificationMetrics`:
+    a Brain appends each batch, reads :meth:`ccc` at the end of a
+    validation epoch and :meth:`summarize` at the test stage.
+
+    Arguments
+    ---------
+    names : sequence of str
+        The dimensions, in the order of the predictions' last axis.
+
+    Example
+    -------
+    >>> metrics = DimensionMetrics()
+    >>> metrics.append(["u1", "u2"], np.array([[0.2, 0.3, 0.4], [0.6, 0.5, 0.6]]),
+    ...                np.array([[0.1, 0.3, np.nan], [0.7, 0.6, 0.5]]),
+    ...                genders=["female", "male"], speakers=["s1", "s2"])
+    >>> metrics.append(["u3"], np.array([[0.9, 0.8, 0.7]]),
+    ...                np.array([[0.8, 0.9, 0.9]]),
+    ...                genders=["female"], speakers=["s1"])
+    >>> {name: round(ccc, 3) for name, ccc in metrics.ccc().items()}
+    {'arousal': 0.944, 'valence': 0.938, 'dominance': 0.444}
+    >>> metrics.summarize(bootstrap=0)["overall"]["dominance"]["n"]
+    2
+    >>> metrics.rows()[0]
+    {'ID': 'u1', 'arousal': 0.1, 'arousal_pred': 0.2, 'valence': 0.3, \
+'valence_pred': 0.3, 'dominance': None, 'dominance_pred': 0.4}
+    """
+
+    def __init__(self, names: Sequence[str] = DIMENSIONS):
+        self.names = list(names)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forgets everything appended so far."""
+        self.ids: list[str] = []
+        self.batches: list[tuple[np.ndarray, np.ndarray]] = []
+        self.groups: dict[str, list[str]] = {}
+
+    def append(
+        self,
+        ids: Sequence[str],
+        predictions,
+        targets,
+        **groups: Sequence[str],
+    ) -> None:
+        """Adds a batch.
+
+        Arguments
+        ---------
+        ids : sequence of str
+            Utterance IDs.
+        predictions : torch.Tensor or array_like
+            ``(batch, dimensions)``.
+        targets : torch.Tensor or array_like
+            ``(batch, dimensions)``; ``nan`` = unknown.
+        **groups : sequence of str
+            ``genders=...`` and / or ``speakers=...``, one value per utterance,
+            in every batch or in none.
+        """
+        pred, ref = (_numpy(x).reshape(len(ids), -1) for x in (predictions, targets))
+        if pred.shape != ref.shape or pred.shape[1] != len(self.names):
+            raise ValueError(
+                f"predictions {pred.shape} and targets {ref.shape}: expected "
+                f"({len(ids)}, {len(self.names)}) for {tuple(self.names)}"
+            )
+        if self.ids and set(groups) != set(self.groups):
+            raise ValueError(
+                f"groups {sorted(groups)} differ from {sorted(self.groups)}"
+            )
+        for name, values in groups.items():
+            if len(values) != len(ids):
+                raise ValueError(f"{name}: {len(values)} values for {len(ids)} ids")
+        for name, values in groups.items():  # only once all are checked
+            self.groups.setdefault(name, []).extend(values)
+        self.ids.extend(ids)
+        self.batches.append((pred, ref))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Everything appended: predictions and references, ``(N, dimensions)``."""
+        if not self.batches:
+            empty = np.zeros((0, len(self.names)))
+            return empty, empty
+        return tuple(np.concatenate(parts) for parts in zip(*self.batches, strict=True))
+
+    def ccc(self) -> dict[str, float]:
+        """Each dimension's CCC over the rows with a known reference."""
+        pred, ref = self.arrays()
+        known = ~np.isnan(ref)
+        return {
+            name: concordance_correlation(pred[known[:, d], d], ref[known[:, d], d])
+            for d, name in enumerate(self.names)
+        }
+
+    def summarize(self, **options) -> dict:
+        """:func:`dimension_report` of everything appended (``**options``: its own)."""
+        pred, ref = self.arrays()
+        return dimension_report(
+            pred,
+            ref,
+            genders=self.groups.get("genders"),
+            speakers=self.groups.get("speakers"),
+            names=self.names,
+            **options,
+        )
+
+    def rows(self) -> list[dict]:
+        """One row per utterance: ``ID``, then each reference and prediction."""
+        pred, ref = self.arrays()
+        return [
+            {
+                "ID": uid,
+                **{
+                    key: (None if math.isnan(v) else round(float(v), 6))
+                    for d, name in enumerate(self.names)
+                    for key, v in ((name, r[d]), (f"{name}_pred", p[d]))
+                },
+            }
+            for uid, p, r in zip(self.ids, pred, ref, strict=True)
+        ]
+
+
+def _numpy(values) -> np.ndarray:
+    """A tensor or array-like as a float64 numpy array (detached, on the CPU)."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().double().numpy()
+    return np.asarray(values, dtype=np.float64)

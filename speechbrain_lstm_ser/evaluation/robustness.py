@@ -10,7 +10,10 @@ unchanged from the reference condition (``0 dB``, the waveforms as read).
 
 The criterion of issue 12: on the test split, at -20, -10 and +6 dB and with
 a DC offset, UA within 2 points of the 0 dB UA and at least 90 % of the
-labels unchanged (:func:`robustness_failures`).
+labels unchanged (:func:`robustness_failures`). For dimensional models,
+:func:`dimension_robustness` gives each dimension's CCC per condition, and
+:func:`dimension_robustness_failures` checks issue 24's criterion: every
+CCC within 0.02 of the 0 dB one.
 
 ``sb-lstm-ser robustness --model MODEL --manifest test.csv`` runs it on an
 exported model (:func:`evaluate_classifier`); ``bench.run`` adds it to every
@@ -22,17 +25,24 @@ Authors
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import pad_waveforms, read_audio, to_mono
-from speechbrain_lstm_ser.dataio.manifest import read_manifest, resolve_data_root
+from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
+    read_manifest,
+    resolve_data_root,
+)
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.conditions import apply_condition
+from speechbrain_lstm_ser.evaluation.dimensions import concordance_correlation
 
 __all__ = [
     "ALL_CONDITIONS",
@@ -43,6 +53,8 @@ __all__ = [
     "apply_gain",
     "classifier_predictor",
     "clip_peaks",
+    "dimension_robustness",
+    "dimension_robustness_failures",
     "evaluate_classifier",
     "format_robustness",
     "gain_robustness",
@@ -182,6 +194,35 @@ ALL_CONDITIONS: dict[str, Perturbation] = {
 
 
 # -------------------------------------------------------------- evaluation
+def _predict_conditions(
+    predict: Callable[[list[torch.Tensor]], Sequence],
+    wavs: Sequence[torch.Tensor],
+    conditions: Mapping[str, Perturbation] | None,
+    reference: str,
+    what: str = "labels",
+) -> tuple[dict, dict]:
+    """The conditions (default :data:`DEFAULT_CONDITIONS`), and the predictions.
+
+    The waveforms are predicted under each condition (the reference first),
+    one prediction (``what``, for the error) per waveform.
+    """
+    conditions = dict(DEFAULT_CONDITIONS if conditions is None else conditions)
+    if reference not in conditions:
+        raise ValueError(
+            f"the conditions {list(conditions)} lack the reference {reference!r}"
+        )
+    predictions = {}
+    for name in [reference, *(c for c in conditions if c != reference)]:
+        predicted = predict(apply_condition(conditions[name], wavs))
+        if len(predicted) != len(wavs):
+            raise ValueError(
+                f"{name}: the predictor returned {len(predicted)} {what} for "
+                f"{len(wavs)} waveforms"
+            )
+        predictions[name] = predicted
+    return conditions, predictions
+
+
 def gain_robustness(
     predict: Predictor,
     wavs: Sequence[torch.Tensor],
@@ -226,24 +267,11 @@ def gain_robustness(
     >>> res["0 dB"]["UA"], res["-20 dB"]["UA"], res["-20 dB"]["unchanged"]
     (1.0, 0.5, 0.5)
     """
-    conditions = dict(DEFAULT_CONDITIONS if conditions is None else conditions)
-    if reference not in conditions:
-        raise ValueError(
-            f"the conditions {list(conditions)} lack the reference {reference!r}"
-        )
     if len(wavs) != len(labels) or not wavs:
         raise ValueError(f"{len(wavs)} waveforms for {len(labels)} labels")
     classes = list(classes or sorted(set(labels)))
-    predictions = {}
-    for name in [reference, *(c for c in conditions if c != reference)]:
-        perturb = conditions[name]
-        predicted = list(predict(apply_condition(perturb, wavs)))
-        if len(predicted) != len(wavs):
-            raise ValueError(
-                f"{name}: the predictor returned {len(predicted)} labels for "
-                f"{len(wavs)} waveforms"
-            )
-        predictions[name] = predicted
+    conditions, predictions = _predict_conditions(predict, wavs, conditions, reference)
+    predictions = {name: list(predicted) for name, predicted in predictions.items()}
     base = predictions[reference]
     base_ua = classification_report(labels, base, classes)["unweighted_accuracy"]
     results = {}
@@ -310,6 +338,127 @@ def robustness_failures(
                 f"{name}: {100 * unchanged:.1f} % of labels unchanged "
                 f"(at least {100 * min_unchanged:.1f} %)"
             )
+    return failures
+
+
+def dimension_robustness(
+    predict: Callable[[list[torch.Tensor]], Sequence[Sequence[float]]],
+    wavs: Sequence[torch.Tensor],
+    targets,
+    conditions: Mapping[str, Perturbation] | None = None,
+    reference: str = "0 dB",
+    names: Sequence[str] = DIMENSIONS,
+) -> dict[str, dict]:
+    """Each dimension's CCC under each condition, and its change, for any predictor.
+
+    The regression twin of :func:`gain_robustness` (issue 24: CCC within
+    0.02 from -20 to +6 dB; :func:`dimension_robustness_failures`).
+
+    Arguments
+    ---------
+    predict : callable
+        ``predict(list of (time,) waveforms) -> (N, len(names))`` values.
+    wavs : sequence of torch.Tensor
+        ``(time,)`` test waveforms, as read.
+    targets : array_like
+        ``(N, len(names))`` references; ``nan`` = unknown (left out).
+    conditions : mapping, optional
+        As for :func:`gain_robustness` (default :data:`DEFAULT_CONDITIONS`).
+    reference : str
+        The condition the others are compared with.
+    names : sequence of str
+        The dimensions.
+
+    Returns
+    -------
+    dict
+        Per condition, in the order given: ``CCC`` and ``delta_CCC`` (CCC -
+        reference CCC), each ``{dimension: float or None}``, and
+        ``predictions`` (a list of rows).
+
+    Example
+    -------
+    >>> wavs = [torch.full((100,), a) for a in (0.01, 0.02, 0.2, 0.4)]
+    >>> level = lambda ws: [[min(1.0, 2 * w.abs().mean().item())] for w in ws]
+    >>> res = dimension_robustness(level, wavs, [[0.02], [0.04], [0.4], [0.8]],
+    ...                            names=["arousal"])
+    >>> [round(res[c]["CCC"]["arousal"], 3) for c in ("0 dB", "+6 dB")]
+    [1.0, 0.838]
+    >>> dimension_robustness_failures(res, conditions=["-10 dB", "+6 dB"])
+    ['-10 dB: arousal CCC -0.594 from the reference (allowed ±0.020)', \
+'+6 dB: arousal CCC -0.162 from the reference (allowed ±0.020)']
+    """
+    targets = np.asarray(targets, dtype=np.float64).reshape(len(wavs), len(names))
+    conditions, predictions = _predict_conditions(
+        predict, wavs, conditions, reference, "rows"
+    )
+
+    def cccs(rows) -> dict:
+        rows = np.asarray(rows, dtype=np.float64).reshape(targets.shape)
+        out = {}
+        for d, name in enumerate(names):
+            known = ~np.isnan(targets[:, d])
+            value = concordance_correlation(rows[known, d], targets[known, d])
+            out[name] = None if math.isnan(value) else value
+        return out
+
+    base = cccs(predictions[reference])
+    results = {}
+    for name in conditions:
+        ccc = cccs(predictions[name])
+        results[name] = {
+            "CCC": ccc,
+            "delta_CCC": {
+                n: None if ccc[n] is None or base[n] is None else ccc[n] - base[n]
+                for n in names
+            },
+            "predictions": np.asarray(predictions[name], dtype=float).tolist(),
+        }
+    return results
+
+
+def dimension_robustness_failures(
+    results: Mapping[str, Mapping],
+    conditions: Sequence[str] = CRITERION_CONDITIONS,
+    max_ccc_change: float = 0.02,
+) -> list[str]:
+    """What fails the criterion: each dimension's CCC within ``max_ccc_change``.
+
+    Arguments
+    ---------
+    results : mapping
+        The output of :func:`dimension_robustness`.
+    conditions : sequence of str
+        The conditions checked (default :data:`CRITERION_CONDITIONS`).
+    max_ccc_change : float
+        Largest allowed ``|CCC - reference CCC|``.
+
+    Returns
+    -------
+    list of str
+        One line per failure; empty when the criterion holds.
+
+    Example
+    -------
+    >>> dimension_robustness_failures(
+    ...     {"-20 dB": {"delta_CCC": {"arousal": -0.05, "valence": 0.01}}},
+    ...     conditions=["-20 dB", "+6 dB"])
+    ['-20 dB: arousal CCC -0.050 from the reference (allowed ±0.020)', \
+'+6 dB: not evaluated']
+    """
+    failures = []
+    for name in conditions:
+        if name not in results:
+            failures.append(f"{name}: not evaluated")
+            continue
+        for dimension, delta in results[name]["delta_CCC"].items():
+            if delta is None:
+                failures.append(f"{name}: {dimension} CCC undefined")
+            elif abs(delta) > max_ccc_change + 1e-9:
+                failures.append(
+                    f"{name}: {dimension} CCC {delta:+.3f} from the reference "
+                    f"(allowed ±{max_ccc_change:.3f})"
+                )
     return failures
 
 

@@ -217,29 +217,32 @@ def format_transfer_table(result: Mapping) -> str:
     header = "| condition |" + "".join(f" UA ({m}) | ΔUA | unchanged |" for m in modes)
     lines = [header, "|---" + "|---|---|---" * len(modes) + "|"]
     for name, row in result["conditions"].items():
-        cells = []
-        for m in modes:
-            r = row.get(m)
-            cells.append(
-                " – | – | – |"
-                if r is None
-                else f" {r['UA']:.3f} | {100 * r['delta_UA']:+.1f} | "
-                f"{100 * r['unchanged']:.1f} % |"
-            )
         label = f"{name} ({row['kbps']:.1f} kbit/s)" if "kbps" in row else name
-        lines.append(f"| {label} |" + "".join(cells))
+        lines.append(f"| {label} |" + _mode_cells(row, modes))
     for name, row in result.get("domains", {}).items():
-        cells = []
-        for m in modes:
-            r = row.get(m)
-            cells.append(
-                " – | – | – |"
-                if r is None
-                else f" {r['UA']:.3f} | {100 * r['delta_UA']:+.1f} | – |"
-            )
         label = f"domain {name} ({row['utterances']} utt., {row['speakers']} spk.)"
-        lines.append(f"| {label} |" + "".join(cells))
+        lines.append(f"| {label} |" + _mode_cells(row, modes))
     return "\n".join(lines)
+
+
+def _mode_cells(row: Mapping, modes: Sequence[str]) -> str:
+    """``UA | ΔUA | unchanged |`` of each mode (``–`` where a row has none).
+
+    Example
+    -------
+    >>> row = {"speaker": {"UA": 0.5, "delta_UA": -0.1}}
+    >>> _mode_cells(row, ["utterance", "speaker"])
+    ' – | – | – | 0.500 | -10.0 | – |'
+    """
+    cells = []
+    for m in modes:
+        r = row.get(m)
+        if r is None:
+            cells.append(" – | – | – |")
+            continue
+        unchanged = f"{100 * r['unchanged']:.1f} %" if "unchanged" in r else "–"
+        cells.append(f" {r['UA']:.3f} | {100 * r['delta_UA']:+.1f} | {unchanged} |")
+    return "".join(cells)
 
 
 def read_domain(

@@ -398,11 +398,10 @@ class FbankProsody(nn.Module):
         Window (ms).
     n_fft : int
         FFT size of the ``Fbank``.
-    f0_min, f0_max : float
-        Pitch search range (Hz).
     **prosody_options
-        Further options of :class:`ProsodyFeatures` (``trough_threshold``,
-        ``voicing_beta``, ``voicing_threshold``, ``energy_floor_db``).
+        Further options of :class:`ProsodyFeatures`, with its defaults
+        (``f0_min``, ``f0_max``, ``trough_threshold``, ``voicing_beta``,
+        ``voicing_threshold``, ``energy_floor_db``).
 
     Example
     -------
@@ -425,8 +424,6 @@ class FbankProsody(nn.Module):
         hop_length: float = 20,
         win_length: float = 32,
         n_fft: int = 512,
-        f0_min: float = 50.0,
-        f0_max: float = 600.0,
         **prosody_options,
     ):
         super().__init__()
@@ -441,8 +438,6 @@ class FbankProsody(nn.Module):
             sample_rate=sample_rate,
             hop_length=hop_length,
             win_length=win_length,
-            f0_min=f0_min,
-            f0_max=f0_max,
             **prosody_options,
         )
         self.n_mels = n_mels

@@ -219,9 +219,7 @@ class ReferenceNormalization(nn.Module):
         count : torch.Tensor
             ``(batch, 1)``: how many frames were counted (at least 1).
         """
-        weights = self.frame_weights(feats, lens)
-        total = (feats * weights.unsqueeze(-1)).sum(dim=1)
-        return total, weights.sum(dim=1, keepdim=True)
+        return _weighted_sums(feats, self.frame_weights(feats, lens))
 
     def forward(
         self,
@@ -258,6 +256,14 @@ class ReferenceNormalization(nn.Module):
             reference = level * mask
         relative = feats - reference.unsqueeze(1)
         return relative * real.unsqueeze(-1).to(feats.dtype)
+
+
+def _weighted_sums(
+    feats: torch.Tensor, weights: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(batch, channels)`` weighted sums of the frames and ``(batch, 1)`` weights."""
+    total = (feats * weights.unsqueeze(-1)).sum(dim=1)
+    return total, weights.sum(dim=1, keepdim=True)
 
 
 #: Doubling steps of the exported running maximum: up to 2**20 frames (5.8 h
@@ -424,8 +430,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         :meth:`ReferenceNormalization.statistics`.
         """
         weights = self.frame_weights(feats, lens)  # as relative(): unfloored levels
-        total = (self.floored(feats, lens) * weights.unsqueeze(-1)).sum(dim=1)
-        return total, weights.sum(dim=1, keepdim=True)
+        return _weighted_sums(self.floored(feats, lens), weights)
 
     def relative(
         self,

@@ -16,11 +16,12 @@ import torch
 from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
+from speechbrain_lstm_ser.processing.pipeline import WaveformStep
 
 __all__ = ["SpectralGateDenoiser"]
 
 
-class SpectralGateDenoiser(nn.Module):
+class SpectralGateDenoiser(WaveformStep):
     """Spectral-gating denoiser for batches of waveforms.
 
     Arguments
@@ -64,8 +65,7 @@ class SpectralGateDenoiser(nn.Module):
         gain_floor: float = 0.1,
         smoothing: int = 3,
     ):
-        super().__init__()
-        self.enabled = enabled
+        super().__init__(enabled)
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.noise_fraction = noise_fraction
@@ -74,27 +74,10 @@ class SpectralGateDenoiser(nn.Module):
         self.smoothing = smoothing
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
 
-    def forward(
-        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+    def process(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Denoises a batch.
-
-        Arguments
-        ---------
-        wavs : torch.Tensor
-            ``(batch, time)`` waveforms.
-        lens : torch.Tensor, optional
-            ``(batch,)`` relative lengths.
-
-        Returns
-        -------
-        wavs : torch.Tensor
-            ``(batch, time)`` denoised waveforms, padding kept at zero.
-        lens : torch.Tensor
-            Unchanged relative lengths.
-        """
-        if not self.enabled:
-            return wavs, lens
+        """Denoises a ``(batch, time)`` batch; the lengths are unchanged."""
         counts = absolute_lengths(lens, wavs.shape[1], wavs.shape[0])
         out = torch.zeros_like(wavs)
         for i, count in enumerate(counts.tolist()):

@@ -17,9 +17,9 @@ Authors
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import length_mask
+from speechbrain_lstm_ser.processing.pipeline import WaveformStep
 
 __all__ = ["CLIPPING_WARN_SHARE", "RemoveDC", "clipped_share"]
 
@@ -27,7 +27,7 @@ __all__ = ["CLIPPING_WARN_SHARE", "RemoveDC", "clipped_share"]
 CLIPPING_WARN_SHARE = 1e-3
 
 
-class RemoveDC(nn.Module):
+class RemoveDC(WaveformStep):
     """Subtracts each waveform's mean over its real samples (padding stays 0).
 
     Arguments
@@ -45,16 +45,10 @@ class RemoveDC(nn.Module):
     0.0
     """
 
-    def __init__(self, enabled: bool = True):
-        super().__init__()
-        self.enabled = enabled
-
-    def forward(
-        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+    def process(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(batch, time)`` waveforms without their DC offset, same lengths."""
-        if not self.enabled:
-            return wavs, lens
         real = length_mask(lens, wavs.shape[1], wavs.shape[0], wavs.device)
         real = real.to(wavs.dtype)
         mean = (wavs * real).sum(dim=1, keepdim=True) / real.sum(dim=1, keepdim=True)

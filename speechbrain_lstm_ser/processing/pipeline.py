@@ -1,4 +1,4 @@
-"""A chain of waveform pre-processing steps, run the same in training and inference.
+"""Waveform pre-processing steps and their chain, the same in training and inference.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -9,7 +9,63 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["WaveformPipeline"]
+__all__ = ["WaveformPipeline", "WaveformStep"]
+
+
+class WaveformStep(nn.Module):
+    """Base of the pre-processing steps: ``(wavs, lens) -> (wavs, lens)`` with a switch.
+
+    A subclass implements :meth:`process`; ``enabled: False`` in a YAML turns
+    the step into a pass-through without removing it from the pipeline.
+
+    Arguments
+    ---------
+    enabled : bool
+        When False the step passes waveforms through.
+
+    Example
+    -------
+    >>> class Halve(WaveformStep):
+    ...     def process(self, wavs, lens):
+    ...         return wavs / 2, lens
+    >>> Halve()(torch.ones(1, 4))[0]
+    tensor([[0.5000, 0.5000, 0.5000, 0.5000]])
+    >>> Halve(enabled=False)(torch.ones(1, 4))[0]
+    tensor([[1., 1., 1., 1.]])
+    """
+
+    def __init__(self, enabled: bool = True):
+        super().__init__()
+        self.enabled = enabled
+
+    def forward(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Applies the step (when enabled) to a batch.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        wavs : torch.Tensor
+            ``(batch, new_time)`` processed waveforms, padding kept at zero.
+        lens : torch.Tensor
+            Their relative lengths.
+        """
+        if not self.enabled:
+            return wavs, lens
+        return self.process(wavs, lens)
+
+    def process(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The step itself, on an enabled step's batch (see :meth:`forward`)."""
+        raise NotImplementedError
 
 
 class WaveformPipeline(nn.Module):

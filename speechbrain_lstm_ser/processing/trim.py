@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
+from speechbrain_lstm_ser.processing.framing import frame_energy, frame_samples
+from speechbrain_lstm_ser.processing.pipeline import WaveformStep
 
 __all__ = ["SilenceTrimmer", "speech_bounds"]
 
@@ -53,11 +54,10 @@ def speech_bounds(
     >>> speech_bounds(wav)
     (7680, 12240)
     """
-    frame = max(1, int(sample_rate * frame_ms / 1000))
-    hop = max(1, int(sample_rate * hop_ms / 1000))
+    frame, hop = frame_samples(sample_rate, frame_ms, hop_ms)
     if wav.numel() < frame:
         return 0, wav.numel()
-    energy = wav.unfold(0, frame, hop).pow(2).mean(dim=-1)
+    energy = frame_energy(wav, frame, hop)
     peak = energy.max()
     if peak <= 0:
         return 0, wav.numel()
@@ -69,7 +69,7 @@ def speech_bounds(
     return start, stop
 
 
-class SilenceTrimmer(nn.Module):
+class SilenceTrimmer(WaveformStep):
     """Removes leading and trailing silence from a batch of waveforms.
 
     Each utterance keeps what :func:`speech_bounds` finds in it (plus the
@@ -104,33 +104,15 @@ class SilenceTrimmer(nn.Module):
         threshold_db: float = -40.0,
         margin: float = 0.05,
     ):
-        super().__init__()
-        self.enabled = enabled
+        super().__init__(enabled)
         self.sample_rate = sample_rate
         self.threshold_db = threshold_db
         self.margin = margin
 
-    def forward(
-        self, wavs: torch.Tensor, lens: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Trims a batch.
-
-        Arguments
-        ---------
-        wavs : torch.Tensor
-            ``(batch, time)`` waveforms.
-        lens : torch.Tensor, optional
-            ``(batch,)`` relative lengths.
-
-        Returns
-        -------
-        wavs : torch.Tensor
-            ``(batch, new_time)``, re-padded with zeros.
-        lens : torch.Tensor
-            New relative lengths.
-        """
-        if not self.enabled:
-            return wavs, lens
+    def process(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Trims a ``(batch, time)`` batch to ``(batch, new_time)``, new lengths."""
         batch, time = wavs.shape
         counts = absolute_lengths(lens, time, batch).to(wavs.device)
         start, stop = _batch_speech_bounds(
@@ -175,8 +157,7 @@ def _batch_speech_bounds(
     start, stop : torch.Tensor
         ``(batch,)`` sample indices.
     """
-    frame = max(1, int(sample_rate * frame_ms / 1000))
-    hop = max(1, int(sample_rate * hop_ms / 1000))
+    frame, hop = frame_samples(sample_rate, frame_ms, hop_ms)
     whole = (torch.zeros_like(counts), counts)
     if wavs.shape[1] < frame:
         return whole

@@ -23,10 +23,15 @@ from typing import Any
 import torch
 
 from speechbrain_lstm_ser.dataio.audio import audio_info, read_audio
+from speechbrain_lstm_ser.processing.framing import frame_energy, frame_samples
 
-__all__ = ["EnergyVAD", "SileroVAD", "default_vad"]
+__all__ = ["SEGMENT_OPTIONS", "EnergyVAD", "SileroVAD", "default_vad"]
 
 logger = logging.getLogger(__name__)
+
+#: The options that turn per-frame decisions into segments and stream files,
+#: the same for both detectors (defaults: :class:`EnergyVAD`'s).
+SEGMENT_OPTIONS = ("min_speech", "min_silence", "max_segment", "margin", "block")
 
 
 class EnergyVAD:
@@ -81,8 +86,7 @@ class EnergyVAD:
         sample_rate: int = 16000,
     ):
         self.threshold_db = threshold_db
-        self.frame = int(sample_rate * frame_ms / 1000)
-        self.hop = int(sample_rate * hop_ms / 1000)
+        self.frame, self.hop = frame_samples(sample_rate, frame_ms, hop_ms)
         self.min_speech = min_speech
         self.min_silence = min_silence
         self.max_segment = max_segment
@@ -94,7 +98,7 @@ class EnergyVAD:
         """Boolean speech decision per frame of a ``(time,)`` waveform."""
         if wav.numel() < self.frame:
             wav = torch.nn.functional.pad(wav, (0, self.frame - wav.numel()))
-        energy = wav.unfold(0, self.frame, self.hop).pow(2).mean(dim=-1)
+        energy = frame_energy(wav, self.frame, self.hop)
         return 10 * torch.log10(energy + 1e-12) > self.threshold_db
 
     def speech_ratio(self, wav: torch.Tensor) -> float:
@@ -186,10 +190,12 @@ class SileroVAD(EnergyVAD):
     threshold : float
         Speech probability above which a window is speech (Silero's default
         0.5).
-    min_speech, min_silence, max_segment, margin, block : float
-        As in :class:`EnergyVAD`.
     sample_rate : int
         The rate of the audio given to it.
+    **segment_options : float
+        ``min_speech``, ``min_silence``, ``max_segment``, ``margin``,
+        ``block`` (:data:`SEGMENT_OPTIONS`): as in :class:`EnergyVAD`, with
+        its defaults.
 
     Example
     -------
@@ -199,27 +205,19 @@ class SileroVAD(EnergyVAD):
     """
 
     def __init__(
-        self,
-        threshold: float = 0.5,
-        min_speech: float = 0.25,
-        min_silence: float = 0.3,
-        max_segment: float = 15.0,
-        margin: float = 0.1,
-        block: float = 60.0,
-        sample_rate: int = 16000,
+        self, threshold: float = 0.5, *, sample_rate: int = 16000, **segment_options
     ):
+        unknown = sorted(set(segment_options) - set(SEGMENT_OPTIONS))
+        if unknown:
+            raise TypeError(
+                f"SileroVAD: unknown option {unknown[0]!r}; besides threshold and "
+                f"sample_rate it takes {', '.join(SEGMENT_OPTIONS)}"
+            )
         self.model_rate = sample_rate if sample_rate in (8000, 16000) else 16000
         self.window = 512 if self.model_rate == 16000 else 256  # 32 ms
         hop_ms = 1000 * self.window / self.model_rate
         super().__init__(
-            frame_ms=hop_ms,
-            hop_ms=hop_ms,
-            min_speech=min_speech,
-            min_silence=min_silence,
-            max_segment=max_segment,
-            margin=margin,
-            block=block,
-            sample_rate=sample_rate,
+            frame_ms=hop_ms, hop_ms=hop_ms, sample_rate=sample_rate, **segment_options
         )
         self.threshold = threshold
         self._model = None
@@ -345,8 +343,7 @@ def default_vad(sample_rate: int = 16000, **kwargs) -> EnergyVAD:
     sample_rate : int
         The rate of the audio it will see.
     **kwargs
-        Segment options shared by both (``min_speech``, ``min_silence``,
-        ``max_segment``, ``margin``, ``block``).
+        Segment options shared by both (:data:`SEGMENT_OPTIONS`).
 
     Returns
     -------

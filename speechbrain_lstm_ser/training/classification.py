@@ -269,7 +269,9 @@ class ClassifierBrain(Brain):
                 self.modules.model, wavs, lens, batch, labels, ids, spk
             )
             if dimensions is not None:
-                dimensions.append_single_utterance(self.hparams.model, wavs, lens)
+                dimensions.append_single_utterance(
+                    self.hparams.model, wavs, lens, ids, targets, batch.gender, spk
+                )
         self.metrics.append(ids, predictions, labels, gender=batch.gender, speaker=spk)
         if dimensions is not None:
             dimensions.append(ids, dims, targets, batch.gender, spk)

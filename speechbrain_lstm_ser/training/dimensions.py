@@ -42,10 +42,7 @@ import speechbrain as sb
 import torch
 
 from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS, write_manifest
-from speechbrain_lstm_ser.evaluation.dimensions import (
-    concordance_correlation,
-    dimension_report,
-)
+from speechbrain_lstm_ser.evaluation.dimensions import DimensionMetrics
 from speechbrain_lstm_ser.evaluation.reports import dimension_section
 from speechbrain_lstm_ser.nnet.losses import ConcordanceLoss
 
@@ -189,7 +186,8 @@ class DimensionObjective:
     >>> round(loss.item(), 4)  # 0.5 * 2.0 + 1.0 * (1 - 1)
     1.0
     >>> objective.new_stage()
-    >>> objective.append(["a", "b", "c"], refs.nan_to_num(0.5), refs)
+    >>> objective.append(["a", "b", "c"], refs.nan_to_num(0.5), refs,
+    ...                  genders=["female"] * 3, speakers=["s1", "s1", "s2"])
     >>> stats = objective.stage_stats()
     >>> stats["CCC_arousal"], stats["CCC"]
     (1.0, 1.0)
@@ -303,20 +301,18 @@ class DimensionObjective:
     # ------------------------------------------------------------ metrics ----
     def new_stage(self) -> None:
         """Forgets the predictions of the previous validation or test stage."""
-        self.ids: list[str] = []
-        self.genders: list[str] = []
-        self.speakers: list[str] = []
-        self.predictions: list[np.ndarray] = []
-        self.references: list[np.ndarray] = []
-        self.single_utterance: list[np.ndarray] = []
+        #: The stage's predictions (speaker-normalised in speaker mode).
+        self.metrics = DimensionMetrics(self.names)
+        #: Speaker mode, test: the predictions without speaker information.
+        self.single_utterance = DimensionMetrics(self.names)
 
     def append(
         self,
         ids: Sequence[str],
         predictions: torch.Tensor,
         targets: torch.Tensor,
-        genders: Sequence[str] | None = None,
-        speakers: Sequence[str] | None = None,
+        genders: Sequence[str],
+        speakers: Sequence[str],
     ) -> None:
         """Keeps a batch's predictions and references.
 
@@ -326,16 +322,16 @@ class DimensionObjective:
             Utterance IDs (as the reports show them).
         predictions, targets : torch.Tensor
             ``(batch, dims)``.
-        genders, speakers : sequence of str, optional
+        genders, speakers : sequence of str
             One per utterance.
         """
-        self.ids += list(ids)
-        self.genders += list(genders or ["unknown"] * len(ids))
-        self.speakers += list(speakers or ["unknown"] * len(ids))
-        self.predictions.append(predictions.detach().float().cpu().numpy())
-        self.references.append(targets.detach().float().cpu().numpy())
+        self.metrics.append(
+            ids, predictions, targets, genders=genders, speakers=speakers
+        )
 
-    def append_single_utterance(self, model, wavs, lens) -> None:
+    def append_single_utterance(
+        self, model, wavs, lens, ids, targets, genders, speakers
+    ) -> None:
         """Speaker mode, test: the batch's dimensions without speaker information.
 
         Arguments
@@ -345,16 +341,14 @@ class DimensionObjective:
         wavs, lens : torch.Tensor
             The batch's pre-processed waveforms ``(batch, time)`` and
             relative lengths ``lens`` in [0, 1].
+        ids, targets, genders, speakers
+            As for :meth:`append`.
         """
         with torch.no_grad():
             dims = model.dimensions(wavs, lens)
-        self.single_utterance.append(dims.float().cpu().numpy())
-
-    def _arrays(self, predictions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        width = len(self.names)
-        pred = np.concatenate(predictions) if predictions else np.empty((0, width))
-        refs = self.references
-        return pred, (np.concatenate(refs) if refs else np.empty((0, width)))
+        self.single_utterance.append(
+            ids, dims, targets, genders=genders, speakers=speakers
+        )
 
     def stage_stats(self) -> dict:
         """``CCC_<dimension>`` over the stage, and their mean ``CCC``.
@@ -365,13 +359,7 @@ class DimensionObjective:
             Undefined CCCs (fewer than 2 known references) are ``nan`` and
             left out of the mean.
         """
-        pred, refs = self._arrays(self.predictions)
-        stats = {}
-        for d, name in enumerate(self.names):
-            known = ~np.isnan(refs[:, d])
-            stats[f"CCC_{name}"] = concordance_correlation(
-                pred[known, d], refs[known, d]
-            )
+        stats = {f"CCC_{name}": ccc for name, ccc in self.metrics.ccc().items()}
         defined = [v for v in stats.values() if not math.isnan(v)]
         stats["CCC"] = float(np.mean(defined)) if defined else math.nan
         return stats
@@ -397,19 +385,22 @@ class DimensionObjective:
             of the test, with ``reference`` and, when tracked (speaker
             mode), ``variants.single_utterance``.
         """
-        settings = dict(names=self.names, bootstrap=self.bootstrap, seed=self.seed)
-        pred, refs = self._arrays(self.predictions)
-        groups = dict(genders=self.genders, speakers=self.speakers)
+        settings = dict(bootstrap=self.bootstrap, seed=self.seed)
+        metrics = self.metrics
         section = {"reference": reference}
         section.update(
             dimension_section(
-                pred, refs, **groups, output_folder=output_folder, **settings
+                *metrics.arrays(),
+                genders=metrics.groups.get("genders"),
+                speakers=metrics.groups.get("speakers"),
+                output_folder=output_folder,
+                names=self.names,
+                **settings,
             )
         )
-        if self.single_utterance:
-            single, _ = self._arrays(self.single_utterance)
+        if self.single_utterance.ids:
             section["variants"] = {
-                "single_utterance": dimension_report(single, refs, **groups, **settings)
+                "single_utterance": self.single_utterance.summarize(**settings)
             }
         return section
 
@@ -443,26 +434,19 @@ class DimensionObjective:
     def write_predictions(self, folder: str | os.PathLike) -> None:
         """Writes ``dimension_predictions.csv``: one row per test utterance.
 
-        Columns ``ID, spk_id, gender``, the predicted ``<dimension>`` and the
-        ``<dimension>_reference`` (empty where unknown).
+        Columns ``ID``, then each dimension's reference (``<dimension>``,
+        empty where unknown) and prediction (``<dimension>_pred``), as
+        :meth:`~speechbrain_lstm_ser.evaluation.dimensions.DimensionMetrics.rows`
+        gives them.
 
         Arguments
         ---------
         folder : str or os.PathLike
             The output folder (beside ``test_report.json``).
         """
-        pred, refs = self._arrays(self.predictions)
-        columns = ["ID", "spk_id", "gender", *self.names]
-        columns += [f"{name}_reference" for name in self.names]
-        rows = []
-        for i, uid in enumerate(self.ids):
-            row = {"ID": uid, "spk_id": self.speakers[i], "gender": self.genders[i]}
-            for d, name in enumerate(self.names):
-                row[name] = f"{pred[i, d]:.6f}"
-                ref = refs[i, d]
-                row[f"{name}_reference"] = "" if np.isnan(ref) else f"{ref:.6f}"
-            rows.append(row)
-        write_manifest(os.path.join(folder, PREDICTIONS_FILE), rows, columns)
+        rows = self.metrics.rows()
+        if rows:
+            write_manifest(os.path.join(folder, PREDICTIONS_FILE), rows, list(rows[0]))
 
 
 def _fmt(value) -> str:

@@ -38,6 +38,7 @@ Authors
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -64,6 +65,7 @@ from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
 from speechbrain_lstm_ser.hub.signing import SignatureError
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.training.brain import RecipeOptions
+from speechbrain_lstm_ser.training.param_groups import scaled_optimizer
 
 __all__ = [
     "FineTuning",
@@ -440,38 +442,12 @@ class FineTuning:
         """
         if self.pretrained_lr_scale == 1.0:
             return opt_class
-        pretrained = {id(p) for p in self.pretrained}
-        scale = self.pretrained_lr_scale
-
-        def build(params):
-            params = list(params)
-            groups = params if params and isinstance(params[0], dict) else None
-            groups = groups or [{"params": params}]
-            split = []
-            for group in groups:
-                members = list(group["params"])
-                rest = [p for p in members if id(p) not in pretrained]
-                mine = [p for p in members if id(p) in pretrained]
-                if rest:
-                    split.append({**group, "params": rest})
-                if mine:
-                    split.append({**group, "params": mine, "lr_scale": scale})
-            optimizer = opt_class(split)
-            _rescale(optimizer)
-            optimizer.register_step_pre_hook(lambda opt, *_: _rescale(opt))
-            return optimizer
-
-        return build
-
-
-def _rescale(optimizer: torch.optim.Optimizer) -> None:
-    """Sets every ``lr_scale`` group to its share of the base learning rate."""
-    base = next((g["lr"] for g in optimizer.param_groups if "lr_scale" not in g), None)
-    if base is None:
-        return
-    for group in optimizer.param_groups:
-        if "lr_scale" in group:
-            group["lr"] = base * group["lr_scale"]
+        return functools.partial(
+            scaled_optimizer,
+            opt_class,
+            scaled={id(p) for p in self.pretrained},
+            lr_scale=self.pretrained_lr_scale,
+        )
 
 
 def setup_finetuning(hparams: dict) -> FineTuning | None:

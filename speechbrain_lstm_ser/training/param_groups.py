@@ -17,10 +17,66 @@ from collections.abc import Callable, Iterable
 
 import torch
 
-__all__ = ["ScaledLearningRate"]
+__all__ = ["ScaledLearningRate", "scaled_optimizer"]
+
+
+def scaled_optimizer(
+    opt_class: Callable, params: Iterable, scaled: set[int], lr_scale: float
+) -> torch.optim.Optimizer:
+    """An optimizer whose ``scaled`` parameters learn at ``lr_scale`` x the rest's rate.
+
+    Each parameter group (or the one group of plain parameters) is split in
+    two: the parameters whose ``id`` is in ``scaled`` form a group carrying
+    ``lr_scale``. Before every step, such a group's rate is set to
+    ``lr_scale`` x the rate of the other groups (the annealing sets every
+    group's rate to the annealed one).
+
+    Arguments
+    ---------
+    opt_class : callable
+        Parameter groups -> optimizer (e.g. ``!name:torch.optim.AdamW``).
+    params : iterable
+        Tensors, or parameter groups (dicts).
+    scaled : set of int
+        The ``id`` of each parameter learning at the scaled rate.
+    lr_scale : float
+        Their share of the learning rate.
+
+    Returns
+    -------
+    torch.optim.Optimizer
+
+    Example
+    -------
+    >>> fast, slow = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    >>> optimizer = scaled_optimizer(
+    ...     lambda groups: torch.optim.SGD(groups, lr=1.0),
+    ...     [*fast.parameters(), *slow.parameters()],
+    ...     {id(p) for p in slow.parameters()},
+    ...     lr_scale=0.1,
+    ... )
+    >>> [g["lr"] for g in optimizer.param_groups]
+    [1.0, 0.1]
+    """
+    params = list(params)
+    groups = params if params and isinstance(params[0], dict) else None
+    split = []
+    for group in groups or [{"params": params}]:
+        members = list(group["params"])
+        rest = [p for p in members if id(p) not in scaled]
+        mine = [p for p in members if id(p) in scaled]
+        if rest:
+            split.append({**group, "params": rest})
+        if mine:
+            split.append({**group, "params": mine, "lr_scale": lr_scale})
+    optimizer = opt_class(split)
+    _rescale(optimizer)
+    optimizer.register_step_pre_hook(lambda opt, *_: _rescale(opt))
+    return optimizer
 
 
 def _rescale(optimizer: torch.optim.Optimizer) -> None:
+    """Sets every ``lr_scale`` group to its share of the base learning rate."""
     base = next((g["lr"] for g in optimizer.param_groups if "lr_scale" not in g), None)
     if base is None:
         return
@@ -71,20 +127,6 @@ class ScaledLearningRate:
     def __call__(self, params: Iterable) -> torch.optim.Optimizer:
         """Builds the optimizer over ``params`` (tensors or parameter groups)."""
         scaled = {id(p) for p in getattr(self.module, "finetuned_parameters", list)()}
-        params = list(params)
         if not scaled:
-            return self.opt_class(params)
-        groups = params if params and isinstance(params[0], dict) else None
-        split = []
-        for group in groups or [{"params": params}]:
-            members = list(group["params"])
-            rest = [p for p in members if id(p) not in scaled]
-            mine = [p for p in members if id(p) in scaled]
-            if rest:
-                split.append({**group, "params": rest})
-            if mine:
-                split.append({**group, "params": mine, "lr_scale": self.lr_scale})
-        optimizer = self.opt_class(split)
-        _rescale(optimizer)
-        optimizer.register_step_pre_hook(lambda opt, *_: _rescale(opt))
-        return optimizer
+            return self.opt_class(list(params))
+        return scaled_optimizer(self.opt_class, params, scaled, self.lr_scale)

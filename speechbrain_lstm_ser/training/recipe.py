@@ -180,18 +180,26 @@ def prepare_on_main(prepare: Callable, hparams: Mapping, **kwargs) -> None:
     Arguments
     ---------
     prepare : callable
-        E.g. ``prepare_emotion_data``.
+        E.g. ``prepare_emotion_data``: every task's preparation takes
+        ``data_folder``, ``manifest_folder`` and ``options``.
     hparams : mapping
-        The loaded hyperparameters (``skip_prep``, ``output_folder``).
-    **kwargs
-        The preparation's arguments: ``data_folder``, ``manifest_folder`` and
-        ``options`` (the YAML's ``prepare:`` block, checked by the task's
+        The loaded hyperparameters (``skip_prep``, ``output_folder``, and
+        the preparation's arguments: ``data_folder``, ``manifest_folder``,
+        and ``prepare``, the ``prepare:`` block, checked by the task's
         options dataclass inside the one-line error handling).
+    **kwargs
+        Arguments given instead of those read from ``hparams``.
     """
     if hparams["skip_prep"]:
         return
+    arguments = {
+        "data_folder": hparams["data_folder"],
+        "manifest_folder": hparams["manifest_folder"],
+        "options": hparams["prepare"],
+        **kwargs,
+    }
     with one_line_errors(hparams, "Data preparation failed"):
-        sb.utils.distributed.run_on_main(prepare, kwargs=kwargs)
+        sb.utils.distributed.run_on_main(prepare, kwargs=arguments)
 
 
 def data_roots(hparams: Mapping) -> dict:

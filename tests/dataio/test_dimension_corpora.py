@@ -116,6 +116,13 @@ def test_user_csv_dimension_columns_on_a_stated_scale(tmp_path):
     )
     with pytest.raises(ValueError, match="dimension_scale must be"):
         read_user_csv(root, {"dimension_scale": [5, 1]})
+    # reported with the file's other problems, at once
+    (root / "audio" / "s1_angry.wav").unlink()
+    with pytest.raises(ManifestError) as info:
+        read_user_csv(root)
+    assert any("s1_angry.wav" in p for p in info.value.problems)
+    assert any("arousal '5' is outside" in p for p in info.value.problems)
+    write_tone(root / "audio" / "s1_angry.wav")
     summary = prepare_emotion(
         "csv",
         root,

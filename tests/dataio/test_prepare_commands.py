@@ -142,16 +142,15 @@ def test_twelve_class_task_with_the_official_split(mini_gsc, tmp_path):
 
 def test_configurable_words_and_speaker_split(mini_gsc, tmp_path):
     out = tmp_path / "m"
-    summary = prepare_commands(
-        "speech_commands",
-        mini_gsc,
-        out,
-        ["up", "down"],
+    options = dict(
         unknown_label=None,
         silence_label=None,
         split="speakers",
         valid_speakers=2,
         test_speakers=2,
+    )
+    summary = prepare_commands(
+        "speech_commands", mini_gsc, out, ["up", "down"], **options
     )
     assert summary["labels"] == ["up", "down"]
     spk = {
@@ -163,17 +162,7 @@ def test_configurable_words_and_speaker_split(mini_gsc, tmp_path):
     assert {r["command"] for r in _read(out / "train.csv")} == {"up", "down"}
     # same options: nothing rewritten
     before = {p: p.stat().st_mtime_ns for p in out.iterdir()}
-    prepare_commands(
-        "speech_commands",
-        mini_gsc,
-        out,
-        ["up", "down"],
-        unknown_label=None,
-        silence_label=None,
-        split="speakers",
-        valid_speakers=2,
-        test_speakers=2,
-    )
+    prepare_commands("speech_commands", mini_gsc, out, ["up", "down"], **options)
     assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 

@@ -212,3 +212,36 @@ def test_the_cli_reports_a_missing_manifest_in_one_line(trained, tmp_path):
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "none.csv" in errors[0]
+
+
+def test_dimension_robustness_of_a_level_invariant_regressor():
+    import numpy as np
+
+    from speechbrain_lstm_ser.evaluation.robustness import (
+        dimension_robustness,
+        dimension_robustness_failures,
+    )
+
+    rng = np.random.default_rng(0)
+    # arousal in how fast the wave alternates (level-free), valence unknown for one
+    rates = rng.uniform(0.05, 0.5, size=12)
+    t = torch.arange(1600.0)
+    wavs = [0.3 * torch.sin(r * t) for r in rates]
+    targets = np.stack([rates * 2, 1 - rates, np.full(12, 0.5)], axis=1)
+    targets[0, 1] = np.nan
+
+    def predict(ws):  # zero crossings per sample: blind to gain and DC-free
+        out = []
+        for w in ws:
+            w = w - w.mean()
+            rate = (torch.diff(torch.sign(w)) != 0).float().mean().item() * np.pi
+            out.append([rate * 2, 1 - rate, 0.5 + 0.01 * rate])
+        return out
+
+    res = dimension_robustness(predict, wavs, targets)
+    assert list(res) == ["0 dB", "-20 dB", "-10 dB", "+6 dB", "DC"]
+    assert res["0 dB"]["CCC"]["arousal"] > 0.95
+    assert len(res["DC"]["predictions"]) == 12
+    assert dimension_robustness_failures(res) == []  # every delta within 0.02
+    with pytest.raises(ValueError, match="returned 1 rows for 12 waveforms"):
+        dimension_robustness(lambda ws: [[0, 0, 0]], wavs, targets)

@@ -28,6 +28,21 @@ RATE = 16000
 ATOL = 1e-4
 
 
+def _streaming_model(hidden, reference_norm=None):
+    """A seeded causal classifier of 4 classes, its global statistics set."""
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel(
+        CausalFbank(n_mels=20, hop_length=20, win_length=32, n_fft=512),
+        InputNormalization(),
+        LSTMEncoder(20, hidden, num_layers=2, bidirectional=False),
+        DecayingAttentiveStatisticsPooling(hidden, hidden // 2, time_constant=25),
+        ClassificationHead(2 * hidden, 4, hidden),
+        reference_norm=reference_norm,
+    )
+    model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
+    return model
+
+
 @pytest.mark.parametrize("running_reference", [False, True])
 def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
     tmp_path, running_reference
@@ -39,21 +54,14 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
         stream_onnx,
     )
 
-    torch.manual_seed(0)
-    model = UtteranceClassifierModel(
-        CausalFbank(n_mels=20, hop_length=20, win_length=32, n_fft=512),
-        InputNormalization(),
-        LSTMEncoder(20, 16, num_layers=2, bidirectional=False),
-        DecayingAttentiveStatisticsPooling(16, 8, time_constant=25),
-        ClassificationHead(32, 4, 16),
+    model = _streaming_model(
+        16,
         reference_norm=(
             RunningReferenceNormalization(30.0, level_channels=20, floor_db=50.0)
             if running_reference
             else None
         ),
-    )
-    model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
-    model.eval()
+    ).eval()
     path = export_streaming_onnx(model, tmp_path / "step.onnx", labels=list("abcd"))
     gen = torch.Generator().manual_seed(1)
     wav = 0.1 * torch.randn(3 * RATE, generator=gen)
@@ -93,16 +101,9 @@ def test_whole_utterance_onnx_of_a_running_reference_model(tmp_path):
         onnx_session,
     )
 
-    torch.manual_seed(0)
-    model = UtteranceClassifierModel(
-        CausalFbank(n_mels=20, hop_length=20, win_length=32, n_fft=512),
-        InputNormalization(),
-        LSTMEncoder(20, 8, bidirectional=False),
-        DecayingAttentiveStatisticsPooling(8, 4, time_constant=25),
-        ClassificationHead(16, 4, 8),
-        reference_norm=RunningReferenceNormalization(30.0, 20, floor_db=50.0),
+    model = _streaming_model(
+        8, reference_norm=RunningReferenceNormalization(30.0, 20, floor_db=50.0)
     )
-    model(0.1 * torch.randn(4, RATE), torch.ones(4))  # global statistics
     graph = ClassifierOnnxGraph.from_model(model.eval())
     session = onnx_session(export_onnx(graph, tmp_path / "whole.onnx"))
     gen = torch.Generator().manual_seed(2)

@@ -23,20 +23,11 @@ from speechbrain_lstm_ser.hub.load import (
 from speechbrain_lstm_ser.hub.signing import (
     SIGNATURE_FILE,
     SignatureError,
-    generate_keypair,
     sign_folder,
 )
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 from speechbrain_lstm_ser.inference.load import load_model
 from speechbrain_lstm_ser.training.finetune import load_published
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    generate_keypair(folder / "alice.pem")
-    generate_keypair(folder / "mallory.pem")
-    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,6 @@ from speechbrain_lstm_ser.hub.safe_yaml import UnsafeModelError
 from speechbrain_lstm_ser.hub.signing import (
     SIGNATURE_FILE,
     SignatureError,
-    generate_keypair,
     load_public_key,
     sign_folder,
     verify_folder,
@@ -27,14 +26,6 @@ from speechbrain_lstm_ser.inference import EmotionRecognizer
 from speechbrain_lstm_ser.publish import PublishError, publish
 
 REPO_ID = "testuser/signed-ser"
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    generate_keypair(folder / "alice.pem")
-    generate_keypair(folder / "mallory.pem")
-    return folder
 
 
 @pytest.fixture

@@ -75,3 +75,10 @@ def test_default_is_silero_and_falls_back_to_energy(monkeypatch, caplog):
     assert "pip install silero-vad" in caplog.text
     with pytest.raises(ImportError, match="silero-vad"):
         SileroVAD().speech_frames(torch.zeros(RATE))
+
+
+def test_segment_options_are_energy_vads_and_others_are_refused():
+    vad = SileroVAD(min_silence=0.5)
+    assert vad.min_silence == 0.5 and vad.max_segment == EnergyVAD().max_segment
+    with pytest.raises(TypeError, match="unknown option 'threshold_db'"):
+        SileroVAD(threshold_db=-30.0)

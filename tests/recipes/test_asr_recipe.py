@@ -2,45 +2,27 @@
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import speechbrain as sb
 import torch
 from hyperpyyaml import load_hyperpyyaml
-from recipe_runner import run_cli, run_recipe
+from recipe_runner import TINY, load_recipe, run_cli, run_recipe, train_tiny
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 
 # Slow tier: trains the ASR recipe.
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-RECIPE = ROOT / "recipes" / "asr" / "train.py"
 HPARAMS = ROOT / "hparams" / "asr_lstm.yaml"
 
-# A tiny but complete configuration: 4 speakers (2 train, 1 valid, 1 test).
-OVERRIDES = {
-    "embedded_corpus": "{num_speakers: 4, utterances_per_speaker: 6, seed: 1234}",
-    "valid_speakers": "1",
-    "test_speakers": "1",
-    "number_of_epochs": "1",
-    "batch_size": "4",
-    "vocab_size": "30",
-    "cnn_channels": "[4, 8]",
-    "lstm_hidden": "16",
-    "dnn_size": "16",
-    "n_mels": "20",
-    "beam_size": "3",
-}
+OVERRIDES = TINY["asr"]
 
 
 @pytest.fixture(scope="session")
 def asr_trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("asr")
-    data, out = base / "data", base / "out"
-    log = run_recipe("asr", "asr_lstm.yaml", OVERRIDES, data, out)
-    return data, out, log
+    return train_tiny(tmp_path_factory, "asr", "asr_lstm.yaml")
 
 
 def test_report_alignments_and_transcripts(asr_trained):
@@ -71,25 +53,12 @@ def test_report_alignments_and_transcripts(asr_trained):
 def test_saved_model_and_tokenizer_reproduce_the_transcripts(asr_trained):
     # The checkpoint and the sentencepiece model in save/ are all a user needs:
     # reloaded in a fresh process-like setting, they give the same transcripts.
-    data, out, _ = asr_trained
-    overrides = {**OVERRIDES, "data_folder": str(data), "output_folder": str(out)}
-    with open(HPARAMS, encoding="utf-8") as handle:
-        hparams = load_hyperpyyaml(
-            handle, "\n".join(f"{k}: {v}" for k, v in overrides.items())
-        )
+    hparams, tokenizer, loader = _saved_run(asr_trained)
     assert hparams["checkpointer"].recover_if_possible(min_key="WER") is not None
-    tokenizer = SentencePiece(str(out / "save"), 30, model_type="unigram")
     vocab = [tokenizer.sp.id_to_piece(i) for i in range(30)] + ["<blank>"]
     searcher = hparams["test_searcher"](vocab_list=vocab)
-    sys.path.insert(0, str(RECIPE.parent))
-    try:
-        from train import dataio_prepare
-    finally:
-        sys.path.remove(str(RECIPE.parent))
-    test_set = dataio_prepare(hparams, tokenizer)["test"]
-    loader = sb.dataio.dataloader.make_dataloader(test_set, batch_size=4)
     model = hparams["model"].eval()
-    with open(out / "transcripts.csv", encoding="utf-8") as handle:
+    with open(asr_trained[1] / "transcripts.csv", encoding="utf-8") as handle:
         expected = {r["ID"]: r["hypothesis"] for r in csv.DictReader(handle)}
     found = {}
     with torch.no_grad():
@@ -108,8 +77,8 @@ def test_second_run_resumes_instead_of_retraining(asr_trained):
     assert "Going into epoch" not in text
 
 
-def _brain_test_batches(asr_trained):
-    """The test batches exactly as the recipe's Brain saw them."""
+def _saved_run(asr_trained):
+    """The run's hparams, saved tokenizer, and test batches as the Brain saw them."""
     data, out, _ = asr_trained
     overrides = {**OVERRIDES, "data_folder": str(data), "output_folder": str(out)}
     with open(HPARAMS, encoding="utf-8") as handle:
@@ -117,13 +86,9 @@ def _brain_test_batches(asr_trained):
             handle, "\n".join(f"{k}: {v}" for k, v in overrides.items())
         )
     tokenizer = SentencePiece(str(out / "save"), 30, model_type="unigram")
-    sys.path.insert(0, str(RECIPE.parent))
-    try:
-        from train import dataio_prepare
-    finally:
-        sys.path.remove(str(RECIPE.parent))
-    test_set = dataio_prepare(hparams, tokenizer)["test"]
-    return sb.dataio.dataloader.make_dataloader(test_set, batch_size=4)
+    test_set = load_recipe("asr").dataio_prepare(hparams, tokenizer)["test"]
+    loader = sb.dataio.dataloader.make_dataloader(test_set, batch_size=4)
+    return hparams, tokenizer, loader
 
 
 def test_exported_model_round_trips(asr_trained, tmp_path):
@@ -147,7 +112,8 @@ def test_exported_model_round_trips(asr_trained, tmp_path):
     with open(out / "transcripts.csv", encoding="utf-8") as handle:
         expected = {r["ID"]: r["hypothesis"] for r in csv.DictReader(handle)}
     found = {}
-    for batch in _brain_test_batches(asr_trained):
+    _, _, batches = _saved_run(asr_trained)
+    for batch in batches:
         texts, _ = asr.transcribe_batch(*batch.sig)
         found.update(
             {uid: " ".join(t.split()) for uid, t in zip(batch.id, texts, strict=True)}

@@ -4,7 +4,7 @@ import csv
 import json
 
 import pytest
-from recipe_runner import run_recipe
+from recipe_runner import TINY, run_recipe, train_tiny
 
 # Slow tier: trains the commands recipe.
 pytestmark = pytest.mark.slow
@@ -24,26 +24,12 @@ LABELS = [
     "silence",
 ]
 
-# 4 speakers: 2 train, 1 in validation_list.txt, 1 in testing_list.txt.
-OVERRIDES = {
-    "embedded_corpus": (
-        "{num_speakers: 4, repetitions: 1, auxiliary_per_speaker: 3, "
-        "valid_speakers: 1, test_speakers: 1, noise_seconds: 10, seed: 1234}"
-    ),
-    "number_of_epochs": "1",
-    "batch_size": "8",
-    "lstm_hidden": "16",
-    "head_hidden": "16",
-    "n_mels": "20",
-}
+OVERRIDES = TINY["commands"]
 
 
 @pytest.fixture(scope="session")
 def commands_trained(tmp_path_factory):
-    base = tmp_path_factory.mktemp("commands")
-    data, out = base / "data", base / "out"
-    log = run_recipe("commands", "commands_lstm.yaml", OVERRIDES, data, out)
-    return data, out, log
+    return train_tiny(tmp_path_factory, "commands", "commands_lstm.yaml")
 
 
 def test_report_is_complete_and_consistent(commands_trained):

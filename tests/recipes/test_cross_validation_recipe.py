@@ -2,12 +2,12 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from miniature_corpora import emobox_iemocap, make_iemocap
 from preparations import prepare_emotion
+from recipe_runner import recipe_args
 
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
 from speechbrain_lstm_ser.dataio.partitions import read_partitions
@@ -32,15 +32,9 @@ OVERRIDES = {
 
 
 def _args(script, data, out, **extra):
-    args = [sys.executable, str(ROOT / "recipes" / "emotion" / script), str(HPARAMS)]
-    for key, value in {
-        **OVERRIDES,
-        "data_folder": str(data),
-        "output_folder": str(out),
-        **extra,
-    }.items():
-        args += [f"--{key}", value]
-    return args + ["--noprogressbar"]
+    options = {**OVERRIDES, "data_folder": str(data), "output_folder": str(out)}
+    script = ROOT / "recipes" / "emotion" / script
+    return recipe_args(script, HPARAMS, {**options, **extra})
 
 
 @pytest.fixture(scope="module")

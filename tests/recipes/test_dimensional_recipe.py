@@ -88,7 +88,7 @@ def test_the_report_has_the_dimensions_and_their_predictions(dimensional_run):
     with open(out / "dimension_predictions.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == report["num_utterances"]
-    assert all(0.0 <= float(row["valence"]) <= 1.0 for row in rows)
+    assert all(0.0 <= float(row["valence_pred"]) <= 1.0 for row in rows)
     history = (out / "train_log.txt").read_text()
     assert "valid CCC_arousal" in history
 

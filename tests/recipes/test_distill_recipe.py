@@ -3,12 +3,12 @@
 import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from hyperpyyaml import load_hyperpyyaml
+from recipe_runner import recipe_args
 
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
@@ -30,12 +30,9 @@ STUDENT = {
 
 
 def _distill(out, **extra):
-    args = [sys.executable, str(DISTILL), str(HPARAMS)]
-    for key, value in {**STUDENT, "output_folder": str(out), **extra}.items():
-        args += [f"--{key}", str(value)]
-    return subprocess.run(
-        args + ["--noprogressbar"], capture_output=True, text=True, timeout=900
-    )
+    options = {**STUDENT, "output_folder": str(out), **extra}
+    args = recipe_args(DISTILL, HPARAMS, options)
+    return subprocess.run(args, capture_output=True, text=True, timeout=900)
 
 
 def _params(module_state):

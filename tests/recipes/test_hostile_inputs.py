@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from recipe_runner import run_cli
+from recipe_runner import TINY, recipe_args, run_cli
 
 import speechbrain_lstm_ser.inference.interface as interface_module
 import speechbrain_lstm_ser.inference.timeline as timeline_module
@@ -490,34 +490,10 @@ def test_recipe_refuses_bad_data_in_one_clear_message(run_recipe, case):
 
 # The tiny configurations of the recipes' own tests.
 TASKS = {
-    "asr": (
-        "asr_lstm.yaml",
-        {
-            "embedded_corpus": "{num_speakers: 4, utterances_per_speaker: 6, "
-            "seed: 1234}",
-            "valid_speakers": "1",
-            "test_speakers": "1",
-            "batch_size": "4",
-            "vocab_size": "30",
-            "cnn_channels": "[4, 8]",
-            "lstm_hidden": "16",
-            "dnn_size": "16",
-            "n_mels": "20",
-            "beam_size": "3",
-        },
-        {"dataset": "librispeech"},
-    ),
+    "asr": ("asr_lstm.yaml", TINY["asr"], {"dataset": "librispeech"}),
     "commands": (
         "commands_lstm.yaml",
-        {
-            "embedded_corpus": "{num_speakers: 4, repetitions: 1, "
-            "auxiliary_per_speaker: 3, valid_speakers: 1, test_speakers: 1, "
-            "noise_seconds: 10, seed: 1234}",
-            "batch_size": "8",
-            "lstm_hidden": "16",
-            "head_hidden": "16",
-            "n_mels": "20",
-        },
+        TINY["commands"],
         {"dataset": "speech_commands"},
     ),
 }
@@ -525,18 +501,9 @@ TASKS = {
 
 def _recipe_args(task, data, out, **extra):
     hparams, overrides, _ = TASKS[task]
-    args = [sys.executable, str(ROOT / "recipes" / task / "train.py")]
-    args.append(str(ROOT / "hparams" / hparams))
-    options = {
-        **overrides,
-        "number_of_epochs": "1",
-        "data_folder": str(data),
-        "output_folder": str(out),
-        **extra,
-    }
-    for key, value in options.items():
-        args += [f"--{key}", str(value)]
-    return args + ["--noprogressbar"]
+    options = {**overrides, "data_folder": str(data), "output_folder": str(out)}
+    script = ROOT / "recipes" / task / "train.py"
+    return recipe_args(script, ROOT / "hparams" / hparams, {**options, **extra})
 
 
 @pytest.fixture(scope="module", params=list(TASKS))

@@ -113,8 +113,16 @@ def test_validation_ccc_is_over_the_whole_stage_with_unknowns_left_out():
 def test_the_test_report_section_and_the_predictions_file(tmp_path):
     objective = DimensionObjective(weight=1.0, bootstrap=20, seed=3)
     pred, refs = _filled(objective, np.random.default_rng(1))
-    objective.single_utterance = [np.clip(pred + 0.05, 0, 1)]
-    section = objective.report_section("speaker")
+    metrics = objective.metrics
+    objective.single_utterance.append(
+        metrics.ids,
+        np.clip(pred + 0.05, 0, 1),
+        refs,
+        genders=metrics.groups["genders"],
+        speakers=metrics.groups["speakers"],
+    )
+    section = objective.report_section("speaker", tmp_path)
+    assert (tmp_path / "valence_arousal.png").is_file()
     json.dumps(section)  # serialisable
     assert section["reference"] == "speaker"
     assert section["names"] == ["arousal", "valence", "dominance"]
@@ -126,8 +134,8 @@ def test_the_test_report_section_and_the_predictions_file(tmp_path):
     objective.write_predictions(tmp_path)
     with open(tmp_path / "dimension_predictions.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 24 and rows[2]["valence_reference"] == ""
-    assert float(rows[0]["arousal"]) == pytest.approx(pred[0, 0], abs=1e-6)
+    assert len(rows) == 24 and rows[2]["valence"] == ""
+    assert float(rows[0]["arousal_pred"]) == pytest.approx(pred[0, 0], abs=1e-6)
 
 
 def test_the_objective_follows_the_model():

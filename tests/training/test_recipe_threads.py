@@ -5,19 +5,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from speechbrain_lstm_ser import threads
 from speechbrain_lstm_ser.training.hparams import load_settings
 from speechbrain_lstm_ser.training.recipe import load_experiment
 
 HPARAMS = Path(__file__).resolve().parents[2] / "hparams"
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads(monkeypatch):
-    before = torch.get_num_threads()
-    monkeypatch.setattr(threads, "_applied", None)
-    yield
-    torch.set_num_threads(before)
+# Each test starts with nothing applied and leaves torch as it found it.
+pytestmark = pytest.mark.usefixtures("restore_threads")
 
 
 @pytest.mark.parametrize("yaml", ["lstm.yaml", "asr_lstm.yaml", "commands_lstm.yaml"])

@@ -47,7 +47,6 @@ __all__ = [
     "LAYOUT",
     "SCALE",
     "IemocapOptions",
-    "parse_emo_evaluation",
     "parse_evaluations",
     "read_iemocap",
 ]
@@ -156,34 +155,6 @@ def parse_evaluations(
                     vad if len(vad) == 3 else None,
                 )
     return found
-
-
-def parse_emo_evaluation(path: str | Path) -> dict[str, str]:
-    r"""Reads the majority labels of one ``EmoEvaluation/<dialog>.txt`` file.
-
-    Arguments
-    ---------
-    path : str or Path
-        The evaluation file.
-
-    Returns
-    -------
-    dict
-        Utterance ID -> label code (``neu``, ``exc``, ...), in file order.
-
-    Example
-    -------
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "Ses01F_impro01.txt")
-    >>> _ = open(path, "w").write(
-    ...     "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
-    ...     "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5, 2.5, 2.5]\n"
-    ...     "C-E2:\tNeutral;\t()\n"
-    ... )
-    >>> parse_emo_evaluation(path)
-    {'Ses01F_impro01_F000': 'neu'}
-    """
-    return {uid: code for uid, (code, _) in parse_evaluations(path).items()}
 
 
 def _transcripts(folder: Path) -> dict[str, str]:

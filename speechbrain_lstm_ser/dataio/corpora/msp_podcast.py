@@ -123,6 +123,33 @@ def _dimensions(row: dict) -> tuple[dict[str, str], int] | None:
     return scale_dimensions(values, SCALE)
 
 
+def _notes(used: list[str], left_out: Counter, counts: Counter) -> list[str]:
+    """What the summary says about the listing."""
+    notes = []
+    if left_out:
+        notes.append(
+            f"Split_Set other than {used} left out of the partition: "
+            f"{dict(sorted(left_out.items()))}"
+        )
+    if counts["unknown speakers"]:
+        notes.append(
+            f"{counts['unknown speakers']} file(s) with SpkrID Unknown count as one "
+            "speaker each (the corpus's Split_Set is speaker-independent for known "
+            "speakers)"
+        )
+    if counts["no dimensions"]:
+        notes.append(
+            f"{counts['no dimensions']} file(s) without numeric EmoAct, EmoVal, "
+            "EmoDom: their dimensions are empty"
+        )
+    if counts["clipped"]:
+        notes.append(
+            f"{counts['clipped']} rating(s) outside MSP-Podcast's 1-7 scale: "
+            "clipped to [0, 1]"
+        )
+    return notes
+
+
 def read_msp_podcast(
     data_folder: str | Path, options: Mapping | None = None
 ) -> CorpusListing:
@@ -157,7 +184,7 @@ def read_msp_podcast(
     listing = CorpusListing(rows=[])
     splits = {TRAIN_SET: "train", VALID_SET: "valid", opts.test_set: "test"}
     entries: dict[str, list[dict]] = {name: [] for name in splits.values()}
-    unknown_speakers, no_dimensions, clipped = 0, 0, 0
+    counts: Counter = Counter()  # unknown speakers, no dimensions, clipped
     left_out: Counter = Counter()
     seen: set[str] = set()
     for line, row in enumerate(table, start=2):
@@ -171,12 +198,13 @@ def read_msp_podcast(
         speaker = (row["SpkrID"] or "").strip()
         if not speaker or speaker.lower() == "unknown":
             speaker = f"unknown_{uid}"
-            unknown_speakers += 1
+            counts["unknown speakers"] += 1
         gender = (row["Gender"] or "").strip().lower()
         dims = _dimensions(row)
         if dims is None:
-            dims, no_dimensions = ({}, 0), no_dimensions + 1
-        clipped += dims[1]
+            dims = ({}, 0)
+            counts["no dimensions"] += 1
+        counts["clipped"] += dims[1]
         listing.rows.append(
             {
                 "ID": uid,
@@ -208,23 +236,5 @@ def read_msp_podcast(
         label_map={},
         sha256=hashlib.sha256(labels.read_bytes()).hexdigest(),
     )
-    if left_out:
-        listing.notes.append(
-            f"Split_Set other than {list(splits)} left out of the partition: "
-            f"{dict(sorted(left_out.items()))}"
-        )
-    if unknown_speakers:
-        listing.notes.append(
-            f"{unknown_speakers} file(s) with SpkrID Unknown count as one speaker "
-            "each (the corpus's Split_Set is speaker-independent for known speakers)"
-        )
-    if no_dimensions:
-        listing.notes.append(
-            f"{no_dimensions} file(s) without numeric EmoAct, EmoVal, EmoDom: "
-            "their dimensions are empty"
-        )
-    if clipped:
-        listing.notes.append(
-            f"{clipped} rating(s) outside MSP-Podcast's 1-7 scale: clipped to [0, 1]"
-        )
+    listing.notes += _notes(list(splits), left_out, counts)
     return listing

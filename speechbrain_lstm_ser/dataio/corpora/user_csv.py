@@ -36,6 +36,7 @@ from speechbrain_lstm_ser.dataio.corpora.base import (
     check_scale,
     open_corpus,
     read_dimensions,
+    read_table,
 )
 from speechbrain_lstm_ser.dataio.manifest import (
     USER_ASR_CSV,
@@ -114,9 +115,18 @@ def read_user_csv(
     path = folder / opts.manifest
     if not path.is_file():
         raise CorpusLayoutError(path, "csv", "does not exist", LAYOUT)
-    rows = read_manifest(
-        path, schema=USER_EMOTION_CSV, data_root=folder, check_files=True
-    )
+    try:
+        rows = read_manifest(
+            path, schema=USER_EMOTION_CSV, data_root=folder, check_files=True
+        )
+    except ManifestError as err:  # with the dimensions' problems, all at once
+        _, raw = read_table(path, [], LAYOUT)
+        extra = [
+            problem
+            for line, row in enumerate(raw, start=2)
+            for problem in read_dimensions(row, opts.dimension_scale, line)[1]
+        ]
+        raise ManifestError(path, err.problems + extra) from None
     listing = CorpusListing(rows=[])
     dollars = 0
     problems: list[str] = []

@@ -8,7 +8,10 @@ four emotions is a prosody profile: speaking rate, pitch, pitch range,
 loudness, pauses between words and voice brightness. Every utterance draws
 its prosody around its speaker's baseline and its emotion's profile with
 random jitter wide enough that the classes overlap. Optional background noise
-is mixed in at a random SNR.
+is mixed in at a random SNR. Each utterance's arousal, valence and dominance
+are a documented function of the same drawn prosody offsets
+(:mod:`~speechbrain_lstm_ser.dataio.synthetic.dimensions`; synthetic, like
+the corpus): the categories are regions of that space.
 
 **What it is for**: a deterministic, download-free corpus that exercises every
 code path (recipes, tests, benchmarks, demos) with realistic shapes: many
