@@ -205,6 +205,12 @@ if __name__ == "__main__":
             f"the teacher's {teacher_labels}"
         )
 
+    if getattr(hparams["model"], "regressor", None) is not None:
+        sys.exit(
+            "error: distillation trains the classes only; set dimension_weight: 0 "
+            "(a regression head is trained with recipes/emotion/train.py)"
+        )
+
     # Data preparation, unless the student reads the teacher's manifests.
     prepare_data(hparams)
 

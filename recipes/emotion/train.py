@@ -21,6 +21,11 @@ Each epoch logs its duration and its training throughput (seconds of
 audio per second) to ``train_log.txt``; bad data or settings end the run
 with one error line.
 
+``--dimension_weight 1.0`` also trains arousal, valence and dominance
+(a regression head on the same pooled vector, 1 - CCC loss; the manifests
+need the columns): the test report gets a ``dimensions`` section, the
+output folder ``dimension_predictions.csv`` (docs/dimensional.md).
+
 ``--partitions`` runs fixed folds (EmoBox's, or the ``partitions.json``
 every run writes); the report says what the splits share (speakers,
 identical recordings). ``--init_from`` fine-tunes a published model.
@@ -48,6 +53,10 @@ from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.classification import (
     ClassifierBrain,
     class_label_encoder,
+)
+from speechbrain_lstm_ser.training.dimensions import (
+    check_dimension_columns,
+    dimension_pipeline,
 )
 from speechbrain_lstm_ser.training.finetune import setup_finetuning
 from speechbrain_lstm_ser.training.recipe import (
@@ -88,12 +97,18 @@ class EmotionBrain(ClassifierBrain):
         self.finetuning = finetuning
 
     def compute_forward(self, batch, stage):
-        """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
+        """Waveforms -> class log-probabilities ``(batch, 1, classes)``.
+
+        With a regression head (``dimension_weight > 0``), also its
+        dimensions ``(batch, 3)``, from the same encoder pass.
+        """
         batch = batch.to(self.device)
         if hasattr(batch, "ssl_layers"):  # the SSL feature cache: no waveforms
             layers, lens = batch.ssl_layers  # (batch, frames, layers, D)
             epoch = self.hparams.epoch_counter.current
-            return self.modules.model(layers.transpose(1, 2), lens, epoch=epoch)
+            return self.modules.model(
+                layers.transpose(1, 2), lens, epoch=epoch, **self.model_outputs
+            )
         wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
@@ -102,6 +117,7 @@ class EmotionBrain(ClassifierBrain):
             lens,
             epoch=self.hparams.epoch_counter.current,
             reference=self.batch_reference(batch, stage),
+            **self.model_outputs,  # with a regression head: and its dimensions
         )
 
     def batch_audio_seconds(self, batch):
@@ -134,6 +150,8 @@ def dataio_prepare(hparams, ssl_cache=None):
 
     Expects the manifests of ``prepare_emotion_data``. Audio of any sample
     rate or channel count is converted to ``sample_rate`` mono when loaded.
+    A model with a regression head also reads the dimension columns
+    (``dimensions``: ``nan`` where unknown).
 
     Arguments
     ---------
@@ -171,11 +189,12 @@ def dataio_prepare(hparams, ssl_cache=None):
         yield emo
         yield label_encoder.encode_label_torch(emo)
 
-    datasets = manifest_datasets(
-        hparams,
-        dynamic_items=[audio_pipeline, label_pipeline],
-        output_keys=["id", signal, "emo_encoded", "spk_id", "gender"],
-    )
+    dynamic_items = [audio_pipeline, label_pipeline]
+    output_keys = ["id", signal, "emo_encoded", "spk_id", "gender"]
+    if getattr(hparams["model"], "regressor", None) is not None:  # dimensions
+        dynamic_items.append(dimension_pipeline())
+        output_keys.append("dimensions")
+    datasets = manifest_datasets(hparams, dynamic_items, output_keys)
     if cache is not None:
         wavs = [row["wav"] for d in datasets.values() for row in d.data.values()]
         sb.utils.distributed.run_on_main(cache.build, args=[wavs])
@@ -239,7 +258,12 @@ if __name__ == "__main__":
 
     # Every problem of the manifests (missing audio file, unknown label,
     # duplicate ID, ...) is reported at once, before training starts.
-    check_manifests(hparams, EMOTION_MANIFEST, allowed={"emo": hparams["emotions"]})
+    rows = check_manifests(
+        hparams, EMOTION_MANIFEST, allowed={"emo": hparams["emotions"]}
+    )
+    if getattr(hparams["model"], "regressor", None) is not None:  # dimensions
+        with one_line_errors(hparams):
+            check_dimension_columns(rows)
 
     # Create dataset objects "train", "valid", and "test".
     with one_line_errors(hparams):

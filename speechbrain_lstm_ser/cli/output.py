@@ -144,6 +144,9 @@ def table_rows(result: dict) -> list[str]:
     ['a.wav\t(no speech)\t-']
     >>> table_rows({"file": "b.wav", "text": "two\nlines"})
     ['b.wav\ttwo\\nlines']
+    >>> table_rows({"file": "c.wav", "label": "sad", "score": 0.5,
+    ...             "dimensions": {"arousal": 0.25, "valence": 0.3}})
+    ['c.wav\tsad\t0.500\tarousal=0.250\tvalence=0.300']
     """
     name = result["file"]  # already display_name()
     if "text" in result:
@@ -155,11 +158,19 @@ def table_rows(result: dict) -> list[str]:
             what = s.get("label") or s.get("emotion") or "-"
             score = "-" if s.get("score") is None else f"{s['score']:.3f}"
             text = f"\t{display_name(s['text'])}" if "text" in s else ""
-            rows.append(f"{name}\t{span}\t{what}\t{score}{text}")
+            dims = _dimension_cells(s)
+            rows.append(f"{name}\t{span}\t{what}\t{score}{dims}{text}")
         return rows or [f"{name}\t-\t(no speech)\t-"]
     if result["label"] is None:
         return [f"{name}\t(no speech)\t-"]
-    return [f"{name}\t{result['label']}\t{result['score']:.3f}"]
+    dims = _dimension_cells(result)
+    return [f"{name}\t{result['label']}\t{result['score']:.3f}{dims}"]
+
+
+def _dimension_cells(result: dict) -> str:
+    """Tab-separated ``arousal=0.800`` cells of a dimensional answer, else nothing."""
+    values = result.get("dimensions") or {}
+    return "".join(f"\t{key}={value:.3f}" for key, value in values.items())
 
 
 def write(text: str) -> None:

@@ -1,7 +1,8 @@
 """Figures of a run (PNGs): confusion matrix, reliability, training, dimensions.
 
 The last: predicted against reference arousal, valence and dominance, and
-the valence-arousal plane, for dimensional models.
+the valence-arousal plane, for dimensional models; and a recording's
+dimensions over time (``sb-lstm-ser timeline --plot``).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -20,6 +21,7 @@ from speechbrain_lstm_ser.evaluation.dimensions import concordance_correlation
 __all__ = [
     "plot_confusion_matrix",
     "plot_dimension_scatter",
+    "plot_dimension_timeline",
     "plot_reliability_diagram",
     "plot_training_curves",
 ]
@@ -274,5 +276,70 @@ def plot_dimension_scatter(
         ax.set_title("valence-arousal plane")
         ax.legend(loc="lower right", fontsize=8)
         ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(str(path))
+
+
+def plot_dimension_timeline(
+    segments,
+    path: str | os.PathLike,
+    names: Sequence[str] = DIMENSIONS,
+    shown: Sequence[str] = ("arousal", "valence"),
+    title: str = "Emotion dimensions over time",
+) -> None:
+    """Draws a recording's dimensions (arousal, valence) over time, to a PNG.
+
+    One line per dimension in ``shown``, a point at the centre of each
+    window; the line breaks where windows were skipped (no speech).
+
+    Arguments
+    ---------
+    segments : sequence of TimelineSegment
+        A dimensional model's ``timeline`` (each with ``start``, ``end``
+        and ``dimensions``, ``(len(names),)`` in ``[0, 1]``).
+    path : str or os.PathLike
+        Output image.
+    names : sequence of str
+        The order of each segment's ``dimensions``.
+    shown : sequence of str
+        The dimensions drawn.
+    title : str
+        Figure title.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> from types import SimpleNamespace as Segment
+    >>> segments = [
+    ...     Segment(start=t, end=t + 3.0, dimensions=np.array([0.2 + t / 20, 0.6, 0.5]))
+    ...     for t in (0.0, 1.5, 3.0, 9.0)
+    ... ]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_dimension_timeline(segments, f"{folder}/dimensions.png")
+    """
+    unknown = [name for name in shown if name not in names]
+    if unknown:
+        raise ValueError(f"cannot draw {unknown}: the dimensions are {list(names)}")
+    if not segments or any(s.dimensions is None for s in segments):
+        raise ValueError(
+            "the timeline has no dimensions to draw: its model predicts classes "
+            "only, or no window held speech"
+        )
+    times, rows = [], []
+    for k, segment in enumerate(segments):
+        if k and segment.start > segments[k - 1].end:  # skipped windows: a gap
+            times.append(np.nan)
+            rows.append(np.full(len(names), np.nan))
+        times.append((segment.start + segment.end) / 2)
+        rows.append(np.asarray(segment.dimensions, dtype=np.float64))
+    values = np.stack(rows)
+    fig = _figure(max(6.0, min(16.0, 0.05 * segments[-1].end + 5.0)), 3.6)
+    ax = fig.add_subplot(1, 1, 1)
+    for name in shown:
+        ax.plot(times, values[:, names.index(name)], marker=".", label=name)
+    ax.axhline(0.5, linestyle="--", color="gray", linewidth=0.8)
+    ax.set(ylim=(0, 1), xlabel="time (s)", ylabel="predicted value", title=title)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(str(path))

@@ -199,7 +199,109 @@ def _metric_rows(report: Mapping) -> list[tuple[str, str, float]]:
         ),
         ("accuracy", "WA (accuracy)", report["accuracy"]),
         ("f1", "macro-F1", report["macro_f1"]),
+        *_dimension_rows(report),
     ]
+
+
+def _dimension_rows(report: Mapping) -> list[tuple[str, str, float]]:
+    """The test CCC of each dimension, when the report has a ``dimensions`` section.
+
+    Example
+    -------
+    >>> _dimension_rows({"dimensions": {"names": ["arousal"],
+    ...                                 "overall": {"arousal": {"ccc": 0.8}}}})
+    [('ccc', 'CCC arousal', 0.8)]
+    """
+    section = report.get("dimensions") or {}
+    overall = section.get("overall") or {}
+    return [
+        ("ccc", f"CCC {name}", overall[name]["ccc"])
+        for name in section.get("names", ())
+        if (overall.get(name) or {}).get("ccc") is not None
+    ]
+
+
+def dimension_lines(report: Mapping) -> list[str]:
+    r"""The card's "Dimensions" section: CCC per dimension, with the protocol.
+
+    Arguments
+    ---------
+    report : mapping
+        A classification ``test_report.json``; nothing is said without its
+        ``dimensions`` section (a model without a regression head).
+
+    Returns
+    -------
+    list of str
+        Markdown lines.
+
+    Example
+    -------
+    >>> scores = {"ccc": 0.81, "ccc_ci": [0.75, 0.86], "pearson": 0.83, "mae": 0.1}
+    >>> report = {"dimensions": {
+    ...     "reference": "speaker", "names": ["arousal"],
+    ...     "bootstrap": {"resamples": 1000, "unit": "utterance", "level": 0.95},
+    ...     "overall": {"arousal": scores},
+    ...     "speaker_summary": {"arousal": {"ccc_mean": 0.7}},
+    ...     "variants": {"single_utterance": {"overall": {"arousal": {"ccc": 0.6}}}}}}
+    >>> print("\n".join(dimension_lines(report)))
+    ## Dimensions
+    <BLANKLINE>
+    Arousal, valence and dominance in [0, 1], from a regression head beside the classifier's.
+    <BLANKLINE>
+    | dimension | CCC | 95% interval | Pearson | MAE | CCC per speaker (mean) | CCC, single utterance |
+    |---|---|---|---|---|---|---|
+    | arousal | 0.8100 | [0.7500, 0.8600] | 0.8300 | 0.1000 | 0.7000 | 0.6000 |
+    <BLANKLINE>
+    Features relative to the speaker; intervals: 1000 bootstrap resamples of utterances.
+    <BLANKLINE>
+    """  # noqa: E501
+    section = (report or {}).get("dimensions")
+    if not section:
+        return []
+    single = ((section.get("variants") or {}).get("single_utterance") or {}).get(
+        "overall", {}
+    )
+    speakers = section.get("speaker_summary") or {}
+    boot = section.get("bootstrap") or {}
+    level = f"{100 * boot.get('level', 0.95):.0f}%"
+    lines = [
+        "## Dimensions",
+        "",
+        "Arousal, valence and dominance in [0, 1], from a regression head beside "
+        "the classifier's.",
+        "",
+        f"| dimension | CCC | {level} interval | Pearson | MAE "
+        "| CCC per speaker (mean) | CCC, single utterance |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in section["names"]:
+        scores = section["overall"][name]
+        interval = scores.get("ccc_ci")
+        lines.append(
+            f"| {name} | {_number(scores.get('ccc'))} | "
+            + (f"[{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "n/a")
+            + f" | {_number(scores.get('pearson'))} | {_number(scores.get('mae'))}"
+            f" | {_number((speakers.get(name) or {}).get('ccc_mean'))}"
+            f" | {_number((single.get(name) or {}).get('ccc'))} |"
+        )
+    resampled = (
+        f"{boot['resamples']} bootstrap resamples of {boot.get('unit', 'utterance')}s"
+        if boot.get("resamples")
+        else "none"
+    )
+    lines += [
+        "",
+        f"Features relative to the {section.get('reference', 'utterance')}; "
+        f"intervals: {resampled}.",
+        "",
+    ]
+    return lines
+
+
+def _number(value) -> str:
+    """A metric in a card's table (``n/a`` where undefined)."""
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def _test_set(dataset: str, report: Mapping | None) -> str:
@@ -541,5 +643,6 @@ def render_card(options: CardOptions) -> str:
         calibration=_block(calibration_lines(report) if report else []),
         by_gender=_block(_gender_lines(report)),
         normalization=_block(normalization_lines(report) if report else []),
+        dimensions=_block(dimension_lines(report) if report else []),
         protocol=_block(protocol_lines(report) if report else []),
     )

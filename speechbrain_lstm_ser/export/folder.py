@@ -117,6 +117,27 @@ def _clean(node):
     return copy
 
 
+#: The YAML function that builds an optional head only when it is switched on.
+OPTIONAL_HEAD_TAG = "!apply:speechbrain_lstm_ser.nnet.heads.optional_head"
+
+
+def _built_node(node):
+    """A module's definition as an inference YAML writes it.
+
+    A head that the training YAML builds only when switched on
+    (``!apply:...optional_head [weight, !name:Head {...}]``) is exported as
+    what it built: ``!new:Head {...}`` (no switch, no ``!apply:``).
+    """
+    tag = getattr(getattr(node, "tag", None), "value", None) or ""
+    if tag != OPTIONAL_HEAD_TAG:
+        return _clean(node)
+    factory = node[1]
+    built = _clean(factory)
+    factory_tag = factory.tag.value
+    built.yaml_set_ctag(ruamel.yaml.comments.Tag(suffix="!new:" + factory_tag[6:]))
+    return built
+
+
 def inference_yaml(
     training_yaml: str | os.PathLike,
     module_keys: Sequence[str],
@@ -171,7 +192,7 @@ def inference_yaml(
     for key, value in meta.items():
         subset[key] = value
     for key in (*hparam_keys, *module_keys):
-        subset[key] = _clean(nodes[key])
+        subset[key] = _built_node(nodes[key])
         for name, value in (arguments or {}).get(key, {}).items():
             subset[key][name] = value
     out = io.StringIO()

@@ -7,6 +7,12 @@ waveform to class probabilities, with a dynamic batch and time axis::
     wavs (batch, samples), wav_lens (batch,)
         -> Fbank -> normalisation -> encoder -> pooling -> head
         -> probabilities (batch, classes)
+                                          [-> regressor -> dimensions (batch, 3)]
+
+A model trained with a regression head (``dimension_weight > 0``,
+docs/dimensional.md) gets a second output, ``dimensions``: arousal,
+valence and dominance in ``[0, 1]``, from the same pooled vector; a
+categorical model's graph has ``probabilities`` alone, as before.
 
 Waveform pre-processing (denoising, silence trimming: data-dependent
 lengths) stays outside the graph, as it stays outside the model: run the
@@ -79,7 +85,9 @@ class ClassifierOnnxGraph(UtteranceClassifierModel):
     """An utterance classifier with probabilities out: the graph ONNX export writes.
 
     The task model itself (same parts, same forward), with
-    ``exp(log-probabilities)`` as output, of shape ``(batch, classes)``. Its
+    ``exp(log-probabilities)`` as output, of shape ``(batch, classes)``, and,
+    for a model with a ``regressor``, its dimensions ``(batch, dims)``
+    (:attr:`output_names`). Its
     parts stay top-level modules of the graph, so that the exported nodes
     carry their names (int8 quantisation keeps ``compute_features`` float).
 
@@ -137,8 +145,17 @@ class ClassifierOnnxGraph(UtteranceClassifierModel):
             )
         return cls.from_modules(model.parts()).eval()
 
-    def forward(self, wavs: torch.Tensor, wav_lens: torch.Tensor) -> torch.Tensor:
-        """Class probabilities.
+    @property
+    def output_names(self) -> list[str]:
+        """``probabilities``, and ``dimensions`` for a model with a regressor."""
+        if self.regressor is None:
+            return ["probabilities"]
+        return ["probabilities", "dimensions"]
+
+    def forward(
+        self, wavs: torch.Tensor, wav_lens: torch.Tensor
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Class probabilities (and the dimensions, with a regressor).
 
         Arguments
         ---------
@@ -149,10 +166,14 @@ class ClassifierOnnxGraph(UtteranceClassifierModel):
 
         Returns
         -------
-        torch.Tensor
-            ``(batch, classes)`` probabilities.
+        torch.Tensor or tuple of torch.Tensor
+            ``(batch, classes)`` probabilities; with a regressor, also the
+            ``(batch, dims)`` dimensions.
         """
-        return super().forward(wavs, wav_lens).squeeze(1).exp()
+        if self.regressor is None:
+            return super().forward(wavs, wav_lens).squeeze(1).exp()
+        log_probs, dims = super().forward(wavs, wav_lens, with_dimensions=True)
+        return log_probs.squeeze(1).exp(), dims
 
 
 def export_onnx(
@@ -166,7 +187,9 @@ def export_onnx(
     """Exports ``graph`` to one ONNX file with dynamic batch and time axes.
 
     Inputs ``wavs`` ``(batch, samples)`` float32 and ``wav_lens``
-    ``(batch,)``; output ``probabilities`` ``(batch, classes)``. The class
+    ``(batch,)``; output ``probabilities`` ``(batch, classes)`` (and
+    ``dimensions`` ``(batch, dims)`` where the graph's ``output_names``
+    say so, e.g. a :class:`ClassifierOnnxGraph` with a regressor). The class
     names and sample rate are stored in the model's metadata (``labels`` as
     JSON, ``sample_rate``). Constants are folded, so that LSTM weights are
     plain initializers (smaller graph, and what int8 quantisation needs).
@@ -221,7 +244,7 @@ def export_onnx(
                 (wavs, wav_lens),
                 dynamo=True,
                 input_names=["wavs", "wav_lens"],
-                output_names=["probabilities"],
+                output_names=getattr(graph, "output_names", ["probabilities"]),
                 dynamic_shapes=({0: batch, 1: samples}, {0: batch}),
                 opset_version=opset_version,
             )
@@ -292,6 +315,9 @@ def onnx_max_abs_diff(
 ) -> float:
     """Largest absolute difference between PyTorch's and onnxruntime's outputs.
 
+    Over every output (the probabilities, and the dimensions of a graph
+    with a regressor).
+
     Arguments
     ---------
     graph : torch.nn.Module
@@ -308,12 +334,16 @@ def onnx_max_abs_diff(
     float
     """
     with torch.no_grad():
-        expected = graph.eval()(wavs, wav_lens).numpy()
+        expected = graph.eval()(wavs, wav_lens)
+    if isinstance(expected, torch.Tensor):
+        expected = (expected,)
     got = onnx_session(path).run(
         None,
         {"wavs": wavs.numpy(), "wav_lens": wav_lens.float().numpy()},
-    )[0]
-    return float(abs(got - expected).max())
+    )
+    return max(
+        float(abs(g - e.numpy()).max()) for g, e in zip(got, expected, strict=True)
+    )
 
 
 def export_trained_onnx(
@@ -362,7 +392,8 @@ def export_trained_onnx(
     speech = _parity_on_test_utterances(hparams, graph, path)
     log(
         f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); "
-        f"max |onnxruntime - PyTorch| on probabilities: {diff:.2e} (noise)"
+        f"max |onnxruntime - PyTorch| on {' and '.join(graph.output_names)}: "
+        f"{diff:.2e} (noise)"
         + (f", {speech[1]:.2e} ({speech[0]} test utterances)" if speech else "")
     )
     return path

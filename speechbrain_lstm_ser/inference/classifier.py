@@ -14,18 +14,14 @@ Authors
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable, Sequence
 
 import torch
 
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.inference.checks import (
-    NO_SPEECH_FIX,
     SILENCE_PEAK,
-    AudioWarning,
-    NoSpeechError,
     SpeechGate,
-    check_waveforms,
 )
 from speechbrain_lstm_ser.inference.class_subset import class_mask, restrict_classes
 from speechbrain_lstm_ser.inference.enrolment import SpeakerEnrolment
@@ -57,6 +53,10 @@ class UtteranceClassifier(AudioInterface):
     clips of the speaker, then ``speaker=...`` (:attr:`enrolment`); or
     ``timeline(path, adapt=True)`` (:attr:`timelines`). Without either, each
     utterance is its own reference, which is said once in the log.
+
+    A model with a regressor (``docs/dimensional.md``) also gives its
+    :attr:`dimension_names` beside the label (``Prediction.dimensions``,
+    ``TimelineSegment.dimensions``, :meth:`outputs`).
 
     Example
     -------
@@ -102,6 +102,12 @@ class UtteranceClassifier(AudioInterface):
         """Class names in output order."""
         encoder = self.hparams.label_encoder
         return [encoder.ind2lab[i] for i in range(len(encoder))]
+
+    @property
+    def dimension_names(self) -> tuple[str, ...]:
+        """The regressor's outputs, each in [0, 1] (arousal, valence, dominance)."""
+        regressor = getattr(self.model, "regressor", None)
+        return () if regressor is None else DIMENSIONS[: regressor.num_dimensions]
 
     @property
     def speaker_normalized(self) -> bool:
@@ -218,27 +224,25 @@ class UtteranceClassifier(AudioInterface):
         text_lab : list of str
             The best class names.
         """
-        if labels is not None:
-            self.allowed_classes(labels)
-        wavs, wav_lens = check_waveforms(
-            wavs, wav_lens, self.sample_rate, self.min_duration
-        )
-        if gate:
-            for i, found in enumerate(self.speech_gate.batch(wavs, wav_lens)):
-                if not found.speech:
-                    raise NoSpeechError(f"wavs[{i}]", found.reason, NO_SPEECH_FIX)
-        wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
-        if speaker is not None:
-            reference = self.enrolment.reference(speaker, wavs.shape[0])
-        elif reference is None:
-            self.enrolment.note_no_speaker()
-        with torch.no_grad():
-            out_prob = self.model(wavs, wav_lens, reference=reference).squeeze(1)
-        if labels is not None:
-            out_prob = self.restrict(out_prob, labels)
+        args = (wavs, wav_lens, labels, speaker, reference, gate)
+        return self._best(self.predictor.outputs(*args, dimensions=False)[0])
+
+    def _best(self, out_prob: torch.Tensor):
+        """SpeechBrain's tuple from ``(batch, classes)`` log-probabilities."""
         score, index = torch.max(out_prob, dim=-1)
-        text_lab = self.hparams.label_encoder.decode_torch(index)
-        return out_prob, score, index, text_lab
+        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
+
+    def outputs(
+        self,
+        wavs: torch.Tensor,
+        wav_lens: torch.Tensor | None = None,
+        labels: Sequence[str] | None = None,
+        speaker: str | Sequence[str] | None = None,
+        reference: torch.Tensor | None = None,
+        gate: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(out_prob, dimensions or None)``: see ``Predictor.outputs``."""
+        return self.predictor.outputs(wavs, wav_lens, labels, speaker, reference, gate)
 
     def classify_file(
         self,
@@ -273,15 +277,7 @@ class UtteranceClassifier(AudioInterface):
         -------
         See :meth:`classify_batch` (a batch of one).
         """
-        out_prob, found, notes = self.predictor.file_outputs(
-            path, labels, speaker, gate
-        )
-        for note in notes:
-            warnings.warn(note, AudioWarning, stacklevel=2)
-        if out_prob is None:
-            raise NoSpeechError(path, found.reason, NO_SPEECH_FIX)
-        score, index = torch.max(out_prob, dim=-1)
-        return out_prob, score, index, self.hparams.label_encoder.decode_torch(index)
+        return self._best(self.predictor.speech_outputs(path, labels, speaker, gate))
 
     def predict_file(
         self,

@@ -20,7 +20,9 @@ from typing import BinaryIO, TextIO
 import numpy as np
 import torch
 
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.inference.checks import positive_seconds
+from speechbrain_lstm_ser.inference.prediction import named_dimensions
 from speechbrain_lstm_ser.inference.streaming import (
     StreamingEmotionRecognizer,
     StreamPrediction,
@@ -95,7 +97,10 @@ def microphone_chunks(sample_rate: int, samples: int) -> Iterator[np.ndarray]:
 
 
 def format_line(prediction: StreamPrediction) -> str:
-    """One terminal line: time, label, confidence bar, speech.
+    """One terminal line: time, label, confidence bar, dimensions, speech.
+
+    A dimensional model's line shows arousal, valence and dominance
+    (``A``, ``V``, ``D``) after the confidence.
 
     Arguments
     ---------
@@ -113,6 +118,8 @@ def format_line(prediction: StreamPrediction) -> str:
     '   1.20 s  happy       ###############.....  0.75  speech'
     >>> format_line(p._replace(label=None, speech=False))
     '   1.20 s  -           ....................     -  no speech'
+    >>> format_line(p._replace(dimensions=torch.tensor([0.8, 0.7, 0.5])))
+    '   1.20 s  happy       ###############.....  0.75  A 0.80 V 0.70 D 0.50  speech'
     """
     speech = {True: "speech", False: "no speech", None: ""}[prediction.speech]
     if prediction.label is None:
@@ -120,14 +127,26 @@ def format_line(prediction: StreamPrediction) -> str:
     confidence = float(prediction.probabilities.max())
     filled = int(round(confidence * BAR_WIDTH))
     bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    dims = ""
+    if prediction.dimensions is not None:
+        values = zip(DIMENSIONS, prediction.dimensions.tolist(), strict=False)
+        dims = "".join(f"{name[0].upper()} {value:.2f} " for name, value in values)
+        dims += " "
     return (
         f"{prediction.time:7.2f} s  {prediction.label:<10}  {bar}  "
-        f"{confidence:.2f}  {speech}".rstrip()
+        f"{confidence:.2f}  {dims}{speech}".rstrip()
     )
 
 
-def format_json(prediction: StreamPrediction, labels: list[str]) -> str:
+def format_json(
+    prediction: StreamPrediction,
+    labels: list[str],
+    dimensions: tuple[str, ...] = DIMENSIONS,
+) -> str:
     """One JSON line: time, label, confidence, speech, every class probability.
+
+    A dimensional model's line adds ``dimensions`` (named by
+    ``dimensions``), null without speech as the probabilities are.
 
     Example
     -------
@@ -138,18 +157,25 @@ def format_json(prediction: StreamPrediction, labels: list[str]) -> str:
     >>> format_json(p._replace(label=None, speech=False), ["sad", "happy"])
     '{"time": 1.2, "label": null, "confidence": null, "speech": false, \
 "probabilities": null}'
+    >>> dimensional = p._replace(dimensions=torch.tensor([0.8, 0.7, 0.5]))
+    >>> format_json(dimensional, ["sad", "happy"])
+    '{"time": 1.2, "label": "happy", "confidence": 0.75, "speech": null, \
+"probabilities": {"sad": 0.25, "happy": 0.75}, \
+"dimensions": {"arousal": 0.8, "valence": 0.7, "dominance": 0.5}}'
     """
     probs = [round(float(p), 4) for p in prediction.probabilities]
     heard = prediction.label is not None  # no speech: no class claimed
-    return json.dumps(
-        {
-            "time": prediction.time,
-            "label": prediction.label,
-            "confidence": max(probs) if heard else None,
-            "speech": prediction.speech,
-            "probabilities": dict(zip(labels, probs, strict=True)) if heard else None,
-        }
-    )
+    line = {
+        "time": prediction.time,
+        "label": prediction.label,
+        "confidence": max(probs) if heard else None,
+        "speech": prediction.speech,
+        "probabilities": dict(zip(labels, probs, strict=True)) if heard else None,
+    }
+    if prediction.dimensions is not None:
+        named = named_dimensions(prediction.dimensions, dimensions, 4)
+        line["dimensions"] = named if heard else None
+    return json.dumps(line)
 
 
 def run_live(
@@ -235,7 +261,7 @@ def run_live(
                 line = (
                     format_line(prediction)
                     if fmt == "table"
-                    else format_json(prediction, labels)
+                    else format_json(prediction, labels, model.dimension_names)
                 )
                 print(line, file=out, flush=True)
     except KeyboardInterrupt:

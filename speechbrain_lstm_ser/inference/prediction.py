@@ -21,13 +21,49 @@ from typing import NamedTuple
 
 import torch
 
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.inference.checks import (
+    NO_SPEECH_FIX,
     AudioWarning,
+    NoSpeechError,
     SpeechCheck,
     check_waveforms,
 )
 
-__all__ = ["Prediction", "Predictor"]
+__all__ = ["FileOutputs", "Prediction", "Predictor", "named_dimensions"]
+
+
+def named_dimensions(
+    values, names: Sequence[str] = DIMENSIONS, digits: int | None = None
+) -> dict[str, float] | None:
+    """``{name: value}`` of one clip's dimensions (None stays None).
+
+    Arguments
+    ---------
+    values : torch.Tensor or sequence of float, optional
+        ``(dims,)``, e.g. ``TimelineSegment.dimensions``.
+    names : sequence of str
+        Their names, in order.
+    digits : int, optional
+        Round to this many decimals.
+
+    Returns
+    -------
+    dict or None
+
+    Example
+    -------
+    >>> named_dimensions(torch.tensor([0.25, 0.5, 0.125]), digits=2)
+    {'arousal': 0.25, 'valence': 0.5, 'dominance': 0.12}
+    >>> named_dimensions(None) is None
+    True
+    """
+    if values is None:
+        return None
+    values = [float(v) for v in values]
+    if digits is not None:
+        values = [round(v, digits) for v in values]
+    return dict(zip(names, values, strict=True))
 
 
 class Prediction(NamedTuple):
@@ -37,6 +73,10 @@ class Prediction(NamedTuple):
     False when the speech gate found no speech in the clip; ``reason`` then
     says what was found. ``warnings`` are the clip's warnings (narrowband
     audio, a truncated file), each one line naming the file.
+    ``dimensions`` maps ``arousal``, ``valence`` and ``dominance`` to
+    ``[0, 1]`` for a model with a regression head (from the same encoder
+    pass as the label; ``docs/dimensional.md``); None for a categorical
+    model, and without speech.
     """
 
     label: str | None
@@ -45,6 +85,22 @@ class Prediction(NamedTuple):
     speech: bool
     reason: str | None = None
     warnings: tuple[str, ...] = ()
+    dimensions: dict[str, float] | None = None
+
+
+class FileOutputs(NamedTuple):
+    """The model's outputs for one file, before they become an answer.
+
+    ``out_prob`` is ``(1, classes)`` log-probabilities and ``dimensions``
+    ``(1, dims)`` (None for a categorical model or when not asked), both
+    None when no speech was found; ``speech`` says what the gate found;
+    ``warnings`` are the file's, one line each.
+    """
+
+    out_prob: torch.Tensor | None
+    dimensions: torch.Tensor | None
+    speech: SpeechCheck
+    warnings: tuple[str, ...]
 
 
 class Predictor:
@@ -89,12 +145,105 @@ class Predictor:
         -------
         Prediction
         """
-        out_prob, found, notes = self.file_outputs(path, labels, speaker, gate)
-        for note in notes:
+        found = self.file_outputs(path, labels, speaker, gate)
+        for note in found.warnings:
             warnings.warn(note, AudioWarning, stacklevel=3)
-        if out_prob is None:
-            return Prediction(None, None, None, False, found.reason, notes)
-        return self.prediction(out_prob[0], notes)
+        if found.out_prob is None:
+            reason = found.speech.reason
+            return Prediction(None, None, None, False, reason, found.warnings)
+        dims = None if found.dimensions is None else found.dimensions[0]
+        return self.prediction(found.out_prob[0], found.warnings, dims)
+
+    def outputs(
+        self,
+        wavs: torch.Tensor,
+        wav_lens: torch.Tensor | None = None,
+        labels: Sequence[str] | None = None,
+        speaker: str | Sequence[str] | None = None,
+        reference: torch.Tensor | None = None,
+        gate: bool = False,
+        dimensions: bool | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Class log-probabilities and dimensions of a batch, one encoder pass.
+
+        The forward pass of the classifier's ``classify_batch`` (the same
+        arguments and checks) and ``outputs``, with the regressor's output
+        beside the classifier's.
+
+        Arguments
+        ---------
+        wavs, wav_lens, labels, speaker, reference, gate
+            As for ``classify_batch``.
+        dimensions : bool, optional
+            Compute the dimensions (default: when the model has a regressor;
+            True for a model without one is an error).
+
+        Returns
+        -------
+        out_prob : torch.Tensor
+            ``(batch, classes)`` log-probabilities.
+        dimensions : torch.Tensor or None
+            ``(batch, len(dimension_names))`` in ``[0, 1]``, or None.
+        """
+        model = self.classifier
+        dimensions = self.dimensions_on(dimensions)
+        if labels is not None:
+            model.allowed_classes(labels)
+        wavs, wav_lens = check_waveforms(
+            wavs, wav_lens, model.sample_rate, model.min_duration
+        )
+        if gate:
+            for i, found in enumerate(model.speech_gate.batch(wavs, wav_lens)):
+                if not found.speech:
+                    raise NoSpeechError(f"wavs[{i}]", found.reason, NO_SPEECH_FIX)
+        wavs, wav_lens = model.prepare_batch(wavs, wav_lens)
+        if speaker is not None:
+            reference = model.enrolment.reference(speaker, wavs.shape[0])
+        elif reference is None:
+            model.enrolment.note_no_speaker()
+        with torch.no_grad():
+            out = model.model(
+                wavs, wav_lens, reference=reference, with_dimensions=dimensions
+            )
+        out, dims = out if dimensions else (out, None)
+        out_prob = out.squeeze(1)
+        if labels is not None:
+            out_prob = model.restrict(out_prob, labels)
+        return out_prob, dims
+
+    def dimensions_on(self, dimensions: bool | None) -> bool:
+        """Whether to compute the dimensions (None: when the model has them).
+
+        Asking for them from a model without a regressor is refused in one
+        line.
+        """
+        available = bool(self.classifier.dimension_names)
+        if dimensions and not available:
+            raise ValueError(
+                "this model predicts classes only (its folder has no regressor): "
+                "train it with dimension_weight > 0 (docs/dimensional.md) to "
+                "predict arousal, valence and dominance"
+            )
+        return available if dimensions is None else dimensions
+
+    def speech_outputs(
+        self,
+        path: str | os.PathLike,
+        labels: Sequence[str] | None = None,
+        speaker: str | None = None,
+        gate: bool | None = None,
+    ) -> torch.Tensor:
+        """``(1, classes)`` log-probabilities of a file, as ``classify_file``.
+
+        Its warnings are issued; a file without speech raises
+        :class:`~speechbrain_lstm_ser.inference.checks.NoSpeechError`.
+        """
+        found = self.file_outputs(path, labels, speaker, gate, dimensions=False)
+        for note in found.warnings:
+            warnings.warn(note, AudioWarning, stacklevel=3)
+        if found.out_prob is None:
+            raise NoSpeechError(path, found.speech.reason, NO_SPEECH_FIX)
+        return found.out_prob
 
     def file_outputs(
         self,
@@ -102,28 +251,34 @@ class Predictor:
         labels: Sequence[str] | None = None,
         speaker: str | None = None,
         gate: bool | None = None,
-    ) -> tuple[torch.Tensor | None, SpeechCheck, tuple[str, ...]]:
-        """``(out_prob or None, SpeechCheck, warnings)`` of one file.
+        dimensions: bool | None = None,
+    ) -> FileOutputs:
+        """The model's :class:`FileOutputs` for one file, from one encoder pass.
 
         The reading of ``classify_file`` and :meth:`file` (the same
-        arguments): ``out_prob`` is ``(1, classes)``, None when no speech was
-        found; files longer than the classifier's ``max_duration`` go through
-        its ``timelines``.
+        arguments); files longer than the classifier's ``max_duration`` go
+        through its ``timelines``. ``dimensions`` as for the classifier's
+        ``outputs`` (default: when the model has a regressor).
         """
         model = self.classifier
         if labels is not None:
             model.allowed_classes(labels)  # a wrong name fails before any work
         gate = model.gate_speech if gate is None else gate
+        dimensions = self.dimensions_on(dimensions)
         local, duration = model.audio_file(path)
         if duration > model.max_duration:
-            return model.timelines.long_file(path, local, labels, speaker, gate)
+            return model.timelines.long_file(
+                path, local, labels, speaker, gate, dimensions
+            )
         wav, notes = model.read_checked(path)
         found = model.speech_gate(wav) if gate else SpeechCheck(True, float("nan"))
-        out_prob = None
+        out_prob = dims = None
         if found.speech:
             wav = wav.unsqueeze(0).to(model.device)
-            out_prob = model.classify_batch(wav, torch.ones(1), labels, speaker)[0]
-        return out_prob, found, notes
+            out_prob, dims = self.outputs(
+                wav, torch.ones(1), labels, speaker, dimensions=dimensions
+            )
+        return FileOutputs(out_prob, dims, found, notes)
 
     def batch(
         self,
@@ -137,8 +292,10 @@ class Predictor:
     ) -> list[Prediction]:
         """One :class:`Prediction` per waveform: a class, or "no speech".
 
-        The waveforms are checked as in ``classify_batch`` (a bad one
-        raises ``AudioError`` naming it); then the rows in which the speech
+        With a dimensional model each :class:`Prediction` has its
+        ``dimensions``, from the same encoder pass. The waveforms are
+        checked as in ``classify_batch`` (a bad one raises ``AudioError``
+        naming it); then the rows in which the speech
         gate finds no speech get ``Prediction(label=None, speech=False,
         reason=...)`` and the others are classified together. The entry
         point for batched and served inference.
@@ -183,14 +340,20 @@ class Predictor:
                 speaker = [speaker[i] for i in keep]
             if reference is not None:
                 reference = reference[keep]
-            out_prob = self.classifier.classify_batch(
+            out_prob, dims = self.outputs(
                 kept, lens, labels, speaker=speaker, reference=reference
-            )[0]
-            for i, row in zip(keep, out_prob, strict=True):
-                results[i] = self.prediction(row)
+            )
+            rows = [None] * len(keep) if dims is None else dims
+            for i, row, dim in zip(keep, out_prob, rows, strict=True):
+                results[i] = self.prediction(row, dimensions=dim)
         return results
 
-    def prediction(self, out_prob: torch.Tensor, notes=()) -> Prediction:
+    def prediction(
+        self,
+        out_prob: torch.Tensor,
+        notes=(),
+        dimensions: torch.Tensor | None = None,
+    ) -> Prediction:
         """A :class:`Prediction` from one row of log-probabilities.
 
         Arguments
@@ -199,6 +362,8 @@ class Predictor:
             ``(classes,)`` log-probabilities.
         notes : iterable of str
             The clip's warnings.
+        dimensions : torch.Tensor, optional
+            ``(dims,)`` the regressor's output for the clip.
 
         Returns
         -------
@@ -214,4 +379,5 @@ class Predictor:
             True,
             None,
             tuple(notes),
+            named_dimensions(dimensions, self.classifier.dimension_names),
         )

@@ -50,12 +50,17 @@ class StreamPrediction(NamedTuple):
     speech in the last hop (None without a VAD). When it heard none,
     ``label`` is None ("no speech", as ``predict_file`` answers): the
     probabilities are still the model's, but no class is claimed.
+    ``dimensions`` are ``(dims,)`` arousal, valence, dominance in ``[0, 1]``
+    (:attr:`StreamingEmotionRecognizer.dimension_names`, smoothed as the
+    probabilities are) for a model with a regression head, from the same
+    encoder pass; None for a categorical model.
     """
 
     time: float
     label: str | None
     probabilities: torch.Tensor
     speech: bool | None = None
+    dimensions: torch.Tensor | None = None
 
 
 @dataclass
@@ -80,6 +85,8 @@ class StreamingContext:
     next_time: float = 0.0
     #: Smoothed probabilities (None before the first frame).
     smoothed: torch.Tensor | None = None
+    #: Smoothed dimensions of a dimensional model (None before the first frame).
+    smoothed_dimensions: torch.Tensor | None = None
     #: Speech probabilities of the VAD windows since the last prediction.
     speech_probs: list[float] = field(default_factory=list)
     #: The VAD's verdict at the last prediction.
@@ -100,8 +107,8 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
     ...     source="results/emotion_streaming_lstm/1986/model")
     >>> context = ser.make_streaming_context(hop=0.2)  # doctest: +SKIP
     >>> for chunk in microphone_chunks:  # doctest: +SKIP
-    ...     for time, label, probs, speech in ser.classify_chunk(context, chunk):
-    ...         print(f"{time:6.2f} {label}")
+    ...     for update in ser.classify_chunk(context, chunk):
+    ...         print(f"{update.time:6.2f} {update.label}")
     """
 
     def __init__(self, *args, **kwargs):
@@ -194,14 +201,23 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
         if context.vad is not None:
             probs, context.vad_state = context.vad.step(chunk, context.vad_state)
             context.speech_probs += probs.tolist()
+        dimensional = bool(self.dimension_names)
         with torch.no_grad():
-            log_probs, context.model_state = self.streamer.step(
-                chunk.unsqueeze(0).to(self.device), context.model_state
+            out, context.model_state = self.streamer.step(
+                chunk.unsqueeze(0).to(self.device),
+                context.model_state,
+                with_dimensions=dimensional,
             )
-        return self._predictions(context, log_probs[0], chunk.numel())
+        log_probs, dims = out if dimensional else (out, None)
+        dims = None if dims is None else dims[0]
+        return self._predictions(context, log_probs[0], chunk.numel(), dims)
 
     def _predictions(
-        self, context: StreamingContext, log_probs: torch.Tensor, samples: int
+        self,
+        context: StreamingContext,
+        log_probs: torch.Tensor,
+        samples: int,
+        dims: torch.Tensor | None = None,
     ) -> list[StreamPrediction]:
         out = []
         frame_s = self.streamer.hop / self.sample_rate
@@ -209,12 +225,13 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
         first = frames - log_probs.shape[0]  # index of the first new frame
         context.samples += samples
         heard = context.samples / self.sample_rate
+        keep = float(np.exp(-frame_s / context.smoothing)) if context.smoothing else 0
         for k, row in enumerate(log_probs.exp().cpu()):
-            if context.smoothed is None or context.smoothing == 0:
-                context.smoothed = row
-            else:
-                keep = float(np.exp(-frame_s / context.smoothing))
-                context.smoothed = keep * context.smoothed + (1 - keep) * row
+            context.smoothed = _smooth(context.smoothed, row, keep)
+            if dims is not None:
+                context.smoothed_dimensions = _smooth(
+                    context.smoothed_dimensions, dims[k].cpu(), keep
+                )
             # Frame i is emitted once the audio up to its centre + look-ahead
             # has arrived: report it at that time.
             time = ((first + k) * self.streamer.hop + self.streamer.lookahead) / (
@@ -233,9 +250,12 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
                 threshold = context.vad.threshold
                 context.speech = max(context.speech_probs) > threshold
                 context.speech_probs = []
-        probs = context.smoothed
+        probs, dims = context.smoothed, context.smoothed_dimensions
         label = None if context.speech is False else self.labels[int(probs.argmax())]
-        return StreamPrediction(round(time, 4), label, probs.clone(), context.speech)
+        dims = None if dims is None else dims.clone()
+        return StreamPrediction(
+            round(time, 4), label, probs.clone(), context.speech, dims
+        )
 
     def classify_stream(
         self,
@@ -299,3 +319,12 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
                 )
 
         yield from self.classify_stream(chunks(), hop=hop, smoothing=smoothing, vad=vad)
+
+
+def _smooth(
+    smoothed: torch.Tensor | None, row: torch.Tensor, keep: float
+) -> torch.Tensor:
+    """One step of the exponential moving average (``keep`` 0: the row itself)."""
+    if smoothed is None or keep == 0:
+        return row
+    return keep * smoothed + (1 - keep) * row

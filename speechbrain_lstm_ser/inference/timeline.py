@@ -32,6 +32,7 @@ from speechbrain_lstm_ser.inference.checks import (
     positive_seconds,
     recording_warnings,
 )
+from speechbrain_lstm_ser.inference.prediction import FileOutputs
 from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 from speechbrain_lstm_ser.processing.vad import EnergyVAD, default_vad
 
@@ -39,13 +40,20 @@ __all__ = ["RunningReference", "Timeline", "TimelineSegment"]
 
 
 class TimelineSegment(NamedTuple):
-    """One window of a long recording: where it is and what it sounds like."""
+    """One window of a long recording: where it is and what it sounds like.
+
+    ``probabilities`` are ``(classes,)``; ``dimensions`` are ``(dims,)``
+    arousal, valence, dominance in ``[0, 1]`` (the classifier's
+    ``dimension_names``) for a model with a regression head, from the same
+    encoder pass as the label, and None for a categorical model.
+    """
 
     start: float
     end: float
     label: str
     score: float
     probabilities: torch.Tensor | None = None
+    dimensions: torch.Tensor | None = None
 
 
 class RunningReference:
@@ -155,8 +163,10 @@ class Timeline:
         Returns
         -------
         list of TimelineSegment
-            ``(start, end, label, score)`` with ``score`` the probability of
-            ``label``, in time order; empty when no window holds speech.
+            ``(start, end, label, score, probabilities, dimensions)`` with
+            ``score`` the probability of ``label`` (``dimensions`` None for
+            a categorical model), in time order; empty when no window holds
+            speech.
 
         Raises
         ------
@@ -195,22 +205,28 @@ class Timeline:
         labels: Sequence[str] | None,
         speaker: str | None,
         adapt: bool,
+        dimensions: bool | None = None,
     ) -> list[TimelineSegment]:
-        """:meth:`__call__` without its checks and warnings (the same arguments)."""
+        """:meth:`__call__` without its checks and warnings (the same arguments).
+
+        ``dimensions``: as for the classifier's ``outputs`` (default: when
+        the model has a regressor).
+        """
         if labels is not None:
             self.classifier.allowed_classes(labels)
         norm = self.classifier.model.reference_norm
         adapt = adapt and speaker is None and norm is not None
         running = RunningReference() if adapt else None
+        options = (labels, speaker, running, dimensions)
         results: list[TimelineSegment] = []
         batch: list[tuple[float, float, torch.Tensor]] = []
         for found in self._windows(path, window, hop, vad, min_speech_ratio):
             batch.append(found)
             if len(batch) == batch_size:
-                results += self._classify(batch, labels, speaker, running)
+                results += self._classify(batch, *options)
                 batch = []
         if batch:
-            results += self._classify(batch, labels, speaker, running)
+            results += self._classify(batch, *options)
         return results
 
     def _windows(
@@ -235,20 +251,24 @@ class Timeline:
                 continue  # what classify_batch would refuse, and no speech
             yield round(start, 3), round(end, 3), wav
 
-    def _classify(self, batch, labels, speaker, running) -> list[TimelineSegment]:
+    def _classify(
+        self, batch, labels, speaker, running, dimensions
+    ) -> list[TimelineSegment]:
         """The segments of a batch of ``(start, end, wav)`` windows."""
         wavs, lens = pad_waveforms([wav for _, _, wav in batch])
         reference = None
         if running is not None:
             total, count = self.classifier.enrolment.statistics(wavs, lens)
             reference = running.update(total, count).to(self.classifier.device)
-        out_prob, _, _, names = self.classifier.classify_batch(
-            wavs, lens, labels, speaker=speaker, reference=reference
+        out_prob, dims = self.classifier.predictor.outputs(
+            wavs, lens, labels, speaker, reference, dimensions=dimensions
         )
+        names = self.classifier.labels
+        dims = [None] * len(batch) if dims is None else dims.cpu()
         return [
-            TimelineSegment(start, end, label, float(row.max()), row)
-            for (start, end, _), label, row in zip(
-                batch, names, out_prob.exp().cpu(), strict=True
+            TimelineSegment(start, end, names[int(p.argmax())], float(p.max()), p, d)
+            for (start, end, _), p, d in zip(
+                batch, out_prob.exp().cpu(), dims, strict=True
             )
         ]
 
@@ -259,7 +279,8 @@ class Timeline:
         labels: Sequence[str] | None = None,
         speaker: str | None = None,
         gate: bool = True,
-    ) -> tuple[torch.Tensor | None, SpeechCheck, tuple[str, ...]]:
+        dimensions: bool | None = None,
+    ) -> FileOutputs:
         """A long file's mean class probabilities over its speech windows.
 
         ``classify_file`` and ``predict_file`` of a file longer than the
@@ -280,26 +301,30 @@ class Timeline:
         gate : bool
             Skip windows without speech (False: every window that is not
             digital silence is classified).
+        dimensions : bool, optional
+            Also the mean of the windows' dimensions (default: when the
+            model has a regressor).
 
         Returns
         -------
-        out_prob : torch.Tensor or None
-            ``(1, classes)`` log of the mean probabilities; None when no
-            window holds speech.
-        found : SpeechCheck
-            Whether speech was found.
-        warnings : tuple of str
-            The file's warnings.
+        FileOutputs
+            ``out_prob``: ``(1, classes)`` log of the mean probabilities;
+            ``dimensions``: ``(1, dims)`` the mean dimensions; both None
+            when no window holds speech.
         """
         length = self.classifier.long_window
         ratio = 0.3 if gate else 0.0
+        adapt = speaker is None
         windows = self.segments(
-            local, length, length, 8, None, ratio, labels, speaker, speaker is None
+            local, length, length, 8, None, ratio, labels, speaker, adapt, dimensions
         )
-        out_prob = None
+        out_prob = dims = None
         if windows:
             probs = torch.stack([w.probabilities for w in windows]).mean(dim=0)
             out_prob = probs.log().unsqueeze(0)
+            if windows[0].dimensions is not None:
+                dims = torch.stack([w.dimensions for w in windows]).mean(dim=0)
+                dims = dims.unsqueeze(0)
         found = SpeechCheck(out_prob is not None, float("nan"))
         if out_prob is None:
             found = found._replace(reason="no speech found in the recording")
@@ -312,4 +337,4 @@ class Timeline:
             info.frames,
             local,
         )
-        return out_prob, found, tuple(notes)
+        return FileOutputs(out_prob, dims, found, tuple(notes))

@@ -1,4 +1,4 @@
-"""Output layers: utterance-level classification heads and the CTC output layer.
+"""Output layers: utterance-level classification and regression heads, CTC's layer.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -7,11 +7,61 @@ Authors
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-__all__ = ["CTCHead", "ClassificationHead", "EmotionClassifier"]
+__all__ = [
+    "CTCHead",
+    "ClassificationHead",
+    "DimensionHead",
+    "EmotionClassifier",
+    "hidden_blocks",
+    "optional_head",
+]
+
+
+def hidden_blocks(
+    input_size: int, hidden_size: int, num_hidden_layers: int, dropout: float
+) -> tuple[nn.Sequential, int]:
+    """(Linear, BatchNorm1d, ReLU, Dropout) x N: the hidden part of the MLP heads.
+
+    Arguments
+    ---------
+    input_size : int
+        Size of the input vectors.
+    hidden_size : int
+        Units of each hidden layer.
+    num_hidden_layers : int
+        Number of blocks (>= 0; 0: the identity).
+    dropout : float
+        Dropout probability of each block.
+
+    Returns
+    -------
+    blocks : torch.nn.Sequential
+        ``(batch, input_size) -> (batch, size)``.
+    size : int
+        The size of its output (``input_size`` without blocks).
+
+    Example
+    -------
+    >>> blocks, size = hidden_blocks(8, 4, num_hidden_layers=2, dropout=0.1)
+    >>> len(blocks), size, blocks.eval()(torch.rand(3, 8)).shape
+    (8, 4, torch.Size([3, 4]))
+    """
+    layers: list[nn.Module] = []
+    size = input_size
+    for _ in range(num_hidden_layers):
+        layers += [
+            nn.Linear(size, hidden_size),
+            nn.BatchNorm1d(hidden_size),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+        ]
+        size = hidden_size
+    return nn.Sequential(*layers), size
 
 
 class ClassificationHead(nn.Module):
@@ -67,17 +117,9 @@ class ClassificationHead(nn.Module):
         dropout: float = 0.2,
     ):
         super().__init__()
-        layers: list[nn.Module] = []
-        size = input_size
-        for _ in range(num_hidden_layers):
-            layers += [
-                nn.Linear(size, hidden_size),
-                nn.BatchNorm1d(hidden_size),
-                nn.ReLU(),
-                nn.Dropout(dropout),
-            ]
-            size = hidden_size
-        self.hidden = nn.Sequential(*layers)
+        self.hidden, size = hidden_blocks(
+            input_size, hidden_size, num_hidden_layers, dropout
+        )
         self.output = nn.Linear(size, num_classes)
         self.num_classes = num_classes
         self.register_buffer("temperature", torch.tensor(1.0))
@@ -157,6 +199,107 @@ class EmotionClassifier(ClassificationHead):
             stacklevel=2,
         )
         super().__init__(*args, **kwargs)
+
+
+class DimensionHead(nn.Module):
+    """Regression head: (Linear, BatchNorm1d, ReLU, Dropout) x N, Linear, sigmoid.
+
+    The same MLP as :class:`ClassificationHead`, on the same pooled vector,
+    with ``num_dimensions`` outputs squashed to ``[0, 1]``: arousal, valence
+    and dominance in the order and range of
+    :data:`~speechbrain_lstm_ser.dataio.manifest.DIMENSIONS`
+    (docs/dimensional.md). Trained with
+    :class:`~speechbrain_lstm_ser.nnet.losses.ConcordanceLoss`.
+
+    Arguments
+    ---------
+    input_size : int
+        Size of the pooled utterance vector.
+    num_dimensions : int
+        Number of outputs (3: arousal, valence, dominance).
+    hidden_size : int
+        Units of each hidden layer.
+    num_hidden_layers : int
+        Number of Linear -> BatchNorm -> ReLU -> Dropout blocks (>= 0).
+    dropout : float
+        Dropout probability of the hidden blocks.
+
+    Example
+    -------
+    >>> head = DimensionHead(input_size=32, hidden_size=16)
+    >>> dims = head(torch.rand(5, 1, 32))
+    >>> dims.shape, bool(((dims > 0) & (dims < 1)).all())
+    (torch.Size([5, 1, 3]), True)
+    >>> head.eval()(torch.rand(2, 32)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        num_dimensions: int = 3,
+        hidden_size: int = 256,
+        num_hidden_layers: int = 1,
+        dropout: float = 0.2,
+    ):
+        super().__init__()
+        self.hidden, size = hidden_blocks(
+            input_size, hidden_size, num_hidden_layers, dropout
+        )
+        self.output = nn.Linear(size, num_dimensions)
+        self.num_dimensions = num_dimensions
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The dimensions, each in ``[0, 1]``.
+
+        Arguments
+        ---------
+        x : torch.Tensor
+            ``(batch, 1, input_size)`` as pooling returns it, or
+            ``(batch, input_size)``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, 1, num_dimensions)`` (or ``(batch, num_dimensions)``).
+        """
+        squeeze = x.dim() == 3
+        if squeeze:
+            x = x.squeeze(1)
+        out = torch.sigmoid(self.output(self.hidden(x)))
+        return out.unsqueeze(1) if squeeze else out
+
+
+def optional_head(weight: float, head: Callable[[], nn.Module]) -> nn.Module | None:
+    """``head()`` when its loss ``weight`` is positive, else ``None``.
+
+    How a YAML gives the task model a head only when it is switched on
+    (``regressor: !apply:...optional_head [!ref <dimension_weight>,
+    !ref <dimension_head>]`` with ``dimension_head: !name:...DimensionHead``):
+    off, nothing is built, so the model has the same parameters and the
+    run the same random draws as without the head.
+
+    Arguments
+    ---------
+    weight : float
+        The head's loss weight (>= 0).
+    head : callable
+        Builds the head (e.g. a ``!name:`` partial of :class:`DimensionHead`).
+
+    Returns
+    -------
+    torch.nn.Module or None
+
+    Example
+    -------
+    >>> optional_head(0.0, lambda: DimensionHead(8)) is None
+    True
+    >>> type(optional_head(1.0, lambda: DimensionHead(8))).__name__
+    'DimensionHead'
+    """
+    if not weight >= 0:
+        raise ValueError(f"a loss weight must be >= 0, got {weight}")
+    return head() if weight > 0 else None
 
 
 class CTCHead(nn.Module):

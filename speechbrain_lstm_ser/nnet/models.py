@@ -140,6 +140,9 @@ class TaskModel(nn.Module):
     #: Parts a model may have or not, placed after ``compute_features``.
     OPTIONAL_MODULES: tuple[str, ...] = ("reference_norm",)
 
+    #: Optional outputs a model may have or not, placed after :attr:`MODULES`.
+    OPTIONAL_HEADS: tuple[str, ...] = ()
+
     def __init__(
         self,
         compute_features: nn.Module,
@@ -172,19 +175,21 @@ class TaskModel(nn.Module):
             raise KeyError(
                 f"{cls.__name__} needs the modules {missing}; got {sorted(modules)}"
             )
-        names = (*cls.MODULES, *(n for n in cls.OPTIONAL_MODULES if n in modules))
+        optional = (*cls.OPTIONAL_MODULES, *cls.OPTIONAL_HEADS)
+        names = (*cls.MODULES, *(n for n in optional if n in modules))
         return cls(**{name: modules[name] for name in names})
 
     def parts(self) -> dict[str, nn.Module]:
         """The named parts in forward order (what an export writes).
 
         :attr:`MODULES`, with the optional parts the model has after
-        ``compute_features``.
+        ``compute_features`` and its optional heads at the end.
         """
         names = list(self.MODULES)
         for name in self.OPTIONAL_MODULES:
             if getattr(self, name) is not None:
                 names.insert(names.index("compute_features") + 1, name)
+        names += [n for n in self.OPTIONAL_HEADS if getattr(self, n) is not None]
         return {name: getattr(self, name) for name in names}
 
     def features(
@@ -327,6 +332,7 @@ class TaskModel(nn.Module):
         epoch=None,
         feature_augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
         reference: torch.Tensor | None = None,
+        **outputs,
     ) -> torch.Tensor:
         """The whole forward pass.
 
@@ -347,6 +353,9 @@ class TaskModel(nn.Module):
             features (training only, e.g. time and frequency masking).
         reference : torch.Tensor, optional
             ``(batch, channels)`` reference means (see :meth:`features`).
+        **outputs
+            Options of :meth:`forward_features` (e.g. an
+            :class:`UtteranceClassifierModel`'s ``with_dimensions``).
 
         Returns
         -------
@@ -356,7 +365,7 @@ class TaskModel(nn.Module):
         feats, frame_lens = self.features_and_lengths(wavs, lens, epoch, reference)
         if feature_augment is not None:
             feats = feature_augment(feats)
-        return self.forward_features(feats, frame_lens)
+        return self.forward_features(feats, frame_lens, **outputs)
 
 
 class UtteranceClassifierModel(TaskModel):
@@ -378,6 +387,15 @@ class UtteranceClassifierModel(TaskModel):
     classifier : torch.nn.Module
         ``(batch, 1, pooled) -> (batch, 1, classes)`` log-probabilities, e.g.
         :class:`~speechbrain_lstm_ser.nnet.heads.ClassificationHead`.
+    reference_norm : torch.nn.Module, optional
+        See :class:`TaskModel`.
+    regressor : torch.nn.Module, optional
+        A second head on the same pooled vector, ``(batch, 1, pooled) ->
+        (batch, 1, dims)``, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.heads.DimensionHead` (arousal,
+        valence, dominance in ``[0, 1]``). ``forward`` still returns the
+        class log-probabilities; :meth:`dimensions` returns its outputs, and
+        ``forward(..., with_dimensions=True)`` both, from one encoder pass.
 
     Example
     -------
@@ -397,6 +415,18 @@ class UtteranceClassifierModel(TaskModel):
     (torch.Size([2, 1, 4]), torch.Size([2, 1, 16]))
     >>> bool(torch.allclose(log_probs.exp().sum(-1), torch.ones(2, 1)))
     True
+
+    With a regression head, one encoder pass gives both outputs:
+
+    >>> from speechbrain_lstm_ser.nnet.heads import DimensionHead
+    >>> model = UtteranceClassifierModel.from_modules(
+    ...     {**model.parts(), "regressor": DimensionHead(16, hidden_size=8)}
+    ... ).eval()
+    >>> log_probs, dims = model(wavs, lens, with_dimensions=True)
+    >>> log_probs.shape, dims.shape
+    (torch.Size([2, 1, 4]), torch.Size([2, 3]))
+    >>> bool(torch.allclose(model.dimensions(wavs, lens), dims))
+    True
     """
 
     MODULES = ("compute_features", "mean_var_norm", "encoder", "pooling", "classifier")
@@ -409,10 +439,15 @@ class UtteranceClassifierModel(TaskModel):
         pooling: nn.Module,
         classifier: nn.Module,
         reference_norm: nn.Module | None = None,
+        regressor: nn.Module | None = None,
     ):
         super().__init__(compute_features, mean_var_norm, encoder, reference_norm)
         self.pooling = pooling
         self.classifier = classifier
+        self.regressor = regressor
+
+    #: The optional regression head (see :meth:`dimensions`).
+    OPTIONAL_HEADS = ("regressor",)
 
     def embed_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         """Utterance embeddings ``(batch, 1, pooled)`` from normalised features.
@@ -430,7 +465,9 @@ class UtteranceClassifierModel(TaskModel):
         """
         return self.pooling(self.encoder(feats, lens), lens)
 
-    def forward_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+    def forward_features(
+        self, feats: torch.Tensor, lens: torch.Tensor, with_dimensions: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Class log-probabilities ``(batch, 1, classes)`` from normalised features.
 
         Arguments
@@ -439,12 +476,51 @@ class UtteranceClassifierModel(TaskModel):
             ``(batch, frames, n_mels)`` normalised features.
         lens : torch.Tensor
             ``(batch,)`` relative lengths.
+        with_dimensions : bool
+            Also return the ``regressor``'s output ``(batch, dims)``, from
+            the same encoder pass (the model must have a ``regressor``).
+
+        Returns
+        -------
+        torch.Tensor or tuple of torch.Tensor
+            The log-probabilities, or ``(log_probs, dimensions)``.
+        """
+        embeddings = self.embed_features(feats, lens)
+        if not with_dimensions:
+            return self.classifier(embeddings)
+        return self.classifier(embeddings), self._regress(embeddings)
+
+    def _regress(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """The regressor's ``(batch, dims)`` output from ``(batch, 1, pooled)``."""
+        if self.regressor is None:
+            raise ValueError(
+                f"this {type(self).__name__} has no regressor: train it with "
+                "dimension_weight > 0 (docs/dimensional.md) to predict dimensions"
+            )
+        return self.regressor(embeddings).squeeze(1)
+
+    def dimensions(
+        self,
+        wavs: torch.Tensor,
+        lens: torch.Tensor | None = None,
+        reference: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The regressor's output ``(batch, dims)`` (arousal, valence, dominance).
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` pre-processed waveforms.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths; all ones if omitted.
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` reference means (see :meth:`features`).
 
         Returns
         -------
         torch.Tensor
         """
-        return self.classifier(self.embed_features(feats, lens))
+        return self._regress(self.embed(wavs, lens, reference))
 
     def embed(
         self,

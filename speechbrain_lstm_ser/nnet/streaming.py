@@ -667,15 +667,32 @@ class StreamingClassifier(nn.Module):
             x = encoder.output(x)
         return x, tuple(lstm_state)
 
-    def _classify_frames(self, pooled: torch.Tensor) -> torch.Tensor:
-        batch, frames, size = pooled.shape
+    def _head_frames(self, head: nn.Module, pooled: torch.Tensor, size: int):
+        """``head`` on each frame of ``(batch, frames, pooled)``: ``size`` outputs."""
+        batch, frames, width = pooled.shape
         if frames == 0:
-            return pooled.new_zeros(batch, 0, self.model.classifier.num_classes)
-        out = self.model.classifier(pooled.reshape(batch * frames, size))
+            return pooled.new_zeros(batch, 0, size)
+        out = head(pooled.reshape(batch * frames, width))
         return out.reshape(batch, frames, -1)
 
+    def _outputs(self, pooled: torch.Tensor, with_dimensions: bool):
+        """The class log-probabilities of pooled frames, and their dimensions."""
+        model = self.model
+        log_probs = self._head_frames(
+            model.classifier, pooled, model.classifier.num_classes
+        )
+        if not with_dimensions:
+            return log_probs
+        if model.regressor is None:
+            raise ValueError(
+                "this model has no regressor: train it with dimension_weight > 0 "
+                "(docs/dimensional.md) to predict dimensions"
+            )
+        size = getattr(model.regressor, "num_dimensions", 3)
+        return log_probs, self._head_frames(model.regressor, pooled, size)
+
     def step_features(
-        self, feats: torch.Tensor, state: StreamState
+        self, feats: torch.Tensor, state: StreamState, with_dimensions: bool = False
     ) -> tuple[torch.Tensor, StreamState]:
         """Log-probabilities after each of some normalised feature frames.
 
@@ -685,24 +702,30 @@ class StreamingClassifier(nn.Module):
             ``(batch, frames, n_mels)`` normalised features.
         state : StreamState
             The model state (its ``features`` are passed through).
+        with_dimensions : bool
+            Also the ``regressor``'s output after each frame, from the same
+            pooled vectors (the model must have a ``regressor``).
 
         Returns
         -------
-        log_probs : torch.Tensor
-            ``(batch, frames, classes)``.
+        log_probs : torch.Tensor or tuple of torch.Tensor
+            ``(batch, frames, classes)``; with dimensions,
+            ``(log_probs, dimensions)`` with ``dimensions``
+            ``(batch, frames, dims)``.
         state : StreamState
         """
         if feats.shape[1] == 0:
-            return self._classify_frames(feats.new_zeros(feats.shape[0], 0, 0)), state
+            empty = feats.new_zeros(feats.shape[0], 0, 0)
+            return self._outputs(empty, with_dimensions), state
         encoded, lstm_state = self._encode_step(feats, state)
         pooled, pool_state = self.model.pooling.step(encoded, state.pooling)
         new_state = dataclasses.replace(
             state, lstm=lstm_state, pooling=tuple(pool_state)
         )
-        return self._classify_frames(pooled), new_state
+        return self._outputs(pooled, with_dimensions), new_state
 
     def step(
-        self, chunk: torch.Tensor, state: StreamState
+        self, chunk: torch.Tensor, state: StreamState, with_dimensions: bool = False
     ) -> tuple[torch.Tensor, StreamState]:
         """Log-probabilities after each frame that ``chunk`` completes.
 
@@ -712,35 +735,42 @@ class StreamingClassifier(nn.Module):
             ``(batch, samples)`` at the model's sample rate, any length.
         state : StreamState
             From :meth:`init_state` or the previous :meth:`step`.
+        with_dimensions : bool
+            As for :meth:`step_features`.
 
         Returns
         -------
-        log_probs : torch.Tensor
-            ``(batch, new_frames, classes)``.
+        log_probs : torch.Tensor or tuple of torch.Tensor
+            ``(batch, new_frames, classes)``, or ``(log_probs, dimensions)``.
         state : StreamState
         """
         feats, feat_state = self.features.step(chunk, state.features)
-        out, state = self.step_features(feats, state)
+        out, state = self.step_features(feats, state, with_dimensions)
         return out, dataclasses.replace(state, features=feat_state)
 
-    def finish(self, state: StreamState) -> torch.Tensor:
-        """Log-probabilities of the last frames at the end of the stream."""
-        out, _ = self.step_features(self.features.finish(state.features), state)
+    def finish(self, state: StreamState, with_dimensions: bool = False):
+        """Log-probabilities (and dimensions) of the last frames of the stream."""
+        feats = self.features.finish(state.features)
+        out, _ = self.step_features(feats, state, with_dimensions)
         return out
 
-    def forward_frames(self, wavs: torch.Tensor) -> torch.Tensor:
+    def forward_frames(self, wavs: torch.Tensor, with_dimensions: bool = False):
         """Log-probabilities after every frame of whole recordings, at once.
 
         Arguments
         ---------
         wavs : torch.Tensor
             ``(batch, time)`` waveforms of the same length.
+        with_dimensions : bool
+            As for :meth:`step_features`.
 
         Returns
         -------
-        torch.Tensor
-            ``(batch, frames, classes)``; the last frame is ``model(wavs)``.
+        torch.Tensor or tuple of torch.Tensor
+            ``(batch, frames, classes)``, the last frame is ``model(wavs)``;
+            or ``(log_probs, dimensions)``.
         """
         feats = self.features.normalise(self.model.compute_features(wavs))
         encoded = self.model.encoder(feats)
-        return self._classify_frames(self.model.pooling.forward_frames(encoded))
+        pooled = self.model.pooling.forward_frames(encoded)
+        return self._outputs(pooled, with_dimensions)

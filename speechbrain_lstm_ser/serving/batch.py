@@ -127,9 +127,10 @@ def prediction_row(found, shown: Sequence[str], notes: Sequence[str] = ()) -> di
     Returns
     -------
     dict
-        ``label``, ``score``, ``speech`` and ``probabilities``, or, without
-        speech, ``label: None``, ``speech: False`` and the ``reason``; and
-        ``warnings`` when there are any.
+        ``label``, ``score``, ``speech`` and ``probabilities`` (and
+        ``dimensions``, name to value in ``[0, 1]``, for a dimensional
+        model), or, without speech, ``label: None``, ``speech: False`` and
+        the ``reason``; and ``warnings`` when there are any.
 
     Example
     -------
@@ -146,6 +147,8 @@ def prediction_row(found, shown: Sequence[str], notes: Sequence[str] = ()) -> di
             "speech": True,
             "probabilities": {n: round(found.probabilities[n], 6) for n in shown},
         }
+        if found.dimensions is not None:
+            row["dimensions"] = {n: round(v, 6) for n, v in found.dimensions.items()}
     notes = list(notes) + [n for n in found.warnings if n not in notes]
     if notes:
         row["warnings"] = notes
@@ -357,7 +360,11 @@ class BatchPredictor:
         summary = RunSummary(shard=shard)
         if output is not None:
             summary.output = shard_path(output, shard)
-            sink = ResultFile(summary.output, self.labels or self.model.labels)
+            sink = ResultFile(
+                summary.output,
+                self.labels or self.model.labels,
+                self.model.dimension_names,
+            )
             done = sink.start(resume=resume)
             summary.previous_failed = sink.previous["errors"]
         summary.skipped = len(done)

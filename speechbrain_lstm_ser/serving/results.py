@@ -8,7 +8,8 @@ the run skips them, so no result is lost and none is written twice. A run
 that ends writes a ``.done`` marker beside the file.
 
 Formats, from the file's suffix: JSON lines (``.jsonl``, ``.json``), CSV
-(``.csv``: ``file, label, score``, one column per class, ``error``) and
+(``.csv``: ``file, label, score``, one column per class, the
+``arousal, valence, dominance`` columns of a dimensional model, ``error``) and
 Parquet (``.parquet``, needs ``pyarrow``: the ``[parquet]`` extra). A
 Parquet file cannot be appended to, so its rows go to a JSON-lines journal
 (``NAME.parquet.part.jsonl``), turned into the Parquet file when the run
@@ -26,6 +27,8 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 
 __all__ = ["FORMATS", "ResultFile", "result_format"]
 
@@ -90,6 +93,10 @@ class ResultFile:
         The output file; its suffix gives the format.
     labels : list of str, optional
         The class names (the CSV and Parquet columns).
+    dimensions : sequence of str
+        The emotion dimensions of a dimensional model's rows (their CSV and
+        Parquet columns, after the classes; rows carry them in
+        ``dimensions``).
 
     Example
     -------
@@ -108,10 +115,16 @@ class ResultFile:
     [None, 'b.wav: file not found']
     """
 
-    def __init__(self, path: str | os.PathLike, labels: Sequence[str] | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        labels: Sequence[str] | None = None,
+        dimensions: Sequence[str] = (),
+    ):
         self.path = Path(path)
         self.format = result_format(self.path)
         self.labels = list(labels) if labels else None
+        self.dimensions = list(dimensions)
         #: Rows and error rows found when the file was opened.
         self.previous = {"rows": 0, "errors": 0}
 
@@ -132,7 +145,14 @@ class ResultFile:
         return self.marker.exists()
 
     def _header(self) -> list[str]:
-        return ["file", "label", "score", *(self.labels or []), "error"]
+        return [
+            "file",
+            "label",
+            "score",
+            *(self.labels or []),
+            *self.dimensions,
+            "error",
+        ]
 
     def start(self, resume: bool = True) -> set[str]:
         """Opens the file for appending; returns the keys it already holds.
@@ -175,6 +195,11 @@ class ResultFile:
                     f"{self.path} has the classes {found}, this model {self.labels}: "
                     "write to another file"
                 )
+            if self.read_dimensions() != self.dimensions:
+                raise ValueError(
+                    f"{self.path} has the dimension columns {self.read_dimensions()}, "
+                    f"this model {self.dimensions}: write to another file"
+                )
         for row in self.rows():
             done.add(row["file"])
             self.previous["rows"] += 1
@@ -190,18 +215,30 @@ class ResultFile:
                 header = handle.readline()
             if not header.endswith("\n"):
                 return None
-            names = next(csv.reader([header]))
-            return names[3:-1]
+            return _split_columns(next(csv.reader([header])))[0]
         for row in self.rows():
             if row.get("probabilities"):
                 return list(row["probabilities"])
         return None
 
+    def read_dimensions(self) -> list[str]:
+        """The dimensions the file was written with (empty: none, or not known)."""
+        if not self.journal.exists():
+            return []
+        if self.format == "csv":
+            with open(self.journal, encoding="utf-8", newline="") as handle:
+                header = handle.readline()
+            return _split_columns(next(csv.reader([header])))[1] if header else []
+        for row in self.rows():
+            if row.get("probabilities"):
+                return list(row.get("dimensions") or ())
+        return []
+
     def rows(self) -> Iterator[dict]:
         """The rows of the file as dicts.
 
-        Each has ``file``, then ``label``, ``score``, ``probabilities``, or
-        ``error``.
+        Each has ``file``, then ``label``, ``score``, ``probabilities``
+        (and ``dimensions`` when the file has them), or ``error``.
         """
         with open(self.journal, encoding="utf-8", newline="") as handle:
             if self.format != "csv":
@@ -220,22 +257,27 @@ class ResultFile:
             names = next(reader, None)
             if names is None:
                 return
-            labels = names[3:-1]
+            labels, dims = _split_columns(names)
             for record in reader:
                 if len(record) != len(names):
                     raise ValueError(f"{self.journal}: a row has {len(record)} columns")
                 if record[-1]:
                     yield {"file": record[0], "error": record[-1]}
-                else:
-                    yield {
-                        "file": record[0],
-                        "label": record[1],
-                        "score": float(record[2]),
-                        "probabilities": {
-                            name: float(value)
-                            for name, value in zip(labels, record[3:-1], strict=True)
-                        },
-                    }
+                    continue
+                values = record[3:-1]
+                row = {
+                    "file": record[0],
+                    "label": record[1],
+                    "score": float(record[2]),
+                    "probabilities": {
+                        name: float(value)
+                        for name, value in zip(labels, values, strict=False)
+                    },
+                }
+                if dims:
+                    known = zip(dims, values[len(labels) :], strict=True)
+                    row["dimensions"] = {name: float(v) for name, v in known}
+                yield row
 
     def _csv_lines(self, records: list[list]) -> str:
         buffer = io.StringIO()
@@ -260,16 +302,18 @@ class ResultFile:
         if self.format != "csv":
             text = "".join(json.dumps(row) + "\n" for row in rows)
         else:
-            labels = self.labels or []
+            labels, dims = self.labels or [], self.dimensions
+            empty = [""] * (len(labels) + len(dims))
             text = self._csv_lines(
                 [
-                    [row["file"], "", "", *([""] * len(labels)), row["error"]]
+                    [row["file"], "", "", *empty, row["error"]]
                     if row.get("error")
                     else [
                         row["file"],
                         row["label"],
                         row["score"],
                         *(row["probabilities"].get(n, "") for n in labels),
+                        *((row.get("dimensions") or {}).get(n, "") for n in dims),
                         "",
                     ]
                     for row in rows
@@ -296,18 +340,23 @@ class ResultFile:
         import pyarrow.parquet as pq
 
         labels = self.labels or self.read_labels() or []
+        dims = self.dimensions or self.read_dimensions()
         columns: dict[str, list] = {name: [] for name in ["file", "label", "score"]}
-        columns.update({name: [] for name in labels})
+        columns.update({name: [] for name in [*labels, *dims]})
         columns["error"] = []
         for row in self.rows():
             probs = row.get("probabilities") or {}
+            values = row.get("dimensions") or {}
             columns["file"].append(row["file"])
             columns["label"].append(row.get("label"))
             columns["score"].append(row.get("score"))
             for name in labels:
                 columns[name].append(probs.get(name))
+            for name in dims:
+                columns[name].append(values.get(name))
             columns["error"].append(row.get("error"))
-        types = {"score": pa.float64(), **{name: pa.float64() for name in labels}}
+        numeric = ["score", *labels, *dims]
+        types = {name: pa.float64() for name in numeric}
         table = pa.table(
             {
                 name: pa.array(values, type=types.get(name, pa.string()))
@@ -317,3 +366,18 @@ class ResultFile:
         tmp = self.path.with_name(self.path.name + ".tmp")
         pq.write_table(table, tmp)
         os.replace(tmp, self.path)
+
+
+def _split_columns(names: list[str]) -> tuple[list[str], list[str]]:
+    """A CSV header's classes and dimensions (the columns between score and error).
+
+    Example
+    -------
+    >>> _split_columns(["file", "label", "score", "sad", "arousal", "error"])
+    (['sad'], ['arousal'])
+    """
+    middle = names[3:-1]
+    first = len(middle)
+    while first and middle[first - 1] in DIMENSIONS:
+        first -= 1
+    return middle[:first], middle[first:]

@@ -9,6 +9,8 @@ Endpoints (OpenAPI schema at ``/openapi.json``, a page listing it at ``/docs``):
 - ``WebSocket /stream?rate=16000``: binary messages of 16-bit little-endian
   mono PCM in, one JSON message per ``hop`` out (the streaming model, as
   ``sb-lstm-ser stream``);
+- a model with a regression head adds ``dimensions`` (arousal, valence,
+  dominance in [0, 1]) to each answer, segment and message;
 - ``GET /health``, and the web page at ``/`` (``static/``).
 
 Safe by default: the CLI binds 127.0.0.1; uploads larger than
@@ -42,6 +44,7 @@ import torch
 
 from speechbrain_lstm_ser.dataio.audio import AudioError, resample, to_mono, write_audio
 from speechbrain_lstm_ser.inference.checks import AudioWarning
+from speechbrain_lstm_ser.inference.prediction import named_dimensions
 from speechbrain_lstm_ser.serving.batch import prediction_row
 
 __all__ = [
@@ -193,9 +196,17 @@ class _Models:
                     "score": round(s.score, 6),
                     "probabilities": [round(float(p), 6) for p in s.probabilities],
                 }
+                | _dimensions(s.dimensions, self.model.dimension_names, 6)
                 for s in segments
             ],
         }
+
+
+def _dimensions(values, names, digits: int) -> dict:
+    """``{"dimensions": {...}}`` of a dimensional model's answer, else nothing."""
+    if values is None:
+        return {}
+    return {"dimensions": named_dimensions(values, names, digits)}
 
 
 async def _read_limited(request, limit: int, shown: int) -> bytes:
@@ -436,6 +447,7 @@ async def _stream(websocket, models: _Models, rate: int, hop: float, vad, offloa
                         "speech": prediction.speech,
                         "probabilities": dict(zip(labels, probs, strict=True)),
                     }
+                    | _dimensions(prediction.dimensions, streamer.dimension_names, 4)
                 )
             )
 

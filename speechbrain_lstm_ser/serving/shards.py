@@ -164,7 +164,8 @@ def merge_shards(
             "the same command, or --allow-incomplete)"
         )
     labels = labels or next((p.read_labels() for p in parts if p.read_labels()), None)
-    merged = ResultFile(output, labels)
+    dims = next((p.read_dimensions() for p in parts if p.read_dimensions()), [])
+    merged = ResultFile(output, labels, dims)
     merged.start(resume=False)
     seen: set[str] = set()
     stats = {"shards": len(parts), "rows": 0, "errors": 0, "duplicates": 0}

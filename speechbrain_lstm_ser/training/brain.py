@@ -87,6 +87,12 @@ class RecipeOptions:
     freeze_encoder_epochs: int = 0
     #: Learning rate of the pretrained part, relative to the rest.
     pretrained_lr_scale: float = 1.0
+    #: Weight of the dimensional (CCC) loss; 0: no regression head.
+    dimension_weight: float = 0.0
+    #: Weight of the categorical cross-entropy (0: dimensions alone).
+    category_weight: float = 1.0
+    #: Bootstrap resamples of the test report's dimension intervals.
+    dimension_bootstrap: int = 1000
 
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:

@@ -51,6 +51,7 @@ from speechbrain_lstm_ser.training.calibration import (
     TemperatureCalibrator,
     temperature_head,
 )
+from speechbrain_lstm_ser.training.dimensions import DimensionObjective
 from speechbrain_lstm_ser.training.references import SpeakerReferenceSampler
 
 __all__ = ["ClassifierBrain", "class_label_encoder"]
@@ -79,7 +80,10 @@ class ClassifierBrain(Brain):
     speaker`` (and a model with a ``reference_norm``), :attr:`speaker_references`,
     set by :meth:`prepare_references`: :meth:`batch_reference` gives
     ``compute_forward`` the reference of a batch, and the test report adds
-    the single-utterance figure and those with a few enrolment clips.
+    the single-utterance figure and those with a few enrolment clips. A
+    model with a regression head (``dimension_weight > 0``) adds a third,
+    :attr:`dimensions`: ``compute_forward`` then asks the model for
+    :attr:`model_outputs` and gets ``(log_probs, dimensions)``.
 
     Example
     -------
@@ -112,6 +116,19 @@ class ClassifierBrain(Brain):
         self.calibrator = (
             TemperatureCalibrator(head, self.checkpointer) if head is not None else None
         )
+        #: The regression head's loss, metrics and report (None without one).
+        self.dimensions = DimensionObjective.from_hparams(self.hparams, self.options)
+        if self.dimensions is not None and self.dimensions.alone:
+            self.best_key, self.best_max, self.plot_metric = "CCC", True, "valid_CCC"
+
+    @property
+    def model_outputs(self) -> dict:
+        """What ``compute_forward`` asks the model for besides the classes.
+
+        ``{"with_dimensions": True}`` when the model has a regression head
+        (``forward`` then returns ``(log_probs, dimensions)``), else ``{}``.
+        """
+        return {"with_dimensions": True} if self.dimensions is not None else {}
 
     @property
     def reference_mode(self) -> str:
@@ -224,11 +241,24 @@ class ClassifierBrain(Brain):
         return self.calibrator.temperature
 
     def compute_objectives(self, predictions, batch, stage):
-        """Cross-entropy against the class labels; collects metrics."""
+        """Cross-entropy against the class labels; collects metrics.
+
+        With a regression head (:attr:`dimensions`), ``predictions`` is
+        ``(log_probs, dimensions)`` and its weighted loss is added.
+        """
+        dimensions = self.dimensions
+        if dimensions is not None:
+            predictions, dims = predictions
+        augment = stage == sb.Stage.TRAIN and self.hparams.augment
         labels, _ = getattr(batch, f"{self.label_key}_encoded")
-        if stage == sb.Stage.TRAIN and self.hparams.augment:
+        if augment:
             labels = self.hparams.wav_augment.replicate_labels(labels)
         loss = self.hparams.compute_cost(predictions, labels)
+        if dimensions is not None:
+            targets = dimensions.targets(
+                batch, self.hparams.wav_augment if augment else None
+            )
+            loss = dimensions.loss(loss, dims, targets)
         if stage == sb.Stage.TRAIN:
             return loss
         speakers, utterances = self.pseudonyms
@@ -238,24 +268,35 @@ class ClassifierBrain(Brain):
             self.speaker_references.track_variants(
                 self.modules.model, wavs, lens, batch, labels, ids, spk
             )
+            if dimensions is not None:
+                dimensions.append_single_utterance(
+                    self.hparams.model, wavs, lens, ids, targets, batch.gender, spk
+                )
         self.metrics.append(ids, predictions, labels, gender=batch.gender, speaker=spk)
+        if dimensions is not None:
+            dimensions.append(ids, dims, targets, batch.gender, spk)
         return loss
 
     def new_metrics(self, stage):
         """The tracker of validation and test predictions."""
         if self.speaker_references is not None:
             self.speaker_references.new_variants(self.classes)
+        if self.dimensions is not None:
+            self.dimensions.new_stage()
         return ClassificationMetrics(self.classes)
 
     def stage_stats(self, stage, stage_loss: float) -> dict:
         """Loss, accuracy (as :attr:`accuracy_key`), UA and macro-F1."""
         report = self.metrics.summarize()
-        return {
+        stats = {
             "loss": stage_loss,
             self.accuracy_key: report["accuracy"],
             "UA": report["unweighted_accuracy"],
             "macro_F1": report["macro_f1"],
         }
+        if self.dimensions is not None:  # CCC and CCC_<dimension>
+            stats.update(self.dimensions.stage_stats())
+        return stats
 
     def report_facts(self) -> dict:
         """What ``test_report.json`` says about the run besides its metrics.
@@ -280,7 +321,9 @@ class ClassifierBrain(Brain):
 
         The report's ``calibration`` section (and
         ``reliability_diagram.png``) says how calibrated the tested model
-        is, before and after its temperature.
+        is, before and after its temperature. With a regression head, the
+        report's ``dimensions`` section and ``dimension_predictions.csv``
+        (:class:`~speechbrain_lstm_ser.training.dimensions.DimensionObjective`).
         """
         report = self.metrics.summarize()
         calibrator = self.calibrator
@@ -290,6 +333,14 @@ class ClassifierBrain(Brain):
             fit = calibrator.result if calibrator is not None else None
             report["calibration"] = {**calibration, "fitted_on": None, **(fit or {})}
         facts = {**self.report_facts(), "test_loss": stage_loss}
+        dimensions, summary = self.dimensions, ""
+        if dimensions is not None:
+            report["dimensions"] = dimensions.report_section(
+                self.reference_mode, self.hparams.output_folder
+            )
+            dimensions.write_predictions(self.hparams.output_folder)
+            summary = "\n" + dimensions.summary_line(report["dimensions"])
+            summary = summary.rstrip()
         write_report(
             report,
             self.hparams.output_folder,
@@ -297,7 +348,7 @@ class ClassifierBrain(Brain):
             extra=facts,
         )
         # as test_report.json has it: with the normalisation and its variants
-        logger.info("Test results\n" + format_summary({**facts, **report}))
+        logger.info("Test results\n" + format_summary({**facts, **report}) + summary)
 
 
 def class_label_encoder(

@@ -1,4 +1,9 @@
-"""The model card and the Markdown report say how the test set was split."""
+"""The model card and the Markdown report say how the test set was split.
+
+And the card lists the dimensions' CCCs when the report has them.
+"""
+
+import numpy as np
 
 from speechbrain_lstm_ser.dataio.leakage import (
     SPEAKER_DEPENDENT,
@@ -6,8 +11,9 @@ from speechbrain_lstm_ser.dataio.leakage import (
     leakage_summary,
 )
 from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.dimensions import dimension_report
 from speechbrain_lstm_ser.evaluation.reports import format_markdown
-from speechbrain_lstm_ser.export.card import CardOptions, render_card
+from speechbrain_lstm_ser.export.card import CardOptions, read_front_matter, render_card
 
 
 def _report(shared_speaker):
@@ -79,3 +85,25 @@ def test_the_card_states_the_temperature_and_the_test_ece():
     assert "test split 0.041 (15 bins; 0.100 without scaling)" in card
     report["calibration"]["fitted_on"] = None
     assert "not temperature-scaled (T = 0.812)" in _card(report)
+
+
+def test_the_card_lists_the_cccs_when_the_report_has_them():
+    report = classification_report(["a", "b"], ["a", "a"], ["a", "b"])
+    plain = _card(report)
+    assert "## Dimensions" not in plain
+    assert "ccc" not in read_front_matter(plain)["metrics"]
+    rng = np.random.default_rng(0)
+    refs = rng.random((30, 3))
+    pred = np.clip(refs + 0.1 * rng.standard_normal((30, 3)), 0, 1)
+    section = dimension_report(
+        pred, refs, genders=["female"] * 30, speakers=["s1", "s2"] * 15, bootstrap=20
+    )
+    report["dimensions"] = {"reference": "speaker", **section}
+    card = _card(report)
+    assert "## Dimensions" in card
+    arousal = section["overall"]["arousal"]["ccc"]
+    assert f"| arousal | {arousal:.4f} |" in card
+    front = read_front_matter(card)
+    assert "ccc" in front["metrics"]
+    names = [m["name"] for m in front["model-index"][0]["results"][0]["metrics"]]
+    assert names[-3:] == ["CCC arousal", "CCC valence", "CCC dominance"]

@@ -20,8 +20,7 @@ import pytest
 import soundfile as sf
 import torch
 import torchaudio
-from hyperpyyaml import resolve_references
-from speechbrain.dataio.encoder import CategoricalEncoder
+from untrained_models import LABELS, SR, export_untrained
 
 from speechbrain_lstm_ser.cli import display_name, expand_inputs, main
 from speechbrain_lstm_ser.dataio.audio import AudioError, read_audio
@@ -35,45 +34,11 @@ from speechbrain_lstm_ser.inference.checks import (
 from speechbrain_lstm_ser.inference.live import run_live
 from speechbrain_lstm_ser.inference.speakers import read_speaker_list
 
-ROOT = Path(__file__).resolve().parents[2]
-SR = 16000
-LABELS = ["neutral", "happy", "sad", "angry"]
-
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """An exported emotion model folder, untrained (tiny; seconds to build)."""
-    from speechbrain_lstm_ser.export.folder import export_classifier
-    from speechbrain_lstm_ser.training.hparams import load_hparams
-
-    out = tmp_path_factory.mktemp("run")
-    overrides = {
-        "output_folder": str(out),
-        "lstm_hidden": 8,
-        "head_hidden": 8,
-        "n_mels": 20,
-    }
-    text = "\n".join(f"{key}: {value}" for key, value in overrides.items())
-    with open(ROOT / "hparams" / "lstm.yaml", encoding="utf-8") as handle:
-        resolved = resolve_references(handle, text).getvalue()
-    (out / "hyperparams.yaml").write_text(resolved, encoding="utf-8")
-    hparams = load_hparams(ROOT / "hparams" / "lstm.yaml", overrides)
-    torch.manual_seed(0)
-    with torch.no_grad():  # global normalisation statistics
-        feats = hparams["compute_features"](0.1 * torch.randn(2, SR))
-        hparams["mean_var_norm"](feats, torch.ones(2))
-    for module in hparams["modules"].values():
-        module.eval()
-    encoder = CategoricalEncoder()
-    encoder.update_from_iterable(LABELS)
-    return export_classifier(
-        hparams,
-        encoder,
-        {},
-        title="untrained",
-        task="emotion",
-        interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
-    )
+    return export_untrained(tmp_path_factory.mktemp("run"))
 
 
 @pytest.fixture(scope="module")

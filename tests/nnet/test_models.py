@@ -439,3 +439,31 @@ def test_a_folder_exported_before_the_task_models_loads(tmp_path):
         encoded = parts["encoder"](feats, lens)
         expected = parts["classifier"](parts["pooling"](encoded, lens)).squeeze(1)
     torch.testing.assert_close(out_prob, expected)
+
+
+def test_a_regression_head_shares_the_encoder_pass_and_leaves_forward_alone():
+    from speechbrain_lstm_ser.nnet.heads import DimensionHead
+
+    plain = _tiny_classifier()
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel.from_modules(
+        {**plain.parts(), "regressor": DimensionHead(24, hidden_size=8)}
+    ).eval()
+    assert list(model.parts()) == [*UtteranceClassifierModel.MODULES, "regressor"]
+    assert list(plain.parts()) == list(UtteranceClassifierModel.MODULES)
+    wavs, lens = torch.randn(2, 6000), torch.tensor([1.0, 0.7])
+    with torch.no_grad():
+        expected = plain(wavs, lens)  # the same parts without the regressor
+    calls = []
+    model.encoder.register_forward_hook(lambda *_: calls.append(1))
+    with torch.no_grad():
+        log_probs = model(wavs, lens)
+        both = model(wavs, lens, with_dimensions=True)
+        dims = model.dimensions(wavs, lens)
+    assert torch.equal(log_probs, expected)  # forward: the classes
+    assert calls == [1, 1, 1]  # one encoder pass for both outputs
+    torch.testing.assert_close(both[0], log_probs)
+    torch.testing.assert_close(both[1], dims)
+    assert dims.shape == (2, 3) and bool(((dims > 0) & (dims < 1)).all())
+    with pytest.raises(ValueError, match="no regressor"):
+        plain.dimensions(wavs, lens)
