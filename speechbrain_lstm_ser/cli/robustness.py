@@ -100,9 +100,29 @@ def run_robustness(args: argparse.Namespace) -> int:
         f"{', '.join(rob.CRITERION_CONDITIONS)}): "
         + ("met" if not failures else "NOT met: " + "; ".join(failures))
     )
+    if "dimensions" in summary:
+        print(_dimension_lines(summary["dimensions"], summary["dimension_failures"]))
     if args.json:
         write_json(args.json, {"model": str(args.model), **summary})
     return 0
+
+
+def _dimension_lines(results: dict, failures: list[str]) -> str:
+    """Each condition's CCC per dimension and the criterion (issue 24)."""
+    lines = [
+        "condition  "
+        + "  ".join(f"CCC {n:<9}" for n in next(iter(results.values()))["CCC"])
+    ]
+    for name, result in results.items():
+        cells = "  ".join(
+            f"{'   -' if v is None else f'{v:.3f}':<13}" for v in result["CCC"].values()
+        )
+        lines.append(f"{name:<10} {cells}")
+    lines.append(
+        "criterion (each CCC within ±0.02 of 0 dB): "
+        + ("met" if not failures else "NOT met: " + "; ".join(failures))
+    )
+    return "\n".join(lines)
 
 
 def _run_transfer(args: argparse.Namespace) -> int:

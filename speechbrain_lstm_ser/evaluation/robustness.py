@@ -53,6 +53,7 @@ __all__ = [
     "apply_gain",
     "classifier_predictor",
     "clip_peaks",
+    "dimension_predictor",
     "dimension_robustness",
     "dimension_robustness_failures",
     "evaluate_classifier",
@@ -503,15 +504,7 @@ def classifier_predictor(model, batch_size: int = 1) -> Predictor:
     callable
         ``predict(list of (time,) waveforms) -> list of str``.
     """
-
-    def predict(wavs: list[torch.Tensor]) -> list[str]:
-        out: list[str] = []
-        for start in range(0, len(wavs), batch_size):
-            batch, lens = pad_waveforms(wavs[start : start + batch_size])
-            out += list(model.classify_batch(batch, lens)[3])
-        return out
-
-    return predict
+    return _batched(_labels_of(model), batch_size)
 
 
 def speaker_predictor(model, speakers: Sequence[str], batch_size: int = 1) -> Predictor:
@@ -536,22 +529,79 @@ def speaker_predictor(model, speakers: Sequence[str], batch_size: int = 1) -> Pr
     callable
         ``predict(list of (time,) waveforms) -> list of str``.
     """
+    return _batched(_labels_of(model), batch_size, model, speakers)
 
-    def predict(wavs: list[torch.Tensor]) -> list[str]:
-        if len(wavs) != len(speakers):
-            raise ValueError(f"{len(wavs)} waveforms for {len(speakers)} speakers")
-        model.forget()
-        for speaker in dict.fromkeys(speakers):
-            model.enrol_waveforms(
-                speaker,
-                [w for w, s in zip(wavs, speakers, strict=True) if s == speaker],
-            )
-        out: list[str] = []
+
+def dimension_predictor(
+    model, speakers: Sequence[str] | None = None, batch_size: int = 1
+) -> Predictor:
+    """A predictor of a dimensional model's arousal, valence and dominance.
+
+    Alone, or (with ``speakers``) each utterance against its speaker, as
+    :func:`speaker_predictor` does for the labels.
+
+    Arguments
+    ---------
+    model : UtteranceClassifier
+        A loaded model with a regressor (``dimension_names`` not empty).
+    speakers : sequence of str, optional
+        The speaker of each waveform the predictor will get, in order.
+    batch_size : int
+        Waveforms per call.
+
+    Returns
+    -------
+    callable
+        ``predict(list of (time,) waveforms) -> list of rows`` (one value
+        per dimension).
+    """
+    if not getattr(model, "dimension_names", ()):
+        raise ValueError("the model has no regressor: it predicts no dimensions")
+
+    def dimensions(batch, lens, speaker):
+        return model.outputs(batch, lens, speaker=speaker)[1].tolist()
+
+    return _batched(dimensions, batch_size, model, speakers)
+
+
+def _labels_of(model):
+    """``(batch, lens, speaker) -> labels`` of a classifier."""
+
+    def labels(batch, lens, speaker):
+        kwargs = {} if speaker is None else {"speaker": speaker}
+        return list(model.classify_batch(batch, lens, **kwargs)[3])
+
+    return labels
+
+
+def _batched(
+    output, batch_size: int, model=None, speakers: Sequence[str] | None = None
+) -> Predictor:
+    """``output(batch, lens, speaker)`` over a list of waveforms, in batches.
+
+    With ``speakers``, every speaker is enrolled with all of its waveforms
+    first (and forgotten after), and each batch passes its speakers.
+    """
+
+    def predict(wavs: list[torch.Tensor]) -> list:
+        if speakers is not None:
+            if len(wavs) != len(speakers):
+                raise ValueError(f"{len(wavs)} waveforms for {len(speakers)} speakers")
+            model.forget()
+            for speaker in dict.fromkeys(speakers):
+                model.enrol_waveforms(
+                    speaker,
+                    [w for w, s in zip(wavs, speakers, strict=True) if s == speaker],
+                )
+        out: list = []
         for start in range(0, len(wavs), batch_size):
             batch, lens = pad_waveforms(wavs[start : start + batch_size])
-            chunk = list(speakers[start : start + batch_size])
-            out += list(model.classify_batch(batch, lens, speaker=chunk)[3])
-        model.forget()
+            chunk = (
+                None if speakers is None else list(speakers[start : start + batch_size])
+            )
+            out += output(batch, lens, chunk)
+        if speakers is not None:
+            model.forget()
         return out
 
     return predict
@@ -565,6 +615,9 @@ class LabelledAudio(NamedTuple):
     labels: list[str]
     speakers: list[str]
     genders: list[str]
+    #: ``(N, 3)`` arousal, valence, dominance (nan: unknown); None when the
+    #: manifest has no dimension column.
+    dimensions: np.ndarray | None = None
 
 
 def read_labelled_audio(
@@ -608,6 +661,17 @@ def read_labelled_audio(
         labels=[r[label_column] for r in rows],
         speakers=[r.get("spk_id", "") for r in rows],
         genders=[r.get("gender", "") for r in rows],
+        dimensions=_dimension_columns(rows),
+    )
+
+
+def _dimension_columns(rows: Sequence[Mapping[str, str]]) -> np.ndarray | None:
+    """The manifest's ``(N, 3)`` dimensions (nan where empty), or None."""
+    if not rows or not any(name in rows[0] for name in DIMENSIONS):
+        return None
+    return np.array(
+        [[float(r.get(n) or "nan") for n in DIMENSIONS] for r in rows],
+        dtype=np.float64,
     )
 
 
@@ -648,7 +712,9 @@ def evaluate_classifier(
     dict
         ``conditions`` (:func:`gain_robustness`, predictions keyed by ID),
         ``failures`` (:func:`robustness_failures`), ``manifest``,
-        ``utterances``.
+        ``utterances``; for a model with a regressor on a manifest with
+        dimension columns also ``dimensions`` (:func:`dimension_robustness`)
+        and ``dimension_failures``.
     """
     data = read_labelled_audio(manifest, data_folder, model.sample_rate, label_column)
     predictor = (
@@ -665,10 +731,23 @@ def evaluate_classifier(
     )
     for result in results.values():
         result["predictions"] = dict(zip(data.ids, result["predictions"], strict=True))
-    return {
+    summary = {
         "manifest": str(manifest),
         "reference": "speaker" if by_speaker else "utterance",
         "utterances": len(data.wavs),
         "conditions": results,
         "failures": robustness_failures(results),
     }
+    names = getattr(model, "dimension_names", ())
+    if names and data.dimensions is not None:
+        speakers = data.speakers if by_speaker else None
+        dims = dimension_robustness(
+            dimension_predictor(model, speakers, batch_size),
+            data.wavs,
+            data.dimensions[:, : len(names)],
+            conditions,
+            names=names,
+        )
+        summary["dimensions"] = dims
+        summary["dimension_failures"] = dimension_robustness_failures(dims)
+    return summary

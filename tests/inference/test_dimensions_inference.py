@@ -243,3 +243,48 @@ def test_the_live_stream_prints_the_dimensions(streaming, voice):
     args["stdin"] = io.BytesIO(pcm)
     assert run_live(streaming, hop=1.0, fmt="table", **args) == 0
     assert " A 0." in out.getvalue().splitlines()[-1]
+
+
+def test_robustness_reports_each_dimensions_ccc_per_condition(
+    dimensional, voice, tmp_path
+):
+    """``sb-lstm-ser robustness`` on a dimensional model: CCC per condition too."""
+    from speechbrain_lstm_ser.evaluation.robustness import (
+        dimension_predictor,
+        evaluate_classifier,
+    )
+
+    wav, _ = sf.read(voice, dtype="float32")
+    rows = ["ID,duration,wav,spk_id,gender,emo,text,arousal,valence,dominance"]
+    for i in range(4):
+        path = tmp_path / f"u{i}.wav"
+        sf.write(path, wav[: SR * (i + 1) // 2] * (0.3 + 0.2 * i), SR)
+        rows.append(f"u{i},1.0,{path},s{i % 2},female,happy,,0.{i + 2},0.5,0.{7 - i}")
+    manifest = tmp_path / "test.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+
+    summary = evaluate_classifier(dimensional, manifest)
+    dims = summary["dimensions"]
+    assert list(dims) == list(summary["conditions"])
+    assert set(dims["0 dB"]["CCC"]) == set(DIMENSIONS)
+    assert all(v == 0.0 for v in dims["0 dB"]["delta_CCC"].values() if v is not None)
+    expected = [
+        _expected(
+            dimensional,
+            torch.from_numpy(wav[: SR * (i + 1) // 2] * (0.3 + 0.2 * i))[None],
+        )
+        for i in range(4)
+    ]
+    got = torch.tensor(dims["0 dB"]["predictions"])
+    _close(got, torch.cat(expected))
+    assert isinstance(summary["dimension_failures"], list)
+
+    by_speaker = dimension_predictor(dimensional, ["s0", "s1", "s0", "s1"])
+    assert len(by_speaker([torch.from_numpy(wav[:SR])] * 4)) == 4
+
+
+def test_robustness_of_a_categorical_model_has_no_dimensions(categorical):
+    from speechbrain_lstm_ser.evaluation.robustness import dimension_predictor
+
+    with pytest.raises(ValueError, match="no regressor"):
+        dimension_predictor(categorical)
