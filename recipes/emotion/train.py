@@ -235,13 +235,7 @@ def configure_class_weights(hparams, train_set):
 
 def prepare_data(hparams):
     """Runs ``prepare_emotion_data`` on the main process (unless ``skip_prep``)."""
-    prepare_on_main(
-        prepare_emotion_data,
-        hparams,
-        data_folder=hparams["data_folder"],
-        manifest_folder=hparams["manifest_folder"],
-        options=hparams["prepare"],
-    )
+    prepare_on_main(prepare_emotion_data, hparams)
 
 
 # Recipe begins!

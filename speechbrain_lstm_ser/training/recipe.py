@@ -5,8 +5,7 @@ do, and calls these for the steps that are the same for every task::
 
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
     hparams = load_experiment(hparams_file, run_opts, overrides)
-    prepare_on_main(prepare_emotion_data, hparams, data_folder=...,
-                    manifest_folder=..., options=hparams["prepare"])
+    prepare_on_main(prepare_emotion_data, hparams)  # data_folder, prepare: ...
     check_manifests(hparams, EMOTION_MANIFEST, allowed={"emo": emotions})
     with one_line_errors(hparams):
         datasets, label_encoder = dataio_prepare(hparams)  # manifest_datasets
