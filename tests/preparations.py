@@ -62,18 +62,20 @@ def prepare_asr(dataset, data_folder, manifest_folder, **options):
     )
 
 
-def prepare_tiny_corpus(tiny_corpus, manifest_folder):
-    """The manifests of the ``tiny_corpus`` fixture the bench tests share.
+def prepare_tiny_corpus(tiny_corpus, manifest_folder, **options):
+    """The manifests of the ``tiny_corpus`` fixture, as most tests want them.
 
-    Four emotions; one validation and one test speaker of the six.
+    Four emotions; one validation and one test speaker of the six; any
+    ``options`` (``seed=``, ``fold=``, ...) added or overriding.
     """
-    folder, options = tiny_corpus
-    return prepare_emotion(
+    folder, corpus = tiny_corpus
+    args = dict(
         dataset="embedded",
         data_folder=folder,
         manifest_folder=manifest_folder,
         emotions=["neutral", "happy", "sad", "angry"],
         valid_speakers=1,
         test_speakers=1,
-        corpus_options=asdict(options),
+        corpus_options=asdict(corpus),
     )
+    return prepare_emotion(**{**args, **options})

@@ -12,7 +12,7 @@ from miniature_corpora import (
     make_ravdess,
     write_emobox,
 )
-from preparations import prepare_emotion
+from preparations import prepare_emotion, prepare_tiny_corpus
 
 from speechbrain_lstm_ser.dataio.leakage import SPEAKER_DEPENDENT
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
@@ -218,18 +218,7 @@ def test_fold_choice_is_checked_before_anything_runs(iemocap, tmp_path):
 
 # ------------------------------------------------------- partitions.json --
 def _embedded(corpus, out, **kwargs):
-    folder, _ = corpus
-    args = dict(
-        dataset="embedded",
-        data_folder=folder,
-        manifest_folder=out,
-        emotions=FOUR,
-        valid_speakers=1,
-        test_speakers=1,
-        seed=3,
-        corpus_options={"num_speakers": 6, "utterances_per_emotion": 3},
-    )
-    return prepare_emotion(**{**args, **kwargs})
+    return prepare_tiny_corpus(corpus, out, **{"seed": 3, **kwargs})
 
 
 @pytest.mark.parametrize("fold", [None, 2])
