@@ -63,9 +63,14 @@ __all__ = [
     "ClassicBaseline",
     "EGeMAPSFunctionals",
     "FeatureCache",
+    "NORMALISATIONS",
     "ProsodicFunctionals",
+    "add_data_options",
+    "check_normalisation",
     "feature_extractor",
     "main",
+    "manifest_splits",
+    "normalised_features",
     "run_classic",
     "speaker_zscore",
 ]
@@ -426,6 +431,63 @@ def speaker_zscore(features: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
     return out
 
 
+#: The z-scorings of the classic baselines: one scaler, or per speaker first.
+NORMALISATIONS = ("global", "speaker")
+
+
+def normalised_features(
+    features: FeatureCache,
+    normalisation: str,
+    wavs: Sequence[torch.Tensor],
+    speakers: Sequence[str],
+) -> np.ndarray:
+    """``(utterances, features)`` of a baseline: per speaker z-scored or not.
+
+    Arguments
+    ---------
+    features : FeatureCache
+        The functionals of the waveforms.
+    normalisation : str
+        One of :data:`NORMALISATIONS` (``speaker``: :func:`speaker_zscore`
+        first; ``global``: as extracted, the baseline's scaler does the rest).
+    wavs : sequence of torch.Tensor
+        ``(time,)`` waveforms.
+    speakers : sequence of str
+        The speaker of each waveform.
+
+    Returns
+    -------
+    np.ndarray
+
+    Example
+    -------
+    >>> class Level:
+    ...     config = "level"
+    ...     def __call__(self, wav):
+    ...         return np.array([float(wav.abs().mean())])
+    >>> wavs = [torch.full((8,), a) for a in (0.1, 0.3, 1.0, 3.0)]
+    >>> feats = FeatureCache(Level())
+    >>> x = normalised_features(feats, "speaker", wavs, ["a", "a", "b", "b"])
+    >>> x.ravel().tolist()
+    [-1.0, 1.0, -1.0, 1.0]
+    >>> normalised_features(feats, "utterance", wavs, ["a"] * 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: normalisation 'utterance': use 'global' or 'speaker'
+    """
+    check_normalisation(normalisation)
+    feats = features(wavs)
+    if normalisation == "speaker":
+        feats = speaker_zscore(feats, speakers)
+    return feats
+
+
+def check_normalisation(normalisation: str) -> None:
+    """Refuses a normalisation that is not one of :data:`NORMALISATIONS`."""
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation {normalisation!r}: use 'global' or 'speaker'")
+
+
 class ClassicBaseline:
     """Functionals, z-scoring (global or per speaker), RBF SVM tuned on validation.
 
@@ -446,10 +508,7 @@ class ClassicBaseline:
         normalisation: str = "speaker",
         class_weight: str | None = "balanced",
     ):
-        if normalisation not in ("global", "speaker"):
-            raise ValueError(
-                f"normalisation {normalisation!r}: use 'global' or 'speaker'"
-            )
+        check_normalisation(normalisation)
         self.features = features
         self.normalisation = normalisation
         self.class_weight = class_weight
@@ -458,10 +517,7 @@ class ClassicBaseline:
         self.tuning: list[dict] = []
 
     def _inputs(self, wavs: Sequence[torch.Tensor], speakers: Sequence[str]):
-        feats = self.features(wavs)
-        if self.normalisation == "speaker":
-            feats = speaker_zscore(feats, speakers)
-        return feats
+        return normalised_features(self.features, self.normalisation, wavs, speakers)
 
     def fit(self, train: LabelledAudio, valid: LabelledAudio) -> ClassicBaseline:
         """Trains on ``train`` for every (C, gamma); keeps the best on ``valid``."""
@@ -671,9 +727,19 @@ def run_classic(
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Runs the classic baseline on a folder of manifests (see ``--help``)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """The data options of the classic baselines' command lines.
+
+    ``--manifests`` (a folder, see :func:`manifest_splits`), ``--data_folder``,
+    ``--features``, ``--sample_rate`` and ``--cache``.
+
+    Example
+    -------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_data_options(parser)
+    >>> parser.parse_args(["--manifests", "m"]).features
+    'auto'
+    """
     parser.add_argument(
         "--manifests", required=True, help="folder with train/valid/test.csv"
     )
@@ -681,18 +747,33 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--features", default="auto", choices=("auto", "egemaps", "functionals")
     )
-    parser.add_argument(
-        "--normalisation", default="speaker", choices=("global", "speaker")
-    )
     parser.add_argument("--sample_rate", type=int, default=16000)
     parser.add_argument("--cache", help="folder where features are kept")
+
+
+def manifest_splits(folder: str | Path) -> tuple[Path, Path, Path]:
+    """The ``train.csv``, ``valid.csv`` and ``test.csv`` of a manifest folder.
+
+    Example
+    -------
+    >>> [p.name for p in manifest_splits("manifests")]
+    ['train.csv', 'valid.csv', 'test.csv']
+    """
+    train, valid, test = (Path(folder) / f"{s}.csv" for s in ("train", "valid", "test"))
+    return train, valid, test
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Runs the classic baseline on a folder of manifests (see ``--help``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_data_options(parser)
+    parser.add_argument("--normalisation", default="speaker", choices=NORMALISATIONS)
     parser.add_argument("--output", help="the JSON to write")
     add_transfer_options(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    folder = Path(args.manifests)
     result = run_classic(
-        *(folder / f"{split}.csv" for split in ("train", "valid", "test")),
+        *manifest_splits(args.manifests),
         data_folder=args.data_folder,
         features=args.features,
         normalisation=args.normalisation,

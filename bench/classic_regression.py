@@ -43,9 +43,13 @@ import torch
 from bench.classic import (
     C_GRID,
     GAMMA_GRID,
+    NORMALISATIONS,
     FeatureCache,
+    add_data_options,
+    check_normalisation,
     feature_extractor,
-    speaker_zscore,
+    manifest_splits,
+    normalised_features,
 )
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
@@ -168,10 +172,7 @@ class RegressionBaseline:
         normalisation: str = "speaker",
         names: Sequence[str] = DIMENSIONS,
     ):
-        if normalisation not in ("global", "speaker"):
-            raise ValueError(
-                f"normalisation {normalisation!r}: use 'global' or 'speaker'"
-            )
+        check_normalisation(normalisation)
         self.features = features
         self.normalisation = normalisation
         self.names = list(names)
@@ -183,10 +184,7 @@ class RegressionBaseline:
         self, wavs: Sequence[torch.Tensor], speakers: Sequence[str]
     ) -> np.ndarray:
         """``(utterances, features)`` fed to the regressors."""
-        feats = self.features(wavs)
-        if self.normalisation == "speaker":
-            feats = speaker_zscore(feats, speakers)
-        return feats
+        return normalised_features(self.features, self.normalisation, wavs, speakers)
 
     def _tune(self, name: str, x_train, y_train, x_valid, y_valid):
         """Every (C, gamma, epsilon) on one dimension; the best by valid CCC."""
@@ -355,22 +353,14 @@ def main(argv: list[str] | None = None) -> dict:
         prog="python -m bench.classic_regression",
         description=__doc__.split("\n\n")[0],
     )
-    parser.add_argument(
-        "--manifests", required=True, help="folder with train/valid/test.csv"
-    )
-    parser.add_argument("--data_folder", help="the corpus folder ($data_root)")
-    parser.add_argument(
-        "--features", default="auto", choices=("auto", "egemaps", "functionals")
-    )
+    add_data_options(parser)
     parser.add_argument(
         "--normalisation",
         nargs="+",
         default=["speaker", "global"],
-        choices=("global", "speaker"),
+        choices=NORMALISATIONS,
         help="one baseline per normalisation given",
     )
-    parser.add_argument("--sample_rate", type=int, default=16000)
-    parser.add_argument("--cache", help="folder where features are kept")
     parser.add_argument(
         "--bootstrap", type=int, default=1000, help="resamples of the intervals"
     )
@@ -378,9 +368,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--output", help="the JSON to write")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    folder = Path(args.manifests)
     result = run_classic_regression(
-        *(folder / f"{split}.csv" for split in ("train", "valid", "test")),
+        *manifest_splits(args.manifests),
         data_folder=args.data_folder,
         features=args.features,
         normalisations=args.normalisation,

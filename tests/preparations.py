@@ -6,6 +6,8 @@ given for ``dataset`` only) and runs the preparation, as the recipes do with
 the object their YAML built.
 """
 
+from dataclasses import asdict
+
 from speechbrain_lstm_ser.dataio.prepare_asr import ASRPrepOptions, prepare_asr_data
 from speechbrain_lstm_ser.dataio.prepare_commands import (
     CommandsPrepOptions,
@@ -58,3 +60,22 @@ def prepare_asr(dataset, data_folder, manifest_folder, **options):
         manifest_folder,
         **options,
     )
+
+
+def prepare_tiny_corpus(tiny_corpus, manifest_folder, **options):
+    """The manifests of the ``tiny_corpus`` fixture, as most tests want them.
+
+    Four emotions; one validation and one test speaker of the six; any
+    ``options`` (``seed=``, ``fold=``, ...) added or overriding.
+    """
+    folder, corpus = tiny_corpus
+    args = dict(
+        dataset="embedded",
+        data_folder=folder,
+        manifest_folder=manifest_folder,
+        emotions=["neutral", "happy", "sad", "angry"],
+        valid_speakers=1,
+        test_speakers=1,
+        corpus_options=asdict(corpus),
+    )
+    return prepare_emotion(**{**args, **options})

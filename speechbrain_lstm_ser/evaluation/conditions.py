@@ -44,6 +44,7 @@ import torch
 from scipy.signal import butter, fftconvolve, sosfiltfilt
 
 from speechbrain_lstm_ser.dataio.audio import resample
+from speechbrain_lstm_ser.dataio.synthetic.synthesis import colored_noise
 
 __all__ = [
     "CONDITION_GROUPS",
@@ -84,6 +85,9 @@ def _seed(seed: int, name: str) -> int:
 def pink_noise(rng: np.random.Generator, n: int) -> np.ndarray:
     """Pink noise (power spectrum 1/f), unit RMS.
 
+    The synthetic corpora's ``colored_noise(rng, n, "pink")`` (the same
+    samples for the same generator).
+
     Arguments
     ---------
     rng : numpy.random.Generator
@@ -102,11 +106,7 @@ def pink_noise(rng: np.random.Generator, n: int) -> np.ndarray:
     >>> x.shape, round(float(np.sqrt(np.mean(x**2))), 3)
     ((8000,), 1.0)
     """
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    freqs = np.fft.rfftfreq(n)
-    freqs[0] = freqs[1] if n > 1 else 1.0
-    noise = np.fft.irfft(spectrum / np.sqrt(freqs), n)
-    return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
+    return colored_noise(rng, n, "pink")
 
 
 def add_noise_at_snr(

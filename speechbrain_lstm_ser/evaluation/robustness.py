@@ -290,6 +290,21 @@ def gain_robustness(
     return results
 
 
+def _evaluated(
+    results: Mapping[str, Mapping], conditions: Sequence[str], failures: list[str]
+):
+    """``(name, result)`` of each checked condition that was evaluated.
+
+    A condition missing from ``results`` is a failure instead
+    (``"<name>: not evaluated"``, appended to ``failures`` in order).
+    """
+    for name in conditions:
+        if name in results:
+            yield name, results[name]
+        else:
+            failures.append(f"{name}: not evaluated")
+
+
 def robustness_failures(
     results: Mapping[str, Mapping],
     conditions: Sequence[str] = CRITERION_CONDITIONS,
@@ -323,12 +338,9 @@ def robustness_failures(
     -20 dB: UA -20.0 points from the reference (allowed ±2.0)
     -20 dB: 60.0 % of labels unchanged (at least 90.0 %)
     """
-    failures = []
-    for name in conditions:
-        if name not in results:
-            failures.append(f"{name}: not evaluated")
-            continue
-        delta, unchanged = results[name]["delta_UA"], results[name]["unchanged"]
+    failures: list[str] = []
+    for name, result in _evaluated(results, conditions, failures):
+        delta, unchanged = result["delta_UA"], result["unchanged"]
         if abs(delta) > max_ua_drop + 1e-9:
             failures.append(
                 f"{name}: UA {100 * delta:+.1f} points from the reference "
@@ -447,12 +459,9 @@ def dimension_robustness_failures(
     ['-20 dB: arousal CCC -0.050 from the reference (allowed ±0.020)', \
 '+6 dB: not evaluated']
     """
-    failures = []
-    for name in conditions:
-        if name not in results:
-            failures.append(f"{name}: not evaluated")
-            continue
-        for dimension, delta in results[name]["delta_CCC"].items():
+    failures: list[str] = []
+    for name, result in _evaluated(results, conditions, failures):
+        for dimension, delta in result["delta_CCC"].items():
             if delta is None:
                 failures.append(f"{name}: {dimension} CCC undefined")
             elif abs(delta) > max_ccc_change + 1e-9:

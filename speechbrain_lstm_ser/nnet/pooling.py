@@ -26,10 +26,43 @@ __all__ = [
     "AttentiveStatisticsPooling",
     "LastStatePooling",
     "MeanPooling",
+    "attention_network",
     "masked_mean_std",
 ]
 
 _EPS = 1e-5
+
+
+def attention_network(
+    input_size: int, attention_size: int, output_size: int, bias: bool = True
+) -> nn.Sequential:
+    """The frame scorer of the attentive poolings: ``Linear -> tanh -> Linear``.
+
+    Arguments
+    ---------
+    input_size : int
+        Features per frame fed to it.
+    attention_size : int
+        Its hidden size.
+    output_size : int
+        Scores per frame (1, or one per feature).
+    bias : bool
+        Whether the last layer has a bias.
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Example
+    -------
+    >>> attention_network(6, 4, 1, bias=False)(torch.rand(2, 5, 6)).shape
+    torch.Size([2, 5, 1])
+    """
+    return nn.Sequential(
+        nn.Linear(input_size, attention_size),
+        nn.Tanh(),
+        nn.Linear(attention_size, output_size, bias=bias),
+    )
 
 
 def masked_mean_std(
@@ -171,11 +204,7 @@ class AttentionPooling(nn.Module):
 
     def __init__(self, input_size: int, attention_size: int = 64):
         super().__init__()
-        self.score = nn.Sequential(
-            nn.Linear(input_size, attention_size),
-            nn.Tanh(),
-            nn.Linear(attention_size, 1, bias=False),
-        )
+        self.score = attention_network(input_size, attention_size, 1, bias=False)
         self.output_size = input_size
 
     def weights(
@@ -224,11 +253,7 @@ class AttentiveStatisticsPooling(nn.Module):
         super().__init__()
         self.global_context = global_context
         in_att = input_size * 3 if global_context else input_size
-        self.attention = nn.Sequential(
-            nn.Linear(in_att, attention_size),
-            nn.Tanh(),
-            nn.Linear(attention_size, input_size),
-        )
+        self.attention = attention_network(in_att, attention_size, input_size)
         self.output_size = 2 * input_size
 
     def forward(

@@ -49,7 +49,7 @@ from torch import nn
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder, length_mask
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.normalization import RunningReferenceNormalization
-from speechbrain_lstm_ser.nnet.pooling import masked_mean_std
+from speechbrain_lstm_ser.nnet.pooling import attention_network, masked_mean_std
 
 __all__ = [
     "CausalFbank",
@@ -203,11 +203,7 @@ class DecayingAttentiveStatisticsPooling(nn.Module):
         super().__init__()
         if not time_constant > 0:
             raise ValueError(f"time_constant must be > 0 frames, got {time_constant}")
-        self.attention = nn.Sequential(
-            nn.Linear(input_size, attention_size),
-            nn.Tanh(),
-            nn.Linear(attention_size, input_size),
-        )
+        self.attention = attention_network(input_size, attention_size, input_size)
         self.decay = 1.0 / float(time_constant)
         self.output_size = 2 * input_size
 

@@ -7,10 +7,9 @@ measurement in a fresh process, and the comparison table.
 
 import json
 import re
-from dataclasses import asdict
 
 import pytest
-from preparations import prepare_emotion
+from preparations import prepare_tiny_corpus
 from recipe_runner import run_bench
 
 # Slow tier: trains and measures every row of a mini-benchmark.
@@ -70,17 +69,8 @@ models:
 
 @pytest.fixture(scope="module")
 def bench(tiny_corpus, tmp_path_factory):
-    folder, options = tiny_corpus
     base = tmp_path_factory.mktemp("bench")
-    prepare_emotion(
-        dataset="embedded",
-        data_folder=folder,
-        manifest_folder=base / "manifests",
-        emotions=["neutral", "happy", "sad", "angry"],
-        valid_speakers=1,
-        test_speakers=1,
-        corpus_options=asdict(options),
-    )
+    prepare_tiny_corpus(tiny_corpus, base / "manifests")
     config = base / "models.yaml"
     config.write_text(CONFIG)
     stdout = run_bench(
@@ -90,7 +80,7 @@ def bench(tiny_corpus, tmp_path_factory):
         "--manifests",
         str(base / "manifests"),
         "--data_folder",
-        str(folder),
+        str(tiny_corpus[0]),
         "--output",
         str(base / "out"),
         "--epochs",

@@ -1,17 +1,17 @@
 """The classic baseline (bench/classic.py): functionals, z-scoring, SVM, end to end."""
 
 import json
-from dataclasses import asdict
 
 import numpy as np
 import pytest
 import torch
-from preparations import prepare_emotion
+from preparations import prepare_tiny_corpus
 from recipe_runner import run_bench
 
 from bench.classic import (
     ProsodicFunctionals,
     feature_extractor,
+    manifest_splits,
     run_classic,
     speaker_zscore,
 )
@@ -77,18 +77,9 @@ def test_unknown_features_are_one_clear_error():
 
 @pytest.fixture(scope="module")
 def manifests(tiny_corpus, tmp_path_factory):
-    folder, options = tiny_corpus
     out = tmp_path_factory.mktemp("classic") / "manifests"
-    prepare_emotion(
-        dataset="embedded",
-        data_folder=folder,
-        manifest_folder=out,
-        emotions=["neutral", "happy", "sad", "angry"],
-        valid_speakers=1,
-        test_speakers=1,
-        corpus_options=asdict(options),
-    )
-    return out, folder, out.parent / "features"  # a cache shared by the tests
+    prepare_tiny_corpus(tiny_corpus, out)
+    return out, tiny_corpus[0], out.parent / "features"  # a cache shared by the tests
 
 
 @pytest.mark.parametrize(
@@ -98,7 +89,7 @@ def test_the_baseline_trains_tunes_and_tests(manifests, normalisation):
     pytest.importorskip("sklearn")
     folder, data, cache = manifests
     result = run_classic(
-        *(folder / f"{s}.csv" for s in ("train", "valid", "test")),
+        *manifest_splits(folder),
         data_folder=data,
         features="functionals",
         normalisation=normalisation,

@@ -121,25 +121,16 @@ def test_bad_dimension_values_are_one_line(table, tmp_path, value):
 @pytest.mark.slow
 def test_the_baseline_reads_the_prepared_embedded_corpus(tiny_corpus, tmp_path):
     """The manifests of the real preparation: their dimension columns, split."""
-    from dataclasses import asdict
+    from preparations import prepare_tiny_corpus
 
-    from preparations import prepare_emotion
-
+    from bench.classic import manifest_splits
     from bench.classic_regression import run_classic_regression
 
-    folder, options = tiny_corpus
+    folder = tiny_corpus[0]
     out = tmp_path / "manifests"
-    prepare_emotion(
-        dataset="embedded",
-        data_folder=folder,
-        manifest_folder=out,
-        emotions=["neutral", "happy", "sad", "angry"],
-        valid_speakers=1,
-        test_speakers=1,
-        corpus_options=asdict(options),
-    )
+    prepare_tiny_corpus(tiny_corpus, out)
     result = run_classic_regression(
-        *(out / f"{s}.csv" for s in ("train", "valid", "test")),
+        *manifest_splits(out),
         data_folder=folder,
         features="functionals",
         normalisations=("speaker",),

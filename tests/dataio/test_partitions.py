@@ -12,7 +12,7 @@ from miniature_corpora import (
     make_ravdess,
     write_emobox,
 )
-from preparations import prepare_emotion
+from preparations import prepare_emotion, prepare_tiny_corpus
 
 from speechbrain_lstm_ser.dataio.leakage import SPEAKER_DEPENDENT
 from speechbrain_lstm_ser.dataio.manifest import read_manifest
@@ -144,6 +144,17 @@ def test_missing_files_are_one_error_or_dropped_and_counted(iemocap, tmp_path):
     assert not {p.stem for p in gone} & {u for ids in manifests.values() for u in ids}
 
 
+def _emodb_with_partitions(corpus, out, partitions):
+    """EmoDB's seven emotions prepared with the EmoBox folds in ``partitions``."""
+    return prepare_emotion(
+        "emodb",
+        corpus,
+        out,
+        emotions=["neutral", "boredom", "happy", "sad", "angry", "fearful", "disgust"],
+        partitions=partitions,
+    )
+
+
 def test_entries_match_by_file_name_or_key_in_another_layout(tmp_path):
     corpus = make_emodb(tmp_path / "emodb")
     names = sorted(p.name for p in (corpus / "wav").glob("*.wav"))
@@ -167,13 +178,7 @@ def test_entries_match_by_file_name_or_key_in_another_layout(tmp_path):
         },
         {},
     )
-    summary = prepare_emotion(
-        "emodb",
-        corpus,
-        tmp_path / "out",
-        emotions=["neutral", "boredom", "happy", "sad", "angry", "fearful", "disgust"],
-        partitions=folder,
-    )
+    summary = _emodb_with_partitions(corpus, tmp_path / "out", folder)
     assert summary["partition"]["matched_by"] == {
         "file name": len(train),
         "key": len(test),
@@ -193,13 +198,7 @@ def test_a_speaker_dependent_partition_is_flagged(tmp_path):
         {1: {"train": entries[0::2], "test": entries[1::2]}},
         {},
     )
-    summary = prepare_emotion(
-        "emodb",
-        corpus,
-        tmp_path / "out",
-        emotions=["neutral", "boredom", "happy", "sad", "angry", "fearful", "disgust"],
-        partitions=folder,
-    )
+    summary = _emodb_with_partitions(corpus, tmp_path / "out", folder)
     leakage = summary["leakage"]
     assert leakage["speaker_independent"] is False
     assert leakage["warnings"][0] == SPEAKER_DEPENDENT
@@ -219,18 +218,7 @@ def test_fold_choice_is_checked_before_anything_runs(iemocap, tmp_path):
 
 # ------------------------------------------------------- partitions.json --
 def _embedded(corpus, out, **kwargs):
-    folder, _ = corpus
-    args = dict(
-        dataset="embedded",
-        data_folder=folder,
-        manifest_folder=out,
-        emotions=FOUR,
-        valid_speakers=1,
-        test_speakers=1,
-        seed=3,
-        corpus_options={"num_speakers": 6, "utterances_per_emotion": 3},
-    )
-    return prepare_emotion(**{**args, **kwargs})
+    return prepare_tiny_corpus(corpus, out, **{"seed": 3, **kwargs})
 
 
 @pytest.mark.parametrize("fold", [None, 2])

@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 from miniature_corpora import make_emodb
-from preparations import prepare_emotion
+from preparations import prepare_emotion, prepare_tiny_corpus
 
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
@@ -17,19 +17,7 @@ EMOTIONS = ["neutral", "happy", "sad", "angry"]
 
 
 def _prepare(corpus, out, **kwargs):
-    folder, options = corpus
-    args = dict(
-        dataset="embedded",
-        data_folder=folder,
-        manifest_folder=out,
-        emotions=EMOTIONS,
-        valid_speakers=1,
-        test_speakers=1,
-        seed=1,
-        corpus_options={"num_speakers": 6, "utterances_per_emotion": 3},
-    )
-    args.update(kwargs)
-    return prepare_emotion(**args)
+    return prepare_tiny_corpus(corpus, out, **{"seed": 1, **kwargs})
 
 
 def test_speaker_independent_manifests(tiny_corpus, tmp_path):

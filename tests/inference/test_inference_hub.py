@@ -53,6 +53,26 @@ def _python(code, env=None, cwd=None):
     return proc.stdout
 
 
+def _hub_publish_dry_run(folder):
+    """``python -m speechbrain_lstm_ser.hub publish FOLDER --dry-run``, offline."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "speechbrain_lstm_ser.hub",
+            "publish",
+            str(folder),
+            "--repo-id",
+            REPO_ID,
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+
+
 def test_export_folder_is_complete_and_minimal(trained):
     files = sorted(p.name for p in trained.model.iterdir())
     assert files == sorted(
@@ -186,22 +206,7 @@ def test_hub_repo_id_loads_offline_from_the_cache(trained, tmp_path):
 
 
 def test_publish_dry_run_checks_and_lists(trained):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechbrain_lstm_ser.hub",
-            "publish",
-            str(trained.model),
-            "--repo-id",
-            REPO_ID,
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
+    proc = _hub_publish_dry_run(trained.model)
     assert proc.returncode == 0, proc.stderr
     assert "would upload 9 files" in proc.stdout
     assert "encoder.ckpt" in proc.stdout and "example.wav ->" in proc.stdout
@@ -230,21 +235,7 @@ def test_publish_refuses_a_broken_folder(trained, tmp_path):
         check_folder(broken)
     message = str(info.value)
     assert "encoder.ckpt" in message and "library_name" in message
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "speechbrain_lstm_ser.hub",
-            "publish",
-            str(broken),
-            "--repo-id",
-            REPO_ID,
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = _hub_publish_dry_run(broken)
     assert proc.returncode == 1 and "encoder.ckpt" in proc.stderr
 
 
