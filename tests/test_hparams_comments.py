@@ -3,7 +3,8 @@
 Issue 21's rule for the YAMLs that configure: each key has a one-line comment,
 either trailing on its own line (``lr: 0.002  # AdamW learning rate``) or on
 the line directly above it. A comment block above a group of consecutive keys
-documents the first of them only, so each of the others needs its own.
+documents the first of them only, so each of the others needs its own; a
+section rule (``# ----- data ----``) documents no key.
 Measurements and history belong in docs/ (linked), not in these comments.
 """
 
@@ -20,6 +21,8 @@ TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_]\w*):")
 #: A trailing comment: ``#`` after white space (``#`` inside a value, as in
 #: ``a#b``, does not count).
 TRAILING_COMMENT = re.compile(r"\s#")
+#: A section rule or banner line: ``# ----- data ----``, ``# ######``.
+SECTION_RULE = re.compile(r"^#\s*[-#=]{3,}")
 
 
 def uncommented_keys(text: str) -> list[tuple[int, str]]:
@@ -47,7 +50,7 @@ def uncommented_keys(text: str) -> list[tuple[int, str]]:
         if not match or TRAILING_COMMENT.search(line):
             continue
         above = lines[index - 1].strip() if index else ""
-        if not above.startswith("#"):
+        if not above.startswith("#") or SECTION_RULE.match(above):
             missing.append((index + 1, match.group(1)))
     return missing
 
@@ -55,6 +58,7 @@ def uncommented_keys(text: str) -> list[tuple[int, str]]:
 def test_the_rule_reads_trailing_and_preceding_comments():
     text = (
         "# ---- data ----\n"
+        "dataset: embedded\n"
         "# a block above a group documents its first key only\n"
         "first: 1\n"
         "second: 2\n"
@@ -63,7 +67,7 @@ def test_the_rule_reads_trailing_and_preceding_comments():
         "nested:    # the block\n"
         "    inner: 1\n"
     )
-    assert uncommented_keys(text) == [(4, "second"), (6, "url")]
+    assert uncommented_keys(text) == [(2, "dataset"), (5, "second"), (7, "url")]
 
 
 @pytest.mark.parametrize("path", YAMLS, ids=lambda p: str(p.relative_to(ROOT)))
