@@ -54,6 +54,7 @@ from bench.classic import (
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
     ManifestSchema,
+    dimension_matrix,
     read_manifest,
 )
 from speechbrain_lstm_ser.evaluation.dimensions import (
@@ -124,9 +125,7 @@ def read_dimensional_audio(
         "dimensional manifest", ("ID", "wav", *names), unit_interval=tuple(names)
     )
     rows = read_manifest(manifest, schema=schema)  # the values checked, all at once
-    targets = np.array(
-        [[float(r[n]) if r[n].strip() else math.nan for n in names] for r in rows]
-    ).reshape(len(rows), len(names))
+    targets = dimension_matrix(rows, names)
     # the waveforms, speakers and genders (no label column: the IDs stand in)
     audio = read_labelled_audio(manifest, data_folder, sample_rate, "ID")
     return DimensionalAudio(

@@ -38,15 +38,20 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import math
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
 
 __all__ = [
     "ASR_COLUMNS",
     "ASR_MANIFEST",
     "COMMANDS_COLUMNS",
     "DIMENSIONS",
+    "dimension_matrix",
+    "dimension_value",
     "COMMANDS_MANIFEST",
     "EMOTION_COLUMNS",
     "EMOTION_MANIFEST",
@@ -468,3 +473,53 @@ def read_manifest(
     if problems:
         raise ManifestError(path, problems)
     return rows
+
+
+def dimension_value(value) -> float:
+    """A manifest cell of a dimension as a float; empty or absent (unknown): ``nan``.
+
+    Arguments
+    ---------
+    value : str or float or None
+        The cell.
+
+    Returns
+    -------
+    float
+
+    Example
+    -------
+    >>> dimension_value("0.25"), dimension_value(""), dimension_value(None)
+    (0.25, nan, nan)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return math.nan
+    return float(value)
+
+
+def dimension_matrix(
+    rows: Sequence[Mapping], names: Sequence[str] = DIMENSIONS
+) -> np.ndarray:
+    """The dimensions of manifest rows, ``(rows, len(names))``; ``nan`` where unknown.
+
+    Arguments
+    ---------
+    rows : sequence of mapping
+        Manifest rows (a column may be empty, or absent).
+    names : sequence of str
+        The dimension columns, in output order.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64.
+
+    Example
+    -------
+    >>> dimension_matrix([{"arousal": "0.2", "valence": ""}], ["arousal", "valence"])
+    array([[0.2, nan]])
+    """
+    return np.array(
+        [[dimension_value(row.get(name)) for name in names] for row in rows],
+        dtype=np.float64,
+    ).reshape(len(rows), len(names))

@@ -57,6 +57,7 @@ from speechbrain_lstm_ser.dataio.leakage import leakage_report
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
     EMOTION_MANIFEST,
+    dimension_matrix,
     read_manifest,
     relative_to_data_root,
     resolve_data_root,
@@ -374,10 +375,9 @@ def describe_dimensions(rows: Sequence[Mapping]) -> dict[str, dict]:
     {'count': 0}
     """
     stats = {}
-    for dim in DIMENSIONS:
-        values = np.array(
-            [float(r[dim]) for r in rows if str(r.get(dim) or "").strip()]
-        )
+    matrix = dimension_matrix(rows)
+    for d, dim in enumerate(DIMENSIONS):
+        values = matrix[~np.isnan(matrix[:, d]), d]
         stats[dim] = {"count": len(values)}
         if len(values):
             stats[dim].update(

@@ -37,6 +37,7 @@ import torch
 from speechbrain_lstm_ser.dataio.audio import pad_waveforms, read_audio, to_mono
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
+    dimension_matrix,
     read_manifest,
     resolve_data_root,
 )
@@ -678,10 +679,7 @@ def _dimension_columns(rows: Sequence[Mapping[str, str]]) -> np.ndarray | None:
     """The manifest's ``(N, 3)`` dimensions (nan where empty), or None."""
     if not rows or not any(name in rows[0] for name in DIMENSIONS):
         return None
-    return np.array(
-        [[float(r.get(n) or "nan") for n in DIMENSIONS] for r in rows],
-        dtype=np.float64,
-    )
+    return dimension_matrix(rows)
 
 
 # ------------------------------------------------------------ a model

@@ -41,7 +41,11 @@ import numpy as np
 import speechbrain as sb
 import torch
 
-from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS, write_manifest
+from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
+    dimension_value,
+    write_manifest,
+)
 from speechbrain_lstm_ser.evaluation.dimensions import DimensionMetrics
 from speechbrain_lstm_ser.evaluation.reports import dimension_section
 from speechbrain_lstm_ser.nnet.losses import ConcordanceLoss
@@ -50,33 +54,10 @@ __all__ = [
     "DimensionObjective",
     "check_dimension_columns",
     "dimension_pipeline",
-    "dimension_value",
 ]
 
 #: The file of per-utterance dimension predictions beside ``test_report.json``.
 PREDICTIONS_FILE = "dimension_predictions.csv"
-
-
-def dimension_value(value) -> float:
-    """A manifest cell of a dimension as a float; empty (unknown): ``nan``.
-
-    Arguments
-    ---------
-    value : str or float or None
-        The cell.
-
-    Returns
-    -------
-    float
-
-    Example
-    -------
-    >>> dimension_value("0.25"), dimension_value("")
-    (0.25, nan)
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return math.nan
-    return float(value)
 
 
 def dimension_pipeline(names: Sequence[str] = DIMENSIONS):
