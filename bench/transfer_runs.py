@@ -20,9 +20,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["transfer_runs_table"]
+from speechbrain_lstm_ser.evaluation.transfer import MODES
 
-_MODES = ("utterance", "speaker")
+__all__ = ["transfer_runs_table"]
 
 
 def _cell(values: list[float], percent: bool) -> str:
@@ -59,7 +59,7 @@ def transfer_runs_table(summaries: Sequence[dict]) -> str:
     for summary in summaries:
         for part in ("conditions", "domains"):
             for name, modes in summary.get(part, {}).items():
-                for mode in _MODES:
+                for mode in MODES:
                     cells = modes.get(mode) or {}
                     for key in ("UA", "unchanged"):
                         if cells.get(key) is not None:
@@ -72,7 +72,7 @@ def transfer_runs_table(summaries: Sequence[dict]) -> str:
     ]
     for name, modes in rows.items():
         cells = []
-        for mode in _MODES:
+        for mode in MODES:
             slot = modes.get(mode, {})
             cells += [_cell(slot.get("UA", []), False)]
             cells += [_cell(slot.get("unchanged", []), True)]

@@ -58,6 +58,7 @@ __all__ = [
     "build_conditions",
     "codec_roundtrip",
     "pink_noise",
+    "reverberate",
     "room_impulse_response",
     "schroeder_rt60",
     "telephone_channel",
@@ -69,10 +70,12 @@ NOISE_SNRS = (20.0, 10.0, 5.0)
 ROOM_RT60S = (0.3, 0.6, 0.9)
 #: The telephone codecs (libsndfile WAV subtypes at 8 kHz).
 TELEPHONE_CODECS = {"μ-law": "ULAW", "GSM": "GSM610"}
+#: The highest MP3 compression level this libsndfile accepts.
+MP3_MAX_COMPRESSION = 0.99
 #: The lossy codecs: name -> (libsndfile format, subtype, compression level).
 LOSSY_CODECS = {
     "Opus": ("OGG", "OPUS", 1.0),
-    "MP3": ("MP3", "MPEG_LAYER_III", 0.99),
+    "MP3": ("MP3", "MPEG_LAYER_III", MP3_MAX_COMPRESSION),
 }
 
 
@@ -372,6 +375,30 @@ def schroeder_rt60(
     return float(-60.0 / slope)
 
 
+def reverberate(wav: torch.Tensor, response: np.ndarray) -> torch.Tensor:
+    """``wav`` convolved with a room's impulse ``response``, cut to its length.
+
+    Arguments
+    ---------
+    wav : torch.Tensor
+        ``(time,)`` waveform.
+    response : numpy.ndarray
+        ``(samples,)`` impulse response (e.g. :func:`room_impulse_response`).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(time,)``, the dtype of ``wav``.
+
+    Example
+    -------
+    >>> reverberate(torch.tensor([1.0, 0.0, 0.0]), np.array([0.5, 0.25]))
+    tensor([0.5000, 0.2500, 0.0000])
+    """
+    wet = fftconvolve(wav.double().numpy(), response)[: len(wav)]
+    return torch.from_numpy(wet).to(wav.dtype)
+
+
 class ReverbCondition:
     """Each waveform in a simulated room of the given RT60.
 
@@ -417,8 +444,7 @@ class ReverbCondition:
                 np.random.default_rng([self.seed, i]),
                 self.drr_db,
             )
-            wet = fftconvolve(wav.double().numpy(), h)[: len(wav)]
-            out.append(torch.from_numpy(wet).to(wav.dtype))
+            out.append(reverberate(wav, h))
         return out
 
 

@@ -34,16 +34,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from scipy.signal import fftconvolve
 from torch import nn
 
 from speechbrain_lstm_ser.evaluation.conditions import (
+    MP3_MAX_COMPRESSION,
     add_noise_at_snr,
     codec_roundtrip,
     pink_noise,
+    reverberate,
     room_impulse_response,
     telephone_channel,
 )
+from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
 
 __all__ = ["RandomCodec", "RandomNoise", "RandomRoom", "RandomTelephone"]
 
@@ -51,14 +53,6 @@ __all__ = ["RandomCodec", "RandomNoise", "RandomRoom", "RandomTelephone"]
 def _generator() -> np.random.Generator:
     """A NumPy generator seeded from torch's global one (seeded runs repeat)."""
     return np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,))))
-
-
-def _valid_samples(waveforms: torch.Tensor, lengths: torch.Tensor | None) -> list[int]:
-    """Each utterance's number of samples from the relative ``lengths``."""
-    total = waveforms.shape[1]
-    if lengths is None:
-        return [total] * waveforms.shape[0]
-    return [int(round(float(r) * total)) for r in lengths]
 
 
 class _PerUtteranceChannel(nn.Module):
@@ -98,7 +92,8 @@ class _PerUtteranceChannel(nn.Module):
             ``(batch, time)``, the input's dtype and device.
         """
         rng = _generator()
-        sizes = _valid_samples(waveforms, lengths)
+        batch, total = waveforms.shape
+        sizes = absolute_lengths(lengths, total, batch).tolist()
         cpu = waveforms.detach().to("cpu", torch.float32)
         utterances = [cpu[i, :n] for i, n in enumerate(sizes)]
         out = torch.zeros_like(cpu)
@@ -153,8 +148,7 @@ class RandomRoom(_PerUtteranceChannel):
             rng,
             float(rng.uniform(*self.drr_db)),
         )
-        wet = fftconvolve(wav.double().numpy(), h)[: len(wav)]
-        return torch.from_numpy(wet).float()
+        return reverberate(wav, h)
 
 
 class RandomNoise(_PerUtteranceChannel):
@@ -287,7 +281,7 @@ class RandomCodec(_PerUtteranceChannel):
         fmt, subtype = self.codecs[int(rng.integers(len(self.codecs)))]
         level = float(rng.uniform(*self.compression))
         if fmt == "MP3":
-            level = min(level, 0.99)  # the highest this libsndfile accepts for MP3
+            level = min(level, MP3_MAX_COMPRESSION)
         coded, _ = codec_roundtrip(
             wav.double().numpy(), self.sample_rate, fmt, subtype, level
         )
