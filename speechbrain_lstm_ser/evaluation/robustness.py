@@ -57,6 +57,7 @@ __all__ = [
     "dimension_predictor",
     "dimension_robustness",
     "dimension_robustness_failures",
+    "format_dimension_robustness",
     "evaluate_classifier",
     "format_robustness",
     "gain_robustness",
@@ -493,6 +494,32 @@ def format_robustness(results: Mapping[str, Mapping]) -> str:
             f"| {name} | {r['UA']:.3f} | {r['WA']:.3f} | "
             f"{100 * r['delta_UA']:+.1f} | {100 * r['unchanged']:.1f} % |"
         )
+    return "\n".join(lines)
+
+
+def format_dimension_robustness(results: Mapping[str, Mapping]) -> str:
+    """The results of :func:`dimension_robustness` as a Markdown table.
+
+    Example
+    -------
+    >>> print(format_dimension_robustness({"0 dB": {"CCC": {"arousal": 0.9,
+    ...     "valence": None}, "delta_CCC": {"arousal": 0.0, "valence": None}}}))
+    | condition | CCC arousal | ΔCCC | CCC valence | ΔCCC |
+    |---|---|---|---|---|
+    | 0 dB | 0.900 | +0.000 | – | – |
+    """
+    names = list(next(iter(results.values()))["CCC"]) if results else []
+
+    def cell(value, sign: str = "") -> str:
+        return "–" if value is None else f"{value:{sign}.3f}"
+
+    lines = [
+        "| condition | " + " | ".join(f"CCC {n} | ΔCCC" for n in names) + " |",
+        "|---|" + "---|---|" * len(names),
+    ]
+    for name, r in results.items():
+        cells = [f"{cell(r['CCC'][n])} | {cell(r['delta_CCC'][n], '+')}" for n in names]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
