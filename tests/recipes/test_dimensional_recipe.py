@@ -145,3 +145,7 @@ def test_the_dimensions_alone_export_a_folder_that_gives_no_label(tmp_path):
     recognizer = EmotionRecognizer.from_hparams(source=str(model), threads=1)
     found = recognizer.predict_file(model / "example.wav", gate=False)
     assert found.label is None and list(found.dimensions) == list(DIMENSIONS)
+    from speechbrain_lstm_ser.publish import check_folder
+
+    check = check_folder(model)  # what publishing runs: predict_file on its example
+    assert check.method == "predict_file" and "arousal" in check.prediction
