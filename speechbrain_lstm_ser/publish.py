@@ -29,6 +29,7 @@ from speechbrain_lstm_ser.export.card import (
     replace_usage,
     usage_snippet,
 )
+from speechbrain_lstm_ser.hub.legacy import CLASSIFIER_TRAINED, folder_setting
 from speechbrain_lstm_ser.hub.load import HYPERPARAMS, read_interface
 from speechbrain_lstm_ser.hub.signing import SIGNATURE_FILE
 from speechbrain_lstm_ser.inference.load import load_model
@@ -56,6 +57,8 @@ class FolderCheck:
     files: list[tuple[str, int]]
     metadata: dict
     prediction: str
+    #: The interface's method the card's snippet runs on ``example.wav``.
+    method: str = "classify_file"
 
 
 def check_folder(folder: str | os.PathLike) -> FolderCheck:
@@ -115,10 +118,11 @@ def check_folder(folder: str | os.PathLike) -> FolderCheck:
         problems.append("example.wav is missing")
     if problems:
         raise PublishError(folder, problems)
+    method = example_method(interface, folder_setting(tree, CLASSIFIER_TRAINED))
     with tempfile.TemporaryDirectory() as savedir:
         try:
             model = load_model(folder, savedir=savedir)
-            prediction = _run_example(model, interface, folder / "example.wav")
+            prediction = _run_example(model, method, folder / "example.wav")
         except Exception as err:  # any failure to load or run is a problem
             raise PublishError(
                 folder, [f"the model does not load or run: {err}"]
@@ -128,13 +132,15 @@ def check_folder(folder: str | os.PathLike) -> FolderCheck:
         for p in folder.rglob("*")
         if p.is_file()
     )
-    return FolderCheck(folder, interface, files, metadata, prediction)
+    return FolderCheck(folder, interface, files, metadata, prediction, method)
 
 
-def _run_example(model, interface: str, path: Path) -> str:
-    result = getattr(model, example_method(interface))(str(path))
-    if isinstance(result, tuple):  # classify_file: (out_prob, score, index, labels)
+def _run_example(model, method: str, path: Path) -> str:
+    result = getattr(model, method)(str(path))
+    if method == "classify_file":  # (out_prob, score, index, labels)
         return str(result[3][0])
+    if method == "predict_file":  # a model of the dimensions alone
+        return str(result.dimensions)
     return str(result)
 
 
@@ -204,8 +210,7 @@ def publish(
         staged = Path(tmp) / "model"
         shutil.copytree(check.folder, staged)
         card = (staged / "README.md").read_text(encoding="utf-8")
-        method = example_method(check.interface)
-        snippet = usage_snippet(check.interface, repo_id, method + "({example})")
+        snippet = usage_snippet(check.interface, repo_id, check.method + "({example})")
         (staged / "README.md").write_text(
             replace_usage(card, snippet), encoding="utf-8"
         )

@@ -13,11 +13,15 @@ LABELS = ["neutral", "happy", "sad", "angry"]
 TINY = {"lstm_hidden": 8, "head_hidden": 8, "n_mels": 20}
 
 
-def export_untrained(out: Path, hparams: str = "lstm.yaml", **overrides) -> Path:
+def export_untrained(
+    out: Path, hparams: str = "lstm.yaml", classifier_trained: bool = True, **overrides
+) -> Path:
     """Exports ``hparams/<hparams>``'s model, untrained, from ``out``; its folder.
 
     The overrides (on top of :data:`TINY`) are YAML values, e.g.
-    ``dimension_weight=1.0`` for a model with a regression head.
+    ``dimension_weight=1.0`` for a model with a regression head;
+    ``classifier_trained=False`` exports it as the recipe exports a model of
+    the dimensions alone (``category_weight: 0``).
     """
     from speechbrain_lstm_ser.export.folder import export_classifier
     from speechbrain_lstm_ser.training.hparams import load_hparams
@@ -43,4 +47,19 @@ def export_untrained(out: Path, hparams: str = "lstm.yaml", **overrides) -> Path
         title="untrained",
         task="emotion",
         interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
+        classifier_trained=classifier_trained,
     )
+
+
+def predict_as_long_file(model, path, max_duration=3.0, long_window=2.0):
+    """``model.predict_file(path)`` with files over ``max_duration`` s long ones.
+
+    Its windows are ``long_window`` s (``classify_file``'s long-file path, on
+    a short test clip); the model's settings are restored after.
+    """
+    saved = model.max_duration, model.long_window
+    model.max_duration, model.long_window = max_duration, long_window
+    try:
+        return model.predict_file(path, gate=False)
+    finally:
+        model.max_duration, model.long_window = saved

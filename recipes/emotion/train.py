@@ -294,4 +294,9 @@ if __name__ == "__main__":
         title="LSTM speech emotion recognition",
         task="Speech Emotion Recognition",
         interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
+        # category_weight: 0 trains the dimensions alone: the folder says that
+        # its classifier is untrained (inference then gives no label).
+        classifier_trained=not (
+            emotion_brain.dimensions is not None and emotion_brain.dimensions.alone
+        ),
     )

@@ -147,6 +147,9 @@ def table_rows(result: dict) -> list[str]:
     >>> table_rows({"file": "c.wav", "label": "sad", "score": 0.5,
     ...             "dimensions": {"arousal": 0.25, "valence": 0.3}})
     ['c.wav\tsad\t0.500\tarousal=0.250\tvalence=0.300']
+    >>> table_rows({"file": "d.wav", "label": None, "score": None, "speech": True,
+    ...             "dimensions": {"arousal": 0.25}})
+    ['d.wav\t-\t-\tarousal=0.250']
     """
     name = result["file"]  # already display_name()
     if "text" in result:
@@ -161,10 +164,11 @@ def table_rows(result: dict) -> list[str]:
             dims = _dimension_cells(s)
             rows.append(f"{name}\t{span}\t{what}\t{score}{dims}{text}")
         return rows or [f"{name}\t-\t(no speech)\t-"]
-    if result["label"] is None:
+    if result["label"] is None and not result.get("dimensions"):  # no speech
         return [f"{name}\t(no speech)\t-"]
-    dims = _dimension_cells(result)
-    return [f"{name}\t{result['label']}\t{result['score']:.3f}{dims}"]
+    score = "-" if result.get("score") is None else f"{result['score']:.3f}"
+    dims = _dimension_cells(result)  # a model of the dimensions alone: label "-"
+    return [f"{name}\t{result['label'] or '-'}\t{score}{dims}"]
 
 
 def _dimension_cells(result: dict) -> str:

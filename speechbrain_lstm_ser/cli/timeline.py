@@ -75,7 +75,7 @@ def run_timeline(args: argparse.Namespace) -> int:
                     "start": s.start,
                     "end": s.end,
                     "label": s.label,
-                    "score": round(s.score, 6),
+                    "score": None if s.score is None else round(s.score, 6),
                 }
                 | _dimensions(s.dimensions, names)
                 for s in segments

@@ -65,6 +65,14 @@ SYNTHETIC_WARNING = (
 )
 
 
+#: What the card of a model trained on its dimensions alone says instead of
+#: its classes.
+DIMENSIONS_ONLY = (
+    "**Dimensions only.** Trained for arousal, valence and dominance alone "
+    "(`category_weight: 0`): its classifier was never trained, so it gives no "
+    "label; read the dimensions (`predict_file(...).dimensions`)."
+)
+
 #: The method each inference interface runs on a model's ``example.wav`` (the
 #: card's usage snippet, and the check before publishing).
 EXAMPLE_METHODS = {
@@ -74,13 +82,17 @@ EXAMPLE_METHODS = {
 }
 
 
-def example_method(interface: str) -> str:
+def example_method(interface: str, classifier_trained: bool = True) -> str:
     """The method a model card's usage snippet calls on ``example.wav``.
 
     Arguments
     ---------
     interface : str
         Dotted path of the interface class.
+    classifier_trained : bool
+        False for a classifier trained on its dimensions alone
+        (``classifier_trained: false`` in its folder): ``classify_file``
+        refuses it, ``predict_file`` gives its dimensions.
 
     Returns
     -------
@@ -90,13 +102,20 @@ def example_method(interface: str) -> str:
     -------
     >>> example_method("speechbrain_lstm_ser.inference.SpeechRecognizer")
     'transcribe_file'
+    >>> example_method("speechbrain_lstm_ser.inference.EmotionRecognizer", False)
+    'predict_file'
     """
     if interface not in EXAMPLE_METHODS:
         raise ValueError(
             f"{interface} is not an interface of speechbrain_lstm_ser.inference; "
             f"expected one of {sorted(EXAMPLE_METHODS)}"
         )
-    return EXAMPLE_METHODS[interface]
+    method = EXAMPLE_METHODS[interface]
+    return (
+        "predict_file"
+        if method == "classify_file" and not classifier_trained
+        else method
+    )
 
 
 def usage_snippet(interface: str, source: str, call: str) -> str:
@@ -190,7 +209,12 @@ def read_front_matter(card: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _metric_rows(report: Mapping) -> list[tuple[str, str, float]]:
+def _metric_rows(
+    report: Mapping, categorical: bool = True
+) -> list[tuple[str, str, float]]:
+    """UA, WA and macro-F1 (unless ``categorical`` is False), then the CCCs."""
+    if not categorical:  # an untrained classifier: its figures mean nothing
+        return _dimension_rows(report)
     return [
         (
             "unweighted-accuracy",
@@ -535,11 +559,15 @@ class CardOptions:
     language: str = "en"
     #: License identifier.
     license: str = "apache-2.0"
+    #: False for a model trained on its dimensions alone (``category_weight:
+    #: 0``): the card then shows no categorical figure (UA, WA, F1,
+    #: calibration, by gender) and says that the model gives no label.
+    classifier_trained: bool = True
 
     @property
     def metric_rows(self) -> list[tuple[str, str, float]]:
         """The report's metrics, then :attr:`metrics`."""
-        rows = _metric_rows(self.report) if self.report else []
+        rows = _metric_rows(self.report, self.classifier_trained) if self.report else []
         return [*rows, *(self.metrics or ())]
 
     @property
@@ -631,6 +659,14 @@ def render_card(options: CardOptions) -> str:
     """
     report = options.report
     labels = ", ".join(f"`{x}`" for x in options.labels)
+    classes = [f"Classes: {labels}.", ""] if options.labels else []
+    categorical = report
+    if not options.classifier_trained:
+        classes = [DIMENSIONS_ONLY, ""]
+        categorical = None  # no figure of the untrained classifier
+        if report and report.get("normalization"):
+            norm = {k: v for k, v in report["normalization"].items() if k != "variants"}
+            report = {**report, "normalization": norm}
     template = string.Template(CARD_TEMPLATE.read_text(encoding="utf-8"))
     return template.substitute(
         front_matter=_front_matter(options),
@@ -638,10 +674,10 @@ def render_card(options: CardOptions) -> str:
         description=options.description,
         synthetic_warning=_block([SYNTHETIC_WARNING, ""] if options.synthetic else []),
         usage=usage_snippet(options.interface, options.source, options.call),
-        classes=_block([f"Classes: {labels}.", ""] if options.labels else []),
+        classes=_block(classes),
         results=_block(_results_lines(options)),
-        calibration=_block(calibration_lines(report) if report else []),
-        by_gender=_block(_gender_lines(report)),
+        calibration=_block(calibration_lines(categorical) if categorical else []),
+        by_gender=_block(_gender_lines(categorical)),
         normalization=_block(normalization_lines(report) if report else []),
         dimensions=_block(dimension_lines(report) if report else []),
         protocol=_block(protocol_lines(report) if report else []),

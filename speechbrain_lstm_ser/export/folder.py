@@ -39,6 +39,7 @@ from hyperpyyaml import load_hyperpyyaml
 from speechbrain.utils.checkpoints import DEFAULT_SAVE_HOOKS, get_default_hook
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
+from speechbrain_lstm_ser.hub.legacy import CLASSIFIER_TRAINED
 from speechbrain_lstm_ser.hub.load import HYPERPARAMS
 from speechbrain_lstm_ser.nnet.models import (
     PREPROCESS,
@@ -451,6 +452,7 @@ def export_classifier(
     title: str,
     task: str,
     interface: str,
+    classifier_trained: bool = True,
 ) -> Path:
     """Exports an utterance classifier (emotion, spoken command) from a recipe.
 
@@ -477,12 +479,22 @@ def export_classifier(
         Task name for the card's model index.
     interface : str
         Dotted path of the interface class.
+    classifier_trained : bool
+        False for a model trained on its dimensions alone (``category_weight:
+        0``): its folder records ``classifier_trained: false``, inference
+        then gives no label, and the card no categorical figure. The model
+        must have a regressor.
 
     Returns
     -------
     Path
         The export folder.
     """
+    if not classifier_trained and hparams["model"].regressor is None:
+        raise ValueError(
+            "classifier_trained=False but the model has no regressor: nothing of "
+            "it was trained (category_weight: 0 needs dimension_weight > 0)"
+        )
     return _export_recipe_model(
         hparams,
         UtteranceClassifierModel,
@@ -494,8 +506,10 @@ def export_classifier(
             "pipeline_tag": "audio-classification",
             "labels": [label_encoder.ind2lab[i] for i in range(len(label_encoder))],
             "report": _load_report(report),
+            "classifier_trained": classifier_trained,
         },
         objects={"label_encoder": (LABEL_ENCODER_TAG, label_encoder.save)},
+        meta={} if classifier_trained else {CLASSIFIER_TRAINED: False},
     )
 
 
@@ -570,9 +584,11 @@ def _export_recipe_model(
     card: Mapping[str, object],
     objects: Mapping[str, tuple[str, Callable[[Path], object]]],
     hparam_keys: Sequence[str] = (),
+    meta: Mapping[str, object] | None = None,
 ) -> Path:
     """:func:`export_model` with what every recipe's export reads from its YAML.
 
+    ``meta``: more plain values for the top of the folder's YAML.
     The modules are :func:`exported_modules` (``kind``: the task model);
     the card's description is ``summary`` and :func:`describe_model`.
     ``export_folder``, ``output_folder``, ``sample_rate``, ``dataset`` and the
@@ -592,7 +608,8 @@ def _export_recipe_model(
     card_options = CardOptions(
         interface=interface,
         source=folder,
-        call=example_method(interface) + "({example})",
+        call=example_method(interface, card.get("classifier_trained", True))
+        + "({example})",
         dataset=str(hparams["dataset"]),
         synthetic=hparams["dataset"] == "embedded",
         tags=options.get("tags", ()),
@@ -602,7 +619,7 @@ def _export_recipe_model(
         **card,
     )
     text = render_card(card_options)
-    meta = {}
+    meta = dict(meta or {})
     mode = reference_mode(hparams["model"], hparams.get("normalization_reference"))
     if mode != "global":
         # What the features were measured against in training: inference

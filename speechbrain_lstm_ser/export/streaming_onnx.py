@@ -9,13 +9,18 @@ without PyTorch::
     [, ref_total (1, n_mels), ref_count (1, 1), ref_loudest (1,)]
         -> STFT -> filterbanks -> [running reference] -> normalisation
         -> LSTM step -> pooling step -> head
-        -> probabilities (1, classes), h_out, c_out, pool_*_out
-           [, ref_*_out] (the next state)
+        -> probabilities (1, classes) [, dimensions (1, dims)],
+           h_out, c_out, pool_*_out [, ref_*_out] (the next state)
 
 The ``ref_*`` state (:data:`REFERENCE_STATE_NAMES`: the running sum, count
 and loudest level of
 :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`)
-is there when the model has a ``reference_norm``.
+is there when the model has a ``reference_norm``. A model with a regression
+head (``regressor``, docs/dimensional.md) has a second output, ``dimensions``:
+arousal, valence and dominance in ``[0, 1]`` (the order of
+:data:`~speechbrain_lstm_ser.dataio.manifest.DIMENSIONS`, also in the metadata
+``dimensions``), from the same pooled vector as the probabilities; the graph
+of a categorical model has ``probabilities`` alone.
 
 All shapes are fixed (one frame a call: a 200 ms chunk is 10 calls), which
 keeps the export exact and simple. The host keeps the samples not yet
@@ -45,6 +50,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.export.onnx import onnx_session
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.streaming import (
@@ -92,13 +98,25 @@ class StreamingOnnxStep(nn.Module):
     >>> _ = model(torch.rand(2, 8000))  # global statistics
     >>> step = StreamingOnnxStep(model.eval())
     >>> probs, *state = step(torch.rand(1, 512), *step.initial_state())
-    >>> probs.shape, state[0].shape
-    (torch.Size([1, 4]), torch.Size([2, 1, 8]))
+    >>> probs.shape, state[0].shape, step.output_names[:2]
+    (torch.Size([1, 4]), torch.Size([2, 1, 8]), ['probabilities', 'h_out'])
     """
 
     def __init__(self, model: UtteranceClassifierModel):
         super().__init__()
         self.streamer = StreamingClassifier(model).eval()
+
+    @property
+    def dimension_names(self) -> tuple[str, ...]:
+        """The regressor's outputs, in order (empty without a regressor)."""
+        regressor = self.streamer.model.regressor
+        return () if regressor is None else DIMENSIONS[: regressor.num_dimensions]
+
+    @property
+    def output_names(self) -> list[str]:
+        """``probabilities`` [, ``dimensions``], then the next state (``*_out``)."""
+        heads = ["probabilities", "dimensions"][: 1 + bool(self.dimension_names)]
+        return [*heads, *(f"{n}_out" for n in self.state_names)]
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -122,7 +140,10 @@ class StreamingOnnxStep(nn.Module):
         ref_count=None,
         ref_loudest=None,
     ):
-        """Probabilities ``(1, classes)`` of the window's frame, and the next state."""
+        """Probabilities ``(1, classes)`` of the window's frame, and the next state.
+
+        With a regressor, the dimensions ``(1, dims)`` follow the probabilities.
+        """
         features = self.streamer.features
         reference = ()
         if features.reference_norm is not None:
@@ -140,8 +161,12 @@ class StreamingOnnxStep(nn.Module):
             pool_wx2,
             *reference,
         )
-        log_probs, state = self.streamer.step_features(feats, state)
-        return (log_probs[:, 0].exp(), *state.tensors())
+        dimensional = bool(self.dimension_names)
+        out, state = self.streamer.step_features(feats, state, dimensional)
+        if not dimensional:
+            return (out[:, 0].exp(), *state.tensors())
+        log_probs, dims = out
+        return (log_probs[:, 0].exp(), dims[:, 0], *state.tensors())
 
 
 def export_streaming_onnx(
@@ -162,7 +187,8 @@ def export_streaming_onnx(
     labels : iterable of str, optional
         Class names (metadata ``labels``, JSON).
     sample_rate : int
-        Metadata ``sample_rate``; ``hop`` and ``n_fft`` are stored too.
+        Metadata ``sample_rate``; ``hop`` and ``n_fft`` are stored too, and
+        for a model with a regressor its ``dimensions`` (names, JSON).
     opset_version : int
         18 or later (``STFT``).
 
@@ -184,7 +210,7 @@ def export_streaming_onnx(
             (window, *step.initial_state()),
             dynamo=True,
             input_names=["window", *step.state_names],
-            output_names=["probabilities", *(f"{n}_out" for n in step.state_names)],
+            output_names=step.output_names,
             opset_version=opset_version,
         )
     optimizer.optimize(program.model, input_size_limit=2**31, output_size_limit=2**31)
@@ -196,14 +222,18 @@ def export_streaming_onnx(
     }
     if labels is not None:
         metadata["labels"] = json.dumps(list(labels))
+    if step.dimension_names:
+        metadata["dimensions"] = json.dumps(list(step.dimension_names))
     program.model.metadata_props.update(metadata)
     program.save(str(path), external_data=False)
     return path
 
 
 def stream_onnx(
-    path: str | os.PathLike, chunks: Iterable[np.ndarray]
-) -> Iterator[np.ndarray]:
+    path: str | os.PathLike,
+    chunks: Iterable[np.ndarray],
+    with_dimensions: bool = False,
+) -> Iterator[np.ndarray] | Iterator[tuple[np.ndarray, np.ndarray]]:
     """Runs an exported streaming step with onnxruntime over chunks of samples.
 
     Arguments
@@ -212,32 +242,49 @@ def stream_onnx(
         From :func:`export_streaming_onnx`.
     chunks : iterable of numpy.ndarray
         ``(samples,)`` float32 mono chunks at the model's rate, any sizes.
+    with_dimensions : bool
+        Also the ``dimensions`` output of a graph with a regression head
+        (as ``StreamingClassifier.step``); a graph without one is refused.
 
     Yields
     ------
-    numpy.ndarray
+    numpy.ndarray or tuple of numpy.ndarray
         ``(frames, classes)`` probabilities of the frames each chunk completes
-        (possibly none).
+        (possibly none); with dimensions, ``(probabilities, dimensions)``
+        with ``dimensions`` ``(frames, dims)`` in ``[0, 1]``.
     """
     session = onnx_session(path)
     meta = session.get_modelmeta().custom_metadata_map
     hop, n_fft = int(meta["hop"]), int(meta["n_fft"])
     shapes = {i.name: i.shape for i in session.get_inputs() if i.name != "window"}
-    classes = session.get_outputs()[0].shape[-1]
+    heads = {o.name: o.shape[-1] for o in session.get_outputs()}
+    if with_dimensions and "dimensions" not in heads:
+        raise ValueError(
+            f"{path} has no dimensions output: export a model trained with "
+            "dimension_weight > 0 (docs/dimensional.md)"
+        )
+    heads = {
+        name: size
+        for name, size in heads.items()
+        if name == "probabilities" or (with_dimensions and name == "dimensions")
+    }
     state = {}
     for name, shape in shapes.items():  # STATE_NAMES [+ REFERENCE_STATE_NAMES]
         fill = -np.inf if name in _MINUS_INF else 0.0
         state[name] = np.full(shape, fill, dtype=np.float32)
-    outputs = ["probabilities", *(f"{name}_out" for name in state)]
+    outputs = [*heads, *(f"{name}_out" for name in state)]
     buffer = np.zeros(n_fft // 2, dtype=np.float32)
     for chunk in chunks:
         buffer = np.concatenate([buffer, np.asarray(chunk, dtype=np.float32)])
-        out = []
+        out = {name: [] for name in heads}
         while buffer.size >= n_fft:
-            probs, *new_state = session.run(
-                outputs, {"window": buffer[None, :n_fft], **state}
-            )
-            state = dict(zip(state, new_state, strict=True))
-            out.append(probs[0])
+            results = session.run(outputs, {"window": buffer[None, :n_fft], **state})
+            for name, value in zip(heads, results[: len(heads)], strict=True):
+                out[name].append(value[0])
+            state = dict(zip(state, results[len(heads) :], strict=True))
             buffer = buffer[hop:]
-        yield np.stack(out) if out else np.zeros((0, classes), dtype=np.float32)
+        frames = tuple(
+            np.stack(rows) if rows else np.zeros((0, heads[name]), dtype=np.float32)
+            for name, rows in out.items()
+        )
+        yield frames if with_dimensions else frames[0]

@@ -11,9 +11,15 @@ Two upgrades of a state as it is loaded (``load_state_dict`` pre-hooks):
 - a classification head saved before temperature scaling (no
   ``temperature``) loads with T = 1.0 (:func:`default_temperature`).
 
-They are applied where states are read: :func:`accept_earlier_versions` on
-the objects a training YAML builds (``training.hparams.load_hparams``: runs
-resumed, best checkpoints loaded for export or pruning), and
+And the settings an exported folder's ``hyperparams.yaml`` gained after
+some folders were written: :data:`FOLDER_DEFAULTS` holds what a folder
+without one means (e.g. ``classifier_trained``: an older folder's classifier
+was trained), and :func:`folder_setting` reads a setting with that default.
+
+The states' upgrades are applied where states are read:
+:func:`accept_earlier_versions` on the objects a training YAML builds
+(``training.hparams.load_hparams``: runs resumed, best checkpoints loaded
+for export or pruning), and
 :func:`earlier_versions` around SpeechBrain's parameter transfer of a model
 folder (the inference interfaces, fine-tuning's ``init_from``). The head's
 former class name, ``nnet.heads.EmotionClassifier``, stays importable where
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import torch
 from speechbrain.utils.checkpoints import DEFAULT_TRANSFER_HOOKS
@@ -41,12 +47,24 @@ from speechbrain_lstm_ser.nnet.models import (
 )
 
 __all__ = [
+    "CLASSIFIER_TRAINED",
+    "FOLDER_DEFAULTS",
     "LEGACY_ORDER",
     "accept_earlier_versions",
     "default_temperature",
     "earlier_versions",
+    "folder_setting",
     "upgrade_module_list_state",
 ]
+
+#: The key of an exported folder whose categorical head was never trained:
+#: ``classifier_trained: false`` (a model trained with ``category_weight: 0``,
+#: for the dimensions alone; docs/dimensional.md).
+CLASSIFIER_TRAINED = "classifier_trained"
+
+#: Settings of an exported folder's ``hyperparams.yaml`` that earlier
+#: versions did not write, with what a folder without them holds.
+FOLDER_DEFAULTS: dict[str, object] = {CLASSIFIER_TRAINED: True}
 
 #: The parts of each task model's former ``model: ModuleList`` checkpoint.
 LEGACY_ORDER: dict[type[TaskModel], tuple[str, ...]] = {
@@ -56,6 +74,32 @@ LEGACY_ORDER: dict[type[TaskModel], tuple[str, ...]] = {
 
 # The modules given the pre-hooks (each once).
 _ACCEPTING: weakref.WeakSet = weakref.WeakSet()
+
+
+def folder_setting(hparams, key: str):
+    """A setting of an exported folder, or what a folder without it means.
+
+    Arguments
+    ---------
+    hparams : mapping or object
+        The folder's hyperparameters (a mapping, or an interface's
+        ``hparams`` namespace).
+    key : str
+        A key of :data:`FOLDER_DEFAULTS`.
+
+    Returns
+    -------
+    object
+
+    Example
+    -------
+    >>> folder_setting({}, CLASSIFIER_TRAINED)  # written before the key existed
+    True
+    >>> folder_setting({"classifier_trained": False}, CLASSIFIER_TRAINED)
+    False
+    """
+    values = hparams if isinstance(hparams, Mapping) else vars(hparams)
+    return values.get(key, FOLDER_DEFAULTS[key])
 
 
 def _legacy_order(model: TaskModel) -> tuple[str, ...]:

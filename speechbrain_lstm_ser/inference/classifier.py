@@ -13,12 +13,14 @@ Authors
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Sequence
 
 import torch
 
 from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
+from speechbrain_lstm_ser.hub.legacy import CLASSIFIER_TRAINED, folder_setting
 from speechbrain_lstm_ser.inference.checks import (
     SILENCE_PEAK,
     SpeechGate,
@@ -33,6 +35,14 @@ from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences, reference
 from speechbrain_lstm_ser.processing.vad import EnergyVAD
 
 __all__ = ["SILENCE_PEAK", "Prediction", "TimelineSegment", "UtteranceClassifier"]
+
+logger = logging.getLogger(__name__)
+
+#: What a model trained on its dimensions alone is, in its log line and errors.
+DIMENSIONS_ONLY = (
+    "was trained for arousal, valence and dominance only (category_weight: 0; "
+    "its classifier is untrained)"
+)
 
 
 class UtteranceClassifier(AudioInterface):
@@ -56,7 +66,11 @@ class UtteranceClassifier(AudioInterface):
 
     A model with a regressor (``docs/dimensional.md``) also gives its
     :attr:`dimension_names` beside the label (``Prediction.dimensions``,
-    ``TimelineSegment.dimensions``, :meth:`outputs`).
+    ``TimelineSegment.dimensions``, :meth:`outputs`). A model trained on
+    them alone (its folder says ``classifier_trained: false``:
+    :attr:`classifier_trained`) gives them with a label of None, says so
+    once in the log when it loads, and refuses :meth:`classify_file` and
+    :meth:`classify_batch` (SpeechBrain's tuple is a label).
 
     Example
     -------
@@ -88,6 +102,11 @@ class UtteranceClassifier(AudioInterface):
                 f"outputs {expected}: the model folder is inconsistent"
             )
         encoder.ignore_len()
+        if not self.classifier_trained and not self.dimension_names:
+            raise ValueError(
+                "the model folder says classifier_trained: false but has no "
+                "regressor: nothing of it was trained; export it again"
+            )
         #: The enrolled speakers (see :meth:`enrol`).
         self.enrolment = SpeakerEnrolment(self)
         #: Long recordings, window by window (see :meth:`timeline`).
@@ -96,6 +115,44 @@ class UtteranceClassifier(AudioInterface):
         self.predictor = Predictor(self)
         #: The speech gate (its detector is loaded on first use).
         self.speech_gate = SpeechGate(self.sample_rate)
+
+    @classmethod
+    def from_hparams(cls, source, *args, **kwargs):
+        """Loads a model folder or Hub repo (see ``AudioInterface.from_hparams``).
+
+        A model trained on its dimensions alone says so in one log line.
+        """
+        model = super().from_hparams(source, *args, **kwargs)
+        if not model.classifier_trained:
+            logger.warning(
+                f"{model.source} {DIMENSIONS_ONLY}: its predictions give the "
+                "dimensions and no label"
+            )
+        return model
+
+    @property
+    def classifier_trained(self) -> bool:
+        """Whether the classifier was trained (False: the dimensions alone).
+
+        The folder's ``classifier_trained`` (folders written before the key
+        existed: True, see :data:`~speechbrain_lstm_ser.hub.legacy.FOLDER_DEFAULTS`).
+        """
+        return bool(folder_setting(self.hparams, CLASSIFIER_TRAINED))
+
+    def require_classes(self, call: str) -> None:
+        """Refuses ``call``, which answers a label, for a model without trained classes.
+
+        Arguments
+        ---------
+        call : str
+            The method's name, for the message.
+        """
+        if not self.classifier_trained:
+            raise ValueError(
+                f"{self.source} {DIMENSIONS_ONLY}, so {call} has no label to give: "
+                "use predict_file or predict_batch (their .dimensions) or outputs(); "
+                "for labels, train with category_weight > 0"
+            )
 
     @property
     def labels(self) -> list[str]:
@@ -224,6 +281,7 @@ class UtteranceClassifier(AudioInterface):
         text_lab : list of str
             The best class names.
         """
+        self.require_classes("classify_batch")
         args = (wavs, wav_lens, labels, speaker, reference, gate)
         return self._best(self.predictor.outputs(*args, dimensions=False)[0])
 
@@ -277,6 +335,7 @@ class UtteranceClassifier(AudioInterface):
         -------
         See :meth:`classify_batch` (a batch of one).
         """
+        self.require_classes("classify_file")
         return self._best(self.predictor.speech_outputs(path, labels, speaker, gate))
 
     def predict_file(

@@ -61,6 +61,8 @@ class AudioInterface(Pretrained):
     MODEL_CLASS: type[TaskModel] | None = None
     #: Shorter files are refused (seconds).
     min_duration = 0.1
+    #: What the model was loaded from (``from_hparams``' ``source``), in messages.
+    source = "this model"
 
     @classmethod
     def from_hparams(
@@ -129,9 +131,11 @@ class AudioInterface(Pretrained):
         with weights_only_loading(), earlier_versions():
             # Load from the verified local files (no second fetch, no stale
             # copies in a savedir).
-            return super().from_hparams(
+            model = super().from_hparams(
                 source=str(folder), hparams_file=hparams_file, savedir=None, **kwargs
             )
+        model.source = str(source)
+        return model
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -120,18 +120,24 @@ def format_line(prediction: StreamPrediction) -> str:
     '   1.20 s  -           ....................     -  no speech'
     >>> format_line(p._replace(dimensions=torch.tensor([0.8, 0.7, 0.5])))
     '   1.20 s  happy       ###############.....  0.75  A 0.80 V 0.70 D 0.50  speech'
+    >>> format_line(p._replace(label=None, probabilities=None,  # dimensions alone
+    ...                        dimensions=torch.tensor([0.8, 0.7, 0.5])))
+    '   1.20 s  -           ....................     -  A 0.80 V 0.70 D 0.50  speech'
     """
     speech = {True: "speech", False: "no speech", None: ""}[prediction.speech]
-    if prediction.label is None:
-        return f"{prediction.time:7.2f} s  {'-':<10}  {'.' * BAR_WIDTH}     -  {speech}"
-    confidence = float(prediction.probabilities.max())
-    filled = int(round(confidence * BAR_WIDTH))
-    bar = "#" * filled + "." * (BAR_WIDTH - filled)
     dims = ""
-    if prediction.dimensions is not None:
+    if prediction.dimensions is not None and prediction.speech is not False:
         values = zip(DIMENSIONS, prediction.dimensions.tolist(), strict=False)
         dims = "".join(f"{name[0].upper()} {value:.2f} " for name, value in values)
         dims += " "
+    if prediction.label is None:
+        return (
+            f"{prediction.time:7.2f} s  {'-':<10}  {'.' * BAR_WIDTH}     -  "
+            f"{dims}{speech}".rstrip()
+        )
+    confidence = float(prediction.probabilities.max())
+    filled = int(round(confidence * BAR_WIDTH))
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
     return (
         f"{prediction.time:7.2f} s  {prediction.label:<10}  {bar}  "
         f"{confidence:.2f}  {dims}{speech}".rstrip()
@@ -146,7 +152,8 @@ def format_json(
     """One JSON line: time, label, confidence, speech, every class probability.
 
     A dimensional model's line adds ``dimensions`` (named by
-    ``dimensions``), null without speech as the probabilities are.
+    ``dimensions``), null without speech as the probabilities are; a model
+    of the dimensions alone has a null label and probabilities.
 
     Example
     -------
@@ -162,8 +169,12 @@ def format_json(
     '{"time": 1.2, "label": "happy", "confidence": 0.75, "speech": null, \
 "probabilities": {"sad": 0.25, "happy": 0.75}, \
 "dimensions": {"arousal": 0.8, "valence": 0.7, "dominance": 0.5}}'
-    """
-    probs = [round(float(p), 4) for p in prediction.probabilities]
+    >>> format_json(dimensional._replace(label=None, probabilities=None), [])
+    '{"time": 1.2, "label": null, "confidence": null, "speech": null, \
+"probabilities": null, "dimensions": {"arousal": 0.8, "valence": 0.7, "dominance": 0.5}}'
+    """  # noqa: E501
+    found = prediction.probabilities  # None: a model of the dimensions alone
+    probs = [] if found is None else [round(float(p), 4) for p in found]
     heard = prediction.label is not None  # no speech: no class claimed
     line = {
         "time": prediction.time,
@@ -174,7 +185,7 @@ def format_json(
     }
     if prediction.dimensions is not None:
         named = named_dimensions(prediction.dimensions, dimensions, 4)
-        line["dimensions"] = named if heard else None
+        line["dimensions"] = None if prediction.speech is False else named
     return json.dumps(line)
 
 

@@ -76,7 +76,10 @@ class Prediction(NamedTuple):
     ``dimensions`` maps ``arousal``, ``valence`` and ``dominance`` to
     ``[0, 1]`` for a model with a regression head (from the same encoder
     pass as the label; ``docs/dimensional.md``); None for a categorical
-    model, and without speech.
+    model, and without speech. A model trained on the dimensions alone
+    (its classifier untrained: the classifier's ``classifier_trained``)
+    answers a clip with speech with its ``dimensions`` and ``label``,
+    ``score`` and ``probabilities`` None.
     """
 
     label: str | None
@@ -93,7 +96,8 @@ class FileOutputs(NamedTuple):
 
     ``out_prob`` is ``(1, classes)`` log-probabilities and ``dimensions``
     ``(1, dims)`` (None for a categorical model or when not asked), both
-    None when no speech was found; ``speech`` says what the gate found;
+    None when no speech was found (``out_prob`` may also be None for a
+    model of the dimensions alone); ``speech`` says what the gate found;
     ``warnings`` are the file's, one line each.
     """
 
@@ -148,11 +152,12 @@ class Predictor:
         found = self.file_outputs(path, labels, speaker, gate)
         for note in found.warnings:
             warnings.warn(note, AudioWarning, stacklevel=3)
-        if found.out_prob is None:
+        if not found.speech.speech:
             reason = found.speech.reason
             return Prediction(None, None, None, False, reason, found.warnings)
         dims = None if found.dimensions is None else found.dimensions[0]
-        return self.prediction(found.out_prob[0], found.warnings, dims)
+        out_prob = None if found.out_prob is None else found.out_prob[0]
+        return self.prediction(out_prob, found.warnings, dims)
 
     def outputs(
         self,
@@ -350,16 +355,20 @@ class Predictor:
 
     def prediction(
         self,
-        out_prob: torch.Tensor,
+        out_prob: torch.Tensor | None,
         notes=(),
         dimensions: torch.Tensor | None = None,
     ) -> Prediction:
         """A :class:`Prediction` from one row of log-probabilities.
 
+        A model of the dimensions alone (its classifier untrained) gets no
+        label, score or probabilities.
+
         Arguments
         ---------
-        out_prob : torch.Tensor
-            ``(classes,)`` log-probabilities.
+        out_prob : torch.Tensor or None
+            ``(classes,)`` log-probabilities (unused, and may be None, for a
+            model of the dimensions alone).
         notes : iterable of str
             The clip's warnings.
         dimensions : torch.Tensor, optional
@@ -369,6 +378,9 @@ class Predictor:
         -------
         Prediction
         """
+        named = named_dimensions(dimensions, self.classifier.dimension_names)
+        if not self.classifier.classifier_trained:
+            return Prediction(None, None, None, True, None, tuple(notes), named)
         labels = self.classifier.labels
         probs = out_prob.exp().cpu().tolist()
         best = max(range(len(probs)), key=probs.__getitem__)
@@ -379,5 +391,5 @@ class Predictor:
             True,
             None,
             tuple(notes),
-            named_dimensions(dimensions, self.classifier.dimension_names),
+            named,
         )

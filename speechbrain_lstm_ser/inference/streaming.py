@@ -53,12 +53,14 @@ class StreamPrediction(NamedTuple):
     ``dimensions`` are ``(dims,)`` arousal, valence, dominance in ``[0, 1]``
     (:attr:`StreamingEmotionRecognizer.dimension_names`, smoothed as the
     probabilities are) for a model with a regression head, from the same
-    encoder pass; None for a categorical model.
+    encoder pass; None for a categorical model. A model trained on the
+    dimensions alone (its classifier untrained) gives its dimensions with
+    ``label`` and ``probabilities`` None.
     """
 
     time: float
     label: str | None
-    probabilities: torch.Tensor
+    probabilities: torch.Tensor | None
     speech: bool | None = None
     dimensions: torch.Tensor | None = None
 
@@ -250,12 +252,12 @@ class StreamingEmotionRecognizer(EmotionRecognizer):
                 threshold = context.vad.threshold
                 context.speech = max(context.speech_probs) > threshold
                 context.speech_probs = []
-        probs, dims = context.smoothed, context.smoothed_dimensions
+        probs, dims = context.smoothed.clone(), context.smoothed_dimensions
         label = None if context.speech is False else self.labels[int(probs.argmax())]
         dims = None if dims is None else dims.clone()
-        return StreamPrediction(
-            round(time, 4), label, probs.clone(), context.speech, dims
-        )
+        if not self.classifier_trained:  # the dimensions alone
+            label = probs = None
+        return StreamPrediction(round(time, 4), label, probs, context.speech, dims)
 
     def classify_stream(
         self,

@@ -45,13 +45,15 @@ class TimelineSegment(NamedTuple):
     ``probabilities`` are ``(classes,)``; ``dimensions`` are ``(dims,)``
     arousal, valence, dominance in ``[0, 1]`` (the classifier's
     ``dimension_names``) for a model with a regression head, from the same
-    encoder pass as the label, and None for a categorical model.
+    encoder pass as the label, and None for a categorical model. A model
+    trained on the dimensions alone (its classifier untrained) gives its
+    dimensions and ``label``, ``score`` and ``probabilities`` None.
     """
 
     start: float
     end: float
-    label: str
-    score: float
+    label: str | None
+    score: float | None
     probabilities: torch.Tensor | None = None
     dimensions: torch.Tensor | None = None
 
@@ -265,6 +267,11 @@ class Timeline:
         )
         names = self.classifier.labels
         dims = [None] * len(batch) if dims is None else dims.cpu()
+        if not self.classifier.classifier_trained:  # the dimensions alone
+            return [
+                TimelineSegment(start, end, None, None, None, d)
+                for (start, end, _), d in zip(batch, dims, strict=True)
+            ]
         return [
             TimelineSegment(start, end, names[int(p.argmax())], float(p.max()), p, d)
             for (start, end, _), p, d in zip(
@@ -308,9 +315,10 @@ class Timeline:
         Returns
         -------
         FileOutputs
-            ``out_prob``: ``(1, classes)`` log of the mean probabilities;
-            ``dimensions``: ``(1, dims)`` the mean dimensions; both None
-            when no window holds speech.
+            ``out_prob``: ``(1, classes)`` log of the mean probabilities
+            (None for a model of the dimensions alone); ``dimensions``:
+            ``(1, dims)`` the mean dimensions; both None when no window
+            holds speech.
         """
         length = self.classifier.long_window
         ratio = 0.3 if gate else 0.0
@@ -319,14 +327,14 @@ class Timeline:
             local, length, length, 8, None, ratio, labels, speaker, adapt, dimensions
         )
         out_prob = dims = None
-        if windows:
+        if windows and windows[0].probabilities is not None:
             probs = torch.stack([w.probabilities for w in windows]).mean(dim=0)
             out_prob = probs.log().unsqueeze(0)
-            if windows[0].dimensions is not None:
-                dims = torch.stack([w.dimensions for w in windows]).mean(dim=0)
-                dims = dims.unsqueeze(0)
-        found = SpeechCheck(out_prob is not None, float("nan"))
-        if out_prob is None:
+        if windows and windows[0].dimensions is not None:
+            dims = torch.stack([w.dimensions for w in windows]).mean(dim=0)
+            dims = dims.unsqueeze(0)
+        found = SpeechCheck(bool(windows), float("nan"))
+        if not windows:
             found = found._replace(reason="no speech found in the recording")
         info = audio_info(local)
         notes = recording_warnings(

@@ -130,16 +130,23 @@ def prediction_row(found, shown: Sequence[str], notes: Sequence[str] = ()) -> di
         ``label``, ``score``, ``speech`` and ``probabilities`` (and
         ``dimensions``, name to value in ``[0, 1]``, for a dimensional
         model), or, without speech, ``label: None``, ``speech: False`` and
-        the ``reason``; and ``warnings`` when there are any.
+        the ``reason``; and ``warnings`` when there are any. A model of the
+        dimensions alone (untrained classifier) has ``label`` and ``score``
+        None and no ``probabilities``.
 
     Example
     -------
     >>> from speechbrain_lstm_ser.inference.classifier import Prediction
     >>> prediction_row(Prediction(None, None, None, False, "no speech found"), [])
     {'label': None, 'score': None, 'speech': False, 'reason': 'no speech found'}
+    >>> prediction_row(Prediction(None, None, None, True,
+    ...                           dimensions={"arousal": 0.25}), [])
+    {'label': None, 'score': None, 'speech': True, 'dimensions': {'arousal': 0.25}}
     """
     if not found.speech:  # an answer, not an error: no class is claimed
         row = {"label": None, "score": None, "speech": False, "reason": found.reason}
+    elif found.label is None:  # a model of the dimensions alone
+        row = {"label": None, "score": None, "speech": True}
     else:
         row = {
             "label": found.label,
@@ -147,8 +154,8 @@ def prediction_row(found, shown: Sequence[str], notes: Sequence[str] = ()) -> di
             "speech": True,
             "probabilities": {n: round(found.probabilities[n], 6) for n in shown},
         }
-        if found.dimensions is not None:
-            row["dimensions"] = {n: round(v, 6) for n, v in found.dimensions.items()}
+    if found.speech and found.dimensions is not None:
+        row["dimensions"] = {n: round(v, 6) for n, v in found.dimensions.items()}
     notes = list(notes) + [n for n in found.warnings if n not in notes]
     if notes:
         row["warnings"] = notes

@@ -312,7 +312,7 @@ class ResultFile:
                         row["file"],
                         row["label"],
                         row["score"],
-                        *(row["probabilities"].get(n, "") for n in labels),
+                        *((row.get("probabilities") or {}).get(n, "") for n in labels),
                         *((row.get("dimensions") or {}).get(n, "") for n in dims),
                         "",
                     ]

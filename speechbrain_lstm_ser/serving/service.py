@@ -193,8 +193,10 @@ class _Models:
                     "start": s.start,
                     "end": s.end,
                     "label": s.label,
-                    "score": round(s.score, 6),
-                    "probabilities": [round(float(p), 6) for p in s.probabilities],
+                    "score": None if s.score is None else round(s.score, 6),
+                    "probabilities": None
+                    if s.probabilities is None
+                    else [round(float(p), 6) for p in s.probabilities],
                 }
                 | _dimensions(s.dimensions, self.model.dimension_names, 6)
                 for s in segments
@@ -437,15 +439,18 @@ async def _stream(websocket, models: _Models, rate: int, hop: float, vad, offloa
                 return streamer.classify_chunk(context, wav)
 
         for prediction in await offload(step):
-            probs = [round(float(p), 4) for p in prediction.probabilities]
+            found = prediction.probabilities  # None: a model of the dimensions alone
+            probs = [] if found is None else [round(float(p), 4) for p in found]
             await websocket.send_text(
                 json.dumps(
                     {
                         "time": prediction.time,
                         "label": prediction.label,
-                        "confidence": max(probs),
+                        "confidence": max(probs) if probs else None,
                         "speech": prediction.speech,
-                        "probabilities": dict(zip(labels, probs, strict=True)),
+                        "probabilities": dict(zip(labels, probs, strict=True))
+                        if probs
+                        else None,
                     }
                     | _dimensions(prediction.dimensions, streamer.dimension_names, 4)
                 )

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -66,6 +67,8 @@ from speechbrain_lstm_ser.hub.signing import SignatureError
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.training.brain import RecipeOptions
 from speechbrain_lstm_ser.training.param_groups import scaled_optimizer
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "FineTuning",
@@ -185,13 +188,10 @@ def output_layer(head: nn.Module) -> tuple[str, nn.Linear]:
     return linears[-1]
 
 
-def _copy_exact(
-    own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor], what: str
-) -> None:
-    """Copies ``state`` into ``own`` (a ``state_dict``, sharing the module's storage).
-
-    Same names and shapes, or an error naming the tensors that differ.
-    """
+def _differences(
+    own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]
+) -> list[str]:
+    """What keeps ``state`` from loading into ``own``: names, then shapes."""
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = [
@@ -199,10 +199,21 @@ def _copy_exact(
         for key in sorted(set(own) & set(state))
         if state[key].shape != own[key].shape
     ]
-    if missing or unexpected or shapes:
-        problems = [f"missing {missing}"] if missing else []
-        problems += [f"not in this model {unexpected}"] if unexpected else []
-        problems += [f"shapes (published -> this model) {shapes}"] if shapes else []
+    problems = [f"missing {missing}"] if missing else []
+    problems += [f"not in this model {unexpected}"] if unexpected else []
+    problems += [f"shapes (published -> this model) {shapes}"] if shapes else []
+    return problems
+
+
+def _copy_exact(
+    own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor], what: str
+) -> None:
+    """Copies ``state`` into ``own`` (a ``state_dict``, sharing the module's storage).
+
+    Same names and shapes, or an error naming the tensors that differ.
+    """
+    problems = _differences(own, state)
+    if problems:
         raise ValueError(
             f"the published {what} does not fit this model's: {'; '.join(problems)}. "
             "Set the model settings (n_mels, lstm_hidden, lstm_layers, "
@@ -287,6 +298,41 @@ def _transfer_head(
     }
 
 
+def _transfer_regressor(
+    target: nn.Module | None, source: nn.Module | None
+) -> str | None:
+    """Copies the published regression head when this model has one that fits.
+
+    Returns what happened to the regressors (for the report; None when
+    neither model has one); a published head that is not used, and a head
+    that starts fresh, are said in the log in one line.
+    """
+    if source is None:
+        if target is None:
+            return None
+        logger.info(
+            "init_from: the published model has no regressor (dimensions): "
+            "this model's regressor starts from its fresh initialisation"
+        )
+        return "new: the published model has none"
+    if target is None:
+        logger.warning(
+            "init_from: skipped the published regressor (dimensions): this model "
+            "has none (set dimension_weight > 0 to fine-tune it, docs/dimensional.md)"
+        )
+        return "skipped: this model has none"
+    problems = _differences(target.state_dict(), source.state_dict())
+    if problems:
+        logger.warning(
+            "init_from: skipped the published regressor (dimensions), another "
+            f"shape than this model's: {'; '.join(problems)}; this model's "
+            "regressor starts fresh"
+        )
+        return "new: the published regressor has another shape"
+    _copy_exact(target.state_dict(), source.state_dict(), "regressor")
+    return "published"
+
+
 def transfer_weights(
     model: UtteranceClassifierModel,
     labels: Sequence[str],
@@ -311,7 +357,9 @@ def transfer_weights(
     -------
     dict
         ``source``, the parts copied, and for the head: ``head`` (published,
-        or new), ``labels_copied`` and ``labels_new``.
+        or new), ``labels_copied`` and ``labels_new``; where either model
+        has a regression head, ``regressor``: ``published`` (copied),
+        ``new: ...`` (this model's starts fresh) or ``skipped: ...``.
 
     Example
     -------
@@ -347,11 +395,14 @@ def transfer_weights(
         )
     _copy_statistics(theirs.mean_var_norm, model.mean_var_norm)
     head = _transfer_head(model.classifier, theirs.classifier, labels, published.labels)
-    return {
-        "source": published.source,
-        "copied": ["compute_features", "mean_var_norm", "encoder", "pooling"],
-        **head,
-    }
+    regressor = _transfer_regressor(model.regressor, theirs.regressor)
+    copied = ["compute_features", "mean_var_norm", "encoder", "pooling"]
+    facts = {"source": published.source, "copied": copied, **head}
+    if regressor is not None:
+        facts["regressor"] = regressor
+        if regressor == "published":
+            copied.append("regressor")
+    return facts
 
 
 class FineTuning:

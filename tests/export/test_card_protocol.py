@@ -35,7 +35,7 @@ def _card(report, **extra):
         pipeline_tag="audio-classification",
         interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
         source="me/model",
-        call="classify_file({example})",
+        call=extra.pop("call", "classify_file({example})"),
         labels=["a", "b"],
         dataset="emodb",
         synthetic=False,
@@ -107,3 +107,38 @@ def test_the_card_lists_the_cccs_when_the_report_has_them():
     assert "ccc" in front["metrics"]
     names = [m["name"] for m in front["model-index"][0]["results"][0]["metrics"]]
     assert names[-3:] == ["CCC arousal", "CCC valence", "CCC dominance"]
+
+
+def test_the_card_of_a_model_of_the_dimensions_alone_shows_no_accuracy():
+    """``category_weight: 0``: its classifier is untrained; no UA, WA, F1, ECE."""
+    from speechbrain_lstm_ser.export.card import DIMENSIONS_ONLY, example_method
+
+    report = _report(shared_speaker="D")
+    scores = {"ccc": 0.5, "ccc_ci": [0.4, 0.6], "pearson": 0.6, "mae": 0.2}
+    report["dimensions"] = {"names": ["arousal"], "overall": {"arousal": scores}}
+    report["calibration"] = {
+        "temperature": 1.2,
+        "num_bins": 15,
+        "fitted_on": "valid",
+        "before": {"ece": 0.1},
+        "after": {"ece": 0.05},
+    }
+    report["by_gender"] = {
+        "female": {"num_utterances": 2, "unweighted_accuracy": 0.5, "accuracy": 0.5}
+    }
+    report["normalization"] = {
+        "reference": "speaker",
+        "note": "transductive",
+        "variants": {"single_utterance": {"UA": 0.5, "WA": 0.5, "utterances": 2}},
+    }
+    interface = "speechbrain_lstm_ser.inference.EmotionRecognizer"
+    call = example_method(interface, classifier_trained=False) + "({example})"
+    card = _card(report, classifier_trained=False, call=call)
+    for absent in ("UA", "WA", "macro-F1", "temperature", "| gender |", "Classes:"):
+        assert absent not in card, absent
+    assert DIMENSIONS_ONLY in card and "| CCC arousal | 0.5000 |" in card
+    assert "Features relative to the **speaker**" in card  # what it was measured with
+    assert "model.predict_file(" in card and "classify_file" not in card
+    front = read_front_matter(card)
+    assert front["metrics"] == ["ccc"]
+    assert "UA (mean per-class recall)" in _card(report)  # a trained one: as before

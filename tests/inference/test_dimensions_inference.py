@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from untrained_models import SR, export_untrained
+from untrained_models import SR, export_untrained, predict_as_long_file
 
 from speechbrain_lstm_ser.cli import main
 from speechbrain_lstm_ser.dataio.audio import read_audio
@@ -126,13 +126,7 @@ def test_timeline_windows_and_long_files(dimensional, voice):
         assert segment.dimensions.shape == (3,)
         _close(segment.dimensions, expected)
     # a file longer than max_duration: the mean over its windows
-    long_model = dimensional
-    saved = long_model.max_duration, long_model.long_window
-    long_model.max_duration, long_model.long_window = 3.0, 2.0
-    try:
-        found = long_model.predict_file(voice, gate=False)
-    finally:
-        long_model.max_duration, long_model.long_window = saved
+    found = predict_as_long_file(dimensional, voice)
     halves = [read_audio(voice, SR, start=s, stop=s + 2.0) for s in (0.0, 2.0)]
     expected = torch.cat([_expected(dimensional, w.unsqueeze(0)) for w in halves])
     got = torch.tensor(list(found.dimensions.values()))

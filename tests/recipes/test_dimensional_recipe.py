@@ -120,3 +120,32 @@ def test_the_exported_folder_loads_and_its_onnx_graph_gives_the_dimensions(
     assert outputs == ["probabilities", "dimensions"]
     wavs = 0.1 * torch.randn(2, 12000, generator=torch.Generator().manual_seed(0))
     assert onnx_max_abs_diff(graph, path, wavs, torch.tensor([1.0, 0.6])) < 1e-4
+
+
+def test_the_dimensions_alone_export_a_folder_that_gives_no_label(tmp_path):
+    """``--category_weight 0``: best by CCC, the folder says its classifier is
+    untrained, the card lists no UA, inference gives the dimensions alone."""
+    from speechbrain_lstm_ser.inference import EmotionRecognizer
+
+    data, manifests, out = tmp_path / "data", tmp_path / "manifests", tmp_path / "out"
+    settings = load_settings(ROOT / "hparams" / "lstm.yaml", f"prepare: {PREPARE}")
+    prepare_emotion_data(data, manifests, dict(settings["prepare"]))
+    _add_dimensions(manifests)
+    overrides = {
+        **OVERRIDES,
+        "manifest_folder": str(manifests),
+        "number_of_epochs": "1",
+        "category_weight": "0",
+    }
+    run_recipe("emotion", "lstm.yaml", overrides, data, out)
+    model = out / "model"
+    assert "classifier_trained: false" in (model / "hyperparams.yaml").read_text()
+    card = (model / "README.md").read_text()
+    assert "UA" not in card and "| CCC arousal |" in card
+    recognizer = EmotionRecognizer.from_hparams(source=str(model), threads=1)
+    found = recognizer.predict_file(model / "example.wav", gate=False)
+    assert found.label is None and list(found.dimensions) == list(DIMENSIONS)
+    from speechbrain_lstm_ser.publish import check_folder
+
+    check = check_folder(model)  # what publishing runs: predict_file on its example
+    assert check.method == "predict_file" and "arousal" in check.prediction

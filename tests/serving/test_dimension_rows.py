@@ -77,3 +77,15 @@ def test_parquet_has_a_column_per_dimension(tmp_path):
     table = pq.read_table(out.path).to_pydict()
     assert table["arousal"] == [0.8, None] and table["dominance"] == [0.5, None]
     assert table["happy"] == [0.75, None]
+
+
+def test_csv_rows_without_probabilities_no_speech_or_dimensions_alone(tmp_path):
+    """No speech, and a model of the dimensions alone: empty class cells."""
+    silent = prediction_row(Prediction(None, None, None, False, "no speech"), LABELS)
+    alone = prediction_row(Prediction(None, None, None, True, dimensions=VALUES), [])
+    out = ResultFile(tmp_path / "p.csv", LABELS, DIMS)
+    out.start()
+    out.write([{"file": "s.wav"} | silent, {"file": "d.wav"} | alone])
+    lines = out.path.read_text().splitlines()
+    assert lines[1].startswith("s.wav,,,,")
+    assert lines[2].startswith("d.wav,,,,,0.8,0.625,0.5")

@@ -57,3 +57,23 @@ def test_timeline_segments_answer_the_dimensions(model, speech):
     assert segments and len(segments) == len(windows)
     for answer, window in zip(segments, windows, strict=True):
         assert torch.allclose(_values(answer), window.dimensions, atol=1e-5, rtol=0)
+
+
+def test_a_model_of_the_dimensions_alone_answers_a_null_label(
+    tmp_path, speech, monkeypatch
+):
+    folder = export_untrained(
+        tmp_path,
+        dimension_weight=1.0,
+        category_weight=0,
+        classifier_trained=False,
+    )
+    only = EmotionRecognizer.from_hparams(source=str(folder), verify="off")
+    monkeypatch.setattr(only, "gate_speech", False)
+    upload = {"file": ("a.wav", speech.read_bytes(), "audio/wav")}
+    body = _client(only).post("/classify", files=upload).json()
+    assert body["label"] is None and body["speech"] is True
+    assert "probabilities" not in body
+    expected = only.predict_file(speech).dimensions
+    want = torch.tensor([expected[n] for n in DIMENSIONS])
+    assert torch.allclose(_values(body), want, atol=1e-5, rtol=0)

@@ -1,6 +1,7 @@
 """Fine-tuning: published weights copied exactly, heads mapped by label name."""
 
 import functools
+import logging
 import shutil
 
 import pytest
@@ -12,7 +13,7 @@ from speechbrain.processing.features import InputNormalization
 from speechbrain_lstm_ser.hub.safe_yaml import UnsafeModelError
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+from speechbrain_lstm_ser.nnet.heads import ClassificationHead, DimensionHead
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.nnet.pooling import AttentiveStatisticsPooling
 from speechbrain_lstm_ser.training.finetune import (
@@ -25,7 +26,8 @@ from speechbrain_lstm_ser.training.finetune import (
 FOUR = ["neutral", "happy", "sad", "angry"]
 
 
-def tiny(classes, n_mels=20, hidden=8, seed=0):
+def tiny(classes, n_mels=20, hidden=8, seed=0, regressor=None):
+    """``regressor``: the hidden size of a regression head (None: none)."""
     torch.manual_seed(seed)
     return UtteranceClassifierModel(
         Fbank(n_mels=n_mels),
@@ -33,6 +35,9 @@ def tiny(classes, n_mels=20, hidden=8, seed=0):
         LSTMEncoder(n_mels, hidden),
         AttentiveStatisticsPooling(2 * hidden, attention_size=4),
         ClassificationHead(4 * hidden, classes, hidden_size=8),
+        regressor=None
+        if regressor is None
+        else DimensionHead(4 * hidden, 3, regressor),
     )
 
 
@@ -75,6 +80,52 @@ def test_another_label_set_gets_a_new_head_with_rows_mapped_by_name():
     assert _equal(model.encoder, source.model.encoder)
     assert facts["labels_copied"] == ["happy", "neutral"]
     assert facts["labels_new"] == ["bored"]
+
+
+def test_a_published_regressor_is_copied_into_one_of_the_same_shape(caplog):
+    source, model = published(regressor=6), tiny(4, seed=5, regressor=6)
+    with caplog.at_level(logging.INFO, "speechbrain_lstm_ser.training.finetune"):
+        facts = transfer_weights(model, FOUR, source, 16000)
+    assert _equal(model.regressor, source.model.regressor)
+    assert facts["regressor"] == "published" and "regressor" in facts["copied"]
+    assert not caplog.records
+    model.eval()
+    wavs = torch.randn(2, 8000)
+    torch.testing.assert_close(
+        model.dimensions(wavs), source.model.dimensions(wavs), rtol=0, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("theirs", "ours", "said", "fact"),
+    [
+        (6, None, "skipped the published regressor", "skipped: this model has none"),
+        (6, 4, "skipped the published regressor", "new: the published regressor"),
+        (None, 6, "published model has no regressor", "new: the published model"),
+    ],
+)
+def test_a_regressor_not_copied_is_said_in_one_log_line(
+    caplog, theirs, ours, said, fact
+):
+    source, model = published(regressor=theirs), tiny(4, seed=5, regressor=ours)
+    fresh = None if ours is None else model.regressor.state_dict()
+    fresh = fresh and {k: v.clone() for k, v in fresh.items()}
+    with caplog.at_level(logging.INFO, "speechbrain_lstm_ser.training.finetune"):
+        facts = transfer_weights(model, FOUR, source, 16000)
+    [record] = caplog.records
+    assert said in record.getMessage() and "\n" not in record.getMessage()
+    assert facts["regressor"].startswith(fact)
+    assert "regressor" not in facts["copied"]
+    if fresh is not None:  # this model's head keeps its own initialisation
+        own = model.regressor.state_dict()
+        assert all(torch.equal(own[k], v) for k, v in fresh.items())
+    assert _equal(model.classifier, source.model.classifier)  # the rest as before
+
+
+def test_categorical_models_say_nothing_of_a_regressor(caplog):
+    with caplog.at_level(logging.INFO, "speechbrain_lstm_ser.training.finetune"):
+        facts = transfer_weights(tiny(4), FOUR, published(), 16000)
+    assert "regressor" not in facts and not caplog.records
 
 
 def test_a_model_of_other_settings_is_refused_with_what_differs():
