@@ -94,13 +94,15 @@ def run_robustness(args: argparse.Namespace) -> int:
             by_speaker=args.by_speaker,
         )
     conditions = ", ".join(rob.CRITERION_CONDITIONS)
-    print(rob.format_robustness(summary["conditions"]))
-    print(
-        _criterion(
-            "UA within ±2 points of 0 dB, ≥ 90 % of labels unchanged at " + conditions,
-            summary["failures"],
+    if summary["conditions"]:  # empty for a model of the dimensions alone
+        print(rob.format_robustness(summary["conditions"]))
+        print(
+            _criterion(
+                "UA within ±2 points of 0 dB, ≥ 90 % of labels unchanged at "
+                + conditions,
+                summary["failures"],
+            )
         )
-    )
     if "dimensions" in summary:
         print(rob.format_dimension_robustness(summary["dimensions"]))
         print(

@@ -661,7 +661,7 @@ def read_labelled_audio(
     manifest: str | os.PathLike,
     data_folder: str | os.PathLike | None = None,
     sample_rate: int = 16000,
-    label_column: str = "emo",
+    label_column: str | None = "emo",
 ) -> LabelledAudio:
     """Reads every utterance of a manifest (a test split, usually).
 
@@ -673,8 +673,9 @@ def read_labelled_audio(
         Substituted for ``$data_root`` in ``wav`` (required when used).
     sample_rate : int
         The rate to read at (the model's).
-    label_column : str
-        The column holding the true labels (``emo``, ``command``).
+    label_column : str, optional
+        The column holding the true labels (``emo``, ``command``); None for
+        a manifest read for its dimensions only (``labels`` then empty).
 
     Returns
     -------
@@ -682,7 +683,8 @@ def read_labelled_audio(
         ``speakers`` and ``genders`` are empty strings where the manifest has
         no ``spk_id`` / ``gender`` column.
     """
-    rows = read_manifest(manifest, required=("ID", "wav", label_column))
+    required = ("ID", "wav") if label_column is None else ("ID", "wav", label_column)
+    rows = read_manifest(manifest, required=required)
     if data_folder is None and any("$data_root" in r["wav"] for r in rows):
         raise ValueError(
             f"{manifest}: its wav paths start with $data_root: give the corpus "
@@ -695,7 +697,7 @@ def read_labelled_audio(
     return LabelledAudio(
         ids=[r["ID"] for r in rows],
         wavs=wavs,
-        labels=[r[label_column] for r in rows],
+        labels=[] if label_column is None else [r[label_column] for r in rows],
         speakers=[r.get("spk_id", "") for r in rows],
         genders=[r.get("gender", "") for r in rows],
         dimensions=_dimension_columns(rows),
@@ -750,28 +752,31 @@ def evaluate_classifier(
         dimension columns also ``dimensions`` (:func:`dimension_robustness`)
         and ``dimension_failures``.
     """
-    data = read_labelled_audio(manifest, data_folder, model.sample_rate, label_column)
-    predictor = (
-        speaker_predictor(model, data.speakers, batch_size)
-        if by_speaker
-        else classifier_predictor(model, batch_size)
+    categories = getattr(model, "classifier_trained", True)
+    data = read_labelled_audio(
+        manifest, data_folder, model.sample_rate, label_column if categories else None
     )
-    results = gain_robustness(
-        predictor,
-        data.wavs,
-        data.labels,
-        conditions,
-        classes=model.labels,
-    )
-    for result in results.values():
-        result["predictions"] = dict(zip(data.ids, result["predictions"], strict=True))
     summary = {
         "manifest": str(manifest),
         "reference": "speaker" if by_speaker else "utterance",
         "utterances": len(data.wavs),
-        "conditions": results,
-        "failures": robustness_failures(results),
+        "conditions": {},
+        "failures": [],
     }
+    if categories:
+        predictor = (
+            speaker_predictor(model, data.speakers, batch_size)
+            if by_speaker
+            else classifier_predictor(model, batch_size)
+        )
+        results = gain_robustness(
+            predictor, data.wavs, data.labels, conditions, classes=model.labels
+        )
+        for result in results.values():
+            ids = zip(data.ids, result["predictions"], strict=True)
+            result["predictions"] = dict(ids)
+        summary["conditions"] = results
+        summary["failures"] = robustness_failures(results)
     names = getattr(model, "dimension_names", ())
     if names and data.dimensions is not None:
         speakers = data.speakers if by_speaker else None

@@ -167,3 +167,26 @@ def test_streams_give_the_dimensions_and_no_label(tmp_path, voice):
     line = json.loads(format_json(updates[-1], streaming.labels))
     assert line["label"] is None and list(line["dimensions"]) == list(DIMENSIONS)
     assert " A 0." in format_line(updates[-1])
+
+
+def test_robustness_gives_the_dimension_table_alone(folder, voice_file, tmp_path):
+    """``sb-lstm-ser robustness``: no class table (the labels would be the
+    untrained head's), the CCC table of the gain conditions instead."""
+    import csv
+
+    manifest = tmp_path / "test.csv"
+    rows = [
+        {"ID": f"u{i}", "wav": str(voice_file), "spk_id": "s1", "emo": "neu"}
+        | {name: f"{0.2 + 0.15 * i:.2f}" for name in DIMENSIONS}
+        for i in range(4)
+    ]
+    with open(manifest, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "robust.json"
+    argv = ["robustness", "--model", str(folder), "--manifest", str(manifest)]
+    assert main([*argv, "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["conditions"] == {} and summary["failures"] == []
+    assert set(summary["dimensions"]) >= {"0 dB", "-20 dB"}
