@@ -224,7 +224,36 @@ def prune_into(
     kept = _prune_encoder(trained.encoder, target.encoder)
     size = trained.encoder.output_size
     pooled = _prune_pooling(trained.pooling, target.pooling, kept, size)
-    _prune_classifier(trained.classifier, target.classifier, pooled)
+    _prune_classifier(
+        trained.classifier,
+        target.classifier,
+        _with_functionals(trained, target, pooled),
+    )
+
+
+def _with_functionals(
+    trained: UtteranceClassifierModel,
+    target: UtteranceClassifierModel,
+    pooled: torch.Tensor,
+) -> torch.Tensor:
+    """The kept columns of the head's input: the pooled ones, then all functionals.
+
+    The functionals (if any) follow the pooled vector in the head's input
+    and have no units to prune: their columns are all kept, and both models
+    must compute the same ones.
+    """
+    ours, theirs = trained.functionals, target.functionals
+    if ours is None and theirs is None:
+        return pooled
+    if ours is None or theirs is None or repr(ours) != repr(theirs):
+        raise ValueError(
+            f"the trained model's functionals ({ours}) differ from the target's "
+            f"({theirs}): set utterance_functionals and the functionals' settings "
+            "to the trained run's"
+        )
+    linears = [m for m in trained.classifier.modules() if isinstance(m, nn.Linear)]
+    end = linears[0].in_features
+    return torch.cat([pooled, torch.arange(end - ours.output_size, end)])
 
 
 def copy_normalizer(trained: nn.Module, target: nn.Module) -> None:

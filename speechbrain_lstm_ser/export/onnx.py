@@ -5,14 +5,16 @@ The exported graph is the recipe's task model
 waveform to class probabilities, with a dynamic batch and time axis::
 
     wavs (batch, samples), wav_lens (batch,)
-        -> Fbank -> normalisation -> encoder -> pooling -> head
+        -> Fbank -> normalisation -> encoder -> pooling [+ functionals] -> head
         -> probabilities (batch, classes)
                                           [-> regressor -> dimensions (batch, 3)]
 
 A model trained with a regression head (``dimension_weight > 0``,
 docs/dimensional.md) gets a second output, ``dimensions``: arousal,
 valence and dominance in ``[0, 1]``, from the same pooled vector; a
-categorical model's graph has ``probabilities`` alone, as before.
+categorical model's graph has ``probabilities`` alone, as before. A model
+with utterance functionals (``utterance_functionals: True``,
+:mod:`speechbrain_lstm_ser.nnet.functionals`) has them in the graph too.
 
 Waveform pre-processing (denoising, silence trimming: data-dependent
 lengths) stays outside the graph, as it stays outside the model: run the

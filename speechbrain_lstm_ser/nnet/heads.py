@@ -281,8 +281,10 @@ def optional_head(weight: float, head: Callable[[], nn.Module]) -> nn.Module | N
 
     Arguments
     ---------
-    weight : float
-        The head's loss weight (>= 0).
+    weight : float or bool
+        The head's loss weight (>= 0), or a switch (e.g. the YAML's
+        ``utterance_functionals``, which builds the optional ``functionals``
+        part the same way).
     head : callable
         Builds the head (e.g. a ``!name:`` partial of :class:`DimensionHead`).
 

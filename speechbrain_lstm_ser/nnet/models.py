@@ -7,7 +7,8 @@ benchmark), so they all compute the same thing::
     wavs (batch, time), lens (batch,)
         -> compute_features -> [reference_norm] -> mean_var_norm
         -> [feature_augment]
-        -> encoder -> pooling -> classifier  (UtteranceClassifierModel)
+        -> encoder -> pooling [+ functionals] -> classifier
+                                             (UtteranceClassifierModel)
         -> encoder -> ctc_head               (CTCModel)
 
 Built in the YAML from its named parts, e.g.::
@@ -137,8 +138,8 @@ class TaskModel(nn.Module):
     #: The parts, in forward order, as the YAML and an exported model folder
     #: name them (one ``<name>.ckpt`` per part with state).
     MODULES: tuple[str, ...] = ()
-    #: Parts a model may have or not, placed after ``compute_features``.
-    OPTIONAL_MODULES: tuple[str, ...] = ("reference_norm",)
+    #: Parts a model may have or not: name -> the part it comes after.
+    OPTIONAL_MODULES: Mapping[str, str] = {"reference_norm": "compute_features"}
 
     #: Optional outputs a model may have or not, placed after :attr:`MODULES`.
     OPTIONAL_HEADS: tuple[str, ...] = ()
@@ -182,13 +183,13 @@ class TaskModel(nn.Module):
     def parts(self) -> dict[str, nn.Module]:
         """The named parts in forward order (what an export writes).
 
-        :attr:`MODULES`, with the optional parts the model has after
-        ``compute_features`` and its optional heads at the end.
+        :attr:`MODULES`, with the optional parts the model has after the
+        parts :attr:`OPTIONAL_MODULES` names and its optional heads at the end.
         """
         names = list(self.MODULES)
-        for name in self.OPTIONAL_MODULES:
+        for name, after in self.OPTIONAL_MODULES.items():
             if getattr(self, name) is not None:
-                names.insert(names.index("compute_features") + 1, name)
+                names.insert(names.index(after) + 1, name)
         names += [n for n in self.OPTIONAL_HEADS if getattr(self, n) is not None]
         return {name: getattr(self, name) for name in names}
 
@@ -396,6 +397,13 @@ class UtteranceClassifierModel(TaskModel):
         valence, dominance in ``[0, 1]``). ``forward`` still returns the
         class log-probabilities; :meth:`dimensions` returns its outputs, and
         ``forward(..., with_dimensions=True)`` both, from one encoder pass.
+    functionals : torch.nn.Module, optional
+        ``(feats, lens) -> (batch, 1, n)`` utterance statistics of the
+        normalised features, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.functionals.UtteranceFunctionals`
+        (prosody functionals), appended to the pooled vector that the heads
+        read (their ``input_size`` is then ``pooled + n``). ``None``: the
+        pooled vector alone.
 
     Example
     -------
@@ -427,6 +435,21 @@ class UtteranceClassifierModel(TaskModel):
     (torch.Size([2, 1, 4]), torch.Size([2, 3]))
     >>> bool(torch.allclose(model.dimensions(wavs, lens), dims))
     True
+
+    With utterance functionals of some channels beside the pooled vector:
+
+    >>> from speechbrain_lstm_ser.nnet.functionals import UtteranceFunctionals
+    >>> functionals = UtteranceFunctionals(channels=[0, 1], voicing_channel=None)
+    >>> model = UtteranceClassifierModel(
+    ...     Fbank(n_mels=20), InputNormalization(norm_type="sentence"),
+    ...     LSTMEncoder(20, 8), MeanPooling(16),
+    ...     ClassificationHead(16 + functionals.output_size, 4, 8),
+    ...     functionals=functionals,
+    ... ).eval()
+    >>> list(model.parts())[3:]
+    ['pooling', 'functionals', 'classifier']
+    >>> model.embed(wavs, lens).shape
+    torch.Size([2, 1, 24])
     """
 
     MODULES = ("compute_features", "mean_var_norm", "encoder", "pooling", "classifier")
@@ -440,17 +463,24 @@ class UtteranceClassifierModel(TaskModel):
         classifier: nn.Module,
         reference_norm: nn.Module | None = None,
         regressor: nn.Module | None = None,
+        functionals: nn.Module | None = None,
     ):
         super().__init__(compute_features, mean_var_norm, encoder, reference_norm)
         self.pooling = pooling
+        self.functionals = functionals
         self.classifier = classifier
         self.regressor = regressor
 
+    #: The optional parts: speaker or utterance reference, utterance functionals.
+    OPTIONAL_MODULES = {"reference_norm": "compute_features", "functionals": "pooling"}
     #: The optional regression head (see :meth:`dimensions`).
     OPTIONAL_HEADS = ("regressor",)
 
     def embed_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         """Utterance embeddings ``(batch, 1, pooled)`` from normalised features.
+
+        The pooled encoder output, followed by the ``functionals`` of the
+        features if the model has them.
 
         Arguments
         ---------
@@ -463,7 +493,10 @@ class UtteranceClassifierModel(TaskModel):
         -------
         torch.Tensor
         """
-        return self.pooling(self.encoder(feats, lens), lens)
+        pooled = self.pooling(self.encoder(feats, lens), lens)
+        if self.functionals is None:
+            return pooled
+        return torch.cat([pooled, self.functionals(feats, lens)], dim=-1)
 
     def forward_features(
         self, feats: torch.Tensor, lens: torch.Tensor, with_dimensions: bool = False

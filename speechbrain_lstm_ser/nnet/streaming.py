@@ -111,7 +111,7 @@ def check_streamable(model: UtteranceClassifierModel) -> None:
         ``reference_norm`` or a
         :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`,
         global (fixed) normalisation, a unidirectional :class:`LSTMEncoder`,
-        a :class:`DecayingAttentiveStatisticsPooling`.
+        a :class:`DecayingAttentiveStatisticsPooling`, no ``functionals``.
 
     Example
     -------
@@ -140,6 +140,11 @@ def check_streamable(model: UtteranceClassifierModel) -> None:
             "is the mean of the whole recording (the future): use "
             "speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization "
             f"(causal); {fix}"
+        )
+    if getattr(model, "functionals", None) is not None:
+        raise ValueError(
+            "functionals are statistics of the whole recording (the future): "
+            f"train without utterance_functionals; {fix}"
         )
     norm = getattr(model.mean_var_norm, "norm_type", "global")
     if norm != "global":

@@ -252,6 +252,18 @@ def _check_features(ours: nn.Module, theirs: nn.Module, sample_rate: int) -> Non
         )
 
 
+def _check_functionals(ours: nn.Module, theirs: nn.Module) -> None:
+    """Refuses utterance functionals (the head's extra inputs) that differ."""
+    mine = getattr(ours, "functionals", None)
+    published = getattr(theirs, "functionals", None)
+    if repr(mine) != repr(published):
+        raise ValueError(
+            f"the published model's functionals ({published}) differ from this "
+            f"recipe's ({mine}): set utterance_functionals (and the functionals' "
+            "settings) to the published model's (see its hyperparams.yaml)"
+        )
+
+
 def _transfer_head(
     target: nn.Module,
     source: nn.Module,
@@ -387,6 +399,7 @@ def transfer_weights(
         )
     theirs = published.model
     _check_features(model.compute_features, theirs.compute_features, sample_rate)
+    _check_functionals(model, theirs)
     for part in ("compute_features", "encoder", "pooling"):
         _copy_exact(
             getattr(model, part).state_dict(),
