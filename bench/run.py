@@ -22,6 +22,16 @@ same manifests. Every row, classic or neural, gets the gain-robustness
 conditions (UA at -20, -10, 0, +6 dB and with a DC offset, labels unchanged),
 in a second table.
 
+Dimensional rows (issue 24) get a CCC table: a model trained with a
+regression head (``dimension_weight: 1.0``) and ``kind: classic_regression``
+rows (:mod:`bench.classic_regression`: the functionals and one SVR per
+dimension) are scored per dimension (arousal, valence, dominance), against
+each test speaker and single utterance where the row has both, and compared
+with the ``dimension_reference`` row by a paired bootstrap over the test
+utterances::
+
+    python -m bench.run --models lstm_dimensions svr_speaker svr_global
+
 Rows with an ``ssl`` entry train ``hparams/ssl_lstm.yaml`` (a frozen
 self-supervised front end, its layers cached once in
 ``<output>/ssl_feature_cache``). By default their SSL model is a tiny random
@@ -54,7 +64,7 @@ import sys
 import time
 
 from bench.build import Builder
-from bench.compare import compare_to_reference
+from bench.compare import compare_dimensions, compare_to_reference
 from bench.measure import add_measurement_options, add_transfer_options
 from bench.measurements import Measurer
 from bench.plan import CONFIG, Plan
@@ -152,18 +162,25 @@ def main(argv: list[str] | None = None) -> dict:
     compare_to_reference(
         results, plan.reference, plan.test_manifest, resamples=args.bootstrap
     )
+    compare_dimensions(
+        results, plan.dimension_reference, plan.test_manifest, args.bootstrap
+    )
     summary = {
         "command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
         "settings": {k: v for k, v in vars(args).items()},
         "machine": machine(args.device),
         "reference": plan.reference,
+        "dimension_reference": plan.dimension_reference,
         "wall_seconds": round(time.time() - started, 1),
         "steps": [(step, round(sec, 1)) for step, sec in workspace.steps],
         "models": results,
     }
-    text = Report(plan.reference, tiny_ssl=not args.ssl_source).write(
-        workspace.out, summary
+    report = Report(
+        plan.reference,
+        tiny_ssl=not args.ssl_source,
+        dimension_reference=plan.dimension_reference,
     )
+    text = report.write(workspace.out, summary)
     print(f"\n{text}")
     print(f"[bench] {summary['wall_seconds']:.0f} s; written to {workspace.out}")
     return summary
