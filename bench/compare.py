@@ -11,7 +11,7 @@ Authors
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,27 @@ __all__ = [
     "paired_bootstrap",
     "paired_ccc_bootstrap",
 ]
+
+
+def _paired_interval(
+    difference: Callable[[np.ndarray], float], n: int, resamples: int, seed: int
+) -> tuple[float | None, float | None, float | None]:
+    """``difference`` on all ``n`` utterances, and its 95% bootstrap interval.
+
+    ``difference(index)`` scores both models on the utterances ``index``
+    (drawn with replacement in each resample); resamples where it is
+    undefined (nan) are left out. ``None`` where nothing is defined.
+    """
+    delta = float(difference(np.arange(n)))
+    if not np.isfinite(delta):
+        return None, None, None
+    rng = np.random.default_rng(seed)
+    samples = np.array([difference(i) for i in rng.integers(0, n, (resamples, n))])
+    samples = samples[np.isfinite(samples)]
+    if not samples.size:
+        return round(delta, 6), None, None
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return round(delta, 6), round(float(low), 6), round(float(high), 6)
 
 
 def paired_bootstrap(
@@ -75,15 +96,12 @@ def paired_bootstrap(
             [references[i] for i in index], [preds[i] for i in index], labels
         )["unweighted_accuracy"]
 
-    every = range(len(references))
-    delta = ua(other, every) - ua(baseline, every)
-    rng = np.random.default_rng(seed)
-    samples = [
-        ua(other, index) - ua(baseline, index)
-        for index in rng.integers(0, len(references), (resamples, len(references)))
-    ]
-    low, high = np.percentile(samples, [2.5, 97.5])
-    return round(delta, 6), round(float(low), 6), round(float(high), 6)
+    return _paired_interval(
+        lambda index: ua(other, index) - ua(baseline, index),
+        len(references),
+        resamples,
+        seed,
+    )
 
 
 def compare_to_reference(
@@ -200,18 +218,7 @@ def paired_ccc_bootstrap(
             a[index], r[index]
         )
 
-    delta = difference(np.arange(len(r)))
-    if not np.isfinite(delta):
-        return None, None, None
-    rng = np.random.default_rng(seed)
-    samples = np.array(
-        [difference(index) for index in rng.integers(0, len(r), (resamples, len(r)))]
-    )
-    samples = samples[np.isfinite(samples)]
-    if not samples.size:
-        return round(float(delta), 6), None, None
-    low, high = np.percentile(samples, [2.5, 97.5])
-    return round(float(delta), 6), round(float(low), 6), round(float(high), 6)
+    return _paired_interval(difference, len(r), resamples, seed)
 
 
 def compare_dimensions(
