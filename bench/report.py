@@ -153,7 +153,10 @@ class Report:
                 name,
                 _cell(r.get("params"), "{:.0f}k", 1e-3),
                 _cell(r.get("size_bytes"), "{:.2f}", 1e-6),
-                _cell(r.get("size_ratio", 1), "{:.1f}"),
+                # 1 for the reference; none without the reference's result
+                _cell(
+                    r.get("size_ratio", 1 if name == self.reference else None), "{:.1f}"
+                ),
                 _cell(train, "{:.0f}"),
                 _cell(r.get("rtf_batch1"), "{:.4f}"),
                 _cell(r.get("rtf_batch16"), "{:.4f}"),
