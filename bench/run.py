@@ -124,7 +124,11 @@ def build_parser(device: str) -> argparse.ArgumentParser:
     add_measurement_options(parser, device=device)
     add_transfer_options(parser)
     parser.add_argument(
-        "--bootstrap", type=int, default=1000, help="paired bootstrap resamples"
+        "--bootstrap",
+        type=int,
+        default=1000,
+        help="bootstrap resamples: the paired ΔUA and ΔCCC intervals, and the "
+        "CCC intervals of the rows with dimensions",
     )
     parser.add_argument(
         "--jobs",
