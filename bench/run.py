@@ -49,6 +49,7 @@ order, on which data), :class:`bench.build.Builder` (training and export, with
 :class:`bench.ssl_models.SSLModels` for the SSL rows),
 :class:`bench.measurements.Measurer` (measuring, one fresh process per
 model), :func:`bench.compare.compare_to_reference` and
+:func:`bench.compare.compare_dimensions` (the paired differences), and
 :class:`bench.report.Report` (the tables and notes, ``bench.md`` and
 ``bench.json``).
 
