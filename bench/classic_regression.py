@@ -314,9 +314,10 @@ def run_classic_regression(
     Returns
     -------
     dict
-        ``kind``, ``feature_set``, ``features``, ``test_utterances`` and,
-        per normalisation in ``runs``: ``chosen`` (per dimension),
-        ``tuning``, ``train_time_s``, ``dimensions`` (the test split's
+        ``kind``, ``feature_set``, ``features``, ``test_utterances``,
+        ``peak_rss_mb`` and, per normalisation in ``runs``: ``chosen`` (per
+        dimension), ``tuning``, ``params`` and ``size_bytes`` (the SVRs'),
+        ``train_time_s``, ``dimensions`` (the test split's
         :func:`~speechbrain_lstm_ser.evaluation.dimensions.dimension_report`),
         ``predictions`` (ID -> one value per dimension), ``robustness`` (each
         dimension's CCC per gain / DC condition,
@@ -375,9 +376,10 @@ def run_classic_regression(
 def bench_row(result: dict, normalisation: str) -> dict:
     """One normalisation of :func:`run_classic_regression` as a ``bench.run`` row.
 
-    Its dimensions are in the reference mode of the neural rows' that they
-    compare with: per-speaker z-scoring makes every prediction relative to
-    its speaker (``speaker``), global z-scoring is ``utterance``. The gain
+    Its dimensions are filed under the reference mode of the neural rows
+    they compare with: per-speaker z-scoring makes every prediction relative
+    to its speaker (``speaker``); global z-scoring uses no speaker
+    information (``utterance``). The gain
     conditions' CCCs are ``dimension_robustness`` (the ``robustness`` of a
     row is UA's).
 
