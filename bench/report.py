@@ -181,7 +181,7 @@ class Report:
         ref = self.dimension_reference or "reference"
         head = [
             "model",
-            "reference",
+            "mode",
             *(f"CCC {d}" for d in DIMENSIONS),
             *(f"ΔCCC {d} vs {ref} [95% CI]" for d in DIMENSIONS),
         ]

@@ -113,7 +113,7 @@ def test_the_ccc_table_has_a_line_per_row_and_mode():
     report = Report("ref", tiny_ssl=True, dimension_reference="lstm")
     table = report.dimension_table(DIMENSIONAL).splitlines()
     assert table[0] == (
-        "| model | reference | CCC arousal | CCC valence | CCC dominance | "
+        "| model | mode | CCC arousal | CCC valence | CCC dominance | "
         "ΔCCC arousal vs lstm [95% CI] | ΔCCC valence vs lstm [95% CI] | "
         "ΔCCC dominance vs lstm [95% CI] |"
     )
