@@ -28,7 +28,7 @@ def test_the_paired_difference_is_that_of_the_two_cccs():
         good, truth
     )
     assert delta == pytest.approx(expected, abs=1e-6)
-    assert low < delta < high < 0  # clearly worse, on every resample
+    assert low < delta < high < 0  # clearly worse: the whole interval below 0
     # swapped, the difference changes sign; the same model, no difference
     assert paired_ccc_bootstrap(truth, poor, good, resamples=200)[0] == -delta
     assert paired_ccc_bootstrap(truth, good, good, resamples=50) == (0.0, 0.0, 0.0)
