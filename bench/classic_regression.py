@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import pickle
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -51,11 +52,14 @@ from bench.classic import (
     manifest_splits,
     normalised_features,
 )
+from bench.measure import peak_rss_mb, prediction_rows
+from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
     ManifestSchema,
     dimension_matrix,
     read_manifest,
+    resolve_data_root,
 )
 from speechbrain_lstm_ser.evaluation.dimensions import (
     concordance_correlation,
@@ -65,13 +69,13 @@ from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.robustness import (
     dimension_robustness,
     dimension_robustness_failures,
-    read_labelled_audio,
 )
 
 __all__ = [
     "EPSILON_GRID",
     "DimensionalAudio",
     "RegressionBaseline",
+    "bench_row",
     "main",
     "read_dimensional_audio",
     "run_classic_regression",
@@ -120,16 +124,25 @@ def read_dimensional_audio(
     speechbrain_lstm_ser.dataio.manifest.ManifestError
         A missing column, or a value that is not a number in ``[0, 1]``
         (every problem listed, with its row).
+    ValueError
+        ``$data_root`` paths without ``data_folder``.
     """
     schema = ManifestSchema(
         "dimensional manifest", ("ID", "wav", *names), unit_interval=tuple(names)
     )
-    rows = read_manifest(manifest, schema=schema)  # the values checked, all at once
-    targets = dimension_matrix(rows, names)
-    # the waveforms, speakers and genders (no label column: the IDs stand in)
-    audio = read_labelled_audio(manifest, data_folder, sample_rate, "ID")
+    rows = read_manifest(manifest, schema=schema)  # read once, every value checked
+    if data_folder is None and any("$data_root" in r["wav"] for r in rows):
+        raise ValueError(
+            f"{manifest}: its wav paths start with $data_root: give the corpus "
+            "folder (--data_folder)"
+        )
+    root = data_folder or ""
     return DimensionalAudio(
-        audio.ids, audio.wavs, targets, audio.speakers, audio.genders
+        [r["ID"] for r in rows],
+        [read_audio(resolve_data_root(r["wav"], root), sample_rate) for r in rows],
+        dimension_matrix(rows, names),
+        [r.get("spk_id", "") for r in rows],
+        [r.get("gender", "") for r in rows],
     )
 
 
@@ -240,6 +253,19 @@ class RegressionBaseline:
         return np.clip(np.stack(columns, axis=1), 0.0, 1.0)
 
     @property
+    def params(self) -> int:
+        """Numbers the SVRs hold: support vectors, dual coefficients, intercepts."""
+        return sum(
+            int(m.support_vectors_.size + m.dual_coef_.size + m.intercept_.size)
+            for m in self.models.values()
+        )
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the scaler and the regressors, pickled."""
+        return len(pickle.dumps((self.scaler, self.models)))
+
+    @property
     def chosen(self) -> dict:
         """Per dimension: the chosen C, gamma, epsilon and their valid CCC."""
         return {
@@ -288,9 +314,10 @@ def run_classic_regression(
     Returns
     -------
     dict
-        ``kind``, ``feature_set``, ``features``, ``test_utterances`` and,
-        per normalisation in ``runs``: ``chosen`` (per dimension),
-        ``tuning``, ``train_time_s``, ``dimensions`` (the test split's
+        ``kind``, ``feature_set``, ``features``, ``test_utterances``,
+        ``peak_rss_mb`` and, per normalisation in ``runs``: ``chosen`` (per
+        dimension), ``tuning``, ``params`` and ``size_bytes`` (the SVRs'),
+        ``train_time_s``, ``dimensions`` (the test split's
         :func:`~speechbrain_lstm_ser.evaluation.dimensions.dimension_report`),
         ``predictions`` (ID -> one value per dimension), ``robustness`` (each
         dimension's CCC per gain / DC condition,
@@ -320,10 +347,9 @@ def run_classic_regression(
                 bootstrap=bootstrap,
                 seed=seed,
             ),
-            "predictions": {
-                i: [round(float(v), 6) for v in row]
-                for i, row in zip(test.ids, predicted, strict=True)
-            },
+            "predictions": prediction_rows(test.ids, predicted),
+            "params": baseline.params,
+            "size_bytes": baseline.size_bytes,
         }
         robustness = dimension_robustness(
             partial(baseline.predict, speakers=test.speakers),
@@ -343,7 +369,54 @@ def run_classic_regression(
         "features": len(extractor.names),
         "test_utterances": len(test.ids),
         "runs": runs,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
+
+
+def bench_row(result: dict, normalisation: str) -> dict:
+    """One normalisation of :func:`run_classic_regression` as a ``bench.run`` row.
+
+    Its dimensions are filed under the reference mode of the neural rows
+    they compare with: per-speaker z-scoring makes every prediction relative
+    to its speaker (``speaker``); global z-scoring uses no speaker
+    information (``utterance``). The gain
+    conditions' CCCs are ``dimension_robustness`` (the ``robustness`` of a
+    row is UA's).
+
+    Arguments
+    ---------
+    result : dict
+        What :func:`run_classic_regression` returns.
+    normalisation : str
+        One of its ``runs``.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``feature_set``, ``features``, ``normalisation``,
+        ``chosen``, ``tuning``, ``params``, ``size_bytes``,
+        ``train_time_s``, ``test_utterances``, ``peak_rss_mb``,
+        ``dimensions`` and ``dimension_predictions`` (mode -> ...),
+        ``dimension_robustness`` and ``dimension_robustness_failures``.
+
+    Example
+    -------
+    >>> run = {"dimensions": {"overall": {}}, "predictions": {"u": [0.5] * 3},
+    ...        "robustness": {}, "robustness_failures": []}
+    >>> row = bench_row({"kind": "classic_regression", "runs": {"speaker": run}},
+    ...                 "speaker")
+    >>> sorted(row["dimensions"]), row["dimension_predictions"]["speaker"]["u"]
+    (['speaker'], [0.5, 0.5, 0.5])
+    """
+    run = dict(result["runs"][normalisation])
+    mode = "speaker" if normalisation == "speaker" else "utterance"
+    row = {k: v for k, v in result.items() if k != "runs"}
+    row["normalisation"] = normalisation
+    row["dimensions"] = {mode: run.pop("dimensions")}
+    row["dimension_predictions"] = {mode: run.pop("predictions")}
+    row["dimension_robustness"] = run.pop("robustness")
+    row["dimension_robustness_failures"] = run.pop("robustness_failures")
+    return {**row, **run}
 
 
 def main(argv: list[str] | None = None) -> dict:

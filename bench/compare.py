@@ -1,4 +1,9 @@
-"""Compares every benchmark row with the reference model: size and paired UA.
+"""Compares every benchmark row with the reference models: size, paired UA and CCC.
+
+The UA of every categorical row is compared with the ``reference`` row's,
+the CCCs of every row with dimensions with the ``dimension_reference``
+row's, in each reference mode (``speaker``, ``utterance``) both have; each
+difference with a 95 % paired bootstrap interval over the test utterances.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -6,14 +11,46 @@ Authors
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from speechbrain_lstm_ser.dataio.manifest import (
+    DIMENSIONS,
+    dimension_matrix,
+    read_manifest,
+)
 from speechbrain_lstm_ser.evaluation.classification import classification_report
+from speechbrain_lstm_ser.evaluation.dimensions import concordance_correlation
 
-__all__ = ["compare_to_reference", "paired_bootstrap"]
+__all__ = [
+    "compare_dimensions",
+    "compare_to_reference",
+    "paired_bootstrap",
+    "paired_ccc_bootstrap",
+]
+
+
+def _paired_interval(
+    difference: Callable[[np.ndarray], float], n: int, resamples: int, seed: int
+) -> tuple[float | None, float | None, float | None]:
+    """``difference`` on all ``n`` utterances, and its 95% bootstrap interval.
+
+    ``difference(index)`` scores both models on the utterances ``index``
+    (drawn with replacement in each resample); resamples where it is
+    undefined (nan) are left out. ``None`` where nothing is defined.
+    """
+    delta = float(difference(np.arange(n)))
+    if not np.isfinite(delta):
+        return None, None, None
+    rng = np.random.default_rng(seed)
+    samples = np.array([difference(i) for i in rng.integers(0, n, (resamples, n))])
+    samples = samples[np.isfinite(samples)]
+    if not samples.size:
+        return round(delta, 6), None, None
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return round(delta, 6), round(float(low), 6), round(float(high), 6)
 
 
 def paired_bootstrap(
@@ -59,15 +96,12 @@ def paired_bootstrap(
             [references[i] for i in index], [preds[i] for i in index], labels
         )["unweighted_accuracy"]
 
-    every = range(len(references))
-    delta = ua(other, every) - ua(baseline, every)
-    rng = np.random.default_rng(seed)
-    samples = [
-        ua(other, index) - ua(baseline, index)
-        for index in rng.integers(0, len(references), (resamples, len(references)))
-    ]
-    low, high = np.percentile(samples, [2.5, 97.5])
-    return round(delta, 6), round(float(low), 6), round(float(high), 6)
+    return _paired_interval(
+        lambda index: ua(other, index) - ua(baseline, index),
+        len(references),
+        resamples,
+        seed,
+    )
 
 
 def compare_to_reference(
@@ -77,6 +111,9 @@ def compare_to_reference(
     resamples: int = 1000,
 ) -> None:
     """Adds ``size_ratio`` and ``delta_UA_vs_reference`` to every result.
+
+    Rows without ``predictions`` (no classes: an SVR) get no UA
+    difference, rows without ``size_bytes`` no size ratio.
 
     Arguments
     ---------
@@ -109,6 +146,11 @@ def compare_to_reference(
     ref = results.get(reference)
     if ref is None:
         return
+    for result in results.values():
+        if "size_bytes" in result:
+            result["size_ratio"] = ref["size_bytes"] / result["size_bytes"]
+    if "predictions" not in ref:
+        return
     ids = sorted(ref["predictions"])
     labels = {
         row.split(",")[0]: row.split(",")[5]
@@ -117,7 +159,8 @@ def compare_to_reference(
     references = [labels[i] for i in ids]
     classes = sorted(set(references))
     for result in results.values():
-        result["size_ratio"] = ref["size_bytes"] / result["size_bytes"]
+        if "predictions" not in result:  # a row without classes (an SVR)
+            continue
         delta = paired_bootstrap(
             references,
             [ref["predictions"][i] for i in ids],
@@ -126,3 +169,126 @@ def compare_to_reference(
             resamples=resamples,
         )
         result["delta_UA_vs_reference"] = delta
+
+
+def paired_ccc_bootstrap(
+    references,
+    baseline,
+    other,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float | None, float | None, float | None]:
+    """CCC difference (other - baseline) with a 95% paired bootstrap interval.
+
+    Both models' CCCs are computed on the same resampled utterances (with
+    :func:`~speechbrain_lstm_ser.evaluation.dimensions.concordance_correlation`),
+    so the interval reflects how much the difference depends on which test
+    utterances were drawn (not on training randomness). Resamples where a
+    CCC is undefined are left out.
+
+    Arguments
+    ---------
+    references : array_like
+        ``(n,)`` true values of one dimension (known: no nan).
+    baseline, other : array_like
+        ``(n,)`` predictions of the two models, same utterances, same order.
+    resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    delta, low, high : float or None
+        ``None`` where undefined (fewer than 2 utterances).
+
+    Example
+    -------
+    >>> refs = np.linspace(0, 1, 20)
+    >>> paired_ccc_bootstrap(refs, refs, refs, resamples=50)
+    (0.0, 0.0, 0.0)
+    >>> delta, low, high = paired_ccc_bootstrap(refs, refs, refs / 2, resamples=50)
+    >>> delta < 0 and low <= delta <= high
+    True
+    """
+    r, a, b = (np.asarray(x, dtype=np.float64) for x in (references, baseline, other))
+
+    def difference(index) -> float:
+        return concordance_correlation(b[index], r[index]) - concordance_correlation(
+            a[index], r[index]
+        )
+
+    return _paired_interval(difference, len(r), resamples, seed)
+
+
+def compare_dimensions(
+    results: dict[str, dict],
+    reference: str | None,
+    test_manifest: str | Path,
+    resamples: int = 1000,
+) -> None:
+    """Adds ``delta_CCC_vs_reference`` to every row with dimensions.
+
+    For each reference mode (``speaker``, ``utterance``) that a row and the
+    reference row both have, and each dimension: the CCC difference (row -
+    reference) on the test utterances where that dimension is known, with
+    the 95 % interval of :func:`paired_ccc_bootstrap`.
+
+    Arguments
+    ---------
+    results : dict
+        Per model, its measurements (``dimension_predictions``: mode -> test
+        utterance ID -> one value per dimension); changed in place.
+    reference : str, optional
+        The row compared with (nothing is added without its result).
+    test_manifest : str or Path
+        The test manifest (its dimension columns).
+    resamples : int
+        Bootstrap resamples.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> manifest = Path(tempfile.mkdtemp()) / "test.csv"
+    >>> rows = ["ID,duration,wav,arousal,valence,dominance"]
+    >>> rows += [f"u{i},1.0,x.wav,{i / 9},{i / 9},0.5" for i in range(10)]
+    >>> _ = manifest.write_text(chr(10).join(rows))
+    >>> right = {f"u{i}": [i / 9, i / 9, 0.5] for i in range(10)}
+    >>> flat = {u: [0.5, v, 0.5] for u, (_, v, _) in right.items()}
+    >>> results = {
+    ...     "ref": {"dimension_predictions": {"speaker": right}},
+    ...     "flat": {"dimension_predictions": {"speaker": flat, "utterance": flat}},
+    ...     "svm": {"UA": 0.5},
+    ... }
+    >>> compare_dimensions(results, "ref", manifest, resamples=20)
+    >>> delta = results["flat"]["delta_CCC_vs_reference"]
+    >>> sorted(delta), delta["speaker"]["arousal"], delta["speaker"]["valence"]
+    (['speaker'], [-1.0, -1.0, -1.0], [0.0, 0.0, 0.0])
+    >>> delta["speaker"]["dominance"], "delta_CCC_vs_reference" in results["svm"]
+    ([None, None, None], False)
+    """
+    ref = results.get(reference) if reference else None
+    if ref is None or "dimension_predictions" not in ref:
+        return
+    rows = read_manifest(test_manifest, required=("ID",))
+    truth = dict(zip((r["ID"] for r in rows), dimension_matrix(rows), strict=True))
+    for result in results.values():
+        table = {}
+        for mode, predictions in result.get("dimension_predictions", {}).items():
+            baseline = ref["dimension_predictions"].get(mode)
+            if baseline is None:
+                continue
+            ids = sorted(baseline)
+            r = np.stack([truth[i] for i in ids])
+            a = np.array([baseline[i] for i in ids])
+            b = np.array([predictions[i] for i in ids])
+            table[mode] = {}
+            for d, name in enumerate(DIMENSIONS):
+                known = ~np.isnan(r[:, d])
+                table[mode][name] = list(
+                    paired_ccc_bootstrap(
+                        r[known, d], a[known, d], b[known, d], resamples=resamples
+                    )
+                )
+        if table:
+            result["delta_CCC_vs_reference"] = table

@@ -15,6 +15,10 @@ int8), it measures:
 - robustness: UA, WA and labels unchanged with the test waveforms at -20,
   -10, 0 and +6 dB and with a DC offset, one utterance at a time
   (:func:`speechbrain_lstm_ser.evaluation.robustness.gain_robustness`);
+- for a model with a regression head (``dimension_weight > 0``): CCC,
+  Pearson and MAE of arousal, valence and dominance, single utterance and
+  (a speaker-normalised model) against each test speaker
+  (:func:`dimension_accuracy`);
 - optionally, where the time of one utterance goes, against a bare
   ``nn.LSTM`` of the same size on the same frames.
 
@@ -46,8 +50,9 @@ from torch import nn
 
 from bench.recipe import DISTILL_RECIPE, RECIPE
 from speechbrain_lstm_ser.dataio.audio import pad_waveforms, read_audio
-from speechbrain_lstm_ser.dataio.manifest import read_manifest
+from speechbrain_lstm_ser.dataio.manifest import dimension_matrix, read_manifest
 from speechbrain_lstm_ser.evaluation.classification import ClassificationMetrics
+from speechbrain_lstm_ser.evaluation.dimensions import dimension_report
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.robustness import (
     LabelledAudio,
@@ -73,9 +78,11 @@ from speechbrain_lstm_ser.training.references import reference_mode
 
 __all__ = [
     "add_measurement_options",
+    "dimension_accuracy",
     "main",
     "one_at_a_time",
     "peak_rss_mb",
+    "prediction_rows",
     "robustness",
     "speaker_accuracy",
 ]
@@ -337,9 +344,34 @@ def transfer(
     return {"transfer": table}
 
 
-def _speaker_labels(hparams: dict, wavs: list, speakers: list[str]) -> list[str]:
-    """Labels of ``wavs``, each against its speaker's reference made of them."""
+def _speaker_outputs(
+    hparams: dict, wavs: list, speakers: list[str], with_dimensions: bool = False
+) -> list:
+    """The model's output for each of ``wavs``, against its speaker's reference.
+
+    Every speaker's reference is the mean of all of that speaker's
+    waveforms given (transductive, as the recipe's test report); each
+    waveform is then run alone against it.
+
+    Arguments
+    ---------
+    hparams : dict
+        The loaded run.
+    wavs : list of torch.Tensor
+        1-D waveforms.
+    speakers : list of str
+        The speaker of each waveform.
+    with_dimensions : bool
+        Also the regressor's dimensions (a model with a regressor).
+
+    Returns
+    -------
+    list
+        Per waveform, the ``(1, 1, classes)`` log-probabilities, or (with
+        ``with_dimensions``) those and the ``(1, dims)`` dimensions.
+    """
     model, mods = hparams["model"].eval(), hparams["modules"]
+    options = {"with_dimensions": True} if with_dimensions else {}
     refs = SpeakerReferences()
     prepared = []
     with torch.no_grad():
@@ -348,12 +380,16 @@ def _speaker_labels(hparams: dict, wavs: list, speakers: list[str]) -> list[str]
             total, count = model.reference_statistics(feats, lens)
             refs.add(str(i), spk, total[0], float(count[0]))
             prepared.append((feats, lens))
-        out = []
-        for (feats, lens), spk in zip(prepared, speakers, strict=True):
-            reference = refs.speaker_reference(spk).unsqueeze(0)
-            probs = model(feats, lens, reference=reference).reshape(-1)
-            out.append(hparams["emotions"][int(probs.argmax())])
-    return out
+        return [
+            model(feats, lens, reference=refs.speaker_reference(spk)[None], **options)
+            for (feats, lens), spk in zip(prepared, speakers, strict=True)
+        ]
+
+
+def _speaker_labels(hparams: dict, wavs: list, speakers: list[str]) -> list[str]:
+    """Labels of ``wavs``, each against its speaker's reference made of them."""
+    outputs = _speaker_outputs(hparams, wavs, speakers)
+    return [hparams["emotions"][int(out.reshape(-1).argmax())] for out in outputs]
 
 
 def speaker_accuracy(hparams: dict, test: TestSet) -> dict:
@@ -363,22 +399,87 @@ def speaker_accuracy(hparams: dict, test: TestSet) -> dict:
     utterances (transductive, as the recipe's test report); each utterance
     is then classified alone against it.
     """
-    model, mods = hparams["model"].eval(), hparams["modules"]
-    refs = SpeakerReferences()
-    prepared = []
-    with torch.no_grad():
-        for row, wav in zip(test.rows, test.wavs, strict=True):
-            wavs, lens = preprocess_waveforms(mods, wav.unsqueeze(0), torch.ones(1))
-            total, count = model.reference_statistics(wavs, lens)
-            refs.add(row["ID"], row["spk_id"], total[0], float(count[0]))
-            prepared.append((wavs, lens))
-        outputs = []
-        for i, (row, (wavs, lens)) in enumerate(zip(test.rows, prepared, strict=True)):
-            reference = refs.speaker_reference(row["spk_id"]).unsqueeze(0)
-            probs = model(wavs, lens, reference=reference).squeeze(1).exp()
-            outputs.append(([i], probs))
+    speakers = [row["spk_id"] for row in test.rows]
+    outputs = [
+        ([i], log_probs.squeeze(1).exp())
+        for i, log_probs in enumerate(_speaker_outputs(hparams, test.wavs, speakers))
+    ]
     scores = _accuracy(outputs, test, hparams["emotions"])
     return {"UA_speaker": scores["UA"], "WA_speaker": scores["WA"]}
+
+
+def prediction_rows(ids: list[str], predicted) -> dict[str, list[float]]:
+    """``ID -> [one value per dimension]``, rounded to 6 decimals (for JSON).
+
+    Example
+    -------
+    >>> prediction_rows(["a"], [[0.1234567, 0.5, 1.0]])
+    {'a': [0.123457, 0.5, 1.0]}
+    """
+    return {
+        i: [round(float(v), 6) for v in row]
+        for i, row in zip(ids, predicted, strict=True)
+    }
+
+
+def dimension_accuracy(
+    hparams: dict, test: TestSet, bootstrap: int = 1000, seed: int = 0
+) -> dict:
+    """CCC, Pearson and MAE of a model's dimensions, per reference mode.
+
+    ``utterance``: each test utterance alone (no speaker information);
+    ``speaker`` (a speaker-normalised model): each utterance against its
+    speaker's reference made of all of that speaker's test utterances, as
+    in the recipe's test report and the model card. Each mode is scored by
+    :func:`speechbrain_lstm_ser.evaluation.dimensions.dimension_report`
+    against the manifest's dimension columns (empty: unknown, left out).
+
+    Arguments
+    ---------
+    hparams : dict
+        The loaded run.
+    test : TestSet
+        The test utterances.
+    bootstrap : int
+        Resamples of the report's intervals.
+    seed : int
+        Their seed.
+
+    Returns
+    -------
+    dict
+        Empty for a model without a regressor; else ``dimensions`` (mode ->
+        report) and ``dimension_predictions`` (mode -> ID -> values, in the
+        order of :data:`~speechbrain_lstm_ser.dataio.manifest.DIMENSIONS`).
+    """
+    model, mods = hparams["model"].eval(), hparams["modules"]
+    if getattr(model, "regressor", None) is None:
+        return {}
+    speakers = [row.get("spk_id", "") for row in test.rows]
+    predicted = {}
+    with torch.no_grad():
+        predicted["utterance"] = [
+            model.dimensions(*preprocess_waveforms(mods, wav[None], torch.ones(1)))
+            for wav in test.wavs
+        ]
+    if reference_mode(hparams) == "speaker":
+        outputs = _speaker_outputs(hparams, test.wavs, speakers, with_dimensions=True)
+        predicted["speaker"] = [dims for _, dims in outputs]
+    ids = [row["ID"] for row in test.rows]
+    references = dimension_matrix(test.rows)
+    result: dict = {"dimensions": {}, "dimension_predictions": {}}
+    for mode, rows in predicted.items():
+        values = torch.cat(rows).numpy()
+        result["dimensions"][mode] = dimension_report(
+            values,
+            references,
+            genders=[row.get("gender", "") for row in test.rows],
+            speakers=speakers,
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+        result["dimension_predictions"][mode] = prediction_rows(ids, values)
+    return result
 
 
 def _state_bytes(modules: dict[str, nn.Module], normalizer: nn.Module) -> int:
@@ -595,7 +696,9 @@ def _build(args, hparams: dict, test: TestSet, run: Path) -> tuple[Callable, dic
 
         def predict(wavs, lens):
             with torch.inference_mode():
-                probs = graph(*preprocess(wavs.to(device), lens.to(device)))
+                out = graph(*preprocess(wavs.to(device), lens.to(device)))
+            # a model with a regressor also outputs its dimensions (timed too)
+            probs = out[0] if isinstance(out, tuple) else out
             return probs.cpu()  # waits for the device
 
         return predict, info
@@ -661,6 +764,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--breakdown", action="store_true", help="time each stage vs a bare LSTM"
     )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        help="resamples of the CCC intervals (a model with a regressor)",
+    )
     add_measurement_options(parser, device="cpu")
     add_transfer_options(parser)
     args = parser.parse_args(argv)
@@ -693,6 +802,8 @@ def main(argv: list[str] | None = None) -> dict:
     result.update(robustness(predict, test, hparams["emotions"]))
     if args.kind in TRAINED and reference_mode(hparams) == "speaker":
         result.update(speaker_accuracy(hparams, test))
+    if args.kind in TRAINED:
+        result.update(dimension_accuracy(hparams, test, args.bootstrap))
     groups = transfer_groups(args.conditions)
     if groups or args.domain:
         result.update(

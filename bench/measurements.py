@@ -2,9 +2,11 @@
 
 A neural model is measured by :mod:`bench.measure` (its run folder, or its
 exported file and its parent's), a ``kind: classic`` row is trained, tuned
-and measured by :mod:`bench.classic` on the same manifests. Both run with
-one PyTorch thread, alone on the machine, and both get the cross-domain
-table's options (``--conditions``, ``--domain``, ``--transfer_seed``).
+and measured by :mod:`bench.classic` on the same manifests, a ``kind:
+classic_regression`` row (one SVR per dimension) by
+:mod:`bench.classic_regression`. All run with one PyTorch thread, alone on
+the machine; the neural and classic rows get the cross-domain table's
+options (``--conditions``, ``--domain``, ``--transfer_seed``).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -18,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.classic_regression import bench_row
 from bench.plan import Plan
 from bench.workspace import Workspace, one_thread
 
@@ -36,8 +39,8 @@ class Measurer:
         ``<run folder>/measure.json``.
     args : argparse.Namespace
         The options of ``python -m bench.run`` (``repeats``, ``train_steps``,
-        ``train_threads``, ``device``, ``conditions``, ``domain``,
-        ``transfer_seed``).
+        ``train_threads``, ``device``, ``bootstrap``, ``conditions``,
+        ``domain``, ``transfer_seed``).
     """
 
     def __init__(self, plan: Plan, workspace: Workspace, args: argparse.Namespace):
@@ -56,6 +59,8 @@ class Measurer:
         output = self.workspace.run_dir(name) / "measure.json"
         if kind == "classic":
             return self.measure_classic(name, output)
+        if kind == "classic_regression":
+            return self.measure_classic_regression(name, output)
         command = [
             sys.executable,
             "-m",
@@ -74,6 +79,8 @@ class Measurer:
             self.args.train_threads,
             "--device",
             self.args.device,
+            "--bootstrap",
+            self.args.bootstrap,
         ]
         command += self.transfer_args()
         if spec.get("parent"):
@@ -86,11 +93,36 @@ class Measurer:
 
     def measure_classic(self, name: str, output: Path) -> dict:
         """Trains, tunes and measures a classic baseline (:mod:`bench.classic`)."""
+        command = self._classic_command(name, "bench.classic", output)
+        with self.workspace.timed(f"classic {name}"):
+            self.workspace.call(
+                name,
+                [*command, *self.transfer_args()],
+                env=one_thread(self.workspace.env),
+            )
+        return json.loads(output.read_text())
+
+    def measure_classic_regression(self, name: str, output: Path) -> dict:
+        """Fits and scores one SVR per dimension (:mod:`bench.classic_regression`)."""
+        command = self._classic_command(name, "bench.classic_regression", output)
+        command += ["--bootstrap", self.args.bootstrap]
+        with self.workspace.timed(f"classic regression {name}"):
+            self.workspace.call(name, command, env=one_thread(self.workspace.env))
+        return bench_row(json.loads(output.read_text()), self._normalisation(name))
+
+    def _normalisation(self, name: str) -> str:
+        """The z-scoring of a classic row (``speaker`` unless given)."""
+        return (self.plan.models[name].get("classic") or {}).get(
+            "normalisation", "speaker"
+        )
+
+    def _classic_command(self, name: str, module: str, output: Path) -> list:
+        """The command line of a classic row's ``module``, without its extras."""
         options = self.plan.models[name].get("classic") or {}
-        command = [
+        return [
             sys.executable,
             "-m",
-            "bench.classic",
+            module,
             "--manifests",
             self.plan.manifest_folder,
             "--data_folder",
@@ -98,16 +130,12 @@ class Measurer:
             "--features",
             options.get("features", "auto"),
             "--normalisation",
-            options.get("normalisation", "speaker"),
+            self._normalisation(name),
             "--cache",
             self.workspace.out / "classic_features",
             "--output",
             output,
-            *self.transfer_args(),
         ]
-        with self.workspace.timed(f"classic {name}"):
-            self.workspace.call(name, command, env=one_thread(self.workspace.env))
-        return json.loads(output.read_text())
 
     def transfer_args(self) -> list[str]:
         """The cross-domain table's options, for every row's measurement."""

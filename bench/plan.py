@@ -1,11 +1,12 @@
 """The benchmark's plan: which models run, in which order, on which data.
 
-A models YAML (``bench/models.yaml``) names a ``reference`` model and the
-``models``, each with its ``kind`` (``train``, ``prune``, ``distill``,
-``onnx``, ``onnx_int8``, ``classic``...), its ``parent`` and its changes to
-the recipe's YAML. :class:`Plan` reads it, orders the models (parents first;
-the reference first when a budget is its training time) and writes the
-manifests every model shares.
+A models YAML (``bench/models.yaml``) names a ``reference`` model (and,
+optionally, a ``dimension_reference``, the row the others' CCCs are compared
+with) and the ``models``, each with its ``kind`` (``train``, ``prune``,
+``distill``, ``onnx``, ``onnx_int8``, ``classic``, ``classic_regression``...),
+its ``parent`` and its changes to the recipe's YAML. :class:`Plan` reads it,
+orders the models (parents first; the reference first when a budget is its
+training time) and writes the manifests every model shares.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -55,12 +56,16 @@ class Plan:
     ['svm_speaker']
     >>> plan.kind("svm_speaker"), plan.base_hparams("svm_speaker").name
     ('classic', 'lstm.yaml')
+    >>> plan.dimension_reference, plan.kind("svr_speaker")
+    ('lstm_dimensions', 'classic_regression')
     """
 
     def __init__(self, config: str | os.PathLike = CONFIG, budget: str = "mixed"):
         self.config = round_trip_yaml().load(Path(config).read_text(encoding="utf-8"))
         self.models: Mapping[str, Mapping] = self.config["models"]
         self.reference: str = self.config["reference"]
+        #: The row whose CCCs the others' are compared with (None: no comparison).
+        self.dimension_reference: str | None = self.config.get("dimension_reference")
         self.budget = budget
         #: The recipe's data options, once :meth:`prepare_data` has run.
         self.data: dict[str, str] = {}

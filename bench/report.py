@@ -16,6 +16,7 @@ import os
 import platform
 from pathlib import Path
 
+from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.transfer import format_transfer_table
 
@@ -39,6 +40,8 @@ COLUMNS = (
 )
 #: The robustness table's conditions, the first the one the others change.
 CONDITIONS = ("0 dB", "-20 dB", "-10 dB", "+6 dB", "DC")
+#: The CCC table's reference modes, and how they are named there.
+MODES = {"speaker": "per speaker", "utterance": "single utterance"}
 #: The sentences under the tables, filled with :meth:`str.format`.
 NOTES = {
     "breakdown": "Latency of {reference} at batch 1 (one thread), as a real-time "
@@ -58,6 +61,16 @@ NOTES = {
     "z-scoring, RBF SVM C={C:g} gamma={gamma:.3g} (validation UA {valid_UA:.1f}); "
     "size and params are the SVM's (support vectors); its RTF includes the "
     "features.",
+    "classic_regression": "{name}: {features} features ({feature_set}), "
+    "{normalisation} z-scoring, one RBF SVR per dimension, C, gamma and epsilon "
+    "chosen by validation CCC ({chosen}); size and params are the SVRs' "
+    "(support vectors).",
+    "ccc": "CCC: Lin's concordance correlation on the test utterances, per "
+    "dimension; per speaker: each utterance against its speaker's reference "
+    "made of that speaker's test utterances (transductive, labels unused; a "
+    "classic row: features z-scored within each speaker); single utterance: no "
+    "speaker information. ΔCCC: row - {reference} in the same mode, with a 95% "
+    "paired bootstrap interval over the test utterances.",
     "egemaps": "{name}: eGeMAPSv02 computed by openSMILE, under audEERING's "
     "research licence (not for commercial use).",
     "rss": "Peak RSS is that of the measuring process; Python, PyTorch and "
@@ -71,6 +84,17 @@ def _row(cells) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _cell(value, template: str, scale: float = 1.0) -> str:
+    """``template`` filled with ``scale * value``; ``-`` for no value.
+
+    Example
+    -------
+    >>> _cell(0.5123, "{:.1f}", 100), _cell(None, "{:.1f}")
+    ('51.2', '-')
+    """
+    return "-" if value is None else template.format(scale * value)
+
+
 class Report:
     """The tables and notes of a benchmark's results.
 
@@ -80,6 +104,8 @@ class Report:
         The model the others are compared with.
     tiny_ssl : bool
         Whether the SSL rows ran a tiny random model (no ``--ssl_source``).
+    dimension_reference : str, optional
+        The model whose CCCs the others' are compared with.
 
     Example
     -------
@@ -95,39 +121,99 @@ class Report:
     - **m**: a model
     """
 
-    def __init__(self, reference: str, tiny_ssl: bool):
+    def __init__(
+        self, reference: str, tiny_ssl: bool, dimension_reference: str | None = None
+    ):
         self.reference = reference
         self.tiny_ssl = tiny_ssl
+        self.dimension_reference = dimension_reference
 
     def markdown(self, results: dict[str, dict]) -> str:
         """``bench.md``: the tables, the notes and the models' descriptions."""
         table = self.table(results) + "\n\n" + self.robustness_table(results)
-        transfer = self.transfer_tables(results)
-        if transfer:
-            table += "\n\n" + transfer
+        for extra in (self.dimension_table(results), self.transfer_tables(results)):
+            if extra:
+                table += "\n\n" + extra
         return f"{table}\n\n{self.notes(results)}\n\n{self.descriptions(results)}\n"
 
     def table(self, results: dict[str, dict]) -> str:
-        """The comparison as a Markdown table."""
+        """The comparison as a Markdown table (``-`` where a row has no value)."""
         lines = [_row(COLUMNS), "|" + "---|" * len(COLUMNS)]
         for name, r in results.items():
-            train = r.get("training", {}).get("audio_seconds_per_second")
             delta = r.get("delta_UA_vs_reference")
             delta_text = (
                 f"{100 * delta[0]:+.1f} [{100 * delta[1]:+.1f}, {100 * delta[2]:+.1f}]"
                 if delta and name != self.reference
                 else "reference"
+                if name == self.reference
+                else "-"
             )
-            speaker_ua = f"{100 * r['UA_speaker']:.1f}" if "UA_speaker" in r else "-"
-            lines.append(
-                f"| {name} | {r['params'] / 1e3:.0f}k | {r['size_bytes'] / 1e6:.2f} | "
-                f"{r.get('size_ratio', 1):.1f} | "
-                f"{f'{train:.0f}' if train else '-'} | {r['rtf_batch1']:.4f} | "
-                f"{r['rtf_batch16']:.4f} | {r['peak_rss_mb']:.0f} | "
-                f"{100 * r['UA']:.1f} | {delta_text} | {100 * r['macro_F1']:.1f} | "
-                f"{speaker_ua} | {r.get('epochs_trained', '-')} |"
-            )
+            train = r.get("training", {}).get("audio_seconds_per_second")
+            cells = [
+                name,
+                _cell(r.get("params"), "{:.0f}k", 1e-3),
+                _cell(r.get("size_bytes"), "{:.2f}", 1e-6),
+                # 1 for the reference; none without the reference's result
+                _cell(
+                    r.get("size_ratio", 1 if name == self.reference else None), "{:.1f}"
+                ),
+                _cell(train, "{:.0f}"),
+                _cell(r.get("rtf_batch1"), "{:.4f}"),
+                _cell(r.get("rtf_batch16"), "{:.4f}"),
+                _cell(r.get("peak_rss_mb"), "{:.0f}"),
+                _cell(r.get("UA"), "{:.1f}", 100),
+                delta_text,
+                _cell(r.get("macro_F1"), "{:.1f}", 100),
+                _cell(r.get("UA_speaker"), "{:.1f}", 100),
+                str(r.get("epochs_trained", "-")),
+            ]
+            lines.append(_row(cells))
         return "\n".join(lines)
+
+    def dimension_table(self, results: dict[str, dict]) -> str:
+        """CCC per dimension and reference mode, and its difference, as Markdown.
+
+        One line per row and mode it has (:data:`MODES`); a row without
+        dimensions gets one line of ``-``. Empty when no row has dimensions.
+        """
+        if not any(r.get("dimensions") for r in results.values()):
+            return ""
+        ref = self.dimension_reference or "reference"
+        head = [
+            "model",
+            "mode",
+            *(f"CCC {d}" for d in DIMENSIONS),
+            *(f"ΔCCC {d} vs {ref} [95% CI]" for d in DIMENSIONS),
+        ]
+        lines = [_row(head), "|" + "---|" * len(head)]
+        for name, r in results.items():
+            reports = r.get("dimensions") or {}
+            if not reports:
+                lines.append(_row([name, *["-"] * (len(head) - 1)]))
+            for mode in (m for m in MODES if m in reports):
+                overall = reports[mode]["overall"]
+                deltas = (r.get("delta_CCC_vs_reference") or {}).get(mode, {})
+                lines.append(
+                    _row(
+                        [
+                            name,
+                            MODES[mode],
+                            *(_cell(overall[d]["ccc"], "{:.3f}") for d in DIMENSIONS),
+                            *(self._ccc_delta(name, deltas.get(d)) for d in DIMENSIONS),
+                        ]
+                    )
+                )
+        return "\n".join(lines)
+
+    def _ccc_delta(self, name: str, delta) -> str:
+        """A ΔCCC cell: ``+0.012 [-0.004, +0.030]``, ``reference`` or ``-``."""
+        if name == self.dimension_reference:
+            return "reference"
+        if not delta or delta[0] is None:
+            return "-"
+        if delta[1] is None:
+            return f"{delta[0]:+.3f}"
+        return f"{delta[0]:+.3f} [{delta[1]:+.3f}, {delta[2]:+.3f}]"
 
     def robustness_table(self, results: dict[str, dict]) -> str:
         """UA (%) of every row with the test waveforms perturbed, as Markdown.
@@ -187,7 +273,10 @@ class Report:
             ]
         for name, r in results.items():
             lines += self._row_notes(name, r)
-        if ref:
+        if any(r.get("dimensions") for r in results.values()):
+            reference = self.dimension_reference or "the reference"
+            lines.append(NOTES["ccc"].format(reference=reference))
+        if ref.get("rss_after_imports_mb") is not None:
             lines.append(NOTES["rss"].format(**ref))
         return "\n".join(f"- {line}" for line in lines)
 
@@ -200,8 +289,18 @@ class Report:
         if r.get("kind") == "classic":
             chosen = {**r["chosen"], "valid_UA": 100 * r["chosen"]["valid_UA"]}
             lines.append(NOTES["classic"].format(**{**r, **chosen, "name": name}))
-            if r["feature_set"] == "egemaps":
-                lines.append(NOTES["egemaps"].format(name=name))
+        if r.get("kind") == "classic_regression":
+            chosen = "; ".join(
+                f"{d} C={c['C']:g} gamma={c['gamma']:.3g} epsilon={c['epsilon']:g}"
+                for d, c in r["chosen"].items()
+            )
+            lines.append(
+                NOTES["classic_regression"].format(
+                    **{**r, "chosen": chosen, "name": name}
+                )
+            )
+        if r.get("kind", "").startswith("classic") and r["feature_set"] == "egemaps":
+            lines.append(NOTES["egemaps"].format(name=name))
         return lines
 
     def descriptions(self, results: dict[str, dict]) -> str:

@@ -22,6 +22,16 @@ same manifests. Every row, classic or neural, gets the gain-robustness
 conditions (UA at -20, -10, 0, +6 dB and with a DC offset, labels unchanged),
 in a second table.
 
+Dimensional rows (issue 24) get a CCC table: a model trained with a
+regression head (``dimension_weight: 1.0``) and ``kind: classic_regression``
+rows (:mod:`bench.classic_regression`: the functionals and one SVR per
+dimension) are scored per dimension (arousal, valence, dominance), against
+each test speaker and single utterance where the row has both, and compared
+with the ``dimension_reference`` row by a paired bootstrap over the test
+utterances::
+
+    python -m bench.run --models lstm_dimensions svr_speaker svr_global
+
 Rows with an ``ssl`` entry train ``hparams/ssl_lstm.yaml`` (a frozen
 self-supervised front end, its layers cached once in
 ``<output>/ssl_feature_cache``). By default their SSL model is a tiny random
@@ -39,6 +49,7 @@ order, on which data), :class:`bench.build.Builder` (training and export, with
 :class:`bench.ssl_models.SSLModels` for the SSL rows),
 :class:`bench.measurements.Measurer` (measuring, one fresh process per
 model), :func:`bench.compare.compare_to_reference` and
+:func:`bench.compare.compare_dimensions` (the paired differences), and
 :class:`bench.report.Report` (the tables and notes, ``bench.md`` and
 ``bench.json``).
 
@@ -54,7 +65,7 @@ import sys
 import time
 
 from bench.build import Builder
-from bench.compare import compare_to_reference
+from bench.compare import compare_dimensions, compare_to_reference
 from bench.measure import add_measurement_options, add_transfer_options
 from bench.measurements import Measurer
 from bench.plan import CONFIG, Plan
@@ -114,7 +125,11 @@ def build_parser(device: str) -> argparse.ArgumentParser:
     add_measurement_options(parser, device=device)
     add_transfer_options(parser)
     parser.add_argument(
-        "--bootstrap", type=int, default=1000, help="paired bootstrap resamples"
+        "--bootstrap",
+        type=int,
+        default=1000,
+        help="bootstrap resamples: the paired ΔUA and ΔCCC intervals, and the "
+        "CCC intervals of the rows with dimensions",
     )
     parser.add_argument(
         "--jobs",
@@ -152,18 +167,25 @@ def main(argv: list[str] | None = None) -> dict:
     compare_to_reference(
         results, plan.reference, plan.test_manifest, resamples=args.bootstrap
     )
+    compare_dimensions(
+        results, plan.dimension_reference, plan.test_manifest, args.bootstrap
+    )
     summary = {
         "command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
         "settings": {k: v for k, v in vars(args).items()},
         "machine": machine(args.device),
         "reference": plan.reference,
+        "dimension_reference": plan.dimension_reference,
         "wall_seconds": round(time.time() - started, 1),
         "steps": [(step, round(sec, 1)) for step, sec in workspace.steps],
         "models": results,
     }
-    text = Report(plan.reference, tiny_ssl=not args.ssl_source).write(
-        workspace.out, summary
+    report = Report(
+        plan.reference,
+        tiny_ssl=not args.ssl_source,
+        dimension_reference=plan.dimension_reference,
     )
+    text = report.write(workspace.out, summary)
     print(f"\n{text}")
     print(f"[bench] {summary['wall_seconds']:.0f} s; written to {workspace.out}")
     return summary

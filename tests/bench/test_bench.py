@@ -5,6 +5,7 @@ distillation, ONNX export + int8 quantisation with the package's command,
 measurement in a fresh process, and the comparison table.
 """
 
+import csv
 import json
 import re
 
@@ -24,6 +25,9 @@ try:
     CLASSIC = """
   tiny_svm:
     kind: classic
+    classic: {features: functionals, normalisation: speaker}
+  tiny_svr:
+    kind: classic_regression
     classic: {features: functionals, normalisation: speaker}
 """
 except ImportError:
@@ -46,11 +50,17 @@ except ImportError:
     SSL = ""
 CONFIG = f"""
 reference: tiny
+dimension_reference: tiny_dims
 models:
   tiny:
     description: a tiny BiLSTM
     hparams:
       {SMALL.format(hidden=8)}
+  tiny_dims:
+    description: a tiny BiLSTM with the dimensions' head
+    hparams:
+      {SMALL.format(hidden=8)}
+      dimension_weight: 1.0
   tiny_int8:
     kind: onnx_int8
     parent: tiny
@@ -104,16 +114,21 @@ def bench(tiny_corpus, tmp_path_factory):
 def test_every_model_is_measured(bench):
     out, stdout = bench
     summary = json.loads((out / "bench.json").read_text())
-    models = summary["models"]
-    names = ["tiny", "tiny_int8", "tiny_pruned", "tiny_kd"]
-    extra = (["tiny_svm"] if CLASSIC else []) + (["tiny_ssl"] if SSL else [])
-    assert list(models) == names + extra
+    everything = summary["models"]
+    names = ["tiny", "tiny_dims", "tiny_int8", "tiny_pruned", "tiny_kd"]
+    extra = (["tiny_svm", "tiny_svr"] if CLASSIC else []) + (
+        ["tiny_ssl"] if SSL else []
+    )
+    assert list(everything) == names + extra
+    # every row with classes (the SVR has dimensions only: test_dimensional_rows)
+    models = {n: r for n, r in everything.items() if n != "tiny_svr"}
     for name, result in models.items():
         assert 0 <= result["UA"] <= 1, name
         assert result["rtf_batch1"] > 0 and result["rtf_batch16"] > 0, name
         assert result["peak_rss_mb"] > result["rss_after_imports_mb"] > 0, name
         assert len(result["predictions"]) == result["test_utterances"] == 12, name
-    for name in ("tiny", "tiny_pruned", "tiny_kd") + (("tiny_ssl",) if SSL else ()):
+    trained = ("tiny", "tiny_dims", "tiny_pruned", "tiny_kd")
+    for name in trained + (("tiny_ssl",) if SSL else ()):
         assert models[name]["training"]["audio_seconds_per_second"] > 0
         assert models[name]["epochs_trained"] == 1
     assert "| tiny_kd |" in stdout and "ΔUA vs ref" in stdout
@@ -135,6 +150,34 @@ def test_every_model_is_measured(bench):
         assert models["tiny_svm"]["feature_set"] == "functionals"
         assert "tiny_svm: " in stdout and "RBF SVM" in stdout
     assert (out / "bench.md").read_text().startswith("| model |")
+
+
+def test_dimensional_rows_are_scored_and_compared_by_ccc(bench):
+    out, stdout = bench
+    models = json.loads((out / "bench.json").read_text())["models"]
+    dims = models["tiny_dims"]
+    assert list(dims["dimensions"]) == ["utterance", "speaker"]
+    for mode, report in dims["dimensions"].items():
+        assert report["overall"]["arousal"]["n"] == 12, mode
+        assert len(dims["dimension_predictions"][mode]) == 12, mode
+    assert dims["delta_CCC_vs_reference"]["speaker"]["valence"] == [0.0, 0.0, 0.0]
+    # per speaker, the bench predicts what the recipe's test did (batched there)
+    with open(out / "runs" / "tiny_dims" / "dimension_predictions.csv") as handle:
+        recipe = {
+            row["ID"]: float(row["valence_pred"]) for row in csv.DictReader(handle)
+        }
+    speaker = dims["dimension_predictions"]["speaker"]
+    assert {i: v[1] for i, v in speaker.items()} == pytest.approx(recipe, abs=0.01)
+    assert "dimensions" not in models["tiny"]  # no regression head
+    assert "| CCC arousal |" in stdout and "| tiny_dims | per speaker |" in stdout
+    assert "| tiny | - | - |" in stdout.split("| CCC arousal |")[1]
+    if CLASSIC:
+        svr = models["tiny_svr"]
+        assert svr["kind"] == "classic_regression" and "UA" not in svr
+        assert list(svr["dimensions"]) == ["speaker"]
+        delta = svr["delta_CCC_vs_reference"]
+        assert list(delta) == ["speaker"] and len(delta["speaker"]["arousal"]) == 3
+        assert "| tiny_svr | per speaker |" in stdout
 
 
 @pytest.mark.skipif(not SSL, reason='needs pip install ".[ssl]"')

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bench.classic_regression import main, read_dimensional_audio
+import bench.classic_regression
+from bench.classic_regression import bench_row, main, read_dimensional_audio
 
 pytest.importorskip("sklearn")
 
@@ -77,6 +78,7 @@ def test_the_baseline_trains_tunes_and_reports(table, tmp_path, capsys):
     overall = run["dimensions"]["overall"]
     assert overall["valence"]["n"] == 7 and overall["arousal"]["n"] == 8
     assert len(run["predictions"]["s3_0"]) == 3
+    assert run["params"] > 0 and run["size_bytes"] > 0
     # relative to its speaker, the level and pitch carry arousal, the glide valence
     assert overall["arousal"]["ccc"] > 0.3 and overall["valence"]["ccc"] > 0.3
     assert list(run["robustness"]) == ["0 dB", "-20 dB", "-10 dB", "+6 dB", "DC"]
@@ -87,6 +89,40 @@ def test_the_baseline_trains_tunes_and_reports(table, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "functionals (70), speaker z-scoring, test CCC: arousal" in out
     assert "gain invariance (CCC within 0.02): " in out
+
+
+def test_a_run_is_a_bench_row_in_its_reference_mode(table, tmp_path):
+    out = tmp_path / "svr.json"
+    main(
+        ["--manifests", str(table), "--data_folder", str(table), "--features",
+         "functionals", "--normalisation", "global", "--bootstrap", "0",
+         "--output", str(out)]
+    )  # fmt: skip
+    result = json.loads(out.read_text())
+    row = bench_row(result, "global")
+    run = result["runs"]["global"]
+    # global z-scoring uses no speaker information: single utterance
+    assert row["dimensions"] == {"utterance": run["dimensions"]}
+    assert row["dimension_predictions"] == {"utterance": run["predictions"]}
+    assert row["dimension_robustness"] == run["robustness"]
+    assert "robustness" not in row and "UA" not in row  # no classes
+    assert row["normalisation"] == "global" and row["params"] == run["params"]
+    assert row["kind"] == "classic_regression" and row["peak_rss_mb"] > 0
+
+
+def test_a_manifest_is_read_once(table, monkeypatch):
+    calls = []
+    read = bench.classic_regression.read_manifest
+    monkeypatch.setattr(
+        bench.classic_regression,
+        "read_manifest",
+        lambda *args, **kwargs: calls.append(args) or read(*args, **kwargs),
+    )
+    audio = read_dimensional_audio(table / "test.csv", table)
+    assert len(calls) == 1 and len(audio.wavs) == 8
+    assert audio.speakers == ["s3"] * 8 and np.isnan(audio.targets[0, 1])
+    with pytest.raises(ValueError, match=r"test.csv: its wav paths start with "):
+        read_dimensional_audio(table / "test.csv")
 
 
 @pytest.mark.slow

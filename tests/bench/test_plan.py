@@ -6,12 +6,15 @@ from bench.plan import Plan
 
 CONFIG = """
 reference: base
+dimension_reference: dims
 models:
   base: {description: the reference}
   small: {parent: base, kind: prune}
   small_int8: {parent: small, kind: onnx_int8}
   timed: {budget: wallclock}
   svm: {kind: classic}
+  dims: {hparams: {dimension_weight: 1.0}}
+  svr: {kind: classic_regression, classic: {normalisation: global}}
 """
 
 
@@ -44,3 +47,14 @@ def test_a_wallclock_budget_puts_the_reference_first(config):
 def test_an_unknown_model_is_one_clear_error(config):
     with pytest.raises(KeyError, match="unknown model 'nope'; known: "):
         Plan(config).order(["nope"])
+
+
+def test_the_dimensional_rows_and_their_reference(config, tmp_path):
+    plan = Plan(config, budget="epochs")
+    assert plan.dimension_reference == "dims"
+    assert plan.kind("svr") == "classic_regression" and plan.kind("dims") == "train"
+    assert plan.order(["svr", "dims"]) == ["svr", "dims"]
+    # optional: a configuration without it compares no CCCs
+    path = tmp_path / "plain.yaml"
+    path.write_text("reference: base\nmodels:\n  base: {}\n")
+    assert Plan(path).dimension_reference is None

@@ -68,3 +68,77 @@ def test_every_note_is_filled_from_the_results():
     ]
     real = Report("ref", tiny_ssl=False).notes(RESULTS)
     assert "SSL front end ssl_models/tiny_wavlm_16x1; training" in real
+
+
+def _dimensions(a, v, d):
+    return {"overall": {"arousal": {"ccc": a}, "valence": {"ccc": v},
+                        "dominance": {"ccc": d}}}  # fmt: skip
+
+
+DIMENSIONAL = {
+    "ref": _result(),
+    "lstm": _result(
+        dimensions={
+            "utterance": _dimensions(0.871, 0.551, 0.655),
+            "speaker": _dimensions(0.938, 0.845, None),
+        },
+    ),
+    "svr": {
+        "kind": "classic_regression",
+        "description": "an SVR",
+        "features": 88,
+        "feature_set": "functionals",
+        "normalisation": "speaker",
+        "params": 30000,
+        "size_bytes": 250000,
+        "size_ratio": 0.192,
+        "peak_rss_mb": 650,
+        "chosen": {
+            d: {"C": 10.0, "gamma": 0.0114, "epsilon": 0.05}
+            for d in ("arousal", "valence", "dominance")
+        },
+        "dimensions": {"speaker": _dimensions(0.968, 0.904, 0.929)},
+        "delta_CCC_vs_reference": {
+            "speaker": {
+                "arousal": [0.03, 0.021, 0.039],
+                "valence": [0.059, 0.04, 0.08],
+                "dominance": [None, None, None],
+            }
+        },
+    },
+}
+
+
+def test_the_ccc_table_has_a_line_per_row_and_mode():
+    report = Report("ref", tiny_ssl=True, dimension_reference="lstm")
+    table = report.dimension_table(DIMENSIONAL).splitlines()
+    assert table[0] == (
+        "| model | mode | CCC arousal | CCC valence | CCC dominance | "
+        "ΔCCC arousal vs lstm [95% CI] | ΔCCC valence vs lstm [95% CI] | "
+        "ΔCCC dominance vs lstm [95% CI] |"
+    )
+    assert table[2:] == [
+        "| ref | - | - | - | - | - | - | - |",  # no dimensions: empty cells
+        "| lstm | per speaker | 0.938 | 0.845 | - | reference | reference | "
+        "reference |",
+        "| lstm | single utterance | 0.871 | 0.551 | 0.655 | reference | "
+        "reference | reference |",
+        "| svr | per speaker | 0.968 | 0.904 | 0.929 | +0.030 [+0.021, +0.039] | "
+        "+0.059 [+0.040, +0.080] | - |",
+    ]
+    # no row with dimensions: no table
+    assert Report("ref", tiny_ssl=True).dimension_table(RESULTS) == ""
+
+
+def test_a_row_without_classes_leaves_the_accuracy_cells_empty():
+    report = Report("ref", tiny_ssl=True, dimension_reference="lstm")
+    text = report.markdown(DIMENSIONAL)
+    assert ("| svr | 30k | 0.25 | 0.2 | - | - | - | 650 | - | - | - | - | - |") in text
+    assert "| CCC arousal |" in text
+    notes = report.notes(DIMENSIONAL)
+    assert (
+        "- svr: 88 features (functionals), speaker z-scoring, one RBF SVR per "
+        "dimension, C, gamma and epsilon chosen by validation CCC (arousal C=10 "
+        "gamma=0.0114 epsilon=0.05; valence"
+    ) in notes
+    assert "ΔCCC: row - lstm in the same mode" in notes
