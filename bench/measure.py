@@ -552,8 +552,8 @@ def latency_breakdown(hparams: dict, test: TestSet, repeats: int) -> dict:
         "preprocess": lambda s: preprocess_waveforms(mods, *s),
         "features": lambda s: (net.compute_features(s[0]), s[1]),
         "normalise": lambda s: (net.mean_var_norm(*s), s[1]),
-        "encoder": lambda s: (net.encoder(*s), s[1]),
-        "pooling_head": lambda s: net.classifier(net.pooling(*s)),
+        "encoder": lambda s: (net.encoder(*s), s[0], s[1]),
+        "pooling_head": lambda s: net.classifier(net.pool(*s)),
     }
     hop_10ms = test.sample_rate // 100
 

@@ -187,9 +187,7 @@ class ProfiledBrain(Brain):
             batch_first=True,
         ).to(self.device)
         # A copy, so that measuring it leaves the training untouched.
-        self.alone = copy.deepcopy(
-            torch.nn.ModuleList([hp.encoder, hp.pooling, hp.classifier])
-        ).train()
+        self.alone = copy.deepcopy(hp.model).train()
         self.comparison = {"bare_lstm_s": 0.0, "model_s": 0.0}
         self.audio_s = 0.0
         self.frames = [0, 0]  # real, padded (encoder input)
@@ -230,7 +228,7 @@ class ProfiledBrain(Brain):
         with timer("encoder forward"):
             encoded = hp.encoder(feats, lens)
         with timer("pooling + head forward"):
-            out = hp.classifier(hp.pooling(encoded, lens))
+            out = hp.classifier(hp.model.pool(encoded, feats, lens))
         self.features = (feats.detach(), lens)
         return out
 
@@ -276,9 +274,8 @@ class ProfiledBrain(Brain):
         self.bare(feats)[0].sum().backward()
         timer.sync()
         self.comparison["bare_lstm_s"] += time.perf_counter() - start
-        encoder, pooling, classifier = self.alone
         start = time.perf_counter()
-        out = classifier(pooling(encoder(feats, lens), lens))
+        out = self.alone.classifier(self.alone.embed_features(feats, lens))
         self.hparams.compute_cost(out, self.labels).backward()
         timer.sync()
         self.comparison["model_s"] += time.perf_counter() - start

@@ -493,7 +493,31 @@ class UtteranceClassifierModel(TaskModel):
         -------
         torch.Tensor
         """
-        pooled = self.pooling(self.encoder(feats, lens), lens)
+        return self.pool(self.encoder(feats, lens), feats, lens)
+
+    def pool(
+        self, encoded: torch.Tensor, feats: torch.Tensor, lens: torch.Tensor
+    ) -> torch.Tensor:
+        """The heads' input ``(batch, 1, pooled)`` from the encoder's output.
+
+        The pooled ``encoded`` frames, followed by the ``functionals`` of
+        ``feats`` if the model has them (what :meth:`embed_features` runs
+        after the encoder; a profiler times it apart).
+
+        Arguments
+        ---------
+        encoded : torch.Tensor
+            ``(batch, frames', size)`` encoder output.
+        feats : torch.Tensor
+            ``(batch, frames, features)`` the encoder's input.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        pooled = self.pooling(encoded, lens)
         if self.functionals is None:
             return pooled
         return torch.cat([pooled, self.functionals(feats, lens)], dim=-1)
