@@ -9,7 +9,8 @@ import soundfile as sf
 import torch
 
 from bench.compare import compare_dimensions, paired_ccc_bootstrap
-from bench.measure import TestSet, dimension_accuracy
+from bench.measure import TestSet as MeasuredSet
+from bench.measure import dimension_accuracy
 from speechbrain_lstm_ser.evaluation.dimensions import concordance_correlation
 from speechbrain_lstm_ser.training.hparams import load_hparams
 
@@ -99,7 +100,7 @@ def test_set(tmp_path_factory):
             [["ID", "duration", "wav", "spk_id", "gender", "emo", "arousal",
               "valence", "dominance"], *rows]
         )  # fmt: skip
-    return TestSet(path, root, RATE)
+    return MeasuredSet(path, root, RATE)
 
 
 @pytest.fixture(scope="module")
