@@ -7,7 +7,9 @@ CRDNN-style stack (CNN front end with time downsampling, bidirectional LSTM,
 DNN) and mapped frame by frame to sentencepiece units plus the CTC blank.
 The sentencepiece model is trained on the training transcripts and saved
 with the model. Validation decodes greedily; the test decodes with greedy
-CTC and with SpeechBrain's CTC beam search.
+CTC and with the CTC prefix beam search of
+``speechbrain_lstm_ser.decoders.ctc`` (both return token IDs, turned into
+text by the same tokenizer call).
 
 Out of the box it trains on the embedded synthetic corpus, generated on
 first use (no download):
@@ -105,9 +107,12 @@ class ASRBrain(Brain):
                 **groups,
             )
             if stage == sb.Stage.TEST:
-                hyps = self.searcher(log_probs, lens)
+                beam = self.searcher(log_probs, lens)
                 self.metrics["beam"].append(
-                    batch.id, [h[0].text.split() for h in hyps], targets, **groups
+                    batch.id,
+                    [self.tokenizer.sp.decode_ids(seq).split() for seq in beam],
+                    targets,
+                    **groups,
                 )
         return loss
 
@@ -270,9 +275,8 @@ if __name__ == "__main__":
         checkpointer=hparams["checkpointer"],
     )
     asr_brain.tokenizer = tokenizer
-    # The beam searcher needs the units: the tokenizer's pieces, then the blank.
-    vocab = [tokenizer.sp.id_to_piece(i) for i in range(tokenizer.sp.vocab_size())]
-    asr_brain.searcher = hparams["test_searcher"](vocab_list=vocab + ["<blank>"])
+    # The beam search returns token IDs, turned into text as greedy's are.
+    asr_brain.searcher = hparams["test_searcher"]()
 
     # Training (resumed from the checkpoints where a run stopped), then the
     # test of the checkpoint with the lowest validation WER.
