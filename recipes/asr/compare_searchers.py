@@ -66,11 +66,12 @@ def main(argv=None) -> int:
     data = read_labelled_audio(args.manifest, args.data_folder, asr.sample_rate, "wrd")
     order = sorted(range(len(data.ids)), key=lambda i: len(data.wavs[i]))
     references = [data.labels[i] for i in order]
-    vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())] + ["<blank>"]
+    vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    vocab += [f"<unused {i}>" for i in range(len(vocab), blank)] + ["<blank>"]
     beams = [int(b) for b in args.beam_sizes.split(",")]
 
     def decode_ids(seqs):
-        return [sp.decode_ids(seq) if seq else "" for seq in seqs]
+        return [" ".join(sp.decode_ids(seq).split()) if seq else "" for seq in seqs]
 
     searchers = {"greedy": lambda lp, lens: ctc_greedy_decode(lp, lens, blank)}
     for size in beams:

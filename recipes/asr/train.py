@@ -7,9 +7,8 @@ CRDNN-style stack (CNN front end with time downsampling, bidirectional LSTM,
 DNN) and mapped frame by frame to sentencepiece units plus the CTC blank.
 The sentencepiece model is trained on the training transcripts and saved
 with the model. Validation decodes greedily; the test decodes with greedy
-CTC and with the CTC prefix beam search of
-``speechbrain_lstm_ser.decoders.ctc`` (both return token IDs, turned into
-text by the same tokenizer call).
+CTC and with SpeechBrain's CTC beam search (given the frame counts greedy
+decoding uses: ``speechbrain_lstm_ser.decoders.ctc.CTCTextSearch``).
 
 Out of the box it trains on the embedded synthetic corpus, generated on
 first use (no download):
@@ -43,6 +42,7 @@ from speechbrain.utils.logger import get_logger
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import ASR_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
+from speechbrain_lstm_ser.decoders.ctc import CTCTextSearch
 from speechbrain_lstm_ser.evaluation.reports import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 from speechbrain_lstm_ser.export.folder import export_recognizer
@@ -109,10 +109,7 @@ class ASRBrain(Brain):
             if stage == sb.Stage.TEST:
                 beam = self.searcher(log_probs, lens)
                 self.metrics["beam"].append(
-                    batch.id,
-                    [self.tokenizer.sp.decode_ids(seq).split() for seq in beam],
-                    targets,
-                    **groups,
+                    batch.id, [text.split() for text in beam], targets, **groups
                 )
         return loss
 
@@ -275,8 +272,10 @@ if __name__ == "__main__":
         checkpointer=hparams["checkpointer"],
     )
     asr_brain.tokenizer = tokenizer
-    # The beam search returns token IDs, turned into text as greedy's are.
-    asr_brain.searcher = hparams["test_searcher"]()
+    # The beam search, with the frame counts greedy decoding uses, as text.
+    asr_brain.searcher = CTCTextSearch(
+        hparams["test_searcher"], tokenizer.sp, hparams["blank_index"]
+    )
 
     # Training (resumed from the checkpoints where a run stopped), then the
     # test of the checkpoint with the lowest validation WER.

@@ -32,6 +32,7 @@ import torch
 __all__ = [
     "CTCPrefixBeamSearch",
     "CTCSearchResult",
+    "CTCTextSearch",
     "frame_counts",
     "speechbrain_lengths",
 ]
@@ -263,3 +264,80 @@ class CTCPrefixBeamSearch:
             key=lambda item: (-np.logaddexp(*item[1]), len(item[0]), item[0]),
         )
         return ranked[:size]
+
+
+class CTCTextSearch:
+    """A ``test_searcher`` of a YAML as ``(log_probs, lens) -> texts``.
+
+    Either :class:`CTCPrefixBeamSearch` (token IDs, turned into text by the
+    tokenizer, as greedy decoding's are) or one of SpeechBrain's CTC
+    searchers (``CTCBeamSearcher``, ``CTCPrefixBeamSearcher``: built with the
+    tokenizer's pieces plus the blank as ``vocab_list``, and given the frame
+    counts greedy decoding uses, see :func:`speechbrain_lengths`).
+
+    Arguments
+    ---------
+    factory : callable
+        The YAML's ``!name:`` searcher (a class or a partial of one).
+    tokenizer : sentencepiece.SentencePieceProcessor
+        The model's tokenizer.
+    blank_index : int
+        The blank's output index (after the tokenizer's pieces).
+
+    Example
+    -------
+    >>> from functools import partial
+    >>> from speechbrain.decoders.ctc import CTCBeamSearcher
+    >>> class Pieces:  # a stand-in for a sentencepiece model
+    ...     pieces = ["<unk>", "▁TURN", "▁OFF"]
+    ...     def get_piece_size(self): return 3
+    ...     def id_to_piece(self, i): return self.pieces[i]
+    ...     def decode_ids(self, ids):
+    ...         return "".join(self.pieces[i] for i in ids).replace("▁", " ").strip()
+    >>> log_probs = torch.tensor([[[0, .9, 0, .1], [0, 0, 0, 1], [0, 0, .8, .2],
+    ...                            [0, .9, 0, .1]]]).add(1e-6).log()
+    >>> for factory in (partial(CTCBeamSearcher, blank_index=3),
+    ...                 partial(CTCPrefixBeamSearch, blank_index=3)):
+    ...     print(CTCTextSearch(factory, Pieces(), 3)(log_probs, torch.tensor([0.75])))
+    ['TURN OFF']
+    ['TURN OFF']
+    """
+
+    def __init__(self, factory, tokenizer, blank_index: int):
+        target = getattr(factory, "func", factory)
+        self.returns_tokens = isinstance(target, type) and issubclass(
+            target, CTCPrefixBeamSearch
+        )
+        self.tokenizer = tokenizer
+        if self.returns_tokens:
+            self.searcher = factory()
+        else:
+            size = tokenizer.get_piece_size()
+            pieces = [tokenizer.id_to_piece(i) for i in range(size)]
+            pieces += [f"<unused {i}>" for i in range(size, blank_index)]
+            self.searcher = factory(vocab_list=pieces + ["<blank>"])
+
+    def __call__(self, log_probs: torch.Tensor, lens: torch.Tensor) -> list[str]:
+        """The best transcript of each utterance (words separated by one space).
+
+        Arguments
+        ---------
+        log_probs : torch.Tensor
+            ``(batch, frames, vocab + 1)`` log-probabilities.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+
+        Returns
+        -------
+        list of str
+        """
+        if self.returns_tokens:
+            texts = [
+                self.tokenizer.decode_ids(seq) for seq in self.searcher(log_probs, lens)
+            ]
+        else:
+            hyps = self.searcher(
+                log_probs, speechbrain_lengths(lens, log_probs.shape[1])
+            )
+            texts = [h[0].text for h in hyps]
+        return [" ".join(text.split()) for text in texts]

@@ -12,7 +12,7 @@ import torch
 from speechbrain.decoders.ctc import ctc_greedy_decode
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.decoders.ctc import CTCPrefixBeamSearch, speechbrain_lengths
+from speechbrain_lstm_ser.decoders.ctc import CTCTextSearch
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import CTCModel
 from speechbrain_lstm_ser.processing.vad import default_vad
@@ -20,18 +20,12 @@ from speechbrain_lstm_ser.processing.vad import default_vad
 __all__ = ["SpeechRecognizer"]
 
 
-def _returns_tokens(factory) -> bool:
-    """Whether a ``test_searcher`` (a class or a partial of one) is ours."""
-    target = getattr(factory, "func", factory)
-    return isinstance(target, type) and issubclass(target, CTCPrefixBeamSearch)
-
-
 class SpeechRecognizer(AudioInterface):
     """Transcribes speech with an LSTM-CTC model, from a folder or a Hub repo.
 
     Decoding is the CTC beam search the model was tested with (its
-    ``test_searcher``: :class:`~speechbrain_lstm_ser.decoders.ctc.CTCPrefixBeamSearch`,
-    or SpeechBrain's ``CTCBeamSearcher`` for older models, given the frame
+    ``test_searcher``, through
+    :class:`~speechbrain_lstm_ser.decoders.ctc.CTCTextSearch`: the frame
     counts greedy decoding uses) or greedy (``decoding="greedy"``). Audio of any sample
     rate and channel count is converted inside; recordings longer than
     ``max_duration`` are cut at pauses (Silero VAD) and transcribed piece by
@@ -71,11 +65,9 @@ class SpeechRecognizer(AudioInterface):
             )
         self.decoding = decoding
         if decoding == "beam":
-            factory = self.hparams.test_searcher
-            if _returns_tokens(factory):
-                self.searcher = factory()
-            else:  # a model exported with SpeechBrain's CTCBeamSearcher
-                self.searcher = factory(vocab_list=self.vocab + ["<blank>"])
+            self.searcher = CTCTextSearch(
+                self.hparams.test_searcher, sp, self.hparams.blank_index
+            )
 
     def encode_batch(
         self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
@@ -117,20 +109,14 @@ class SpeechRecognizer(AudioInterface):
         texts : list of str
             One transcript per waveform.
         tokens : list of list of int
-            The token IDs behind each transcript (an empty list with
-            SpeechBrain's ``CTCBeamSearcher``, which works on text: models
-            exported before ``decoders.ctc``).
+            The token IDs behind each transcript (greedy decoding) or an empty
+            list (beam search).
         """
         log_probs, lens = self.encode_batch(wavs, wav_lens)
-        if self.decoding == "greedy":
-            tokens = ctc_greedy_decode(log_probs, lens, self.hparams.blank_index)
-        elif isinstance(self.searcher, CTCPrefixBeamSearch):
-            tokens = self.searcher(log_probs, lens)
-        else:  # SpeechBrain's searcher: text, frame counts as greedy's
-            hyps = self.searcher(
-                log_probs, speechbrain_lengths(lens, log_probs.shape[1])
-            )
-            return [h[0].text for h in hyps], [[] for _ in hyps]
+        if self.decoding == "beam":
+            texts = self.searcher(log_probs, lens)
+            return texts, [[] for _ in texts]
+        tokens = ctc_greedy_decode(log_probs, lens, self.hparams.blank_index)
         texts = [
             self.hparams.tokenizer.decode_ids(seq) if seq else "" for seq in tokens
         ]
