@@ -13,6 +13,26 @@ LABELS = ["neutral", "happy", "sad", "angry"]
 TINY = {"lstm_hidden": 8, "head_hidden": 8, "n_mels": 20}
 
 
+def _untrained_hparams(out: Path, hparams: str, overrides: dict) -> dict:
+    """``hparams/<hparams>`` loaded from ``out`` (its resolved YAML written
+    there, as a run writes it), normalisation statistics of noise, eval mode."""
+    from speechbrain_lstm_ser.training.hparams import load_hparams
+
+    overrides = {"output_folder": str(out), **overrides}
+    text = "\n".join(f"{key}: {value}" for key, value in overrides.items())
+    with open(ROOT / "hparams" / hparams, encoding="utf-8") as handle:
+        resolved = resolve_references(handle, text).getvalue()
+    (out / "hyperparams.yaml").write_text(resolved, encoding="utf-8")
+    loaded = load_hparams(ROOT / "hparams" / hparams, overrides)
+    torch.manual_seed(0)
+    with torch.no_grad():  # global normalisation statistics
+        feats = loaded["compute_features"](0.1 * torch.randn(2, SR))
+        loaded["mean_var_norm"](feats, torch.ones(2))
+    for module in loaded["modules"].values():
+        module.eval()
+    return loaded
+
+
 def export_untrained(
     out: Path, hparams: str = "lstm.yaml", classifier_trained: bool = True, **overrides
 ) -> Path:
@@ -24,20 +44,8 @@ def export_untrained(
     the dimensions alone (``category_weight: 0``).
     """
     from speechbrain_lstm_ser.export.folder import export_classifier
-    from speechbrain_lstm_ser.training.hparams import load_hparams
 
-    overrides = {"output_folder": str(out), **TINY, **overrides}
-    text = "\n".join(f"{key}: {value}" for key, value in overrides.items())
-    with open(ROOT / "hparams" / hparams, encoding="utf-8") as handle:
-        resolved = resolve_references(handle, text).getvalue()
-    (out / "hyperparams.yaml").write_text(resolved, encoding="utf-8")
-    hparams = load_hparams(ROOT / "hparams" / hparams, overrides)
-    torch.manual_seed(0)
-    with torch.no_grad():  # global normalisation statistics
-        feats = hparams["compute_features"](0.1 * torch.randn(2, SR))
-        hparams["mean_var_norm"](feats, torch.ones(2))
-    for module in hparams["modules"].values():
-        module.eval()
+    hparams = _untrained_hparams(out, hparams, {**TINY, **overrides})
     encoder = CategoricalEncoder()
     encoder.update_from_iterable(LABELS)
     return export_classifier(
@@ -63,3 +71,39 @@ def predict_as_long_file(model, path, max_duration=3.0, long_window=2.0):
         return model.predict_file(path, gate=False)
     finally:
         model.max_duration, model.long_window = saved
+
+
+#: A recogniser small enough to export and run in about a second.
+TINY_ASR = {
+    "lstm_hidden": 8,
+    "dnn_size": 16,
+    "cnn_channels": [4, 8],
+    "n_mels": 20,
+    "vocab_size": 12,
+}
+
+
+def export_untrained_recognizer(out: Path, **overrides) -> Path:
+    """Exports ``hparams/asr_lstm.yaml``'s recogniser, untrained; its folder.
+
+    Its tokenizer is a character-level sentencepiece model of a few words.
+    """
+    import sentencepiece
+
+    from speechbrain_lstm_ser.export.folder import export_recognizer
+
+    overrides = {**TINY_ASR, **overrides}
+    hparams = _untrained_hparams(out, "asr_lstm.yaml", overrides)
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(["GO", "STOP", "TURN ON", "TURN OFF"] * 10),
+        model_prefix=str(out / "tokenizer"),
+        vocab_size=overrides["vocab_size"],
+        model_type="char",
+        bos_id=-1,
+        eos_id=-1,
+        unk_id=0,
+        minloglevel=2,
+    )
+    return export_recognizer(
+        hparams, out / "tokenizer.model", {"WER": 100.0, "CER": 100.0}
+    )

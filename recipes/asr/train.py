@@ -7,7 +7,8 @@ CRDNN-style stack (CNN front end with time downsampling, bidirectional LSTM,
 DNN) and mapped frame by frame to sentencepiece units plus the CTC blank.
 The sentencepiece model is trained on the training transcripts and saved
 with the model. Validation decodes greedily; the test decodes with greedy
-CTC and with SpeechBrain's CTC beam search.
+CTC and with SpeechBrain's CTC beam search (given the frame counts greedy
+decoding uses: ``speechbrain_lstm_ser.decoders.ctc.CTCTextSearch``).
 
 Out of the box it trains on the embedded synthetic corpus, generated on
 first use (no download):
@@ -41,6 +42,7 @@ from speechbrain.utils.logger import get_logger
 from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import ASR_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_asr import prepare_asr_data
+from speechbrain_lstm_ser.decoders.ctc import CTCTextSearch
 from speechbrain_lstm_ser.evaluation.reports import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 from speechbrain_lstm_ser.export.folder import export_recognizer
@@ -105,9 +107,9 @@ class ASRBrain(Brain):
                 **groups,
             )
             if stage == sb.Stage.TEST:
-                hyps = self.searcher(log_probs, lens)
+                beam = self.searcher(log_probs, lens)
                 self.metrics["beam"].append(
-                    batch.id, [h[0].text.split() for h in hyps], targets, **groups
+                    batch.id, [text.split() for text in beam], targets, **groups
                 )
         return loss
 
@@ -270,9 +272,10 @@ if __name__ == "__main__":
         checkpointer=hparams["checkpointer"],
     )
     asr_brain.tokenizer = tokenizer
-    # The beam searcher needs the units: the tokenizer's pieces, then the blank.
-    vocab = [tokenizer.sp.id_to_piece(i) for i in range(tokenizer.sp.vocab_size())]
-    asr_brain.searcher = hparams["test_searcher"](vocab_list=vocab + ["<blank>"])
+    # The beam search, with the frame counts greedy decoding uses, as text.
+    asr_brain.searcher = CTCTextSearch(
+        hparams["test_searcher"], tokenizer.sp, hparams["blank_index"]
+    )
 
     # Training (resumed from the checkpoints where a run stopped), then the
     # test of the checkpoint with the lowest validation WER.

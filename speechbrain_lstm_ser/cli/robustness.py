@@ -2,7 +2,9 @@
 
 Gain and DC offset (:mod:`speechbrain_lstm_ser.evaluation.robustness`);
 with ``--conditions`` / ``--domain``, corrupted conditions and other
-domains (:mod:`speechbrain_lstm_ser.evaluation.transfer`).
+domains (:mod:`speechbrain_lstm_ser.evaluation.transfer`). For a speech
+recogniser, the WER per condition
+(:mod:`speechbrain_lstm_ser.evaluation.transcription_robustness`).
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -21,16 +23,28 @@ def add_robustness_parser(sub) -> None:
     """The ``robustness`` verb."""
     robustness = sub.add_parser(
         "robustness",
-        help="accuracy at -20/-10/0/+6 dB and with a DC offset, labels unchanged",
+        help="accuracy at -20/-10/0/+6 dB and with a DC offset, labels unchanged "
+        "(a speech recogniser: WER per condition)",
         description="Evaluates a classifier on a test manifest, each waveform "
         "perturbed (gain, DC offset; --all: clipping, a silent 2nd channel): UA, "
         "WA and the share of labels unchanged from 0 dB per condition "
-        "(speechbrain_lstm_ser.evaluation.robustness).",
+        "(speechbrain_lstm_ser.evaluation.robustness). A speech recogniser gets "
+        "its WER per condition: gain -20/+6 dB, white and babble noise 20/10 dB, "
+        "a room of RT60 0.6 s, a GSM telephone channel, or the --conditions groups "
+        "(speechbrain_lstm_ser.evaluation.transcription_robustness).",
     )
     robustness.add_argument("--model", required=True, help="exported model folder")
     robustness.add_argument("--manifest", required=True, help="test CSV manifest")
     robustness.add_argument("--data_folder", help="corpus folder ($data_root)")
-    robustness.add_argument("--label_column", default="emo", help="true labels")
+    robustness.add_argument(
+        "--label_column", help="true labels (default: emo; wrd for a recogniser)"
+    )
+    robustness.add_argument(
+        "--decoding",
+        choices=("beam", "greedy"),
+        default="beam",
+        help="a speech recogniser's search (default: its beam search)",
+    )
     robustness.add_argument(
         "--all", action="store_true", help="also clipping and a silent 2nd channel"
     )
@@ -80,15 +94,18 @@ def run_robustness(args: argparse.Namespace) -> int:
     from speechbrain_lstm_ser.evaluation import robustness as rob
     from speechbrain_lstm_ser.evaluation.reports import write_json
 
+    with errors_as_lines(1, OSError, ValueError, RuntimeError):
+        model = _model(args)
+    if hasattr(model, "transcribe_batch"):
+        return _run_transcription(args, model)
     if args.conditions or args.domain:
-        return _run_transfer(args)
+        return _run_transfer(args, model)
     with errors_as_lines(1, OSError, ValueError):
-        model = _classifier(args, trusted_keys=args.trusted_key)
         summary = rob.evaluate_classifier(
             model,
             args.manifest,
             args.data_folder,
-            args.label_column,
+            args.label_column or "emo",
             rob.ALL_CONDITIONS if args.all else rob.DEFAULT_CONDITIONS,
             args.batch_size,
             by_speaker=args.by_speaker,
@@ -123,7 +140,49 @@ def _criterion(rule: str, failures: list[str]) -> str:
     )
 
 
-def _run_transfer(args: argparse.Namespace) -> int:
+def _run_transcription(args: argparse.Namespace, model) -> int:
+    """A speech recogniser: WER per condition, one Markdown table."""
+    from speechbrain_lstm_ser.evaluation import transcription_robustness as asr
+    from speechbrain_lstm_ser.evaluation.conditions import CONDITION_GROUPS
+    from speechbrain_lstm_ser.evaluation.reports import write_json
+
+    with errors_as_lines(1, OSError, ValueError, RuntimeError):
+        unsupported = [
+            flag
+            for flag, given in (
+                ("--all", args.all),
+                ("--by-speaker", args.by_speaker),
+                ("--domain", args.domain),
+            )
+            if given
+        ]
+        if unsupported:
+            raise ValueError(
+                f"{', '.join(unsupported)}: not for a speech recogniser "
+                f"({args.model}); use --conditions"
+            )
+        groups = []
+        if args.conditions:
+            groups = _condition_groups(args.conditions, ("gain", *CONDITION_GROUPS))
+        if args.decoding == "greedy":
+            model.decoding = "greedy"
+        summary = asr.evaluate_recognizer(
+            model,
+            args.manifest,
+            args.data_folder,
+            groups=groups,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            text_column=args.label_column or "wrd",
+        )
+    print(f"{summary['utterances']} utterances, {summary['decoding']} decoding")
+    print(asr.format_transcription_robustness(summary["conditions"]))
+    if args.json:
+        write_json(args.json, {"model": str(args.model), **summary})
+    return 0
+
+
+def _run_transfer(args: argparse.Namespace, model) -> int:
     """Corrupted conditions and other domains: one table, both modes."""
     from speechbrain_lstm_ser.evaluation import transfer
     from speechbrain_lstm_ser.evaluation.reports import write_json
@@ -131,14 +190,13 @@ def _run_transfer(args: argparse.Namespace) -> int:
     modes = ["speaker"] if args.by_speaker else list(transfer.MODES)
     with errors_as_lines(1, OSError, ValueError, RuntimeError):
         groups = _condition_groups(args.conditions or "", transfer.GROUPS)
-        model = _classifier(args, trusted_keys=args.trusted_key)
         if "speaker" in modes and not hasattr(model, "enrol_waveforms"):
             modes.remove("speaker")
         summary = transfer.evaluate_model_transfer(
             model,
             args.manifest,
             args.data_folder,
-            args.label_column,
+            args.label_column or "emo",
             groups,
             args.domain,
             args.seed,
@@ -175,11 +233,15 @@ def _condition_groups(spec: str, known: tuple[str, ...]) -> list[str]:
     return groups
 
 
-def _classifier(args: argparse.Namespace, **trust):
-    """The model of ``--model`` on ``--device``; ValueError unless a classifier."""
+def _model(args: argparse.Namespace):
+    """The model of ``--model`` on ``--device``: a classifier or a recogniser."""
     from speechbrain_lstm_ser.inference.load import load_model
 
-    model = load_model(args.model, run_opts={"device": args.device}, **trust)
-    if not hasattr(model, "classify_batch"):
-        raise ValueError(f"{args.model} is not a classifier")
+    model = load_model(
+        args.model, run_opts={"device": args.device}, trusted_keys=args.trusted_key
+    )
+    if not hasattr(model, "classify_batch") and not hasattr(model, "transcribe_batch"):
+        raise ValueError(
+            f"{args.model} is neither a classifier nor a speech recogniser"
+        )
     return model

@@ -12,6 +12,7 @@ import torch
 from speechbrain.decoders.ctc import ctc_greedy_decode
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.decoders.ctc import CTCTextSearch
 from speechbrain_lstm_ser.inference.interface import AudioInterface
 from speechbrain_lstm_ser.nnet.models import CTCModel
 from speechbrain_lstm_ser.processing.vad import default_vad
@@ -22,8 +23,10 @@ __all__ = ["SpeechRecognizer"]
 class SpeechRecognizer(AudioInterface):
     """Transcribes speech with an LSTM-CTC model, from a folder or a Hub repo.
 
-    Decoding is SpeechBrain's CTC beam search (the ``test_searcher`` the model
-    was tested with) or greedy (``decoding="greedy"``). Audio of any sample
+    Decoding is the CTC beam search the model was tested with (its
+    ``test_searcher``, through
+    :class:`~speechbrain_lstm_ser.decoders.ctc.CTCTextSearch`: the frame
+    counts greedy decoding uses) or greedy (``decoding="greedy"``). Audio of any sample
     rate and channel count is converted inside; recordings longer than
     ``max_duration`` are cut at pauses (Silero VAD) and transcribed piece by
     piece, so memory stays bounded.
@@ -62,8 +65,8 @@ class SpeechRecognizer(AudioInterface):
             )
         self.decoding = decoding
         if decoding == "beam":
-            self.searcher = self.hparams.test_searcher(
-                vocab_list=self.vocab + ["<blank>"]
+            self.searcher = CTCTextSearch(
+                self.hparams.test_searcher, sp, self.hparams.blank_index
             )
 
     def encode_batch(
@@ -107,12 +110,12 @@ class SpeechRecognizer(AudioInterface):
             One transcript per waveform.
         tokens : list of list of int
             The token IDs behind each transcript (greedy decoding) or an empty
-            list (beam search works on text).
+            list (beam search).
         """
         log_probs, lens = self.encode_batch(wavs, wav_lens)
         if self.decoding == "beam":
-            hyps = self.searcher(log_probs, lens)
-            return [h[0].text for h in hyps], [[] for _ in hyps]
+            texts = self.searcher(log_probs, lens)
+            return texts, [[] for _ in texts]
         tokens = ctc_greedy_decode(log_probs, lens, self.hparams.blank_index)
         texts = [
             self.hparams.tokenizer.decode_ids(seq) if seq else "" for seq in tokens

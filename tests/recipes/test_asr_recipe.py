@@ -11,6 +11,8 @@ from hyperpyyaml import load_hyperpyyaml
 from recipe_runner import TINY, load_recipe, run_cli, run_recipe, train_tiny
 from speechbrain.tokenizers.SentencePiece import SentencePiece
 
+from speechbrain_lstm_ser.decoders.ctc import CTCTextSearch
+
 # Slow tier: trains the ASR recipe.
 pytestmark = pytest.mark.slow
 
@@ -55,8 +57,9 @@ def test_saved_model_and_tokenizer_reproduce_the_transcripts(asr_trained):
     # reloaded in a fresh process-like setting, they give the same transcripts.
     hparams, tokenizer, loader = _saved_run(asr_trained)
     assert hparams["checkpointer"].recover_if_possible(min_key="WER") is not None
-    vocab = [tokenizer.sp.id_to_piece(i) for i in range(30)] + ["<blank>"]
-    searcher = hparams["test_searcher"](vocab_list=vocab)
+    searcher = CTCTextSearch(
+        hparams["test_searcher"], tokenizer.sp, hparams["blank_index"]
+    )
     model = hparams["model"].eval()
     with open(asr_trained[1] / "transcripts.csv", encoding="utf-8") as handle:
         expected = {r["ID"]: r["hypothesis"] for r in csv.DictReader(handle)}
@@ -65,8 +68,8 @@ def test_saved_model_and_tokenizer_reproduce_the_transcripts(asr_trained):
         for batch in loader:
             wavs, lens = batch.sig
             log_probs = model(wavs, lens)
-            for uid, hyps in zip(batch.id, searcher(log_probs, lens), strict=True):
-                found[uid] = " ".join(hyps[0].text.split())
+            for uid, text in zip(batch.id, searcher(log_probs, lens), strict=True):
+                found[uid] = text
     assert found == expected
 
 

@@ -1,0 +1,1 @@
+"""Searches over the outputs of a trained model (CTC prefix beam search)."""
