@@ -53,13 +53,11 @@ from bench.classic import (
     normalised_features,
 )
 from bench.measure import peak_rss_mb, prediction_rows
-from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
     ManifestSchema,
     dimension_matrix,
     read_manifest,
-    resolve_data_root,
 )
 from speechbrain_lstm_ser.evaluation.dimensions import (
     concordance_correlation,
@@ -69,6 +67,7 @@ from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.robustness import (
     dimension_robustness,
     dimension_robustness_failures,
+    labelled_audio_of_rows,
 )
 
 __all__ = [
@@ -131,18 +130,13 @@ def read_dimensional_audio(
         "dimensional manifest", ("ID", "wav", *names), unit_interval=tuple(names)
     )
     rows = read_manifest(manifest, schema=schema)  # read once, every value checked
-    if data_folder is None and any("$data_root" in r["wav"] for r in rows):
-        raise ValueError(
-            f"{manifest}: its wav paths start with $data_root: give the corpus "
-            "folder (--data_folder)"
-        )
-    root = data_folder or ""
+    audio = labelled_audio_of_rows(rows, manifest, data_folder, sample_rate, None)
     return DimensionalAudio(
-        [r["ID"] for r in rows],
-        [read_audio(resolve_data_root(r["wav"], root), sample_rate) for r in rows],
+        audio.ids,
+        audio.wavs,
         dimension_matrix(rows, names),
-        [r.get("spk_id", "") for r in rows],
-        [r.get("gender", "") for r in rows],
+        audio.speakers,
+        audio.genders,
     )
 
 

@@ -62,6 +62,7 @@ __all__ = [
     "format_robustness",
     "gain_robustness",
     "mix_with_silent_channel",
+    "labelled_audio_of_rows",
     "read_labelled_audio",
     "robustness_failures",
     "speaker_predictor",
@@ -685,6 +686,37 @@ def read_labelled_audio(
     """
     required = ("ID", "wav") if label_column is None else ("ID", "wav", label_column)
     rows = read_manifest(manifest, required=required)
+    return labelled_audio_of_rows(
+        rows, manifest, data_folder, sample_rate, label_column
+    )
+
+
+def labelled_audio_of_rows(
+    rows: Sequence[Mapping[str, str]],
+    manifest: str | os.PathLike,
+    data_folder: str | os.PathLike | None = None,
+    sample_rate: int = 16000,
+    label_column: str | None = "emo",
+) -> LabelledAudio:
+    """:func:`read_labelled_audio` of rows already read (and checked) from ``manifest``.
+
+    Arguments
+    ---------
+    rows : sequence of mapping
+        The manifest's rows (``ID``, ``wav``, and ``label_column`` if given).
+    manifest : str or os.PathLike
+        Where the rows come from (named in the errors).
+    data_folder : str or os.PathLike, optional
+        Substituted for ``$data_root`` in ``wav`` (required when used).
+    sample_rate : int
+        The rate to read at.
+    label_column : str, optional
+        The column of the true labels; None: ``labels`` empty.
+
+    Returns
+    -------
+    LabelledAudio
+    """
     if data_folder is None and any("$data_root" in r["wav"] for r in rows):
         raise ValueError(
             f"{manifest}: its wav paths start with $data_root: give the corpus "
