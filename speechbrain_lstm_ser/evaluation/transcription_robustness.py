@@ -115,9 +115,14 @@ def transcription_conditions(
         )
     if names is None:
         names = () if groups else ASR_CONDITIONS
-    # Every condition, to check the names (babble gets its speakers below).
-    built = build_conditions(CONDITION_GROUPS, sample_rate, speakers or [], seed)
-    known = {**DEFAULT_CONDITIONS, **built}
+    # Every condition by group, to check the names (babble gets its speakers below).
+    by_group = {
+        group: build_conditions([group], sample_rate, speakers or [], seed)
+        for group in CONDITION_GROUPS
+    }
+    known = dict(DEFAULT_CONDITIONS)
+    for built in by_group.values():
+        known.update(built)
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(
@@ -127,20 +132,11 @@ def transcription_conditions(
     selected = [REFERENCE, *names]
     if "gain" in groups:
         selected += list(DEFAULT_CONDITIONS)
-    selected += [n for n in built if any(_group(n) == g for g in groups)]
+    selected += [n for g in CONDITION_GROUPS if g in groups for n in by_group[g]]
     selected = list(dict.fromkeys(selected))
     if speakers is None and any(n.startswith("babble") for n in selected):
         raise ValueError("babble noise needs the speaker of every waveform (spk_id)")
     return {name: known[name] for name in selected}
-
-
-def _group(name: str) -> str:
-    """The group of a condition :func:`build_conditions` names."""
-    if "noise" in name:
-        return "noise"
-    if name.startswith("room"):
-        return "reverb"
-    return name.split()[0]
 
 
 def transcription_robustness(
