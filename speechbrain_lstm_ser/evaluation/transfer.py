@@ -138,10 +138,13 @@ def transfer_table(
     -------
     dict
         ``conditions``: name -> mode -> ``UA``, ``WA``, ``delta_UA`` (from
-        clean), ``unchanged`` (and a codec's realised ``kbps``);
+        clean), ``unchanged`` and ``predicted`` (one label per test
+        utterance; and a codec's realised ``kbps``);
         ``domains``: name -> ``utterances``,
         ``speakers`` and mode -> ``UA``, ``WA``, ``delta_UA`` (from the
-        in-domain clean UA); ``utterances``.
+        in-domain clean UA) and ``predicted``; ``utterances``;
+        ``references``: ``test`` and each domain -> ``ids`` and ``labels``
+        (what two runs are paired on: ``bench.transfer_runs --against``).
 
     Example
     -------
@@ -160,6 +163,10 @@ def transfer_table(
     domains = dict(domains or {})
     result: dict = {
         "utterances": len(test.wavs),
+        "references": {
+            "test": _references(test),
+            **{name: _references(d) for name, d in domains.items()},
+        },
         "conditions": {name: {} for name in conditions},
         "domains": {
             name: {"utterances": len(d.wavs), "speakers": len(set(d.speakers))}
@@ -179,6 +186,7 @@ def transfer_table(
             result["conditions"][name][mode] = {
                 k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")
             }
+            result["conditions"][name][mode]["predicted"] = list(r["predictions"])
         for name, condition in conditions.items():
             if hasattr(condition, "kbps"):  # a codec's realised bitrate
                 result["conditions"][name]["kbps"] = condition.kbps
@@ -190,8 +198,14 @@ def transfer_table(
                 "UA": report["unweighted_accuracy"],
                 "WA": report["accuracy"],
                 "delta_UA": report["unweighted_accuracy"] - clean_ua,
+                "predicted": predicted,
             }
     return result
+
+
+def _references(data: LabelledAudio) -> dict[str, list[str]]:
+    """The utterance ids and true labels that predictions are paired on."""
+    return {"ids": list(data.ids), "labels": list(data.labels)}
 
 
 def format_transfer_table(result: Mapping) -> str:
