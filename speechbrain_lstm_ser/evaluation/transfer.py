@@ -18,6 +18,8 @@ predictor (a model, the classic baseline), in two settings:
 Each is measured single-utterance (each utterance alone) and per speaker
 (each utterance against its speaker's enrolment, made of that speaker's
 utterances *under the same condition*: the recipe's transductive test).
+Per speaker is measured only for a speaker-normalised model, the one kind
+trained with a speaker's reference (:func:`no_speaker_mode` says why not).
 
 ``sb-lstm-ser robustness --conditions gain,noise,reverb,telephone,codec
 --domain FOLDER`` runs it on an exported model (:func:`evaluate_model_transfer`).
@@ -53,6 +55,7 @@ __all__ = [
     "evaluate_model_transfer",
     "format_transfer_table",
     "model_predictors",
+    "no_speaker_mode",
     "read_domain",
     "select_conditions",
     "transfer_table",
@@ -280,6 +283,59 @@ def read_domain(
     if any(not s for s in data.speakers):
         raise ValueError(f"{manifest}: a domain needs spk_id for every utterance")
     return data
+
+
+def no_speaker_mode(model) -> str | None:
+    """Why a loaded classifier gets no per-speaker column; None when it gets one.
+
+    Per speaker, each utterance is measured against a reference made of its
+    speaker's utterances (enrolment). A speaker-normalised model
+    (``normalization_reference: speaker``) trained with such references.
+    Any other model's features are relative to each utterance (the commands
+    model; the streaming model's running reference) or to nothing (no
+    ``reference_norm``, e.g. an SSL front end): a speaker's reference is an
+    input it never saw in training, so that column would measure the
+    mismatch, not the model.
+
+    Arguments
+    ---------
+    model : UtteranceClassifier
+        A loaded classifier.
+
+    Returns
+    -------
+    str or None
+        One sentence naming the model and the reason; None for a
+        speaker-normalised model.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace as NS
+    >>> def fake(reference_norm, speaker_normalized):
+    ...     return NS(source="run/model", enrol_waveforms=print,
+    ...               speaker_normalized=speaker_normalized,
+    ...               model=NS(reference_norm=reference_norm))
+    >>> no_speaker_mode(fake("norm", True)) is None
+    True
+    >>> no_speaker_mode(fake("norm", False))[:50]
+    'run/model measures each utterance against itself ('
+    >>> no_speaker_mode(fake(None, False))[:50]
+    'run/model has no reference normalisation (referenc'
+    """
+    name = getattr(model, "source", None) or type(model).__name__
+    if not hasattr(model, "enrol_waveforms"):
+        return f"{name} cannot enrol speakers"
+    if getattr(model, "speaker_normalized", False):
+        return None
+    if getattr(getattr(model, "model", None), "reference_norm", None) is None:
+        return (
+            f"{name} has no reference normalisation (reference_norm): no "
+            "speaker's reference reaches its features"
+        )
+    return (
+        f"{name} measures each utterance against itself (normalization_reference: "
+        "utterance): a speaker's reference is an input it never trained with"
+    )
 
 
 def model_predictors(

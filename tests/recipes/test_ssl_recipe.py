@@ -40,6 +40,7 @@ def ssl_run(tmp_path_factory):
         "ssl_hidden_size": "32",
         "ssl_layers": "[0, 1, 2]",
         "ssl_cache_folder": str(base / "cache"),
+        "num_threads": "1",
     }
     log = run_recipe("emotion", "ssl_lstm.yaml", overrides, base / "data", base / "out")
     return base, overrides, log
