@@ -34,6 +34,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from speechbrain_lstm_ser.dataio.manifest import SILENCE_WORD, read_manifest
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.conditions import (
     CONDITION_GROUPS,
@@ -52,6 +53,7 @@ from speechbrain_lstm_ser.evaluation.robustness import (
 __all__ = [
     "GROUPS",
     "MODES",
+    "babble_talkers",
     "evaluate_model_transfer",
     "format_transfer_table",
     "model_predictors",
@@ -72,7 +74,7 @@ PredictorFactory = Callable[[Sequence[str]], Predictor]
 def select_conditions(
     groups: Sequence[str],
     sample_rate: int,
-    speakers: Sequence[str] | None = None,
+    speakers: Sequence[str | None] | None = None,
     seed: int = 0,
 ) -> dict:
     """``clean`` (the waveforms as read) and the conditions of ``groups``.
@@ -83,8 +85,9 @@ def select_conditions(
         Any of :data:`GROUPS`.
     sample_rate : int
         Of the waveforms.
-    speakers : sequence of str, optional
-        The speaker of each waveform (babble needs them).
+    speakers : sequence of str or None, optional
+        The speaker of each waveform (babble needs them; None: a waveform
+        without speech, never a talker, see :func:`babble_talkers`).
     seed : int
         Seed of the random conditions.
 
@@ -373,6 +376,34 @@ def model_predictors(
     return factories
 
 
+def babble_talkers(
+    manifest: str | os.PathLike, speakers: Sequence[str]
+) -> list[str | None]:
+    """The speaker of each row as a babble talker; None for a row without speech.
+
+    A commands manifest's silence rows (``word`` :data:`SILENCE_WORD`) are
+    background noise under a pseudo-speaker (``noise_<recording>``): babble
+    made of them would be noise, not talkers.
+
+    Arguments
+    ---------
+    manifest : str or os.PathLike
+        The manifest the utterances were read from.
+    speakers : sequence of str
+        Their ``spk_id``, in its order.
+
+    Returns
+    -------
+    list
+        ``speakers``, None where the row holds no speech.
+    """
+    rows = read_manifest(manifest, required=("ID", "wav"))
+    return [
+        None if row.get("word") == SILENCE_WORD else speaker
+        for row, speaker in zip(rows, speakers, strict=True)
+    ]
+
+
 def evaluate_model_transfer(
     model,
     manifest: str | os.PathLike,
@@ -423,7 +454,8 @@ def evaluate_model_transfer(
         Path(d).name or str(d): read_domain(d, model.sample_rate, label_column)
         for d in domains
     }
-    conditions = select_conditions(groups, model.sample_rate, test.speakers, seed)
+    talkers = babble_talkers(manifest, test.speakers)
+    conditions = select_conditions(groups, model.sample_rate, talkers, seed)
     result = transfer_table(
         model_predictors(model, modes, batch_size),
         test,

@@ -12,6 +12,7 @@ from speechbrain_lstm_ser.dataio.audio import write_audio
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, write_manifest
 from speechbrain_lstm_ser.evaluation.robustness import LabelledAudio
 from speechbrain_lstm_ser.evaluation.transfer import (
+    babble_talkers,
     format_transfer_table,
     read_domain,
     select_conditions,
@@ -215,3 +216,15 @@ def test_only_a_speaker_normalised_model_gets_a_per_speaker_column(
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: --by-speaker: ")
         assert reason in err[0]
+
+
+def test_a_commands_silence_clip_is_no_babble_talker(tmp_path):
+    manifest = tmp_path / "test.csv"
+    manifest.write_text(
+        "ID,duration,wav,start,stop,spk_id,gender,command,word\n"
+        "yes/0,1.0,$data_root/y.wav,,,s1,female,yes,yes\n"
+        "silence/0,1.0,$data_root/n.wav,1.0,2.0,noise_pink,unknown,silence,_silence_\n"
+        "cat/0,1.0,$data_root/c.wav,,,s2,male,unknown,cat\n"
+    )
+    speakers = ["s1", "noise_pink", "s2"]
+    assert babble_talkers(manifest, speakers) == ["s1", None, "s2"]
