@@ -123,6 +123,26 @@ def test_cli_predict_timeline_sign_and_verify(ssl_run, tmp_path):
     assert run_cli("verify", model).returncode != 0
 
 
+def test_the_robustness_table_runs_single_utterance(ssl_run, tmp_path):
+    # no reference_norm: no per-speaker column (enrolment would refuse it),
+    # one line saying so instead of an error for the whole table
+    base, _, _ = ssl_run
+    out = tmp_path / "robustness.json"
+    proc = run_cli(
+        "robustness", "--model", base / "out" / "model",
+        "--manifest", base / "out" / "manifests" / "test.csv",
+        "--data_folder", base / "data", "--conditions", "gain,telephone",
+        "--json", out,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "| condition | UA (utterance) | ΔUA | unchanged |"
+    assert lines[-1].startswith("per speaker: not measured: ")
+    summary = json.loads(out.read_text())
+    assert list(summary["conditions"])[-1] == "telephone GSM"
+    assert set(summary["conditions"]["clean"]) == {"utterance"}
+
+
 def test_loads_from_an_offline_hub_cache(ssl_run, tmp_path):
     base, _, _ = ssl_run
     populate_hub_cache(tmp_path / "hub", REPO_ID, base / "out" / "model")
