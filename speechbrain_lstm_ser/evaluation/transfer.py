@@ -144,7 +144,8 @@ def transfer_table(
     -------
     dict
         ``conditions``: name -> mode -> ``UA``, ``WA``, ``delta_UA`` (from
-        clean), ``unchanged`` (and a codec's realised ``kbps``);
+        clean), ``unchanged``, ``recall`` (class -> recall, for the classes
+        of the test split) (and a codec's realised ``kbps``);
         ``domains``: name -> ``utterances``,
         ``speakers`` and mode -> ``UA``, ``WA``, ``delta_UA`` (from the
         in-domain clean UA); ``utterances``.
@@ -183,7 +184,8 @@ def transfer_table(
         )
         for name, r in res.items():
             result["conditions"][name][mode] = {
-                k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")
+                **{k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")},
+                "recall": _recalls(test.labels, r["predictions"], classes),
             }
         for name, condition in conditions.items():
             if hasattr(condition, "kbps"):  # a codec's realised bitrate
@@ -198,6 +200,21 @@ def transfer_table(
                 "delta_UA": report["unweighted_accuracy"] - clean_ua,
             }
     return result
+
+
+def _recalls(
+    labels: Sequence[str], predicted: Sequence[str], classes: Sequence[str]
+) -> dict[str, float]:
+    """Class -> recall, for the classes present in ``labels``.
+
+    Example
+    -------
+    >>> _recalls(["yes", "yes", "no"], ["yes", "no", "no"], ["yes", "no", "go"])
+    {'yes': 0.5, 'no': 1.0}
+    """
+    per_class = classification_report(labels, predicted, classes)["per_class"]
+    present = set(labels)
+    return {c: per_class[c]["recall"] for c in classes if c in present}
 
 
 def format_transfer_table(result: Mapping) -> str:

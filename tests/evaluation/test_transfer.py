@@ -69,6 +69,11 @@ def test_the_table_has_every_condition_and_domain_in_both_modes():
     assert domain["utterance"]["delta_UA"] == -0.5
     assert (domain["utterances"], domain["speakers"]) == (4, 2)
     assert result["conditions"]["-20 dB"]["speaker"]["unchanged"] == 1.0
+    # per class: at -20 dB the absolute threshold calls every loud clip soft
+    assert result["conditions"]["-20 dB"]["utterance"]["recall"] == {
+        "loud": 0.0,
+        "soft": 1.0,
+    }
     table = format_transfer_table(result).splitlines()
     assert table[0].startswith("| condition | UA (utterance) | ΔUA | unchanged |")
     assert len(table) == 2 + len(conditions) + 1
