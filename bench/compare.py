@@ -29,6 +29,7 @@ __all__ = [
     "compare_to_reference",
     "paired_bootstrap",
     "paired_ccc_bootstrap",
+    "paired_runs_bootstrap",
 ]
 
 
@@ -101,6 +102,93 @@ def paired_bootstrap(
         len(references),
         resamples,
         seed,
+    )
+
+
+def _ua_of_draws(references: np.ndarray, correct: np.ndarray, draws: np.ndarray):
+    """UA (mean recall over the classes drawn) of each row of ``draws``.
+
+    ``correct`` marks the utterances a model got right; ``draws`` is
+    ``(resamples, n)`` utterance indices. Matches
+    :func:`~speechbrain_lstm_ser.evaluation.classification.classification_report`'s
+    ``unweighted_accuracy`` on each draw.
+    """
+    refs, right = references[draws], correct[draws]
+    recalls = []
+    for c in np.unique(references):
+        of_class = refs == c
+        count = of_class.sum(axis=1)
+        hits = (right & of_class).sum(axis=1)
+        recalls.append(np.where(count > 0, hits / np.maximum(count, 1), np.nan))
+    return np.nanmean(np.stack(recalls), axis=0)
+
+
+def paired_runs_bootstrap(
+    pairs: Sequence[tuple[Sequence[str], Sequence[str], Sequence[str], Sequence[str]]],
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Mean UA difference over paired runs (other - baseline), 95% bootstrap interval.
+
+    Each pair is one seed of both models measured on the same utterances.
+    The difference is the mean over the pairs of each pair's UA difference;
+    each resample draws the utterances with replacement: one draw shared by
+    the pairs measured on the same ids (a domain every seed is measured on),
+    its own draw for pairs on other utterances (test splits that differ by
+    seed). So the interval reflects which utterances were drawn, with the
+    seeds' training randomness averaged over the pairs.
+
+    Arguments
+    ---------
+    pairs : sequence of tuple
+        ``(ids, references, baseline, other)``: utterance ids, true labels,
+        and the two models' predicted labels, in the same order.
+    resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    delta, low, high : float
+
+    Example
+    -------
+    >>> ids, refs = ["u1", "u2", "u3", "u4"], ["a", "a", "b", "b"]
+    >>> better = (ids, refs, ["a", "b", "a", "b"], refs)  # 0.5 -> 1.0
+    >>> same = (ids, refs, refs, refs)
+    >>> paired_runs_bootstrap([better, same], resamples=50)[0]
+    0.25
+    """
+    if not pairs:
+        raise ValueError("no pairs of runs to compare")
+    draws: dict[tuple, np.ndarray] = {}
+    rng = np.random.default_rng(seed)
+    deltas, samples = [], []
+    for ids, references, baseline, other in pairs:
+        n = len(ids)
+        if not n or not len(references) == len(baseline) == len(other) == n:
+            raise ValueError(
+                f"a pair of runs has {n} ids, {len(references)} labels and "
+                f"{len(baseline)} / {len(other)} predictions: they must match"
+            )
+        key = tuple(ids)
+        if key not in draws:
+            draws[key] = rng.integers(0, n, (resamples, n))
+        refs = np.asarray(references)
+        hits = [np.asarray(p) == refs for p in (baseline, other)]
+        every = np.arange(n)[None, :]
+        ua_base, ua_other = (_ua_of_draws(refs, h, every)[0] for h in hits)
+        deltas.append(ua_other - ua_base)
+        samples.append(
+            _ua_of_draws(refs, hits[1], draws[key])
+            - _ua_of_draws(refs, hits[0], draws[key])
+        )
+    low, high = np.percentile(np.mean(samples, axis=0), [2.5, 97.5])
+    return (
+        round(float(np.mean(deltas)), 6),
+        round(float(low), 6),
+        round(float(high), 6),
     )
 
 

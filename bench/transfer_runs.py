@@ -8,6 +8,13 @@ domain::
 
     python -m bench.transfer_runs results/emotion_lstm/{1986,1,2}/transfer.json
 
+With ``--against`` another model's runs (the same seeds, in the same order),
+it also prints each row's mean UA difference from them with a 95 % paired
+bootstrap interval over the utterances (:func:`bench.compare.paired_runs_bootstrap`)::
+
+    python -m bench.transfer_runs candidate/{1986,1,2}.json \
+        --against default/{1986,1,2}.json
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
@@ -20,9 +27,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bench.compare import paired_runs_bootstrap
 from speechbrain_lstm_ser.evaluation.transfer import MODES
 
-__all__ = ["transfer_runs_table"]
+__all__ = ["transfer_runs_differences", "transfer_runs_table"]
 
 
 def _cell(values: list[float], percent: bool) -> str:
@@ -80,16 +88,139 @@ def transfer_runs_table(summaries: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def _paired_rows(run: dict, baseline: dict, where: str) -> dict:
+    """Row -> mode -> ``(ids, references, baseline, other)`` of one pair of runs."""
+    rows: dict[str, dict[str, tuple]] = {}
+    for part in ("conditions", "domains"):
+        for name, modes in run.get(part, {}).items():
+            base_modes = baseline.get(part, {}).get(name)
+            if base_modes is None:
+                continue
+            source = "test" if part == "conditions" else name
+            refs = run.get("references", {}).get(source)
+            base_refs = baseline.get("references", {}).get(source)
+            for mode in MODES:
+                if mode not in modes or mode not in base_modes:
+                    continue
+                if (
+                    refs is None
+                    or base_refs is None
+                    or any(
+                        "predicted" not in m for m in (modes[mode], base_modes[mode])
+                    )
+                ):
+                    raise ValueError(
+                        f"{where}: {name!r} has no per-utterance predictions; "
+                        "re-run sb-lstm-ser robustness --json with this version"
+                    )
+                if refs["ids"] != base_refs["ids"]:
+                    raise ValueError(
+                        f"{where}: {name!r} was measured on other utterances in "
+                        "the two runs; pair runs of the same seed (the same split)"
+                    )
+                rows.setdefault(name, {})[mode] = (
+                    refs["ids"],
+                    refs["labels"],
+                    base_modes[mode]["predicted"],
+                    modes[mode]["predicted"],
+                )
+    return rows
+
+
+def transfer_runs_differences(
+    summaries: Sequence[dict],
+    against: Sequence[dict],
+    resamples: int = 1000,
+    seed: int = 0,
+    names: Sequence[str] | None = None,
+) -> str:
+    """Each row's mean UA difference from ``against``, with its paired interval.
+
+    Arguments
+    ---------
+    summaries, against : sequence of dict
+        The two models' ``--json`` outputs, paired in order (the same seed,
+        so the same test split); rows both have are compared.
+    resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+    names : sequence of str, optional
+        The runs' names for errors (default: their positions).
+
+    Returns
+    -------
+    str
+        A Markdown table: ``mean ΔUA [2.5 %, 97.5 %]`` per row and mode.
+
+    Example
+    -------
+    >>> refs = {"test": {"ids": ["u1", "u2"], "labels": ["a", "b"]}}
+    >>> run = lambda p: {"references": refs, "conditions": {"clean": {
+    ...     "utterance": {"predicted": p}}}}
+    >>> print(transfer_runs_differences([run(["a", "b"])], [run(["a", "a"])],
+    ...                                 resamples=20).splitlines()[-1])
+    | clean | +0.500 [+0.000, +1.000] | – |
+    """
+    if len(summaries) != len(against):
+        raise ValueError(
+            f"{len(summaries)} runs against {len(against)}: give one run of "
+            "each model per seed, in the same order"
+        )
+    names = list(names or [f"run {i + 1}" for i in range(len(summaries))])
+    pairs: dict[str, dict[str, list[tuple]]] = {}
+    for run, baseline, where in zip(summaries, against, names, strict=True):
+        for name, modes in _paired_rows(run, baseline, where).items():
+            for mode, pair in modes.items():
+                pairs.setdefault(name, {}).setdefault(mode, []).append(pair)
+    lines = [
+        f"| condition ({len(summaries)} pairs of runs) | ΔUA (utterance) [95 %] "
+        "| ΔUA (speaker) [95 %] |",
+        "|---|---|---|",
+    ]
+    for name, modes in pairs.items():
+        cells = []
+        for mode in MODES:
+            if len(modes.get(mode, [])) != len(summaries):
+                cells.append("–")
+                continue
+            delta, low, high = paired_runs_bootstrap(modes[mode], resamples, seed)
+            cells.append(f"{delta:+.3f} [{low:+.3f}, {high:+.3f}]")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _read(paths: Sequence[str]) -> list[dict]:
+    summaries = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            summaries.append(json.load(handle))
+    return summaries
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m bench.transfer_runs RUN.json [RUN.json ...]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="robustness --json outputs")
+    parser.add_argument(
+        "--against",
+        nargs="+",
+        help="another model's runs of the same seeds, in the same order: also "
+        "print each row's UA difference with a paired bootstrap interval",
+    )
+    parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args(argv)
-    summaries = []
-    for path in args.runs:
-        with open(path, encoding="utf-8") as handle:
-            summaries.append(json.load(handle))
+    summaries = _read(args.runs)
     print(transfer_runs_table(summaries))
+    if args.against:
+        try:
+            table = transfer_runs_differences(
+                summaries, _read(args.against), args.resamples, names=args.runs
+            )
+        except ValueError as error:
+            raise SystemExit(f"error: {error}") from None
+        print()
+        print(table)
 
 
 if __name__ == "__main__":

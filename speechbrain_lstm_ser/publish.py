@@ -29,6 +29,10 @@ from speechbrain_lstm_ser.export.card import (
     replace_usage,
     usage_snippet,
 )
+from speechbrain_lstm_ser.export.robustness_card import (
+    read_robustness,
+    with_robustness,
+)
 from speechbrain_lstm_ser.hub.legacy import CLASSIFIER_TRAINED, folder_setting
 from speechbrain_lstm_ser.hub.load import HYPERPARAMS, read_interface
 from speechbrain_lstm_ser.hub.signing import SIGNATURE_FILE
@@ -152,6 +156,7 @@ def publish(
     token: str | None = None,
     api=None,
     sign_key: str | os.PathLike | None = None,
+    robustness: str | os.PathLike | None = None,
 ) -> str:
     """Checks a model folder and uploads it to a Hub model repository.
 
@@ -175,6 +180,10 @@ def publish(
     sign_key : str or os.PathLike, optional
         A private key (``sb-lstm-ser keygen``): the uploaded folder is signed
         with it (after its card is adapted to the repo id).
+    robustness : str or os.PathLike, optional
+        What ``sb-lstm-ser robustness --conditions ... --json`` wrote for
+        this folder: the uploaded card gets its ``## Robustness`` table
+        (:mod:`~speechbrain_lstm_ser.export.robustness_card`).
 
     Returns
     -------
@@ -184,6 +193,7 @@ def publish(
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise ValueError(f"repo id must look like user/name, got {repo_id!r}")
     check = check_folder(folder)
+    summary = None if robustness is None else read_robustness(robustness, folder)
     if (check.folder / SIGNATURE_FILE).is_file() and sign_key is None:
         raise PublishError(
             check.folder,
@@ -200,6 +210,11 @@ def publish(
         f"({total / 1e6:.2f} MB) to https://huggingface.co/{repo_id}"
         f"{' (private)' if private else ''}:",
     ] + [f"  {name}  {size} B" for name, size in check.files]
+    if summary is not None:
+        rows = len(summary.get("conditions", {})) + len(summary.get("domains", {}))
+        lines.append(
+            f"the card gets the robustness table of {robustness} ({rows} rows)"
+        )
     if dry_run:
         return "\n".join(lines)
     if api is None:
@@ -211,9 +226,10 @@ def publish(
         shutil.copytree(check.folder, staged)
         card = (staged / "README.md").read_text(encoding="utf-8")
         snippet = usage_snippet(check.interface, repo_id, check.method + "({example})")
-        (staged / "README.md").write_text(
-            replace_usage(card, snippet), encoding="utf-8"
-        )
+        card = replace_usage(card, snippet)
+        if summary is not None:
+            card = with_robustness(card, summary)
+        (staged / "README.md").write_text(card, encoding="utf-8")
         if sign_key is not None:
             from speechbrain_lstm_ser.hub.signing import sign_folder
 

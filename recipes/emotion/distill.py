@@ -126,20 +126,30 @@ class DistillationBrain(EmotionBrain):
         return self.distillation(predictions, teacher, loss)
 
 
-def teacher_source(hparams_file, overrides):
-    """The ``teacher`` of the command line, or else of the YAML (or None)."""
+#: The YAML keys that say which teacher and how far it is trusted.
+TEACHER_KEYS = ("teacher", "teacher_verify", "teacher_trusted_keys")
+
+
+def teacher_settings(hparams_file, overrides):
+    """:data:`TEACHER_KEYS` from the command line, or else from the YAML.
+
+    Read before the YAML is loaded, as a run teacher's data settings become
+    the student's defaults; ``teacher`` is None when neither sets it.
+    """
     yaml = ruamel.yaml.YAML()
     try:
         given = yaml.load(overrides or "{}") or {}
     except ruamel.yaml.YAMLError:
-        return None  # load_experiment names the malformed override
-    if "teacher" in given:
-        return given["teacher"]
+        given = {}  # load_experiment names the malformed override
     with open(hparams_file, encoding="utf-8") as handle:
-        return yaml.load(handle).get("teacher")
+        defaults = yaml.load(handle)
+    settings = {key: given.get(key, defaults.get(key)) for key in TEACHER_KEYS}
+    settings["teacher_verify"] = settings["teacher_verify"] or "auto"
+    settings["teacher_trusted_keys"] = list(settings["teacher_trusted_keys"] or [])
+    return settings
 
 
-def load_teacher(source):
+def load_teacher(source, verify="auto", trusted_keys=()):
     """The teacher's trained model, its classes and, for a run, its data.
 
     Arguments
@@ -147,6 +157,12 @@ def load_teacher(source):
     source : str
         A ``train.py`` run folder or its ``hyperparams.yaml``; otherwise an
         exported model folder or Hub repo.
+    verify : str
+        A model folder's signature policy (``auto``, ``required``, ``off``),
+        as for inference; a run folder is the user's own training.
+    trusted_keys : sequence of path
+        Signers' public keys; with any pinned, an unsigned or foreign model
+        is refused before it is built.
 
     Returns
     -------
@@ -164,7 +180,7 @@ def load_teacher(source):
         run_yaml = path if path.is_file() else path / "hyperparams.yaml"
         run = load_trained_modules(run_yaml)
         return run["model"], list(run["emotions"]), {k: run[k] for k in TEACHER_DATA}
-    recognizer = load_model(source)
+    recognizer = load_model(source, verify=verify, trusted_keys=list(trusted_keys))
     return recognizer.model, list(recognizer.labels), {}
 
 
@@ -187,11 +203,14 @@ if __name__ == "__main__":
     # Reading command line arguments; the teacher is loaded first, as a run
     # teacher's data settings become the student's defaults.
     hparams_file, run_opts, overrides = sb.parse_arguments(sys.argv[1:])
-    source = teacher_source(hparams_file, overrides)
+    settings = teacher_settings(hparams_file, overrides)
+    source = settings["teacher"]
     if not source:
         sys.exit("error: distillation needs a teacher: --teacher <run folder or model>")
     try:
-        teacher, teacher_labels, teacher_data = load_teacher(source)
+        teacher, teacher_labels, teacher_data = load_teacher(
+            source, settings["teacher_verify"], settings["teacher_trusted_keys"]
+        )
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit(f"error: cannot load the teacher {source}: {err}")
     overrides = student_overrides(overrides, teacher_data)

@@ -35,6 +35,11 @@ def add_publish_parser(sub) -> None:
     publish.add_argument(
         "--sign-key", help="private key (sb-lstm-ser keygen) to sign the upload with"
     )
+    publish.add_argument(
+        "--robustness",
+        help="the JSON `sb-lstm-ser robustness --conditions all --json` wrote for "
+        "this folder: the uploaded card lists its table",
+    )
     publish.set_defaults(handler=run_publish)
 
 
@@ -50,6 +55,7 @@ def run_publish(args: argparse.Namespace) -> int:
                 private=args.private,
                 dry_run=args.dry_run,
                 sign_key=args.sign_key,
+                robustness=args.robustness,
             )
         )
     except (PublishError, ValueError, FileNotFoundError) as err:

@@ -145,10 +145,13 @@ def transfer_table(
     dict
         ``conditions``: name -> mode -> ``UA``, ``WA``, ``delta_UA`` (from
         clean), ``unchanged``, ``recall`` (class -> recall, for the classes
-        of the test split) (and a codec's realised ``kbps``);
+        of the test split) and ``predicted`` (one label per test utterance;
+        and a codec's realised ``kbps``);
         ``domains``: name -> ``utterances``,
         ``speakers`` and mode -> ``UA``, ``WA``, ``delta_UA`` (from the
-        in-domain clean UA); ``utterances``.
+        in-domain clean UA) and ``predicted``; ``utterances``;
+        ``references``: ``test`` and each domain -> ``ids`` and ``labels``
+        (what two runs are paired on: ``bench.transfer_runs --against``).
 
     Example
     -------
@@ -167,6 +170,10 @@ def transfer_table(
     domains = dict(domains or {})
     result: dict = {
         "utterances": len(test.wavs),
+        "references": {
+            "test": _references(test),
+            **{name: _references(d) for name, d in domains.items()},
+        },
         "conditions": {name: {} for name in conditions},
         "domains": {
             name: {"utterances": len(d.wavs), "speakers": len(set(d.speakers))}
@@ -187,6 +194,7 @@ def transfer_table(
                 **{k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")},
                 "recall": _recalls(test.labels, r["predictions"], classes),
             }
+            result["conditions"][name][mode]["predicted"] = list(r["predictions"])
         for name, condition in conditions.items():
             if hasattr(condition, "kbps"):  # a codec's realised bitrate
                 result["conditions"][name]["kbps"] = condition.kbps
@@ -198,6 +206,7 @@ def transfer_table(
                 "UA": report["unweighted_accuracy"],
                 "WA": report["accuracy"],
                 "delta_UA": report["unweighted_accuracy"] - clean_ua,
+                "predicted": predicted,
             }
     return result
 
@@ -215,6 +224,11 @@ def _recalls(
     per_class = classification_report(labels, predicted, classes)["per_class"]
     present = set(labels)
     return {c: per_class[c]["recall"] for c in classes if c in present}
+
+
+def _references(data: LabelledAudio) -> dict[str, list[str]]:
+    """The utterance ids and true labels that predictions are paired on."""
+    return {"ids": list(data.ids), "labels": list(data.labels)}
 
 
 def format_transfer_table(result: Mapping) -> str:

@@ -38,3 +38,81 @@ def test_rows_in_order_with_mean_and_population_std(tmp_path, capsys):
         paths[-1].write_text(json.dumps(run))
     main([str(p) for p in paths])
     assert capsys.readouterr().out.strip() == "\n".join(table)
+
+
+def _predicted_run(test_pred, domain_pred, ids=None):
+    labels = ["a", "b"] * 20
+    ids = ids or [f"u{i}" for i in range(40)]
+    return {
+        "references": {
+            "test": {"ids": ids, "labels": labels},
+            "flite": {"ids": [f"f{i}" for i in range(40)], "labels": labels},
+        },
+        "conditions": {"clean": {"utterance": {"UA": 0.0, "predicted": test_pred}}},
+        "domains": {"flite": {"speaker": {"UA": 0.0, "predicted": domain_pred}}},
+    }
+
+
+def test_against_pairs_the_seeds_utterance_by_utterance(tmp_path, capsys):
+    right = ["a", "b"] * 20
+    half = ["a"] * 40  # every "b" wrong: UA 0.5
+    candidate = [_predicted_run(right, right), _predicted_run(right, half)]
+    default = [_predicted_run(half, half), _predicted_run(right, half)]
+    paths = {}
+    for name, runs in (("cand", candidate), ("def", default)):
+        paths[name] = []
+        for i, run in enumerate(runs):
+            paths[name].append(str(tmp_path / f"{name}{i}.json"))
+            (tmp_path / f"{name}{i}.json").write_text(json.dumps(run))
+    main([*paths["cand"], "--against", *paths["def"], "--resamples", "200"])
+    means, differences = capsys.readouterr().out.strip().split("\n\n")
+    assert means.startswith("| condition (2 runs) |")
+    table = differences.splitlines()
+    assert table[0].startswith("| condition (2 pairs of runs) | ΔUA (utterance)")
+    # (0.5 + 0) / 2 over the two seeds; every resample keeps the gain positive
+    clean = next(line for line in table if line.startswith("| clean | +"))
+    low = float(clean.split("[")[1].split(",")[0])
+    assert clean.startswith("| clean | +0.250 [") and low > 0
+    assert clean.endswith(" | – |")  # no speaker mode on the test split
+    assert table[3].startswith("| flite | – | +0.250 [")
+
+
+def test_point_estimate_is_the_reports_ua_difference():
+    import numpy as np
+
+    from bench.compare import paired_runs_bootstrap
+    from speechbrain_lstm_ser.evaluation.classification import classification_report
+
+    rng = np.random.default_rng(3)
+    classes = ["ang", "hap", "neu", "sad"]
+    pairs, expected = [], []
+    for n in (37, 53):
+        refs = list(rng.choice(classes, n))
+        base, other = list(rng.choice(classes, n)), list(rng.choice(classes, n))
+        pairs.append(([f"u{i}" for i in range(n)], refs, base, other))
+
+        def ua(p, refs=refs):
+            return classification_report(refs, p, classes)["unweighted_accuracy"]
+
+        expected.append(ua(other) - ua(base))
+    delta, low, high = paired_runs_bootstrap(pairs, resamples=300)
+    assert abs(delta - float(np.mean(expected))) < 1e-6
+    assert low < delta < high
+
+
+def test_runs_that_cannot_be_paired_are_one_clear_error(tmp_path):
+    import pytest
+
+    from bench.transfer_runs import transfer_runs_differences
+
+    right = ["a", "b"] * 20
+    run = _predicted_run(right, right)
+    other_split = _predicted_run(right, right, ids=[f"v{i}" for i in range(40)])
+    with pytest.raises(ValueError, match="other utterances.*same seed"):
+        transfer_runs_differences([run], [other_split], names=["c.json"])
+    old = json.loads(json.dumps(run))
+    del old["conditions"]["clean"]["utterance"]["predicted"]
+    with pytest.raises(ValueError, match="old.json: 'clean' has no per-utterance"):
+        transfer_runs_differences([run], [old], names=["old.json"])
+    with pytest.raises(ValueError, match="2 runs against 1"):
+        transfer_runs_differences([run, run], [run])

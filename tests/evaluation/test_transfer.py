@@ -74,6 +74,11 @@ def test_the_table_has_every_condition_and_domain_in_both_modes():
         "loud": 0.0,
         "soft": 1.0,
     }
+    # every row keeps its labels, paired with the ids and truths they predict
+    assert result["references"]["test"] == {"ids": test.ids, "labels": test.labels}
+    assert result["references"]["quiet"]["labels"] == quiet.labels
+    assert clean["utterance"]["predicted"] == test.labels
+    assert domain["utterance"]["predicted"] == ["soft"] * 4  # all under the threshold
     table = format_transfer_table(result).splitlines()
     assert table[0].startswith("| condition | UA (utterance) | ΔUA | unchanged |")
     assert len(table) == 2 + len(conditions) + 1

@@ -12,7 +12,7 @@ import pytest
 import speechbrain.inference.interfaces as sb_interfaces
 import torch
 from hub_cache import populate_hub_cache
-from recipe_runner import run_cli
+from recipe_runner import ROOT, recipe_args, run_cli
 
 from speechbrain_lstm_ser.hub.safe_yaml import UnsafeModelError
 from speechbrain_lstm_ser.hub.signing import (
@@ -318,3 +318,30 @@ def test_publish_signs_the_upload(signed, keys, trained):
     publish(signed, REPO_ID, api=api, sign_key=keys / "alice.pem")
     assert api.uploaded.signed and api.uploaded.trusted
     assert "README.md" in api.uploaded.files and REPO_ID in api.card
+
+
+@pytest.mark.slow  # two recipe processes
+def test_distillation_refuses_an_untrusted_teacher(trained, signed, keys, tmp_path):
+    """recipes/emotion/distill.py checks a teacher folder as inference does."""
+
+    def distill(teacher, pinned):
+        options = {
+            "teacher": teacher,
+            "teacher_trusted_keys": f"[{keys / pinned}]",
+            "output_folder": tmp_path / "student",
+            "data_folder": tmp_path / "none",
+        }
+        args = recipe_args(
+            ROOT / "recipes" / "emotion" / "distill.py",
+            ROOT / "hparams" / "lstm.yaml",
+            options,
+        )
+        return subprocess.run(args, capture_output=True, text=True, timeout=300)
+
+    unsigned = distill(trained.model, "alice.pem.pub")
+    assert unsigned.returncode != 0
+    assert "cannot load the teacher" in unsigned.stderr
+    assert "not signed" in unsigned.stderr and "Traceback" not in unsigned.stderr
+    foreign = distill(signed, "mallory.pem.pub")
+    assert foreign.returncode != 0 and "not among the trusted keys" in foreign.stderr
+    assert not (tmp_path / "student").exists()  # refused before any run started

@@ -279,6 +279,27 @@ def test_publish_uploads_with_a_hub_snippet(trained):
         publish(trained.model, "no-slash", api=api)
 
 
+def test_publish_puts_the_robustness_table_on_the_uploaded_card(trained, tmp_path):
+    summary = {
+        "model": str(trained.model),
+        "utterances": 8,
+        "conditions": {"clean": {"utterance": {"UA": 0.5, "delta_UA": 0.0}}},
+    }
+    measured = tmp_path / "robustness.json"
+    measured.write_text(json.dumps(summary))
+    dry = publish(trained.model, REPO_ID, dry_run=True, robustness=measured)
+    assert "the card gets the robustness table" in dry and "(1 rows)" in dry
+    api = FakeHubApi()
+    publish(trained.model, REPO_ID, api=api, robustness=measured)
+    card = api.calls[1][3]
+    assert "## Robustness" in card and "| clean | 0.500 | +0.0 | – |" in card
+    assert "## Robustness" not in (trained.model / "README.md").read_text()
+    summary["model"] = str(tmp_path / "another")
+    measured.write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match="measured the model .*another"):
+        publish(trained.model, REPO_ID, api=api, robustness=measured)
+
+
 def test_cli_predicts_a_folder_with_a_broken_file(trained, tmp_path):
     folder = tmp_path / "inputs"
     (folder / "sub").mkdir(parents=True)
