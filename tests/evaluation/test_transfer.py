@@ -205,7 +205,8 @@ def test_only_a_speaker_normalised_model_gets_a_per_speaker_column(
     model = export_untrained(tmp_path / "run", **overrides)
     manifest = _tiny_test_split(tmp_path)
     argv = ["robustness", "--model", model, "--manifest", manifest, "--data_folder"]
-    argv += [tmp_path, "--conditions", "gain", "--json", tmp_path / "out.json"]
+    argv += [tmp_path, "--conditions", "gain", "--batch_size", "4"]
+    argv += ["--json", tmp_path / "out.json"]
     assert main([str(a) for a in argv]) == 0
     lines = capsys.readouterr().out.splitlines()
     summary = json.loads((tmp_path / "out.json").read_text())
