@@ -147,10 +147,7 @@ def trained(tmp_path_factory):
 
 # hparams/streaming_lstm.yaml in the tiny configuration above, two epochs
 # (slow tier: the streaming recipe's tests and the service's live stream).
-STREAMING_OVERRIDES = {
-    **{k: v for k, v in OVERRIDES.items() if k != "num_threads"},
-    "number_of_epochs": "2",
-}
+STREAMING_OVERRIDES = {**OVERRIDES, "number_of_epochs": "2"}
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +17,8 @@ from speechbrain_lstm_ser.threads import (
     configure_threads,
     parse_threads,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Each test starts with nothing applied and leaves torch as it found it.
 pytestmark = pytest.mark.usefixtures("restore_threads")
@@ -221,3 +224,18 @@ def test_from_hparams_takes_threads(trained, tmp_path):
     torch.set_num_threads(2)
     EmotionRecognizer.from_hparams(source=str(trained.model), threads=None)
     assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (ROOT / "hparams").glob("*.yaml"))
+)
+def test_every_recipe_yaml_takes_num_threads(name):
+    # `--num_threads 1` is how a recipe runs on a shared machine
+    # (docs/performance.md#threads-on-a-busy-machine): each training YAML
+    # must have the key, or the override is refused as unknown.
+    keys = [
+        line.split(":")[0]
+        for line in (ROOT / "hparams" / name).read_text().splitlines()
+        if line and not line[0].isspace() and not line.startswith("#")
+    ]
+    assert "num_threads" in keys, f"hparams/{name}: no num_threads key"

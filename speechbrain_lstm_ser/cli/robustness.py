@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from speechbrain_lstm_ser.cli.output import errors_as_lines
+from speechbrain_lstm_ser.cli.output import CommandError, errors_as_lines
 
 __all__ = ["add_robustness_parser", "run_robustness"]
 
@@ -53,7 +53,9 @@ def add_robustness_parser(sub) -> None:
         "--by-speaker",
         action="store_true",
         help="measure each utterance against its speaker (spk_id; every "
-        "speaker's perturbed utterances make its reference: transductive)",
+        "speaker's perturbed utterances make its reference: transductive); a "
+        "speaker-normalised model only. With --conditions, such a model gets "
+        "both columns, any other single utterance only",
     )
     robustness.add_argument(
         "--conditions",
@@ -98,6 +100,8 @@ def run_robustness(args: argparse.Namespace) -> int:
         model = _model(args)
     if hasattr(model, "transcribe_batch"):
         return _run_transcription(args, model)
+    if args.by_speaker:
+        _refuse_speaker_mode(model)
     if args.conditions or args.domain:
         return _run_transfer(args, model)
     with errors_as_lines(1, OSError, ValueError):
@@ -187,11 +191,12 @@ def _run_transfer(args: argparse.Namespace, model) -> int:
     from speechbrain_lstm_ser.evaluation import transfer
     from speechbrain_lstm_ser.evaluation.reports import write_json
 
+    skipped = None if args.by_speaker else transfer.no_speaker_mode(model)
     modes = ["speaker"] if args.by_speaker else list(transfer.MODES)
+    if skipped:
+        modes.remove("speaker")
     with errors_as_lines(1, OSError, ValueError, RuntimeError):
         groups = _condition_groups(args.conditions or "", transfer.GROUPS)
-        if "speaker" in modes and not hasattr(model, "enrol_waveforms"):
-            modes.remove("speaker")
         summary = transfer.evaluate_model_transfer(
             model,
             args.manifest,
@@ -204,9 +209,23 @@ def _run_transfer(args: argparse.Namespace, model) -> int:
             args.batch_size,
         )
     print(transfer.format_transfer_table(summary))
+    if skipped:
+        summary["speaker_mode"] = f"not measured: {skipped}"
+        print(f"per speaker: {summary['speaker_mode']}")
     if args.json:
         write_json(args.json, {"model": str(args.model), **summary})
     return 0
+
+
+def _refuse_speaker_mode(model) -> None:
+    """``--by-speaker`` for a model not trained against speakers: one error line."""
+    from speechbrain_lstm_ser.evaluation.transfer import no_speaker_mode
+
+    reason = no_speaker_mode(model)
+    if reason:
+        raise CommandError(
+            1, f"--by-speaker: {reason}; leave --by-speaker out (single utterance)"
+        )
 
 
 def _condition_groups(spec: str, known: tuple[str, ...]) -> list[str]:

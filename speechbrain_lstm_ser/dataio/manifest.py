@@ -58,6 +58,7 @@ __all__ = [
     "GENDERS",
     "NOISE_COLUMNS",
     "NOISE_MANIFEST",
+    "SILENCE_WORD",
     "USER_ASR_CSV",
     "USER_EMOTION_CSV",
     "ManifestError",
@@ -135,6 +136,9 @@ COMMANDS_MANIFEST = ManifestSchema(
     ("ID", "duration", "wav", "start", "stop", "spk_id", "gender", "command", "word"),
     non_empty=("command",),
 )
+#: The ``word`` of a commands manifest's silence rows (background noise, no
+#: speech; their ``spk_id`` names the noise recording, not a speaker).
+SILENCE_WORD = "_silence_"
 #: Noise recordings in SpeechBrain's ``AddNoise(csv_file=...)`` format.
 NOISE_MANIFEST = ManifestSchema(
     "noise manifest", ("ID", "duration", "wav", "wav_format", "wav_opts")

@@ -48,6 +48,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
     COMMANDS_COLUMNS,
     COMMANDS_MANIFEST,
     NOISE_MANIFEST,
+    SILENCE_WORD,
 )
 from speechbrain_lstm_ser.dataio.prepare import (
     SPLITS,
@@ -197,7 +198,7 @@ def _silence_rows(
                 "spk_id": f"noise_{rec['ID']}",
                 "gender": "unknown",
                 "command": label,
-                "word": "_silence_",
+                "word": SILENCE_WORD,
             }
         )
     return rows
@@ -244,7 +245,7 @@ def _describe(rows: list[dict], request: Request) -> dict:
     """Clips, speakers (noise is not one), per class and gender of a split."""
     return {
         "utterances": len(rows),
-        "speakers": len({r["spk_id"] for r in rows if r["word"] != "_silence_"}),
+        "speakers": len({r["spk_id"] for r in rows if r["word"] != SILENCE_WORD}),
         "per_class": {
             c: sum(r["command"] == c for r in rows) for c in request.options["labels"]
         },

@@ -153,7 +153,7 @@ def add_noise_at_snr(
 
 def babble_noise(
     wavs: Sequence[torch.Tensor],
-    speakers: Sequence[str],
+    speakers: Sequence[str | None],
     index: int,
     talkers: int,
     rng: np.random.Generator,
@@ -168,8 +168,10 @@ def babble_noise(
     ---------
     wavs : sequence of torch.Tensor
         The evaluated ``(time,)`` waveforms (the pool, target included).
-    speakers : sequence of str
-        The speaker of each waveform.
+    speakers : sequence of str or None
+        The speaker of each waveform; None for one that holds no speech
+        (a commands test split's background-noise "silence" clips): never a
+        talker.
     index : int
         The target utterance.
     talkers : int
@@ -198,7 +200,7 @@ def babble_noise(
     target = speakers[index]
     others: dict[str, list[int]] = {}
     for i, spk in enumerate(speakers):
-        if spk != target:
+        if spk is not None and spk != target:
             others.setdefault(spk, []).append(i)
     if not others:
         raise ValueError(
@@ -232,9 +234,9 @@ class NoiseCondition:
         Speech-to-noise ratio over the utterance, in dB.
     seed : int
         Seed of the noise; utterance ``i`` draws from ``[seed, i]``.
-    speakers : sequence of str, optional
+    speakers : sequence of str or None, optional
         The speaker of each evaluated waveform (babble only: its talkers
-        are the other speakers of the evaluated set).
+        are the other speakers of the evaluated set; None: no talker).
     talkers : int
         Utterances summed into the babble.
 
@@ -253,7 +255,7 @@ class NoiseCondition:
         kind: str,
         snr_db: float,
         seed: int = 0,
-        speakers: Sequence[str] | None = None,
+        speakers: Sequence[str | None] | None = None,
         talkers: int = 4,
     ):
         if kind not in self.KINDS:

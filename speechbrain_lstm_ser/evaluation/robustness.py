@@ -723,7 +723,11 @@ def labelled_audio_of_rows(
             "folder (--data_folder)"
         )
     wavs = [
-        read_audio(resolve_data_root(r["wav"], data_folder or ""), sample_rate)
+        read_audio(
+            resolve_data_root(r["wav"], data_folder or ""),
+            sample_rate,
+            *_segment(r, manifest),
+        )
         for r in rows
     ]
     return LabelledAudio(
@@ -734,6 +738,38 @@ def labelled_audio_of_rows(
         genders=[r.get("gender", "") for r in rows],
         dimensions=_dimension_columns(rows),
     )
+
+
+def _segment(
+    row: Mapping[str, str], manifest: str | os.PathLike
+) -> tuple[float | None, float | None]:
+    """A row's ``start`` / ``stop`` in seconds (None: empty or no such column).
+
+    A commands manifest's silence clips are one-second segments of a noise
+    recording (``start``, ``stop``); other rows are whole files.
+
+    Example
+    -------
+    >>> _segment({"ID": "s", "start": "54.2", "stop": "55.2"}, "test.csv")
+    (54.2, 55.2)
+    >>> _segment({"ID": "u", "start": ""}, "test.csv")
+    (None, None)
+    >>> _segment({"ID": "u", "start": "soon"}, "test.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: test.csv: row u: start 'soon' is not a number of seconds
+    """
+    bounds = []
+    for column in ("start", "stop"):
+        value = (row.get(column) or "").strip()
+        try:
+            bounds.append(float(value) if value else None)
+        except ValueError:
+            raise ValueError(
+                f"{manifest}: row {row['ID']}: {column} {value!r} is not a "
+                "number of seconds"
+            ) from None
+    return bounds[0], bounds[1]
 
 
 def _dimension_columns(rows: Sequence[Mapping[str, str]]) -> np.ndarray | None:

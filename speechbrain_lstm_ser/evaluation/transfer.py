@@ -18,6 +18,8 @@ predictor (a model, the classic baseline), in two settings:
 Each is measured single-utterance (each utterance alone) and per speaker
 (each utterance against its speaker's enrolment, made of that speaker's
 utterances *under the same condition*: the recipe's transductive test).
+Per speaker is measured only for a speaker-normalised model, the one kind
+trained with a speaker's reference (:func:`no_speaker_mode` says why not).
 
 ``sb-lstm-ser robustness --conditions gain,noise,reverb,telephone,codec
 --domain FOLDER`` runs it on an exported model (:func:`evaluate_model_transfer`).
@@ -32,6 +34,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from speechbrain_lstm_ser.dataio.manifest import SILENCE_WORD, read_manifest
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.conditions import (
     CONDITION_GROUPS,
@@ -50,9 +53,11 @@ from speechbrain_lstm_ser.evaluation.robustness import (
 __all__ = [
     "GROUPS",
     "MODES",
+    "babble_talkers",
     "evaluate_model_transfer",
     "format_transfer_table",
     "model_predictors",
+    "no_speaker_mode",
     "read_domain",
     "select_conditions",
     "transfer_table",
@@ -69,7 +74,7 @@ PredictorFactory = Callable[[Sequence[str]], Predictor]
 def select_conditions(
     groups: Sequence[str],
     sample_rate: int,
-    speakers: Sequence[str] | None = None,
+    speakers: Sequence[str | None] | None = None,
     seed: int = 0,
 ) -> dict:
     """``clean`` (the waveforms as read) and the conditions of ``groups``.
@@ -80,8 +85,9 @@ def select_conditions(
         Any of :data:`GROUPS`.
     sample_rate : int
         Of the waveforms.
-    speakers : sequence of str, optional
-        The speaker of each waveform (babble needs them).
+    speakers : sequence of str or None, optional
+        The speaker of each waveform (babble needs them; None: a waveform
+        without speech, never a talker, see :func:`babble_talkers`).
     seed : int
         Seed of the random conditions.
 
@@ -138,8 +144,9 @@ def transfer_table(
     -------
     dict
         ``conditions``: name -> mode -> ``UA``, ``WA``, ``delta_UA`` (from
-        clean), ``unchanged`` and ``predicted`` (one label per test
-        utterance; and a codec's realised ``kbps``);
+        clean), ``unchanged``, ``recall`` (class -> recall, for the classes
+        of the test split) and ``predicted`` (one label per test utterance;
+        and a codec's realised ``kbps``);
         ``domains``: name -> ``utterances``,
         ``speakers`` and mode -> ``UA``, ``WA``, ``delta_UA`` (from the
         in-domain clean UA) and ``predicted``; ``utterances``;
@@ -184,7 +191,8 @@ def transfer_table(
         )
         for name, r in res.items():
             result["conditions"][name][mode] = {
-                k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")
+                **{k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")},
+                "recall": _recalls(test.labels, r["predictions"], classes),
             }
             result["conditions"][name][mode]["predicted"] = list(r["predictions"])
         for name, condition in conditions.items():
@@ -201,6 +209,21 @@ def transfer_table(
                 "predicted": predicted,
             }
     return result
+
+
+def _recalls(
+    labels: Sequence[str], predicted: Sequence[str], classes: Sequence[str]
+) -> dict[str, float]:
+    """Class -> recall, for the classes present in ``labels``.
+
+    Example
+    -------
+    >>> _recalls(["yes", "yes", "no"], ["yes", "no", "no"], ["yes", "no", "go"])
+    {'yes': 0.5, 'no': 1.0}
+    """
+    per_class = classification_report(labels, predicted, classes)["per_class"]
+    present = set(labels)
+    return {c: per_class[c]["recall"] for c in classes if c in present}
 
 
 def _references(data: LabelledAudio) -> dict[str, list[str]]:
@@ -296,6 +319,59 @@ def read_domain(
     return data
 
 
+def no_speaker_mode(model) -> str | None:
+    """Why a loaded classifier gets no per-speaker column; None when it gets one.
+
+    Per speaker, each utterance is measured against a reference made of its
+    speaker's utterances (enrolment). A speaker-normalised model
+    (``normalization_reference: speaker``) trained with such references.
+    Any other model's features are relative to each utterance (the commands
+    model; the streaming model's running reference) or to nothing (no
+    ``reference_norm``, e.g. an SSL front end): a speaker's reference is an
+    input it never saw in training, so that column would measure the
+    mismatch, not the model.
+
+    Arguments
+    ---------
+    model : UtteranceClassifier
+        A loaded classifier.
+
+    Returns
+    -------
+    str or None
+        One sentence naming the model and the reason; None for a
+        speaker-normalised model.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace as NS
+    >>> def fake(reference_norm, speaker_normalized):
+    ...     return NS(source="run/model", enrol_waveforms=print,
+    ...               speaker_normalized=speaker_normalized,
+    ...               model=NS(reference_norm=reference_norm))
+    >>> no_speaker_mode(fake("norm", True)) is None
+    True
+    >>> no_speaker_mode(fake("norm", False))[:50]
+    'run/model measures each utterance against itself ('
+    >>> no_speaker_mode(fake(None, False))[:50]
+    'run/model has no reference normalisation (referenc'
+    """
+    name = getattr(model, "source", None) or type(model).__name__
+    if not hasattr(model, "enrol_waveforms"):
+        return f"{name} cannot enrol speakers"
+    if getattr(model, "speaker_normalized", False):
+        return None
+    if getattr(getattr(model, "model", None), "reference_norm", None) is None:
+        return (
+            f"{name} has no reference normalisation (reference_norm): no "
+            "speaker's reference reaches its features"
+        )
+    return (
+        f"{name} measures each utterance against itself (normalization_reference: "
+        "utterance): a speaker's reference is an input it never trained with"
+    )
+
+
 def model_predictors(
     model, modes: Sequence[str] = MODES, batch_size: int = 1
 ) -> dict[str, PredictorFactory]:
@@ -329,6 +405,34 @@ def model_predictors(
         else:
             raise ValueError(f"unknown mode {mode!r}; choose among {MODES}")
     return factories
+
+
+def babble_talkers(
+    manifest: str | os.PathLike, speakers: Sequence[str]
+) -> list[str | None]:
+    """The speaker of each row as a babble talker; None for a row without speech.
+
+    A commands manifest's silence rows (``word`` :data:`SILENCE_WORD`) are
+    background noise under a pseudo-speaker (``noise_<recording>``): babble
+    made of them would be noise, not talkers.
+
+    Arguments
+    ---------
+    manifest : str or os.PathLike
+        The manifest the utterances were read from.
+    speakers : sequence of str
+        Their ``spk_id``, in its order.
+
+    Returns
+    -------
+    list
+        ``speakers``, None where the row holds no speech.
+    """
+    rows = read_manifest(manifest, required=("ID", "wav"))
+    return [
+        None if row.get("word") == SILENCE_WORD else speaker
+        for row, speaker in zip(rows, speakers, strict=True)
+    ]
 
 
 def evaluate_model_transfer(
@@ -381,7 +485,8 @@ def evaluate_model_transfer(
         Path(d).name or str(d): read_domain(d, model.sample_rate, label_column)
         for d in domains
     }
-    conditions = select_conditions(groups, model.sample_rate, test.speakers, seed)
+    talkers = babble_talkers(manifest, test.speakers)
+    conditions = select_conditions(groups, model.sample_rate, talkers, seed)
     result = transfer_table(
         model_predictors(model, modes, batch_size),
         test,

@@ -107,8 +107,8 @@ def robustness_section(summary: Mapping) -> str:
         f"UA of the {summary.get('utterances', '?')} utterances of `{manifest}` "
         f"under corrupted conditions (groups: {groups}; seed "
         f"{summary.get('seed', 0)}) and on other domains never trained on "
-        f"({domains}), measured with `sb-lstm-ser robustness`: each utterance "
-        "alone (utterance) and against its speaker's enrolment (speaker); "
+        f"({domains}), measured with `sb-lstm-ser robustness`: "
+        f"{_modes_said(summary)}; "
         "*unchanged* is the share of labels a condition leaves as they were "
         "clean. A domain's ΔUA is from the clean test split.",
         "",
@@ -117,6 +117,32 @@ def robustness_section(summary: Mapping) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _modes_said(summary: Mapping) -> str:
+    """How the table's utterances were classified, from the modes it holds.
+
+    Example
+    -------
+    >>> both = {"utterance": {}, "speaker": {}}
+    >>> _modes_said({"conditions": {"clean": both}})
+    "each utterance alone (utterance) and against its speaker's enrolment (speaker)"
+    >>> _modes_said({"conditions": {"clean": {"utterance": {}}}})[-59:]
+    'no per-speaker column: the model is not speaker-normalised)'
+    """
+    clean = next(iter(summary.get("conditions", {}).values()), {})
+    said = {
+        "utterance": "each utterance alone (utterance)",
+        "speaker": "against its speaker's enrolment (speaker)",
+    }
+    if "speaker" not in clean:
+        return (
+            "each utterance alone (utterance; no per-speaker column: the model "
+            "is not speaker-normalised)"
+        )
+    if "utterance" not in clean:
+        return "each utterance " + said["speaker"]
+    return said["utterance"] + " and " + said["speaker"]
 
 
 def with_robustness(card: str, summary: Mapping) -> str:

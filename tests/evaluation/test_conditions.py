@@ -90,6 +90,18 @@ def test_babble_is_made_of_other_test_speakers_never_training_ones():
         babble_noise(wavs[:2], ["t1", "t1"], 0, 2, np.random.default_rng(0))
 
 
+def test_a_row_without_speech_is_never_a_talker():
+    # a commands test split: background-noise "silence" clips have a speaker
+    # of None; babble is made of the speakers' words only, for every target
+    speakers = ["t1", None, "t2", None, "t3", None]
+    wavs = [_speechlike(i) for i in range(6)]
+    cond = NoiseCondition("babble", 5.0, seed=0, speakers=speakers, talkers=4)
+    cond.apply_all(wavs)
+    for target, sources in enumerate(cond.babble_sources):
+        assert len(sources) == 4 and set(sources) <= {0, 2, 4}
+        assert target not in sources
+
+
 @pytest.mark.parametrize("rt60", [0.3, 0.6, 0.9])
 def test_the_room_impulse_response_has_the_rt60_it_claims(rt60):
     h = room_impulse_response(rt60, SR, np.random.default_rng(7))

@@ -173,6 +173,28 @@ def test_reading_a_manifest_needs_the_data_folder_of_data_root(tmp_path):
     assert data.genders == [""] and data.wavs[0].shape == (1600,)
 
 
+def test_a_segment_row_reads_its_segment_only(tmp_path):
+    # a commands manifest's silence clips: one second of a noise recording
+    noise = torch.linspace(-0.5, 0.5, 3 * 16000)
+    write_audio(tmp_path / "noise.wav", noise, 16000)
+    write_audio(tmp_path / "yes.wav", 0.1 * torch.ones(8000), 16000)
+    header = "ID,duration,wav,start,stop,spk_id,gender,command,word\n"
+    rows = [
+        "silence/0,1.0,$data_root/noise.wav,1.5,2.5,noise,unknown,silence,_silence_",
+        "yes/0,0.5,$data_root/yes.wav,,,a,female,yes,yes",
+    ]
+    manifest = tmp_path / "test.csv"
+    manifest.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    data = read_labelled_audio(manifest, tmp_path, 16000, "command")
+    assert data.labels == ["silence", "yes"]
+    assert [w.shape[0] for w in data.wavs] == [16000, 8000]
+    whole = read_audio(tmp_path / "noise.wav", 16000)
+    assert torch.allclose(data.wavs[0], whole[24000:40000], atol=1e-6)
+    manifest.write_text(header + rows[0].replace("1.5", "x") + "\n")
+    with pytest.raises(ValueError, match=r"test.csv: row silence/0: start 'x'"):
+        read_labelled_audio(manifest, tmp_path, 16000, "command")
+
+
 def test_the_cli_evaluates_an_exported_model(trained, tmp_path):
     manifest = trained.out / "manifests" / "test.csv"
     out = tmp_path / "robustness.json"

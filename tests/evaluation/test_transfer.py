@@ -5,11 +5,14 @@ import json
 import pytest
 import torch
 from recipe_runner import run_cli
+from untrained_models import SR, export_untrained
 
+from speechbrain_lstm_ser.cli import main
 from speechbrain_lstm_ser.dataio.audio import write_audio
 from speechbrain_lstm_ser.dataio.manifest import EMOTION_COLUMNS, write_manifest
 from speechbrain_lstm_ser.evaluation.robustness import LabelledAudio
 from speechbrain_lstm_ser.evaluation.transfer import (
+    babble_talkers,
     format_transfer_table,
     read_domain,
     select_conditions,
@@ -66,6 +69,11 @@ def test_the_table_has_every_condition_and_domain_in_both_modes():
     assert domain["utterance"]["delta_UA"] == -0.5
     assert (domain["utterances"], domain["speakers"]) == (4, 2)
     assert result["conditions"]["-20 dB"]["speaker"]["unchanged"] == 1.0
+    # per class: at -20 dB the absolute threshold calls every loud clip soft
+    assert result["conditions"]["-20 dB"]["utterance"]["recall"] == {
+        "loud": 0.0,
+        "soft": 1.0,
+    }
     # every row keeps its labels, paired with the ids and truths they predict
     assert result["references"]["test"] == {"ids": test.ids, "labels": test.labels}
     assert result["references"]["quiet"]["labels"] == quiet.labels
@@ -165,3 +173,69 @@ def test_the_cli_names_an_unknown_group_in_one_line(trained, tmp_path):
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "wind" in errors[0]
+
+
+def _tiny_test_split(folder):
+    """Four half-second noise clips of two speakers, and their manifest."""
+    torch.manual_seed(0)
+    rows = ["ID,duration,wav,spk_id,emo"]
+    for i, speaker in enumerate("aabb"):
+        write_audio(folder / f"u{i}.wav", 0.1 * torch.randn(SR // 2), SR)
+        emotion = ("sad", "angry")[i % 2]
+        rows.append(f"u{i},0.5,$data_root/u{i}.wav,{speaker},{emotion}")
+    manifest = folder / "test.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    return manifest
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({}, None),
+        (
+            {"normalization_reference": "utterance"},
+            "measures each utterance against itself",
+        ),
+    ],
+)
+def test_only_a_speaker_normalised_model_gets_a_per_speaker_column(
+    tmp_path, capsys, overrides, reason
+):
+    (tmp_path / "run").mkdir()
+    model = export_untrained(tmp_path / "run", **overrides)
+    manifest = _tiny_test_split(tmp_path)
+    argv = ["robustness", "--model", model, "--manifest", manifest, "--data_folder"]
+    argv += [tmp_path, "--conditions", "gain", "--batch_size", "4"]
+    argv += ["--json", tmp_path / "out.json"]
+    assert main([str(a) for a in argv]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    summary = json.loads((tmp_path / "out.json").read_text())
+    modes = set(summary["conditions"]["clean"])
+    if reason is None:
+        assert "UA (speaker)" in lines[0] and modes == {"utterance", "speaker"}
+        assert "speaker_mode" not in summary
+        return
+    # a per-speaker column would give it a reference it never trained with
+    assert "UA (speaker)" not in lines[0] and modes == {"utterance"}
+    assert lines[-1].startswith("per speaker: not measured: ") and reason in lines[-1]
+    assert reason in summary["speaker_mode"]
+    # asked for explicitly: one error line, with or without --conditions
+    for extra in ([], ["--conditions", "gain"]):
+        argv = ["robustness", "--model", model, "--manifest", manifest]
+        argv += ["--data_folder", tmp_path, "--by-speaker", *extra]
+        assert main([str(a) for a in argv]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: --by-speaker: ")
+        assert reason in err[0]
+
+
+def test_a_commands_silence_clip_is_no_babble_talker(tmp_path):
+    manifest = tmp_path / "test.csv"
+    manifest.write_text(
+        "ID,duration,wav,start,stop,spk_id,gender,command,word\n"
+        "yes/0,1.0,$data_root/y.wav,,,s1,female,yes,yes\n"
+        "silence/0,1.0,$data_root/n.wav,1.0,2.0,noise_pink,unknown,silence,_silence_\n"
+        "cat/0,1.0,$data_root/c.wav,,,s2,male,unknown,cat\n"
+    )
+    speakers = ["s1", "noise_pink", "s2"]
+    assert babble_talkers(manifest, speakers) == ["s1", None, "s2"]

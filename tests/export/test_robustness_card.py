@@ -45,6 +45,8 @@ def test_the_section_lists_every_row_before_the_limitations(tmp_path):
     assert "| white noise 20 dB | 0.500 | -10.0 | 80.0 % |" in section
     assert "| domain emotion_flite (384 utt., 8 spk.) | 0.400 | -20.0 | – |" in section
     assert "320 utterances of `test.csv`" in section and "noise, reverb" in section
+    # a single-utterance table (a model that is not speaker-normalised) says so
+    assert "no per-speaker column" in section and "(speaker)" not in section
     assert card.index(ROBUSTNESS_END) < card.index("## Limitations")
     assert card.startswith(CARD.split("## Limitations")[0])
 

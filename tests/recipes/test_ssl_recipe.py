@@ -40,6 +40,7 @@ def ssl_run(tmp_path_factory):
         "ssl_hidden_size": "32",
         "ssl_layers": "[0, 1, 2]",
         "ssl_cache_folder": str(base / "cache"),
+        "num_threads": "1",
     }
     log = run_recipe("emotion", "ssl_lstm.yaml", overrides, base / "data", base / "out")
     return base, overrides, log
@@ -120,6 +121,26 @@ def test_cli_predict_timeline_sign_and_verify(ssl_run, tmp_path):
     state["layer_weights"] = state["layer_weights"] + 1
     torch.save(state, model / "compute_features.ckpt")
     assert run_cli("verify", model).returncode != 0
+
+
+def test_the_robustness_table_runs_single_utterance(ssl_run, tmp_path):
+    # no reference_norm: no per-speaker column (enrolment would refuse it),
+    # one line saying so instead of an error for the whole table
+    base, _, _ = ssl_run
+    out = tmp_path / "robustness.json"
+    proc = run_cli(
+        "robustness", "--model", base / "out" / "model",
+        "--manifest", base / "out" / "manifests" / "test.csv",
+        "--data_folder", base / "data", "--conditions", "gain,telephone",
+        "--json", out,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "| condition | UA (utterance) | ΔUA | unchanged |"
+    assert lines[-1].startswith("per speaker: not measured: ")
+    summary = json.loads(out.read_text())
+    assert list(summary["conditions"])[-1] == "telephone GSM"
+    assert set(summary["conditions"]["clean"]) == {"utterance"}
 
 
 def test_loads_from_an_offline_hub_cache(ssl_run, tmp_path):
