@@ -68,6 +68,7 @@ from speechbrain.lobes.features import Fbank
 from torch import nn
 
 from speechbrain_lstm_ser.nnet.lengths import stft_frame_count
+from speechbrain_lstm_ser.nnet.spectral_floor import SpectralFloor, white_noise_shape
 
 __all__ = ["FbankProsody", "ProsodyFeatures"]
 
@@ -398,6 +399,13 @@ class FbankProsody(nn.Module):
         Window (ms).
     n_fft : int
         FFT size of the ``Fbank``.
+    noise_floor_db : float, optional
+        A floor this many dB under each utterance's loudest frame, added to
+        the filterbanks (shaped as white noise, :func:`white_noise_shape`)
+        and to the log-energy (see
+        :class:`~speechbrain_lstm_ser.nnet.spectral_floor.SpectralFloor`):
+        quiet bins, which additive noise changes most, look the same in
+        light noise. ``None`` (default): no floor, the ``Fbank`` as it is.
     **prosody_options
         Further options of :class:`ProsodyFeatures`, with its defaults
         (``f0_min``, ``f0_max``, ``trough_threshold``, ``voicing_beta``,
@@ -424,6 +432,7 @@ class FbankProsody(nn.Module):
         hop_length: float = 20,
         win_length: float = 32,
         n_fft: int = 512,
+        noise_floor_db: float | None = None,
         **prosody_options,
     ):
         super().__init__()
@@ -434,6 +443,12 @@ class FbankProsody(nn.Module):
             win_length=win_length,
             n_fft=n_fft,
         )
+        self.noise_floor_db = noise_floor_db
+        self.fbank_floor = self.energy_floor = None
+        if noise_floor_db is not None:
+            shape = white_noise_shape(self.fbank, n_fft)
+            self.fbank_floor = SpectralFloor(noise_floor_db, shape)
+            self.energy_floor = SpectralFloor(noise_floor_db)
         self.prosody = ProsodyFeatures(
             sample_rate=sample_rate,
             hop_length=hop_length,
@@ -482,5 +497,9 @@ class FbankProsody(nn.Module):
             ``(batch, 1 + time // hop, n_mels + 3)``.
         """
         fbank = self.fbank(wavs)
-        prosody = self.prosody(wavs, lens)
-        return torch.cat([fbank, prosody.to(fbank.dtype)], dim=-1)
+        prosody = self.prosody(wavs, lens).to(fbank.dtype)
+        if self.fbank_floor is not None:
+            fbank = self.fbank_floor(fbank)
+            energy = self.energy_floor(prosody[..., 2:])
+            prosody = torch.cat([prosody[..., :2], energy], dim=-1)
+        return torch.cat([fbank, prosody], dim=-1)

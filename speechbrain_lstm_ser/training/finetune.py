@@ -247,8 +247,8 @@ def _check_features(ours: nn.Module, theirs: nn.Module, sample_rate: int) -> Non
         raise ValueError(
             f"this recipe computes other features than the published model "
             f"({tuple(a.shape)} vs {tuple(b.shape)} for 1 s of audio): set n_mels, "
-            "hop_length, win_length, n_fft and sample_rate to the published "
-            "model's (see its hyperparams.yaml)"
+            "hop_length, win_length, n_fft, noise_floor_db and sample_rate to the "
+            "published model's (see its hyperparams.yaml)"
         )
 
 

@@ -86,9 +86,16 @@ def test_fbank_classifier_batch_equals_one_at_a_time(hop_ms):
     _assert_batch_equals_alone(model, _waveforms(LENGTHS))
 
 
-def test_default_emotion_features_batch_equal_one_at_a_time():
+@pytest.mark.parametrize("noise_floor_db", [None, 25.0])
+def test_default_emotion_features_batch_equal_one_at_a_time(noise_floor_db):
     """hparams/lstm.yaml's parts: FbankProsody, ReferenceNormalization."""
-    features = FbankProsody(n_mels=20, hop_length=20, win_length=32, n_fft=512)
+    features = FbankProsody(
+        n_mels=20,
+        hop_length=20,
+        win_length=32,
+        n_fft=512,
+        noise_floor_db=noise_floor_db,
+    )
     model = _classifier(features, 23, ReferenceNormalization(level_channels=20))
     _assert_batch_equals_alone(model, _waveforms([8000, 8319, 8320, 8321, 12345]))
 

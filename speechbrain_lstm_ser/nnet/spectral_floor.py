@@ -1,0 +1,152 @@
+r"""A spectral floor under the log-mels: quiet bins look the same in light noise.
+
+Additive noise changes a log-mel filterbank least where the speech is loud
+and most where it is quiet: a pause, or a high band of a vowel, 40 or 60 dB
+under the loudest frame in a clean recording, rises to the noise level (some
+20-30 dB under it at 20 dB SNR), while the loud bins hardly move. Mean
+subtraction (per utterance or per speaker) removes the noise's average, not
+these local jumps. :class:`SpectralFloor` adds, in the power domain, a fixed
+floor ``floor_db`` under each utterance's loudest frame to every bin::
+
+    x (dB) -> 10 log10(10^(x / 10) + 10^((L - floor_db) / 10) * shape_c)
+
+with ``L`` the level of the utterance's loudest frame (the dB of its mean
+power over the channels) and ``shape_c`` the floor's spectral shape (mean
+1 over the channels). Bins well above the floor are unchanged; bins below
+it become the floor, in clean and noisy recordings alike, so noise that lies
+under the floor changes little. The floor is relative to the loudest frame,
+so a gain changes nothing (the features shift by the gain, as without it),
+and a padding frame (quieter than every real one) does not move ``L``.
+
+With ``shape`` from :func:`white_noise_shape` the floor has the shape white
+noise takes in the filterbank (each channel's weight over the FFT bins): at
+the same SNR, the floor is the level of white noise of a known SNR.
+
+Authors
+ * speechbrain-lstm-ser developers 2026
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["SpectralFloor", "white_noise_shape"]
+
+#: Natural log per dB of power: ``10 log10(p) = x`` is ``ln(p) = x * _NEPER``.
+_NEPER = math.log(10.0) / 10.0
+
+
+def white_noise_shape(fbank: nn.Module, n_fft: int) -> torch.Tensor:
+    """The relative power white noise has in each channel of a filterbank.
+
+    A unit impulse at the centre of a frame has a flat power spectrum, so the
+    filterbank's response to it is each channel's weight over the FFT bins:
+    the channel's share of white noise (exactly, for any window, filter shape
+    or normalisation).
+
+    Arguments
+    ---------
+    fbank : torch.nn.Module
+        ``wavs (1, time) -> (1, frames, channels)`` log-mels in dB, e.g.
+        SpeechBrain's ``Fbank`` (centred frames).
+    n_fft : int
+        Its FFT size: the impulse is put ``n_fft`` samples into a
+        ``2 * n_fft`` signal, so one frame holds it alone and whole.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(channels,)`` positive weights with mean 1.
+
+    Example
+    -------
+    >>> from speechbrain.lobes.features import Fbank
+    >>> shape = white_noise_shape(Fbank(n_mels=40, n_fft=512), 512)
+    >>> shape.shape, round(float(shape.mean()), 4)
+    (torch.Size([40]), 1.0)
+    >>> bool(shape[-1] > shape[0])  # wider mel bands gather more noise
+    True
+    """
+    impulse = torch.zeros(1, 2 * n_fft)
+    impulse[0, n_fft] = 1.0
+    with torch.no_grad():
+        feats = fbank(impulse)[0]
+    # the frame holding the impulse: the loudest one
+    frame = feats.mean(-1).argmax()
+    power = (feats[frame].double() * _NEPER).exp()
+    return (power / power.mean()).float()
+
+
+class SpectralFloor(nn.Module):
+    """Adds a floor ``floor_db`` under the loudest frame to dB features.
+
+    Arguments
+    ---------
+    floor_db : float
+        How far under the level of the utterance's loudest frame the floor
+        lies (dB, positive): the smaller, the more of the quiet detail (and
+        of the noise) is covered.
+    shape : torch.Tensor, optional
+        ``(channels,)`` relative power of the floor in each channel (e.g.
+        :func:`white_noise_shape`); ``None``: the same in every channel.
+
+    Example
+    -------
+    >>> floor = SpectralFloor(30.0)
+    >>> feats = torch.tensor([[[0.0, 0.0], [-60.0, -60.0], [-10.0, -10.0]]])
+    >>> floor(feats).round(decimals=2)  # the -60 dB frame rises to -30 dB
+    tensor([[[  0.0000,   0.0000],
+             [-30.0000, -30.0000],
+             [ -9.9600,  -9.9600]]])
+    >>> torch.allclose(floor(feats + 20.0), floor(feats) + 20.0)  # a gain
+    True
+    """
+
+    def __init__(self, floor_db: float, shape: torch.Tensor | None = None):
+        super().__init__()
+        if not floor_db > 0:
+            raise ValueError(
+                f"SpectralFloor: floor_db is the floor's distance under the "
+                f"loudest frame, a positive number of dB; got {floor_db}"
+            )
+        self.floor_db = float(floor_db)
+        if shape is not None and not bool((shape > 0).all()):
+            raise ValueError(
+                "SpectralFloor: the shape must be positive in every channel"
+            )
+        log_shape = None if shape is None else shape.double().log().float()
+        self.register_buffer("log_shape", log_shape, persistent=False)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        """The features with the floor added.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)`` levels in dB (``10 log10`` of power).
+
+        Returns
+        -------
+        torch.Tensor
+            The same shape: ``10 log10(10^(feats / 10) + floor)``.
+        """
+        if feats.dim() != 3:
+            raise ValueError(
+                f"SpectralFloor expects (batch, frames, channels), got "
+                f"{tuple(feats.shape)}"
+            )
+        nepers = feats * _NEPER
+        channels = feats.shape[-1]
+        # each frame's mean power over the channels, in nepers; the loudest
+        frame_level = torch.logsumexp(nepers, dim=-1) - math.log(channels)
+        loudest = frame_level.amax(dim=1, keepdim=True).unsqueeze(-1)
+        floor = loudest - self.floor_db * _NEPER
+        if self.log_shape is not None:
+            floor = floor + self.log_shape
+        # log(e^a + e^b), stable: max + log1p(e^-|a - b|)
+        high = torch.maximum(nepers, floor)
+        low = torch.minimum(nepers, floor)
+        return (high + torch.log1p(torch.exp(low - high))) / _NEPER
