@@ -32,7 +32,6 @@ Authors
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,10 +39,11 @@ import torch
 
 from speechbrain_lstm_ser.evaluation.classification import classification_report
 from speechbrain_lstm_ser.evaluation.conditions import build_conditions
+from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.evaluation.robustness import read_labelled_audio
 from speechbrain_lstm_ser.inference.load import load_model
 from speechbrain_lstm_ser.nnet.features import PROSODY_CHANNELS
-from speechbrain_lstm_ser.processing.trim import SilenceTrimmer, speech_bounds
+from speechbrain_lstm_ser.processing.trim import SilenceTrimmer
 
 __all__ = ["channel_stages", "main", "swap_channels"]
 
@@ -122,11 +122,8 @@ class _FrontEnd:
         wav = self._cleaned(wav)
         if not self.trimmer.enabled:
             return 0, wav.numel()
-        start, stop = speech_bounds(
-            wav, self.trimmer.sample_rate, self.trimmer.threshold_db
-        )
-        margin = int(self.trimmer.margin * self.trimmer.sample_rate)
-        return max(0, start - margin), min(wav.numel(), stop + margin)
+        start, size = (int(t) for t in self.trimmer.cuts(wav[None], self.one))
+        return start, start + size
 
     def features(self, wav: torch.Tensor, bounds: tuple[int, int]) -> torch.Tensor:
         """``(frames, channels)`` raw features of ``wav`` cut at ``bounds``."""
@@ -250,8 +247,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         unchanged, ua = 100 * values["unchanged"], 100 * values["UA"]
         print(f"{row:45s} {unchanged:5.1f} %  UA {ua:5.1f}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(table, handle, indent=1)
+        write_json(args.json, table)
     return table
 
 

@@ -46,6 +46,7 @@ from speechbrain_lstm_ser.evaluation.robustness import (
     Predictor,
     classifier_predictor,
     gain_robustness,
+    labelled_audio_of_rows,
     read_labelled_audio,
     speaker_predictor,
 )
@@ -193,8 +194,8 @@ def transfer_table(
             result["conditions"][name][mode] = {
                 **{k: r[k] for k in ("UA", "WA", "delta_UA", "unchanged")},
                 "recall": _recalls(test.labels, r["predictions"], classes),
+                "predicted": list(r["predictions"]),
             }
-            result["conditions"][name][mode]["predicted"] = list(r["predictions"])
         for name, condition in conditions.items():
             if hasattr(condition, "kbps"):  # a codec's realised bitrate
                 result["conditions"][name]["kbps"] = condition.kbps
@@ -408,7 +409,7 @@ def model_predictors(
 
 
 def babble_talkers(
-    manifest: str | os.PathLike, speakers: Sequence[str]
+    rows: Sequence[Mapping[str, str]], speakers: Sequence[str]
 ) -> list[str | None]:
     """The speaker of each row as a babble talker; None for a row without speech.
 
@@ -418,8 +419,8 @@ def babble_talkers(
 
     Arguments
     ---------
-    manifest : str or os.PathLike
-        The manifest the utterances were read from.
+    rows : sequence of mapping
+        The rows of the manifest the utterances were read from.
     speakers : sequence of str
         Their ``spk_id``, in its order.
 
@@ -427,8 +428,13 @@ def babble_talkers(
     -------
     list
         ``speakers``, None where the row holds no speech.
+
+    Example
+    -------
+    >>> rows = [{"word": "yes"}, {"word": SILENCE_WORD}]
+    >>> babble_talkers(rows, ["s1", "noise_pink"])
+    ['s1', None]
     """
-    rows = read_manifest(manifest, required=("ID", "wav"))
     return [
         None if row.get("word") == SILENCE_WORD else speaker
         for row, speaker in zip(rows, speakers, strict=True)
@@ -474,7 +480,10 @@ def evaluate_model_transfer(
     dict
         :func:`transfer_table`'s, with ``manifest``, ``seed`` and ``groups``.
     """
-    test = read_labelled_audio(manifest, data_folder, model.sample_rate, label_column)
+    rows = read_manifest(manifest, required=("ID", "wav", label_column))
+    test = labelled_audio_of_rows(
+        rows, manifest, data_folder, model.sample_rate, label_column
+    )
     if "speaker" in modes or "noise" in groups:
         if any(not s for s in test.speakers):
             raise ValueError(
@@ -485,7 +494,7 @@ def evaluate_model_transfer(
         Path(d).name or str(d): read_domain(d, model.sample_rate, label_column)
         for d in domains
     }
-    talkers = babble_talkers(manifest, test.speakers)
+    talkers = babble_talkers(rows, test.speakers)
     conditions = select_conditions(groups, model.sample_rate, talkers, seed)
     result = transfer_table(
         model_predictors(model, modes, batch_size),

@@ -53,7 +53,7 @@ def read_robustness(
     rows = []
     if isinstance(summary, dict):
         for part in ("conditions", "domains"):
-            rows += [r for r in dict(summary.get(part) or {}).values()]
+            rows += dict(summary.get(part) or {}).values()
     if not any(
         isinstance(mode, dict) and "UA" in mode
         for row in rows

@@ -109,10 +109,26 @@ class SilenceTrimmer(WaveformStep):
         self.threshold_db = threshold_db
         self.margin = margin
 
-    def process(
+    def cuts(
         self, wavs: torch.Tensor, lens: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Trims a ``(batch, time)`` batch to ``(batch, new_time)``, new lengths."""
+        """Where each utterance is cut: its first sample and its length kept.
+
+        The speech :func:`speech_bounds` finds, widened by the margins and
+        kept inside the utterance's own length.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` padded waveforms.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths in ``[0, 1]``.
+
+        Returns
+        -------
+        start, sizes : torch.Tensor
+            ``(batch,)`` sample counts, on the device of ``wavs``.
+        """
         batch, time = wavs.shape
         counts = absolute_lengths(lens, time, batch).to(wavs.device)
         start, stop = _batch_speech_bounds(
@@ -120,7 +136,14 @@ class SilenceTrimmer(WaveformStep):
         )
         margin = int(self.margin * self.sample_rate)
         start = (start - margin).clamp(min=0)
-        sizes = torch.minimum(stop + margin, counts) - start
+        return start, torch.minimum(stop + margin, counts) - start
+
+    def process(
+        self, wavs: torch.Tensor, lens: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Trims a ``(batch, time)`` batch to ``(batch, new_time)``, new lengths."""
+        batch = wavs.shape[0]
+        start, sizes = self.cuts(wavs, lens)
         # The one host-device synchronisation: where the pieces are.
         firsts, lengths = torch.stack([start, sizes]).tolist()
         longest = max(lengths)
