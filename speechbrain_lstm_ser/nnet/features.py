@@ -319,8 +319,16 @@ class ProsodyFeatures(nn.Module):
         diff = (energy[..., :1] + energy - 2.0 * acf).clamp_min(0.0)
         tau = torch.arange(1, lags, device=frames.device, dtype=diff.dtype)
         running = diff[..., 1:].cumsum(-1)
-        # The tiny constant makes digital silence 1 (aperiodic), not 0 / 0.
-        tiny = 1e-10
+        # ``diff`` carries float32 rounding of about 1e-7 of the frame's
+        # energy, and a lag's CMND multiplies it by up to ``lag_max``: where
+        # the true ``diff`` is near 0 at every lag (a constant, e.g. the DC
+        # left in a trimmed silence, or a window near silence) the rounding
+        # alone made troughs, and others at another gain. A guard of 1e-3 of
+        # the frame's energy on both sides makes such frames aperiodic (CMND
+        # near 1) at every gain and leaves real troughs (their cumulative
+        # ``diff``: tens of times the energy) as they were; 1e-30 keeps
+        # digital silence at 1, not 0 / 0.
+        tiny = 1e-3 * frames.square().sum(-1, keepdim=True) + 1e-30
         cmnd = (diff[..., 1:] * tau + tiny) / (running + tiny)
         return nn.functional.pad(cmnd, (1, 0), value=1.0)
 

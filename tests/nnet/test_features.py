@@ -146,6 +146,18 @@ def test_gain_changes_only_the_energy_by_the_gain_in_db(prosody, gain):
     assert torch.allclose(scaled[..., 2] - base[..., 2], torch.tensor(shift), atol=1e-3)
 
 
+@pytest.mark.parametrize("gain", [0.1, 0.37, 0.01])
+def test_a_constant_stretch_is_unvoiced_at_every_gain(prosody, gain):
+    # A trimmed silence with the recording's DC left in it (a constant), then
+    # a voice: YIN's difference is 0 at every lag there, and float32
+    # rounding once made troughs of it, different ones at another gain.
+    wav = torch.cat([torch.full((SR // 2,), -7.5e-4), harmonic(140.0, 0.6)])
+    base, scaled = prosody(wav.unsqueeze(0)), prosody(gain * wav.unsqueeze(0))
+    assert torch.allclose(scaled[..., :2], base[..., :2], atol=1e-3)
+    constant = base[0, 2:20]  # frames wholly inside the constant
+    assert float(constant[:, 1].max()) < 1e-3
+
+
 def test_deterministic(prosody):
     wav = harmonic(180.0, noise_db=5).unsqueeze(0)
     assert torch.equal(prosody(wav), prosody(wav))
