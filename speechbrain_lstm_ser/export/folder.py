@@ -388,10 +388,9 @@ def describe_model(modules: Mapping[str, object]) -> str:
     str
     """
     parts = [
-        type(m).__name__
+        _describe_part(key, m)
         for key, m in modules.items()
-        if isinstance(m, torch.nn.Module)
-        and key not in ("preprocess", "compute_features")
+        if isinstance(m, torch.nn.Module) and key != "preprocess"
     ]
     params = sum(
         p.numel()
@@ -400,6 +399,15 @@ def describe_model(modules: Mapping[str, object]) -> str:
         for p in m.parameters()
     )
     return f"{' -> '.join(parts)}; {params / 1e6:.2f} M parameters."
+
+
+def _describe_part(key: str, module: torch.nn.Module) -> str:
+    """A part's class name; the features' with their floor, where they have one."""
+    name = type(module).__name__
+    floor = getattr(module, "noise_floor_db", None)
+    if key == "compute_features" and floor is not None:
+        name += f" (floor {floor:g} dB under the loudest frame)"
+    return name
 
 
 def _load_report(report: Mapping | str | os.PathLike) -> Mapping:

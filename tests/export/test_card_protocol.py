@@ -142,3 +142,23 @@ def test_the_card_of_a_model_of_the_dimensions_alone_shows_no_accuracy():
     front = read_front_matter(card)
     assert front["metrics"] == ["ccc"]
     assert "UA (mean per-class recall)" in _card(report)  # a trained one: as before
+
+
+def test_the_card_names_the_features_and_their_floor():
+    from speechbrain.processing.features import InputNormalization
+
+    from speechbrain_lstm_ser.export.folder import describe_model
+    from speechbrain_lstm_ser.nnet.features import FbankProsody
+
+    def features(floor):
+        return FbankProsody(n_mels=20, n_fft=512, noise_floor_db=floor)
+
+    floored = describe_model(
+        {"compute_features": features(25.0), "mean_var_norm": InputNormalization()}
+    )
+    assert floored.startswith(
+        "FbankProsody (floor 25 dB under the loudest frame) -> InputNormalization;"
+    )
+    assert describe_model({"compute_features": features(None)}).startswith(
+        "FbankProsody;"
+    )
