@@ -12,6 +12,11 @@ Each utterance becomes one vector of functionals (statistics over frames):
   loudness, spectral slopes and balance, MFCC 1-12, voicing, rate and pause
   proxies); used when openSMILE is not installed (``auto``).
 
+``--level_invariant`` keeps only the functionals a recording's gain does not
+move (:class:`LevelInvariant`: loudness, sound level and spectral flux
+left out), the level-invariant baseline of issue 23's single-utterance
+target.
+
 The features are z-scored either globally (statistics of the training set)
 or per speaker (``speaker``: each speaker's own utterances, in every split;
 at test time this is transductive, labels unused), then fed to a
@@ -63,6 +68,8 @@ __all__ = [
     "ClassicBaseline",
     "EGeMAPSFunctionals",
     "FeatureCache",
+    "LEVEL_DEPENDENT",
+    "LevelInvariant",
     "NORMALISATIONS",
     "ProsodicFunctionals",
     "add_data_options",
@@ -332,14 +339,72 @@ class EGeMAPSFunctionals:
         return frame.to_numpy(dtype=np.float64)[0]
 
 
-def feature_extractor(name: str = "auto", sample_rate: int = 16000):
+#: Name parts of the functionals a gain moves: loudness and sound level (and
+#: their rates, conservatively) and spectral flux (a difference of magnitudes).
+LEVEL_DEPENDENT = ("loudness", "equivalentsoundlevel", "flux")
+
+
+class LevelInvariant:
+    """The functionals of another extractor that a recording's gain leaves alone.
+
+    Every functional whose name contains one of :data:`LEVEL_DEPENDENT`
+    (case-insensitive) is left out; F0, voicing, rate, spectral balance and
+    shape (alpha ratio, Hammarberg index, slopes, MFCC 1-n without c0),
+    jitter, shimmer in dB and HNR remain.
+
+    Arguments
+    ---------
+    extractor : ProsodicFunctionals or EGeMAPSFunctionals
+        Anything with ``name``, ``names``, ``config`` and ``__call__``.
+
+    Example
+    -------
+    >>> full = ProsodicFunctionals()
+    >>> kept = LevelInvariant(full)
+    >>> "loudness_mean" in kept.names, "f0_mean" in kept.names, kept.name
+    (False, True, 'functionals, level-invariant')
+    >>> t = torch.arange(16000) / 16000
+    >>> noise = 0.01 * torch.randn(16000, generator=torch.Generator().manual_seed(0))
+    >>> wav = 0.3 * torch.sin(2 * torch.pi * 150 * t) * (t < 0.6) + noise
+    >>> bool(np.allclose(kept(wav), kept(0.1 * wav), atol=1e-3))  # -20 dB
+    True
+    >>> bool(np.allclose(full(wav), full(0.1 * wav), atol=1e-3))  # loudness moves
+    False
+    """
+
+    def __init__(self, extractor):
+        self.extractor = extractor
+        self.keep = [
+            i
+            for i, n in enumerate(extractor.names)
+            if not any(part in n.lower() for part in LEVEL_DEPENDENT)
+        ]
+        self.names = [extractor.names[i] for i in self.keep]
+        self.name = f"{extractor.name}, level-invariant"
+        self.config = repr((self.name, extractor.config))
+
+    def __call__(self, wav: torch.Tensor) -> np.ndarray:
+        """``(time,)`` waveform -> ``(len(names),)``."""
+        return self.extractor(wav)[self.keep]
+
+
+def feature_extractor(
+    name: str = "auto", sample_rate: int = 16000, level_invariant: bool = False
+):
     """``egemaps``, ``functionals``, or ``auto`` (eGeMAPS when openSMILE imports).
+
+    ``level_invariant``: only the functionals a gain does not move
+    (:class:`LevelInvariant`).
 
     Example
     -------
     >>> feature_extractor("functionals").name
     'functionals'
+    >>> feature_extractor("functionals", level_invariant=True).name
+    'functionals, level-invariant'
     """
+    if level_invariant:
+        return LevelInvariant(feature_extractor(name, sample_rate))
     if name not in ("auto", "egemaps", "functionals"):
         raise ValueError(f"features {name!r}: use auto, egemaps or functionals")
     if name in ("auto", "egemaps"):
@@ -629,6 +694,7 @@ def run_classic(
     conditions: Sequence[str] = (),
     domains: Sequence[str | Path] = (),
     seed: int = 0,
+    level_invariant: bool = False,
 ) -> dict:
     """Trains, tunes and tests the classic baseline; a bench row's measurements.
 
@@ -654,6 +720,8 @@ def run_classic(
         Other domains (never trained or tuned on) for that table.
     seed : int
         Seed of its noises and rooms.
+    level_invariant : bool
+        Only the functionals a gain does not move (:class:`LevelInvariant`).
 
     Returns
     -------
@@ -664,7 +732,7 @@ def run_classic(
         ``tuning`` and ``robustness`` (per condition).
     """
     rss_imports = peak_rss_mb()
-    extractor = feature_extractor(features, sample_rate)
+    extractor = feature_extractor(features, sample_rate, level_invariant)
     cached = FeatureCache(extractor, cache)
     read = lambda m: read_labelled_audio(m, data_folder, sample_rate)  # noqa: E731
     train, valid, test = read(train_manifest), read(valid_manifest), read(test_manifest)
@@ -731,7 +799,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     """The data options of the classic baselines' command lines.
 
     ``--manifests`` (a folder, see :func:`manifest_splits`), ``--data_folder``,
-    ``--features``, ``--sample_rate`` and ``--cache``.
+    ``--features``, ``--level_invariant``, ``--sample_rate`` and ``--cache``.
 
     Example
     -------
@@ -746,6 +814,12 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data_folder", help="the corpus folder ($data_root)")
     parser.add_argument(
         "--features", default="auto", choices=("auto", "egemaps", "functionals")
+    )
+    parser.add_argument(
+        "--level_invariant",
+        action="store_true",
+        help="only the functionals a gain does not move (no loudness, sound "
+        "level or spectral flux)",
     )
     parser.add_argument("--sample_rate", type=int, default=16000)
     parser.add_argument("--cache", help="folder where features are kept")
@@ -782,6 +856,7 @@ def main(argv: list[str] | None = None) -> dict:
         conditions=transfer_groups(args.conditions),
         domains=args.domain,
         seed=args.transfer_seed,
+        level_invariant=args.level_invariant,
     )
     if args.output:
         write_json(args.output, result)

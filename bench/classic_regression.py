@@ -282,6 +282,7 @@ def run_classic_regression(
     cache: str | Path | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
+    level_invariant: bool = False,
 ) -> dict:
     """Trains, tunes and tests the SVR baseline for each normalisation.
 
@@ -304,6 +305,9 @@ def run_classic_regression(
         Resamples of the test report's intervals.
     seed : int
         Their seed.
+    level_invariant : bool
+        Only the functionals a gain does not move
+        (:class:`~bench.classic.LevelInvariant`).
 
     Returns
     -------
@@ -318,7 +322,7 @@ def run_classic_regression(
         :func:`~speechbrain_lstm_ser.evaluation.robustness.dimension_robustness`)
         and ``robustness_failures``.
     """
-    extractor = feature_extractor(features, sample_rate)
+    extractor = feature_extractor(features, sample_rate, level_invariant)
     cached = FeatureCache(extractor, cache)
     read = lambda m: read_dimensional_audio(m, data_folder, sample_rate)  # noqa: E731
     train, valid, test = read(train_manifest), read(valid_manifest), read(test_manifest)
@@ -443,6 +447,7 @@ def main(argv: list[str] | None = None) -> dict:
         cache=args.cache,
         bootstrap=args.bootstrap,
         seed=args.seed,
+        level_invariant=args.level_invariant,
     )
     if args.output:
         write_json(args.output, result)

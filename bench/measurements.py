@@ -135,6 +135,7 @@ class Measurer:
             self.workspace.out / "classic_features",
             "--output",
             output,
+            *(["--level_invariant"] if options.get("level_invariant") else []),
         ]
 
     def transfer_args(self) -> list[str]:

@@ -9,6 +9,7 @@ from preparations import prepare_tiny_corpus
 from recipe_runner import run_bench
 
 from bench.classic import (
+    LevelInvariant,
     ProsodicFunctionals,
     feature_extractor,
     manifest_splits,
@@ -114,6 +115,27 @@ def test_the_baseline_trains_tunes_and_tests(manifests, normalisation):
         for name in ("-20 dB", "-10 dB", "+6 dB", "DC"):
             assert robustness[name]["unchanged"] >= 0.9, name
     assert list(cache.glob("functionals-*.npy"))
+
+
+def test_the_level_invariant_baseline_keeps_its_labels_under_gain(manifests):
+    # Globally z-scored, the full set follows the level (its loudness); the
+    # level-invariant one has nothing a gain moves: every label stays.
+    pytest.importorskip("sklearn")
+    folder, data, cache = manifests
+    result = run_classic(
+        *manifest_splits(folder),
+        data_folder=data,
+        features="functionals",
+        normalisation="global",
+        cache=cache,
+        level_invariant=True,
+    )
+    assert result["feature_set"] == "functionals, level-invariant"
+    names = LevelInvariant(ProsodicFunctionals()).names
+    assert result["features"] == len(names) < len(ProsodicFunctionals().names)
+    assert not any("loudness" in n for n in names)
+    for name in ("-20 dB", "-10 dB", "+6 dB", "DC"):
+        assert result["robustness"][name]["unchanged"] >= 0.9, name
 
 
 @pytest.mark.slow
