@@ -299,7 +299,8 @@ class Report:
                     **{**r, "chosen": chosen, "name": name}
                 )
             )
-        if r.get("kind", "").startswith("classic") and r["feature_set"] == "egemaps":
+        classic = r.get("kind", "").startswith("classic")
+        if classic and r["feature_set"].startswith("egemaps"):
             lines.append(NOTES["egemaps"].format(name=name))
         return lines
 
