@@ -240,6 +240,17 @@ def _copy_statistics(source, target) -> None:
 
 def _check_features(ours: nn.Module, theirs: nn.Module, sample_rate: int) -> None:
     """Refuses a feature extractor that computes other features."""
+    floors = [getattr(m, "noise_floor_db", None) for m in (ours, theirs)]
+    if floors[0] != floors[1]:
+        # The likeliest mismatch since the floor became the default: a model
+        # published before it, fine-tuned with today's hparams/lstm.yaml.
+        wanted = "null" if floors[1] is None else f"{floors[1]:g}"
+        raise ValueError(
+            f"the published model reads its filterbanks with noise_floor_db "
+            f"{wanted}, this recipe with {floors[0]}: pass --noise_floor_db "
+            f"{wanted} (docs/emotion.md#noise-what-flips-the-labels-and-a-floor-"
+            "under-the-filterbanks)"
+        )
     wav = torch.randn(1, sample_rate, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         a, b = ours(0.1 * wav), theirs(0.1 * wav)

@@ -137,6 +137,24 @@ def test_a_model_of_other_settings_is_refused_with_what_differs():
         transfer_weights(tiny(4), FOUR, published(), 8000)
 
 
+def test_a_model_published_before_the_floor_names_the_override():
+    # Today's default reads a floor under the filterbanks; a model published
+    # without one is refused with the override that matches it, not a diff.
+    from speechbrain_lstm_ser.nnet.features import FbankProsody
+
+    def with_floor(model, floor):
+        model.compute_features = FbankProsody(n_mels=17, noise_floor_db=floor)
+        return model
+
+    source = published()
+    source.model = with_floor(source.model, None)
+    with pytest.raises(ValueError, match="pass --noise_floor_db null"):
+        transfer_weights(with_floor(tiny(4), 25.0), FOUR, source, 16000)
+    source.model = with_floor(source.model, 25.0)
+    with pytest.raises(ValueError, match="pass --noise_floor_db 25 "):
+        transfer_weights(with_floor(tiny(4), None), FOUR, source, 16000)
+
+
 def test_frozen_encoder_and_lower_learning_rate_of_the_pretrained_part():
     model = tiny(4)
     tuning = FineTuning(model, freeze_encoder_epochs=1, pretrained_lr_scale=0.1)
