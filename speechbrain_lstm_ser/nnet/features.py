@@ -315,6 +315,7 @@ class ProsodyFeatures(nn.Module):
         reference = torch.fft.rfft(frames[..., :win], n=self.n_fft)
         acf = torch.fft.irfft(spectrum * reference.conj(), n=self.n_fft)[..., :lags]
         energy = nn.functional.pad(frames.square().cumsum(-1), (1, 0))
+        frame_energy = energy[..., -1:]  # the whole frame's
         energy = energy[..., win : win + lags] - energy[..., :lags]
         diff = (energy[..., :1] + energy - 2.0 * acf).clamp_min(0.0)
         tau = torch.arange(1, lags, device=frames.device, dtype=diff.dtype)
@@ -328,7 +329,7 @@ class ProsodyFeatures(nn.Module):
         # near 1) at every gain and leaves real troughs (their cumulative
         # ``diff``: tens of times the energy) as they were; 1e-30 keeps
         # digital silence at 1, not 0 / 0.
-        tiny = 1e-3 * frames.square().sum(-1, keepdim=True) + 1e-30
+        tiny = 1e-3 * frame_energy + 1e-30
         cmnd = (diff[..., 1:] * tau + tiny) / (running + tiny)
         return nn.functional.pad(cmnd, (1, 0), value=1.0)
 
