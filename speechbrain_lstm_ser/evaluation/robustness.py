@@ -63,6 +63,7 @@ __all__ = [
     "gain_robustness",
     "mix_with_silent_channel",
     "labelled_audio_of_rows",
+    "log_probability_predictor",
     "read_labelled_audio",
     "robustness_failures",
     "speaker_predictor",
@@ -568,6 +569,37 @@ def speaker_predictor(model, speakers: Sequence[str], batch_size: int = 1) -> Pr
         ``predict(list of (time,) waveforms) -> list of str``.
     """
     return _batched(_labels_of(model), batch_size, model, speakers)
+
+
+def log_probability_predictor(
+    model, speakers: Sequence[str] | None = None, batch_size: int = 1
+) -> Callable[[list[torch.Tensor]], list[list[float]]]:
+    """A predictor of a classifier's log-probabilities instead of its labels.
+
+    Alone, or (with ``speakers``) each utterance against its speaker, as
+    :func:`speaker_predictor` does for the labels. What an ensemble with
+    another classifier fuses (``bench.fusion``).
+
+    Arguments
+    ---------
+    model : UtteranceClassifier
+        A loaded classifier (``outputs``; ``enrol_waveforms`` with ``speakers``).
+    speakers : sequence of str, optional
+        The speaker of each waveform the predictor will get, in order.
+    batch_size : int
+        Waveforms per call.
+
+    Returns
+    -------
+    callable
+        ``predict(list of (time,) waveforms) -> list of rows``: one
+        log-probability per class, in the order of ``model.labels``.
+    """
+
+    def log_probabilities(batch, lens, speaker):
+        return model.outputs(batch, lens, speaker=speaker)[0].tolist()
+
+    return _batched(log_probabilities, batch_size, model, speakers)
 
 
 def dimension_predictor(
