@@ -191,10 +191,17 @@ def transfer_runs_differences(
 
 
 def _read(paths: Sequence[str]) -> list[dict]:
+    """The JSON of each run; a missing or unreadable file exits naming it."""
     summaries = []
     for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            summaries.append(json.load(handle))
+        try:
+            with open(path, encoding="utf-8") as handle:
+                summaries.append(json.load(handle))
+        except (OSError, json.JSONDecodeError) as error:
+            raise SystemExit(
+                f"error: {path}: cannot read this run's table ({error}); give the "
+                "--json of sb-lstm-ser robustness (or bench.fusion's --output_dir)"
+            ) from None
     return summaries
 
 

@@ -116,3 +116,13 @@ def test_runs_that_cannot_be_paired_are_one_clear_error(tmp_path):
         transfer_runs_differences([run], [old], names=["old.json"])
     with pytest.raises(ValueError, match="2 runs against 1"):
         transfer_runs_differences([run, run], [run])
+
+
+def test_a_missing_or_broken_run_file_is_one_line_naming_it(tmp_path):
+    import pytest
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    for path in (tmp_path / "absent.json", broken):
+        with pytest.raises(SystemExit, match=f"{path.name}: cannot read this run"):
+            main([str(path)])
