@@ -21,7 +21,9 @@ The features are z-scored either globally (statistics of the training set)
 or per speaker (``speaker``: each speaker's own utterances, in every split;
 at test time this is transductive, labels unused), then fed to a
 standardised RBF SVM (scikit-learn) whose ``C`` and ``gamma`` are chosen by
-UA on the validation manifest. :func:`run_classic` reports test UA / WA /
+UA on the validation manifest (``--classifier logistic``: a logistic
+regression instead, ``C`` chosen alike: what a linear head over the
+functionals learns). :func:`run_classic` reports test UA / WA /
 macro-F1, UA per gender, cost, and the gain-robustness conditions of
 :func:`speechbrain_lstm_ser.evaluation.robustness.gain_robustness`::
 
@@ -65,6 +67,7 @@ from speechbrain_lstm_ser.evaluation.transfer import (
 )
 
 __all__ = [
+    "CLASSIFIERS",
     "ClassicBaseline",
     "EGeMAPSFunctionals",
     "FeatureCache",
@@ -86,6 +89,10 @@ __all__ = [
 C_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
 #: ``gamma`` values tried, times 1 / number of features.
 GAMMA_GRID = (0.25, 1.0, 4.0)
+#: The classifiers over the functionals: the RBF SVM of the literature, or a
+#: linear one (logistic regression: what a linear torch head over the
+#: functionals would learn).
+CLASSIFIERS = ("svm", "logistic")
 
 
 def _stats(values: np.ndarray, prefix: str, which: Sequence[str]) -> dict:
@@ -553,8 +560,38 @@ def check_normalisation(normalisation: str) -> None:
         raise ValueError(f"normalisation {normalisation!r}: use 'global' or 'speaker'")
 
 
+def _candidates(classifier: str, features: int, class_weight: str | None):
+    """``(hyper-parameters, estimator)`` of a classifier's tuning grid.
+
+    Example
+    -------
+    >>> [p for p, _ in _candidates("logistic", 10, None)][:2]
+    [{'C': 0.1}, {'C': 1.0}]
+    >>> len(list(_candidates("svm", 10, None)))
+    15
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    if classifier not in CLASSIFIERS:
+        raise ValueError(f"classifier {classifier!r}: use 'svm' or 'logistic'")
+    for c in C_GRID:
+        if classifier == "logistic":
+            yield (
+                {"C": c},
+                LogisticRegression(C=c, class_weight=class_weight, max_iter=5000),
+            )
+            continue
+        for scale in GAMMA_GRID:
+            gamma = scale / features
+            yield (
+                {"C": c, "gamma": gamma},
+                SVC(C=c, gamma=gamma, class_weight=class_weight),
+            )
+
+
 class ClassicBaseline:
-    """Functionals, z-scoring (global or per speaker), RBF SVM tuned on validation.
+    """Functionals, z-scoring (global or per speaker), a classifier tuned on validation.
 
     Arguments
     ---------
@@ -565,6 +602,9 @@ class ClassicBaseline:
         (:func:`speaker_zscore` in every split, then the global scaler).
     class_weight : str or None
         scikit-learn's ``class_weight`` (``balanced``: UA is the target).
+    classifier : str
+        One of :data:`CLASSIFIERS`: ``svm`` (RBF; ``C`` and ``gamma`` tuned)
+        or ``logistic`` (``C`` tuned).
     """
 
     def __init__(
@@ -572,11 +612,15 @@ class ClassicBaseline:
         features: FeatureCache,
         normalisation: str = "speaker",
         class_weight: str | None = "balanced",
+        classifier: str = "svm",
     ):
         check_normalisation(normalisation)
+        if classifier not in CLASSIFIERS:
+            raise ValueError(f"classifier {classifier!r}: use 'svm' or 'logistic'")
         self.features = features
         self.normalisation = normalisation
         self.class_weight = class_weight
+        self.classifier = classifier
         self.model = None
         self.classes: list[str] = []
         self.tuning: list[dict] = []
@@ -585,29 +629,24 @@ class ClassicBaseline:
         return normalised_features(self.features, self.normalisation, wavs, speakers)
 
     def fit(self, train: LabelledAudio, valid: LabelledAudio) -> ClassicBaseline:
-        """Trains on ``train`` for every (C, gamma); keeps the best on ``valid``."""
+        """Trains on ``train`` for every grid point; keeps the best on ``valid``."""
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
-        from sklearn.svm import SVC
 
         self.classes = sorted(set(train.labels))
         x_train = self._inputs(train.wavs, train.speakers)
         x_valid = self._inputs(valid.wavs, valid.speakers)
         best = None
-        for c in C_GRID:
-            for scale in GAMMA_GRID:
-                gamma = scale / x_train.shape[1]
-                model = make_pipeline(
-                    StandardScaler(),
-                    SVC(C=c, gamma=gamma, class_weight=self.class_weight),
-                )
-                model.fit(x_train, train.labels)
-                ua = classification_report(
-                    valid.labels, list(model.predict(x_valid)), self.classes
-                )["unweighted_accuracy"]
-                self.tuning.append({"C": c, "gamma": gamma, "valid_UA": ua})
-                if best is None or ua > best[0]:
-                    best = (ua, model)
+        grid = _candidates(self.classifier, x_train.shape[1], self.class_weight)
+        for params, estimator in grid:
+            model = make_pipeline(StandardScaler(), estimator)
+            model.fit(x_train, train.labels)
+            ua = classification_report(
+                valid.labels, list(model.predict(x_valid)), self.classes
+            )["unweighted_accuracy"]
+            self.tuning.append({**params, "valid_UA": ua})
+            if best is None or ua > best[0]:
+                best = (ua, model)
         self.model = best[1]
         return self
 
@@ -623,8 +662,20 @@ class ClassicBaseline:
 
     @property
     def best(self) -> dict:
-        """The chosen C and gamma, and their validation UA."""
+        """The chosen hyper-parameters (C, gamma), and their validation UA."""
         return max(self.tuning, key=lambda t: t["valid_UA"])
+
+
+def _size(estimator) -> dict[str, int]:
+    """``params`` of a fitted classifier (and an SVM's ``support_vectors``)."""
+    if hasattr(estimator, "support_vectors_"):
+        vectors = estimator.support_vectors_
+        return {
+            "params": int(vectors.size + estimator.dual_coef_.size)
+            + int(estimator.intercept_.size),
+            "support_vectors": int(vectors.shape[0]),
+        }
+    return {"params": int(estimator.coef_.size + estimator.intercept_.size)}
 
 
 def _seconds(data: LabelledAudio, sample_rate: int) -> float:
@@ -695,6 +746,7 @@ def run_classic(
     domains: Sequence[str | Path] = (),
     seed: int = 0,
     level_invariant: bool = False,
+    classifier: str = "svm",
 ) -> dict:
     """Trains, tunes and tests the classic baseline; a bench row's measurements.
 
@@ -722,6 +774,8 @@ def run_classic(
         Seed of its noises and rooms.
     level_invariant : bool
         Only the functionals a gain does not move (:class:`LevelInvariant`).
+    classifier : str
+        One of :data:`CLASSIFIERS`.
 
     Returns
     -------
@@ -736,7 +790,7 @@ def run_classic(
     cached = FeatureCache(extractor, cache)
     read = lambda m: read_labelled_audio(m, data_folder, sample_rate)  # noqa: E731
     train, valid, test = read(train_manifest), read(valid_manifest), read(test_manifest)
-    baseline = ClassicBaseline(cached, normalisation)
+    baseline = ClassicBaseline(cached, normalisation, classifier=classifier)
     start = time.perf_counter()
     baseline.fit(train, valid)
     train_seconds = time.perf_counter() - start
@@ -755,7 +809,6 @@ def run_classic(
     transfer = None
     if conditions or domains:
         transfer = _transfer(baseline, test, conditions, domains, sample_rate, seed)
-    svc = baseline.model[-1]
     return {
         **({"transfer": transfer} if transfer else {}),
         "kind": "classic",
@@ -764,10 +817,9 @@ def run_classic(
         "normalisation": normalisation,
         "chosen": baseline.best,
         "tuning": baseline.tuning,
-        "params": int(svc.support_vectors_.size + svc.dual_coef_.size)
-        + int(svc.intercept_.size),
+        "classifier": classifier,
+        **_size(baseline.model[-1]),
         "size_bytes": len(pickle.dumps(baseline.model)),
-        "support_vectors": int(svc.support_vectors_.shape[0]),
         "test_utterances": len(test.wavs),
         "test_audio_seconds": round(test_seconds, 2),
         "rss_after_imports_mb": round(rss_imports, 1),
@@ -783,7 +835,7 @@ def run_classic(
         "train_time_s": train_seconds,
         "training": {
             "audio_seconds_per_second": _seconds(train, sample_rate) / train_seconds,
-            "note": "feature extraction (train, valid) and the whole C x gamma grid",
+            "note": "feature extraction (train, valid) and the whole tuning grid",
             "feature_extraction_s": round(cached.seconds, 2),  # 0: all from --cache
         },
         "robustness": {
@@ -842,6 +894,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_data_options(parser)
     parser.add_argument("--normalisation", default="speaker", choices=NORMALISATIONS)
+    parser.add_argument(
+        "--classifier",
+        default="svm",
+        choices=CLASSIFIERS,
+        help="RBF SVM (C, gamma tuned) or logistic regression (C tuned)",
+    )
     parser.add_argument("--output", help="the JSON to write")
     add_transfer_options(parser)
     args = parser.parse_args(argv)
@@ -857,13 +915,17 @@ def main(argv: list[str] | None = None) -> dict:
         domains=args.domain,
         seed=args.transfer_seed,
         level_invariant=args.level_invariant,
+        classifier=args.classifier,
     )
     if args.output:
         write_json(args.output, result)
     rob = result["robustness"]
+    chosen = " ".join(
+        f"{k}={v:.4g}" for k, v in result["chosen"].items() if k != "valid_UA"
+    )
     print(
         f"{result['feature_set']} ({result['features']}), {args.normalisation} "
-        f"z-scoring, C={result['chosen']['C']} gamma={result['chosen']['gamma']:.4g}"
+        f"z-scoring, {args.classifier} {chosen}"
         f" (valid UA {result['chosen']['valid_UA']:.3f}): test UA {result['UA']:.3f}"
         f" WA {result['WA']:.3f}; "
         + ", ".join(f"{g} {ua:.3f}" for g, ua in result["UA_by_gender"].items())

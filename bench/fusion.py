@@ -47,6 +47,7 @@ import numpy as np
 import torch
 
 from bench.classic import (
+    CLASSIFIERS,
     ClassicBaseline,
     FeatureCache,
     feature_extractor,
@@ -212,13 +213,14 @@ def fusion_baselines(
     features: str = "functionals",
     sample_rate: int = 16000,
     cache: str | Path | None = None,
+    classifier: str = "svm",
 ) -> dict[str, tuple[ClassicBaseline, object]]:
     """Each mode's fitted classic baseline and its calibrated copy.
 
     ``speaker``: the full functionals, z-scored per speaker; ``utterance``:
     the level-invariant ones, z-scored globally. ``C`` and ``gamma`` are
     chosen on the run's validation split, as :func:`bench.classic.run_classic`
-    does.
+    does; ``classifier``: ``svm`` or ``logistic`` (:data:`bench.classic.CLASSIFIERS`).
     """
     train_manifest, valid_manifest, _ = manifest_splits(manifests)
     train = read_labelled_audio(train_manifest, data_folder, sample_rate)
@@ -229,7 +231,9 @@ def fusion_baselines(
         ("utterance", "global", True),
     ):
         extractor = feature_extractor(features, sample_rate, level_invariant)
-        baseline = ClassicBaseline(FeatureCache(extractor, cache), normalisation)
+        baseline = ClassicBaseline(
+            FeatureCache(extractor, cache), normalisation, classifier=classifier
+        )
         baseline.fit(train, valid)
         out[mode] = (baseline, calibrated_baseline(baseline, train))
     return out
@@ -245,6 +249,7 @@ def run_fusion(
     seed: int = 0,
     cache: str | Path | None = None,
     baselines: dict | None = None,
+    classifier: str = "svm",
 ) -> dict:
     """The fused model's cross-domain table, its weights chosen on ``selection``.
 
@@ -269,6 +274,9 @@ def run_fusion(
     baselines : dict, optional
         :func:`fusion_baselines` already fitted on these manifests (runs of
         other seeds share them).
+    classifier : str
+        Over the functionals, when ``baselines`` is not given: ``svm`` or
+        ``logistic``.
 
     Returns
     -------
@@ -283,7 +291,7 @@ def run_fusion(
     run = Path(run)
     model = load_model(run / "model")
     baselines = baselines or fusion_baselines(
-        run / "manifests", data_folder, features, model.sample_rate, cache
+        run / "manifests", data_folder, features, model.sample_rate, cache, classifier
     )
     chosen = read_domain(selection, model.sample_rate)
     fusions, search = {}, {}
@@ -308,6 +316,7 @@ def run_fusion(
         "seed": seed,
         "groups": list(groups),
         "features": features,
+        "classifier": next(iter(baselines.values()))[0].classifier,
         "selection": Path(selection).name,
         "weights": {mode: f.weight for mode, f in fusions.items()},
         "weight_search": {
@@ -333,6 +342,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--features", default="functionals", choices=("functionals", "egemaps")
     )
+    parser.add_argument(
+        "--classifier",
+        default="svm",
+        choices=CLASSIFIERS,
+        help="over the functionals: RBF SVM or logistic regression",
+    )
     parser.add_argument("--cache", help="folder where functionals are kept")
     parser.add_argument("--output_dir", help="one JSON per run: <run folder name>.json")
     add_transfer_options(parser)
@@ -346,6 +361,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             args.data_folder,
             args.features,
             cache=args.cache,
+            classifier=args.classifier,
         )
     results = []
     for run in args.run:
@@ -359,6 +375,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             args.transfer_seed,
             args.cache,
             baselines,
+            args.classifier,
         )
         if args.output_dir:
             write_json(Path(args.output_dir) / f"{Path(run).name}.json", result)

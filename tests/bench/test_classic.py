@@ -175,3 +175,23 @@ def test_egemaps_through_opensmile_when_installed(manifests):
     assert extract.name == "egemaps" and len(extract.names) == 88
     feats = extract(_tone(200.0))
     assert feats.shape == (88,) and np.isfinite(feats).all()
+
+
+def test_a_logistic_regression_over_the_functionals_tunes_c_alone(manifests):
+    pytest.importorskip("sklearn")
+    folder, data, cache = manifests
+    result = run_classic(
+        *manifest_splits(folder),
+        data_folder=data,
+        features="functionals",
+        normalisation="speaker",
+        cache=cache,
+        classifier="logistic",
+    )
+    assert result["classifier"] == "logistic"
+    assert [sorted(t) for t in result["tuning"]] == [["C", "valid_UA"]] * 5
+    # a linear model: one weight per feature and class, and a bias per class
+    assert result["params"] == (result["features"] + 1) * 4
+    assert "support_vectors" not in result
+    with pytest.raises(ValueError, match="use 'svm' or 'logistic'"):
+        run_classic(*manifest_splits(folder), data_folder=data, classifier="tree")
