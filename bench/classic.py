@@ -75,6 +75,7 @@ __all__ = [
     "LevelInvariant",
     "NORMALISATIONS",
     "ProsodicFunctionals",
+    "add_classifier_option",
     "add_data_options",
     "check_normalisation",
     "feature_extractor",
@@ -877,6 +878,25 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", help="folder where features are kept")
 
 
+def add_classifier_option(parser: argparse.ArgumentParser) -> None:
+    """``--classifier``: one of :data:`CLASSIFIERS` (default ``svm``).
+
+    Example
+    -------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_classifier_option(parser)
+    >>> parser.parse_args(["--classifier", "logistic"]).classifier
+    'logistic'
+    """
+    parser.add_argument(
+        "--classifier",
+        default="svm",
+        choices=CLASSIFIERS,
+        help="over the functionals: RBF SVM (C, gamma tuned on validation) or "
+        "logistic regression (C tuned)",
+    )
+
+
 def manifest_splits(folder: str | Path) -> tuple[Path, Path, Path]:
     """The ``train.csv``, ``valid.csv`` and ``test.csv`` of a manifest folder.
 
@@ -894,12 +914,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_data_options(parser)
     parser.add_argument("--normalisation", default="speaker", choices=NORMALISATIONS)
-    parser.add_argument(
-        "--classifier",
-        default="svm",
-        choices=CLASSIFIERS,
-        help="RBF SVM (C, gamma tuned) or logistic regression (C tuned)",
-    )
+    add_classifier_option(parser)
     parser.add_argument("--output", help="the JSON to write")
     add_transfer_options(parser)
     args = parser.parse_args(argv)

@@ -47,9 +47,9 @@ import numpy as np
 import torch
 
 from bench.classic import (
-    CLASSIFIERS,
     ClassicBaseline,
     FeatureCache,
+    add_classifier_option,
     feature_extractor,
     manifest_splits,
     normalised_features,
@@ -342,12 +342,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--features", default="functionals", choices=("functionals", "egemaps")
     )
-    parser.add_argument(
-        "--classifier",
-        default="svm",
-        choices=CLASSIFIERS,
-        help="over the functionals: RBF SVM or logistic regression",
-    )
+    add_classifier_option(parser)
     parser.add_argument("--cache", help="folder where functionals are kept")
     parser.add_argument("--output_dir", help="one JSON per run: <run folder name>.json")
     add_transfer_options(parser)
