@@ -574,8 +574,6 @@ def _candidates(classifier: str, features: int, class_weight: str | None):
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import SVC
 
-    if classifier not in CLASSIFIERS:
-        raise ValueError(f"classifier {classifier!r}: use 'svm' or 'logistic'")
     for c in C_GRID:
         if classifier == "logistic":
             yield (
@@ -626,7 +624,10 @@ class ClassicBaseline:
         self.classes: list[str] = []
         self.tuning: list[dict] = []
 
-    def _inputs(self, wavs: Sequence[torch.Tensor], speakers: Sequence[str]):
+    def inputs(
+        self, wavs: Sequence[torch.Tensor], speakers: Sequence[str]
+    ) -> np.ndarray:
+        """``(utterances, features)`` the classifier reads: its z-scored functionals."""
         return normalised_features(self.features, self.normalisation, wavs, speakers)
 
     def fit(self, train: LabelledAudio, valid: LabelledAudio) -> ClassicBaseline:
@@ -635,8 +636,8 @@ class ClassicBaseline:
         from sklearn.preprocessing import StandardScaler
 
         self.classes = sorted(set(train.labels))
-        x_train = self._inputs(train.wavs, train.speakers)
-        x_valid = self._inputs(valid.wavs, valid.speakers)
+        x_train = self.inputs(train.wavs, train.speakers)
+        x_valid = self.inputs(valid.wavs, valid.speakers)
         best = None
         grid = _candidates(self.classifier, x_train.shape[1], self.class_weight)
         for params, estimator in grid:
@@ -655,7 +656,7 @@ class ClassicBaseline:
         self, wavs: Sequence[torch.Tensor], speakers: Sequence[str]
     ) -> list[str]:
         """Labels of ``wavs`` (``speakers``: for per-speaker z-scoring)."""
-        return [str(x) for x in self.model.predict(self._inputs(wavs, speakers))]
+        return [str(x) for x in self.model.predict(self.inputs(wavs, speakers))]
 
     def predictor(self, speakers: Sequence[str]) -> Callable[[list], list[str]]:
         """A ``gain_robustness`` predictor for waveforms of these speakers."""
@@ -697,7 +698,7 @@ def _inference_cost(
     start = time.perf_counter()
     test_feats = np.stack([extractor(w) for w in test.wavs])
     extract_seconds = time.perf_counter() - start
-    inputs = baseline._inputs(test.wavs, test.speakers)
+    inputs = baseline.inputs(test.wavs, test.speakers)
     start = time.perf_counter()
     for row in inputs:
         baseline.model.predict(row[None])

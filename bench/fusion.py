@@ -52,7 +52,6 @@ from bench.classic import (
     add_classifier_option,
     feature_extractor,
     manifest_splits,
-    normalised_features,
 )
 from bench.measure import add_transfer_options, transfer_groups
 from speechbrain_lstm_ser.evaluation.classification import classification_report
@@ -106,11 +105,8 @@ def calibrated_baseline(baseline: ClassicBaseline, train: LabelledAudio):
     from sklearn.base import clone
     from sklearn.calibration import CalibratedClassifierCV
 
-    inputs = normalised_features(
-        baseline.features, baseline.normalisation, train.wavs, train.speakers
-    )
     model = CalibratedClassifierCV(clone(baseline.model), ensemble=False)
-    return model.fit(inputs, train.labels)
+    return model.fit(baseline.inputs(train.wavs, train.speakers), train.labels)
 
 
 class LateFusion:
@@ -138,8 +134,7 @@ class LateFusion:
     ...     torch.log(torch.tensor([[0.6, 0.4]] * len(wavs))), None))
     >>> svm = NS(classes_=np.array(["b", "a"]),
     ...          predict_proba=lambda x: np.array([[0.9, 0.1]] * len(x)))
-    >>> baseline = NS(features=lambda wavs: np.zeros((len(wavs), 1)),
-    ...               normalisation="global")
+    >>> baseline = NS(inputs=lambda wavs, speakers: np.zeros((len(wavs), 1)))
     >>> fusion = LateFusion(model, baseline, svm, "utterance", weight=1.0)
     >>> fusion.predictor(["s"])([torch.zeros(160)])
     ['a']
@@ -171,10 +166,8 @@ class LateFusion:
             self.model, list(speakers) if per_speaker else None
         )
         model = np.asarray(predict(wavs), dtype=np.float64)
-        inputs = normalised_features(
-            self.baseline.features, self.baseline.normalisation, wavs, speakers
-        )
-        svm = self.svm.predict_proba(inputs)[:, self.columns]
+        svm = self.svm.predict_proba(self.baseline.inputs(wavs, speakers))
+        svm = svm[:, self.columns]
         return model, np.log(svm + PROBABILITY_FLOOR)
 
     def labels_of(self, model: np.ndarray, svm: np.ndarray, weight: float) -> list[str]:

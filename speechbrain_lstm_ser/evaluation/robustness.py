@@ -595,11 +595,7 @@ def log_probability_predictor(
         ``predict(list of (time,) waveforms) -> list of rows``: one
         log-probability per class, in the order of ``model.labels``.
     """
-
-    def log_probabilities(batch, lens, speaker):
-        return model.outputs(batch, lens, speaker=speaker)[0].tolist()
-
-    return _batched(log_probabilities, batch_size, model, speakers)
+    return _batched(_outputs_of(model, 0), batch_size, model, speakers)
 
 
 def dimension_predictor(
@@ -627,11 +623,7 @@ def dimension_predictor(
     """
     if not getattr(model, "dimension_names", ()):
         raise ValueError("the model has no regressor: it predicts no dimensions")
-
-    def dimensions(batch, lens, speaker):
-        return model.outputs(batch, lens, speaker=speaker)[1].tolist()
-
-    return _batched(dimensions, batch_size, model, speakers)
+    return _batched(_outputs_of(model, 1), batch_size, model, speakers)
 
 
 def _labels_of(model):
@@ -642,6 +634,18 @@ def _labels_of(model):
         return list(model.classify_batch(batch, lens, **kwargs)[3])
 
     return labels
+
+
+def _outputs_of(model, index: int):
+    """``(batch, lens, speaker) -> rows`` of ``model.outputs``' ``index``-th tensor.
+
+    0: the log-probabilities, 1: the dimensions.
+    """
+
+    def rows(batch, lens, speaker):
+        return model.outputs(batch, lens, speaker=speaker)[index].tolist()
+
+    return rows
 
 
 def _batched(

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from bench.classic import normalised_features
 from bench.fusion import WEIGHTS, LateFusion, fusion_baselines, main, run_fusion
 from speechbrain_lstm_ser.evaluation.robustness import (
     classifier_predictor,
@@ -43,9 +42,7 @@ def test_weight_one_is_the_model_alone_in_both_modes(trained, baselines):
         assert fusion.predictor(test.speakers)(test.wavs) == alone[mode], mode
         # weight 0: the calibrated SVM's own decision
         fusion.weight = 0.0
-        inputs = normalised_features(
-            baseline.features, baseline.normalisation, test.wavs, test.speakers
-        )
+        inputs = baseline.inputs(test.wavs, test.speakers)
         expected = [str(label) for label in svm.predict(inputs)]
         assert fusion.predictor(test.speakers)(test.wavs) == expected, mode
 
