@@ -14,6 +14,11 @@ Three ways to give the model its speaker, as users would (see
   recording): accuracy of the n-th utterance of each speaker;
 - **none**: each utterance alone.
 
+It measures the model's reference normalisation: a late fusion with
+functionals (``functionals_fusion``), which needs the speaker's name and
+at least its ``min_clips`` clips, is switched off (the recipe's test report
+gives the fused figures in its ``fusion`` section).
+
 The statistics of every clip are computed once with
 ``UtteranceClassifier.clip_statistics``, the method ``enrol`` uses (and
 ``tests/inference/test_speaker_normalization.py`` checks that ``enrol`` then
@@ -171,6 +176,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     if model.model.reference_norm is None:
         sys.exit(f"error: {run / 'model'} has no reference normalisation")
+    if getattr(model.model, "fusion", None) is not None:
+        model.model.fusion.weights.fill_(1.0)  # the model's references alone
     data_root = args.data_folder or _data_folder(run)
     rows = read_manifest(run / "manifests" / "test.csv")
     for row in rows:

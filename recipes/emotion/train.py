@@ -59,6 +59,7 @@ from speechbrain_lstm_ser.training.dimensions import (
     dimension_pipeline,
 )
 from speechbrain_lstm_ser.training.finetune import setup_finetuning
+from speechbrain_lstm_ser.training.fusion import fuse_exported_model, fuses
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
     export_on_main,
@@ -287,10 +288,7 @@ if __name__ == "__main__":
     # Export the best model as an inference folder (loadable with
     # EmotionRecognizer.from_hparams, publishable to the Hub), on the main
     # process.
-    export_on_main(
-        export_classifier,
-        hparams,
-        label_encoder,
+    export = dict(
         title="LSTM speech emotion recognition",
         task="Speech Emotion Recognition",
         interface="speechbrain_lstm_ser.inference.EmotionRecognizer",
@@ -300,3 +298,11 @@ if __name__ == "__main__":
             emotion_brain.dimensions is not None and emotion_brain.dimensions.alone
         ),
     )
+    export_on_main(export_classifier, hparams, label_encoder, **export)
+
+    # Late fusion (functionals_fusion): the exported model's functionals
+    # classifier and weights are fitted and tested, then exported with it.
+    if fuses(hparams, export["classifier_trained"]):
+        with one_line_errors(hparams):
+            sb.utils.distributed.run_on_main(fuse_exported_model, args=[hparams])
+        export_on_main(export_classifier, hparams, label_encoder, **export)

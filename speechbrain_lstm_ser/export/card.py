@@ -459,6 +459,69 @@ def calibration_lines(report: Mapping) -> list[str]:
     return [text, ""]
 
 
+def fusion_lines(report: Mapping) -> list[str]:
+    r"""The card's "Late fusion" section: the fused model's weights and test figures.
+
+    Arguments
+    ---------
+    report : mapping
+        A classification ``test_report.json``; its ``fusion`` section is what
+        the recipe's late-fusion step wrote.
+
+    Returns
+    -------
+    list of str
+        Markdown lines (empty without a ``fusion`` section).
+
+    Example
+    -------
+    >>> report = {"unweighted_accuracy": 0.8, "fusion": {
+    ...     "weights": {"speaker": 0.1, "utterance": 1.0}, "selection": "valid",
+    ...     "min_clips": 10,
+    ...     "test": {"speaker": {"unweighted_accuracy": 0.88, "accuracy": 0.88},
+    ...              "single_utterance": {"unweighted_accuracy": 0.7,
+    ...                                   "accuracy": 0.7}}}}
+    >>> print("\n".join(fusion_lines(report)))
+    ## Late fusion with prosodic functionals
+    <BLANKLINE>
+    The model's class log-probabilities are fused with a linear classifier over prosodic functionals of the waveform: `log_softmax(w log p_model + (1 - w) log p_functionals)`, `w` chosen on `valid`: 0.1 for an enrolled speaker (10 clips or more), 1.0 for a single utterance (1: the model alone).
+    <BLANKLINE>
+    | test | UA | WA |
+    |---|---|---|
+    | enrolled speaker (all their test clips), fused | 0.8800 | 0.8800 |
+    | single utterance, fused | 0.7000 | 0.7000 |
+    | enrolled speaker, the LSTM alone | 0.8000 | – |
+    <BLANKLINE>
+    """  # noqa: E501
+    fusion = report.get("fusion")
+    if not fusion:
+        return []
+    weights = fusion["weights"]
+    lines = [
+        "## Late fusion with prosodic functionals",
+        "",
+        "The model's class log-probabilities are fused with a linear classifier "
+        "over prosodic functionals of the waveform: `log_softmax(w log p_model "
+        f"+ (1 - w) log p_functionals)`, `w` chosen on `{fusion['selection']}`: "
+        f"{weights['speaker']} for an enrolled speaker ({fusion['min_clips']} "
+        "clips or more), "
+        f"{weights['utterance']} for a single utterance (1: the model alone).",
+        "",
+        "| test | UA | WA |",
+        "|---|---|---|",
+    ]
+    names = {
+        "speaker": "enrolled speaker (all their test clips), fused",
+        "single_utterance": "single utterance, fused",
+    }
+    for name, scores in fusion["test"].items():
+        ua, wa = scores["unweighted_accuracy"], scores["accuracy"]
+        lines.append(f"| {names[name]} | {ua:.4f} | {wa:.4f} |")
+    alone = report["unweighted_accuracy"]
+    lines += [f"| enrolled speaker, the LSTM alone | {alone:.4f} | – |", ""]
+    return lines
+
+
 def normalization_lines(report: Mapping) -> list[str]:
     r"""The card's "Normalisation" section: what the figures were measured with.
 
@@ -679,6 +742,7 @@ def render_card(options: CardOptions) -> str:
         calibration=_block(calibration_lines(categorical) if categorical else []),
         by_gender=_block(_gender_lines(categorical)),
         normalization=_block(normalization_lines(report) if report else []),
+        fusion=_block(fusion_lines(categorical) if categorical else []),
         dimensions=_block(dimension_lines(report) if report else []),
         protocol=_block(protocol_lines(report) if report else []),
     )

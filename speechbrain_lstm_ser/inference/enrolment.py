@@ -7,7 +7,11 @@ mean of the reference statistics of a few clips of that speaker
 :class:`SpeakerEnrolment` keeps those clips' statistics for an
 :class:`~speechbrain_lstm_ser.inference.classifier.UtteranceClassifier`,
 which exposes it as ``enrol``, ``enrol_waveforms``, ``forget`` and
-``speaker=`` in its ``classify_*`` and ``predict_*`` methods.
+``speaker=`` in its ``classify_*`` and ``predict_*`` methods. A model with
+a fitted functionals fusion
+(:class:`~speechbrain_lstm_ser.nnet.fusion.FunctionalsFusion`) also keeps
+each clip's prosodic functionals: their mean and spread over the
+speaker's clips are what its ``speaker`` head measures an utterance against.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -26,6 +30,7 @@ from speechbrain_lstm_ser.inference.checks import (
     NoSpeechError,
     check_waveforms,
 )
+from speechbrain_lstm_ser.nnet.fusion import speaker_statistics
 from speechbrain_lstm_ser.nnet.normalization import SpeakerReferences
 
 __all__ = ["SpeakerEnrolment"]
@@ -55,7 +60,15 @@ class SpeakerEnrolment:
         self.classifier = classifier
         #: The statistics of every enrolled clip, grouped by speaker.
         self.references = SpeakerReferences()
+        #: Each enrolled clip's functionals, by speaker (a fused model only).
+        self.functionals: dict[str, list[torch.Tensor]] = {}
         self._noted_no_speaker = False
+
+    @property
+    def fusion(self):
+        """The model's functionals fusion when its ``speaker`` mode is on, else None."""
+        fusion = getattr(self.classifier.model, "fusion", None)
+        return fusion if fusion is not None and fusion.active("speaker") else None
 
     def check(self, speaker: str, clips: list) -> None:
         """Refuses an enrolment that cannot be made, before any clip is read.
@@ -159,11 +172,50 @@ class SpeakerEnrolment:
             if wav.shape[0] != 1:
                 raise ValueError(f"clip[{i}]: one (time,) waveform per clip")
             total, count = self.statistics(wav)
-            statistics.append((total[0], float(count[0])))
-        for total, count in statistics:  # all checked: now commit
+            statistics.append((total[0], float(count[0]), self.clip_functionals(wav)))
+        for total, count, functionals in statistics:  # all checked: now commit
             clip = f"{speaker}/{len(self.references)}"
             self.references.add(clip, speaker, total, count)
+            if functionals is not None:
+                self.functionals.setdefault(speaker, []).append(functionals)
         return len(self.references.utterances(speaker))
+
+    def clip_functionals(self, wav: torch.Tensor) -> torch.Tensor | None:
+        """A ``(1, time)`` clip's ``(features,)`` functionals (None: no fusion)."""
+        if self.fusion is None:
+            return None
+        prepared = self.classifier.prepare_batch(wav)
+        return self.fusion.extract(*prepared)[0]
+
+    def functionals_statistics(
+        self, speakers: Sequence[str]
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(batch, features)`` mean and std of each row's speaker's functionals.
+
+        Arguments
+        ---------
+        speakers : sequence of str
+            Enrolled speakers, one per row.
+
+        Returns
+        -------
+        tuple of torch.Tensor or None
+            See :func:`~speechbrain_lstm_ser.nnet.fusion.speaker_statistics`;
+            None when a speaker has fewer clips than the fusion's
+            ``min_clips`` (the fusion then uses its ``utterance`` head).
+        """
+        missing = sorted({s for s in speakers if s not in self.functionals})
+        if missing:
+            raise ValueError(
+                f"speaker(s) {missing} were enrolled before the model's fusion "
+                "was on: forget() and enrol them again"
+            )
+        clips = {s: torch.stack(self.functionals[s]) for s in set(speakers)}
+        if min(len(c) for c in clips.values()) < self.fusion.min_clips:
+            return None
+        stats = {s: speaker_statistics(c) for s, c in clips.items()}
+        mean = torch.stack([stats[s][0] for s in speakers])
+        return mean, torch.stack([stats[s][1] for s in speakers])
 
     def statistics(
         self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
@@ -191,6 +243,7 @@ class SpeakerEnrolment:
     def forget(self) -> None:
         """Forgets every enrolled speaker."""
         self.references = SpeakerReferences()
+        self.functionals = {}
 
     def reference(self, speakers: str | Sequence[str], batch: int) -> torch.Tensor:
         """``(batch, channels)`` references of enrolled speakers.

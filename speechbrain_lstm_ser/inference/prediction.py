@@ -211,10 +211,51 @@ class Predictor:
                 wavs, wav_lens, reference=reference, with_dimensions=dimensions
             )
         out, dims = out if dimensions else (out, None)
-        out_prob = out.squeeze(1)
+        out_prob = self.fuse(out.squeeze(1), wavs, wav_lens, speaker)
         if labels is not None:
             out_prob = model.restrict(out_prob, labels)
         return out_prob, dims
+
+    def fuse(
+        self,
+        out_prob: torch.Tensor,
+        wavs: torch.Tensor,
+        wav_lens: torch.Tensor,
+        speaker: str | Sequence[str] | None,
+    ) -> torch.Tensor:
+        """The model's log-probabilities fused with its functionals classifier.
+
+        A model without a fitted
+        :class:`~speechbrain_lstm_ser.nnet.fusion.FunctionalsFusion` (or
+        whose mode's weight is 1) gives ``out_prob`` back. With ``speaker``
+        (enrolled with at least the fusion's ``min_clips`` clips), the
+        functionals are measured against that speaker's enrolled clips;
+        otherwise the level-invariant ``utterance`` head is used.
+
+        Arguments
+        ---------
+        out_prob : torch.Tensor
+            ``(batch, classes)`` log-probabilities of the model.
+        wavs, wav_lens : torch.Tensor
+            The pre-processed batch.
+        speaker : str or sequence of str, optional
+            Enrolled speaker(s).
+
+        Returns
+        -------
+        torch.Tensor
+        """
+        fusion = getattr(self.classifier.model, "fusion", None)
+        if fusion is None:
+            return out_prob
+        statistics = None
+        if speaker is not None and fusion.active("speaker"):
+            names = [speaker] * len(wavs) if isinstance(speaker, str) else speaker
+            statistics = self.classifier.enrolment.functionals_statistics(list(names))
+        if statistics is None and not fusion.active("utterance"):
+            return out_prob
+        with torch.no_grad():
+            return fusion(out_prob, fusion.extract(wavs, wav_lens), statistics)
 
     def dimensions_on(self, dimensions: bool | None) -> bool:
         """Whether to compute the dimensions (None: when the model has them).

@@ -404,6 +404,13 @@ class UtteranceClassifierModel(TaskModel):
         (prosody functionals), appended to the pooled vector that the heads
         read (their ``input_size`` is then ``pooled + n``). ``None``: the
         pooled vector alone.
+    fusion : torch.nn.Module, optional
+        A late fusion of the class log-probabilities with a classifier over
+        waveform functionals, e.g.
+        :class:`~speechbrain_lstm_ser.nnet.fusion.FunctionalsFusion`. The
+        forward does not run it (the functionals are numpy, computed per
+        utterance): the inference interface applies it to the forward's
+        output, and the recipe fits it after training.
 
     Example
     -------
@@ -464,17 +471,19 @@ class UtteranceClassifierModel(TaskModel):
         reference_norm: nn.Module | None = None,
         regressor: nn.Module | None = None,
         functionals: nn.Module | None = None,
+        fusion: nn.Module | None = None,
     ):
         super().__init__(compute_features, mean_var_norm, encoder, reference_norm)
         self.pooling = pooling
         self.functionals = functionals
         self.classifier = classifier
         self.regressor = regressor
+        self.fusion = fusion
 
     #: The optional parts: speaker or utterance reference, utterance functionals.
     OPTIONAL_MODULES = {"reference_norm": "compute_features", "functionals": "pooling"}
-    #: The optional regression head (see :meth:`dimensions`).
-    OPTIONAL_HEADS = ("regressor",)
+    #: The optional regression head (see :meth:`dimensions`) and late fusion.
+    OPTIONAL_HEADS = ("regressor", "fusion")
 
     def embed_features(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         """Utterance embeddings ``(batch, 1, pooled)`` from normalised features.

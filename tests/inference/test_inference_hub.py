@@ -81,6 +81,7 @@ def test_export_folder_is_complete_and_minimal(trained):
             "classifier.ckpt",
             "compute_features.ckpt",
             "encoder.ckpt",
+            "fusion.ckpt",
             "example.wav",
             "hyperparams.yaml",
             "label_encoder.ckpt",
@@ -102,6 +103,7 @@ def test_export_folder_is_complete_and_minimal(trained):
         "encoder",
         "pooling",
         "classifier",
+        "fusion",
         "label_encoder",
         "modules",
         "pretrainer",
@@ -138,6 +140,9 @@ def test_folder_loading_reproduces_the_brain(trained, tmp_path):
     )
     assert model.labels == ["neutral", "happy", "sad", "angry"]
     expected = _brain_predictions(trained)
+    # The Brain tested the model alone; its fusion is fitted after (and
+    # tested in tests/training/test_fusion_fit.py).
+    model.model.fusion.weights.fill_(1.0)
     # The Brain tested each utterance against all of its speaker's test
     # utterances (the default speaker normalisation): enrol them the same way.
     rows = _test_rows(trained)
@@ -200,15 +205,18 @@ def test_hub_repo_id_loads_offline_from_the_cache(trained, tmp_path):
     proc = run_offline(code, tmp_path / "hub")
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.strip().splitlines()
-    expected = _brain_predictions(trained)
-    assert json.loads(lines[0]) == [expected[r["ID"]]["prediction"] for r in rows]
+    # the same fused model as the local folder gives
+    local = EmotionRecognizer.from_hparams(source=str(trained.model))
+    local.enrol("s", [r["path"] for r in rows])
+    expected = [local.classify_file(r["path"], speaker="s")[3][0] for r in rows]
+    assert json.loads(lines[0]) == expected
     assert lines[1] in ("neutral", "happy", "sad", "angry")
 
 
 def test_publish_dry_run_checks_and_lists(trained):
     proc = _hub_publish_dry_run(trained.model)
     assert proc.returncode == 0, proc.stderr
-    assert "would upload 9 files" in proc.stdout
+    assert "would upload 10 files" in proc.stdout
     assert "encoder.ckpt" in proc.stdout and "example.wav ->" in proc.stdout
 
 
@@ -217,7 +225,7 @@ def test_sb_lstm_ser_publish_is_the_same_command(trained, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the dry run needs no network
     proc = run_cli("publish", trained.model, "--repo-id", REPO_ID, "--dry-run")
     assert proc.returncode == 0, proc.stderr
-    assert "would upload 9 files" in proc.stdout
+    assert "would upload 10 files" in proc.stdout
     assert "encoder.ckpt" in proc.stdout and "example.wav ->" in proc.stdout
     bad = run_cli("publish", trained.model, "--repo-id", "no-slash", "--dry-run")
     errors = [line for line in bad.stderr.splitlines() if line.startswith("error:")]
