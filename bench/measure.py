@@ -824,6 +824,12 @@ def main(argv: list[str] | None = None) -> dict:
     if args.kind in TRAINED:
         report = json.loads((run / "test_report.json").read_text())
         result["recipe_test_UA"] = report["unweighted_accuracy"]
+        if report.get("fusion"):  # the recipe's fused test (the table: model alone)
+            fused = report["fusion"]["test"]
+            result["fused"] = {
+                "weights": report["fusion"]["weights"],
+                **{mode: s["unweighted_accuracy"] for mode, s in fused.items()},
+            }
         result["epochs_trained"] = report["epochs_trained"]
         result["train_time_s"] = report["train_time_s"]
         result["training"] = {

@@ -57,6 +57,10 @@ NOTES = {
     "head's, from the feature cache; RTF and robustness run the SSL model live.",
     "tiny_ssl": " (a tiny randomly initialised WavLM: the row checks the pipeline, "
     "its accuracy means nothing; --ssl_source names a real one)",
+    "fused": "{name}: the recipe's test of the model fused with the functionals "
+    "(w: speaker {speaker_w}, utterance {utterance_w}): UA {single:.1f} single "
+    "utterance, {speaker:.1f} per speaker; the table's columns measure the model "
+    "alone.",
     "classic": "{name}: {features} features ({feature_set}), {normalisation} "
     "z-scoring, RBF SVM C={C:g} gamma={gamma:.3g} (validation UA {valid_UA:.1f}); "
     "size and params are the SVM's (support vectors); its RTF includes the "
@@ -281,11 +285,22 @@ class Report:
         return "\n".join(f"- {line}" for line in lines)
 
     def _row_notes(self, name: str, r: dict) -> list[str]:
-        """The notes of an SSL or a classic row."""
+        """The notes of a fused, an SSL or a classic row."""
         lines = []
         if "ssl_source" in r:
             tiny = NOTES["tiny_ssl"] if self.tiny_ssl else ""
             lines.append(NOTES["ssl"].format(**{**r, "name": name, "tiny": tiny}))
+        if r.get("fused"):
+            fused = r["fused"]
+            lines.append(
+                NOTES["fused"].format(
+                    name=name,
+                    speaker_w=fused["weights"].get("speaker"),
+                    utterance_w=fused["weights"].get("utterance"),
+                    single=100 * fused.get("single_utterance", float("nan")),
+                    speaker=100 * fused.get("speaker", float("nan")),
+                )
+            )
         if r.get("kind") == "classic":
             chosen = {**r["chosen"], "valid_UA": 100 * r["chosen"]["valid_UA"]}
             lines.append(NOTES["classic"].format(**{**r, **chosen, "name": name}))

@@ -185,6 +185,7 @@ def format_summary(report: dict, groups: Sequence[str] = ("gender",)) -> str:
         lines.append(f"features relative to the {norm['reference']}")
         for name, scores in (norm.get("variants") or {}).items():
             lines.append(f"  {variant_label(name)}: UA {scores['UA']:.4f}")
+    lines += [f"{label}: {ua:.4f}" for label, ua in fused_scores(report).items()]
     lines += [
         "",
         f"{'class':<14}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
@@ -494,6 +495,31 @@ def _training_time(report: dict) -> str:
     )
 
 
+#: The fused test figures of a report's ``fusion`` section, as tables name them.
+FUSED_ROWS = {
+    "speaker": "UA fused with the functionals, speaker's baseline",
+    "single_utterance": "UA fused with the functionals, single utterance",
+}
+
+
+def fused_scores(report: dict) -> dict[str, float]:
+    """The fused model's test UAs (``fusion`` section), by :data:`FUSED_ROWS` label.
+
+    Example
+    -------
+    >>> fused_scores({"fusion": {"test": {"speaker": {"unweighted_accuracy": 0.9}}}})
+    {"UA fused with the functionals, speaker's baseline": 0.9}
+    >>> fused_scores({})
+    {}
+    """
+    tested = (report.get("fusion") or {}).get("test") or {}
+    return {
+        FUSED_ROWS[mode]: scores["unweighted_accuracy"]
+        for mode, scores in tested.items()
+        if mode in FUSED_ROWS
+    }
+
+
 def _fact_rows(report: dict) -> list[list]:
     """Table rows of what a report says about the run besides its metrics."""
     rows = []
@@ -521,6 +547,11 @@ def _fact_rows(report: dict) -> list[list]:
         for name, scores in (norm.get("variants") or {}).items():
             if "UA" in scores:
                 rows.append([f"UA with {variant_label(name)}", f"{scores['UA']:.3f}"])
+    fusion = report.get("fusion")
+    if fusion:
+        weights = ", ".join(f"{m} {w}" for m, w in fusion["weights"].items())
+        rows.append(["fusion weight of the model (w)", weights])
+        rows += [[label, f"{ua:.3f}"] for label, ua in fused_scores(report).items()]
     calibration = report.get("calibration")
     if calibration:
         rows += [
@@ -758,8 +789,9 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     str
         Markdown: one row per metric (UA, WA, macro-F1, UA of each gender
         and, for speaker-normalised runs, UA of the single-utterance and
-        enrolment variants; with ``dimensions`` sections, each dimension's
-        CCC and its mean over speakers).
+        enrolment variants; with ``fusion`` sections, the fused UAs; with
+        ``dimensions`` sections, each dimension's CCC and its mean over
+        speakers).
 
     Example
     -------
@@ -791,6 +823,10 @@ def format_runs(reports: Sequence[dict], names: Sequence[str]) -> str:
     for name in variants[0] if variants else ():
         if all(name in v for v in variants):
             rows[f"UA with {variant_label(name)}"] = [v[name]["UA"] for v in variants]
+    fused = [fused_scores(r) for r in reports]
+    for label in fused[0]:
+        if all(label in f for f in fused):
+            rows[label] = [f[label] for f in fused]
     rows.update(_dimension_runs([r.get("dimensions") for r in reports]))
     table = []
     for metric, values in rows.items():

@@ -359,6 +359,13 @@ def fuse_exported_model(hparams: Mapping) -> dict:
     train, valid = split("train"), split("valid")
     where = str(hparams["fusion_selection"])
     selection = valid if where == "valid" else read_domain(where, rate)
+    unknown = sorted(set(selection.labels) - set(classifier.labels))
+    if unknown:
+        raise ValueError(
+            f"fusion_selection {where}: labels {unknown} are not among the model's "
+            f"classes {list(classifier.labels)}; give a domain of these classes "
+            "or fusion_selection: valid"
+        )
     fit = fit_fusion(
         classifier,
         train,

@@ -85,3 +85,30 @@ def test_report_command_gives_mean_and_std_over_runs(tmp_path, capsys):
     assert "| metric (2 runs) | mean ± std | 1 | 2 |" in out
     assert "| UA | 0.625 ± 0.177 | 0.500 | 0.750 |" in out
     assert "| UA female |" in out and "| UA male |" in out
+
+
+def test_fused_figures_are_rows_of_the_report_and_of_the_runs(tmp_path, capsys):
+    from speechbrain_lstm_ser.evaluation.reports import format_markdown, main
+
+    paths = []
+    for seed, fused in (("1", 0.8), ("2", 0.9)):
+        rep = classification_report(["a", "b"], ["a", "a"], ["a", "b"])
+        rep["fusion"] = {
+            "weights": {"speaker": 0.2, "utterance": 1.0},
+            "test": {
+                "speaker": {"unweighted_accuracy": fused},
+                "single_utterance": {"unweighted_accuracy": 0.5},
+            },
+        }
+        paths.append(write_report(rep, tmp_path / seed))
+    one = json.loads(paths[0].read_text())
+    markdown = format_markdown(one)
+    assert "| fusion weight of the model (w) | speaker 0.2, utterance 1.0 |" in markdown
+    assert "| UA fused with the functionals, speaker's baseline | 0.800 |" in markdown
+    assert "UA fused with the functionals, single utterance: 0.5000" in format_summary(
+        one
+    )
+    main([str(p) for p in paths])
+    out = capsys.readouterr().out
+    row = "| UA fused with the functionals, speaker's baseline | 0.850 ± 0.071 |"
+    assert row in out

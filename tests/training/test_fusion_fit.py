@@ -8,7 +8,11 @@ import torch
 
 from speechbrain_lstm_ser.evaluation.robustness import read_labelled_audio
 from speechbrain_lstm_ser.inference.load import load_model
-from speechbrain_lstm_ser.training.fusion import fit_fusion, fit_logistic
+from speechbrain_lstm_ser.training.fusion import (
+    fit_fusion,
+    fit_logistic,
+    fuse_exported_model,
+)
 
 
 def test_fit_logistic_is_scikit_learns_balanced_logistic_regression():
@@ -85,3 +89,25 @@ def test_few_enrolled_clips_fall_back_to_the_utterance_head(trained, splits):
     )
     assert torch.allclose(fused, expected, atol=1e-5)
     assert alone.shape == fused.shape
+
+
+def test_a_selection_domain_that_cannot_be_used_is_named(trained, tmp_path):
+    hparams = {
+        "export_folder": trained.model,
+        "sample_rate": 16000,
+        "data_folder": trained.data,
+        **{
+            f"{split}_annotation": trained.out / "manifests" / f"{split}.csv"
+            for split in ("train", "valid", "test")
+        },
+    }
+    missing = tmp_path / "no_domain"
+    with pytest.raises(ValueError, match="no_domain: no such domain folder"):
+        fuse_exported_model({**hparams, "fusion_selection": missing})
+    manifest = tmp_path / "other.csv"
+    rows = (trained.out / "manifests" / "valid.csv").read_text().splitlines()
+    row = rows[1].replace(",neutral,", ",bored,")
+    row = row.replace("$data_root", str(trained.data))
+    manifest.write_text("\n".join([rows[0], row]))
+    with pytest.raises(ValueError, match=r"labels \['bored'\] are not among"):
+        fuse_exported_model({**hparams, "fusion_selection": manifest})
