@@ -44,6 +44,7 @@ __all__ = [
     "fit_fusion",
     "fuse_exported_model",
     "fuses",
+    "selection_source",
     "fit_logistic",
     "functionals_of",
     "speaker_statistics_rows",
@@ -322,23 +323,64 @@ def evaluate_fused(classifier, test: LabelledAudio, batch_size: int = 8) -> dict
     return out
 
 
+def selection_source(hparams: Mapping) -> str:
+    """Where the fusion's weights are chosen: ``valid``, or a domain folder or manifest.
+
+    ``fusion_selection: auto`` is the ``validation_domain`` (held-out
+    espeak-ng voices and accents, generated there on first use) for the
+    embedded corpus, and the validation split for any other corpus (a
+    synthetic domain says little about a corpus of human speech).
+
+    Arguments
+    ---------
+    hparams : mapping
+        ``fusion_selection``, ``dataset`` and (for ``auto``)
+        ``validation_domain``.
+
+    Returns
+    -------
+    str
+
+    Example
+    -------
+    >>> selection_source({"fusion_selection": "auto", "dataset": "iemocap"})
+    'valid'
+    >>> selection_source({"fusion_selection": "data/other", "dataset": "embedded"})
+    'data/other'
+    """
+    where = str(hparams["fusion_selection"])
+    if where != "auto":
+        return where
+    if hparams["dataset"] != "embedded":
+        return "valid"
+    from speechbrain_lstm_ser.dataio.synthetic.domains import (
+        DomainOptions,
+        generate_domain_corpus,
+    )
+
+    folder = str(hparams["validation_domain"])
+    generate_domain_corpus(folder, DomainOptions(domain="validation"))  # idempotent
+    return folder
+
+
 def fuse_exported_model(hparams: Mapping) -> dict:
     """The recipe's late-fusion step: fit, test, and copy into the task model.
 
     Loads the exported model (``export_folder``), fits its fusion
     (:func:`fit_fusion`: the training and validation manifests, the weights
-    chosen on ``fusion_selection``: ``valid`` or a domain folder or
-    manifest), tests the fused model on the test manifest, copies the fitted
-    fusion into ``hparams["model"]`` (so that the next export writes it),
-    and adds a ``fusion`` section to ``test_report.json``.
+    chosen on :func:`selection_source`), tests the fused model on the test
+    manifest, copies the fitted fusion into ``hparams["model"]`` (so that
+    the next export writes it), and adds a ``fusion`` section to
+    ``test_report.json``.
 
     Arguments
     ---------
     hparams : mapping
         The recipe's loaded hyperparameters (``export_folder``,
         ``train_annotation``, ``valid_annotation``, ``test_annotation``,
-        ``data_folder``, ``sample_rate``, ``fusion_selection``, ``fusion_c``,
-        ``fusion_weights``, ``output_folder``).
+        ``data_folder``, ``sample_rate``, ``fusion_selection``, ``dataset``,
+        ``validation_domain``, ``fusion_c``, ``fusion_weights``,
+        ``output_folder``).
 
     Returns
     -------
@@ -357,7 +399,7 @@ def fuse_exported_model(hparams: Mapping) -> dict:
 
     classifier = load_model(hparams["export_folder"])
     train, valid = split("train"), split("valid")
-    where = str(hparams["fusion_selection"])
+    where = selection_source(hparams)
     selection = valid if where == "valid" else read_domain(where, rate)
     unknown = sorted(set(selection.labels) - set(classifier.labels))
     if unknown:

@@ -25,6 +25,7 @@ PREPARE = (
     "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}"
 )
 OVERRIDES = {
+    "fusion_selection": "valid",  # not the generated validation domain
     "prepare": PREPARE,
     "number_of_epochs": "2",
     "batch_size": "8",

@@ -14,6 +14,7 @@ from speechbrain_lstm_ser.nnet.functionals import UtteranceFunctionals
 pytestmark = pytest.mark.slow
 
 OVERRIDES = {
+    "fusion_selection": "valid",  # not the generated validation domain
     "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
     "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
     "number_of_epochs": "1",

@@ -12,6 +12,7 @@ from speechbrain_lstm_ser.training.fusion import (
     fit_fusion,
     fit_logistic,
     fuse_exported_model,
+    selection_source,
 )
 
 
@@ -111,3 +112,22 @@ def test_a_selection_domain_that_cannot_be_used_is_named(trained, tmp_path):
     manifest.write_text("\n".join([rows[0], row]))
     with pytest.raises(ValueError, match=r"labels \['bored'\] are not among"):
         fuse_exported_model({**hparams, "fusion_selection": manifest})
+
+
+def test_auto_selection_is_the_generated_validation_domain_for_the_embedded_corpus(
+    monkeypatch, tmp_path
+):
+    from speechbrain_lstm_ser.dataio.synthetic import domains
+
+    made = []
+    monkeypatch.setattr(
+        domains,
+        "generate_domain_corpus",
+        lambda folder, options: made.append((folder, options.domain)),
+    )
+    folder = str(tmp_path / "validation")
+    hparams = {"fusion_selection": "auto", "validation_domain": folder}
+    assert selection_source({**hparams, "dataset": "embedded"}) == folder
+    assert made == [(folder, "validation")]
+    assert selection_source({**hparams, "dataset": "ravdess"}) == "valid"
+    assert len(made) == 1
