@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -358,7 +359,7 @@ def selection_source(hparams: Mapping) -> str:
         generate_domain_corpus,
     )
 
-    folder = str(hparams["validation_domain"])
+    folder = os.path.normpath(hparams["validation_domain"])
     generate_domain_corpus(folder, DomainOptions(domain="validation"))  # idempotent
     return folder
 

@@ -126,7 +126,7 @@ def test_auto_selection_is_the_generated_validation_domain_for_the_embedded_corp
         lambda folder, options: made.append((folder, options.domain)),
     )
     folder = str(tmp_path / "validation")
-    hparams = {"fusion_selection": "auto", "validation_domain": folder}
+    hparams = {"fusion_selection": "auto", "validation_domain": f"{folder}/x/.."}
     assert selection_source({**hparams, "dataset": "embedded"}) == folder
     assert made == [(folder, "validation")]
     assert selection_source({**hparams, "dataset": "ravdess"}) == "valid"
