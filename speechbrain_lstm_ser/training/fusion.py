@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -393,6 +394,7 @@ def fuse_exported_model(hparams: Mapping) -> dict:
     from speechbrain_lstm_ser.evaluation.transfer import read_domain
     from speechbrain_lstm_ser.inference.load import load_model
 
+    start = time.perf_counter()
     rate, root = int(hparams["sample_rate"]), hparams["data_folder"]
 
     def split(name):
@@ -424,6 +426,7 @@ def fuse_exported_model(hparams: Mapping) -> dict:
         "test": evaluate_fused(classifier, split("test")),
         "fit": fit,
     }
+    section["seconds"] = round(time.perf_counter() - start, 1)  # fit and test
     hparams["model"].fusion.load_state_dict(classifier.model.fusion.state_dict())
     path = Path(hparams["output_folder"]) / "test_report.json"
     report = json.loads(path.read_text(encoding="utf-8"))

@@ -45,6 +45,7 @@ def test_the_recipe_exports_the_fused_model_it_tested(trained):
     fusion = model.model.fusion
     assert {m: fusion.weight(m) for m in ("speaker", "utterance")} == section["weights"]
     assert section["selection"] == "valid"
+    assert section["seconds"] > 0
     for fit in section["fit"].values():  # JSON keys: the weights as text
         best = max(fit["tried"], key=lambda w: fit["tried"][w])  # the first best
         assert fit["weight"] == float(best)
