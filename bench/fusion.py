@@ -30,8 +30,10 @@ model alone::
         --domain data/emotion_flite --conditions noise --output_dir fusion
 
 It is a measurement, not a product: the SVM is scikit-learn's (a pickle
-nobody should load from the Hub), openSMILE's eGeMAPS is research-licensed,
-and the per-speaker functionals need the speaker's utterances at test time.
+nobody should load from the Hub) and openSMILE's eGeMAPS is research-licensed.
+What ships is its linear form, fitted by the recipe into the model itself
+(:class:`speechbrain_lstm_ser.nnet.fusion.FunctionalsFusion`; docs/emotion.md,
+"Late fusion with prosodic functionals").
 
 Authors
  * speechbrain-lstm-ser developers 2026
