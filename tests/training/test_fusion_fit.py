@@ -1,6 +1,7 @@
 """Fitting the functionals fusion, and the recipe's fused model end to end."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,12 +9,14 @@ import torch
 
 from speechbrain_lstm_ser.evaluation.robustness import read_labelled_audio
 from speechbrain_lstm_ser.inference.load import load_model
+from speechbrain_lstm_ser.nnet.fusion import FunctionalsFusion
 from speechbrain_lstm_ser.training.fusion import (
     fit_fusion,
     fit_logistic,
     fuse_exported_model,
     selection_source,
 )
+from speechbrain_lstm_ser.training.hparams import load_hparams
 
 
 def test_fit_logistic_is_scikit_learns_balanced_logistic_regression():
@@ -132,3 +135,18 @@ def test_auto_selection_is_the_generated_validation_domain_for_the_embedded_corp
     assert made == [(folder, "validation")]
     assert selection_source({**hparams, "dataset": "ravdess"}) == "valid"
     assert len(made) == 1
+
+
+def test_the_default_yaml_has_the_fusion_and_can_switch_it_off():
+    yaml = Path(__file__).resolve().parents[2] / "hparams" / "lstm.yaml"
+    small = "n_mels: 20\nlstm_hidden: 8\nhead_hidden: 8"
+    on = load_hparams(yaml, small)
+    assert isinstance(on["model"].fusion, FunctionalsFusion)
+    assert on["model"].fusion.min_clips == 10
+    assert "fusion" in on["model"].parts()
+    off = load_hparams(yaml, small + "\nfunctionals_fusion: False")
+    assert off["model"].fusion is None and "fusion" not in off["model"].parts()
+    # the fusion adds buffers only: the trained parameters are the same
+    assert [n for n, _ in on["model"].named_parameters()] == [
+        n for n, _ in off["model"].named_parameters()
+    ]
