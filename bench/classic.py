@@ -71,6 +71,7 @@ from speechbrain_lstm_ser.nnet.prosodic_functionals import (
     LevelInvariant,
     ProsodicFunctionals,
 )
+from speechbrain_lstm_ser.training.fusion import speaker_zscores
 
 __all__ = [
     "CLASSIFIERS",
@@ -228,14 +229,8 @@ def speaker_zscore(features: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
     >>> speaker_zscore(x, ["a", "a", "b", "b"]).ravel().tolist()
     [-1.0, 1.0, -1.0, 1.0]
     """
-    out = np.zeros_like(features, dtype=np.float64)
-    speakers = np.asarray(speakers)
-    for speaker in np.unique(speakers):
-        rows = speakers == speaker
-        mean = features[rows].mean(axis=0)
-        std = features[rows].std(axis=0)
-        out[rows] = (features[rows] - mean) / np.where(std > 1e-12, std, 1.0)
-    return out
+    zscored = speaker_zscores(torch.from_numpy(np.asarray(features)), list(speakers))
+    return zscored.numpy()
 
 
 #: The z-scorings of the classic baselines: one scaler, or per speaker first.

@@ -162,10 +162,7 @@ def fit_logistic(
 def _ua(
     log_probs: torch.Tensor, labels: Sequence[str], classes: Sequence[str]
 ) -> float:
-    predicted = [classes[i] for i in log_probs.argmax(-1).tolist()]
-    return classification_report(list(labels), predicted, list(classes))[
-        "unweighted_accuracy"
-    ]
+    return _scores(log_probs, labels, classes)["unweighted_accuracy"]
 
 
 def _mode_inputs(
@@ -265,7 +262,9 @@ def fit_fusion(
         functionals_of(classifier, train),
         functionals_of(classifier, valid),
     )
-    f_selection = functionals_of(classifier, selection)
+    # the validation split as the selection set: its functionals once
+    same = selection is valid
+    f_selection = f_valid if same else functionals_of(classifier, selection)
     report = {}
     # Without a reference normalisation the model has no speaker mode.
     modes = MODES if classifier.model.reference_norm is not None else ("utterance",)
