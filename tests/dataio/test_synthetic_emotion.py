@@ -4,12 +4,15 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from speechbrain_lstm_ser.dataio.folder_lock import folder_lock
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
     EMOTION_COLUMNS,
@@ -247,3 +250,32 @@ def test_a_corpus_without_dimensions_gets_them_in_place(tiny_corpus, tmp_path):
     assert (folder / CORPUS_CSV).read_text() == expected
     assert read_stamp(folder / STAMP) == read_stamp(source / STAMP)
     assert {p: p.stat().st_mtime_ns for p in audio} == audio
+
+
+def test_a_second_process_waits_for_the_generation_in_progress(tmp_path):
+    folder = tmp_path / "shared"
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
+        "from speechbrain_lstm_ser.dataio.synthetic.emotion import (\n"
+        "    EmbeddedCorpusOptions, generate_embedded_corpus)\n"
+        f"generate_embedded_corpus(sys.argv[1], EmbeddedCorpusOptions("
+        f"num_speakers={SMALL.num_speakers}, "
+        f"utterances_per_emotion={SMALL.utterances_per_emotion}))\n"
+    )
+    with folder_lock(folder):  # a generation "in progress" in this process
+        other = subprocess.Popen(
+            [sys.executable, "-c", script, str(folder)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for line in other.stderr:
+            if "Another process is writing" in line:
+                break
+        else:
+            pytest.fail(f"the second generator did not wait (exit {other.wait()})")
+        assert not folder.exists()  # it waits before touching the folder
+    assert other.wait(timeout=300) == 0
+    reference = tmp_path / "reference"
+    generate_embedded_corpus(reference, SMALL)
+    assert _digest(folder) == _digest(reference)

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from speechbrain_lstm_ser.dataio.folder_lock import one_writer_per_folder
 from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     NOISE_KINDS,
@@ -493,6 +494,7 @@ def _plan(
     )
 
 
+@one_writer_per_folder
 def generate_embedded_asr_corpus(
     data_folder: str | Path,
     options: EmbeddedASROptions | None = None,

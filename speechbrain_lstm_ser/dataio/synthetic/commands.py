@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
+from speechbrain_lstm_ser.dataio.folder_lock import one_writer_per_folder
 from speechbrain_lstm_ser.dataio.splits import split_speakers
 from speechbrain_lstm_ser.dataio.synthetic.espeak import Prosody, SynthesisRequest
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
@@ -240,6 +241,7 @@ def _noise_recording(kind: str, seconds: float, sample_rate: int, seed: int):
     return (0.1 * noise / max(1.0, np.abs(0.1 * noise).max() / 0.99)).astype(np.float32)
 
 
+@one_writer_per_folder
 def generate_embedded_commands_corpus(
     data_folder: str | Path,
     options: EmbeddedCommandsOptions | None = None,

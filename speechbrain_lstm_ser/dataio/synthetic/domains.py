@@ -53,6 +53,7 @@ from pathlib import Path
 
 import soundfile as sf
 
+from speechbrain_lstm_ser.dataio.folder_lock import one_writer_per_folder
 from speechbrain_lstm_ser.dataio.manifest import (
     EMOTION_COLUMNS,
     relative_to_data_root,
@@ -324,6 +325,7 @@ def _render_flite(folder: Path, plans: list[list[Utterance]], sample_rate: int):
     return rows
 
 
+@one_writer_per_folder
 def generate_domain_corpus(
     data_folder: str | Path, options: DomainOptions | None = None, num_workers: int = 2
 ) -> Path:

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from speechbrain_lstm_ser.dataio.folder_lock import one_writer_per_folder
 from speechbrain_lstm_ser.dataio.manifest import (
     DIMENSIONS,
     EMOTION_COLUMNS,
@@ -456,6 +457,7 @@ def add_dimensions(
     return True
 
 
+@one_writer_per_folder
 def generate_embedded_corpus(
     data_folder: str | Path,
     options: EmbeddedCorpusOptions | None = None,
