@@ -71,3 +71,30 @@ def test_the_saved_hyperparams_are_self_contained(tmp_path):
 def test_a_moved_key_is_pointed_to_its_block():
     with pytest.raises(HparamsError, match=r'--prepare "\{valid_speakers: 2\}"'):
         load_settings(HPARAMS / "lstm.yaml", "valid_speakers: 2")
+
+
+def _augmenters(node):
+    """Every ``!new:...Augmenter`` node of a YAML's settings, nested ones too."""
+    tag = getattr(getattr(node, "tag", None), "value", None) or ""
+    if tag.endswith(".Augmenter"):
+        yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _augmenters(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _augmenters(value)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_every_listed_augmentation_can_be_drawn(name):
+    # SpeechBrain's Augmenter applies the FIRST N entries (N drawn from
+    # min..max) unless it shuffles: an entry after max_augmentations would be
+    # listed but never applied.
+    found = list(_augmenters(load_settings(HPARAMS / name)))
+    assert found, f"{name} has no Augmenter"
+    for augmenter in found:
+        listed = len(augmenter["augmentations"])
+        drawn = augmenter.get("max_augmentations") or listed
+        if not augmenter.get("shuffle_augmentations", False):
+            assert listed <= drawn, (name, listed, drawn)
