@@ -29,7 +29,7 @@ try:
 except ImportError:  # Windows: no advisory locks
     fcntl = None
 
-__all__ = ["folder_lock", "one_writer_per_folder"]
+__all__ = ["folder_lock", "lock_path", "one_writer_per_folder"]
 
 logger = logging.getLogger(__name__)
 
