@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -269,11 +270,18 @@ def test_a_second_process_waits_for_the_generation_in_progress(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        for line in other.stderr:
-            if "Another process is writing" in line:
-                break
-        else:
-            pytest.fail(f"the second generator did not wait (exit {other.wait()})")
+        # A generator that blocks without saying so would leave the loop
+        # below reading forever: kill it after a while, so the test fails.
+        watchdog = threading.Timer(120, other.kill)
+        watchdog.start()
+        try:
+            for line in other.stderr:
+                if "Another process is writing" in line:
+                    break
+            else:
+                pytest.fail(f"the second generator did not wait (exit {other.wait()})")
+        finally:
+            watchdog.cancel()
         assert not folder.exists()  # it waits before touching the folder
     assert other.wait(timeout=300) == 0
     reference = tmp_path / "reference"
