@@ -67,7 +67,8 @@ def folder_lock(folder: str | os.PathLike) -> Iterator[None]:
     Arguments
     ---------
     folder : str or os.PathLike
-        The data folder (its parent is created if needed).
+        The data folder (its parent is created if needed). Where the lock
+        file cannot be created (a read-only parent), no lock is taken.
 
     Example
     -------
@@ -78,12 +79,21 @@ def folder_lock(folder: str | os.PathLike) -> Iterator[None]:
     ...         "two folders, two locks"
     'two folders, two locks'
     """
-    path = lock_path(folder)
     if fcntl is None:
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
+    path = lock_path(folder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")
+    except OSError as error:
+        # A read-only place (a finished corpus on a shared disk): nothing
+        # will be written there, so there is nothing to serialise; a
+        # generator that must write fails there with its own message.
+        logger.debug(f"{folder}: no lock ({error}); going on without one.")
+        yield
+        return
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -287,3 +287,19 @@ def test_a_second_process_waits_for_the_generation_in_progress(tmp_path):
     reference = tmp_path / "reference"
     generate_embedded_corpus(reference, SMALL)
     assert _digest(folder) == _digest(reference)
+
+
+def test_a_finished_corpus_in_a_read_only_place_is_used_without_a_lock(
+    tiny_corpus, monkeypatch
+):
+    import speechbrain_lstm_ser.dataio.folder_lock as folder_lock_module
+
+    def read_only(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    # (root ignores file modes: refuse the lock file's creation instead)
+    monkeypatch.setattr(folder_lock_module, "open", read_only, raising=False)
+    folder, options = tiny_corpus
+    before = _digest(folder)
+    assert generate_embedded_corpus(folder, options) == folder / CORPUS_CSV
+    assert _digest(folder) == before
