@@ -1,4 +1,5 @@
-"""Other emotion domains: held-out espeak-ng voices (validation), Flite (test)."""
+"""Other emotion domains: held-out espeak-ng voices (validation), Flite and languages
+(test)."""
 
 import hashlib
 import shutil
@@ -15,7 +16,10 @@ from speechbrain_lstm_ser.dataio.synthetic.domains import (
     FliteMissingError,
     generate_domain_corpus,
     heldout_speakers,
+    language_speakers,
 )
+from speechbrain_lstm_ser.dataio.synthetic.emotion import SENTENCES
+from speechbrain_lstm_ser.dataio.synthetic.languages import LANGUAGE_SENTENCES
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import ACCENTS, speakers
 
 needs_flite = pytest.mark.skipif(
@@ -42,6 +46,26 @@ def test_the_validation_voices_are_never_training_voices():
         DomainOptions(train_num_speakers=35)
     with pytest.raises(ValueError, match="not one of"):
         DomainOptions(domain="festival")
+
+
+def test_the_languages_domain_has_training_voices_speak_other_languages():
+    voices = language_speakers(24)
+    training = {v.split("+")[1] for _, v, _ in speakers(24)}
+    assert {v.split("+")[1] for _, v, _ in voices} <= training
+    languages = [v.split("+")[0] for _, v, _ in voices]
+    assert sorted(set(languages)) == sorted(LANGUAGE_SENTENCES)
+    assert not set(languages) & {a.split("-")[0] for a in ACCENTS}
+    for lang in LANGUAGE_SENTENCES:  # one woman and one man per language
+        genders = sorted(g for _, v, g in voices if v.startswith(f"{lang}+"))
+        assert genders == ["female", "male"]
+    options = DomainOptions(domain="languages", utterances_per_emotion=3)
+    for speaker, plan in zip(options.speakers(), domains._plans(options), strict=True):
+        said = {u.request.text for u in plan}
+        lang = speaker[1].split("+")[0]
+        assert said <= set(LANGUAGE_SENTENCES[lang]) and not said & set(SENTENCES)
+        assert {u.request.voice for u in plan} == {speaker[1]}
+    with pytest.raises(ValueError, match=r"within 1\.\.20 for the languages"):
+        DomainOptions(domain="languages", utterances_per_emotion=21)
 
 
 @needs_flite
@@ -84,3 +108,17 @@ def test_the_validation_domain_renders_held_out_espeak_voices(tmp_path):
     assert len(rows) == 8 and {r["spk_id"] for r in rows} == {"vf13", "vf14"}
     stamp = read_stamp(tmp_path / "corpus.json")
     assert stamp["use"].startswith("validation")
+
+
+@pytest.mark.slow
+def test_the_languages_domain_renders_and_is_test_only(tmp_path):
+    options = DomainOptions(
+        domain="languages", num_speakers=2, utterances_per_emotion=1
+    )
+    rows = read_manifest(generate_domain_corpus(tmp_path, options))
+    assert {r["spk_id"] for r in rows} == {"de_f1", "de_m1"}
+    assert {r["emo"] for r in rows} == {"neutral", "happy", "sad", "angry"}
+    assert all(r["text"] in LANGUAGE_SENTENCES["de"] for r in rows)
+    stamp = read_stamp(tmp_path / "corpus.json")
+    assert stamp["use"].startswith("test only")
+    assert "German" in stamp["note"]

@@ -70,6 +70,8 @@ __all__ = [
     "COMMAND_WORDS",
     "EmbeddedCommandsOptions",
     "generate_embedded_commands_corpus",
+    "noise_recording",
+    "plan_clip",
     "speaker_hash",
 ]
 
@@ -197,7 +199,7 @@ class EmbeddedCommandsOptions(GeneratorOptions):
             raise ValueError("noise_seconds must be at least 5")
 
 
-def _plan(
+def plan_clip(
     voice: str,
     code: str,
     word: str,
@@ -206,7 +208,12 @@ def _plan(
     options: EmbeddedCommandsOptions,
     key: list[int],
 ) -> Utterance:
-    """Draws the prosody and recording conditions of one clip."""
+    """Draws the prosody and recording conditions of one clip.
+
+    The embedded corpus and the Flite commands domain
+    (:mod:`~speechbrain_lstm_ser.dataio.synthetic.command_domains`) draw
+    their clips this way.
+    """
     rng = np.random.default_rng(key)
     prosody = Prosody(
         rate=int(np.clip(baseline["rate"] * rng.normal(1.0, 0.1), 100, 300)),
@@ -227,8 +234,29 @@ def _plan(
     return Utterance(request, recording, f"{word}/{code}_nohash_{take}.wav")
 
 
-def _noise_recording(kind: str, seconds: float, sample_rate: int, seed: int):
-    """A long background-noise recording: coloured noise or mains hum."""
+def noise_recording(kind: str, seconds: float, sample_rate: int, seed: int):
+    """A background-noise recording: coloured noise or mains hum, as float32.
+
+    Arguments
+    ---------
+    kind : str
+        One of :data:`NOISE_RECORDINGS`.
+    seconds : float
+        Its length.
+    sample_rate : int
+        Its rate.
+    seed : int
+        Seed of the draw (with the kind).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Example
+    -------
+    >>> noise_recording("hum", 1.0, 8000, 0).shape
+    (8000,)
+    """
     n = int(seconds * sample_rate)
     rng = np.random.default_rng([seed, NOISE_RECORDINGS.index(kind)])
     if kind == "hum":
@@ -294,7 +322,7 @@ def generate_embedded_commands_corpus(
         said += [(w, 0) for w in others]
         plans.append(
             [
-                _plan(
+                plan_clip(
                     voice,
                     code,
                     word,
@@ -312,7 +340,7 @@ def generate_embedded_commands_corpus(
     for kind in NOISE_RECORDINGS:
         write_audio(
             folder / NOISE_FOLDER / f"{kind}_noise.wav",
-            _noise_recording(
+            noise_recording(
                 kind, options.noise_seconds, options.sample_rate, options.seed
             ),
             options.sample_rate,

@@ -1,4 +1,4 @@
-r"""Other emotion domains: held-out espeak-ng voices, and another synthesizer.
+r"""Other emotion domains: held-out espeak-ng voices and languages, another synthesizer.
 
 The embedded emotion corpus (:mod:`~speechbrain_lstm_ser.dataio.synthetic.emotion`)
 trains and tunes the models. A model that learnt emotion rather than that
@@ -6,7 +6,7 @@ corpus should keep its accuracy on speech rendered otherwise. Two domains
 render the *same four emotion profiles* (the same prosody draws around each
 speaker's baseline, the same sentences, levels, brightness, silences and
 background noise, and the same arousal, valence and dominance) with voices
-the training corpus never has:
+or languages the training corpus never has:
 
 - ``validation`` (**for choosing models**, bullet 2 of issue 23): espeak-ng
   voice variants the embedded corpus of ``train_num_speakers`` speakers does
@@ -22,6 +22,14 @@ the training corpus never has:
   the voice's mean F0), the pitch range onto ``int_f0_target_stddev``;
   Flite has no pause-between-words control, so the profiles' word gaps are
   not rendered. (``rms`` is left out: it ignores the F0 controls.)
+- ``languages`` (**test only**: never train or tune on it): the training
+  corpus's own espeak-ng voice variants (the first four female and four
+  male ones) speaking **German, Spanish, French and Italian**, one woman
+  and one man per language, the sentences translated
+  (:mod:`~speechbrain_lstm_ser.dataio.synthetic.languages`). Only the
+  language changes (phonemes, stress, espeak-ng's intonation rules), so it
+  measures whether the model learnt the emotions' prosody or English
+  words' contours.
 
 Flite comes from Debian (``apt-get install flite``; PyPI ships no Flite
 binary); without it :func:`generate_domain_corpus` says so in one line.
@@ -36,6 +44,8 @@ into a folder it did not make)::
     python -m speechbrain_lstm_ser.dataio.synthetic.domains validation \
         data/emotion_validation
     python -m speechbrain_lstm_ser.dataio.synthetic.domains flite data/emotion_flite
+    python -m speechbrain_lstm_ser.dataio.synthetic.domains languages \
+        data/emotion_languages
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -66,6 +76,7 @@ from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     add_dimensions,
     plan_speaker,
 )
+from speechbrain_lstm_ser.dataio.synthetic.languages import LANGUAGE_SENTENCES
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     ACCENTS,
     FEMALE_VARIANTS,
@@ -90,12 +101,15 @@ __all__ = [
     "flite_command",
     "generate_domain_corpus",
     "heldout_speakers",
+    "language_speakers",
+    "render_flite",
 ]
 
 #: The domains, and what each may be used for.
 DOMAINS = {
     "validation": "validation (model selection); never training",
     "flite": "test only; never training, never tuning",
+    "languages": "test only; never training, never tuning",
 }
 #: English accents of espeak-ng the embedded corpus never uses.
 HELDOUT_ACCENTS = ("en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
@@ -155,6 +169,40 @@ def heldout_speakers(train_num_speakers: int = 24) -> list[tuple[str, str, str]]
     return result
 
 
+def language_speakers(train_num_speakers: int = 24) -> list[tuple[str, str, str]]:
+    """The training corpus's voices, each speaking a language it never speaks.
+
+    One female and one male variant per language of
+    :data:`~speechbrain_lstm_ser.dataio.synthetic.languages.LANGUAGE_SENTENCES`,
+    the first ones the training corpus uses.
+
+    Arguments
+    ---------
+    train_num_speakers : int
+        ``num_speakers`` of the training corpus (its variants are reused).
+
+    Returns
+    -------
+    list of tuple
+        ``(spk_id, voice, gender)``.
+
+    Example
+    -------
+    >>> [s[:2] for s in language_speakers(24)[:3]]
+    [('de_f1', 'de+f1'), ('de_m1', 'de+m1'), ('es_f2', 'es+f2')]
+    """
+    used = {"female": [], "male": []}
+    for _, voice, gender in speakers(train_num_speakers):
+        used[gender].append(voice.split("+", 1)[1])
+    result = []
+    for i, lang in enumerate(LANGUAGE_SENTENCES):
+        for gender in ("female", "male"):
+            if i < len(used[gender]):
+                variant = used[gender][i]
+                result.append((f"{lang}_{variant}", f"{lang}+{variant}", gender))
+    return result
+
+
 def flite_command() -> str:
     """The path of ``flite``, or one line saying how to install it.
 
@@ -179,10 +227,10 @@ class DomainOptions(GeneratorOptions):
     Arguments
     ---------
     domain : str
-        ``validation`` or ``flite`` (:data:`DOMAINS`).
+        ``validation``, ``flite`` or ``languages`` (:data:`DOMAINS`).
     train_num_speakers : int
         ``num_speakers`` of the training corpus (``validation`` uses the
-        espeak-ng variants it leaves over).
+        espeak-ng variants it leaves over, ``languages`` the ones it uses).
     num_speakers : int
         Speakers of the domain (0: every one available).
     utterances_per_emotion : int
@@ -224,9 +272,11 @@ class DomainOptions(GeneratorOptions):
                 f"a training corpus of {self.train_num_speakers} speakers leaves "
                 "no espeak-ng voice over for the validation domain"
             )
-        if not 1 <= self.utterances_per_emotion <= len(SENTENCES):
+        most = min(len(self.sentences(voice)) for _, voice, _ in self.voices())
+        if not 1 <= self.utterances_per_emotion <= most:
             raise ValueError(
-                f"utterances_per_emotion must be within 1..{len(SENTENCES)}"
+                f"utterances_per_emotion must be within 1..{most} for the "
+                f"{self.domain} domain"
             )
         self.check_noise()
 
@@ -234,7 +284,15 @@ class DomainOptions(GeneratorOptions):
         """Every speaker available to the domain: ``(spk_id, voice, gender)``."""
         if self.domain == "validation":
             return heldout_speakers(self.train_num_speakers)
+        if self.domain == "languages":
+            return language_speakers(self.train_num_speakers)
         return [(f"fl_{v}", v, g) for v, (g, _) in FLITE_VOICES.items()]
+
+    def sentences(self, voice: str) -> tuple[str, ...]:
+        """What a voice of the domain says: English, or its held-out language."""
+        if self.domain == "languages":
+            return LANGUAGE_SENTENCES[voice.split("+", 1)[0]]
+        return SENTENCES
 
     def speakers(self) -> list[tuple[str, str, str]]:
         """The domain's speakers."""
@@ -245,7 +303,9 @@ class DomainOptions(GeneratorOptions):
 def _plans(options: DomainOptions) -> list[list[Utterance]]:
     """Every utterance, drawn as the embedded corpus draws them."""
     return [
-        plan_speaker(options, spk_index, speaker, EMOTIONS)
+        plan_speaker(
+            options, spk_index, speaker, EMOTIONS, options.sentences(speaker[1])
+        )
         for spk_index, speaker in enumerate(options.speakers())
     ]
 
@@ -288,8 +348,25 @@ def flite_settings(voice: str, rate: float, pitch: float, pitch_range: float) ->
     ]
 
 
-def _render_flite(folder: Path, plans: list[list[Utterance]], sample_rate: int):
-    """Synthesises each utterance with Flite, then records it as espeak-ng's."""
+def render_flite(
+    folder: Path, plans: list[list[Utterance]], sample_rate: int
+) -> list[dict]:
+    """Synthesises each utterance with Flite, then records it as espeak-ng's.
+
+    Arguments
+    ---------
+    folder : Path
+        Where each ``utt.path`` is written.
+    plans : list of list of Utterance
+        Per voice, its utterances (``request.voice`` a :data:`FLITE_VOICES` key).
+    sample_rate : int
+        Of the written files.
+
+    Returns
+    -------
+    list of dict
+        Each utterance's ``row`` with its ``duration``.
+    """
     flite = flite_command()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -367,13 +444,15 @@ def generate_domain_corpus(
     ) or not begin_generation(folder, STAMP, opts, CORPUS_CSV, ["wavs"], name):
         return folder / CORPUS_CSV
     if options.domain == "flite":
-        rows = _render_flite(folder, plans, options.sample_rate)
+        rows = render_flite(folder, plans, options.sample_rate)
     else:
         rows = render_utterances(folder, plans, options.sample_rate, num_workers)
     for row, utt in zip(rows, (u for g in plans for u in g), strict=True):
         row["wav"] = relative_to_data_root(folder / utt.path, folder)
     write_manifest(folder / CORPUS_CSV, rows, EMOTION_COLUMNS)
     synthesizer = "CMU Flite" if options.domain == "flite" else "espeak-ng"
+    if options.domain == "languages":
+        synthesizer += ", German, Spanish, French and Italian"
     finish_generation(
         folder,
         STAMP,

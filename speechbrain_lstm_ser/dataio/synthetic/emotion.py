@@ -281,7 +281,11 @@ def _draw(rng: np.random.Generator, spec: tuple[float, float], jitter: float) ->
 
 
 def plan_speaker(
-    options, spk_index: int, speaker: tuple[str, str, str], emotions: Sequence[str]
+    options,
+    spk_index: int,
+    speaker: tuple[str, str, str],
+    emotions: Sequence[str],
+    sentences: Sequence[str] = SENTENCES,
 ) -> list[Utterance]:
     """One speaker's utterances: sentences and prosody drawn from ``options.seed``.
 
@@ -298,6 +302,9 @@ def plan_speaker(
         ``(spk_id, voice, gender)``.
     emotions : sequence of str
         The classes, in order (their positions seed the draws too).
+    sentences : sequence of str
+        What is said (the held-out languages' domain passes its own);
+        ``options.utterances_per_emotion`` of them per emotion.
 
     Returns
     -------
@@ -307,7 +314,7 @@ def plan_speaker(
     plans = []
     for emo_index, emo in enumerate(emotions):
         pick_rng = np.random.default_rng([options.seed, spk_index, emo_index])
-        chosen = pick_rng.permutation(len(SENTENCES))[: options.utterances_per_emotion]
+        chosen = pick_rng.permutation(len(sentences))[: options.utterances_per_emotion]
         for sent_index in sorted(int(i) for i in chosen):
             key = [options.seed, spk_index, emo_index, sent_index]
             plans.append(
@@ -316,7 +323,7 @@ def plan_speaker(
                     speaker,
                     baseline,
                     emo,
-                    SENTENCES[sent_index],
+                    sentences[sent_index],
                     options,
                     np.random.default_rng(key + [1]),
                     key + [2],
