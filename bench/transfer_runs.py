@@ -15,6 +15,14 @@ bootstrap interval over the utterances (:func:`bench.compare.paired_runs_bootstr
     python -m bench.transfer_runs candidate/{1986,1,2}.json \
         --against default/{1986,1,2}.json
 
+``--against`` also takes one ``bench.classic --output`` JSON (the classic
+baseline's table, under its ``transfer`` key): every run is then paired with
+that one baseline, on the rows and modes both have (the classic rows have
+one mode each)::
+
+    python -m bench.transfer_runs results/emotion_lstm/{1986,1,2}/transfer.json \
+        --against svm_speaker.json
+
 Authors
  * speechbrain-lstm-ser developers 2026
 """
@@ -202,6 +210,8 @@ def _read(paths: Sequence[str]) -> list[dict]:
                 f"error: {path}: cannot read this run's table ({error}); give the "
                 "--json of sb-lstm-ser robustness (or bench.fusion's --output_dir)"
             ) from None
+        if "conditions" not in summaries[-1] and "transfer" in summaries[-1]:
+            summaries[-1] = summaries[-1]["transfer"]  # a bench.classic --output
     return summaries
 
 
@@ -212,17 +222,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--against",
         nargs="+",
-        help="another model's runs of the same seeds, in the same order: also "
-        "print each row's UA difference with a paired bootstrap interval",
+        help="another model's runs of the same seeds, in the same order, or one "
+        "run (e.g. a bench.classic --output) paired with every run: also print "
+        "each row's UA difference with a paired bootstrap interval",
     )
     parser.add_argument("--resamples", type=int, default=1000)
     args = parser.parse_args(argv)
     summaries = _read(args.runs)
     print(transfer_runs_table(summaries))
     if args.against:
+        against = _read(args.against)
+        if len(against) == 1:  # one baseline (e.g. the classic one) for every run
+            against *= len(summaries)
         try:
             table = transfer_runs_differences(
-                summaries, _read(args.against), args.resamples, names=args.runs
+                summaries, against, args.resamples, names=args.runs
             )
         except ValueError as error:
             raise SystemExit(f"error: {error}") from None

@@ -77,6 +77,29 @@ def test_against_pairs_the_seeds_utterance_by_utterance(tmp_path, capsys):
     assert table[3].startswith("| flite | – | +0.250 [")
 
 
+def test_against_one_classic_baseline_pairs_it_with_every_run(tmp_path, capsys):
+    right = ["a", "b"] * 20
+    half = ["a"] * 40
+    runs = [_predicted_run(right, right), _predicted_run(right, half)]
+    paths = []
+    for i, run in enumerate(runs):
+        paths.append(str(tmp_path / f"run{i}.json"))
+        (tmp_path / f"run{i}.json").write_text(json.dumps(run))
+    # bench.classic --output: its table under "transfer", among other keys
+    classic = {"kind": "classic", "UA": 0.5, "transfer": _predicted_run(half, half)}
+    (tmp_path / "svm.json").write_text(json.dumps(classic))
+    main([*paths, "--against", str(tmp_path / "svm.json"), "--resamples", "200"])
+    table = capsys.readouterr().out.strip().split("\n\n")[1].splitlines()
+    assert table[0].startswith("| condition (2 pairs of runs) |")
+    assert next(x for x in table if x.startswith("| clean |")).startswith(
+        "| clean | +0.500 ["
+    )
+    # flite: run 1 gains 0.5 over the SVM, run 2 predicts as it does: +0.25
+    assert next(x for x in table if x.startswith("| flite |")).startswith(
+        "| flite | – | +0.250 ["
+    )
+
+
 def test_point_estimate_is_the_reports_ua_difference():
     import numpy as np
 
