@@ -70,9 +70,16 @@ class CommandBrain(ClassifierBrain):
         """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
         batch = batch.to(self.device)
         wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        feature_augment = None
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
-        return self.modules.model(wavs, lens, epoch=self.hparams.epoch_counter.current)
+            feature_augment = getattr(self.hparams, "feature_augment", None)
+        return self.modules.model(
+            wavs,
+            lens,
+            epoch=self.hparams.epoch_counter.current,
+            feature_augment=feature_augment,
+        )
 
     def report_facts(self):
         """The task's name, then the run's facts."""

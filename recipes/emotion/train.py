@@ -111,13 +111,16 @@ class EmotionBrain(ClassifierBrain):
                 layers.transpose(1, 2), lens, epoch=epoch, **self.model_outputs
             )
         wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        feature_augment = None
         if stage == sb.Stage.TRAIN and self.hparams.augment:
             wavs, lens = self.hparams.wav_augment(wavs, lens)
+            feature_augment = getattr(self.hparams, "feature_augment", None)
         return self.modules.model(
             wavs,
             lens,
             epoch=self.hparams.epoch_counter.current,
             reference=self.batch_reference(batch, stage),
+            feature_augment=feature_augment,
             **self.model_outputs,  # with a regression head: and its dimensions
         )
 
