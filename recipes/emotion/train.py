@@ -200,6 +200,11 @@ def dataio_prepare(hparams, ssl_cache=None):
         output_keys.append("dimensions")
     datasets = manifest_datasets(hparams, dynamic_items, output_keys)
     if cache is not None:
+        # ssl_cache_copies: the training recordings also get corrupted copies,
+        # one of which (or the clean one) is drawn each time they are read.
+        cache.set_training_recordings(
+            row["wav"] for row in datasets["train"].data.values()
+        )
         wavs = [row["wav"] for d in datasets.values() for row in d.data.values()]
         sb.utils.distributed.run_on_main(cache.build, args=[wavs])
     return datasets, label_encoder
@@ -211,7 +216,7 @@ def cached_pipeline(cache):
     @sb.utils.data_pipeline.takes("wav")
     @sb.utils.data_pipeline.provides("ssl_layers")
     def ssl_pipeline(wav):
-        return cache.load(wav)
+        return cache.load(wav)  # a training recording: clean or one of its copies
 
     return ssl_pipeline
 

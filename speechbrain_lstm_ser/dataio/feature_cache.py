@@ -18,7 +18,16 @@ recording under another path or in another corpus is found by its content.
 The cache is never inside the corpus.
 
 Waveform augmentation is off when training from the cache: the cached layers
-are those of the unaugmented (pre-processed) recordings.
+are those of the unaugmented (pre-processed) recordings. Multi-condition
+training from the cache draws instead from **corrupted copies** made once
+(``ssl_cache_copies``): each training recording also passes ``copies`` times
+through an augmentation (``ssl_cache_augment``, e.g. the YAML's simulated
+channels), each copy with its own seed derived from the recording's digest
+(the same copies on every machine and every run), and their layers are cached
+in ``<cache_folder>/<key>/copies-<augmentation key>/<audio sha256>.<i>.pt``.
+Each time a training recording is read, one of its ``copies + 1`` versions
+(the clean one included) is drawn at random; validation and test recordings
+are always read clean.
 
 Authors
  * speechbrain-lstm-ser developers 2026
@@ -26,10 +35,12 @@ Authors
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import random
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -135,6 +146,11 @@ class FeatureCache:
         ``float16`` (half the disk, default) or ``float32``.
     data_folders : iterable of path, optional
         Corpus folders the cache may not be inside.
+    augment : callable, optional
+        ``(wavs, lens) -> (wavs, lens)`` (an ``Augmenter``) or ``-> wavs`` (one
+        augmentation): what makes a corrupted copy, after ``preprocess``.
+    copies : int
+        Corrupted copies per training recording (0: none; needs ``augment``).
 
     Example
     -------
@@ -156,6 +172,13 @@ class FeatureCache:
     torch.Size([50, 2, 3])
     >>> cache.build([root / "a.wav"])["extracted"]  # already there
     0
+    >>> noisy = FeatureCache(root / "cache", Toy(), dtype="float32", copies=2,
+    ...                      augment=lambda w, n: (w + 0.1 * torch.randn_like(w), n))
+    >>> noisy.set_training_recordings([root / "a.wav"])
+    >>> noisy.build([root / "a.wav"])["extracted"]  # its 2 copies
+    2
+    >>> torch.equal(noisy.load(root / "a.wav", 1), noisy.load(root / "a.wav", 2))
+    False
     """
 
     def __init__(
@@ -166,7 +189,14 @@ class FeatureCache:
         sample_rate: int = 16000,
         dtype: str = "float16",
         data_folders: Iterable[str | os.PathLike] = (),
+        augment: Callable | None = None,
+        copies: int = 0,
     ):
+        if int(copies) < 0 or (copies and augment is None):
+            raise ValueError(
+                "ssl_cache_copies must be >= 0, and its copies need an "
+                "augmentation (ssl_cache_augment)"
+            )
         if dtype not in _DTYPES:
             raise ValueError(f"ssl_cache_dtype must be one of {sorted(_DTYPES)}")
         if not getattr(extractor, "frozen", False):
@@ -197,6 +227,23 @@ class FeatureCache:
         self.key = hashlib.sha256(text.encode()).hexdigest()[:16]
         self.folder = root / self.key
         self._digests: dict[str, str] = {}
+        self.augment = augment
+        self.copies = int(copies)
+        self.copies_identity = {"augment": describe_settings(augment)}
+        text = json.dumps(self.copies_identity, sort_keys=True)
+        augment_key = hashlib.sha256(text.encode()).hexdigest()[:12]
+        self.copies_folder = self.folder / f"copies-{augment_key}"
+        self._training: set[str] = set()
+
+    def set_training_recordings(self, wavs: Iterable[str | os.PathLike]) -> None:
+        """The recordings that get corrupted copies, drawn among when read.
+
+        Arguments
+        ---------
+        wavs : iterable of path
+            The training split's audio files (as the manifests list them).
+        """
+        self._training = {os.fspath(w) for w in wavs} if self.copies else set()
 
     def path(self, wav: str | os.PathLike) -> Path:
         """The cache file of a recording (named by its content's digest).
@@ -215,14 +262,35 @@ class FeatureCache:
             self._digests[key] = audio_digest(key)
         return self.folder / f"{self._digests[key]}.pt"
 
+    def copy_path(self, wav: str | os.PathLike, copy: int) -> Path:
+        """The cache file of a recording's corrupted copy ``copy`` (1, 2, ...).
+
+        Arguments
+        ---------
+        wav : str or os.PathLike
+            The audio file.
+        copy : int
+            Which copy; 0 is the clean recording (:meth:`path`).
+
+        Returns
+        -------
+        Path
+        """
+        if copy == 0:
+            return self.path(wav)
+        return self.copies_folder / f"{self.path(wav).stem}.{copy}.pt"
+
     @torch.no_grad()
-    def extract(self, wav: str | os.PathLike) -> torch.Tensor:
+    def extract(self, wav: str | os.PathLike, copy: int = 0) -> torch.Tensor:
         """The layers of one recording ``(frames, layers, D)``, computed now.
 
         Arguments
         ---------
         wav : str or os.PathLike
             The audio file.
+        copy : int
+            0: the recording; ``i > 0``: its ``i``-th corrupted copy, drawn
+            with a seed of the recording's digest and ``i``.
 
         Returns
         -------
@@ -232,6 +300,11 @@ class FeatureCache:
         lens = torch.ones(1)
         if self.preprocess is not None:
             sig, lens = self.preprocess(sig, lens)
+        if copy:
+            seed = int(self.path(wav).stem[:12], 16) + 7919 * copy
+            with _seeded(seed):
+                out = self.augment(sig, lens)
+            sig, lens = out if isinstance(out, tuple) else (out, lens)
         hidden = self.extractor.hidden_states(sig, lens)[0]  # (layers, frames, D)
         return hidden.transpose(0, 1).to(_DTYPES[self.dtype]).contiguous()
 
@@ -259,16 +332,26 @@ class FeatureCache:
                 "edited stamp): remove that folder"
             )
         extracted, start = 0, time.time()
-        todo = [w for w in wavs if not self.path(w).is_file()]
+        todo = [(w, 0) for w in wavs if not self.path(w).is_file()]
+        todo += [
+            (w, i)
+            for w in wavs
+            if w in self._training
+            for i in range(1, self.copies + 1)
+            if not self.copy_path(w, i).is_file()
+        ]
         if todo:
             write_stamp(stamp_path, self.identity, STARTED)
+            if self.copies:
+                self.copies_folder.mkdir(exist_ok=True)
+                write_stamp(self.copies_folder / STAMP, self.copies_identity, DONE)
             was_training = getattr(self.extractor, "training", False)
             if hasattr(self.extractor, "eval"):
                 self.extractor.eval()
-            for i, wav in enumerate(todo):
-                target = self.path(wav)
+            for i, (wav, copy) in enumerate(todo):
+                target = self.copy_path(wav, copy)
                 tmp = target.with_name(f".{target.name}.tmp")
-                torch.save(self.extract(wav), tmp)
+                torch.save(self.extract(wav, copy), tmp)
                 os.replace(tmp, target)
                 extracted += 1
                 if (i + 1) % 200 == 0:
@@ -298,19 +381,27 @@ class FeatureCache:
             "folder": str(self.folder),
         }
 
-    def load(self, wav: str | os.PathLike) -> torch.Tensor:
+    def load(self, wav: str | os.PathLike, copy: int | None = None) -> torch.Tensor:
         """The cached layers of a recording ``(frames, layers, D)``, as float32.
 
         Arguments
         ---------
         wav : str or os.PathLike
             The audio file (as listed when the cache was built).
+        copy : int, optional
+            0: the clean recording; ``i``: its ``i``-th corrupted copy;
+            None: a training recording's version drawn at random among its
+            ``copies + 1`` (Python's ``random``, seeded by the recipe), any
+            other recording's clean one.
 
         Returns
         -------
         torch.Tensor
         """
-        path = self.path(wav)
+        if copy is None:
+            training = os.fspath(wav) in self._training
+            copy = random.randint(0, self.copies) if training else 0
+        path = self.copy_path(wav, copy)
         try:
             return torch.load(path, map_location="cpu", weights_only=True).float()
         except FileNotFoundError:
@@ -320,12 +411,27 @@ class FeatureCache:
             ) from None
 
 
+@contextlib.contextmanager
+def _seeded(seed: int):
+    """Seeds torch's and Python's generators inside, restores them after."""
+    state = random.getstate()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        random.seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(state)
+
+
 def recipe_feature_cache(hparams) -> FeatureCache | None:
     """The feature cache a recipe's YAML asks for (``ssl_cache_folder``), or None.
 
     Reads ``ssl_cache_folder`` (null: no cache), ``compute_features`` (the SSL
     front end), the optional ``preprocess`` of ``modules``, ``sample_rate``,
-    ``ssl_cache_dtype`` and ``data_folder`` (the cache may not be inside it).
+    ``ssl_cache_dtype``, ``data_folder`` (the cache may not be inside it),
+    and ``ssl_cache_copies`` with ``ssl_cache_augment`` (corrupted copies of
+    the training recordings; absent: none).
 
     Arguments
     ---------
@@ -346,4 +452,6 @@ def recipe_feature_cache(hparams) -> FeatureCache | None:
         sample_rate=hparams["sample_rate"],
         dtype=hparams.get("ssl_cache_dtype", "float16"),
         data_folders=[hparams["data_folder"]],
+        augment=hparams.get("ssl_cache_augment"),
+        copies=hparams.get("ssl_cache_copies") or 0,
     )

@@ -74,6 +74,27 @@ def test_a_second_run_reuses_the_cache(ssl_run, tmp_path):
     assert after == before
 
 
+def test_multi_condition_training_from_cached_corrupted_copies(ssl_run, tmp_path):
+    base, overrides, _ = ssl_run
+    [folder] = (p for p in (base / "cache").iterdir() if p.is_dir())
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")}
+    run_recipe(
+        "emotion",
+        "ssl_lstm.yaml",
+        {**overrides, "number_of_epochs": "1", "ssl_cache_copies": "2"},
+        base / "data",
+        tmp_path / "out",
+    )
+    # the clean layers are reused; each of the 48 training recordings got
+    # two copies through the simulated channels, the 24 others none
+    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")} == before
+    [copies] = folder.glob("copies-*")
+    assert len(list(copies.glob("*.pt"))) == 2 * 48
+    assert json.loads((copies / "cache.json").read_text())["options"]["augment"]
+    report = json.loads((tmp_path / "out" / "test_report.json").read_text())
+    assert report["num_utterances"] == 12
+
+
 def test_exported_folder_is_self_contained(ssl_run, tmp_path):
     base, overrides, _ = ssl_run
     model = base / "out" / "model"
