@@ -303,3 +303,22 @@ def test_a_finished_corpus_in_a_read_only_place_is_used_without_a_lock(
     before = _digest(folder)
     assert generate_embedded_corpus(folder, options) == folder / CORPUS_CSV
     assert _digest(folder) == before
+
+
+def test_the_synthesis_workers_ignore_a_users_modules_beside_the_recipe(
+    tmp_path, monkeypatch
+):
+    # A select.py in the working folder shadowed the standard library in the
+    # "python -m" workers ("module 'select' has no attribute 'select'").
+    from speechbrain_lstm_ser.dataio.synthetic.espeak import (
+        Prosody,
+        SynthesisRequest,
+        synthesize_isolated,
+    )
+
+    (tmp_path / "select.py").write_text("raise ImportError('shadowed')\n")
+    (tmp_path / "json.py").write_text("raise ImportError('shadowed')\n")
+    monkeypatch.chdir(tmp_path)
+    request = SynthesisRequest("Good morning.", "en+f2", Prosody(rate=160))
+    [[wav]] = synthesize_isolated([[request]], num_workers=1)
+    assert wav.dtype == np.int16 and len(wav) > 1000

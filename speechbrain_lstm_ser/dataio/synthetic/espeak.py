@@ -296,6 +296,10 @@ class EspeakSynthesizer:
         return np.concatenate(chunks), self.sample_rate
 
 
+#: The folder holding the ``speechbrain_lstm_ser`` package (the workers' cwd).
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+
+
 def synthesize_isolated(
     jobs: list[list[SynthesisRequest]], num_workers: int = 2
 ) -> list[list[np.ndarray]]:
@@ -336,6 +340,10 @@ def _run_worker(requests: list[SynthesisRequest]) -> list[np.ndarray]:
         input=payload.encode("utf-8"),
         capture_output=True,
         check=False,
+        # "-m" puts the working folder first on sys.path: run where the package
+        # lies, so a user's select.py or json.py beside the recipe cannot
+        # shadow the standard library in the worker.
+        cwd=_PACKAGE_ROOT,
     )
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
