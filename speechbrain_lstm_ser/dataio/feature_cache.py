@@ -103,6 +103,10 @@ def describe_settings(module) -> object:
     -------
     >>> describe_settings(torch.nn.Dropout(0.3))
     {'class': 'torch.nn.modules.dropout.Dropout', 'inplace': False, 'p': 0.3}
+    >>> from speechbrain.augment.augmenter import Augmenter
+    >>> held = describe_settings(Augmenter(augmentations=[torch.nn.Dropout(0.3)]))
+    >>> [m["p"] for m in held["augmentations"].values()]  # a plain dict's modules
+    [0.3]
     """
     if module is None:
         return None
@@ -119,6 +123,9 @@ def describe_settings(module) -> object:
             isinstance(v, (bool, int, float, str)) for v in value
         ):
             out[key] = list(value)
+        elif isinstance(value, dict) and value:  # e.g. an Augmenter's augmentations
+            if all(isinstance(v, torch.nn.Module) for v in value.values()):
+                out[key] = {name: describe_settings(v) for name, v in value.items()}
     children = getattr(module, "_modules", {})
     for name, child in children.items():
         out[name] = describe_settings(child)

@@ -120,3 +120,20 @@ def test_no_copies_without_an_augmentation_and_a_clear_missing_copy(tmp_path):
     plain = _cache(tmp_path / "cache", copies=0)
     plain.set_training_recordings(wavs)
     assert torch.equal(plain.load(wavs[0]), plain.load(wavs[0], 0))
+
+
+def test_the_copies_folder_follows_the_channels_settings_inside_an_augmenter():
+    from speechbrain.augment.augmenter import Augmenter
+
+    from speechbrain_lstm_ser.processing.channels import RandomRoom
+
+    def channels(rt60):
+        return Augmenter(augmentations=[RandomRoom(16000, rt60=rt60)])
+
+    folders = {
+        FeatureCache(
+            "/tmp/unused", Toy(), copies=1, augment=channels(rt60)
+        ).copies_folder.name
+        for rt60 in ((0.2, 1.0), (0.2, 1.0), (0.3, 1.0))
+    }
+    assert len(folders) == 2  # the same settings, the same copies; others not
