@@ -62,7 +62,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from speechbrain_lstm_ser.dataio.audio import write_audio
 from speechbrain_lstm_ser.dataio.folder_lock import one_writer_per_folder
@@ -81,6 +80,7 @@ from speechbrain_lstm_ser.dataio.synthetic.commands import (
     NOISE_RECORDINGS,
     noise_recording,
     plan_clip,
+    words_said,
 )
 from speechbrain_lstm_ser.dataio.synthetic.domains import (
     CORPUS_CSV,
@@ -219,12 +219,8 @@ def plan_command_domain(options: CommandDomainOptions) -> list[list[Utterance]]:
     flite = DomainOptions(domain="flite")
     for spk_index, (spk_id, voice, gender) in enumerate(flite.speakers()):
         baseline = speaker_baseline(options.seed, spk_index)
-        pick = np.random.default_rng([options.seed, spk_index, 0])
-        chosen = pick.permutation(len(AUXILIARY_WORDS))[: options.auxiliary_per_speaker]
-        said = [(w, t) for w in COMMAND_WORDS for t in range(options.repetitions)]
-        said += [(w, 0) for w in sorted(AUXILIARY_WORDS[int(i)] for i in chosen)]
         group = []
-        for i, (word, take) in enumerate(said):
+        for i, (word, take) in enumerate(words_said(options, spk_index)):
             key = [options.seed, spk_index, 1 + i]
             drawn = plan_clip(voice, spk_id, word, take, baseline, options, key)
             utt_id = f"{spk_id}_{word}_{take}"
@@ -308,13 +304,7 @@ def generate_command_domain(
     if not begin_generation(folder, STAMP, opts, CORPUS_CSV, [WAVS, CORPUS_CSV], name):
         return folder
     plans = plan_command_domain(options)
-    # Resampling one short clip is fastest on one thread (as for espeak-ng).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        rows = render_flite(folder, plans, options.sample_rate)
-    finally:
-        torch.set_num_threads(threads)
+    rows = render_flite(folder, plans, options.sample_rate)
     for row, utt in zip(rows, (u for g in plans for u in g), strict=True):
         row["wav"] = relative_to_data_root(folder / utt.path, folder)
     for row, wav in _silence_clips(options):

@@ -73,6 +73,7 @@ __all__ = [
     "noise_recording",
     "plan_clip",
     "speaker_hash",
+    "words_said",
 ]
 
 #: Version of the generation rules (part of the stamped options).
@@ -199,6 +200,37 @@ class EmbeddedCommandsOptions(GeneratorOptions):
             raise ValueError("noise_seconds must be at least 5")
 
 
+def words_said(options, spk_index: int) -> list[tuple[str, int]]:
+    """What one speaker says: ``(word, take)``, the commands then other words.
+
+    Each command word ``options.repetitions`` times, then
+    ``options.auxiliary_per_speaker`` of :data:`AUXILIARY_WORDS` once each,
+    drawn from ``options.seed`` and the speaker's position. The embedded
+    corpus and the Flite commands domain choose their words this way.
+
+    Arguments
+    ---------
+    options : EmbeddedCommandsOptions or CommandDomainOptions
+        ``seed``, ``repetitions`` and ``auxiliary_per_speaker``.
+    spk_index : int
+        The speaker's position.
+
+    Returns
+    -------
+    list of tuple
+
+    Example
+    -------
+    >>> said = words_said(EmbeddedCommandsOptions(repetitions=1), 0)
+    >>> said[:2], len(said)
+    ([('yes', 0), ('no', 0)], 20)
+    """
+    pick = np.random.default_rng([options.seed, spk_index, 0])
+    chosen = pick.permutation(len(AUXILIARY_WORDS))[: options.auxiliary_per_speaker]
+    said = [(w, t) for w in COMMAND_WORDS for t in range(options.repetitions)]
+    return said + [(w, 0) for w in sorted(AUXILIARY_WORDS[int(i)] for i in chosen)]
+
+
 def plan_clip(
     voice: str,
     code: str,
@@ -311,15 +343,7 @@ def generate_embedded_commands_corpus(
     for spk_index, (name, voice, gender) in enumerate(speakers(options.num_speakers)):
         code = speaker_hash(options.seed, name)
         baseline = speaker_baseline(options.seed, spk_index)
-        pick = np.random.default_rng([options.seed, spk_index, 0])
-        others = sorted(
-            AUXILIARY_WORDS[int(i)]
-            for i in pick.permutation(len(AUXILIARY_WORDS))[
-                : options.auxiliary_per_speaker
-            ]
-        )
-        said = [(w, t) for w in COMMAND_WORDS for t in range(options.repetitions)]
-        said += [(w, 0) for w in others]
+        said = words_said(options, spk_index)
         plans.append(
             [
                 plan_clip(

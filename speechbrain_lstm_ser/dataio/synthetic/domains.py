@@ -76,7 +76,10 @@ from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     add_dimensions,
     plan_speaker,
 )
-from speechbrain_lstm_ser.dataio.synthetic.languages import LANGUAGE_SENTENCES
+from speechbrain_lstm_ser.dataio.synthetic.languages import (
+    LANGUAGE_NAMES,
+    LANGUAGE_SENTENCES,
+)
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     ACCENTS,
     FEMALE_VARIANTS,
@@ -85,6 +88,7 @@ from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     Utterance,
     begin_generation,
     finish_generation,
+    one_torch_thread,
     render,
     render_utterances,
     run_generator_cli,
@@ -369,7 +373,7 @@ def render_flite(
     """
     flite = flite_command()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, one_torch_thread():
         out = Path(tmp) / "utt.wav"
         for group in plans:
             for utt in group:
@@ -452,7 +456,8 @@ def generate_domain_corpus(
     write_manifest(folder / CORPUS_CSV, rows, EMOTION_COLUMNS)
     synthesizer = "CMU Flite" if options.domain == "flite" else "espeak-ng"
     if options.domain == "languages":
-        synthesizer += ", German, Spanish, French and Italian"
+        *first, last = LANGUAGE_NAMES.values()
+        synthesizer += f", {', '.join(first)} and {last}"
     finish_generation(
         folder,
         STAMP,

@@ -33,10 +33,11 @@ Authors
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -68,6 +69,7 @@ __all__ = [
     "colored_noise",
     "corpus_folder_state",
     "finish_generation",
+    "one_torch_thread",
     "render",
     "render_utterances",
     "run_generator_cli",
@@ -448,11 +450,7 @@ def render_utterances(
     )
     native_sr = EspeakSynthesizer.native_sample_rate
     rows = []
-    # Resampling one short utterance is fastest on one thread (two threads
-    # on a busy machine are ~100x slower); the samples are the same.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         for group, group_raws in zip(utterances, raws, strict=True):
             for utt, raw in zip(group, group_raws, strict=True):
                 wav = render(raw, native_sr, utt.recording, sample_rate)
@@ -460,9 +458,31 @@ def render_utterances(
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_audio(path, wav, sample_rate)
                 rows.append({**utt.row, "duration": f"{len(wav) / sample_rate:.4f}"})
+    return rows
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """PyTorch on one thread inside, its thread count restored after.
+
+    Rendering (resampling) one short utterance is fastest on one thread: two
+    threads on a busy machine are ~100x slower, and the samples are the same.
+
+    Example
+    -------
+    >>> before = torch.get_num_threads()
+    >>> with one_torch_thread():
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
     finally:
         torch.set_num_threads(threads)
-    return rows
 
 
 def corpus_folder_state(
