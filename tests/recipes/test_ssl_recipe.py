@@ -59,35 +59,30 @@ def test_trains_from_the_cache_and_reports(ssl_run):
     assert stamp["options"]["layers"] == [0, 1, 2]
 
 
-def test_a_second_run_reuses_the_cache(ssl_run, tmp_path):
+def _rerun_on_the_same_cache(ssl_run, out, **changes):
+    """One more epoch of the recipe on the cache; its clean layers are reused."""
     base, overrides, _ = ssl_run
     [folder] = (base / "cache").iterdir()
     before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")}
     run_recipe(
         "emotion",
         "ssl_lstm.yaml",
-        {**overrides, "number_of_epochs": "1", "seed": "7"},
+        {**overrides, "number_of_epochs": "1", **changes},
         base / "data",
-        tmp_path / "out",
+        out,
     )
-    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")}
-    assert after == before
+    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")} == before
+    return folder
+
+
+def test_a_second_run_reuses_the_cache(ssl_run, tmp_path):
+    _rerun_on_the_same_cache(ssl_run, tmp_path / "out", seed="7")
 
 
 def test_multi_condition_training_from_cached_corrupted_copies(ssl_run, tmp_path):
-    base, overrides, _ = ssl_run
-    [folder] = (p for p in (base / "cache").iterdir() if p.is_dir())
-    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")}
-    run_recipe(
-        "emotion",
-        "ssl_lstm.yaml",
-        {**overrides, "number_of_epochs": "1", "ssl_cache_copies": "2"},
-        base / "data",
-        tmp_path / "out",
-    )
-    # the clean layers are reused; each of the 48 training recordings got
+    # the clean layers are reused; each of the 48 training recordings gets
     # two copies through the simulated channels, the 24 others none
-    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pt")} == before
+    folder = _rerun_on_the_same_cache(ssl_run, tmp_path / "out", ssl_cache_copies="2")
     [copies] = folder.glob("copies-*")
     assert len(list(copies.glob("*.pt"))) == 2 * 48
     assert json.loads((copies / "cache.json").read_text())["options"]["augment"]
