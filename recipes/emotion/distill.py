@@ -123,6 +123,8 @@ class DistillationBrain(EmotionBrain):
         feats, lens = self._encoder_inputs
         with torch.no_grad():
             teacher = self.teacher.forward_features(feats, lens)
+        if isinstance(predictions, tuple):  # with other outputs: classes first
+            predictions = predictions[0]
         return self.distillation(predictions, teacher, loss)
 
 

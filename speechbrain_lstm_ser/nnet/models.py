@@ -532,8 +532,12 @@ class UtteranceClassifierModel(TaskModel):
         return torch.cat([pooled, self.functionals(feats, lens)], dim=-1)
 
     def forward_features(
-        self, feats: torch.Tensor, lens: torch.Tensor, with_dimensions: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        self,
+        feats: torch.Tensor,
+        lens: torch.Tensor,
+        with_dimensions: bool = False,
+        with_embeddings: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """Class log-probabilities ``(batch, 1, classes)`` from normalised features.
 
         Arguments
@@ -545,16 +549,23 @@ class UtteranceClassifierModel(TaskModel):
         with_dimensions : bool
             Also return the ``regressor``'s output ``(batch, dims)``, from
             the same encoder pass (the model must have a ``regressor``).
+        with_embeddings : bool
+            Also return the heads' input ``(batch, 1, pooled)`` (what a
+            training-only head such as a speaker adversary reads).
 
         Returns
         -------
         torch.Tensor or tuple of torch.Tensor
-            The log-probabilities, or ``(log_probs, dimensions)``.
+            The log-probabilities alone, or ``(log_probs[, dimensions][,
+            embeddings])``.
         """
         embeddings = self.embed_features(feats, lens)
-        if not with_dimensions:
-            return self.classifier(embeddings)
-        return self.classifier(embeddings), self._regress(embeddings)
+        outputs = [self.classifier(embeddings)]
+        if with_dimensions:
+            outputs.append(self._regress(embeddings))
+        if with_embeddings:
+            outputs.append(embeddings)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def _regress(self, embeddings: torch.Tensor) -> torch.Tensor:
         """The regressor's ``(batch, dims)`` output from ``(batch, 1, pooled)``."""

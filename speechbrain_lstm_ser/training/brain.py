@@ -93,6 +93,12 @@ class RecipeOptions:
     category_weight: float = 1.0
     #: Bootstrap resamples of the test report's dimension intervals.
     dimension_bootstrap: int = 1000
+    #: Weight of the speaker adversary's loss; 0: no adversary.
+    speaker_adversary_weight: float = 0.0
+    #: Its gradient reversal's final scale.
+    speaker_adversary_scale: float = 1.0
+    #: How fast the reversal scale rises to it (0: constant).
+    speaker_adversary_ramp: float = 10.0
 
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:

@@ -46,6 +46,7 @@ from speechbrain_lstm_ser.evaluation.reports import (
 )
 from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.nnet.normalization import reference_mode
+from speechbrain_lstm_ser.training.adversary import SpeakerAdversaryObjective
 from speechbrain_lstm_ser.training.brain import Brain, run_facts
 from speechbrain_lstm_ser.training.calibration import (
     TemperatureCalibrator,
@@ -83,7 +84,10 @@ class ClassifierBrain(Brain):
     the single-utterance figure and those with a few enrolment clips. A
     model with a regression head (``dimension_weight > 0``) adds a third,
     :attr:`dimensions`: ``compute_forward`` then asks the model for
-    :attr:`model_outputs` and gets ``(log_probs, dimensions)``.
+    :attr:`model_outputs` and gets ``(log_probs, dimensions)``. With
+    ``speaker_adversary_weight > 0``, :meth:`prepare_references` also builds
+    :attr:`adversary` for the training speakers: the model then returns its
+    embeddings too, and training adds the adversary's loss.
 
     Example
     -------
@@ -107,6 +111,8 @@ class ClassifierBrain(Brain):
     enrolment_clips = (1, 3, 5, 10)
     #: Speaker mode: the statistics of every split (see :meth:`prepare_references`).
     speaker_references: SpeakerReferenceSampler | None = None
+    #: The speaker adversary of training (see :meth:`prepare_references`).
+    adversary: SpeakerAdversaryObjective | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,10 +131,16 @@ class ClassifierBrain(Brain):
     def model_outputs(self) -> dict:
         """What ``compute_forward`` asks the model for besides the classes.
 
-        ``{"with_dimensions": True}`` when the model has a regression head
-        (``forward`` then returns ``(log_probs, dimensions)``), else ``{}``.
+        ``with_dimensions`` when the model has a regression head (``forward``
+        then returns ``(log_probs, dimensions)``), ``with_embeddings`` with a
+        speaker adversary (the embeddings come last), else ``{}``.
         """
-        return {"with_dimensions": True} if self.dimensions is not None else {}
+        outputs = {}
+        if self.dimensions is not None:
+            outputs["with_dimensions"] = True
+        if self.adversary is not None:
+            outputs["with_embeddings"] = True
+        return outputs
 
     @property
     def reference_mode(self) -> str:
@@ -143,6 +155,10 @@ class ClassifierBrain(Brain):
     def prepare_references(self, datasets: Mapping, loader_kwargs: Mapping) -> None:
         """Collects every split's speaker statistics (speaker mode only).
 
+        Also builds the speaker adversary for the training split's speakers
+        (``speaker_adversary_weight > 0``): trained and checkpointed with
+        the model, never exported.
+
         Arguments
         ---------
         datasets : mapping
@@ -150,6 +166,7 @@ class ClassifierBrain(Brain):
         loader_kwargs : mapping
             Data loader options for the pass over them.
         """
+        self.prepare_adversary(datasets["train"])
         self.speaker_references = None
         if self.reference_mode != "speaker":
             return
@@ -159,6 +176,35 @@ class ClassifierBrain(Brain):
         self.speaker_references.collect(
             self.hparams.model, self.modules, datasets, loader_kwargs, self.device
         )
+
+    def prepare_adversary(self, train_set) -> None:
+        """Builds :attr:`adversary` for the speakers of ``train_set`` (if on).
+
+        Its head joins the trained modules (so the optimizer, built when
+        fitting starts, updates it) and the checkpoints (so a resumed run
+        continues it).
+
+        Arguments
+        ---------
+        train_set : speechbrain.dataio.dataset.DynamicItemDataset
+            The training split (its ``spk_id`` column).
+        """
+        speakers = [row["spk_id"] for row in train_set.data.values()]
+        self.adversary = SpeakerAdversaryObjective.from_hparams(
+            self.hparams, self.options, speakers
+        )
+        if self.adversary is None:
+            return
+        if self.distributed_launch:
+            raise ValueError(
+                "speaker_adversary_weight > 0 is not supported with distributed "
+                "training yet: train on one process, or set it to 0"
+            )
+        self.modules["speaker_adversary"] = self.adversary.head.to(self.device)
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable(
+                "speaker_adversary", self.adversary.head
+            )
 
     def batch_reference(self, batch, stage) -> torch.Tensor | None:
         """The ``(batch, channels)`` reference of a batch, or ``None``.
@@ -177,6 +223,18 @@ class ClassifierBrain(Brain):
             return None
         split = {sb.Stage.TRAIN: "train", sb.Stage.VALID: "valid"}.get(stage, "test")
         return self.speaker_references.batch_reference(batch, split).to(self.device)
+
+    def on_stage_start(self, stage, epoch=None):
+        """Also sets the speaker adversary's reversal scale for the epoch."""
+        super().on_stage_start(stage, epoch)
+        if stage == sb.Stage.TRAIN and self.adversary is not None:
+            self.adversary.on_epoch_start(epoch)
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Also logs how well the speaker adversary identified the speakers."""
+        if stage == sb.Stage.TRAIN and self.adversary is not None:
+            logger.info(self.adversary.log_line(epoch))
+        super().on_stage_end(stage, stage_loss, epoch)
 
     def on_fit_start(self):
         """Recovers the latest checkpoint; training runs at temperature 1.
@@ -244,15 +302,20 @@ class ClassifierBrain(Brain):
         """Cross-entropy against the class labels; collects metrics.
 
         With a regression head (:attr:`dimensions`), ``predictions`` is
-        ``(log_probs, dimensions)`` and its weighted loss is added.
+        ``(log_probs, dimensions)`` and its weighted loss is added; with a
+        speaker adversary (:attr:`adversary`), the embeddings come last and
+        training adds its loss.
         """
-        dimensions = self.dimensions
-        if dimensions is not None:
-            predictions, dims = predictions
+        dimensions, adversary = self.dimensions, self.adversary
+        if isinstance(predictions, tuple):
+            predictions, *outputs = predictions
+            dims = outputs.pop(0) if dimensions is not None else None
+            embeddings = outputs.pop(0) if adversary is not None else None
         augment = stage == sb.Stage.TRAIN and self.hparams.augment
+        replicate = self.hparams.wav_augment.replicate_labels if augment else None
         labels, _ = getattr(batch, f"{self.label_key}_encoded")
         if augment:
-            labels = self.hparams.wav_augment.replicate_labels(labels)
+            labels = replicate(labels)
         loss = self.hparams.compute_cost(predictions, labels)
         if dimensions is not None:
             targets = dimensions.targets(
@@ -260,6 +323,8 @@ class ClassifierBrain(Brain):
             )
             loss = dimensions.loss(loss, dims, targets)
         if stage == sb.Stage.TRAIN:
+            if adversary is not None:
+                loss = loss + adversary.loss(embeddings, batch.spk_id, replicate)
             return loss
         speakers, utterances = self.pseudonyms
         ids, spk = utterances.many(batch.id), speakers.many(batch.spk_id)
