@@ -99,6 +99,8 @@ class RecipeOptions:
     speaker_adversary_scale: float = 1.0
     #: How fast the reversal scale rises to it (0: constant).
     speaker_adversary_ramp: float = 10.0
+    #: The adversary's learning rate, as a share of ``lr``.
+    speaker_adversary_lr_scale: float = 1.0
 
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:

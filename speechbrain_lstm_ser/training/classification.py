@@ -53,6 +53,7 @@ from speechbrain_lstm_ser.training.calibration import (
     temperature_head,
 )
 from speechbrain_lstm_ser.training.dimensions import DimensionObjective
+from speechbrain_lstm_ser.training.param_groups import scaled_optimizer
 from speechbrain_lstm_ser.training.references import SpeakerReferenceSampler
 
 __all__ = ["ClassifierBrain", "class_label_encoder"]
@@ -181,8 +182,9 @@ class ClassifierBrain(Brain):
         """Builds :attr:`adversary` for the speakers of ``train_set`` (if on).
 
         Its head joins the trained modules (so the optimizer, built when
-        fitting starts, updates it) and the checkpoints (so a resumed run
-        continues it).
+        fitting starts, updates it, at ``speaker_adversary_lr_scale`` times
+        the learning rate) and the checkpoints (so a resumed run continues
+        it).
 
         Arguments
         ---------
@@ -200,7 +202,18 @@ class ClassifierBrain(Brain):
                 "speaker_adversary_weight > 0 is not supported with distributed "
                 "training yet: train on one process, or set it to 0"
             )
-        self.modules["speaker_adversary"] = self.adversary.head.to(self.device)
+        head = self.adversary.head.to(self.device)
+        self.modules["speaker_adversary"] = head
+        lr_scale = self.options.speaker_adversary_lr_scale
+        if lr_scale != 1.0:
+            if not lr_scale > 0:
+                raise ValueError(
+                    f"speaker_adversary_lr_scale must be > 0, got {lr_scale}"
+                )
+            opt_class, mine = self.opt_class, {id(p) for p in head.parameters()}
+            self.opt_class = lambda params: scaled_optimizer(
+                opt_class, params, mine, lr_scale
+            )
         if self.checkpointer is not None:
             self.checkpointer.add_recoverable(
                 "speaker_adversary", self.adversary.head

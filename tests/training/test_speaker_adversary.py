@@ -126,8 +126,7 @@ def _batch():
     return PaddedBatch(rows)
 
 
-@pytest.fixture
-def brain(tmp_path):
+def _brain(tmp_path, **overrides):
     hparams = load_hparams(
         ROOT / "hparams" / "lstm.yaml",
         {
@@ -138,6 +137,7 @@ def brain(tmp_path):
             "normalization_reference": "utterance",
             "speaker_adversary_weight": 1.0,
             "output_folder": str(tmp_path / "emotion"),
+            **overrides,
         },
     )
     brain = load_recipe("emotion").EmotionBrain(
@@ -148,6 +148,22 @@ def brain(tmp_path):
     )
     brain.prepare_adversary(_TrainSet(["s3", "s1", "s2", "s1"]))
     return brain
+
+
+@pytest.fixture
+def brain(tmp_path):
+    return _brain(tmp_path)
+
+
+def test_the_adversary_may_learn_faster_than_the_model(tmp_path):
+    brain = _brain(tmp_path, speaker_adversary_lr_scale=10.0, lr=0.001)
+    brain.on_fit_start()
+    head = {id(p) for p in brain.modules["speaker_adversary"].parameters()}
+    rates = {
+        all(id(p) in head for p in group["params"]): group["lr"]
+        for group in brain.optimizer.param_groups
+    }
+    assert rates == {False: 0.001, True: pytest.approx(0.01)}
 
 
 def test_the_brain_trains_the_adversary_with_the_model_and_tests_without_it(brain):
