@@ -215,9 +215,7 @@ class ClassifierBrain(Brain):
                 opt_class, params, mine, lr_scale
             )
         if self.checkpointer is not None:
-            self.checkpointer.add_recoverable(
-                "speaker_adversary", self.adversary.head
-            )
+            self.checkpointer.add_recoverable("speaker_adversary", self.adversary.head)
 
     def batch_reference(self, batch, stage) -> torch.Tensor | None:
         """The ``(batch, channels)`` reference of a batch, or ``None``.
