@@ -36,6 +36,21 @@ TINY = {
         "head_hidden": "16",
         "n_mels": "20",
     },
+    # 6 speakers (4 train, 1 valid, 1 test), two epochs; the late fusion's
+    # weight chosen on the validation split, not on the generated domain.
+    "emotion": {
+        "fusion_selection": "valid",
+        "prepare": (
+            "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
+            "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}"
+        ),
+        "number_of_epochs": "2",
+        "batch_size": "8",
+        "lstm_hidden": "16",
+        "head_hidden": "16",
+        "n_mels": "20",
+        "num_threads": "1",
+    },
 }
 
 

@@ -12,7 +12,7 @@ import random
 
 import pytest
 import torch
-from recipe_runner import ROOT, run_recipe
+from recipe_runner import ROOT, TINY, run_recipe
 
 from speechbrain_lstm_ser.dataio.manifest import DIMENSIONS
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
@@ -20,19 +20,9 @@ from speechbrain_lstm_ser.training.hparams import load_settings
 
 pytestmark = pytest.mark.slow
 
-PREPARE = (
-    "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
-    "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}"
-)
+PREPARE = TINY["emotion"]["prepare"]
 OVERRIDES = {
-    "fusion_selection": "valid",  # not the generated validation domain
-    "prepare": PREPARE,
-    "number_of_epochs": "2",
-    "batch_size": "8",
-    "lstm_hidden": "16",
-    "head_hidden": "16",
-    "n_mels": "20",
-    "num_threads": "1",
+    **TINY["emotion"],
     "dimension_weight": "1.0",
     "dimension_bootstrap": "50",
     "skip_prep": "True",

@@ -7,26 +7,13 @@ speakers) yet loads and classifies.
 """
 
 import pytest
-from recipe_runner import run_recipe
+from recipe_runner import TINY, run_recipe
 
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
 pytestmark = pytest.mark.slow
 
-OVERRIDES = {
-    "fusion_selection": "valid",  # not the generated validation domain
-    "prepare": (
-        "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
-        "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}"
-    ),
-    "number_of_epochs": "2",
-    "batch_size": "8",
-    "lstm_hidden": "16",
-    "head_hidden": "16",
-    "n_mels": "20",
-    "num_threads": "1",
-    "speaker_adversary_weight": "1.0",
-}
+OVERRIDES = {**TINY["emotion"], "speaker_adversary_weight": "1.0"}
 
 
 @pytest.fixture(scope="module")
