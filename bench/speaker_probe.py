@@ -128,12 +128,10 @@ def embed_utterances(recognizer, wavs, speakers, mode: str) -> np.ndarray:
             )
     rows = []
     for wav, speaker in zip(wavs, speakers, strict=True):
-        batch, lens = recognizer.prepare_batch(wav.unsqueeze(0), None)
         reference = None
         if mode == "speaker":
             reference = recognizer.speaker_reference(speaker, 1)
-        with torch.no_grad():
-            rows.append(recognizer.model.embed(batch, lens, reference).reshape(-1))
+        rows.append(recognizer.encode_batch(wav, reference=reference).reshape(-1))
     return torch.stack(rows).numpy()
 
 

@@ -214,7 +214,10 @@ class UtteranceClassifier(AudioInterface):
         return restrict_classes(out_prob, self.allowed_classes(labels))
 
     def encode_batch(
-        self, wavs: torch.Tensor, wav_lens: torch.Tensor | None = None
+        self,
+        wavs: torch.Tensor,
+        wav_lens: torch.Tensor | None = None,
+        reference: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Utterance embeddings ``(batch, 1, features)`` (the pooled encoder output).
 
@@ -224,6 +227,10 @@ class UtteranceClassifier(AudioInterface):
             ``(batch, time)`` waveforms at the model's sample rate.
         wav_lens : torch.Tensor, optional
             ``(batch,)`` relative lengths.
+        reference : torch.Tensor, optional
+            ``(batch, channels)`` reference means of a speaker-normalised
+            model (e.g. :meth:`speaker_reference`); ``None``: each utterance
+            its own reference.
 
         Returns
         -------
@@ -231,7 +238,7 @@ class UtteranceClassifier(AudioInterface):
         """
         wavs, wav_lens = self.prepare_batch(wavs, wav_lens)
         with torch.no_grad():
-            return self.model.embed(wavs, wav_lens)
+            return self.model.embed(wavs, wav_lens, reference)
 
     def classify_batch(
         self,
