@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from speechbrain_lstm_ser.nnet.heads import hidden_blocks
+from speechbrain_lstm_ser.nnet.heads import ClassificationHead
 
 __all__ = ["GradientReversal", "SpeakerAdversary"]
 
@@ -71,7 +71,9 @@ class GradientReversal(nn.Module):
 class SpeakerAdversary(nn.Module):
     """A speaker classifier behind a gradient reversal, on utterance embeddings.
 
-    Trained with the cross-entropy against the training speakers' indices,
+    The classifier is a
+    :class:`~speechbrain_lstm_ser.nnet.heads.ClassificationHead` over the
+    training speakers. Trained with the cross-entropy against their indices,
     it learns to identify them; the reversal hands the encoder the opposite
     gradient, times :attr:`scale` (which a schedule may change during
     training, see
@@ -122,10 +124,9 @@ class SpeakerAdversary(nn.Module):
                 f"{num_speakers}: set speaker_adversary_weight: 0"
             )
         self.reversal = GradientReversal(scale)
-        self.hidden, size = hidden_blocks(
-            input_size, hidden_size, num_hidden_layers, dropout
+        self.classifier = ClassificationHead(
+            input_size, num_speakers, hidden_size, num_hidden_layers, dropout
         )
-        self.output = nn.Linear(size, num_speakers)
 
     @property
     def scale(self) -> float:
@@ -148,5 +149,6 @@ class SpeakerAdversary(nn.Module):
         -------
         torch.Tensor
         """
-        x = self.reversal(embeddings.reshape(embeddings.shape[0], -1))
-        return torch.log_softmax(self.output(self.hidden(x)), dim=-1)
+        return self.classifier(
+            self.reversal(embeddings.reshape(embeddings.shape[0], -1))
+        )

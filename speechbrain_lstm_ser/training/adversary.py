@@ -18,10 +18,12 @@ Authors
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
+
+from speechbrain_lstm_ser.training.param_groups import scaled_opt_class
 
 __all__ = ["SpeakerAdversaryObjective", "reversal_schedule"]
 
@@ -76,6 +78,9 @@ class SpeakerAdversaryObjective:
         ``speaker_adversary_ramp``: see :func:`reversal_schedule`.
     num_epochs : int
         The training's epochs (the schedule's progress is per epoch).
+    lr_scale : float
+        ``speaker_adversary_lr_scale``: the head's learning rate, as a share
+        of the model's (see :meth:`optimizer`).
 
     Example
     -------
@@ -103,6 +108,7 @@ class SpeakerAdversaryObjective:
         scale: float = 1.0,
         ramp: float = 10.0,
         num_epochs: int = 1,
+        lr_scale: float = 1.0,
     ):
         for key, value in (
             ("speaker_adversary_weight", weight),
@@ -111,6 +117,9 @@ class SpeakerAdversaryObjective:
         ):
             if not value >= 0:
                 raise ValueError(f"{key} must be >= 0, got {value}")
+        if not lr_scale > 0:
+            raise ValueError(f"speaker_adversary_lr_scale must be > 0, got {lr_scale}")
+        self.lr_scale = float(lr_scale)
         self.head = head
         self.index = {speaker: i for i, speaker in enumerate(speakers)}
         self.weight, self.scale, self.ramp = float(weight), float(scale), float(ramp)
@@ -119,7 +128,7 @@ class SpeakerAdversaryObjective:
 
     @classmethod
     def from_hparams(
-        cls, hparams, options, speakers: Sequence[str]
+        cls, hparams, options, speakers: Iterable[str]
     ) -> SpeakerAdversaryObjective | None:
         """The objective of a run, or ``None`` when ``speaker_adversary_weight`` is 0.
 
@@ -130,9 +139,10 @@ class SpeakerAdversaryObjective:
             partial of the head, given ``num_speakers`` here) and
             ``number_of_epochs``.
         options : speechbrain_lstm_ser.training.brain.RecipeOptions
-            ``speaker_adversary_weight``, ``_scale`` and ``_ramp``.
-        speakers : sequence of str
-            The training split's speakers.
+            ``speaker_adversary_weight``, ``_scale``, ``_ramp`` and
+            ``_lr_scale``.
+        speakers : iterable of str
+            The speaker of each training utterance (read only when on).
 
         Returns
         -------
@@ -157,7 +167,26 @@ class SpeakerAdversaryObjective:
             options.speaker_adversary_scale,
             options.speaker_adversary_ramp,
             getattr(hparams, "number_of_epochs", 1),
+            options.speaker_adversary_lr_scale,
         )
+
+    def optimizer(self, opt_class: Callable) -> Callable:
+        """Wraps an ``opt_class``: the head learns at :attr:`lr_scale` x the rate.
+
+        Arguments
+        ---------
+        opt_class : callable
+            The Brain's ``opt_class`` (parameters -> optimizer).
+
+        Returns
+        -------
+        callable
+            ``opt_class`` itself at scale 1; else parameters (or groups) ->
+            the optimizer, the head's parameters in groups kept at
+            ``lr_scale`` x the others' rate (see
+            :func:`~speechbrain_lstm_ser.training.param_groups.scaled_opt_class`).
+        """
+        return scaled_opt_class(opt_class, self.head.parameters(), self.lr_scale)
 
     def on_epoch_start(self, epoch: int) -> None:
         """Sets the reversal scale of ``epoch`` (1-based) and resets the count."""

@@ -53,7 +53,6 @@ from speechbrain_lstm_ser.training.calibration import (
     temperature_head,
 )
 from speechbrain_lstm_ser.training.dimensions import DimensionObjective
-from speechbrain_lstm_ser.training.param_groups import scaled_optimizer
 from speechbrain_lstm_ser.training.references import SpeakerReferenceSampler
 
 __all__ = ["ClassifierBrain", "class_label_encoder"]
@@ -191,7 +190,7 @@ class ClassifierBrain(Brain):
         train_set : speechbrain.dataio.dataset.DynamicItemDataset
             The training split (its ``spk_id`` column).
         """
-        speakers = [row["spk_id"] for row in train_set.data.values()]
+        speakers = (row["spk_id"] for row in train_set.data.values())
         self.adversary = SpeakerAdversaryObjective.from_hparams(
             self.hparams, self.options, speakers
         )
@@ -202,18 +201,8 @@ class ClassifierBrain(Brain):
                 "speaker_adversary_weight > 0 is not supported with distributed "
                 "training yet: train on one process, or set it to 0"
             )
-        head = self.adversary.head.to(self.device)
-        self.modules["speaker_adversary"] = head
-        lr_scale = self.options.speaker_adversary_lr_scale
-        if lr_scale != 1.0:
-            if not lr_scale > 0:
-                raise ValueError(
-                    f"speaker_adversary_lr_scale must be > 0, got {lr_scale}"
-                )
-            opt_class, mine = self.opt_class, {id(p) for p in head.parameters()}
-            self.opt_class = lambda params: scaled_optimizer(
-                opt_class, params, mine, lr_scale
-            )
+        self.modules["speaker_adversary"] = self.adversary.head.to(self.device)
+        self.opt_class = self.adversary.optimizer(self.opt_class)
         if self.checkpointer is not None:
             self.checkpointer.add_recoverable("speaker_adversary", self.adversary.head)
 

@@ -38,7 +38,6 @@ Authors
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import os
 import tempfile
@@ -66,7 +65,7 @@ from speechbrain_lstm_ser.hub.safe_yaml import check_hyperparams
 from speechbrain_lstm_ser.hub.signing import SignatureError
 from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
 from speechbrain_lstm_ser.training.brain import RecipeOptions
-from speechbrain_lstm_ser.training.param_groups import scaled_optimizer
+from speechbrain_lstm_ser.training.param_groups import scaled_opt_class
 
 logger = logging.getLogger(__name__)
 
@@ -515,14 +514,7 @@ class FineTuning:
             of pretrained parameters carry ``lr_scale`` and are set to
             ``lr_scale`` x the other groups' learning rate before each step.
         """
-        if self.pretrained_lr_scale == 1.0:
-            return opt_class
-        return functools.partial(
-            scaled_optimizer,
-            opt_class,
-            scaled={id(p) for p in self.pretrained},
-            lr_scale=self.pretrained_lr_scale,
-        )
+        return scaled_opt_class(opt_class, self.pretrained, self.pretrained_lr_scale)
 
 
 def setup_finetuning(hparams: dict) -> FineTuning | None:

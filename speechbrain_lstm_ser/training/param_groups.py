@@ -13,11 +13,12 @@ Authors
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 import torch
 
-__all__ = ["ScaledLearningRate", "scaled_optimizer"]
+__all__ = ["ScaledLearningRate", "scaled_opt_class", "scaled_optimizer"]
 
 
 def scaled_optimizer(
@@ -73,6 +74,44 @@ def scaled_optimizer(
     _rescale(optimizer)
     optimizer.register_step_pre_hook(lambda opt, *_: _rescale(opt))
     return optimizer
+
+
+def scaled_opt_class(
+    opt_class: Callable, params: Iterable[torch.Tensor], lr_scale: float
+) -> Callable:
+    """Wraps an ``opt_class`` so that ``params`` learn at ``lr_scale`` x the rate.
+
+    Arguments
+    ---------
+    opt_class : callable
+        Parameters (or groups) -> optimizer, e.g. a Brain's ``opt_class``.
+    params : iterable of torch.Tensor
+        The parameters learning at the scaled rate.
+    lr_scale : float
+        Their share of the learning rate.
+
+    Returns
+    -------
+    callable
+        ``opt_class`` itself at scale 1; else parameters (or groups) ->
+        :func:`scaled_optimizer`'s optimizer.
+
+    Example
+    -------
+    >>> part = torch.nn.Linear(2, 2)
+    >>> sgd = lambda groups: torch.optim.SGD(groups, lr=1.0)
+    >>> scaled_opt_class(sgd, part.parameters(), 1.0) is sgd
+    True
+    >>> build = scaled_opt_class(sgd, [part.bias], 0.5)
+    >>> [g["lr"] for g in build(part.parameters()).param_groups]
+    [1.0, 0.5]
+    """
+    if lr_scale == 1.0:
+        return opt_class
+    scaled = {id(p) for p in params}
+    return functools.partial(
+        scaled_optimizer, opt_class, scaled=scaled, lr_scale=lr_scale
+    )
 
 
 def _rescale(optimizer: torch.optim.Optimizer) -> None:

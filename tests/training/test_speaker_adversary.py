@@ -71,6 +71,7 @@ def test_the_objective_sets_the_epochs_scale_and_counts_identified_speakers():
     [
         ({"weight": -1.0}, "speaker_adversary_weight must be >= 0"),
         ({"scale": -0.1}, "speaker_adversary_scale must be >= 0"),
+        ({"lr_scale": 0.0}, "speaker_adversary_lr_scale must be > 0"),
     ],
 )
 def test_bad_settings_are_refused_by_name(change, message):
@@ -169,20 +170,20 @@ def test_the_adversary_may_learn_faster_than_the_model(tmp_path):
 def test_the_brain_trains_the_adversary_with_the_model_and_tests_without_it(brain):
     assert sorted(brain.adversary.index) == ["s1", "s2", "s3"]
     head = brain.modules["speaker_adversary"]
-    assert head.output.out_features == 3
+    assert head.classifier.output.out_features == 3
     brain.on_fit_start()  # the optimizer: the adversary's parameters too
     optimized = {
         id(p) for group in brain.optimizer.param_groups for p in group["params"]
     }
     assert {id(p) for p in head.parameters()} <= optimized
     brain.on_stage_start(sb.Stage.TRAIN, epoch=2)
-    before = head.output.weight.detach().clone()
+    before = head.classifier.output.weight.detach().clone()
     encoder_before = [
         p.detach().clone() for p in brain.hparams.model.encoder.parameters()
     ]
     loss = brain.fit_batch(_batch())
     assert torch.isfinite(loss)
-    assert not torch.equal(head.output.weight, before)
+    assert not torch.equal(head.classifier.output.weight, before)
     assert any(
         not torch.equal(p, q)
         for p, q in zip(
