@@ -339,8 +339,10 @@ def fit_and_test(brain: sb.Brain, datasets: Mapping) -> None:
             "(it holds the temperature); set calibrate: False"
         )
     try:
-        # Speaker normalisation: every split's speaker statistics, once.
-        brain.prepare_references(datasets, hparams.test_dataloader_options)
+        # Speaker normalisation: every split's speaker statistics, once (and
+        # the speaker adversary); a setting they refuse ends the run in a line.
+        with one_line_errors(vars(hparams)):
+            brain.prepare_references(datasets, hparams.test_dataloader_options)
         brain.fit(
             epoch_counter=hparams.epoch_counter,
             train_set=datasets["train"],

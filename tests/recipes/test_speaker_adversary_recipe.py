@@ -6,8 +6,10 @@ the exported model has no speaker head (it would name the training
 speakers) yet loads and classifies.
 """
 
+import subprocess
+
 import pytest
-from recipe_runner import TINY, run_recipe
+from recipe_runner import ROOT, TINY, recipe_args, run_recipe
 
 from speechbrain_lstm_ser.inference import EmotionRecognizer
 
@@ -25,6 +27,26 @@ def adversarial_run(tmp_path_factory):
         "emotion", "lstm.yaml", {**OVERRIDES, "number_of_epochs": "3"}, data, out
     )
     return out, first, resumed
+
+
+def test_a_bad_setting_ends_the_run_in_one_line(adversarial_run, tmp_path):
+    out, _, _ = adversarial_run
+    args = recipe_args(
+        ROOT / "recipes" / "emotion" / "train.py",
+        ROOT / "hparams" / "lstm.yaml",
+        {
+            **OVERRIDES,
+            "speaker_adversary_lr_scale": "0",
+            "data_folder": str(out.parent / "data"),
+            "output_folder": str(tmp_path / "bad"),
+        },
+    )
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    assert errors[0].startswith("error: speaker_adversary_lr_scale must be > 0, got 0")
 
 
 def test_the_adversary_trains_on_the_training_speakers(adversarial_run):
