@@ -402,11 +402,16 @@ def describe_model(modules: Mapping[str, object]) -> str:
 
 
 def _describe_part(key: str, module: torch.nn.Module) -> str:
-    """A part's class name; the features' with their floor, where they have one."""
+    """A part's class name, with its noise floor where it has one.
+
+    The features' floor lies under the utterance's loudest frame; a running
+    reference's (the streaming model's) under the loudest frame so far.
+    """
     name = type(module).__name__
     floor = getattr(module, "noise_floor_db", None)
-    if key == "compute_features" and floor is not None:
-        name += f" (floor {floor:g} dB under the loudest frame)"
+    if floor is not None:
+        so_far = "" if key == "compute_features" else " so far"
+        name += f" (floor {floor:g} dB under the loudest frame{so_far})"
     return name
 
 

@@ -50,6 +50,7 @@ import torch
 from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import length_mask
+from speechbrain_lstm_ser.nnet.spectral_floor import SpectralFloor, white_noise_shape
 
 __all__ = [
     "REFERENCES",
@@ -336,6 +337,17 @@ class RunningReferenceNormalization(ReferenceNormalization):
         The level channels are floored at the loudest level so far (the
         mean of the level channels of the loudest frame) minus
         ``floor_db``, before the statistics; ``None``: no floor.
+    noise_floor_db : float, optional
+        A spectral floor this many dB under the loudest level so far is
+        added (in power) to the level channels, after ``floor_db``;
+        ``None``: none.
+    noise_floor_shape : torch.Tensor or torch.nn.Module, optional
+        ``(level_channels,)`` the noise floor's relative power per channel;
+        or the filterbank module that computes the level channels (a
+        SpeechBrain ``Fbank``, e.g. ``!ref <compute_features>`` in a YAML),
+        whose response to white noise is the shape
+        (:func:`~speechbrain_lstm_ser.nnet.spectral_floor.white_noise_shape`;
+        the module is not kept); ``None``: flat.
 
     Example
     -------
@@ -352,6 +364,9 @@ class RunningReferenceNormalization(ReferenceNormalization):
     True
     >>> [tuple(s.shape) for s in state]  # whatever the stream's length
     [(2, 8), (2, 1), (2,)]
+    >>> floored = RunningReferenceNormalization(30.0, noise_floor_db=25.0)
+    >>> torch.allclose(floored(feats, lens), floored(feats + 20.0, lens), atol=1e-4)
+    True
     """
 
     def __init__(
@@ -359,9 +374,22 @@ class RunningReferenceNormalization(ReferenceNormalization):
         speech_floor_db: float | None = 30.0,
         level_channels: int | None = None,
         floor_db: float | None = None,
+        noise_floor_db: float | None = None,
+        noise_floor_shape: torch.Tensor | nn.Module | None = None,
     ):
         super().__init__(speech_floor_db, level_channels)
         self.floor_db = floor_db
+        self.noise_floor = None
+        if noise_floor_db is not None:
+            shape = noise_floor_shape
+            if isinstance(shape, nn.Module):
+                shape = white_noise_shape(shape, shape.compute_STFT.n_fft)
+            self.noise_floor = SpectralFloor(noise_floor_db, shape)
+
+    @property
+    def noise_floor_db(self) -> float | None:
+        """How far under the loudest level so far the noise floor lies (dB)."""
+        return None if self.noise_floor is None else self.noise_floor.floor_db
 
     def init_state(
         self, batch: int, channels: int, device=None
@@ -409,17 +437,27 @@ class RunningReferenceNormalization(ReferenceNormalization):
         torch.Tensor
             The same shape; ``feats`` itself without ``floor_db``.
         """
-        if self.floor_db is None or feats.shape[1] == 0:
+        if not self._floors or feats.shape[1] == 0:
             return feats
         real = length_mask(lens, feats.shape[1], feats.shape[0], feats.device)
         level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
         return self._floor(feats, _cummax(level, -math.inf))
 
+    @property
+    def _floors(self) -> bool:
+        return self.floor_db is not None or self.noise_floor is not None
+
     def _floor(self, feats: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-        """The level channels floored ``floor_db`` below ``top`` ``(batch, frames)``."""
+        """The level channels floored under ``top`` ``(batch, frames)``.
+
+        ``floor_db`` below it (a hard floor), then the noise floor added.
+        """
         levels = self._levels(feats)  # the first level_channels (or all)
-        floored = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
-        return torch.cat([floored, feats[..., levels.shape[-1] :]], dim=-1)
+        if self.floor_db is not None:
+            levels = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
+        if self.noise_floor is not None:
+            levels = self.noise_floor.under(levels, top)
+        return torch.cat([levels, feats[..., levels.shape[-1] :]], dim=-1)
 
     def statistics(
         self, feats: torch.Tensor, lens: torch.Tensor
@@ -471,7 +509,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
             weights = real & (level >= top - self.speech_floor_db)
             restart = real & (level > before + self.speech_floor_db)
         weights = weights.to(dtype).unsqueeze(-1)
-        if self.floor_db is not None:  # the level channels only
+        if self._floors:  # the level channels only
             feats = self._floor(feats, top)
         # Cumulative sums with a leading zero; the sums at frame t run from the
         # last restart at or before t, or continue the state if there is none.

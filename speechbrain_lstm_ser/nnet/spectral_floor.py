@@ -142,8 +142,43 @@ class SpectralFloor(nn.Module):
         channels = feats.shape[-1]
         # each frame's mean power over the channels, in nepers; the loudest
         frame_level = torch.logsumexp(nepers, dim=-1) - math.log(channels)
-        loudest = frame_level.amax(dim=1, keepdim=True).unsqueeze(-1)
-        floor = loudest - self.floor_db * _NEPER
+        loudest = frame_level.amax(dim=1, keepdim=True)
+        return self._add(nepers, loudest - self.floor_db * _NEPER)
+
+    def under(self, feats: torch.Tensor, loudest: torch.Tensor) -> torch.Tensor:
+        """The features with the floor ``floor_db`` under a given level added.
+
+        What :meth:`forward` does with the utterance's loudest frame, for a
+        caller that measures the level itself (e.g. the loudest frame *so
+        far*, for a causal floor).
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)`` levels in dB.
+        loudest : torch.Tensor
+            ``(batch, frames)`` or ``(batch, 1)``: the level (dB) the floor
+            lies ``floor_db`` under, at each frame or for the whole utterance.
+
+        Returns
+        -------
+        torch.Tensor
+            The same shape as ``feats``.
+
+        Example
+        -------
+        >>> floor = SpectralFloor(30.0)
+        >>> feats = torch.tensor([[[0.0], [-60.0], [-60.0]]])
+        >>> loudest = torch.tensor([[0.0, 0.0, -20.0]])  # the last frame's: -20 dB
+        >>> floor.under(feats, loudest).squeeze(-1).round(decimals=1)
+        tensor([[  0.0000, -30.0000, -49.6000]])
+        """
+        floor = loudest * _NEPER - self.floor_db * _NEPER
+        return self._add(feats * _NEPER, floor)
+
+    def _add(self, nepers: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+        """The power sum of ``e^nepers`` and the shaped floor (nepers), in dB."""
+        floor = floor.unsqueeze(-1)
         if self.log_shape is not None:
             floor = floor + self.log_shape
         # log(e^a + e^b), stable: max + log1p(e^-|a - b|)

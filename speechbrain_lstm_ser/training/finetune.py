@@ -262,6 +262,49 @@ def _check_features(ours: nn.Module, theirs: nn.Module, sample_rate: int) -> Non
         )
 
 
+#: The settings of a level reference that change the features it gives.
+_REFERENCE_SETTINGS = (
+    "speech_floor_db",
+    "level_channels",
+    "per_channel",
+    "floor_db",
+    "noise_floor_db",
+)
+
+
+def _reference_settings(model: nn.Module) -> dict | None:
+    """A model's level reference (``reference_norm``): its class and settings."""
+    norm = getattr(model, "reference_norm", None)
+    if norm is None:
+        return None
+    settings = {k: getattr(norm, k, None) for k in _REFERENCE_SETTINGS}
+    return {"class": type(norm).__name__, **settings}
+
+
+def _check_reference(ours: nn.Module, theirs: nn.Module) -> None:
+    """Refuses a level reference (``reference_norm``) with other settings.
+
+    Its settings change what the encoder reads, and it has no weights to
+    copy, so a mismatch would pass silently.
+    """
+    mine, published = _reference_settings(ours), _reference_settings(theirs)
+    if mine == published:
+        return
+    if mine is None or published is None:
+        differs = f"published {published}, this recipe's {mine}"
+    else:
+        differs = ", ".join(
+            f"{k}: published {published[k]!r}, this recipe's {mine[k]!r}"
+            for k in mine
+            if mine[k] != published[k]
+        )
+    raise ValueError(
+        f"the published model's level reference (reference_norm) differs from "
+        f"this recipe's ({differs}): set reference_norm's settings to the "
+        "published model's (see its hyperparams.yaml)"
+    )
+
+
 def _check_functionals(ours: nn.Module, theirs: nn.Module) -> None:
     """Refuses utterance functionals (the head's extra inputs) that differ."""
     mine = getattr(ours, "functionals", None)
@@ -409,6 +452,7 @@ def transfer_weights(
         )
     theirs = published.model
     _check_features(model.compute_features, theirs.compute_features, sample_rate)
+    _check_reference(model, theirs)
     _check_functionals(model, theirs)
     for part in ("compute_features", "encoder", "pooling"):
         _copy_exact(

@@ -149,6 +149,7 @@ def test_the_card_names_the_features_and_their_floor():
 
     from speechbrain_lstm_ser.export.folder import describe_model
     from speechbrain_lstm_ser.nnet.features import FbankProsody
+    from speechbrain_lstm_ser.nnet.normalization import RunningReferenceNormalization
 
     def features(floor):
         return FbankProsody(n_mels=20, n_fft=512, noise_floor_db=floor)
@@ -161,4 +162,10 @@ def test_the_card_names_the_features_and_their_floor():
     )
     assert describe_model({"compute_features": features(None)}).startswith(
         "FbankProsody;"
+    )
+    running = describe_model(
+        {"reference_norm": RunningReferenceNormalization(noise_floor_db=20.0)}
+    )
+    assert running.startswith(
+        "RunningReferenceNormalization (floor 20 dB under the loudest frame so far);"
     )

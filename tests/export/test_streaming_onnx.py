@@ -44,7 +44,7 @@ def _streaming_model(hidden, reference_norm=None, regressor=False):
     return model
 
 
-@pytest.mark.parametrize("running_reference", [False, True])
+@pytest.mark.parametrize("running_reference", [False, True, "noise floor"])
 def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
     tmp_path, running_reference
 ):
@@ -58,7 +58,12 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
     model = _streaming_model(
         16,
         reference_norm=(
-            RunningReferenceNormalization(30.0, level_channels=20, floor_db=50.0)
+            RunningReferenceNormalization(
+                30.0,
+                level_channels=20,
+                floor_db=50.0,
+                noise_floor_db=25.0 if running_reference == "noise floor" else None,
+            )
             if running_reference
             else None
         ),

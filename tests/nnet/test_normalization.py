@@ -11,6 +11,7 @@ from speechbrain_lstm_ser.nnet.normalization import (
     RunningReferenceNormalization,
     SpeakerReferences,
 )
+from speechbrain_lstm_ser.nnet.spectral_floor import white_noise_shape
 
 
 def _speechlike(seconds=1.0, rate=16000, seed=0):
@@ -113,7 +114,7 @@ def test_level_only_keeps_spectral_balance_and_other_channels():
     torch.testing.assert_close(louder, out)
 
 
-def _running_by_loop(feats, floor, level_channels=None, floor_db=None):
+def _running_by_loop(feats, floor, level_channels=None, floor_db=None, noise_db=None):
     """The running reference, frame by frame, straight from its definition."""
     out = torch.zeros_like(feats)
     for b in range(feats.shape[0]):
@@ -127,6 +128,10 @@ def _running_by_loop(feats, floor, level_channels=None, floor_db=None):
             if floor_db is not None:
                 levels = frame[:level_channels]
                 frame[:level_channels] = levels.clamp(min=loudest - floor_db)
+            if noise_db is not None:  # a flat floor added in power
+                power = 10 ** (frame[:level_channels] / 10)
+                power = power + 10 ** ((loudest - noise_db) / 10)
+                frame[:level_channels] = 10 * torch.log10(power)
             if floor is None or level >= loudest - floor:
                 counted.append(frame)
             out[b, t] = frame - torch.stack(counted).mean(dim=0)
@@ -144,21 +149,35 @@ def _levels_with_jumps(seed=0, batch=2, frames=120, channels=6):
     return feats + level
 
 
-@pytest.mark.parametrize(("floor", "floor_db"), [(30.0, None), (None, None), (30, 8)])
-def test_running_reference_follows_its_definition(floor, floor_db):
+@pytest.mark.parametrize(
+    ("floor", "floor_db", "noise_db"),
+    [
+        (30.0, None, None),
+        (None, None, None),
+        (30, 8, None),
+        (30, 50, 6),
+        (None, None, 6),
+    ],
+)
+def test_running_reference_follows_its_definition(floor, floor_db, noise_db):
     feats = _levels_with_jumps()
-    norm = RunningReferenceNormalization(floor, level_channels=4, floor_db=floor_db)
+    norm = RunningReferenceNormalization(
+        floor, level_channels=4, floor_db=floor_db, noise_floor_db=noise_db
+    )
     out = norm(feats, torch.ones(2))
-    expected = _running_by_loop(feats.double(), floor, 4, floor_db).float()
+    expected = _running_by_loop(feats.double(), floor, 4, floor_db, noise_db).float()
     torch.testing.assert_close(out, expected, atol=1e-4, rtol=0)
     # The first frame is measured against itself.
     assert out[:, 0].abs().max() < 1e-5
 
 
+@pytest.mark.parametrize("noise_db", [None, 6.0])
 @pytest.mark.parametrize("sizes", [[1], [7], [3, 1, 50, 2], [120]])
-def test_running_reference_chunked_equals_whole(sizes):
+def test_running_reference_chunked_equals_whole(sizes, noise_db):
     feats = _levels_with_jumps(seed=1)
-    norm = RunningReferenceNormalization(speech_floor_db=30.0, floor_db=8.0)
+    norm = RunningReferenceNormalization(
+        speech_floor_db=30.0, floor_db=8.0, noise_floor_db=noise_db
+    )
     whole = norm(feats, torch.ones(2))
     state, outs, pos, k = norm.init_state(2, feats.shape[2]), [], 0, 0
     while pos < feats.shape[1]:
@@ -171,10 +190,11 @@ def test_running_reference_chunked_equals_whole(sizes):
     torch.testing.assert_close(torch.cat(outs, dim=1), whole, atol=1e-4, rtol=0)
 
 
+@pytest.mark.parametrize("noise_db", [None, 6.0])
 @pytest.mark.parametrize("gain_db", [-20.0, 6.0, 35.0])
-def test_running_reference_ignores_gain(gain_db):
+def test_running_reference_ignores_gain(gain_db, noise_db):
     feats = _levels_with_jumps(seed=2)
-    norm = RunningReferenceNormalization(speech_floor_db=30.0)
+    norm = RunningReferenceNormalization(speech_floor_db=30.0, noise_floor_db=noise_db)
     lens = torch.tensor([1.0, 0.8])
     # Float32 rounding of sums of features of up to about 130 dB.
     torch.testing.assert_close(
@@ -246,3 +266,31 @@ def test_exported_running_maximum_is_cummax(monkeypatch):
     monkeypatch.setattr(torch.compiler, "is_exporting", lambda: True)
     assert torch.equal(normalization._cummax(x, float("-inf")), expected[0])
     assert torch.equal(normalization._cummax(index, -1), expected[1])
+
+
+def test_noise_floor_shape_from_the_filterbank_and_light_noise_under_it():
+    """The causal noise floor: shaped as white noise in the filterbank (the
+    module or the tensor give the same), it hides white noise 30 dB under
+    the speech: they change less than half as much as without it."""
+    fbank = Fbank(n_mels=40)
+    fbank.compute_fbanks.top_db = float("inf")  # as CausalFbank: no dB floor
+    shaped = RunningReferenceNormalization(
+        level_channels=40, floor_db=50.0, noise_floor_db=20.0, noise_floor_shape=fbank
+    )
+    expected = white_noise_shape(fbank, 400)
+    torch.testing.assert_close(shaped.noise_floor.log_shape, expected.log())
+    assert not any(m is fbank for m in shaped.modules())  # only the shape is kept
+    wav = _speechlike(seed=0)
+    wav[4000:6000] = 0.0  # a pause
+    noise = torch.randn(wav.shape, generator=torch.Generator().manual_seed(9))
+    noise = noise * wav.pow(2).mean().sqrt() * 10 ** (-30 / 20)  # 30 dB SNR
+    lens = torch.ones(1)
+    changes = {}
+    for name, norm in (
+        ("without", RunningReferenceNormalization(level_channels=40, floor_db=50.0)),
+        ("with", shaped),
+    ):
+        clean = norm(fbank(wav.unsqueeze(0)), lens)
+        noisy = norm(fbank((wav + noise).unsqueeze(0)), lens)
+        changes[name] = (noisy - clean).abs().mean().item()
+    assert changes["with"] < 0.5 * changes["without"], changes

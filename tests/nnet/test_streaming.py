@@ -29,17 +29,21 @@ RATE = 16000
 ATOL = 1e-4
 
 
-def _model(hidden=16, n_mels=20, memory=25.0, seed=0, reference=True):
-    """As hparams/streaming_lstm.yaml, tiny; ``reference``: the running reference."""
+def _model(hidden=16, n_mels=20, memory=25.0, seed=0, reference=True, noise=None):
+    """As hparams/streaming_lstm.yaml, tiny; ``reference``: the running reference
+    (``noise``: with a noise floor that many dB under the loudest frame so far)."""
     torch.manual_seed(seed)
+    fbank = CausalFbank(n_mels=n_mels, hop_length=20, win_length=32, n_fft=512)
     model = UtteranceClassifierModel(
-        CausalFbank(n_mels=n_mels, hop_length=20, win_length=32, n_fft=512),
+        fbank,
         InputNormalization(norm_type="global"),
         LSTMEncoder(n_mels, hidden, num_layers=2, bidirectional=False),
         DecayingAttentiveStatisticsPooling(hidden, 8, time_constant=memory),
         ClassificationHead(2 * hidden, 4, 16),
         reference_norm=(
-            RunningReferenceNormalization(30.0, level_channels=n_mels, floor_db=50.0)
+            RunningReferenceNormalization(
+                30.0, n_mels, 50.0, noise_floor_db=noise, noise_floor_shape=fbank
+            )
             if reference
             else None
         ),
@@ -80,10 +84,13 @@ def _stream(streamer, wav, sizes):
         ([7, 333, 1, 5000, 319], True),
         ([40000], True),
         ([7, 333, 1, 5000, 319], False),
+        ([7, 333, 1, 5000, 319], "noise floor"),
+        ([1], "noise floor"),
     ],
 )
 def test_chunked_outputs_equal_whole_recording(sizes, reference):
-    streamer = StreamingClassifier(_model(reference=reference))
+    noise = 25.0 if reference == "noise floor" else None
+    streamer = StreamingClassifier(_model(reference=bool(reference), noise=noise))
     wav = _speechlike(0.6) if sizes == [1] else _speechlike(4.0)
     with torch.no_grad():
         whole = streamer.forward_frames(wav.unsqueeze(0))

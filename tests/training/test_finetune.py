@@ -155,6 +155,25 @@ def test_a_model_published_before_the_floor_names_the_override():
         transfer_weights(with_floor(tiny(4), None), FOUR, source, 16000)
 
 
+def test_a_level_reference_of_other_settings_is_refused_by_name():
+    # It has no weights to copy: without the check a mismatch would pass.
+    from speechbrain_lstm_ser.nnet.normalization import RunningReferenceNormalization
+
+    def with_reference(model, **settings):
+        model.reference_norm = RunningReferenceNormalization(30.0, 17, **settings)
+        return model
+
+    source = published()
+    source.model = with_reference(source.model, floor_db=50.0, noise_floor_db=25.0)
+    mine = with_reference(tiny(4), floor_db=50.0)
+    with pytest.raises(ValueError, match="noise_floor_db: published 25.0, this rec"):
+        transfer_weights(mine, FOUR, source, 16000)
+    with pytest.raises(ValueError, match=r"reference_norm.*published \{'class'"):
+        transfer_weights(tiny(4), FOUR, source, 16000)
+    same = with_reference(tiny(4), floor_db=50.0, noise_floor_db=25.0)
+    assert transfer_weights(same, FOUR, source, 16000)["copied"]
+
+
 def test_frozen_encoder_and_lower_learning_rate_of_the_pretrained_part():
     model = tiny(4)
     tuning = FineTuning(model, freeze_encoder_epochs=1, pretrained_lr_scale=0.1)
