@@ -6,7 +6,8 @@ without PyTorch::
 
     window (1, n_fft), h (layers, 1, hidden), c (layers, 1, hidden),
     pool_offset, pool_w, pool_wx, pool_wx2 (1, size)
-    [, ref_total (1, n_mels), ref_count (1, 1), ref_loudest (1,)]
+    [, ref_total (1, n_mels), ref_count (1, 1), ref_loudest (1,)
+     [, ref_loudest_power (1,)]]
         -> STFT -> filterbanks -> [running reference] -> normalisation
         -> LSTM step -> pooling step -> head
         -> probabilities (1, classes) [, dimensions (1, dims)],
@@ -15,7 +16,8 @@ without PyTorch::
 The ``ref_*`` state (:data:`REFERENCE_STATE_NAMES`: the running sum, count
 and loudest level of
 :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`)
-is there when the model has a ``reference_norm``. A model with a regression
+is there when the model has a ``reference_norm``, and ``ref_loudest_power``
+(:data:`NOISE_FLOOR_STATE_NAMES`) when that has a noise floor. A model with a regression
 head (``regressor``, docs/dimensional.md) has a second output, ``dimensions``:
 arousal, valence and dominance in ``[0, 1]`` (the order of
 :data:`~speechbrain_lstm_ser.dataio.manifest.DIMENSIONS`, also in the metadata
@@ -28,8 +30,8 @@ consumed and cuts the windows as
 :class:`~speechbrain_lstm_ser.nnet.streaming.StreamingFeatures` does: start
 with ``n_fft // 2`` zeros, append each chunk, and while at least ``n_fft``
 samples are buffered, run the graph on the first ``n_fft`` and drop the
-first ``hop``. The first state is zeros, with ``pool_offset`` and
-``ref_loudest`` at ``-inf``.
+first ``hop``. The first state is zeros, with ``pool_offset``,
+``ref_loudest`` and ``ref_loudest_power`` at ``-inf``.
 :func:`stream_onnx` does exactly this with onnxruntime.
 
 Authors
@@ -60,6 +62,7 @@ from speechbrain_lstm_ser.nnet.streaming import (
 )
 
 __all__ = [
+    "NOISE_FLOOR_STATE_NAMES",
     "REFERENCE_STATE_NAMES",
     "STATE_NAMES",
     "StreamingOnnxStep",
@@ -71,8 +74,10 @@ __all__ = [
 STATE_NAMES = StreamState.NAMES
 #: The state inputs of a model with a running reference, after :data:`STATE_NAMES`.
 REFERENCE_STATE_NAMES = StreamState.REFERENCE_NAMES
+#: The state input of a running reference's noise floor, after those.
+NOISE_FLOOR_STATE_NAMES = StreamState.NOISE_FLOOR_NAMES
 #: The state inputs that start at ``-inf`` (the others start at zero).
-_MINUS_INF = ("pool_offset", "ref_loudest")
+_MINUS_INF = ("pool_offset", "ref_loudest", "ref_loudest_power")
 
 
 class StreamingOnnxStep(nn.Module):
@@ -121,7 +126,9 @@ class StreamingOnnxStep(nn.Module):
     @property
     def state_names(self) -> tuple[str, ...]:
         """The state inputs of this model, in order."""
-        return StreamState.names(self.streamer.features.reference_norm is not None)
+        reference = self.streamer.features.reference_norm
+        noise_floor = getattr(reference, "noise_floor", None) is not None
+        return StreamState.names(reference is not None, noise_floor)
 
     def initial_state(self) -> tuple[torch.Tensor, ...]:
         """The state before a stream, in :attr:`state_names` order."""
@@ -139,6 +146,7 @@ class StreamingOnnxStep(nn.Module):
         ref_total=None,
         ref_count=None,
         ref_loudest=None,
+        ref_loudest_power=None,
     ):
         """Probabilities ``(1, classes)`` of the window's frame, and the next state.
 
@@ -148,6 +156,8 @@ class StreamingOnnxStep(nn.Module):
         reference = ()
         if features.reference_norm is not None:
             reference = (ref_total, ref_count, ref_loudest)
+            if ref_loudest_power is not None:  # the noise floor's
+                reference = (*reference, ref_loudest_power)
         feats, reference = features.normalise_step(
             features.window_frames(window), reference
         )
@@ -269,7 +279,7 @@ def stream_onnx(
         if name == "probabilities" or (with_dimensions and name == "dimensions")
     }
     state = {}
-    for name, shape in shapes.items():  # STATE_NAMES [+ REFERENCE_STATE_NAMES]
+    for name, shape in shapes.items():  # STATE_NAMES [+ REFERENCE_ and NOISE_FLOOR_]
         fill = -np.inf if name in _MINUS_INF else 0.0
         state[name] = np.full(shape, fill, dtype=np.float32)
     outputs = [*heads, *(f"{name}_out" for name in state)]

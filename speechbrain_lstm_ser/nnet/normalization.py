@@ -50,7 +50,11 @@ import torch
 from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import length_mask
-from speechbrain_lstm_ser.nnet.spectral_floor import SpectralFloor, white_noise_shape
+from speechbrain_lstm_ser.nnet.spectral_floor import (
+    SpectralFloor,
+    mean_power_db,
+    white_noise_shape,
+)
 
 __all__ = [
     "REFERENCES",
@@ -313,8 +317,22 @@ class RunningReferenceNormalization(ReferenceNormalization):
     ``Fbank`` (80 dB below the loudest bin of the whole recording), so that
     such frames come out the same whatever the gain.
 
+    ``noise_floor_db`` adds, in the power domain, a floor that many dB under
+    the loudest frame so far to the level channels: the causal
+    :class:`~speechbrain_lstm_ser.nnet.spectral_floor.SpectralFloor` (whose
+    floor lies under the loudest frame of the *whole* utterance). A frame's
+    level is here its mean *power* over the level channels, as for
+    ``SpectralFloor``: loud channels decide it, so a band limit (the
+    telephone band's empty channels above 4 kHz) hardly moves it, where the
+    mean log-mel that decides the speech frames drops by several dB. Quiet
+    bins (pauses, weak high bands) then look the same in clean audio and in
+    light noise that lies under the floor. At the start of a stream the
+    floor follows the loudest frame heard yet: it rises with the first loud
+    frames.
+
     The state is a running sum ``(batch, channels)``, a count ``(batch, 1)``
-    and the loudest level so far ``(batch,)``: constant size.
+    and the loudest level so far ``(batch,)``, with a noise floor also the
+    loudest mean power so far ``(batch,)``: constant size.
     :meth:`forward` computes all frames of padded utterances at once with
     cumulative sums (training); :meth:`step` continues a stream chunk by
     chunk; both give the same features (to float rounding). At the start of
@@ -338,9 +356,9 @@ class RunningReferenceNormalization(ReferenceNormalization):
         mean of the level channels of the loudest frame) minus
         ``floor_db``, before the statistics; ``None``: no floor.
     noise_floor_db : float, optional
-        A spectral floor this many dB under the loudest level so far is
-        added (in power) to the level channels, after ``floor_db``;
-        ``None``: none.
+        A spectral floor this many dB under the loudest frame's mean power
+        so far is added (in power) to the level channels, after
+        ``floor_db``; ``None``: none.
     noise_floor_shape : torch.Tensor or torch.nn.Module, optional
         ``(level_channels,)`` the noise floor's relative power per channel;
         or the filterbank module that computes the level channels (a
@@ -388,13 +406,13 @@ class RunningReferenceNormalization(ReferenceNormalization):
 
     @property
     def noise_floor_db(self) -> float | None:
-        """How far under the loudest level so far the noise floor lies (dB)."""
+        """How far under the loudest mean power so far the noise floor lies (dB)."""
         return None if self.noise_floor is None else self.noise_floor.floor_db
 
     def init_state(
         self, batch: int, channels: int, device=None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The state before a stream: ``(total, count, loudest)``.
+    ) -> tuple[torch.Tensor, ...]:
+        """The state before a stream: ``(total, count, loudest[, loudest_power])``.
 
         Arguments
         ---------
@@ -413,11 +431,16 @@ class RunningReferenceNormalization(ReferenceNormalization):
             ``(batch, 1)`` zeros: how many frames were counted.
         loudest : torch.Tensor
             ``(batch,)`` ``-inf``: the loudest level so far.
+        loudest_power : torch.Tensor
+            With a noise floor only: ``(batch,)`` ``-inf``, the loudest mean
+            power so far (dB), which the floor lies under.
         """
         total = torch.zeros(batch, channels, device=device)
         count = torch.zeros(batch, 1, device=device)
         loudest = torch.full((batch,), -math.inf, device=device)
-        return total, count, loudest
+        if self.noise_floor is None:
+            return total, count, loudest
+        return total, count, loudest, loudest.clone()
 
     def floored(self, feats: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         """Whole utterances with the level channels floored as :meth:`relative` does.
@@ -441,22 +464,32 @@ class RunningReferenceNormalization(ReferenceNormalization):
             return feats
         real = length_mask(lens, feats.shape[1], feats.shape[0], feats.device)
         level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
-        return self._floor(feats, _cummax(level, -math.inf))
+        power = None
+        if self.noise_floor is not None:
+            power = _cummax(self._power(feats, real), -math.inf)
+        return self._floor(feats, _cummax(level, -math.inf), power)
 
     @property
     def _floors(self) -> bool:
         return self.floor_db is not None or self.noise_floor is not None
 
-    def _floor(self, feats: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-        """The level channels floored under ``top`` ``(batch, frames)``.
+    def _power(self, feats: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Each frame's mean power over the level channels (dB); ``-inf`` on padding."""
+        return mean_power_db(self._levels(feats)).masked_fill(~real, -math.inf)
 
-        ``floor_db`` below it (a hard floor), then the noise floor added.
+    def _floor(
+        self, feats: torch.Tensor, top: torch.Tensor, power: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The level channels floored, frame by frame.
+
+        ``floor_db`` below ``top`` ``(batch, frames)`` (a hard floor), then
+        the noise floor added under ``power`` ``(batch, frames)``.
         """
         levels = self._levels(feats)  # the first level_channels (or all)
         if self.floor_db is not None:
             levels = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
         if self.noise_floor is not None:
-            levels = self.noise_floor.under(levels, top)
+            levels = self.noise_floor.under(levels, power)
         return torch.cat([levels, feats[..., levels.shape[-1] :]], dim=-1)
 
     def statistics(
@@ -474,8 +507,8 @@ class RunningReferenceNormalization(ReferenceNormalization):
         self,
         feats: torch.Tensor,
         real: torch.Tensor,
-        state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        state: tuple[torch.Tensor, ...],
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """The frames of a chunk relative to the running reference.
 
         Arguments
@@ -486,8 +519,8 @@ class RunningReferenceNormalization(ReferenceNormalization):
             ``(batch, frames)`` booleans, False on padding (which neither
             counts nor moves the loudest level).
         state : tuple of torch.Tensor
-            ``(total, count, loudest)`` from :meth:`init_state` or the
-            previous chunk.
+            ``(total, count, loudest[, loudest_power])`` from
+            :meth:`init_state` or the previous chunk.
 
         Returns
         -------
@@ -497,7 +530,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         state : tuple of torch.Tensor
             The state after the chunk's last frame.
         """
-        total, count, loudest = state
+        total, count, loudest, *loudest_power = state
         dtype = feats.dtype
         level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
         top = torch.maximum(_cummax(level, -math.inf), loudest.unsqueeze(1).to(dtype))
@@ -509,8 +542,15 @@ class RunningReferenceNormalization(ReferenceNormalization):
             weights = real & (level >= top - self.speech_floor_db)
             restart = real & (level > before + self.speech_floor_db)
         weights = weights.to(dtype).unsqueeze(-1)
+        power = None
+        if self.noise_floor is not None:
+            power = torch.maximum(
+                _cummax(self._power(feats, real), -math.inf),
+                loudest_power[0].unsqueeze(1).to(dtype),
+            )
+            loudest_power = [power[:, -1]]
         if self._floors:  # the level channels only
-            feats = self._floor(feats, top)
+            feats = self._floor(feats, top, power)
         # Cumulative sums with a leading zero; the sums at frame t run from the
         # last restart at or before t, or continue the state if there is none.
         zero = feats.new_zeros(feats.shape[0], 1, feats.shape[2] + 1)
@@ -523,14 +563,14 @@ class RunningReferenceNormalization(ReferenceNormalization):
         running = sums[:, 1:] - start + carried * (last < 0).to(dtype).unsqueeze(-1)
         frame_total, frame_count = running[..., :-1], running[..., -1:]
         reference = frame_total / frame_count.clamp(min=1.0)
-        new_state = (frame_total[:, -1], frame_count[:, -1], top[:, -1])
-        return feats - reference, new_state
+        new_state = (frame_total[:, -1], frame_count[:, -1], top[:, -1], *loudest_power)
+        return feats - reference, tuple(new_state)
 
     def step(
         self,
         feats: torch.Tensor,
         state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """The next frames of a stream, relative to the running reference.
 
         Arguments

@@ -33,10 +33,35 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["SpectralFloor", "white_noise_shape"]
+__all__ = ["SpectralFloor", "mean_power_db", "white_noise_shape"]
 
 #: Natural log per dB of power: ``10 log10(p) = x`` is ``ln(p) = x * _NEPER``.
 _NEPER = math.log(10.0) / 10.0
+
+
+def mean_power_db(feats: torch.Tensor) -> torch.Tensor:
+    """Each frame's mean power over the channels, in dB.
+
+    The level a floor is measured from: loud channels decide it, so empty
+    channels (a band limit) hardly move it, unlike the mean of the dB values.
+
+    Arguments
+    ---------
+    feats : torch.Tensor
+        ``(..., channels)`` levels in dB.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(...)``: ``10 log10(mean_c 10^(feats_c / 10))``.
+
+    Example
+    -------
+    >>> mean_power_db(torch.tensor([[0.0, -100.0]])).round(decimals=2)  # half
+    tensor([-3.0100])
+    """
+    power = torch.logsumexp(feats * _NEPER, dim=-1) - math.log(feats.shape[-1])
+    return power / _NEPER
 
 
 def white_noise_shape(fbank: nn.Module, n_fft: int) -> torch.Tensor:

@@ -313,8 +313,8 @@ class FeatureState:
         Frames emitted so far.
     reference : tuple of torch.Tensor
         The state of the running reference (``(total, count, loudest)`` of
-        :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`);
-        empty without one.
+        :class:`~speechbrain_lstm_ser.nnet.normalization.RunningReferenceNormalization`,
+        and ``loudest_power`` with its noise floor); empty without one.
     """
 
     buffer: torch.Tensor
@@ -359,11 +359,14 @@ class StreamState:
     NAMES = ("h", "c", "pool_offset", "pool_w", "pool_wx", "pool_wx2")
     #: The names the running reference's state adds after :attr:`NAMES`.
     REFERENCE_NAMES = ("ref_total", "ref_count", "ref_loudest")
+    #: The name its noise floor adds after :attr:`REFERENCE_NAMES`.
+    NOISE_FLOOR_NAMES = ("ref_loudest_power",)
 
     @staticmethod
-    def names(reference: bool) -> tuple[str, ...]:
-        """The names of :meth:`tensors`, with or without a running reference."""
-        return StreamState.NAMES + (StreamState.REFERENCE_NAMES if reference else ())
+    def names(reference: bool, noise_floor: bool = False) -> tuple[str, ...]:
+        """The names of :meth:`tensors` (a running reference, its noise floor)."""
+        names = StreamState.NAMES + (StreamState.REFERENCE_NAMES if reference else ())
+        return names + (StreamState.NOISE_FLOOR_NAMES if noise_floor else ())
 
     def tensors(self) -> tuple[torch.Tensor, ...]:
         """``h, c`` (``(layers, batch, size)``), the pooling's and the reference's."""

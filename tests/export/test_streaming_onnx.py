@@ -49,6 +49,7 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
     tmp_path, running_reference
 ):
     from speechbrain_lstm_ser.export.streaming_onnx import (
+        NOISE_FLOOR_STATE_NAMES,
         REFERENCE_STATE_NAMES,
         STATE_NAMES,
         export_streaming_onnx,
@@ -84,6 +85,7 @@ def test_onnx_streaming_step_matches_pytorch_chunk_by_chunk(
 
     graph = onnx.load(str(path))
     names = STATE_NAMES + (REFERENCE_STATE_NAMES if running_reference else ())
+    names += NOISE_FLOOR_STATE_NAMES if running_reference == "noise floor" else ()
     assert [i.name for i in graph.graph.input] == ["window", *names]
     # A categorical model's graph: the probabilities alone, then the state.
     outputs = ["probabilities", *(f"{n}_out" for n in names)]

@@ -118,10 +118,12 @@ def _running_by_loop(feats, floor, level_channels=None, floor_db=None, noise_db=
     """The running reference, frame by frame, straight from its definition."""
     out = torch.zeros_like(feats)
     for b in range(feats.shape[0]):
-        counted, loudest = [], float("-inf")
+        counted, loudest, loudest_power = [], float("-inf"), float("-inf")
         for t in range(feats.shape[1]):
             frame = feats[b, t].clone()
             level = frame[:level_channels].mean().item()
+            power = (10 ** (frame[:level_channels] / 10)).mean()
+            loudest_power = max(loudest_power, 10 * torch.log10(power).item())
             if floor is not None and level > loudest + floor:
                 counted = []  # every earlier frame is below the new floor
             loudest = max(loudest, level)
@@ -130,7 +132,7 @@ def _running_by_loop(feats, floor, level_channels=None, floor_db=None, noise_db=
                 frame[:level_channels] = levels.clamp(min=loudest - floor_db)
             if noise_db is not None:  # a flat floor added in power
                 power = 10 ** (frame[:level_channels] / 10)
-                power = power + 10 ** ((loudest - noise_db) / 10)
+                power = power + 10 ** ((loudest_power - noise_db) / 10)
                 frame[:level_channels] = 10 * torch.log10(power)
             if floor is None or level >= loudest - floor:
                 counted.append(frame)
@@ -185,7 +187,8 @@ def test_running_reference_chunked_equals_whole(sizes, noise_db):
         out, state = norm.step(feats[:, pos : pos + size], state)
         outs.append(out)
         pos, k = pos + size, k + 1
-        assert [tuple(s.shape) for s in state] == [(2, 6), (2, 1), (2,)]
+        shapes = [(2, 6), (2, 1), (2,)] + [(2,)] * (noise_db is not None)
+        assert [tuple(s.shape) for s in state] == shapes
     # Cumulative sums over different blocks: float32 rounding, not bit for bit.
     torch.testing.assert_close(torch.cat(outs, dim=1), whole, atol=1e-4, rtol=0)
 
@@ -294,3 +297,22 @@ def test_noise_floor_shape_from_the_filterbank_and_light_noise_under_it():
         noisy = norm(fbank((wav + noise).unsqueeze(0)), lens)
         changes[name] = (noisy - clean).abs().mean().item()
     assert changes["with"] < 0.5 * changes["without"], changes
+
+
+def test_noise_floor_follows_the_loudest_power_not_the_mean_level():
+    """A band limit (empty high channels) lowers a frame's mean log-mel by
+    many dB but its mean power hardly: the floor, under the power, stays."""
+    tilt = -6.0 * torch.arange(8.0)  # a speech-like spectrum: high bands weaker
+    feats = _levels_with_jumps(seed=4, channels=8) + tilt
+    limited = feats.clone()
+    limited[..., 6:] -= 60.0  # the two highest channels emptied
+    norm = RunningReferenceNormalization(None, level_channels=8, noise_floor_db=20.0)
+    real = torch.ones(2, 120, dtype=torch.bool)
+    power_drop = norm._power(feats, real) - norm._power(limited, real)
+    assert power_drop.max() < 0.5
+    assert (feats.mean(-1) - limited.mean(-1)).min() > 14.0  # the mean level: 15 dB
+    # The floored channels below the band limit come out alike.
+    lens = torch.ones(2)
+    floored_full = norm.floored(feats, lens)[..., :6]
+    floored_cut = norm.floored(limited, lens)[..., :6]
+    assert (floored_full - floored_cut).abs().max() < 0.5
