@@ -490,7 +490,11 @@ class RunningReferenceNormalization(ReferenceNormalization):
             levels = torch.maximum(levels, (top - self.floor_db).unsqueeze(-1))
         if self.noise_floor is not None:
             levels = self.noise_floor.under(levels, power)
-        return torch.cat([levels, feats[..., levels.shape[-1] :]], dim=-1)
+        if self.level_channels is None or isinstance(self.level_channels, int):
+            return torch.cat([levels, feats[..., levels.shape[-1] :]], dim=-1)
+        floored = feats.clone()  # level channels given by index
+        floored[..., list(self.level_channels)] = levels
+        return floored
 
     def statistics(
         self, feats: torch.Tensor, lens: torch.Tensor

@@ -316,3 +316,19 @@ def test_noise_floor_follows_the_loudest_power_not_the_mean_level():
     floored_full = norm.floored(feats, lens)[..., :6]
     floored_cut = norm.floored(limited, lens)[..., :6]
     assert (floored_full - floored_cut).abs().max() < 0.5
+
+
+def test_floors_apply_to_level_channels_given_by_index():
+    """``level_channels`` as a list: the floors change those channels, in
+    place, exactly as leading level channels of the same values."""
+    feats = _levels_with_jumps(seed=5)
+    order = [0, 1, 3, 2, 4, 5]  # the level channels first
+    settings = {"floor_db": 8.0, "noise_floor_db": 6.0}
+    listed = RunningReferenceNormalization(None, level_channels=[0, 1, 3], **settings)
+    leading = RunningReferenceNormalization(None, level_channels=3, **settings)
+    lens = torch.ones(2)
+    got = listed.floored(feats, lens)
+    torch.testing.assert_close(
+        got[..., order], leading.floored(feats[..., order], lens)
+    )
+    torch.testing.assert_close(got[..., [2, 4, 5]], feats[..., [2, 4, 5]])
