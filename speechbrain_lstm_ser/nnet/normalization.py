@@ -463,11 +463,9 @@ class RunningReferenceNormalization(ReferenceNormalization):
         if not self._floors or feats.shape[1] == 0:
             return feats
         real = length_mask(lens, feats.shape[1], feats.shape[0], feats.device)
-        level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
-        power = None
-        if self.noise_floor is not None:
-            power = _cummax(self._power(feats, real), -math.inf)
-        return self._floor(feats, _cummax(level, -math.inf), power)
+        start = self.init_state(feats.shape[0], 0, feats.device)[2:]
+        _, top, power = self._running_levels(feats, real, *start)
+        return self._floor(feats, top, power)
 
     @property
     def _floors(self) -> bool:
@@ -476,6 +474,45 @@ class RunningReferenceNormalization(ReferenceNormalization):
     def _power(self, feats: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Each frame's mean power over the level channels (dB); ``-inf`` on padding."""
         return mean_power_db(self._levels(feats)).masked_fill(~real, -math.inf)
+
+    def _running_levels(
+        self,
+        feats: torch.Tensor,
+        real: torch.Tensor,
+        loudest: torch.Tensor,
+        loudest_power: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Each frame's level and the running maxima the floors lie under.
+
+        Arguments
+        ---------
+        feats : torch.Tensor
+            ``(batch, frames, channels)`` features.
+        real : torch.Tensor
+            ``(batch, frames)`` booleans, False on padding.
+        loudest, loudest_power : torch.Tensor
+            ``(batch,)`` the maxima before the first frame (the state's).
+
+        Returns
+        -------
+        level : torch.Tensor
+            ``(batch, frames)`` mean of the level channels (``-inf`` on padding).
+        top : torch.Tensor
+            ``(batch, frames)`` the loudest level up to each frame.
+        power : torch.Tensor or None
+            ``(batch, frames)`` the loudest mean power up to each frame; with
+            a noise floor only.
+        """
+        dtype = feats.dtype
+        level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
+        top = torch.maximum(_cummax(level, -math.inf), loudest.unsqueeze(1).to(dtype))
+        if self.noise_floor is None:
+            return level, top, None
+        power = torch.maximum(
+            _cummax(self._power(feats, real), -math.inf),
+            loudest_power.unsqueeze(1).to(dtype),
+        )
+        return level, top, power
 
     def _floor(
         self, feats: torch.Tensor, top: torch.Tensor, power: torch.Tensor | None
@@ -536,8 +573,7 @@ class RunningReferenceNormalization(ReferenceNormalization):
         """
         total, count, loudest, *loudest_power = state
         dtype = feats.dtype
-        level = self._levels(feats).mean(dim=-1).masked_fill(~real, -math.inf)
-        top = torch.maximum(_cummax(level, -math.inf), loudest.unsqueeze(1).to(dtype))
+        level, top, power = self._running_levels(feats, real, loudest, *loudest_power)
         if self.speech_floor_db is None:
             weights = real
             restart = torch.zeros_like(real)
@@ -546,13 +582,6 @@ class RunningReferenceNormalization(ReferenceNormalization):
             weights = real & (level >= top - self.speech_floor_db)
             restart = real & (level > before + self.speech_floor_db)
         weights = weights.to(dtype).unsqueeze(-1)
-        power = None
-        if self.noise_floor is not None:
-            power = torch.maximum(
-                _cummax(self._power(feats, real), -math.inf),
-                loudest_power[0].unsqueeze(1).to(dtype),
-            )
-            loudest_power = [power[:, -1]]
         if self._floors:  # the level channels only
             feats = self._floor(feats, top, power)
         # Cumulative sums with a leading zero; the sums at frame t run from the
@@ -567,8 +596,10 @@ class RunningReferenceNormalization(ReferenceNormalization):
         running = sums[:, 1:] - start + carried * (last < 0).to(dtype).unsqueeze(-1)
         frame_total, frame_count = running[..., :-1], running[..., -1:]
         reference = frame_total / frame_count.clamp(min=1.0)
-        new_state = (frame_total[:, -1], frame_count[:, -1], top[:, -1], *loudest_power)
-        return feats - reference, tuple(new_state)
+        new_state = (frame_total[:, -1], frame_count[:, -1], top[:, -1])
+        if power is not None:  # the noise floor's
+            new_state = (*new_state, power[:, -1])
+        return feats - reference, new_state
 
     def step(
         self,

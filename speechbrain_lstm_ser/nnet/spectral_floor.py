@@ -60,8 +60,12 @@ def mean_power_db(feats: torch.Tensor) -> torch.Tensor:
     >>> mean_power_db(torch.tensor([[0.0, -100.0]])).round(decimals=2)  # half
     tensor([-3.0100])
     """
-    power = torch.logsumexp(feats * _NEPER, dim=-1) - math.log(feats.shape[-1])
-    return power / _NEPER
+    return _mean_power(feats * _NEPER) / _NEPER
+
+
+def _mean_power(nepers: torch.Tensor) -> torch.Tensor:
+    """Each frame's mean power over the channels, levels and result in nepers."""
+    return torch.logsumexp(nepers, dim=-1) - math.log(nepers.shape[-1])
 
 
 def white_noise_shape(fbank: nn.Module, n_fft: int) -> torch.Tensor:
@@ -164,10 +168,8 @@ class SpectralFloor(nn.Module):
                 f"{tuple(feats.shape)}"
             )
         nepers = feats * _NEPER
-        channels = feats.shape[-1]
         # each frame's mean power over the channels, in nepers; the loudest
-        frame_level = torch.logsumexp(nepers, dim=-1) - math.log(channels)
-        loudest = frame_level.amax(dim=1, keepdim=True)
+        loudest = _mean_power(nepers).amax(dim=1, keepdim=True)
         return self._add(nepers, loudest - self.floor_db * _NEPER)
 
     def under(self, feats: torch.Tensor, loudest: torch.Tensor) -> torch.Tensor:
