@@ -399,8 +399,20 @@ class RunningReferenceNormalization(ReferenceNormalization):
         self.floor_db = floor_db
         self.noise_floor = None
         if noise_floor_db is not None:
+            if not noise_floor_db > 0:
+                raise ValueError(
+                    f"RunningReferenceNormalization: noise_floor_db is the floor's "
+                    f"distance under the loudest frame, a positive number of dB "
+                    f"(null: no floor); got {noise_floor_db}"
+                )
             shape = noise_floor_shape
             if isinstance(shape, nn.Module):
+                if not hasattr(shape, "compute_STFT"):
+                    raise TypeError(
+                        f"RunningReferenceNormalization: noise_floor_shape must be "
+                        f"a tensor or a SpeechBrain Fbank (with compute_STFT), got "
+                        f"a {type(shape).__name__}"
+                    )
                 shape = white_noise_shape(shape, shape.compute_STFT.n_fft)
             self.noise_floor = SpectralFloor(noise_floor_db, shape)
 

@@ -332,3 +332,14 @@ def test_floors_apply_to_level_channels_given_by_index():
         got[..., order], leading.floored(feats[..., order], lens)
     )
     torch.testing.assert_close(got[..., [2, 4, 5]], feats[..., [2, 4, 5]])
+
+
+def test_bad_noise_floor_settings_are_refused_by_name():
+    with pytest.raises(
+        ValueError, match="noise_floor_db is the floor's distance.*got -5"
+    ):
+        RunningReferenceNormalization(noise_floor_db=-5.0)
+    with pytest.raises(TypeError, match="noise_floor_shape must be .* got a Linear"):
+        RunningReferenceNormalization(
+            noise_floor_db=20.0, noise_floor_shape=torch.nn.Linear(2, 2)
+        )
