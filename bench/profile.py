@@ -7,6 +7,9 @@ training step, once per thread count::
     python -m bench.profile                          # one epoch, 1 and 2 threads
     python -m bench.profile --batches 20 --threads 2 --json profile.json
     python -m bench.profile --hparams hparams/lstm.yaml --batch_size 32
+    python -m bench.profile --hparams hparams/streaming_lstm.yaml --threads 1 \
+        --augment_in_loader True --dataloader_options "{batch_size: 16, \
+        shuffle: True, num_workers: 2, drop_last: True}"
 
 Interleaved with the training, batch by batch and on the same features, it
 times the forward and backward pass of a plain ``torch.nn.LSTM`` of the
@@ -21,7 +24,11 @@ and must change with them), stage by stage, built from the objects of the
 YAML (loaded with :func:`~speechbrain_lstm_ser.training.hparams.load_hparams`)
 and run by the project's ``Brain``: SpeechBrain's own loop, gradient clipping
 and optimiser step. Data loading is everything between two steps (the data
-loader, the progress bookkeeping); backward is what remains of a step. The
+loader, the progress bookkeeping); backward is what remains of a step. With
+``--augment_in_loader True`` the pre-processing and augmentation run in the
+loader (:mod:`speechbrain_lstm_ser.dataio.loader_augmentation`), so they
+count as data loading; with ``num_workers > 0`` in ``dataloader_options``
+they overlap the step, and only the wait for a batch is counted. The
 end-of-epoch checkpoint goes to a temporary folder: a profile never resumes
 from, nor writes into, a recipe's output folder (its manifests go to
 ``results/profile`` unless ``--output_folder`` says otherwise).
@@ -57,6 +64,7 @@ import torch
 from speechbrain.utils.epoch_loop import EpochCounter
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
+from speechbrain_lstm_ser.dataio.loader_augmentation import loader_augmented
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.training.brain import Brain
@@ -210,11 +218,12 @@ class ProfiledBrain(Brain):
         with timer("data loading and decoding"):
             batch = batch.to(self.device)
         wavs, lens = batch.sig
-        with timer("preprocessing"):
-            wavs, lens = hp.preprocess(wavs, lens)
-        if stage == sb.Stage.TRAIN and hp.augment:
-            with timer("augmentation"):
-                wavs, lens = hp.wav_augment(wavs, lens)
+        if not loader_augmented(batch):  # else the loader did both (data loading)
+            with timer("preprocessing"):
+                wavs, lens = hp.preprocess(wavs, lens)
+            if stage == sb.Stage.TRAIN and hp.augment:
+                with timer("augmentation"):
+                    wavs, lens = hp.wav_augment(wavs, lens)
         with timer("features"):
             feats = hp.compute_features(wavs)
             # each utterance's frames, counted as the model counts them
@@ -236,8 +245,9 @@ class ProfiledBrain(Brain):
         """The recipe's loss (timed with the head)."""
         with self.timer("pooling + head forward"):
             emo, _ = batch.emo_encoded
-            if stage == sb.Stage.TRAIN and self.hparams.augment:
-                emo = self.hparams.wav_augment.replicate_labels(emo)
+            replicate = self.label_replicator(batch, stage)
+            if replicate is not None:
+                emo = replicate(emo)
             self.labels = emo
             return self.hparams.compute_cost(predictions, emo)
 
@@ -385,6 +395,8 @@ def profile_epoch(
     real, padded = brain.frames
     return {
         "threads": threads,
+        "num_workers": int(hparams["dataloader_options"].get("num_workers", 0)),
+        "augment_in_loader": brain.options.augment_in_loader,
         "batches": brain.batches,
         "utterances": brain.utterances,
         "audio_s": round(audio, 2),
@@ -404,6 +416,15 @@ def profile_epoch(
         "training_vs_bare_lstm": round(bare / total, 3),
         "training_vs_model": round(model / total, 3),
     }
+
+
+def _loader_note(run: dict) -> str:
+    """Where the loading and augmentation ran, when not in the training process."""
+    workers = run.get("num_workers", 0)
+    note = f", {workers} loader workers" if workers else ""
+    if run.get("augment_in_loader"):
+        note += ", pre-processing and augmentation in the loader (data loading)"
+    return note
 
 
 def format_table(summary: dict) -> str:
@@ -451,7 +472,7 @@ def format_table(summary: dict) -> str:
         f"device {summary['device']}{environment}, {summary['hparams']}",
         f"{first['batches']} batches, {first['utterances']} utterances, "
         f"{first['audio_s']} s of audio, {100 * first['padding_share']:.1f} % "
-        "padding (encoder input)",
+        "padding (encoder input)" + _loader_note(first),
         "",
     ]
     head = "| phase |" + "".join(

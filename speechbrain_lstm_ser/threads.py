@@ -19,7 +19,9 @@ interfaces' ``from_hparams`` and the recipes) avoids that:
    (``os.sched_getaffinity``, capped by a cgroup CPU quota) minus the cores
    other processes keep busy right now (measured over 0.1 s from
    ``/proc/stat``; the 1-minute load average where there is no
-   ``/proc/stat``), rounded to the nearest integer, never below 1.
+   ``/proc/stat``), minus the cores left to the data loader's workers when
+   they augment (``augment_in_loader``, one per worker), rounded to the
+   nearest integer, never below 1.
 3. **Waiting threads sleep** (``OMP_WAIT_POLICY=PASSIVE``) unless the user
    set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``. The OpenMP runtime reads
    this once, when PyTorch is imported: it takes effect only if
@@ -244,6 +246,7 @@ def choose_num_threads(
     cores: int | None = None,
     busy: float | None = None,
     current: int | None = None,
+    reserved: int = 0,
 ) -> ThreadChoice:
     """The intra-op thread count to use (the rules are in the module's docstring).
 
@@ -262,6 +265,9 @@ def choose_num_threads(
         ``torch.get_num_threads()`` when PyTorch is already imported, to
         keep a count set earlier (:func:`configure_threads` passes it; None:
         PyTorch not imported).
+    reserved : int
+        Cores the automatic choice leaves to this process's data-loader
+        workers (busy ones: they augment).
 
     Returns
     -------
@@ -277,6 +283,8 @@ def choose_num_threads(
     ThreadChoice(num_threads=1, source='auto', detail='2 cores, 1.0 busy with other processes')
     >>> choose_num_threads(environ={}, cores=4, busy=0.3).num_threads
     4
+    >>> choose_num_threads(environ={}, cores=2, busy=0.0, reserved=2)
+    ThreadChoice(num_threads=1, source='auto', detail='2 cores, 0.0 busy with other processes, 2 for loader workers')
     """  # noqa: E501
     requested = parse_threads(requested)
     if requested != AUTO:
@@ -298,13 +306,14 @@ def choose_num_threads(
     if env_threads is not None:
         return ThreadChoice(env_threads, "OMP_NUM_THREADS", "set in the environment")
     busy = busy_cores() if busy is None else busy
-    threads = max(1, min(cores, math.floor(cores - busy + 0.5)))
-    return ThreadChoice(
-        threads, AUTO, f"{cores} cores, {busy:.1f} busy with other processes"
-    )
+    threads = max(1, min(cores, math.floor(cores - busy - reserved + 0.5)))
+    detail = f"{cores} cores, {busy:.1f} busy with other processes"
+    if reserved:
+        detail += f", {reserved} for loader workers"
+    return ThreadChoice(threads, AUTO, detail)
 
 
-def configure_threads(requested: int | str = AUTO) -> ThreadChoice:
+def configure_threads(requested: int | str = AUTO, reserved: int = 0) -> ThreadChoice:
     """Chooses the thread count and applies it to PyTorch (and its OpenMP).
 
     Call it first thing, before PyTorch is imported, to also make waiting
@@ -316,6 +325,8 @@ def configure_threads(requested: int | str = AUTO) -> ThreadChoice:
     ---------
     requested : int or str
         A positive integer, or ``"auto"`` (see :func:`choose_num_threads`).
+    reserved : int
+        Cores ``auto`` leaves to busy data-loader workers.
 
     Returns
     -------
@@ -335,7 +346,7 @@ def configure_threads(requested: int | str = AUTO) -> ThreadChoice:
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read when libgomp loads
     loaded = sys.modules.get("torch")
     current = None if loaded is None else loaded.get_num_threads()
-    choice = choose_num_threads(requested, current=current)
+    choice = choose_num_threads(requested, current=current, reserved=reserved)
     import torch
 
     if torch.get_num_threads() != choice.num_threads:

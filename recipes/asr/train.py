@@ -46,7 +46,6 @@ from speechbrain_lstm_ser.decoders.ctc import CTCTextSearch
 from speechbrain_lstm_ser.evaluation.reports import format_asr_summary, write_asr_report
 from speechbrain_lstm_ser.evaluation.transcription import TranscriptionMetrics
 from speechbrain_lstm_ser.export.folder import export_recognizer
-from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.brain import Brain, run_facts
 from speechbrain_lstm_ser.training.recipe import (
     check_manifests,
@@ -75,10 +74,9 @@ class ASRBrain(Brain):
     def compute_forward(self, batch, stage):
         """Waveforms -> per-frame log-probabilities ``(batch, time, vocab + 1)``."""
         batch = batch.to(self.device)
-        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        wavs, lens = self.model_waveforms(batch, stage)  # augmented in training
         feature_augment = None
         if stage == sb.Stage.TRAIN and self.hparams.augment:
-            wavs, lens = self.hparams.wav_augment(wavs, lens)
             feature_augment = self.hparams.feature_augment
         log_probs = self.modules.model(
             wavs,
@@ -92,9 +90,9 @@ class ASRBrain(Brain):
         """CTC loss against the token sequences; decodes outside training."""
         log_probs, lens = predictions
         tokens, tokens_lens = batch.tokens
-        if stage == sb.Stage.TRAIN and self.hparams.augment:
-            tokens = self.hparams.wav_augment.replicate_labels(tokens)
-            tokens_lens = self.hparams.wav_augment.replicate_labels(tokens_lens)
+        replicate = self.label_replicator(batch, stage)
+        if replicate is not None:  # the batch this step augmented
+            tokens, tokens_lens = replicate(tokens), replicate(tokens_lens)
         loss = self.hparams.ctc_cost(log_probs, tokens, lens, tokens_lens)
         if stage != sb.Stage.TRAIN:
             targets = [words.split() for words in batch.wrd]

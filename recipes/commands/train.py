@@ -38,7 +38,6 @@ from speechbrain_lstm_ser.dataio.audio import read_audio
 from speechbrain_lstm_ser.dataio.manifest import COMMANDS_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_commands import prepare_commands_data
 from speechbrain_lstm_ser.export.folder import export_classifier
-from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.classification import (
     ClassifierBrain,
     class_label_encoder,
@@ -69,10 +68,9 @@ class CommandBrain(ClassifierBrain):
     def compute_forward(self, batch, stage):
         """Waveforms -> class log-probabilities ``(batch, 1, classes)``."""
         batch = batch.to(self.device)
-        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        wavs, lens = self.model_waveforms(batch, stage)  # augmented in training
         feature_augment = None
         if stage == sb.Stage.TRAIN and self.hparams.augment:
-            wavs, lens = self.hparams.wav_augment(wavs, lens)
             feature_augment = getattr(self.hparams, "feature_augment", None)
         return self.modules.model(
             wavs,

@@ -49,7 +49,6 @@ from speechbrain_lstm_ser.dataio.manifest import EMOTION_MANIFEST
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.export.folder import export_classifier
 from speechbrain_lstm_ser.nnet.losses import balanced_class_weights
-from speechbrain_lstm_ser.nnet.models import preprocess_waveforms
 from speechbrain_lstm_ser.training.classification import (
     ClassifierBrain,
     class_label_encoder,
@@ -110,10 +109,9 @@ class EmotionBrain(ClassifierBrain):
             return self.modules.model(
                 layers.transpose(1, 2), lens, epoch=epoch, **self.model_outputs
             )
-        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        wavs, lens = self.model_waveforms(batch, stage)  # augmented in training
         feature_augment = None
         if stage == sb.Stage.TRAIN and self.hparams.augment:
-            wavs, lens = self.hparams.wav_augment(wavs, lens)
             feature_augment = getattr(self.hparams, "feature_augment", None)
         return self.modules.model(
             wavs,

@@ -38,8 +38,13 @@ from collections.abc import Mapping
 import speechbrain as sb
 import torch
 
+from speechbrain_lstm_ser.dataio.loader_augmentation import (
+    AugmentingCollate,
+    loader_augmented,
+)
 from speechbrain_lstm_ser.evaluation.plots import plot_training_curves
 from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
+from speechbrain_lstm_ser.nnet.models import PREPROCESS, preprocess_waveforms
 
 __all__ = [
     "Brain",
@@ -101,6 +106,9 @@ class RecipeOptions:
     speaker_adversary_ramp: float = 10.0
     #: The adversary's learning rate, as a share of ``lr``.
     speaker_adversary_lr_scale: float = 1.0
+    #: Pre-process and augment training batches in the data loader
+    #: (:mod:`~speechbrain_lstm_ser.dataio.loader_augmentation`).
+    augment_in_loader: bool = False
 
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:
@@ -269,6 +277,82 @@ class Brain(sb.Brain):
                 Pseudonymizer(salt, "utt-"),
             )
         return self._pseudonyms
+
+    def model_waveforms(self, batch, stage) -> tuple[torch.Tensor, torch.Tensor]:
+        """The model's input: ``batch.sig`` pre-processed, and augmented in training.
+
+        What the training loader already did (``augment_in_loader``) is not
+        done again.
+
+        Arguments
+        ---------
+        batch : speechbrain.dataio.batch.PaddedBatch
+            With ``sig`` = (waveforms ``(batch, time)``, relative lengths
+            ``lens`` in [0, 1]).
+        stage : speechbrain.Stage
+            Only ``TRAIN`` augments (with ``augment: True``).
+
+        Returns
+        -------
+        wavs : torch.Tensor
+            ``(batch, time')``.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+        """
+        if loader_augmented(batch):
+            return batch.sig
+        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        if stage == sb.Stage.TRAIN and self.hparams.augment:
+            wavs, lens = self.hparams.wav_augment(wavs, lens)
+        return wavs, lens
+
+    def label_replicator(self, batch, stage):
+        """``wav_augment.replicate_labels`` if this step augmented the batch, else None.
+
+        The labels must follow an augmentation that changes the batch size;
+        a batch augmented by the loader kept its size.
+
+        Arguments
+        ---------
+        batch : speechbrain.dataio.batch.PaddedBatch
+            The step's batch.
+        stage : speechbrain.Stage
+            The step's stage.
+
+        Returns
+        -------
+        callable or None
+        """
+        if stage != sb.Stage.TRAIN or not self.hparams.augment:
+            return None
+        if loader_augmented(batch):
+            return None
+        return self.hparams.wav_augment.replicate_labels
+
+    def make_dataloader(
+        self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs
+    ):
+        """SpeechBrain's loader; the training one augments with ``augment_in_loader``.
+
+        Its ``collate_fn`` is then an
+        :class:`~speechbrain_lstm_ser.dataio.loader_augmentation.AugmentingCollate`
+        of the YAML's ``wav_augment`` and the ``preprocess`` module (unless
+        the loader options name their own ``collate_fn``).
+        """
+        if (
+            stage == sb.Stage.TRAIN
+            and self.options.augment_in_loader
+            and self.hparams.augment
+            and "collate_fn" not in loader_kwargs
+            and isinstance(dataset, sb.dataio.dataset.DynamicItemDataset)
+        ):
+            preprocess = (
+                self.modules[PREPROCESS] if PREPROCESS in self.modules else None
+            )
+            loader_kwargs["collate_fn"] = AugmentingCollate(
+                self.hparams.wav_augment, preprocess
+            )
+        return super().make_dataloader(dataset, stage, ckpt_prefix, **loader_kwargs)
 
     def batch_audio_seconds(self, batch) -> float:
         """Seconds of audio in a batch: relative lengths x padded length / rate.

@@ -311,16 +311,13 @@ class ClassifierBrain(Brain):
             predictions, *outputs = predictions
             dims = outputs.pop(0) if dimensions is not None else None
             embeddings = outputs.pop(0) if adversary is not None else None
-        augment = stage == sb.Stage.TRAIN and self.hparams.augment
-        replicate = self.hparams.wav_augment.replicate_labels if augment else None
+        replicate = self.label_replicator(batch, stage)
         labels, _ = getattr(batch, f"{self.label_key}_encoded")
-        if augment:
+        if replicate is not None:  # the batch this step augmented
             labels = replicate(labels)
         loss = self.hparams.compute_cost(predictions, labels)
         if dimensions is not None:
-            targets = dimensions.targets(
-                batch, self.hparams.wav_augment if augment else None
-            )
+            targets = dimensions.targets(batch, replicate)
             loss = dimensions.loss(loss, dims, targets)
         if stage == sb.Stage.TRAIN:
             if adversary is not None:

@@ -237,15 +237,15 @@ class DimensionObjective:
         return self.category_weight == 0
 
     @staticmethod
-    def targets(batch, augment=None) -> torch.Tensor:
+    def targets(batch, replicate=None) -> torch.Tensor:
         """The batch's references ``(batch, dims)`` (``nan``: unknown).
 
         Arguments
         ---------
         batch : speechbrain.dataio.batch.PaddedBatch
             With ``dimensions`` (:func:`dimension_pipeline`).
-        augment : speechbrain.augment.augmenter.Augmenter, optional
-            The training augmentation: its ``replicate_labels`` repeats the
+        replicate : callable, optional
+            The training augmentation's ``replicate_labels``: repeats the
             references of augmented copies.
 
         Returns
@@ -253,7 +253,7 @@ class DimensionObjective:
         torch.Tensor
         """
         targets, _ = batch.dimensions
-        return augment.replicate_labels(targets) if augment is not None else targets
+        return replicate(targets) if replicate is not None else targets
 
     def loss(
         self, category_loss: torch.Tensor, predictions: torch.Tensor, targets

@@ -142,7 +142,7 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
     options = RecipeOptions.from_hparams(hparams)
     if options.num_threads is not None:
         try:
-            choice = configure_threads(options.num_threads)
+            choice = configure_threads(options.num_threads, loader_cores(hparams))
         except ValueError as err:
             sys.exit(f"error: num_threads: {err}")
         logger.info("PyTorch threads: %d (%s)", choice.num_threads, choice.detail)
@@ -151,6 +151,37 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
             load_or_create_salt, args=[options.pseudonym_salt_file]
         )
     return hparams
+
+
+def loader_cores(hparams: Mapping) -> int:
+    """Cores the training loader's workers keep busy: one each if they augment.
+
+    With ``augment_in_loader`` the workers pre-process and augment every
+    training batch (:mod:`~speechbrain_lstm_ser.dataio.loader_augmentation`);
+    ``num_threads: auto`` leaves them their cores. Workers that only read
+    audio wait most of the time and are not counted.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The loaded hyperparameters.
+
+    Returns
+    -------
+    int
+
+    Example
+    -------
+    >>> loader_cores({"augment": True, "augment_in_loader": True,
+    ...               "dataloader_options": {"num_workers": 2}})
+    2
+    >>> loader_cores({"augment": True, "dataloader_options": {"num_workers": 2}})
+    0
+    """
+    options = RecipeOptions.from_hparams(hparams)
+    if not (options.augment_in_loader and hparams.get("augment", False)):
+        return 0
+    return int((hparams.get("dataloader_options") or {}).get("num_workers", 0) or 0)
 
 
 def _keep_recipe_script(folder: str | os.PathLike) -> None:
