@@ -126,3 +126,36 @@ def test_cli_stream_reads_pcm_from_standard_input(streaming_run):
     assert table.returncode == 0
     rows = table.stdout.decode().splitlines()
     assert len(rows) == len(lines) and "#" in rows[0] and " s  " in rows[0]
+
+
+def test_recipe_trains_with_augmentation_in_loader_workers(streaming_trained, tmp_path):
+    """``augment_in_loader`` with a worker: the recipe trains, tests and exports.
+
+    ``num_threads: auto`` leaves the augmenting worker its core.
+    """
+    from recipe_runner import run_recipe
+
+    overrides = {
+        "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
+        "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
+        "number_of_epochs": "1",
+        "batch_size": "8",
+        "lstm_hidden": "16",
+        "head_hidden": "16",
+        "n_mels": "20",
+        "augment_in_loader": "True",
+        "dataloader_options": "{batch_size: 8, shuffle: True, num_workers: 1, "
+        "drop_last: True}",
+        "num_threads": "auto",
+    }
+    log = run_recipe(
+        "emotion",
+        "streaming_lstm.yaml",
+        overrides,
+        streaming_trained / "data",
+        tmp_path / "out",
+    )
+    assert "1 for loader workers" in log
+    report = json.loads((tmp_path / "out" / "test_report.json").read_text())
+    assert 0.0 <= report["unweighted_accuracy"] <= 1.0
+    assert (tmp_path / "out" / "model" / "hyperparams.yaml").is_file()
