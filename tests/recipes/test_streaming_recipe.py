@@ -133,16 +133,12 @@ def test_recipe_trains_with_augmentation_in_loader_workers(streaming_trained, tm
 
     ``num_threads: auto`` leaves the augmenting worker its core.
     """
-    from recipe_runner import run_recipe
+    from recipe_runner import TINY, run_recipe
 
+    tiny = {k: v for k, v in TINY["emotion"].items() if k != "fusion_selection"}
     overrides = {
-        "prepare": "{valid_speakers: 1, test_speakers: 1, corpora: {embedded: "
-        "{num_speakers: 6, utterances_per_emotion: 3, seed: 1234}}}",
+        **tiny,  # the streaming YAML has no late fusion to select
         "number_of_epochs": "1",
-        "batch_size": "8",
-        "lstm_hidden": "16",
-        "head_hidden": "16",
-        "n_mels": "20",
         "augment_in_loader": "True",
         "dataloader_options": "{batch_size: 8, shuffle: True, num_workers: 1, "
         "drop_last: True}",
