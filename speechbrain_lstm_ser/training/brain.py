@@ -302,9 +302,17 @@ class Brain(sb.Brain):
         if loader_augmented(batch):
             return batch.sig
         wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
-        if stage == sb.Stage.TRAIN and self.hparams.augment:
+        if self._step_augments(batch, stage):
             wavs, lens = self.hparams.wav_augment(wavs, lens)
         return wavs, lens
+
+    def _step_augments(self, batch, stage) -> bool:
+        """Whether this step runs ``wav_augment`` (training, not done by the loader)."""
+        return (
+            stage == sb.Stage.TRAIN
+            and self.hparams.augment
+            and not loader_augmented(batch)
+        )
 
     def label_replicator(self, batch, stage):
         """``wav_augment.replicate_labels`` if this step augmented the batch, else None.
@@ -323,9 +331,7 @@ class Brain(sb.Brain):
         -------
         callable or None
         """
-        if stage != sb.Stage.TRAIN or not self.hparams.augment:
-            return None
-        if loader_augmented(batch):
+        if not self._step_augments(batch, stage):
             return None
         return self.hparams.wav_augment.replicate_labels
 
