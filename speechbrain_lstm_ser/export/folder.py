@@ -402,17 +402,21 @@ def describe_model(modules: Mapping[str, object]) -> str:
 
 
 def _describe_part(key: str, module: torch.nn.Module) -> str:
-    """A part's class name, with its noise floor where it has one.
+    """A part's class name, with its noise floor and voicing gate where it has them.
 
     The features' floor lies under the utterance's loudest frame; a running
     reference's (the streaming model's) under the loudest frame so far.
     """
     name = type(module).__name__
     floor = getattr(module, "noise_floor_db", None)
+    gate = getattr(module, "voicing_gate_db", None)
+    notes = []
     if floor is not None:
         so_far = "" if key == "compute_features" else " so far"
-        name += f" (floor {floor:g} dB under the loudest frame{so_far})"
-    return name
+        notes.append(f"floor {floor:g} dB under the loudest frame{so_far}")
+    if gate is not None:
+        notes.append(f"unvoiced {gate:g} dB under it")
+    return f"{name} ({'; '.join(notes)})" if notes else name
 
 
 def _load_report(report: Mapping | str | os.PathLike) -> Mapping:

@@ -144,6 +144,14 @@ class ProsodyFeatures(nn.Module):
         log-F0 is kept, the others' interpolated.
     energy_floor_db : float
         Floor of the energy (dB re full scale 1.0), for digital silence.
+    voicing_gate_db : float, optional
+        Frames whose energy lies more than this many dB under the
+        utterance's loudest frame are unvoiced whatever their trough: their
+        voicing probability is 0 and their log-F0 interpolated. In babble
+        the other talkers are periodic too, and in the pauses (where they
+        lie about the SNR under the speech) YIN tracks their pitch; the gate,
+        relative to the loudest frame, keeps the result gain invariant.
+        ``None`` (default): no gate.
 
     Example
     -------
@@ -173,8 +181,14 @@ class ProsodyFeatures(nn.Module):
         voicing_beta: tuple[int, int] = (5, 5),
         voicing_threshold: float = 0.5,
         energy_floor_db: float = -100.0,
+        voicing_gate_db: float | None = None,
     ):
         super().__init__()
+        if voicing_gate_db is not None and not voicing_gate_db > 0:
+            raise ValueError(
+                f"ProsodyFeatures: voicing_gate_db is dB under the loudest frame "
+                f"and must be positive (e.g. 25) or None, got {voicing_gate_db}"
+            )
         if not 0 < f0_min < f0_max < sample_rate / 2:
             raise ValueError(
                 f"ProsodyFeatures: need 0 < f0_min < f0_max < sample_rate / 2, "
@@ -207,6 +221,7 @@ class ProsodyFeatures(nn.Module):
         self.voicing_beta = (int(a), int(b))
         self.voicing_threshold = voicing_threshold
         self.energy_floor = 10.0 ** (energy_floor_db / 10.0)
+        self.voicing_gate_db = voicing_gate_db
         self.unvoiced_log_f0 = 0.5 * (math.log(f0_min) + math.log(f0_max))
         window = torch.hamming_window(self.win, periodic=True)
         self.register_buffer(
@@ -275,8 +290,11 @@ class ProsodyFeatures(nn.Module):
         # ONNX Runtime gave NaN on digital silence (0 / 0 in the CMND, whose
         # guard it lost on export); PyTorch gives 0 there, unvoiced.
         voicing = torch.nan_to_num(_beta_survival(trough, a, b), nan=0.0)
-        log_f0 = self._interpolate(log_f0, voicing >= self.voicing_threshold)
         log_energy = self._log_energy(wavs, n_frames)
+        if self.voicing_gate_db is not None:
+            loudest = log_energy.max(-1, keepdim=True).values
+            voicing = voicing * (log_energy >= loudest - self.voicing_gate_db)
+        log_f0 = self._interpolate(log_f0, voicing >= self.voicing_threshold)
         return torch.stack([log_f0, voicing, log_energy], dim=-1)
 
     def _pitch_frames(self, wavs: torch.Tensor, n_frames: int) -> torch.Tensor:
@@ -418,7 +436,7 @@ class FbankProsody(nn.Module):
     **prosody_options
         Further options of :class:`ProsodyFeatures`, with its defaults
         (``f0_min``, ``f0_max``, ``trough_threshold``, ``voicing_beta``,
-        ``voicing_threshold``, ``energy_floor_db``).
+        ``voicing_threshold``, ``energy_floor_db``, ``voicing_gate_db``).
 
     Example
     -------
@@ -465,6 +483,11 @@ class FbankProsody(nn.Module):
             **prosody_options,
         )
         self.n_mels = n_mels
+
+    @property
+    def voicing_gate_db(self) -> float | None:
+        """The prosody's voicing gate (dB under the loudest frame), or ``None``."""
+        return self.prosody.voicing_gate_db
 
     def frames(self, num_samples: torch.Tensor) -> torch.Tensor:
         """Frames of waveforms of ``num_samples`` samples, the ``Fbank``'s.

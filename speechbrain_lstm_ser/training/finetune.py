@@ -239,17 +239,17 @@ def _copy_statistics(source, target) -> None:
 
 def _check_features(ours: nn.Module, theirs: nn.Module, sample_rate: int) -> None:
     """Refuses a feature extractor that computes other features."""
-    floors = [getattr(m, "noise_floor_db", None) for m in (ours, theirs)]
-    if floors[0] != floors[1]:
-        # The likeliest mismatch since the floor became the default: a model
-        # published before it, fine-tuned with today's hparams/lstm.yaml.
-        wanted = "null" if floors[1] is None else f"{floors[1]:g}"
-        raise ValueError(
-            f"the published model reads its filterbanks with noise_floor_db "
-            f"{wanted}, this recipe with {floors[0]}: pass --noise_floor_db "
-            f"{wanted} (docs/emotion.md#noise-what-flips-the-labels-and-a-floor-"
-            "under-the-filterbanks)"
-        )
+    for key, doc in _FEATURE_SWITCHES.items():
+        mine, wanted = (getattr(m, key, None) for m in (ours, theirs))
+        if mine != wanted:
+            # The likeliest mismatch since these became defaults: a model
+            # published before them, fine-tuned with today's hparams/lstm.yaml.
+            # (White noise, the probe below, has no voiced frame to gate.)
+            value = "null" if wanted is None else f"{wanted:g}"
+            raise ValueError(
+                f"the published model reads its features with {key} {value}, "
+                f"this recipe with {mine}: pass --{key} {value} ({doc})"
+            )
     wav = torch.randn(1, sample_rate, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         a, b = ours(0.1 * wav), theirs(0.1 * wav)
@@ -261,6 +261,13 @@ def _check_features(ours: nn.Module, theirs: nn.Module, sample_rate: int) -> Non
             "published model's (see its hyperparams.yaml)"
         )
 
+
+#: Feature settings a random probe cannot tell apart: name -> where documented.
+_FEATURE_SWITCHES = {
+    "noise_floor_db": "docs/emotion.md#noise-what-flips-the-labels-and-a-floor-"
+    "under-the-filterbanks",
+    "voicing_gate_db": "docs/emotion.md#babble-a-voicing-gate",
+}
 
 #: The settings of a level reference that change the features it gives.
 _REFERENCE_SETTINGS = (

@@ -163,6 +163,10 @@ def test_the_card_names_the_features_and_their_floor():
     assert describe_model({"compute_features": features(None)}).startswith(
         "FbankProsody;"
     )
+    gated = FbankProsody(n_mels=20, noise_floor_db=25.0, voicing_gate_db=20.0)
+    assert describe_model({"compute_features": gated}).startswith(
+        "FbankProsody (floor 25 dB under the loudest frame; unvoiced 20 dB under it);"
+    )
     running = describe_model(
         {"reference_norm": RunningReferenceNormalization(noise_floor_db=20.0)}
     )

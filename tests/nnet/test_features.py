@@ -108,7 +108,9 @@ def test_log_f0_is_interpolated_over_unvoiced_frames(prosody):
     assert float(values[-1] - values[0]) > 0.5 * math.log(2.0)
 
 
-def test_batch_matches_single_utterances(prosody):
+@pytest.mark.parametrize("gate", [None, 20.0])
+def test_batch_matches_single_utterances(gate):
+    prosody = ProsodyFeatures(sample_rate=SR, voicing_gate_db=gate)
     wavs = [
         harmonic(120.0, 1.3, noise_db=15, seed=1),
         noise(SR // 2, seed=2),
@@ -144,6 +146,47 @@ def test_gain_changes_only_the_energy_by_the_gain_in_db(prosody, gain):
     assert torch.allclose(scaled[..., 1], base[..., 1], atol=1e-3)
     shift = 20 * math.log10(gain)
     assert torch.allclose(scaled[..., 2] - base[..., 2], torch.tensor(shift), atol=1e-3)
+
+
+def other_talker_in_the_pause(level_db=-30.0):
+    """A voice at 120 Hz, a periodic 250 Hz talker ``level_db`` under it, the voice."""
+    quiet = harmonic(250.0, 0.6, level=0.1 * 10 ** (level_db / 20))
+    return torch.cat([harmonic(120.0, 0.8), quiet, harmonic(120.0, 0.8)])
+
+
+def test_voicing_gate_unvoices_the_quiet_talker_and_keeps_the_voice():
+    wav = other_talker_in_the_pause().unsqueeze(0)
+    plain = ProsodyFeatures(sample_rate=SR)(wav)[0]
+    gated = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)(wav)[0]
+    pause = slice(45, 66)  # frames wholly inside the quiet talker (40-70)
+    # Without the gate YIN tracks the other talker's pitch in the pause.
+    assert bool((plain[pause, 1] > 0.9).all())
+    assert torch.allclose(plain[pause, 0].exp(), torch.tensor(250.0), rtol=0.01)
+    # With it the pause is unvoiced, its log-F0 the voice's on both sides.
+    assert float(gated[pause, 1].abs().max()) == 0.0
+    assert torch.allclose(gated[pause, 0].exp(), torch.tensor(120.0), rtol=0.01)
+    # The voice's own frames and the energy are untouched.
+    for voice in (slice(3, 37), slice(73, 107)):
+        assert torch.equal(gated[voice], plain[voice])
+    assert torch.equal(gated[:, 2], plain[:, 2])
+
+
+def test_voicing_gate_keeps_a_talker_above_it():
+    wav = other_talker_in_the_pause(level_db=-10.0).unsqueeze(0)
+    plain = ProsodyFeatures(sample_rate=SR)(wav)
+    gated = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)(wav)
+    assert torch.equal(gated[:, 3:-3], plain[:, 3:-3])
+
+
+@pytest.mark.parametrize("gain", [0.1, 0.5, 3.0])
+def test_voicing_gate_is_gain_invariant(gain):
+    prosody = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)
+    wav = other_talker_in_the_pause(level_db=-25.0).unsqueeze(0)
+    base, scaled = prosody(wav), prosody(gain * wav)
+    # The gate is relative to the loudest frame: it cuts the same frames.
+    assert torch.equal(scaled[..., 1] > 0, base[..., 1] > 0)
+    assert float((base[0, 45:66, 1] > 0).sum()) == 0
+    assert torch.allclose(scaled[..., :2], base[..., :2], atol=1e-3)
 
 
 @pytest.mark.parametrize("gain", [0.1, 0.37, 0.01])
@@ -191,6 +234,8 @@ def test_in_a_task_model_with_gradients():
     [
         ({"f0_min": 600.0, "f0_max": 50.0}, "f0_min"),
         ({"voicing_beta": (2.5, 3)}, "voicing_beta"),
+        ({"voicing_gate_db": 0.0}, "voicing_gate_db"),
+        ({"voicing_gate_db": -20.0}, "voicing_gate_db"),
     ],
 )
 def test_bad_options_say_which(options, message):
@@ -204,7 +249,8 @@ def test_bad_shape_says_what_it_expects(prosody):
 
 
 @pytest.mark.slow
-def test_exports_to_onnx_in_the_model_graph(tmp_path):
+@pytest.mark.parametrize("gate", [None, 20.0])
+def test_exports_to_onnx_in_the_model_graph(tmp_path, gate):
     pytest.importorskip("onnxruntime")
     from speechbrain.processing.features import InputNormalization
 
@@ -220,7 +266,7 @@ def test_exports_to_onnx_in_the_model_graph(tmp_path):
 
     torch.manual_seed(0)
     model = UtteranceClassifierModel(
-        FbankProsody(n_mels=20),
+        FbankProsody(n_mels=20, voicing_gate_db=gate),
         InputNormalization(norm_type="global"),
         LSTMEncoder(23, 8),
         MeanPooling(16),
