@@ -415,7 +415,8 @@ def _describe_part(key: str, module: torch.nn.Module) -> str:
         so_far = "" if key == "compute_features" else " so far"
         notes.append(f"floor {floor:g} dB under the loudest frame{so_far}")
     if gate is not None:
-        notes.append(f"unvoiced {gate:g} dB under it")
+        under = "it" if notes else "the loudest frame"
+        notes.append(f"unvoiced {gate:g} dB under {under}")
     return f"{name} ({'; '.join(notes)})" if notes else name
 
 

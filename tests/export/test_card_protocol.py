@@ -167,6 +167,10 @@ def test_the_card_names_the_features_and_their_floor():
     assert describe_model({"compute_features": gated}).startswith(
         "FbankProsody (floor 25 dB under the loudest frame; unvoiced 20 dB under it);"
     )
+    gate_only = FbankProsody(n_mels=20, voicing_gate_db=20.0)
+    assert describe_model({"compute_features": gate_only}).startswith(
+        "FbankProsody (unvoiced 20 dB under the loudest frame);"
+    )
     running = describe_model(
         {"reference_norm": RunningReferenceNormalization(noise_floor_db=20.0)}
     )
