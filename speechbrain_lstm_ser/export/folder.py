@@ -402,7 +402,7 @@ def describe_model(modules: Mapping[str, object]) -> str:
 
 
 def _describe_part(key: str, module: torch.nn.Module) -> str:
-    """A part's class name, with its noise floor and voicing gate where it has them.
+    """A part's class name, with its noise floor and voicing gates where it has them.
 
     The features' floor lies under the utterance's loudest frame; a running
     reference's (the streaming model's) under the loudest frame so far.
@@ -414,9 +414,15 @@ def _describe_part(key: str, module: torch.nn.Module) -> str:
     if floor is not None:
         so_far = "" if key == "compute_features" else " so far"
         notes.append(f"floor {floor:g} dB under the loudest frame{so_far}")
+    noise_gate = getattr(module, "voicing_noise_gate_db", None)
+    gates = []
     if gate is not None:
         under = "it" if notes else "the loudest frame"
-        notes.append(f"unvoiced {gate:g} dB under {under}")
+        gates.append(f"{gate:g} dB under {under}")
+    if noise_gate is not None:
+        gates.append(f"within {noise_gate:g} dB of the noise level")
+    if gates:
+        notes.append(f"unvoiced {' or '.join(gates)}")
     return f"{name} ({'; '.join(notes)})" if notes else name
 
 

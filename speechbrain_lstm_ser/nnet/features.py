@@ -152,6 +152,17 @@ class ProsodyFeatures(nn.Module):
         lie about the SNR under the speech) YIN tracks their pitch; the gate,
         relative to the loudest frame, keeps the result gain invariant.
         ``None`` (default): no gate.
+    voicing_noise_gate_db : float, optional
+        Frames whose energy lies less than this many dB above the
+        utterance's noise level are unvoiced whatever their trough, as under
+        ``voicing_gate_db``. The noise level is the ``noise_quantile``
+        quantile of the energy of the utterance's frames (padding excluded):
+        where louder babble rises above the loudest-frame gate in the
+        pauses, the pauses still sit at the noise level. Relative to the
+        utterance too, so gain invariant. ``None`` (default): no gate.
+    noise_quantile : float
+        The quantile in ``(0, 1)`` of the frame energies taken as the noise
+        level by ``voicing_noise_gate_db`` (the quietest tenth by default).
 
     Example
     -------
@@ -182,12 +193,25 @@ class ProsodyFeatures(nn.Module):
         voicing_threshold: float = 0.5,
         energy_floor_db: float = -100.0,
         voicing_gate_db: float | None = None,
+        voicing_noise_gate_db: float | None = None,
+        noise_quantile: float = 0.1,
     ):
         super().__init__()
         if voicing_gate_db is not None and not voicing_gate_db > 0:
             raise ValueError(
                 f"ProsodyFeatures: voicing_gate_db is dB under the loudest frame "
                 f"and must be positive (e.g. 25) or None, got {voicing_gate_db}"
+            )
+        if voicing_noise_gate_db is not None and not voicing_noise_gate_db > 0:
+            raise ValueError(
+                f"ProsodyFeatures: voicing_noise_gate_db is dB above the noise "
+                f"level and must be positive (e.g. 10) or None, got "
+                f"{voicing_noise_gate_db}"
+            )
+        if not 0 < noise_quantile < 1:
+            raise ValueError(
+                f"ProsodyFeatures: noise_quantile must lie in (0, 1) (e.g. 0.1), "
+                f"got {noise_quantile}"
             )
         if not 0 < f0_min < f0_max < sample_rate / 2:
             raise ValueError(
@@ -222,6 +246,8 @@ class ProsodyFeatures(nn.Module):
         self.voicing_threshold = voicing_threshold
         self.energy_floor = 10.0 ** (energy_floor_db / 10.0)
         self.voicing_gate_db = voicing_gate_db
+        self.voicing_noise_gate_db = voicing_noise_gate_db
+        self.noise_quantile = noise_quantile
         self.unvoiced_log_f0 = 0.5 * (math.log(f0_min) + math.log(f0_max))
         window = torch.hamming_window(self.win, periodic=True)
         self.register_buffer(
@@ -278,11 +304,14 @@ class ProsodyFeatures(nn.Module):
                 f"{tuple(wavs.shape)}"
             )
         wavs = wavs.float()
+        n_frames = 1 + wavs.shape[1] // self.hop
         if lens is not None:
             samples = torch.arange(wavs.shape[1], device=wavs.device)
             kept = torch.round(lens.unsqueeze(1) * wavs.shape[1])
             wavs = wavs * (samples < kept).float()
-        n_frames = 1 + wavs.shape[1] // self.hop
+            valid = self.frames(kept[:, 0]).clamp_max(n_frames)
+        else:
+            valid = torch.full((wavs.shape[0],), n_frames, device=wavs.device)
         frames = self._pitch_frames(wavs, n_frames)  # (batch, n_frames, frame)
         cmnd = self._cmnd(frames)  # (batch, n_frames, lag_max + 1)
         log_f0, trough = self._period(cmnd)
@@ -294,8 +323,22 @@ class ProsodyFeatures(nn.Module):
         if self.voicing_gate_db is not None:
             loudest = log_energy.max(-1, keepdim=True).values
             voicing = voicing * (log_energy >= loudest - self.voicing_gate_db)
+        if self.voicing_noise_gate_db is not None:
+            noise = self._noise_level(log_energy, valid)
+            voicing = voicing * (log_energy >= noise + self.voicing_noise_gate_db)
         log_f0 = self._interpolate(log_f0, voicing >= self.voicing_threshold)
         return torch.stack([log_f0, voicing, log_energy], dim=-1)
+
+    def _noise_level(
+        self, log_energy: torch.Tensor, valid: torch.Tensor
+    ) -> torch.Tensor:
+        """``(batch, 1)``: the ``noise_quantile`` of each row's valid frames' energy."""
+        steps = torch.arange(log_energy.shape[-1], device=log_energy.device)
+        padded = steps.unsqueeze(0) >= valid.unsqueeze(1)
+        # Padding sorts last; the quantile's index counts valid frames only.
+        ordered = log_energy.masked_fill(padded, float("inf")).sort(-1).values
+        index = torch.floor(self.noise_quantile * (valid - 1).float()).long()
+        return ordered.gather(-1, index.unsqueeze(1))
 
     def _pitch_frames(self, wavs: torch.Tensor, n_frames: int) -> torch.Tensor:
         """``(batch, n_frames, frame)`` low-passed, decimated, centred frames."""
@@ -436,7 +479,8 @@ class FbankProsody(nn.Module):
     **prosody_options
         Further options of :class:`ProsodyFeatures`, with its defaults
         (``f0_min``, ``f0_max``, ``trough_threshold``, ``voicing_beta``,
-        ``voicing_threshold``, ``energy_floor_db``, ``voicing_gate_db``).
+        ``voicing_threshold``, ``energy_floor_db``, ``voicing_gate_db``,
+        ``voicing_noise_gate_db``, ``noise_quantile``).
 
     Example
     -------
@@ -488,6 +532,11 @@ class FbankProsody(nn.Module):
     def voicing_gate_db(self) -> float | None:
         """The prosody's voicing gate (dB under the loudest frame), or ``None``."""
         return self.prosody.voicing_gate_db
+
+    @property
+    def voicing_noise_gate_db(self) -> float | None:
+        """The prosody's noise gate (dB above the noise level), or ``None``."""
+        return self.prosody.voicing_noise_gate_db
 
     def frames(self, num_samples: torch.Tensor) -> torch.Tensor:
         """Frames of waveforms of ``num_samples`` samples, the ``Fbank``'s.

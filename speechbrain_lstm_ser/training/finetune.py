@@ -269,6 +269,8 @@ _FEATURE_SWITCHES = {
     "noise_floor_db": "docs/emotion.md#noise-what-flips-the-labels-and-a-floor-"
     "under-the-filterbanks",
     "voicing_gate_db": "docs/emotion.md#babble-a-voicing-gate",
+    "voicing_noise_gate_db": "docs/emotion.md#louder-babble-a-gate-over-the-noise-"
+    "level",
 }
 
 #: The settings of a level reference that change the features it gives.

@@ -171,6 +171,17 @@ def test_the_card_names_the_features_and_their_floor():
     assert describe_model({"compute_features": gate_only}).startswith(
         "FbankProsody (unvoiced 20 dB under the loudest frame);"
     )
+    both_gates = FbankProsody(
+        n_mels=20, noise_floor_db=25.0, voicing_gate_db=20.0, voicing_noise_gate_db=10.0
+    )
+    assert describe_model({"compute_features": both_gates}).startswith(
+        "FbankProsody (floor 25 dB under the loudest frame; unvoiced 20 dB under it"
+        " or within 10 dB of the noise level);"
+    )
+    noise_gate_only = FbankProsody(n_mels=20, voicing_noise_gate_db=10.0)
+    assert describe_model({"compute_features": noise_gate_only}).startswith(
+        "FbankProsody (unvoiced within 10 dB of the noise level);"
+    )
     running = describe_model(
         {"reference_norm": RunningReferenceNormalization(noise_floor_db=20.0)}
     )

@@ -108,9 +108,13 @@ def test_log_f0_is_interpolated_over_unvoiced_frames(prosody):
     assert float(values[-1] - values[0]) > 0.5 * math.log(2.0)
 
 
-@pytest.mark.parametrize("gate", [None, 20.0])
-def test_batch_matches_single_utterances(gate):
-    prosody = ProsodyFeatures(sample_rate=SR, voicing_gate_db=gate)
+@pytest.mark.parametrize(
+    "gates",
+    [{}, {"voicing_gate_db": 20.0}, {"voicing_noise_gate_db": 10.0}],
+)
+def test_batch_matches_single_utterances(gates):
+    # The noise gate's quantile must count each row's own frames only.
+    prosody = ProsodyFeatures(sample_rate=SR, **gates)
     wavs = [
         harmonic(120.0, 1.3, noise_db=15, seed=1),
         noise(SR // 2, seed=2),
@@ -189,6 +193,55 @@ def test_voicing_gate_is_gain_invariant(gain):
     assert torch.allclose(scaled[..., :2], base[..., :2], atol=1e-3)
 
 
+def babble_under_a_voice(level_db=-15.0):
+    """A 250 Hz talker ``level_db`` under a 120 Hz voice, throughout; a pause."""
+    voice = torch.cat([harmonic(120.0, 0.8), torch.zeros(int(0.6 * SR))])
+    voice = torch.cat([voice, harmonic(120.0, 0.8)])
+    other = harmonic(250.0, len(voice) / SR, level=0.1 * 10 ** (level_db / 20))
+    return voice + other
+
+
+def test_noise_gate_unvoices_the_pause_where_the_loudest_frame_gate_cannot():
+    wav = babble_under_a_voice().unsqueeze(0)
+    loudest = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)(wav)[0]
+    both = ProsodyFeatures(
+        sample_rate=SR, voicing_gate_db=20.0, voicing_noise_gate_db=10.0
+    )(wav)[0]
+    pause = slice(45, 66)  # frames wholly inside the pause (40-70)
+    # 15 dB under the voice the other talker passes the 20 dB gate ...
+    assert bool((loudest[pause, 1] > 0.9).all())
+    assert torch.allclose(loudest[pause, 0].exp(), torch.tensor(250.0), rtol=0.01)
+    # ... and is the noise level (the quietest tenth of frames): gated.
+    assert float(both[pause, 1].abs().max()) == 0.0
+    # The voice's F0 on both sides (the talker under it bends YIN's by 1 %).
+    assert torch.allclose(both[pause, 0].exp(), torch.tensor(120.0), rtol=0.02)
+    for voice in (slice(3, 37), slice(73, 107)):
+        assert torch.equal(both[voice], loudest[voice])
+    assert torch.equal(both[:, 2], loudest[:, 2])
+
+
+def test_noise_gate_quantile_chooses_the_noise_level():
+    # The pause is 6 % of the frames: under a quantile of 0.2 the noise
+    # level is the voice's, 15 dB over the pause: every frame is gated.
+    wav = torch.cat([harmonic(120.0, 2.0), torch.zeros(SR // 8), harmonic(120.0, 2.0)])
+    wav = wav + harmonic(250.0, len(wav) / SR, level=0.1 * 10**-0.75)
+    feats = {}
+    for q in (0.02, 0.2):
+        prosody = ProsodyFeatures(SR, voicing_noise_gate_db=10.0, noise_quantile=q)
+        feats[q] = prosody(wav.unsqueeze(0))[0]
+    assert float(feats[0.02][10:90, 1].min()) > 0.9
+    assert float(feats[0.2][:, 1].max()) == 0.0
+
+
+@pytest.mark.parametrize("gain", [0.1, 0.5, 3.0])
+def test_noise_gate_is_gain_invariant(gain):
+    prosody = ProsodyFeatures(sample_rate=SR, voicing_noise_gate_db=10.0)
+    wav = babble_under_a_voice().unsqueeze(0)
+    base, scaled = prosody(wav), prosody(gain * wav)
+    assert torch.equal(scaled[..., 1] > 0, base[..., 1] > 0)
+    assert torch.allclose(scaled[..., :2], base[..., :2], atol=1e-3)
+
+
 @pytest.mark.parametrize("gain", [0.1, 0.37, 0.01])
 def test_a_constant_stretch_is_unvoiced_at_every_gain(prosody, gain):
     # A trimmed silence with the recording's DC left in it (a constant), then
@@ -236,6 +289,9 @@ def test_in_a_task_model_with_gradients():
         ({"voicing_beta": (2.5, 3)}, "voicing_beta"),
         ({"voicing_gate_db": 0.0}, "voicing_gate_db"),
         ({"voicing_gate_db": -20.0}, "voicing_gate_db"),
+        ({"voicing_noise_gate_db": 0.0}, "voicing_noise_gate_db"),
+        ({"noise_quantile": 1.0}, "noise_quantile"),
+        ({"noise_quantile": 0.0}, "noise_quantile"),
     ],
 )
 def test_bad_options_say_which(options, message):
@@ -249,8 +305,10 @@ def test_bad_shape_says_what_it_expects(prosody):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("gate", [None, 20.0])
-def test_exports_to_onnx_in_the_model_graph(tmp_path, gate):
+@pytest.mark.parametrize(
+    "gates", [{}, {"voicing_gate_db": 20.0, "voicing_noise_gate_db": 10.0}]
+)
+def test_exports_to_onnx_in_the_model_graph(tmp_path, gates):
     pytest.importorskip("onnxruntime")
     from speechbrain.processing.features import InputNormalization
 
@@ -266,7 +324,7 @@ def test_exports_to_onnx_in_the_model_graph(tmp_path, gate):
 
     torch.manual_seed(0)
     model = UtteranceClassifierModel(
-        FbankProsody(n_mels=20, voicing_gate_db=gate),
+        FbankProsody(n_mels=20, **gates),
         InputNormalization(norm_type="global"),
         LSTMEncoder(23, 8),
         MeanPooling(16),

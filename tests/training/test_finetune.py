@@ -155,23 +155,24 @@ def test_a_model_published_before_the_floor_names_the_override():
         transfer_weights(with_floor(tiny(4), None), FOUR, source, 16000)
 
 
+@pytest.mark.parametrize("key", ["voicing_gate_db", "voicing_noise_gate_db"])
 @pytest.mark.parametrize(
     "published_gate, ours, override", [(None, 20.0, "null"), (20.0, None, "20")]
 )
 def test_a_model_of_another_voicing_gate_names_the_override(
-    published_gate, ours, override
+    key, published_gate, ours, override
 ):
-    # The feature probe is white noise: no voiced frame for the gate to cut,
+    # The feature probe is white noise: no voiced frame for a gate to cut,
     # so without the check a mismatch would pass silently.
     from speechbrain_lstm_ser.nnet.features import FbankProsody
 
     def with_gate(model, gate):
-        model.compute_features = FbankProsody(n_mels=17, voicing_gate_db=gate)
+        model.compute_features = FbankProsody(n_mels=17, **{key: gate})
         return model
 
     source = published()
     source.model = with_gate(source.model, published_gate)
-    with pytest.raises(ValueError, match=f"pass --voicing_gate_db {override} "):
+    with pytest.raises(ValueError, match=f"pass --{key} {override} "):
         transfer_weights(with_gate(tiny(4), ours), FOUR, source, 16000)
 
 
