@@ -496,6 +496,10 @@ class FbankProsody(nn.Module):
     True
     """
 
+    # The task models pass each row's relative length (``lens``): the noise
+    # gate's noise level must count a padded row's own frames, not its padding.
+    takes_lengths = True
+
     def __init__(
         self,
         sample_rate: int = 16000,

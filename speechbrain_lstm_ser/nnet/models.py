@@ -283,7 +283,8 @@ class TaskModel(nn.Module):
 
         What reference statistics are computed from (see
         :meth:`reference_statistics`). A ``compute_features`` with
-        ``takes_lengths = True`` (e.g. an SSL front end) also gets ``lens``.
+        ``takes_lengths = True`` (an SSL front end, ``FbankProsody``) also gets
+        ``lens``.
         """
         if getattr(self.compute_features, "takes_lengths", False):
             return self.compute_features(wavs, _full_lengths(wavs, lens))

@@ -89,9 +89,14 @@ def test_set(tmp_path_factory):
     rows = []
     for i in range(4):  # a tone in noise: each utterance its own spectrum
         wav = np.sin(2 * np.pi * (200 + 150 * i) * t) + rng.standard_normal(t.size)
-        sf.write(root / f"u{i}.wav", (0.05 + 0.05 * i) * wav, RATE)
+        # then a pause, 20 dB quieter: the noise level the voicing is gated over
+        # (a sound that never gets quieter reads as noise throughout)
+        pause = 0.1 * rng.standard_normal(RATE // 10)
+        sf.write(
+            root / f"u{i}.wav", (0.05 + 0.05 * i) * np.concatenate([wav, pause]), RATE
+        )
         rows.append(
-            [f"u{i}", 0.3, f"{root}/u{i}.wav", f"s{i % 2}", "female", "happy",
+            [f"u{i}", 0.4, f"{root}/u{i}.wav", f"s{i % 2}", "female", "happy",
              f"{i / 3:.2f}", f"{1 - i / 3:.2f}", "0.5"]
         )  # fmt: skip
     path = root / "test.csv"

@@ -282,6 +282,35 @@ def test_in_a_task_model_with_gradients():
     assert all(p.grad is not None for p in model.encoder.parameters())
 
 
+def test_a_task_model_gives_the_noise_gate_each_rows_own_frames():
+    # Once the task model called the features without lengths: a row padded
+    # by over a tenth had the padding's silence as its noise level, ungated.
+    from speechbrain.processing.features import InputNormalization
+
+    from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
+    from speechbrain_lstm_ser.nnet.heads import ClassificationHead
+    from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
+    from speechbrain_lstm_ser.nnet.pooling import MeanPooling
+
+    torch.manual_seed(0)
+    model = UtteranceClassifierModel(
+        FbankProsody(n_mels=20, voicing_noise_gate_db=10.0),
+        InputNormalization(),
+        LSTMEncoder(23, 8),
+        MeanPooling(16),
+        ClassificationHead(16, 4, 8),
+    ).eval()
+    short = babble_under_a_voice()
+    wavs = torch.stack(
+        [torch.nn.functional.pad(short, (0, len(short))), noise(2 * len(short))]
+    )
+    batched = model.raw_features(wavs, torch.tensor([0.5, 1.0]))
+    alone = model.raw_features(short.unsqueeze(0))[0]
+    pause = slice(45, 66)
+    assert float(alone[pause, 21].abs().max()) == 0.0  # gated alone ...
+    assert torch.allclose(batched[0, : len(alone)], alone, atol=1e-5)  # ... and padded
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
