@@ -225,7 +225,7 @@ class ProfiledBrain(Brain):
                 with timer("augmentation"):
                     wavs, lens = hp.wav_augment(wavs, lens)
         with timer("features"):
-            feats = hp.compute_features(wavs)
+            feats = hp.model.raw_features(wavs, lens)  # lengths where it takes them
             # each utterance's frames, counted as the model counts them
             lens = hp.model.frame_lengths(wavs, lens, feats.shape[1])
         with timer("normalisation"):

@@ -159,7 +159,10 @@ class ProsodyFeatures(nn.Module):
         quantile of the energy of the utterance's frames (padding excluded):
         where louder babble rises above the loudest-frame gate in the
         pauses, the pauses still sit at the noise level. Relative to the
-        utterance too, so gain invariant. ``None`` (default): no gate.
+        utterance too, so gain invariant. A sound that never gets quieter
+        (a held vowel, a tone) is its own noise level, unvoiced throughout;
+        padded rows need ``lens`` (padding is no noise level). ``None``
+        (default): no gate.
     noise_quantile : float
         The quantile in ``(0, 1)`` of the frame energies taken as the noise
         level by ``voicing_noise_gate_db`` (the quietest tenth by default).

@@ -151,8 +151,11 @@ def test_fine_tuning_starts_from_the_published_model(setting):
         pretrained_lr_scale="0.5",
     )
     _run(setting, scratch)
-    # Same seed, same data: the published model starts far ahead.
-    assert _first_train_loss(tuned) < _first_train_loss(scratch) - 0.05
+    # Same seed, same data: the published model starts ahead. The session's
+    # tiny model (3 epochs, 72 utterances) gives a small head start: 0.027
+    # (1.074 against 1.101) since the default gates voicing over the noise
+    # level, over 0.05 before; from scratch both runs would be the same.
+    assert _first_train_loss(tuned) < _first_train_loss(scratch) - 0.02
     report = json.loads((tuned / "test_report.json").read_text())
     assert report["init_from"]["source"] == REPO_ID
     assert report["init_from"]["labels_new"] == ["bored"]
