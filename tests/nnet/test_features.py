@@ -158,21 +158,30 @@ def other_talker_in_the_pause(level_db=-30.0):
     return torch.cat([harmonic(120.0, 0.8), quiet, harmonic(120.0, 0.8)])
 
 
+def assert_gates_only_the_pause(ungated, gated, voice_f0_rtol=0.01):
+    """The pause (frames 40-70) holds a 250 Hz talker, a 120 Hz voice around it.
+
+    ``ungated`` tracks the talker's pitch there; ``gated`` unvoices the pause,
+    its log-F0 the voice's from both sides, and leaves the voice's own frames
+    and the energy as they were.
+    """
+    pause = slice(45, 66)  # frames wholly inside the pause
+    assert bool((ungated[pause, 1] > 0.9).all())
+    assert torch.allclose(ungated[pause, 0].exp(), torch.tensor(250.0), rtol=0.01)
+    assert float(gated[pause, 1].abs().max()) == 0.0
+    target = torch.tensor(120.0)
+    assert torch.allclose(gated[pause, 0].exp(), target, rtol=voice_f0_rtol)
+    for voice in (slice(3, 37), slice(73, 107)):
+        assert torch.equal(gated[voice], ungated[voice])
+    assert torch.equal(gated[:, 2], ungated[:, 2])
+
+
 def test_voicing_gate_unvoices_the_quiet_talker_and_keeps_the_voice():
+    # 30 dB under the voice, the other talker in the pause is under the gate.
     wav = other_talker_in_the_pause().unsqueeze(0)
     plain = ProsodyFeatures(sample_rate=SR)(wav)[0]
     gated = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)(wav)[0]
-    pause = slice(45, 66)  # frames wholly inside the quiet talker (40-70)
-    # Without the gate YIN tracks the other talker's pitch in the pause.
-    assert bool((plain[pause, 1] > 0.9).all())
-    assert torch.allclose(plain[pause, 0].exp(), torch.tensor(250.0), rtol=0.01)
-    # With it the pause is unvoiced, its log-F0 the voice's on both sides.
-    assert float(gated[pause, 1].abs().max()) == 0.0
-    assert torch.allclose(gated[pause, 0].exp(), torch.tensor(120.0), rtol=0.01)
-    # The voice's own frames and the energy are untouched.
-    for voice in (slice(3, 37), slice(73, 107)):
-        assert torch.equal(gated[voice], plain[voice])
-    assert torch.equal(gated[:, 2], plain[:, 2])
+    assert_gates_only_the_pause(plain, gated)
 
 
 def test_voicing_gate_keeps_a_talker_above_it():
@@ -180,17 +189,6 @@ def test_voicing_gate_keeps_a_talker_above_it():
     plain = ProsodyFeatures(sample_rate=SR)(wav)
     gated = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)(wav)
     assert torch.equal(gated[:, 3:-3], plain[:, 3:-3])
-
-
-@pytest.mark.parametrize("gain", [0.1, 0.5, 3.0])
-def test_voicing_gate_is_gain_invariant(gain):
-    prosody = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)
-    wav = other_talker_in_the_pause(level_db=-25.0).unsqueeze(0)
-    base, scaled = prosody(wav), prosody(gain * wav)
-    # The gate is relative to the loudest frame: it cuts the same frames.
-    assert torch.equal(scaled[..., 1] > 0, base[..., 1] > 0)
-    assert float((base[0, 45:66, 1] > 0).sum()) == 0
-    assert torch.allclose(scaled[..., :2], base[..., :2], atol=1e-3)
 
 
 def babble_under_a_voice(level_db=-15.0):
@@ -207,17 +205,10 @@ def test_noise_gate_unvoices_the_pause_where_the_loudest_frame_gate_cannot():
     both = ProsodyFeatures(
         sample_rate=SR, voicing_gate_db=20.0, voicing_noise_gate_db=10.0
     )(wav)[0]
-    pause = slice(45, 66)  # frames wholly inside the pause (40-70)
-    # 15 dB under the voice the other talker passes the 20 dB gate ...
-    assert bool((loudest[pause, 1] > 0.9).all())
-    assert torch.allclose(loudest[pause, 0].exp(), torch.tensor(250.0), rtol=0.01)
-    # ... and is the noise level (the quietest tenth of frames): gated.
-    assert float(both[pause, 1].abs().max()) == 0.0
-    # The voice's F0 on both sides (the talker under it bends YIN's by 1 %).
-    assert torch.allclose(both[pause, 0].exp(), torch.tensor(120.0), rtol=0.02)
-    for voice in (slice(3, 37), slice(73, 107)):
-        assert torch.equal(both[voice], loudest[voice])
-    assert torch.equal(both[:, 2], loudest[:, 2])
+    # 15 dB under the voice the other talker passes the 20 dB gate, and is the
+    # noise level (the quietest tenth of frames): gated. The talker under the
+    # voice bends YIN's F0 there by 1 %.
+    assert_gates_only_the_pause(loudest, both, voice_f0_rtol=0.02)
 
 
 def test_noise_gate_quantile_chooses_the_noise_level():
@@ -234,11 +225,21 @@ def test_noise_gate_quantile_chooses_the_noise_level():
 
 
 @pytest.mark.parametrize("gain", [0.1, 0.5, 3.0])
-def test_noise_gate_is_gain_invariant(gain):
-    prosody = ProsodyFeatures(sample_rate=SR, voicing_noise_gate_db=10.0)
-    wav = babble_under_a_voice().unsqueeze(0)
+@pytest.mark.parametrize(
+    "gate, talker",
+    [
+        ({"voicing_gate_db": 20.0}, lambda: other_talker_in_the_pause(-25.0)),
+        ({"voicing_noise_gate_db": 10.0}, babble_under_a_voice),
+    ],
+    ids=["loudest_frame", "noise_level"],
+)
+def test_voicing_gates_are_gain_invariant(gate, talker, gain):
+    prosody = ProsodyFeatures(sample_rate=SR, **gate)
+    wav = talker().unsqueeze(0)
     base, scaled = prosody(wav), prosody(gain * wav)
+    # Each gate is relative to the utterance: it cuts the same frames.
     assert torch.equal(scaled[..., 1] > 0, base[..., 1] > 0)
+    assert float((base[0, 45:66, 1] > 0).sum()) == 0
     assert torch.allclose(scaled[..., :2], base[..., :2], atol=1e-3)
 
 
@@ -259,7 +260,8 @@ def test_deterministic(prosody):
     assert torch.equal(prosody(wav), prosody(wav))
 
 
-def test_in_a_task_model_with_gradients():
+def tiny_task_model(features):
+    """A seeded 4-class task model over 20-mel ``FbankProsody`` features."""
     from speechbrain.processing.features import InputNormalization
 
     from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
@@ -268,13 +270,17 @@ def test_in_a_task_model_with_gradients():
     from speechbrain_lstm_ser.nnet.pooling import MeanPooling
 
     torch.manual_seed(0)
-    model = UtteranceClassifierModel(
-        FbankProsody(n_mels=20),
+    return UtteranceClassifierModel(
+        features,
         InputNormalization(),
         LSTMEncoder(23, 8),
         MeanPooling(16),
         ClassificationHead(16, 4, 8),
     )
+
+
+def test_in_a_task_model_with_gradients():
+    model = tiny_task_model(FbankProsody(n_mels=20))
     wavs = torch.stack([harmonic(150.0), noise(SR)])
     out = model(wavs, torch.tensor([1.0, 0.7]))
     out.sum().backward()
@@ -285,21 +291,8 @@ def test_in_a_task_model_with_gradients():
 def test_a_task_model_gives_the_noise_gate_each_rows_own_frames():
     # Once the task model called the features without lengths: a row padded
     # by over a tenth had the padding's silence as its noise level, ungated.
-    from speechbrain.processing.features import InputNormalization
-
-    from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-    from speechbrain_lstm_ser.nnet.heads import ClassificationHead
-    from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
-    from speechbrain_lstm_ser.nnet.pooling import MeanPooling
-
-    torch.manual_seed(0)
-    model = UtteranceClassifierModel(
-        FbankProsody(n_mels=20, voicing_noise_gate_db=10.0),
-        InputNormalization(),
-        LSTMEncoder(23, 8),
-        MeanPooling(16),
-        ClassificationHead(16, 4, 8),
-    ).eval()
+    model = tiny_task_model(FbankProsody(n_mels=20, voicing_noise_gate_db=10.0))
+    model.eval()
     short = babble_under_a_voice()
     wavs = torch.stack(
         [torch.nn.functional.pad(short, (0, len(short))), noise(2 * len(short))]
@@ -339,26 +332,13 @@ def test_bad_shape_says_what_it_expects(prosody):
 )
 def test_exports_to_onnx_in_the_model_graph(tmp_path, gates):
     pytest.importorskip("onnxruntime")
-    from speechbrain.processing.features import InputNormalization
-
     from speechbrain_lstm_ser.export.onnx import (
         ClassifierOnnxGraph,
         export_onnx,
         onnx_max_abs_diff,
     )
-    from speechbrain_lstm_ser.nnet.encoders import LSTMEncoder
-    from speechbrain_lstm_ser.nnet.heads import ClassificationHead
-    from speechbrain_lstm_ser.nnet.models import UtteranceClassifierModel
-    from speechbrain_lstm_ser.nnet.pooling import MeanPooling
 
-    torch.manual_seed(0)
-    model = UtteranceClassifierModel(
-        FbankProsody(n_mels=20, **gates),
-        InputNormalization(norm_type="global"),
-        LSTMEncoder(23, 8),
-        MeanPooling(16),
-        ClassificationHead(16, 4, 8),
-    )
+    model = tiny_task_model(FbankProsody(n_mels=20, **gates))
     model.train()
     model(torch.stack([harmonic(150.0), noise(SR)]), torch.ones(2), epoch=1)
     graph = ClassifierOnnxGraph.from_model(model.eval())
