@@ -413,7 +413,11 @@ def _describe_part(key: str, module: torch.nn.Module) -> str:
     notes = []
     if floor is not None:
         so_far = "" if key == "compute_features" else " so far"
-        notes.append(f"floor {floor:g} dB under the loudest frame{so_far}")
+        note = f"floor {floor:g} dB under the loudest frame{so_far}"
+        margin = getattr(module, "noise_floor_margin_db", None)
+        if margin is not None:
+            note += f" or {margin:g} dB over the noise level"
+        notes.append(note)
     noise_gate = getattr(module, "voicing_noise_gate_db", None)
     gates = []
     if gate is not None:

@@ -67,7 +67,7 @@ import torch
 from speechbrain.lobes.features import Fbank
 from torch import nn
 
-from speechbrain_lstm_ser.nnet.lengths import stft_frame_count
+from speechbrain_lstm_ser.nnet.lengths import frame_quantile, stft_frame_count
 from speechbrain_lstm_ser.nnet.spectral_floor import SpectralFloor, white_noise_shape
 
 __all__ = ["FbankProsody", "ProsodyFeatures"]
@@ -336,12 +336,7 @@ class ProsodyFeatures(nn.Module):
         self, log_energy: torch.Tensor, valid: torch.Tensor
     ) -> torch.Tensor:
         """``(batch, 1)``: the ``noise_quantile`` of each row's valid frames' energy."""
-        steps = torch.arange(log_energy.shape[-1], device=log_energy.device)
-        padded = steps.unsqueeze(0) >= valid.unsqueeze(1)
-        # Padding sorts last; the quantile's index counts valid frames only.
-        ordered = log_energy.masked_fill(padded, float("inf")).sort(-1).values
-        index = torch.floor(self.noise_quantile * (valid - 1).float()).long()
-        return ordered.gather(-1, index.unsqueeze(1))
+        return frame_quantile(log_energy, valid, self.noise_quantile)
 
     def _pitch_frames(self, wavs: torch.Tensor, n_frames: int) -> torch.Tensor:
         """``(batch, n_frames, frame)`` low-passed, decimated, centred frames."""
@@ -479,11 +474,21 @@ class FbankProsody(nn.Module):
         :class:`~speechbrain_lstm_ser.nnet.spectral_floor.SpectralFloor`):
         quiet bins, which additive noise changes most, look the same in
         light noise. ``None`` (default): no floor, the ``Fbank`` as it is.
+    noise_floor_margin_db : float, optional
+        With ``noise_floor_db``: the floor also rises, channel by channel, to
+        this many dB over the utterance's noise level in the channel, so it
+        covers noise louder than ``noise_floor_db`` allows (see
+        :class:`~speechbrain_lstm_ser.nnet.spectral_floor.SpectralFloor`).
+        ``None`` (default): the fixed floor alone.
+    noise_quantile : float
+        The quantile of an utterance's frames taken as its noise level, by
+        the floor's noise margin and the prosody's ``voicing_noise_gate_db``
+        (0.1: the quietest tenth).
     **prosody_options
         Further options of :class:`ProsodyFeatures`, with its defaults
         (``f0_min``, ``f0_max``, ``trough_threshold``, ``voicing_beta``,
         ``voicing_threshold``, ``energy_floor_db``, ``voicing_gate_db``,
-        ``voicing_noise_gate_db``, ``noise_quantile``).
+        ``voicing_noise_gate_db``).
 
     Example
     -------
@@ -511,9 +516,17 @@ class FbankProsody(nn.Module):
         win_length: float = 32,
         n_fft: int = 512,
         noise_floor_db: float | None = None,
+        noise_floor_margin_db: float | None = None,
+        noise_quantile: float = 0.1,
         **prosody_options,
     ):
         super().__init__()
+        if noise_floor_margin_db is not None and noise_floor_db is None:
+            raise ValueError(
+                "FbankProsody: noise_floor_margin_db raises the noise floor over "
+                "the noise level; set noise_floor_db too (e.g. 25) or leave "
+                "noise_floor_margin_db null"
+            )
         self.fbank = Fbank(
             sample_rate=sample_rate,
             n_mels=n_mels,
@@ -522,15 +535,21 @@ class FbankProsody(nn.Module):
             n_fft=n_fft,
         )
         self.noise_floor_db = noise_floor_db
+        self.noise_floor_margin_db = noise_floor_margin_db
         self.fbank_floor = self.energy_floor = None
         if noise_floor_db is not None:
             shape = white_noise_shape(self.fbank, n_fft)
-            self.fbank_floor = SpectralFloor(noise_floor_db, shape)
-            self.energy_floor = SpectralFloor(noise_floor_db)
+            margin = {
+                "noise_margin_db": noise_floor_margin_db,
+                "noise_quantile": noise_quantile,
+            }
+            self.fbank_floor = SpectralFloor(noise_floor_db, shape, **margin)
+            self.energy_floor = SpectralFloor(noise_floor_db, **margin)
         self.prosody = ProsodyFeatures(
             sample_rate=sample_rate,
             hop_length=hop_length,
             win_length=win_length,
+            noise_quantile=noise_quantile,
             **prosody_options,
         )
         self.n_mels = n_mels
@@ -587,7 +606,11 @@ class FbankProsody(nn.Module):
         fbank = self.fbank(wavs)
         prosody = self.prosody(wavs, lens).to(fbank.dtype)
         if self.fbank_floor is not None:
-            fbank = self.fbank_floor(fbank)
-            energy = self.energy_floor(prosody[..., 2:])
+            valid = None
+            if lens is not None:
+                kept = torch.round(lens * wavs.shape[1]).long()
+                valid = self.frames(kept).clamp_max(fbank.shape[1])
+            fbank = self.fbank_floor(fbank, valid)
+            energy = self.energy_floor(prosody[..., 2:], valid)
             prosody = torch.cat([prosody[..., :2], energy], dim=-1)
         return torch.cat([fbank, prosody], dim=-1)

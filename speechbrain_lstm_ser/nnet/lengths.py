@@ -36,7 +36,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["frame_count", "frame_lengths", "relative_lengths", "stft_frame_count"]
+__all__ = [
+    "frame_count",
+    "frame_lengths",
+    "frame_quantile",
+    "relative_lengths",
+    "stft_frame_count",
+]
 
 #: Where in its last frame a relative length from a count points: a quarter
 #: frame before the end, so both conventions of turning it back into a count
@@ -205,3 +211,44 @@ def frame_lengths(
     full = frame_count(compute_features, torch.ones_like(samples) * num_samples)
     exact = relative_lengths(counts.clamp(1, num_frames), num_frames)
     return torch.where(full == num_frames, exact.to(lens.dtype), lens)
+
+
+def frame_quantile(
+    values: torch.Tensor, valid: torch.Tensor, quantile: float
+) -> torch.Tensor:
+    """Each row's ``quantile`` over its valid frames, padding left out.
+
+    The lower order statistic at ``quantile * (valid - 1)`` (no
+    interpolation): a value the row really has. Padding frames sort last, so
+    a padded row gives what it gives alone.
+
+    Arguments
+    ---------
+    values : torch.Tensor
+        ``(batch, frames)`` or ``(batch, frames, channels)``.
+    valid : torch.Tensor
+        ``(batch,)`` int64: how many leading frames of each row are real
+        (at least 1).
+    quantile : float
+        In ``[0, 1]``: 0 the smallest value, 1 the largest.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(batch, 1)`` or ``(batch, 1, channels)``: per channel.
+
+    Example
+    -------
+    >>> values = torch.tensor([[4.0, 1.0, 3.0, 2.0], [5.0, 7.0, 0.0, 0.0]])
+    >>> frame_quantile(values, torch.tensor([4, 2]), 0.5)  # row 2: 5 and 7
+    tensor([[2.],
+            [5.]])
+    """
+    steps = torch.arange(values.shape[1], device=values.device)
+    padded = steps.unsqueeze(0) >= valid.unsqueeze(1)
+    if values.dim() == 3:
+        padded = padded.unsqueeze(-1)
+    ordered = values.masked_fill(padded, float("inf")).sort(1).values
+    index = torch.floor(quantile * (valid - 1).to(values.dtype)).long()
+    index = index.view(-1, *([1] * (values.dim() - 1)))
+    return ordered.gather(1, index.expand(-1, 1, *values.shape[2:]))

@@ -18,6 +18,20 @@ under the floor changes little. The floor is relative to the loudest frame,
 so a gain changes nothing (the features shift by the gain, as without it),
 and a padding frame (quieter than every real one) does not move ``L``.
 
+A fixed distance under the loudest frame covers noise down to one SNR only:
+25 dB under it covers noise at 20 dB SNR, not at 10, and a floor high enough
+for 10 dB would erase quiet speech detail in clean recordings too. With
+``noise_margin_db`` the floor also rises, channel by channel, to
+``noise_margin_db`` over the utterance's own **noise level** in that channel
+(its ``noise_quantile`` over the frames: the pauses)::
+
+    floor_c = max(L - floor_db + shape_c,  N_c + noise_margin_db)
+
+In a clean recording ``N_c`` lies far under ``L - floor_db`` and nothing
+changes; in a noisy one the floor follows the noise up, whatever its SNR and
+spectrum (white, pink, babble), and covers its frame-to-frame ripple. Both
+terms are relative to the utterance, so the floor stays gain-invariant.
+
 With ``shape`` from :func:`white_noise_shape` the floor has the shape white
 noise takes in the filterbank (each channel's weight over the FFT bins): at
 the same SNR, the floor is the level of white noise of a known SNR.
@@ -32,6 +46,8 @@ import math
 
 import torch
 from torch import nn
+
+from speechbrain_lstm_ser.nnet.lengths import frame_quantile
 
 __all__ = ["SpectralFloor", "mean_power_db", "white_noise_shape"]
 
@@ -121,6 +137,13 @@ class SpectralFloor(nn.Module):
     shape : torch.Tensor, optional
         ``(channels,)`` relative power of the floor in each channel (e.g.
         :func:`white_noise_shape`); ``None``: the same in every channel.
+    noise_margin_db : float, optional
+        The floor rises in each channel to this many dB over the channel's
+        noise level where that is higher (see the module docstring); ``None``
+        (default): the fixed floor alone.
+    noise_quantile : float
+        The quantile of a channel's frames taken as its noise level (0.1:
+        the quietest tenth).
 
     Example
     -------
@@ -132,9 +155,21 @@ class SpectralFloor(nn.Module):
              [ -9.9600,  -9.9600]]])
     >>> torch.allclose(floor(feats + 20.0), floor(feats) + 20.0)  # a gain
     True
+    >>> noisy = torch.tensor([[[0.0], [-12.0], [-14.0], [-13.0]]])  # noise -12..-14 dB
+    >>> SpectralFloor(40.0)(noisy).squeeze().round(decimals=1)  # far over the floor
+    tensor([  0., -12., -14., -13.])
+    >>> over_noise = SpectralFloor(40.0, noise_margin_db=6.0, noise_quantile=0.0)
+    >>> over_noise(noisy).squeeze().round(decimals=1)  # floor: 6 dB over -14 dB
+    tensor([ 0.6000, -6.5000, -7.0000, -6.8000])
     """
 
-    def __init__(self, floor_db: float, shape: torch.Tensor | None = None):
+    def __init__(
+        self,
+        floor_db: float,
+        shape: torch.Tensor | None = None,
+        noise_margin_db: float | None = None,
+        noise_quantile: float = 0.1,
+    ):
         super().__init__()
         if not floor_db > 0:
             raise ValueError(
@@ -142,6 +177,18 @@ class SpectralFloor(nn.Module):
                 f"loudest frame, a positive number of dB; got {floor_db}"
             )
         self.floor_db = float(floor_db)
+        if noise_margin_db is not None and not noise_margin_db >= 0:
+            raise ValueError(
+                f"SpectralFloor: noise_margin_db is dB over the noise level, 0 or "
+                f"more (e.g. 6) or None; got {noise_margin_db}"
+            )
+        if not 0 <= noise_quantile < 1:
+            raise ValueError(
+                f"SpectralFloor: noise_quantile must lie in [0, 1) (e.g. 0.1), "
+                f"got {noise_quantile}"
+            )
+        self.noise_margin_db = noise_margin_db
+        self.noise_quantile = noise_quantile
         if shape is not None and not bool((shape > 0).all()):
             raise ValueError(
                 "SpectralFloor: the shape must be positive in every channel"
@@ -149,13 +196,18 @@ class SpectralFloor(nn.Module):
         log_shape = None if shape is None else shape.double().log().float()
         self.register_buffer("log_shape", log_shape, persistent=False)
 
-    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, feats: torch.Tensor, valid: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The features with the floor added.
 
         Arguments
         ---------
         feats : torch.Tensor
             ``(batch, frames, channels)`` levels in dB (``10 log10`` of power).
+        valid : torch.Tensor, optional
+            ``(batch,)`` int64 count of each row's real frames, for the noise
+            level (padding left out); ``None``: every frame is real.
 
         Returns
         -------
@@ -170,7 +222,17 @@ class SpectralFloor(nn.Module):
         nepers = feats * _NEPER
         # each frame's mean power over the channels, in nepers; the loudest
         loudest = _mean_power(nepers).amax(dim=1, keepdim=True)
-        return self._add(nepers, loudest - self.floor_db * _NEPER)
+        floor = (loudest - self.floor_db * _NEPER).unsqueeze(-1)
+        if self.log_shape is not None:
+            floor = floor + self.log_shape
+        if self.noise_margin_db is not None:
+            if valid is None:
+                valid = torch.full(
+                    (feats.shape[0],), feats.shape[1], device=feats.device
+                )
+            noise = frame_quantile(nepers, valid, self.noise_quantile)
+            floor = torch.maximum(floor, noise + self.noise_margin_db * _NEPER)
+        return self._sum(nepers, floor)
 
     def under(self, feats: torch.Tensor, loudest: torch.Tensor) -> torch.Tensor:
         """The features with the floor ``floor_db`` under a given level added.
@@ -208,6 +270,11 @@ class SpectralFloor(nn.Module):
         floor = floor.unsqueeze(-1)
         if self.log_shape is not None:
             floor = floor + self.log_shape
+        return self._sum(nepers, floor)
+
+    @staticmethod
+    def _sum(nepers: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+        """``log(e^nepers + e^floor)`` in dB, ``floor`` broadcast over frames."""
         # log(e^a + e^b), stable: max + log1p(e^-|a - b|)
         high = torch.maximum(nepers, floor)
         low = torch.minimum(nepers, floor)

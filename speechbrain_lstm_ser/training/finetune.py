@@ -268,6 +268,8 @@ def _check_features(ours: nn.Module, theirs: nn.Module, sample_rate: int) -> Non
 _FEATURE_SWITCHES = {
     "noise_floor_db": "docs/emotion.md#noise-what-flips-the-labels-and-a-floor-"
     "under-the-filterbanks",
+    "noise_floor_margin_db": "docs/emotion.md#noise-at-10-db-a-floor-over-the-"
+    "noise-level",
     "voicing_gate_db": "docs/emotion.md#babble-a-voicing-gate",
     "voicing_noise_gate_db": "docs/emotion.md#louder-babble-a-gate-over-the-noise-"
     "level",

@@ -178,6 +178,11 @@ def test_the_card_names_the_features_and_their_floor():
         "FbankProsody (floor 25 dB under the loudest frame; unvoiced 20 dB under it"
         " or within 10 dB of the noise level);"
     )
+    over_noise = FbankProsody(n_mels=20, noise_floor_db=25.0, noise_floor_margin_db=6.0)
+    assert describe_model({"compute_features": over_noise}).startswith(
+        "FbankProsody (floor 25 dB under the loudest frame or 6 dB over the noise"
+        " level);"
+    )
     noise_gate_only = FbankProsody(n_mels=20, voicing_noise_gate_db=10.0)
     assert describe_model({"compute_features": noise_gate_only}).startswith(
         "FbankProsody (unvoiced within 10 dB of the noise level);"

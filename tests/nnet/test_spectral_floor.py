@@ -76,3 +76,66 @@ def test_white_noise_at_20_db_changes_floored_features_little():
     bare, floored = change(None), change(25.0)
     assert float(bare.mean()) > 15.0 and float(bare.amax()) > 50.0
     assert float(floored.mean()) < 3.0 and float(floored.amax()) < 10.0
+
+
+def test_the_noise_margin_leaves_a_clean_recording_as_it_was():
+    # Digital silence in the pauses: the noise level is far under the fixed floor.
+    clean = vowels_and_pauses().unsqueeze(0)
+    fixed = FbankProsody(n_mels=40, noise_floor_db=25.0)
+    margin = FbankProsody(n_mels=40, noise_floor_db=25.0, noise_floor_margin_db=6.0)
+    with torch.no_grad():
+        assert torch.equal(margin(clean), fixed(clean))
+
+
+def test_the_noise_margin_covers_the_ripple_of_louder_noise():
+    """White noise at 10 dB lies over the fixed floor: two draws of it move the
+    bins by 1.9 dB on average; 6 dB over the noise level, by 0.9 dB."""
+    clean = vowels_and_pauses().unsqueeze(0)
+    draws = [with_white_noise(clean, 10.0, seed=s) for s in (0, 1)]
+
+    def ripple(margin_db):
+        features = FbankProsody(
+            n_mels=40, noise_floor_db=25.0, noise_floor_margin_db=margin_db
+        )
+        with torch.no_grad():
+            a, b = (features(w) for w in draws)
+        return float((a - b)[..., :40].abs().mean())
+
+    fixed, margin = ripple(None), ripple(6.0)
+    assert fixed > 1.5 and margin < 0.6 * fixed
+
+
+def test_the_noise_margin_follows_each_channels_own_noise():
+    # Channel 0 has noise 10 dB under the loudest frame, channel 1 40 dB under.
+    feats = torch.tensor([[[0.0, 0.0], [-10.0, -40.0], [-10.0, -40.0]]])
+    floor = SpectralFloor(60.0, noise_margin_db=3.0, noise_quantile=0.0)
+    out = floor(feats)[0, 1]
+    expected = 10 * torch.log10(10 ** (torch.tensor([-10.0, -40.0]) / 10) * 3)
+    torch.testing.assert_close(out, expected, atol=0.01, rtol=0)  # +3 dB x 2
+
+
+def test_the_noise_margin_keeps_the_floor_gain_invariant():
+    feats = 30.0 * torch.randn(2, 40, 6, generator=torch.Generator().manual_seed(1))
+    floor = SpectralFloor(25.0, torch.linspace(0.5, 2.0, 6), noise_margin_db=6.0)
+    torch.testing.assert_close(floor(feats - 20.0), floor(feats) - 20.0)
+
+
+def test_the_noise_margin_counts_a_padded_rows_own_frames():
+    short = with_white_noise(vowels_and_pauses(), 10.0)
+    wavs = torch.stack(
+        [torch.nn.functional.pad(short, (0, len(short))), torch.zeros(2 * len(short))]
+    )
+    features = FbankProsody(n_mels=40, noise_floor_db=25.0, noise_floor_margin_db=6.0)
+    with torch.no_grad():
+        alone = features(short.unsqueeze(0))[0]
+        batched = features(wavs, torch.tensor([0.5, 1.0]))[0, : len(alone)]
+    torch.testing.assert_close(batched, alone, atol=1e-4, rtol=1e-4)
+
+
+def test_bad_noise_margins_are_refused_by_name():
+    with pytest.raises(ValueError, match="noise_margin_db"):
+        SpectralFloor(25.0, noise_margin_db=-1.0)
+    with pytest.raises(ValueError, match="noise_quantile"):
+        SpectralFloor(25.0, noise_margin_db=6.0, noise_quantile=1.0)
+    with pytest.raises(ValueError, match="set noise_floor_db too"):
+        FbankProsody(n_mels=40, noise_floor_margin_db=6.0)

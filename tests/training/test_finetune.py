@@ -155,19 +155,26 @@ def test_a_model_published_before_the_floor_names_the_override():
         transfer_weights(with_floor(tiny(4), None), FOUR, source, 16000)
 
 
-@pytest.mark.parametrize("key", ["voicing_gate_db", "voicing_noise_gate_db"])
+@pytest.mark.parametrize(
+    "key, fixed",
+    [
+        ("voicing_gate_db", {}),
+        ("voicing_noise_gate_db", {}),
+        ("noise_floor_margin_db", {"noise_floor_db": 25.0}),
+    ],
+)
 @pytest.mark.parametrize(
     "published_gate, ours, override", [(None, 20.0, "null"), (20.0, None, "20")]
 )
-def test_a_model_of_another_voicing_gate_names_the_override(
-    key, published_gate, ours, override
+def test_a_model_of_another_voicing_gate_or_floor_margin_names_the_override(
+    key, fixed, published_gate, ours, override
 ):
     # The feature probe is white noise: no voiced frame for a gate to cut,
     # so without the check a mismatch would pass silently.
     from speechbrain_lstm_ser.nnet.features import FbankProsody
 
     def with_gate(model, gate):
-        model.compute_features = FbankProsody(n_mels=17, **{key: gate})
+        model.compute_features = FbankProsody(n_mels=17, **fixed, **{key: gate})
         return model
 
     source = published()
