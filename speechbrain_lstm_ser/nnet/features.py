@@ -281,6 +281,34 @@ class ProsodyFeatures(nn.Module):
         """
         return torch.div(num_samples, self.hop, rounding_mode="floor").long() + 1
 
+    def valid_frames(
+        self, lens: torch.Tensor | None, num_samples: int
+    ) -> torch.Tensor | None:
+        """How many leading frames of each row of a padded batch are real.
+
+        Arguments
+        ---------
+        lens : torch.Tensor or None
+            ``(batch,)`` relative lengths in ``[0, 1]``; ``None``: no padding.
+        num_samples : int
+            The padded time dimension of the waveforms.
+
+        Returns
+        -------
+        torch.Tensor or None
+            ``(batch,)`` int64 frame counts, each what the row gives alone;
+            ``None`` where ``lens`` is.
+
+        Example
+        -------
+        >>> ProsodyFeatures().valid_frames(torch.tensor([1.0, 0.5]), 16000)
+        tensor([51, 26])
+        """
+        if lens is None:
+            return None
+        kept = torch.round(lens * num_samples)
+        return self.frames(kept).clamp_max(1 + num_samples // self.hop)
+
     def forward(
         self, wavs: torch.Tensor, lens: torch.Tensor | None = None
     ) -> torch.Tensor:
@@ -308,13 +336,11 @@ class ProsodyFeatures(nn.Module):
             )
         wavs = wavs.float()
         n_frames = 1 + wavs.shape[1] // self.hop
+        valid = self.valid_frames(lens, wavs.shape[1])
         if lens is not None:
             samples = torch.arange(wavs.shape[1], device=wavs.device)
             kept = torch.round(lens.unsqueeze(1) * wavs.shape[1])
             wavs = wavs * (samples < kept).float()
-            valid = self.frames(kept[:, 0]).clamp_max(n_frames)
-        else:
-            valid = torch.full((wavs.shape[0],), n_frames, device=wavs.device)
         frames = self._pitch_frames(wavs, n_frames)  # (batch, n_frames, frame)
         cmnd = self._cmnd(frames)  # (batch, n_frames, lag_max + 1)
         log_f0, trough = self._period(cmnd)
@@ -333,7 +359,7 @@ class ProsodyFeatures(nn.Module):
         return torch.stack([log_f0, voicing, log_energy], dim=-1)
 
     def _noise_level(
-        self, log_energy: torch.Tensor, valid: torch.Tensor
+        self, log_energy: torch.Tensor, valid: torch.Tensor | None
     ) -> torch.Tensor:
         """``(batch, 1)``: the ``noise_quantile`` of each row's valid frames' energy."""
         return frame_quantile(log_energy, valid, self.noise_quantile)
@@ -606,10 +632,7 @@ class FbankProsody(nn.Module):
         fbank = self.fbank(wavs)
         prosody = self.prosody(wavs, lens).to(fbank.dtype)
         if self.fbank_floor is not None:
-            valid = None
-            if lens is not None:
-                kept = torch.round(lens * wavs.shape[1]).long()
-                valid = self.frames(kept).clamp_max(fbank.shape[1])
+            valid = self.prosody.valid_frames(lens, wavs.shape[1])
             fbank = self.fbank_floor(fbank, valid)
             energy = self.energy_floor(prosody[..., 2:], valid)
             prosody = torch.cat([prosody[..., :2], energy], dim=-1)

@@ -214,7 +214,7 @@ def frame_lengths(
 
 
 def frame_quantile(
-    values: torch.Tensor, valid: torch.Tensor, quantile: float
+    values: torch.Tensor, valid: torch.Tensor | None, quantile: float
 ) -> torch.Tensor:
     """Each row's ``quantile`` over its valid frames, padding left out.
 
@@ -226,9 +226,9 @@ def frame_quantile(
     ---------
     values : torch.Tensor
         ``(batch, frames)`` or ``(batch, frames, channels)``.
-    valid : torch.Tensor
+    valid : torch.Tensor or None
         ``(batch,)`` int64: how many leading frames of each row are real
-        (at least 1).
+        (at least 1); ``None``: every frame is.
     quantile : float
         In ``[0, 1]``: 0 the smallest value, 1 the largest.
 
@@ -244,6 +244,8 @@ def frame_quantile(
     tensor([[2.],
             [5.]])
     """
+    if valid is None:
+        valid = torch.full((values.shape[0],), values.shape[1], device=values.device)
     steps = torch.arange(values.shape[1], device=values.device)
     padded = steps.unsqueeze(0) >= valid.unsqueeze(1)
     if values.dim() == 3:

@@ -222,14 +222,8 @@ class SpectralFloor(nn.Module):
         nepers = feats * _NEPER
         # each frame's mean power over the channels, in nepers; the loudest
         loudest = _mean_power(nepers).amax(dim=1, keepdim=True)
-        floor = (loudest - self.floor_db * _NEPER).unsqueeze(-1)
-        if self.log_shape is not None:
-            floor = floor + self.log_shape
+        floor = self._shaped(loudest - self.floor_db * _NEPER)
         if self.noise_margin_db is not None:
-            if valid is None:
-                valid = torch.full(
-                    (feats.shape[0],), feats.shape[1], device=feats.device
-                )
             noise = frame_quantile(nepers, valid, self.noise_quantile)
             floor = torch.maximum(floor, noise + self.noise_margin_db * _NEPER)
         return self._sum(nepers, floor)
@@ -263,14 +257,12 @@ class SpectralFloor(nn.Module):
         tensor([[  0.0000, -30.0000, -49.6000]])
         """
         floor = loudest * _NEPER - self.floor_db * _NEPER
-        return self._add(feats * _NEPER, floor)
+        return self._sum(feats * _NEPER, self._shaped(floor))
 
-    def _add(self, nepers: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
-        """The power sum of ``e^nepers`` and the shaped floor (nepers), in dB."""
-        floor = floor.unsqueeze(-1)
-        if self.log_shape is not None:
-            floor = floor + self.log_shape
-        return self._sum(nepers, floor)
+    def _shaped(self, level: torch.Tensor) -> torch.Tensor:
+        """A level (nepers, ``(batch, frames or 1)``) as a floor in each channel."""
+        floor = level.unsqueeze(-1)
+        return floor if self.log_shape is None else floor + self.log_shape
 
     @staticmethod
     def _sum(nepers: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
