@@ -67,6 +67,7 @@ import torch
 from speechbrain.lobes.features import Fbank
 from torch import nn
 
+from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
 from speechbrain_lstm_ser.nnet.lengths import frame_quantile, stft_frame_count
 from speechbrain_lstm_ser.nnet.spectral_floor import SpectralFloor, white_noise_shape
 
@@ -306,8 +307,7 @@ class ProsodyFeatures(nn.Module):
         """
         if lens is None:
             return None
-        kept = torch.round(lens * num_samples)
-        return self.frames(kept).clamp_max(1 + num_samples // self.hop)
+        return self.frames(absolute_lengths(lens, num_samples, lens.shape[0]))
 
     def forward(
         self, wavs: torch.Tensor, lens: torch.Tensor | None = None
