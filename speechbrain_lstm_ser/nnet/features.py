@@ -65,6 +65,7 @@ import math
 
 import torch
 from speechbrain.lobes.features import Fbank
+from speechbrain.utils.autocast import fwd_default_precision
 from torch import nn
 
 from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
@@ -103,6 +104,16 @@ def _lowpass(factor: int, taps_per_factor: int = 16) -> torch.Tensor:
     window = torch.blackman_window(n, periodic=False, dtype=torch.float64)
     taps = cutoff * torch.sinc(cutoff * t) * window
     return (taps / taps.sum()).float()
+
+
+def _capturing_graph() -> bool:
+    """Whether the forward is being captured (``torch.export``, ONNX).
+
+    :class:`ProsodyFeatures` then leaves out its shortcut for silent frames
+    (data-dependent shapes): the general path gives the same values and has
+    a static graph.
+    """
+    return torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export()
 
 
 class ProsodyFeatures(nn.Module):
@@ -341,9 +352,7 @@ class ProsodyFeatures(nn.Module):
             samples = torch.arange(wavs.shape[1], device=wavs.device)
             kept = torch.round(lens.unsqueeze(1) * wavs.shape[1])
             wavs = wavs * (samples < kept).float()
-        frames = self._pitch_frames(wavs, n_frames)  # (batch, n_frames, frame)
-        cmnd = self._cmnd(frames)  # (batch, n_frames, lag_max + 1)
-        log_f0, trough = self._period(cmnd)
+        log_f0, trough = self._yin(self._pitch_signal(wavs), n_frames)
         a, b = self.voicing_beta
         # ONNX Runtime gave NaN on digital silence (0 / 0 in the CMND, whose
         # guard it lost on export); PyTorch gives 0 there, unvoiced.
@@ -358,14 +367,51 @@ class ProsodyFeatures(nn.Module):
         log_f0 = self._interpolate(log_f0, voicing >= self.voicing_threshold)
         return torch.stack([log_f0, voicing, log_energy], dim=-1)
 
+    def _yin(
+        self, signal: torch.Tensor, n_frames: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-F0 and CMND trough ``(batch, n_frames)`` of YIN on every frame.
+
+        ``signal`` is :meth:`_pitch_signal`'s. YIN runs on the frames that
+        hold sound only; a silent frame (all zeros: a padded batch's tail,
+        digital silence) gets what YIN gives on zeros, computed once. A
+        training batch is about a third padding (``python -m bench.profile``),
+        so this saves that share of the tracker, with the same values: each
+        frame's transforms are its own.
+        """
+        hop = self.hop // self.factor
+        frames = signal.unfold(-1, self.frame, hop)[:, :n_frames]  # a view
+        if _capturing_graph():  # no data-dependent shapes in a captured graph
+            return self._period(self._cmnd(frames))
+        # Non-zero samples in each frame, from a running count over the signal.
+        count = nn.functional.pad(signal.ne(0).cumsum(-1), (1, 0))
+        starts = torch.arange(n_frames, device=signal.device) * hop
+        sounding = count[:, starts + self.frame] > count[:, starts]
+        if bool(sounding.all()):  # nothing to skip
+            return self._period(self._cmnd(frames))
+        silent_f0, silent_trough = self._period(
+            self._cmnd(frames.new_zeros(1, 1, frames.shape[-1]))
+        )
+        log_f0 = silent_f0.expand(sounding.shape).clone()
+        trough = silent_trough.expand(sounding.shape).clone()
+        if bool(sounding.any()):  # else all silent (an FFT of no frame fails)
+            log_f0[sounding], trough[sounding] = self._period(
+                self._cmnd(frames[sounding])
+            )
+        return log_f0, trough
+
     def _noise_level(
         self, log_energy: torch.Tensor, valid: torch.Tensor | None
     ) -> torch.Tensor:
         """``(batch, 1)``: the ``noise_quantile`` of each row's valid frames' energy."""
         return frame_quantile(log_energy, valid, self.noise_quantile)
 
-    def _pitch_frames(self, wavs: torch.Tensor, n_frames: int) -> torch.Tensor:
-        """``(batch, n_frames, frame)`` low-passed, decimated, centred frames."""
+    def _pitch_signal(self, wavs: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` low-passed, decimated, padded by half a frame.
+
+        Frame ``t`` of YIN is ``signal[:, t * hop : t * hop + frame]`` (hop
+        at the decimated rate): centred on sample ``t * hop`` of ``wavs``.
+        """
         if self.factor > 1:
             taps = self.lowpass.shape[-1]
             wavs = nn.functional.conv1d(
@@ -375,8 +421,7 @@ class ProsodyFeatures(nn.Module):
                 stride=self.factor,
             )[:, 0]
         half, hop = self.frame // 2, self.hop // self.factor
-        padded = nn.functional.pad(wavs, (half, half + hop))
-        return padded.unfold(-1, self.frame, hop)[:, :n_frames].contiguous()
+        return nn.functional.pad(wavs, (half, half + hop))
 
     def _log_energy(self, wavs: torch.Tensor, n_frames: int) -> torch.Tensor:
         """Hamming-weighted mean power (dB) of the ``win`` samples at ``t * hop``."""
@@ -611,6 +656,19 @@ class FbankProsody(nn.Module):
         """
         return stft_frame_count(self.fbank.compute_STFT, num_samples)
 
+    @fwd_default_precision(cast_inputs=torch.float32)  # as Fbank.forward
+    def _filterbanks(self, wavs: torch.Tensor) -> torch.Tensor:
+        """``(batch, frames, n_mels)``: exactly the ``Fbank``'s output, faster.
+
+        ``Fbank`` sums the squared real and imaginary parts over the last
+        axis of a transposed (strided) STFT, which on the CPU costs about
+        twice the STFT itself; adding the two squares is the same sum of two
+        floats, so the same values.
+        """
+        stft = self.fbank.compute_STFT(wavs)  # (batch, frames, freq, 2)
+        power = stft[..., 0].square() + stft[..., 1].square()
+        return self.fbank.compute_fbanks(power)
+
     def forward(
         self, wavs: torch.Tensor, lens: torch.Tensor | None = None
     ) -> torch.Tensor:
@@ -629,7 +687,7 @@ class FbankProsody(nn.Module):
         torch.Tensor
             ``(batch, 1 + time // hop, n_mels + 3)``.
         """
-        fbank = self.fbank(wavs)
+        fbank = self._filterbanks(wavs)
         prosody = self.prosody(wavs, lens).to(fbank.dtype)
         if self.fbank_floor is not None:
             valid = self.prosody.valid_frames(lens, wavs.shape[1])

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 from speechbrain.lobes.features import Fbank
+from torch import nn
 
 from speechbrain_lstm_ser.nnet.features import FbankProsody, ProsodyFeatures
 
@@ -347,3 +348,53 @@ def test_exports_to_onnx_in_the_model_graph(tmp_path, gates):
     wavs = torch.stack([harmonic(210.0, 1.5), noise(int(1.5 * SR), seed=5)])
     # PyTorch and onnxruntime are different kernels: a stated tolerance.
     assert onnx_max_abs_diff(graph, path, wavs, torch.tensor([1.0, 0.6])) < 1e-4
+
+
+def _padded(wavs):
+    """A zero-padded batch of waveforms and its relative lengths."""
+    longest = max(len(w) for w in wavs)
+    batch = torch.stack([nn.functional.pad(w, (0, longest - len(w))) for w in wavs])
+    return batch, torch.tensor([len(w) / longest for w in wavs])
+
+
+def test_yin_on_sounding_frames_only_equals_yin_on_every_frame():
+    # The shortcut for silent frames (padding, digital silence) against the
+    # general path: the same values, within float32 rounding (FFT libraries
+    # may block a batch of another size differently).
+    prosody = ProsodyFeatures(sample_rate=SR, voicing_gate_db=20.0)
+    silence = torch.zeros(SR // 2)
+    wavs, _ = _padded(
+        [
+            harmonic(130.0, 2.0, noise_db=15),
+            torch.cat([harmonic(220.0, 0.5), silence, noise(SR // 2, seed=4)]),
+            noise(SR // 3, seed=5),
+        ]
+    )
+    n_frames = 1 + wavs.shape[1] // HOP
+    signal = prosody._pitch_signal(wavs)
+    frames = signal.unfold(-1, prosody.frame, HOP // prosody.factor)[:, :n_frames]
+    silent = ~frames.ne(0).any(-1)
+    assert 0 < int(silent.sum()) < silent.numel() // 2  # both paths are taken
+    log_f0, trough = prosody._yin(signal, n_frames)
+    general_f0, general_trough = prosody._period(prosody._cmnd(frames))
+    torch.testing.assert_close(log_f0, general_f0)
+    torch.testing.assert_close(trough, general_trough)
+    assert bool((trough[silent] == 1.0).all())  # silence is aperiodic: unvoiced
+
+
+def test_filterbanks_equal_speechbrains_fbank_on_a_padded_batch():
+    features = FbankProsody(n_mels=40)
+    wavs, lens = _padded([harmonic(150.0, 1.5), noise(SR // 2, seed=6)])
+    fbank = Fbank(n_mels=40, hop_length=20, win_length=32, n_fft=512)
+    torch.testing.assert_close(features(wavs, lens)[..., :40], fbank(wavs))
+
+
+def test_all_silent_batch_takes_the_silent_frames_values():
+    prosody = ProsodyFeatures(sample_rate=SR)
+    n_frames = 1 + (SR // 2) // HOP
+    signal = prosody._pitch_signal(torch.zeros(2, SR // 2))
+    frames = signal.unfold(-1, prosody.frame, HOP // prosody.factor)[:, :n_frames]
+    general = prosody._period(prosody._cmnd(frames))
+    torch.testing.assert_close(prosody._yin(signal, n_frames), general)
+    silent = prosody(torch.zeros(2, SR // 2), torch.tensor([1.0, 0.5]))
+    assert bool((silent[..., 1] == 0).all())  # unvoiced
