@@ -23,6 +23,51 @@ def test_denoiser_improves_snr_on_speechlike_signal():
     assert torch.equal(lens, torch.ones(1))
 
 
+def _pulsed_tone(seconds=2.0):
+    """A harmonic tone switched on and off twice a second (speech-like pauses)."""
+    t = torch.arange(int(seconds * 16000)) / 16000
+    tone = sum(torch.sin(2 * torch.pi * f * t) / k for k, f in enumerate([150, 300], 1))
+    return 0.3 * tone * (torch.sin(2 * torch.pi * 2 * t) > 0)
+
+
+@pytest.mark.parametrize("snr_db", [5.0, 10.0, 20.0])
+def test_denoiser_snr_estimate_follows_added_white_noise(snr_db):
+    clean = _pulsed_tone()
+    gen = torch.Generator().manual_seed(int(snr_db))
+    noise = torch.randn(clean.shape, generator=gen)
+    noise = (
+        noise * (clean.pow(2).mean() / noise.pow(2).mean() / 10 ** (snr_db / 10)).sqrt()
+    )
+    den = SpectralGateDenoiser()
+    power = (
+        torch.stft(
+            clean + noise,
+            den.n_fft,
+            den.hop_length,
+            window=den.window,
+            return_complex=True,
+        )
+        .abs()
+        .pow(2)
+        .sum(0)
+    )
+    quiet = power.argsort()[: int(den.noise_fraction * power.numel())]
+    assert abs(den.estimated_snr_db(power, quiet) - snr_db) < 3.0
+
+
+def test_denoiser_snr_gate_passes_clean_audio_and_denoises_noisy_audio():
+    clean = _pulsed_tone()
+    gen = torch.Generator().manual_seed(0)
+    noisy = clean + 0.03 * torch.randn(clean.shape, generator=gen)
+    quiet_room = clean + 1e-4 * torch.randn(clean.shape, generator=gen)  # ~60 dB
+    gated = SpectralGateDenoiser(max_snr_db=25.0)
+    batch = torch.stack([quiet_room, noisy])
+    out, _ = gated(batch, torch.ones(2))
+    assert torch.equal(out[0], quiet_room)  # above the gate: untouched
+    assert _snr(clean, out[1]) > _snr(clean, noisy) + 5  # below it: denoised
+    torch.testing.assert_close(out[1], SpectralGateDenoiser()(noisy[None], None)[0][0])
+
+
 def test_denoiser_padding_invariant_and_switchable():
     den = SpectralGateDenoiser()
     x = torch.randn(2, 8000) * 0.1
