@@ -45,8 +45,10 @@ class SpectralGateDenoiser(WaveformStep):
         Utterances whose estimated SNR is above this pass unchanged: only
         noisy ones are denoised. The estimate is the utterance's mean frame
         power over its noise power (the quietest frames', as above), minus
-        one, in dB; it follows added white, pink and babble noise to within
-        a few dB at 5-20 dB. ``None`` (default): every utterance is denoised.
+        one, in dB. On the embedded corpus's validation split (medians) it
+        reads white noise at 5-20 dB within 0.5 dB, pink noise 1-4 dB high
+        and babble 3-7 dB high (babble has pauses of its own). ``None``
+        (default): every utterance is denoised.
 
     Example
     -------
@@ -145,8 +147,8 @@ class SpectralGateDenoiser(WaveformStep):
         Returns
         -------
         float
-            dB; digital silence gives a very low value, a clean recording
-            with silent pauses a very high one.
+            dB; a clean recording with silent pauses gives a very high
+            value, digital silence 0 dB (its zeros stay zeros when denoised).
 
         Example
         -------
