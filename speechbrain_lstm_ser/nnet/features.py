@@ -106,6 +106,33 @@ def _lowpass(factor: int, taps_per_factor: int = 16) -> torch.Tensor:
     return (taps / taps.sum()).float()
 
 
+def _shifted_copies(taps: torch.Tensor, stride: int, copies: int = 16) -> torch.Tensor:
+    """``copies`` of ``taps``, each ``stride`` further: ``(copies, 1, length)``.
+
+    ``length = len(taps) + (copies - 1) * stride``.
+
+    A ``conv1d`` with these as its output channels and a stride of ``copies *
+    stride`` computes the outputs of the one-channel ``conv1d(x, taps,
+    stride=stride)``, ``copies`` at each step, in a fraction of the time on
+    the CPU (oneDNN is slow on a single output channel): the same products
+    and sums, plus products with zero.
+
+    Example
+    -------
+    >>> taps, x = torch.rand(1, 1, 5), torch.rand(1, 1, 64)
+    >>> plain = nn.functional.conv1d(x, taps, stride=2)[0, 0]
+    >>> weights = _shifted_copies(taps[0, 0], 2, copies=4)
+    >>> copies = nn.functional.conv1d(nn.functional.pad(x, (0, 8)), weights, stride=8)
+    >>> torch.allclose(copies[0].T.flatten()[: len(plain)], plain)
+    True
+    """
+    length = len(taps) + (copies - 1) * stride
+    out = taps.new_zeros(copies, 1, length)
+    for j in range(copies):
+        out[j, 0, j * stride : j * stride + len(taps)] = taps
+    return out
+
+
 def _capturing_graph() -> bool:
     """Whether the forward is being captured (``torch.export``, ONNX).
 
@@ -268,9 +295,8 @@ class ProsodyFeatures(nn.Module):
         self.register_buffer(
             "energy_window", (window / window.sum()).view(1, 1, -1), persistent=False
         )
-        self.register_buffer(
-            "lowpass", _lowpass(self.factor).view(1, 1, -1), persistent=False
-        )
+        lowpass = _shifted_copies(_lowpass(self.factor), self.factor)
+        self.register_buffer("lowpass", lowpass, persistent=False)
 
     @property
     def n_channels(self) -> int:
@@ -413,13 +439,18 @@ class ProsodyFeatures(nn.Module):
         at the decimated rate): centred on sample ``t * hop`` of ``wavs``.
         """
         if self.factor > 1:
-            taps = self.lowpass.shape[-1]
+            copies, length = self.lowpass.shape[0], self.lowpass.shape[-1]
+            taps = length - (copies - 1) * self.factor
+            # Right: the whole filter tail, as where padding follows.
+            padded = nn.functional.pad(wavs.unsqueeze(1), (taps // 2, taps))
+            count = (padded.shape[-1] - taps) // self.factor + 1
+            # Output k * copies + j is copy j's at step k (_shifted_copies).
             wavs = nn.functional.conv1d(
-                # Right: the whole filter tail, as where padding follows.
-                nn.functional.pad(wavs.unsqueeze(1), (taps // 2, taps)),
+                nn.functional.pad(padded, (0, copies * self.factor)),
                 self.lowpass,
-                stride=self.factor,
-            )[:, 0]
+                stride=copies * self.factor,
+            )
+            wavs = wavs.transpose(1, 2).reshape(wavs.shape[0], -1)[:, :count]
         half, hop = self.frame // 2, self.hop // self.factor
         return nn.functional.pad(wavs, (half, half + hop))
 

@@ -7,7 +7,7 @@ import torch
 from speechbrain.lobes.features import Fbank
 from torch import nn
 
-from speechbrain_lstm_ser.nnet.features import FbankProsody, ProsodyFeatures
+from speechbrain_lstm_ser.nnet.features import FbankProsody, ProsodyFeatures, _lowpass
 
 SR = 16000
 HOP = 320  # 20 ms
@@ -380,6 +380,22 @@ def test_yin_on_sounding_frames_only_equals_yin_on_every_frame():
     torch.testing.assert_close(log_f0, general_f0)
     torch.testing.assert_close(trough, general_trough)
     assert bool((trough[silent] == 1.0).all())  # silence is aperiodic: unvoiced
+
+
+@pytest.mark.parametrize("samples", [SR // 3, SR + 7, 2 * SR - 1])
+def test_decimation_is_the_strided_convolution_with_the_lowpass(prosody, samples):
+    # The filter's shifted copies as channels against the plain strided
+    # convolution they stand for (the signal YIN reads).
+    wavs, _ = _padded([harmonic(140.0, samples / SR), noise(samples // 2, seed=7)])
+    taps = _lowpass(prosody.factor)
+    plain = nn.functional.conv1d(
+        nn.functional.pad(wavs.unsqueeze(1), (len(taps) // 2, len(taps))),
+        taps.view(1, 1, -1),
+        stride=prosody.factor,
+    )[:, 0]
+    half, hop = prosody.frame // 2, HOP // prosody.factor
+    expected = nn.functional.pad(plain, (half, half + hop))
+    torch.testing.assert_close(prosody._pitch_signal(wavs), expected)
 
 
 def test_filterbanks_equal_speechbrains_fbank_on_a_padded_batch():

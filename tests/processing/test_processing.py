@@ -1,7 +1,9 @@
 import pytest
 import torch
+from torch import nn
 
-from speechbrain_lstm_ser.processing.denoise import SpectralGateDenoiser
+from speechbrain_lstm_ser.processing.denoise import SpectralGateDenoiser, _box_mean
+from speechbrain_lstm_ser.processing.level import RemoveDC
 from speechbrain_lstm_ser.processing.pipeline import WaveformPipeline
 from speechbrain_lstm_ser.processing.trim import SilenceTrimmer, speech_bounds
 
@@ -80,6 +82,46 @@ def test_denoiser_padding_invariant_and_switchable():
     assert off(x, None)[0] is x
     tiny = torch.randn(1, 100)
     assert torch.equal(den(tiny, torch.ones(1))[0], tiny)
+
+
+@pytest.mark.parametrize("samples", [257, 4000, 16001])
+def test_denoiser_frame_power_is_the_stft_powers_sum(samples):
+    # The gate's frame powers, from the samples, against the STFT's.
+    den = SpectralGateDenoiser()
+    gen = torch.Generator().manual_seed(samples)
+    wav = 0.1 * torch.randn(samples, generator=gen)
+    spec = torch.stft(wav, 512, 128, window=den.window, return_complex=True)
+    torch.testing.assert_close(den.frame_power(wav), spec.abs().pow(2).sum(0))
+
+
+@pytest.mark.parametrize("hop", [128, 100])  # 100 does not divide n_fft
+@pytest.mark.parametrize("samples", [300, 4001, 16000])
+def test_denoiser_inverse_stft_is_torch_istft(samples, hop):
+    den = SpectralGateDenoiser(hop_length=hop)
+    gen = torch.Generator().manual_seed(samples)
+    wav = 0.1 * torch.randn(samples, generator=gen)
+    spec = torch.stft(wav, 512, hop, window=den.window, return_complex=True)
+    spec = spec * torch.rand(spec.shape, generator=gen)  # a gain, as denoised
+    expected = torch.istft(spec, 512, hop, window=den.window, length=samples)
+    torch.testing.assert_close(den.inverse_stft(spec, samples), expected)
+
+
+@pytest.mark.parametrize("width", [2, 3, 4, 5])
+def test_denoiser_gain_smoothing_is_avg_pool2d_over_existing_bins(width):
+    gain = torch.rand(257, 40, generator=torch.Generator().manual_seed(width))
+    expected = nn.functional.avg_pool2d(
+        gain[None, None], width, stride=1, padding=width // 2, count_include_pad=False
+    )[0, 0, :257, :40]
+    torch.testing.assert_close(_box_mean(_box_mean(gain, width, 0), width, 1), expected)
+
+
+def test_remove_dc_row_by_row_equals_the_masked_batch():
+    gen = torch.Generator().manual_seed(0)
+    wavs = torch.randn(3, 1000, generator=gen) + torch.tensor([[0.3], [-0.2], [0.0]])
+    lens = torch.tensor([1.0, 0.37, 0.001])  # the last: a single sample
+    out, _ = RemoveDC()(wavs, lens)
+    torch.testing.assert_close(out, RemoveDC.masked(wavs, lens))
+    assert out[1, 370:].abs().sum() == 0 and out[2, 0] == 0
 
 
 def test_trimmer():
