@@ -378,32 +378,51 @@ class ProsodyFeatures(nn.Module):
             samples = torch.arange(wavs.shape[1], device=wavs.device)
             kept = torch.round(lens.unsqueeze(1) * wavs.shape[1])
             wavs = wavs * (samples < kept).float()
-        log_f0, trough = self._yin(self._pitch_signal(wavs), n_frames)
+        log_energy = self._log_energy(wavs, n_frames)
+        gate = self._voicing_gate(log_energy, valid)
+        # A frame the gates unvoice needs no F0: its voicing is 0 and its
+        # log-F0 is interpolated from voiced frames (unless a threshold of
+        # 0 or less calls it voiced all the same).
+        needed = gate if self.voicing_threshold > 0 else None
+        log_f0, trough = self._yin(self._pitch_signal(wavs), n_frames, needed)
         a, b = self.voicing_beta
         # ONNX Runtime gave NaN on digital silence (0 / 0 in the CMND, whose
         # guard it lost on export); PyTorch gives 0 there, unvoiced.
         voicing = torch.nan_to_num(_beta_survival(trough, a, b), nan=0.0)
-        log_energy = self._log_energy(wavs, n_frames)
-        if self.voicing_gate_db is not None:
-            loudest = log_energy.max(-1, keepdim=True).values
-            voicing = voicing * (log_energy >= loudest - self.voicing_gate_db)
-        if self.voicing_noise_gate_db is not None:
-            noise = self._noise_level(log_energy, valid)
-            voicing = voicing * (log_energy >= noise + self.voicing_noise_gate_db)
+        if gate is not None:
+            voicing = voicing * gate
         log_f0 = self._interpolate(log_f0, voicing >= self.voicing_threshold)
         return torch.stack([log_f0, voicing, log_energy], dim=-1)
 
+    def _voicing_gate(
+        self, log_energy: torch.Tensor, valid: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        """``(batch, frames)``: True where the voicing gates let voicing through.
+
+        ``None`` where both gates are off.
+        """
+        gate = None
+        if self.voicing_gate_db is not None:
+            loudest = log_energy.max(-1, keepdim=True).values
+            gate = log_energy >= loudest - self.voicing_gate_db
+        if self.voicing_noise_gate_db is not None:
+            noise = self._noise_level(log_energy, valid)
+            above = log_energy >= noise + self.voicing_noise_gate_db
+            gate = above if gate is None else gate & above
+        return gate
+
     def _yin(
-        self, signal: torch.Tensor, n_frames: int
+        self, signal: torch.Tensor, n_frames: int, needed: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-F0 and CMND trough ``(batch, n_frames)`` of YIN on every frame.
 
         ``signal`` is :meth:`_pitch_signal`'s. YIN runs on the frames that
-        hold sound only; a silent frame (all zeros: a padded batch's tail,
-        digital silence) gets what YIN gives on zeros, computed once. A
-        training batch is about a third padding (``python -m bench.profile``),
-        so this saves that share of the tracker, with the same values: each
-        frame's transforms are its own.
+        hold sound and that ``needed`` (``(batch, n_frames)``, optional)
+        marks only; any other frame gets what YIN gives on zeros, computed
+        once. A training batch is about a third padding (``python -m
+        bench.profile``) and the voicing gates unvoice about half of the rest,
+        so this saves most of the tracker, with the same values on the frames
+        it runs on: each frame's transforms are its own.
         """
         hop = self.hop // self.factor
         frames = signal.unfold(-1, self.frame, hop)[:, :n_frames]  # a view
@@ -413,6 +432,8 @@ class ProsodyFeatures(nn.Module):
         count = nn.functional.pad(signal.ne(0).cumsum(-1), (1, 0))
         starts = torch.arange(n_frames, device=signal.device) * hop
         sounding = count[:, starts + self.frame] > count[:, starts]
+        if needed is not None:
+            sounding = sounding & needed
         if bool(sounding.all()):  # nothing to skip
             return self._period(self._cmnd(frames))
         silent_f0, silent_trough = self._period(

@@ -398,6 +398,25 @@ def test_decimation_is_the_strided_convolution_with_the_lowpass(prosody, samples
     torch.testing.assert_close(prosody._pitch_signal(wavs), expected)
 
 
+def test_yin_skips_the_frames_the_gates_unvoice_with_the_same_output(monkeypatch):
+    prosody = ProsodyFeatures(
+        sample_rate=SR, voicing_gate_db=20.0, voicing_noise_gate_db=10.0
+    )
+    quiet = torch.cat([harmonic(200.0, 0.5, level=0.001), harmonic(120.0, 1.0)])
+    wavs, lens = _padded([quiet, harmonic(250.0, 1.0, noise_db=5), noise(SR // 2)])
+    log_energy = prosody._log_energy(wavs, 1 + wavs.shape[1] // HOP)
+    gate = prosody._voicing_gate(log_energy, prosody.valid_frames(lens, wavs.shape[1]))
+    assert 0 < int((~gate).sum()) < gate.numel()  # frames are skipped
+    out = prosody(wavs, lens)
+    every_frame = ProsodyFeatures._yin  # the gates then apply to YIN's output
+
+    def yin_on_every_frame(self, signal, n_frames, needed=None):
+        return every_frame(self, signal, n_frames)
+
+    monkeypatch.setattr(ProsodyFeatures, "_yin", yin_on_every_frame)
+    torch.testing.assert_close(out, prosody(wavs, lens))
+
+
 def test_filterbanks_equal_speechbrains_fbank_on_a_padded_batch():
     features = FbankProsody(n_mels=40)
     wavs, lens = _padded([harmonic(150.0, 1.5), noise(SR // 2, seed=6)])
