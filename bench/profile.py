@@ -64,7 +64,10 @@ import torch
 from speechbrain.utils.epoch_loop import EpochCounter
 
 from speechbrain_lstm_ser.dataio.audio import read_audio
-from speechbrain_lstm_ser.dataio.loader_augmentation import loader_augmented
+from speechbrain_lstm_ser.dataio.loader_augmentation import (
+    loader_augmented,
+    loader_preprocessed,
+)
 from speechbrain_lstm_ser.dataio.prepare_emotion import prepare_emotion_data
 from speechbrain_lstm_ser.evaluation.reports import write_json
 from speechbrain_lstm_ser.training.brain import Brain
@@ -213,14 +216,15 @@ class ProfiledBrain(Brain):
         """The recipe's forward pass, stage by stage."""
         hp, timer = self.hparams, self.timer
         wavs, lens = batch.sig  # still on the CPU: no device synchronisation
-        self.audio_s += float(lens.sum()) * wavs.shape[1] / hp.sample_rate
+        self.audio_s += self.batch_audio_seconds(batch)  # as read (untrimmed)
         self.utterances += wavs.shape[0]
         with timer("data loading and decoding"):
             batch = batch.to(self.device)
         wavs, lens = batch.sig
         if not loader_augmented(batch):  # else the loader did both (data loading)
-            with timer("preprocessing"):
-                wavs, lens = hp.preprocess(wavs, lens)
+            if not loader_preprocessed(batch):  # else the loader did it
+                with timer("preprocessing"):
+                    wavs, lens = hp.preprocess(wavs, lens)
             if stage == sb.Stage.TRAIN and hp.augment:
                 with timer("augmentation"):
                     wavs, lens = hp.wav_augment(wavs, lens)
@@ -397,6 +401,7 @@ def profile_epoch(
         "threads": threads,
         "num_workers": int(hparams["dataloader_options"].get("num_workers", 0)),
         "augment_in_loader": brain.options.augment_in_loader,
+        "preprocess_in_loader": brain.options.preprocess_in_loader,
         "batches": brain.batches,
         "utterances": brain.utterances,
         "audio_s": round(audio, 2),
@@ -424,6 +429,8 @@ def _loader_note(run: dict) -> str:
     note = f", {workers} loader workers" if workers else ""
     if run.get("augment_in_loader"):
         note += ", pre-processing and augmentation in the loader (data loading)"
+    elif run.get("preprocess_in_loader"):
+        note += ", pre-processing in the loader (data loading)"
     return note
 
 

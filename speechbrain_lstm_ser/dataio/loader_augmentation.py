@@ -11,7 +11,15 @@ then pre-processes and augments its waveforms there. With
 ``num_workers > 0`` that happens in the loader's worker processes while the
 main process trains on the previous batch.
 
-A recipe switches it on with ``augment_in_loader: True`` in its YAML; the
+Pre-processing alone moves with ``preprocess_in_loader: True``: the
+recipe's ``preprocess`` module (DC removal, denoising, silence trimming) is
+deterministic, so the batches the step receives are the ones it would have
+made itself and every random draw of the augmentation stays in the step, on
+the main process's generator: a seeded run trains as it does without the
+option. With ``num_workers > 0`` the pre-processing then overlaps the step
+(measured in ``docs/performance.md``, "Where the training time goes").
+
+A recipe switches augmentation on with ``augment_in_loader: True`` in its YAML; the
 project's :class:`~speechbrain_lstm_ser.training.brain.Brain` then gives its
 training loader this collate, and the recipe's step skips what the loader
 did (:func:`loader_augmented`). The augmentation is the YAML's own
@@ -40,10 +48,22 @@ import torch
 from speechbrain.dataio.batch import PaddedBatch, PaddedData
 from torch import nn
 
-__all__ = ["LOADER_AUGMENTED", "AugmentingCollate", "loader_augmented"]
+__all__ = [
+    "LOADER_AUGMENTED",
+    "LOADER_INPUT_SAMPLES",
+    "LOADER_PREPROCESSED",
+    "AugmentingCollate",
+    "loader_augmented",
+    "loader_preprocessed",
+]
 
 #: The attribute a batch augmented by :class:`AugmentingCollate` carries.
 LOADER_AUGMENTED = "loader_augmented"
+#: The attribute a batch pre-processed by :class:`AugmentingCollate` carries.
+LOADER_PREPROCESSED = "loader_preprocessed"
+#: Samples of audio the batch held as read, before any pre-processing (the
+#: trimmer shortens it): what a recipe's throughput counts.
+LOADER_INPUT_SAMPLES = "loader_input_samples"
 
 WaveformStep = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -71,6 +91,29 @@ def loader_augmented(batch) -> bool:
     return bool(getattr(batch, LOADER_AUGMENTED, False))
 
 
+def loader_preprocessed(batch) -> bool:
+    """Whether a batch's ``sig`` was already pre-processed (augmented or not).
+
+    Arguments
+    ---------
+    batch : speechbrain.dataio.batch.PaddedBatch
+        A batch from a data loader.
+
+    Returns
+    -------
+    bool
+        True for batches of :class:`AugmentingCollate`: the step then does
+        not pre-process them again.
+
+    Example
+    -------
+    >>> batch = AugmentingCollate(None, nn.Identity())([{"sig": torch.zeros(4)}])
+    >>> loader_preprocessed(batch), loader_augmented(batch)
+    (True, False)
+    """
+    return bool(getattr(batch, LOADER_PREPROCESSED, False))
+
+
 class AugmentingCollate:
     """Collates a training batch, then pre-processes and augments its waveforms.
 
@@ -78,15 +121,16 @@ class AugmentingCollate:
     runs in worker processes). The batch is ``PaddedBatch(examples)``; its
     ``key`` entry, ``(waveforms (batch, time), relative lengths lens in
     [0, 1])``, goes through ``preprocess`` and then ``augment``, and the
-    batch is marked (:func:`loader_augmented`). Batches without ``key``
-    (e.g. cached SSL layers) pass unchanged and unmarked.
+    batch is marked (:func:`loader_preprocessed`, and
+    :func:`loader_augmented` unless ``augment`` is None). Batches without
+    ``key`` (e.g. cached SSL layers) pass unchanged and unmarked.
 
     Arguments
     ---------
-    augment : callable
+    augment : callable or None
         ``(wavs, lens) -> (wavs, lens)``, e.g. a YAML's ``wav_augment``
         (``speechbrain.augment.augmenter.Augmenter``). It must keep the batch
-        size.
+        size. None: pre-processing only (the step augments).
     preprocess : torch.nn.Module, optional
         The recipe's ``preprocess`` module (run first, as in the step). A
         CPU copy is kept; it must have no trainable parameters.
@@ -108,17 +152,18 @@ class AugmentingCollate:
 
     def __init__(
         self,
-        augment: WaveformStep,
+        augment: WaveformStep | None,
         preprocess: nn.Module | None = None,
         key: str = "sig",
     ):
+        option = "augment_in_loader" if augment is not None else "preprocess_in_loader"
         if preprocess is not None:
             trainable = [n for n, p in preprocess.named_parameters() if p.requires_grad]
             if trainable:
                 raise ValueError(
-                    "augment_in_loader: the preprocess module has trainable "
+                    f"{option}: the preprocess module has trainable "
                     f"parameters ({', '.join(trainable[:3])}); the loader would run "
-                    "a stale copy of it. Set augment_in_loader: False."
+                    f"a stale copy of it. Set {option}: False."
                 )
             preprocess = copy.deepcopy(preprocess).to("cpu").eval()
         self.augment, self.preprocess, self.key = augment, preprocess, key
@@ -129,10 +174,12 @@ class AugmentingCollate:
         if self.key not in examples[0]:
             return batch
         wavs, lens = getattr(batch, self.key)
+        samples = float(lens.sum()) * wavs.shape[1]
         with torch.no_grad():
             if self.preprocess is not None:
                 wavs, lens = self.preprocess(wavs, lens)
-            wavs, lens = self.augment(wavs, lens)
+            if self.augment is not None:
+                wavs, lens = self.augment(wavs, lens)
         if wavs.shape[0] != len(examples):
             raise ValueError(
                 f"augment_in_loader: wav_augment turned a batch of {len(examples)} "
@@ -141,5 +188,7 @@ class AugmentingCollate:
                 "Set augment_in_loader: False, or keep the batch size."
             )
         setattr(batch, self.key, PaddedData(wavs, lens))
-        setattr(batch, LOADER_AUGMENTED, True)
+        setattr(batch, LOADER_PREPROCESSED, True)
+        setattr(batch, LOADER_INPUT_SAMPLES, samples)
+        setattr(batch, LOADER_AUGMENTED, self.augment is not None)
         return batch

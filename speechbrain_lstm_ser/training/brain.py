@@ -39,8 +39,10 @@ import speechbrain as sb
 import torch
 
 from speechbrain_lstm_ser.dataio.loader_augmentation import (
+    LOADER_INPUT_SAMPLES,
     AugmentingCollate,
     loader_augmented,
+    loader_preprocessed,
 )
 from speechbrain_lstm_ser.evaluation.plots import plot_training_curves
 from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
@@ -109,6 +111,9 @@ class RecipeOptions:
     #: Pre-process and augment training batches in the data loader
     #: (:mod:`~speechbrain_lstm_ser.dataio.loader_augmentation`).
     augment_in_loader: bool = False
+    #: Pre-process training batches in the data loader, augment them in the
+    #: step (the same batches and draws; overlapped with ``num_workers > 0``).
+    preprocess_in_loader: bool = False
 
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:
@@ -281,8 +286,8 @@ class Brain(sb.Brain):
     def model_waveforms(self, batch, stage) -> tuple[torch.Tensor, torch.Tensor]:
         """The model's input: ``batch.sig`` pre-processed, and augmented in training.
 
-        What the training loader already did (``augment_in_loader``) is not
-        done again.
+        What the training loader already did (``augment_in_loader``,
+        ``preprocess_in_loader``) is not done again.
 
         Arguments
         ---------
@@ -301,7 +306,10 @@ class Brain(sb.Brain):
         """
         if loader_augmented(batch):
             return batch.sig
-        wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+        if loader_preprocessed(batch):
+            wavs, lens = batch.sig
+        else:
+            wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
         if self._step_augments(batch, stage):
             wavs, lens = self.hparams.wav_augment(wavs, lens)
         return wavs, lens
@@ -338,30 +346,32 @@ class Brain(sb.Brain):
     def make_dataloader(
         self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs
     ):
-        """SpeechBrain's loader; the training one augments with ``augment_in_loader``.
+        """SpeechBrain's loader; the training one may pre-process and augment.
 
-        Its ``collate_fn`` is then an
+        With ``augment_in_loader`` (and ``augment``) its ``collate_fn`` is an
         :class:`~speechbrain_lstm_ser.dataio.loader_augmentation.AugmentingCollate`
-        of the YAML's ``wav_augment`` and the ``preprocess`` module (unless
-        the loader options name their own ``collate_fn``).
+        of the YAML's ``wav_augment`` and the ``preprocess`` module; else, with
+        ``preprocess_in_loader``, one of the ``preprocess`` module alone
+        (unless the loader options name their own ``collate_fn``).
         """
+        augment = self.options.augment_in_loader and self.hparams.augment
+        preprocess = self.modules[PREPROCESS] if PREPROCESS in self.modules else None
         if (
             stage == sb.Stage.TRAIN
-            and self.options.augment_in_loader
-            and self.hparams.augment
+            and (augment or (self.options.preprocess_in_loader and preprocess))
             and "collate_fn" not in loader_kwargs
             and isinstance(dataset, sb.dataio.dataset.DynamicItemDataset)
         ):
-            preprocess = (
-                self.modules[PREPROCESS] if PREPROCESS in self.modules else None
-            )
             loader_kwargs["collate_fn"] = AugmentingCollate(
-                self.hparams.wav_augment, preprocess
+                self.hparams.wav_augment if augment else None, preprocess
             )
         return super().make_dataloader(dataset, stage, ckpt_prefix, **loader_kwargs)
 
     def batch_audio_seconds(self, batch) -> float:
         """Seconds of audio in a batch: relative lengths x padded length / rate.
+
+        The audio as read: a batch the loader pre-processed (and trimmed)
+        counts what it held before.
 
         Arguments
         ---------
@@ -376,8 +386,11 @@ class Brain(sb.Brain):
         sig = getattr(batch, "sig", None)
         if sig is None:
             return 0.0
-        wavs, lens = sig
-        return float(lens.sum()) * wavs.shape[1] / self.hparams.sample_rate
+        samples = getattr(batch, LOADER_INPUT_SAMPLES, None)
+        if samples is None:
+            wavs, lens = sig
+            samples = float(lens.sum()) * wavs.shape[1]
+        return samples / self.hparams.sample_rate
 
     def fit_batch(self, batch):
         """Counts the batch's seconds of audio, then trains on it."""

@@ -1,4 +1,8 @@
-"""Waveform augmentation in the training data loader (``augment_in_loader``)."""
+"""Pre-processing and augmentation in the training data loader.
+
+``augment_in_loader`` moves both; ``preprocess_in_loader`` the deterministic
+pre-processing alone.
+"""
 
 import os
 
@@ -11,8 +15,11 @@ from speechbrain.dataio.dataset import DynamicItemDataset
 from speechbrain_lstm_ser.dataio.loader_augmentation import (
     AugmentingCollate,
     loader_augmented,
+    loader_preprocessed,
 )
 from speechbrain_lstm_ser.processing.channels import RandomCodec, RandomNoise
+from speechbrain_lstm_ser.processing.denoise import SpectralGateDenoiser
+from speechbrain_lstm_ser.processing.level import RemoveDC
 from speechbrain_lstm_ser.processing.pipeline import WaveformPipeline
 from speechbrain_lstm_ser.processing.trim import SilenceTrimmer
 from speechbrain_lstm_ser.training.brain import Brain
@@ -105,15 +112,19 @@ class _Probe(Brain):
         return torch.nn.functional.mse_loss(predictions, labels)
 
 
-def _probe(augment_in_loader):
+def _probe(augment_in_loader, preprocess_in_loader=False, preprocess=None):
     hparams = {
         "augment": True,
         "augment_in_loader": augment_in_loader,
+        "preprocess_in_loader": preprocess_in_loader,
         "wav_augment": _Recorder(),
         "sample_rate": 16000,
     }
+    modules = {"scale": torch.nn.Linear(1, 1)}
+    if preprocess is not None:
+        modules["preprocess"] = preprocess
     brain = _Probe(
-        {"scale": torch.nn.Linear(1, 1)},
+        modules,
         lambda p: torch.optim.SGD(p, 0.01),
         hparams=hparams,
         run_opts={"noprogressbar": True},
@@ -167,3 +178,72 @@ def test_seeded_worker_draws_repeat():
     first, again = first_batch(), first_batch()
     assert torch.equal(first, again)
     assert not torch.equal(first[0, :1600], _examples()[0]["sig"])
+
+
+class _AddOne(torch.nn.Module):
+    """A deterministic pre-processing step: adds 1 to every sample."""
+
+    def forward(self, wavs, lens):
+        return wavs + 1.0, lens
+
+
+class _Doubler(torch.nn.Module):
+    """An augmentation that keeps the labels."""
+
+    def forward(self, wavs, lens):
+        return 2 * wavs, lens
+
+    def replicate_labels(self, labels):
+        return labels
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_the_loader_pre_processes_once_and_the_step_augments(workers):
+    brain = _probe(False, preprocess_in_loader=True, preprocess=_AddOne())
+    brain.hparams.wav_augment = _Doubler()
+    loader = {"batch_size": 3, "num_workers": workers}
+    brain.fit(range(1), _dataset(), train_loader_kwargs=loader)
+    ((ids, wavs),) = brain.seen
+    clean = {e["id"]: e["sig"] for e in _examples()}
+    for row, utt in zip(wavs, ids, strict=True):
+        n = len(clean[utt])
+        assert torch.equal(row[:n], 2 * (clean[utt] + 1.0))  # once each, in order
+    batch = next(iter(brain.make_dataloader(_dataset(), sb.Stage.TRAIN, batch_size=3)))
+    assert loader_preprocessed(batch) and not loader_augmented(batch)
+    valid = brain.make_dataloader(_dataset(), sb.Stage.VALID, batch_size=3)
+    assert not loader_preprocessed(next(iter(valid)))  # the step pre-processes
+
+
+def test_pre_processing_in_a_worker_trains_bit_for_bit_as_in_the_step():
+    # The recipe's pre-processing is deterministic and the augmentation's
+    # draws stay in the main process: the same batches, the same weights.
+    def train(in_loader):
+        torch.manual_seed(3)
+        preprocess = WaveformPipeline(
+            [
+                RemoveDC(),
+                SpectralGateDenoiser(max_snr_db=25.0),
+                SilenceTrimmer(sample_rate=16000, threshold_db=-20),
+            ]
+        )
+        brain = _probe(False, preprocess_in_loader=in_loader, preprocess=preprocess)
+        brain.hparams.wav_augment = Augmenter(augmentations=[RandomNoise(16000)])
+        loader = {"batch_size": 2, "shuffle": True, "num_workers": int(in_loader)}
+        brain.fit(range(2), _dataset(), train_loader_kwargs=loader)
+        return brain.seen, brain.modules.scale.weight.detach().clone()
+
+    (seen, weight), (seen_in_step, weight_in_step) = train(True), train(False)
+    assert len(seen) == len(seen_in_step) == 4
+    for (ids, wavs), (ids_in_step, wavs_in_step) in zip(
+        seen, seen_in_step, strict=True
+    ):
+        assert ids == ids_in_step and torch.equal(wavs, wavs_in_step)
+    assert torch.equal(weight, weight_in_step)
+
+
+def test_throughput_counts_the_audio_as_read_before_trimming():
+    trim = WaveformPipeline([SilenceTrimmer(enabled=True, sample_rate=16000)])
+    speech = torch.cat([torch.zeros(8000), 0.3 * torch.randn(8000), torch.zeros(8000)])
+    batch = AugmentingCollate(None, preprocess=trim)([{"sig": speech}])
+    assert batch.sig.data.shape[1] < 12000  # trimmed
+    assert _probe(False).batch_audio_seconds(batch) == pytest.approx(1.5)
