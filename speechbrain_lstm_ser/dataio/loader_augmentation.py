@@ -107,9 +107,12 @@ def loader_preprocessed(batch) -> bool:
 
     Example
     -------
-    >>> batch = AugmentingCollate(None, nn.Identity())([{"sig": torch.zeros(4)}])
+    >>> from speechbrain_lstm_ser.processing.level import RemoveDC
+    >>> batch = AugmentingCollate(None, RemoveDC())([{"sig": torch.ones(4)}])
     >>> loader_preprocessed(batch), loader_augmented(batch)
     (True, False)
+    >>> batch.sig.data  # without its DC offset
+    tensor([[0., 0., 0., 0.]])
     """
     return bool(getattr(batch, LOADER_PREPROCESSED, False))
 
