@@ -17,7 +17,8 @@ deterministic, so the batches the step receives are the ones it would have
 made itself and every random draw of the augmentation stays in the step, on
 the main process's generator: a seeded run trains as it does without the
 option. With ``num_workers > 0`` the pre-processing then overlaps the step
-(measured in ``docs/performance.md``, "Where the training time goes").
+(measured in ``docs/performance.md``, "Pre-processing in the loader": on 2
+cores the worker slows a 2-thread step, so the option is off by default).
 
 A recipe switches augmentation on with ``augment_in_loader: True`` in its YAML; the
 project's :class:`~speechbrain_lstm_ser.training.brain.Brain` then gives its

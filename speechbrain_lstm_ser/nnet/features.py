@@ -32,9 +32,11 @@ lose their pitch): the result is gain invariant. Candidates measured
 - librosa ``pyin`` (HMM-smoothed YIN) and pyworld (WORLD's DIO / Harvest)
   are good references but numpy / C, one utterance at a time and far slower
   than a training step: used only as references in the measurement.
-- This YIN port: batched, on any device, deterministic, about the cost of
-  the ``Fbank`` itself, and close to the references (gross pitch errors of
-  5 % against pyworld, 2 % against pyin on the embedded corpus).
+- This YIN port: batched, on any device, deterministic, a few times the
+  cost of the ``Fbank`` (``python -m bench.prosody --speed_only``: 1.5x on
+  an AMD EPYC, 3-5x on an Intel Xeon), and close to the references
+  (gross pitch errors of 5 % against pyworld, 2 % against pyin on the
+  embedded corpus).
 
 **Voicing** has the form of pYIN's frame-level voicing probability (Mauch
 & Dixon 2014, librosa's ``pyin`` before its HMM): the YIN threshold is drawn
