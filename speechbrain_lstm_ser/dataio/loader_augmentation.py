@@ -98,13 +98,13 @@ def loader_preprocessed(batch) -> bool:
     Arguments
     ---------
     batch : speechbrain.dataio.batch.PaddedBatch
-        A batch from a data loader.
+        Any loader's batch; only :class:`AugmentingCollate` marks one.
 
     Returns
     -------
     bool
-        True for batches of :class:`AugmentingCollate`: the step then does
-        not pre-process them again.
+        True where the collate ran the ``preprocess`` module (with or without
+        ``augment``): the step must not run it a second time.
 
     Example
     -------
