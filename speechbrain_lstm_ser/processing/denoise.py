@@ -83,9 +83,10 @@ class SpectralGateDenoiser(WaveformStep):
         self.smoothing = smoothing
         self.max_snr_db = max_snr_db
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
-        # Weights of a frame's DC and Nyquist bins, windowed (see frame_power).
-        alternate = torch.ones(n_fft)
-        alternate[1::2] = -1.0
+        # Weights of a frame's DC and Nyquist bins, windowed (see frame_power);
+        # an odd n_fft has no Nyquist bin.
+        alternate = torch.ones(n_fft) if n_fft % 2 == 0 else torch.zeros(n_fft)
+        alternate[1::2] = -alternate[1::2]
         edges = torch.stack([torch.ones(n_fft), alternate], 1) * self.window[:, None]
         self.register_buffer("edge_bins", edges, persistent=False)
 
@@ -178,8 +179,9 @@ class SpectralGateDenoiser(WaveformStep):
         By Parseval's theorem, the one-sided power spectrum of a windowed
         frame ``y`` (``n_fft`` samples) sums to ``(n_fft * sum(y^2) + Y_0^2 +
         Y_{n/2}^2) / 2``, where ``Y_0`` and ``Y_{n/2}`` are its DC and Nyquist
-        bins (real sums): equal, within float rounding, to the sum over
-        frequencies of :meth:`denoise`'s STFT power, at a fraction of its cost.
+        bins (real sums; an odd ``n_fft`` has no Nyquist bin): equal, within
+        float rounding, to the sum over frequencies of :meth:`denoise`'s STFT
+        power, at a fraction of its cost.
 
         Arguments
         ---------

@@ -84,13 +84,14 @@ def test_denoiser_padding_invariant_and_switchable():
     assert torch.equal(den(tiny, torch.ones(1))[0], tiny)
 
 
+@pytest.mark.parametrize("n_fft", [512, 511])  # odd: no Nyquist bin
 @pytest.mark.parametrize("samples", [257, 4000, 16001])
-def test_denoiser_frame_power_is_the_stft_powers_sum(samples):
+def test_denoiser_frame_power_is_the_stft_powers_sum(samples, n_fft):
     # The gate's frame powers, from the samples, against the STFT's.
-    den = SpectralGateDenoiser()
+    den = SpectralGateDenoiser(n_fft=n_fft)
     gen = torch.Generator().manual_seed(samples)
     wav = 0.1 * torch.randn(samples, generator=gen)
-    spec = torch.stft(wav, 512, 128, window=den.window, return_complex=True)
+    spec = torch.stft(wav, n_fft, 128, window=den.window, return_complex=True)
     torch.testing.assert_close(den.frame_power(wav), spec.abs().pow(2).sum(0))
 
 
