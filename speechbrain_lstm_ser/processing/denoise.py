@@ -15,7 +15,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
 from speechbrain_lstm_ser.processing.pipeline import WaveformStep
 
 __all__ = ["SpectralGateDenoiser"]
@@ -94,11 +93,7 @@ class SpectralGateDenoiser(WaveformStep):
         self, wavs: torch.Tensor, lens: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Denoises a ``(batch, time)`` batch; the lengths are unchanged."""
-        counts = absolute_lengths(lens, wavs.shape[1], wavs.shape[0])
-        out = torch.zeros_like(wavs)
-        for i, count in enumerate(counts.tolist()):
-            out[i, :count] = self.denoise(wavs[i, :count])
-        return out, lens
+        return self.each_utterance(wavs, lens, self.denoise), lens
 
     def denoise(self, wav: torch.Tensor) -> torch.Tensor:
         """Denoises one ``(time,)`` waveform (no padding)."""

@@ -6,8 +6,12 @@ Authors
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
+
+from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
 
 __all__ = ["WaveformPipeline", "WaveformStep"]
 
@@ -66,6 +70,41 @@ class WaveformStep(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The step itself, on an enabled step's batch (see :meth:`forward`)."""
         raise NotImplementedError
+
+    @staticmethod
+    def each_utterance(
+        wavs: torch.Tensor,
+        lens: torch.Tensor | None,
+        step: Callable[[torch.Tensor], torch.Tensor],
+    ) -> torch.Tensor:
+        """``step`` on each row's real samples alone; the padding stays zero.
+
+        Arguments
+        ---------
+        wavs : torch.Tensor
+            ``(batch, time)`` waveforms.
+        lens : torch.Tensor, optional
+            ``(batch,)`` relative lengths in ``[0, 1]``.
+        step : callable
+            ``(samples,) -> (samples,)``, one utterance without padding.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(batch, time)``.
+
+        Example
+        -------
+        >>> wavs = torch.ones(2, 4)
+        >>> WaveformStep.each_utterance(wavs, torch.tensor([1.0, 0.5]), lambda w: w * 3)
+        tensor([[3., 3., 3., 3.],
+                [3., 3., 0., 0.]])
+        """
+        counts = absolute_lengths(lens, wavs.shape[1], wavs.shape[0])
+        out = torch.zeros_like(wavs)
+        for i, count in enumerate(counts.tolist()):
+            out[i, :count] = step(wavs[i, :count])
+        return out
 
 
 class WaveformPipeline(nn.Module):
