@@ -1,10 +1,12 @@
 """Where the time of a training epoch goes, next to the bare model's speed.
 
-Trains one epoch of the emotion recipe's configuration (``hparams/lstm.yaml``
-by default, with any override) and splits its wall time into the phases of a
-training step, once per thread count::
+Trains the emotion recipe's configuration (``hparams/lstm.yaml`` by default,
+with any override) for two epochs and splits the last one's wall time into the
+phases of a training step, once per thread count. The first epoch fills the
+pre-processing cache (``preprocess_cache_mb``): the last is what the rest of a
+training looks like (``--epochs 1`` times the first)::
 
-    python -m bench.profile                          # one epoch, 1 and 2 threads
+    python -m bench.profile                          # 1 and 2 threads
     python -m bench.profile --batches 20 --threads 2 --json profile.json
     python -m bench.profile --hparams hparams/lstm.yaml --batch_size 32
     python -m bench.profile --hparams hparams/streaming_lstm.yaml --threads 1 \
@@ -188,7 +190,6 @@ class ProfiledBrain(Brain):
         """Makes the optimiser, then the bare LSTM and a copy of the model."""
         super().on_fit_start()
         hp = self.hparams
-        self.timer = _Timer(self.device)
         self.bare = torch.nn.LSTM(
             hp.n_mels + getattr(hp, "prosody_channels", 0),
             hp.lstm_hidden,
@@ -199,18 +200,30 @@ class ProfiledBrain(Brain):
         ).to(self.device)
         # A copy, so that measuring it leaves the training untouched.
         self.alone = copy.deepcopy(hp.model).train()
+        self.step_end = None
+
+    def on_stage_start(self, stage, epoch=None):
+        """Zeroes the counts (the last epoch's are reported), starts the clocks."""
+        super().on_stage_start(stage, epoch)
+        self.timer = _Timer(self.device)
         self.comparison = {"bare_lstm_s": 0.0, "model_s": 0.0}
         self.audio_s = 0.0
         self.frames = [0, 0]  # real, padded (encoder input)
         self.utterances = 0
         self.batches = 0
-        self.step_end = None
-
-    def on_stage_start(self, stage, epoch=None):
-        """Starts the clock of the data loading (and the recipe's epoch clock)."""
-        super().on_stage_start(stage, epoch)
+        cache = self.preprocess_cache
+        self.cache_start = (cache.hits, cache.misses) if cache is not None else None
         self.epoch = epoch
         self.step_end = time.perf_counter()
+
+    def cache_hit_share(self) -> float | None:
+        """The share of this epoch's utterances the pre-processing cache held."""
+        cache = self.preprocess_cache
+        if cache is None:
+            return None
+        hits = cache.hits - self.cache_start[0]
+        seen = hits + cache.misses - self.cache_start[1]
+        return round(hits / seen, 4) if seen else 0.0
 
     def compute_forward(self, batch, stage):
         """The recipe's forward pass, stage by stage."""
@@ -223,8 +236,8 @@ class ProfiledBrain(Brain):
         wavs, lens = batch.sig
         if not loader_augmented(batch):  # else the loader did both (data loading)
             if not loader_preprocessed(batch):  # else the loader did it
-                with timer("preprocessing"):
-                    wavs, lens = hp.preprocess(wavs, lens)
+                with timer("preprocessing"):  # from the cache after its first pass
+                    wavs, lens = self.preprocessed(batch, stage)
             if stage == sb.Stage.TRAIN and hp.augment:
                 with timer("augmentation"):
                     wavs, lens = hp.wav_augment(wavs, lens)
@@ -351,8 +364,12 @@ def profile_epoch(
     batches: int | None = None,
     threads: int = 1,
     device: str = "cpu",
+    epochs: int = 2,
 ) -> dict:
-    """Trains one epoch (or its first ``batches``) and times every phase.
+    """Trains ``epochs`` epochs (or their first ``batches``); times the last's phases.
+
+    The last epoch is the one most of a training resembles: with
+    ``preprocess_cache_mb``, the first fills the pre-processing cache.
 
     Arguments
     ---------
@@ -366,6 +383,8 @@ def profile_epoch(
         ``torch.set_num_threads`` for the run.
     device : str
         ``cpu`` or ``cuda:N``.
+    epochs : int
+        Epochs trained; the last is timed.
 
     Returns
     -------
@@ -388,7 +407,7 @@ def profile_epoch(
         )
         brain.limit_batches = batches
         brain.fit(
-            EpochCounter(1),
+            EpochCounter(epochs),
             train_set=_train_set(hparams),
             train_loader_kwargs=dict(hparams["dataloader_options"]),
         )
@@ -402,6 +421,8 @@ def profile_epoch(
         "num_workers": int(hparams["dataloader_options"].get("num_workers", 0)),
         "augment_in_loader": brain.options.augment_in_loader,
         "preprocess_in_loader": brain.options.preprocess_in_loader,
+        "epochs": epochs,
+        "preprocess_cache_hits": brain.cache_hit_share(),
         "batches": brain.batches,
         "utterances": brain.utterances,
         "audio_s": round(audio, 2),
@@ -427,6 +448,12 @@ def _loader_note(run: dict) -> str:
     """Where the loading and augmentation ran, when not in the training process."""
     workers = run.get("num_workers", 0)
     note = f", {workers} loader workers" if workers else ""
+    epochs = run.get("epochs", 1)
+    if epochs > 1:
+        note += f", epoch {epochs} of {epochs}"
+    hits = run.get("preprocess_cache_hits")
+    if hits is not None:
+        note += f", {100 * hits:.0f} % of its utterances pre-processed from the cache"
     if run.get("augment_in_loader"):
         note += ", pre-processing and augmentation in the loader (data loading)"
     elif run.get("preprocess_in_loader"):
@@ -536,6 +563,13 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--batches", type=int, help="profile the first N batches (default: all)"
     )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=2,
+        help="epochs trained; the last is timed (default 2: after the first "
+        "fills the pre-processing cache)",
+    )
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--device", default="cpu", help="cpu or cuda:N")
     parser.add_argument("--json", help="also write the results to this file")
@@ -553,7 +587,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides += "\noutput_folder: results/profile"
         if args._worker:
             result = profile_epoch(
-                args.hparams, overrides, args.batches, args.threads[0], args.device
+                args.hparams,
+                overrides,
+                args.batches,
+                args.threads[0],
+                args.device,
+                args.epochs,
             )
             write_json(args.json, result)
             return 0
@@ -584,6 +623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 str(threads),
                 "--device",
                 args.device,
+                "--epochs",
+                str(args.epochs),
                 "--json",
                 str(out),
                 *rest,

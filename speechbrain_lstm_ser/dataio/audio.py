@@ -217,9 +217,13 @@ def to_mono(wav: torch.Tensor) -> torch.Tensor:
     tensor([0.6000, 0.5500])
     >>> to_mono(torch.tensor([[1.0, 0.0], [0.5, 0.0]]))  # a silent channel
     tensor([1.0000, 0.5000])
+    >>> to_mono(torch.tensor([[0.5], [-0.25]]))  # one channel
+    tensor([ 0.5000, -0.2500])
     """
     if wav.dim() == 1:
         return wav
+    if wav.shape[1] == 1:  # already mono: the mean of one channel is itself
+        return wav[:, 0]
     power = wav.pow(2).mean(dim=0)
     floor = power.max() * 10 ** (-SILENT_CHANNEL_DB / 10)
     live = power > floor

@@ -121,15 +121,29 @@ def reverse_padded(x: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
 
 
 def _reverse_index(counts: torch.Tensor, time: int, device) -> torch.Tensor:
-    """``(batch, time)`` gather index of :func:`reverse_padded`."""
-    pos = torch.arange(time, device=device).unsqueeze(0).expand(counts.shape[0], time)
+    """``(batch * time,)`` frame index of :func:`reverse_padded`.
+
+    Row ``b``'s real frames ``t < counts[b]`` come from frame ``counts[b] - 1 - t``
+    of the same row, its padded frames from themselves; rows are flattened,
+    frame ``t`` of row ``b`` being ``b * time + t``.
+    """
+    batch = counts.shape[0]
+    pos = torch.arange(time, device=device).unsqueeze(0).expand(batch, time)
     rev = counts.to(device).unsqueeze(1) - 1 - pos
-    return torch.where(rev >= 0, rev, pos)
+    frames = torch.where(rev >= 0, rev, pos)
+    rows = torch.arange(batch, device=device).unsqueeze(1) * time
+    return (frames + rows).reshape(-1)
 
 
 def _gather_frames(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``x`` ``(batch, time, features)`` with frames reordered by ``index``."""
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+    """``x`` ``(batch, time, features)`` with frames reordered by a flat ``index``.
+
+    One ``index_select`` of whole frames (rows of ``features`` values): on the
+    CPU about twice as fast, forward and backward, as ``gather`` with an index
+    expanded over the features, and the same values (it only moves them).
+    """
+    batch, time, size = x.shape
+    return x.reshape(batch * time, size).index_select(0, index).view(batch, time, size)
 
 
 class LSTMEncoder(nn.Module):

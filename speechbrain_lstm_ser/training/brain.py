@@ -47,6 +47,7 @@ from speechbrain_lstm_ser.dataio.loader_augmentation import (
 from speechbrain_lstm_ser.evaluation.plots import plot_training_curves
 from speechbrain_lstm_ser.evaluation.privacy import Pseudonymizer, load_or_create_salt
 from speechbrain_lstm_ser.nnet.models import PREPROCESS, preprocess_waveforms
+from speechbrain_lstm_ser.processing.preprocess_cache import PreprocessCache
 
 __all__ = [
     "Brain",
@@ -114,6 +115,10 @@ class RecipeOptions:
     #: Pre-process training batches in the data loader, augment them in the
     #: step (the same batches and draws; overlapped with ``num_workers > 0``).
     preprocess_in_loader: bool = False
+    #: Memory budget (MiB) for the pre-processed waveforms of training and
+    #: validation utterances, kept after their first pass; 0: no cache
+    #: (:mod:`~speechbrain_lstm_ser.processing.preprocess_cache`).
+    preprocess_cache_mb: float = 0.0
 
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:
@@ -188,6 +193,11 @@ class Brain(sb.Brain):
         super().__init__(*args, **kwargs)
         #: The optional keys of the YAML, with their defaults.
         self.options = RecipeOptions.from_hparams(getattr(self, "hparams", None))
+        #: Pre-processed training and validation waveforms, or None.
+        self.preprocess_cache = None
+        if self.options.preprocess_cache_mb > 0 and PREPROCESS in self.modules:
+            PreprocessCache.check(self.modules[PREPROCESS])
+            self.preprocess_cache = PreprocessCache(self.options.preprocess_cache_mb)
 
     # ------------------------------------------------------------ hooks ----
     def new_metrics(self, stage):
@@ -309,10 +319,39 @@ class Brain(sb.Brain):
         if loader_preprocessed(batch):
             wavs, lens = batch.sig
         else:
-            wavs, lens = preprocess_waveforms(self.modules, *batch.sig)
+            wavs, lens = self.preprocessed(batch, stage)
         if self._step_augments(batch, stage):
             wavs, lens = self.hparams.wav_augment(wavs, lens)
         return wavs, lens
+
+    def preprocessed(self, batch, stage) -> tuple[torch.Tensor, torch.Tensor]:
+        """``batch.sig`` through the ``preprocess`` module, or from the cache.
+
+        With ``preprocess_cache_mb > 0``, training and validation batches
+        are assembled from each utterance's kept result after its first pass
+        (the same batch, bit for bit on the CPU); test batches, seen once,
+        are pre-processed as they come.
+
+        Arguments
+        ---------
+        batch : speechbrain.dataio.batch.PaddedBatch
+            With ``sig`` = (waveforms ``(batch, time)``, relative lengths
+            ``lens`` in [0, 1]) and the utterances' ``id``.
+        stage : speechbrain.Stage
+            The stage the batch belongs to (part of the cache's keys).
+
+        Returns
+        -------
+        wavs : torch.Tensor
+            ``(batch, time')``.
+        lens : torch.Tensor
+            ``(batch,)`` relative lengths.
+        """
+        cache = self.preprocess_cache
+        if cache is None or stage == sb.Stage.TEST or not hasattr(batch, "id"):
+            return preprocess_waveforms(self.modules, *batch.sig)
+        keys = [(stage, utterance) for utterance in batch.id]
+        return cache(self.modules[PREPROCESS], keys, *batch.sig)
 
     def _step_augments(self, batch, stage) -> bool:
         """Whether this step runs ``wav_augment`` (training, not done by the loader)."""

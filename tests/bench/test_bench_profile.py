@@ -64,6 +64,8 @@ def test_profile_splits_an_epoch_and_compares_with_the_bare_model(
     assert [run["threads"] for run in summary["runs"]] == [1, 2]
     for run in summary["runs"]:
         assert run["batches"] == 2 and run["utterances"] == 8
+        # the second epoch is timed; the first filled the pre-processing cache
+        assert run["epochs"] == 2 and 0 <= run["preprocess_cache_hits"] <= 1
         assert list(run["phases"]) == list(PHASES)
         seconds = [p["seconds"] for p in run["phases"].values()]
         assert min(seconds) >= 0 and run["total_s"] > 0
@@ -78,6 +80,7 @@ def test_profile_splits_an_epoch_and_compares_with_the_bare_model(
         ratio = run["bare_lstm_s"] / run["total_s"]
         assert abs(run["training_vs_bare_lstm"] - ratio) < 0.01
     assert "| training / bare LSTM |" in stdout
+    assert "epoch 2 of 2" in stdout and "from the cache" in stdout
     assert "| 1 thread s | % | 2 threads s | % |" in stdout
     # the manifests are prepared; no checkpoint is left in the output folder
     assert (out / "manifests" / "train.csv").is_file()
