@@ -342,10 +342,9 @@ class Brain(sb.Brain):
 
         Returns
         -------
-        wavs : torch.Tensor
-            ``(batch, time')``.
-        lens : torch.Tensor
-            ``(batch,)`` relative lengths.
+        tuple of torch.Tensor
+            ``(wavs, lens)`` as :meth:`model_waveforms` gives them, before
+            any augmentation.
         """
         cache = self.preprocess_cache
         if cache is None or stage == sb.Stage.TEST or not hasattr(batch, "id"):
