@@ -56,6 +56,7 @@ __all__ = [
     "AugmentingCollate",
     "loader_augmented",
     "loader_preprocessed",
+    "require_frozen",
 ]
 
 #: The attribute a batch augmented by :class:`AugmentingCollate` carries.
@@ -118,6 +119,46 @@ def loader_preprocessed(batch) -> bool:
     return bool(getattr(batch, LOADER_PREPROCESSED, False))
 
 
+def require_frozen(preprocess: nn.Module, setting: str, why: str, off: str) -> None:
+    """Refuses a ``preprocess`` module with trainable parameters, naming the setting.
+
+    What runs the pre-processing outside the training step (a loader's copy,
+    a cache of its outputs) would not follow such a module as it trains.
+
+    Arguments
+    ---------
+    preprocess : torch.nn.Module
+        The recipe's ``preprocess`` module.
+    setting : str
+        The YAML key that asked for it (e.g. ``preprocess_cache_mb``).
+    why : str
+        What would go wrong, as a clause.
+    off : str
+        The setting's value that switches it off.
+
+    Raises
+    ------
+    ValueError
+        When ``preprocess`` has trainable parameters.
+
+    Example
+    -------
+    >>> require_frozen(nn.Identity(), "preprocess_cache_mb", "stale", "0")
+    >>> try:
+    ...     require_frozen(nn.Linear(2, 2), "preprocess_cache_mb", "stale", "0")
+    ... except ValueError as err:
+    ...     print(err)  # doctest: +NORMALIZE_WHITESPACE
+    preprocess_cache_mb: the preprocess module has trainable parameters
+    (weight, bias); stale. Set preprocess_cache_mb: 0.
+    """
+    trainable = [n for n, p in preprocess.named_parameters() if p.requires_grad]
+    if trainable:
+        raise ValueError(
+            f"{setting}: the preprocess module has trainable parameters "
+            f"({', '.join(trainable[:3])}); {why}. Set {setting}: {off}."
+        )
+
+
 class AugmentingCollate:
     """Collates a training batch, then pre-processes and augments its waveforms.
 
@@ -162,13 +203,9 @@ class AugmentingCollate:
     ):
         option = "augment_in_loader" if augment is not None else "preprocess_in_loader"
         if preprocess is not None:
-            trainable = [n for n, p in preprocess.named_parameters() if p.requires_grad]
-            if trainable:
-                raise ValueError(
-                    f"{option}: the preprocess module has trainable "
-                    f"parameters ({', '.join(trainable[:3])}); the loader would run "
-                    f"a stale copy of it. Set {option}: False."
-                )
+            require_frozen(
+                preprocess, option, "the loader would run a stale copy of it", "False"
+            )
             preprocess = copy.deepcopy(preprocess).to("cpu").eval()
         self.augment, self.preprocess, self.key = augment, preprocess, key
 

@@ -27,6 +27,8 @@ from collections.abc import Callable, Hashable, Sequence
 import torch
 from torch import nn
 
+from speechbrain_lstm_ser.dataio.audio import pad_waveforms
+from speechbrain_lstm_ser.dataio.loader_augmentation import require_frozen
 from speechbrain_lstm_ser.nnet.encoders import absolute_lengths
 
 __all__ = ["PreprocessCache"]
@@ -82,13 +84,12 @@ class PreprocessCache:
         ValueError
             When it has trainable parameters.
         """
-        trainable = [n for n, p in preprocess.named_parameters() if p.requires_grad]
-        if trainable:
-            raise ValueError(
-                "preprocess_cache_mb: the preprocess module has trainable parameters "
-                f"({', '.join(trainable[:3])}); kept waveforms would go stale as it "
-                "trains. Set preprocess_cache_mb: 0."
-            )
+        require_frozen(
+            preprocess,
+            "preprocess_cache_mb",
+            "kept waveforms would go stale as it trains",
+            "0",
+        )
 
     def __call__(
         self,
@@ -129,16 +130,19 @@ class PreprocessCache:
         self.misses += len(missing)
         if len(missing) == len(keys):  # nothing kept: the module's own batch
             out, out_lens = preprocess(wavs, lens)
-            self._keep(keys, out, out_lens)
+            if self.stored_bytes < self.max_bytes:
+                self._keep(keys, self._rows(out, out_lens))
             return out, out_lens
         pieces = dict(zip(keys, map(self.pieces.get, keys), strict=True))
         if missing:
             index = torch.tensor(missing, device=wavs.device)
-            out, out_lens = preprocess(wavs[index], lens[index])
-            fresh = self._rows(out, out_lens)
+            fresh = self._rows(*preprocess(wavs[index], lens[index]))
             pieces.update(zip((keys[i] for i in missing), fresh, strict=True))
-            self._keep([keys[i] for i in missing], out, out_lens, fresh)
-        return self._assemble([pieces[key] for key in keys], wavs.device)
+            self._keep([keys[i] for i in missing], fresh)
+        # PaddedBatch's padding and lengths: the trimmer's count / longest,
+        # equal in float32 (exact integer counts under 2**24).
+        out, out_lens = pad_waveforms([pieces[key] for key in keys])
+        return out.to(wavs.device), out_lens.to(wavs.device)
 
     def _rows(self, wavs: torch.Tensor, lens: torch.Tensor) -> list[torch.Tensor]:
         """Each row's real samples, on the CPU."""
@@ -146,26 +150,11 @@ class PreprocessCache:
         cpu = wavs.detach().cpu()
         return [cpu[i, :count] for i, count in enumerate(counts)]
 
-    def _keep(self, keys, wavs, lens, rows=None) -> None:
-        """Keeps the rows of a pre-processed batch while the budget lasts."""
-        if self.stored_bytes >= self.max_bytes:
-            return
-        for key, row in zip(keys, rows or self._rows(wavs, lens), strict=True):
+    def _keep(self, keys: list[Hashable], rows: list[torch.Tensor]) -> None:
+        """Keeps pre-processed rows while the budget lasts."""
+        for key, row in zip(keys, rows, strict=True):
             size = row.numel() * row.element_size()
             if self.stored_bytes + size > self.max_bytes:
                 return
             self.pieces[key] = row.clone()  # not a view of the whole batch
             self.stored_bytes += size
-
-    @staticmethod
-    def _assemble(
-        rows: list[torch.Tensor], device: torch.device
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Zero-padded batch of the rows and their relative lengths."""
-        counts = [row.shape[0] for row in rows]
-        longest = max(counts)
-        out = rows[0].new_zeros(len(rows), longest)
-        for i, row in enumerate(rows):
-            out[i, : row.shape[0]] = row
-        lens = torch.tensor(counts, dtype=torch.float32) / longest
-        return out.to(device), lens.to(device)
