@@ -195,7 +195,8 @@ class Brain(sb.Brain):
         self.options = RecipeOptions.from_hparams(getattr(self, "hparams", None))
         #: Pre-processed training and validation waveforms, or None.
         self.preprocess_cache = None
-        if self.options.preprocess_cache_mb > 0 and PREPROCESS in self.modules:
+        # (a negative budget is refused by name, not taken for 0)
+        if self.options.preprocess_cache_mb != 0 and PREPROCESS in self.modules:
             PreprocessCache.check(self.modules[PREPROCESS])
             self.preprocess_cache = PreprocessCache(self.options.preprocess_cache_mb)
 

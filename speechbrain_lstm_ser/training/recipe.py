@@ -44,6 +44,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
 )
 from speechbrain_lstm_ser.dataio.splits import SPLITS
 from speechbrain_lstm_ser.evaluation.privacy import load_or_create_salt
+from speechbrain_lstm_ser.processing.preprocess_cache import PreprocessCache
 from speechbrain_lstm_ser.threads import configure_threads
 from speechbrain_lstm_ser.training.brain import RecipeOptions, training_summary
 from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
@@ -146,6 +147,10 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
         except ValueError as err:
             sys.exit(f"error: num_threads: {err}")
         logger.info("PyTorch threads: %d (%s)", choice.num_threads, choice.detail)
+    try:  # the Brain builds it later; a bad budget is one line here
+        PreprocessCache(options.preprocess_cache_mb)
+    except ValueError as err:
+        sys.exit(f"error: {err}")
     if options.pseudonymize_speakers:
         sb.utils.distributed.run_on_main(
             load_or_create_salt, args=[options.pseudonym_salt_file]

@@ -468,6 +468,11 @@ RECIPE_CASES = {
         {"number_of_epochs": "three"},
         ["expects an integer"],
     ),
+    "negative-cache-budget": (
+        None,
+        {"preprocess_cache_mb": "-5"},
+        ["preprocess_cache_mb: -5 is negative; use 0 for no cache"],
+    ),
     "unknown-override-key": (
         None,
         {"lstm_hiden": "64"},
