@@ -201,13 +201,32 @@ class AugmentingCollate:
         preprocess: nn.Module | None = None,
         key: str = "sig",
     ):
-        option = "augment_in_loader" if augment is not None else "preprocess_in_loader"
         if preprocess is not None:
-            require_frozen(
-                preprocess, option, "the loader would run a stale copy of it", "False"
-            )
+            self.check(preprocess, augmenting=augment is not None)
             preprocess = copy.deepcopy(preprocess).to("cpu").eval()
         self.augment, self.preprocess, self.key = augment, preprocess, key
+
+    @staticmethod
+    def check(preprocess: nn.Module, augmenting: bool) -> None:
+        """Refuses a ``preprocess`` module that the loader's copy could not follow.
+
+        Arguments
+        ---------
+        preprocess : torch.nn.Module
+            The recipe's ``preprocess`` module.
+        augmenting : bool
+            Whether the loader also augments (``augment_in_loader``, the
+            setting then named) or only pre-processes (``preprocess_in_loader``).
+
+        Raises
+        ------
+        ValueError
+            When it has trainable parameters.
+        """
+        option = "augment_in_loader" if augmenting else "preprocess_in_loader"
+        require_frozen(
+            preprocess, option, "the loader would run a stale copy of it", "False"
+        )
 
     def __call__(self, examples: list[dict]) -> PaddedBatch:
         """``PaddedBatch(examples)`` with its waveforms pre-processed and augmented."""

@@ -37,6 +37,7 @@ import speechbrain as sb
 from speechbrain.utils.logger import get_logger
 
 from speechbrain_lstm_ser.dataio.audio import AudioError
+from speechbrain_lstm_ser.dataio.loader_augmentation import AugmentingCollate
 from speechbrain_lstm_ser.dataio.manifest import (
     ManifestError,
     ManifestSchema,
@@ -44,6 +45,7 @@ from speechbrain_lstm_ser.dataio.manifest import (
 )
 from speechbrain_lstm_ser.dataio.splits import SPLITS
 from speechbrain_lstm_ser.evaluation.privacy import load_or_create_salt
+from speechbrain_lstm_ser.nnet.models import PREPROCESS
 from speechbrain_lstm_ser.processing.preprocess_cache import PreprocessCache
 from speechbrain_lstm_ser.threads import configure_threads
 from speechbrain_lstm_ser.training.brain import RecipeOptions, training_summary
@@ -52,6 +54,7 @@ from speechbrain_lstm_ser.training.hparams import HparamsError, load_hparams
 __all__ = [
     "SPLITS",
     "check_manifests",
+    "check_preprocess_settings",
     "data_roots",
     "export_on_main",
     "fit_and_test",
@@ -147,8 +150,8 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
         except ValueError as err:
             sys.exit(f"error: num_threads: {err}")
         logger.info("PyTorch threads: %d (%s)", choice.num_threads, choice.detail)
-    try:  # the Brain builds it later; a bad budget is one line here
-        PreprocessCache(options.preprocess_cache_mb)
+    try:  # the Brain and its loader refuse these too, later, with a traceback
+        check_preprocess_settings(hparams, options)
     except ValueError as err:
         sys.exit(f"error: {err}")
     if options.pseudonymize_speakers:
@@ -156,6 +159,51 @@ def load_experiment(hparams_file: str, run_opts, overrides: str) -> dict:
             load_or_create_salt, args=[options.pseudonym_salt_file]
         )
     return hparams
+
+
+def check_preprocess_settings(hparams: Mapping, options: RecipeOptions) -> None:
+    """Refuses the pre-processing settings the Brain would refuse, before any run.
+
+    The checks of :class:`PreprocessCache` (a negative budget; with a budget,
+    a ``preprocess`` module with trainable parameters) and of the training
+    loader's :class:`AugmentingCollate` (``preprocess_in_loader`` or
+    ``augment_in_loader`` with such a module, unless the loader options name
+    their own ``collate_fn``), the same messages.
+
+    Arguments
+    ---------
+    hparams : mapping
+        The loaded hyperparameters (``modules``, ``augment``,
+        ``dataloader_options``).
+    options : RecipeOptions
+        Their optional keys.
+
+    Raises
+    ------
+    ValueError
+        Naming the setting and the value that switches it off.
+
+    Example
+    -------
+    >>> import torch
+    >>> hparams = {"modules": {"preprocess": torch.nn.Linear(2, 2)}}
+    >>> check_preprocess_settings(hparams, RecipeOptions(preprocess_cache_mb=0))
+    >>> check_preprocess_settings(hparams, RecipeOptions(preprocess_cache_mb=64))
+    Traceback (most recent call last):
+    ...
+    ValueError: preprocess_cache_mb: the preprocess module has trainable parameters (weight, bias); kept waveforms would go stale as it trains. Set preprocess_cache_mb: 0.
+    """  # noqa: E501
+    PreprocessCache(options.preprocess_cache_mb)
+    preprocess = (hparams.get("modules") or {}).get(PREPROCESS)
+    if preprocess is None:
+        return
+    if options.preprocess_cache_mb != 0:
+        PreprocessCache.check(preprocess)
+    if "collate_fn" in (hparams.get("dataloader_options") or {}):
+        return
+    augmenting = bool(options.augment_in_loader and hparams.get("augment", False))
+    if augmenting or options.preprocess_in_loader:
+        AugmentingCollate.check(preprocess, augmenting)
 
 
 def loader_cores(hparams: Mapping) -> int:
