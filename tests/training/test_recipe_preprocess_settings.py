@@ -28,8 +28,8 @@ def _load(tmp_path, *lines):
         (
             ["preprocess_cache_mb: 64"],
             "preprocess_cache_mb: the preprocess module has trainable parameters "
-            "(steps.0.weight, steps.0.bias); kept waveforms would go stale as it trains. "
-            "Set preprocess_cache_mb: 0.",
+            "(steps.0.weight, steps.0.bias); kept waveforms would go stale as it "
+            "trains. Set preprocess_cache_mb: 0.",
         ),
         (
             ["preprocess_cache_mb: 0", "preprocess_in_loader: True"],
