@@ -120,6 +120,43 @@ class RecipeOptions:
     #: (:mod:`~speechbrain_lstm_ser.processing.preprocess_cache`).
     preprocess_cache_mb: float = 0.0
 
+    def training_collate(
+        self, augment: bool, preprocess: bool, loader_kwargs: Mapping
+    ) -> bool | None:
+        """Whether the training loader collates with an ``AugmentingCollate``.
+
+        Arguments
+        ---------
+        augment : bool
+            The YAML's ``augment`` (training-time augmentation at all).
+        preprocess : bool
+            Whether the modules hold a ``preprocess`` module.
+        loader_kwargs : mapping
+            The training loader's options; a ``collate_fn`` there wins.
+
+        Returns
+        -------
+        bool or None
+            None: SpeechBrain's own collation; True: the loader also augments
+            (``augment_in_loader``); False: it only pre-processes
+            (``preprocess_in_loader``).
+
+        Example
+        -------
+        >>> options = RecipeOptions(preprocess_in_loader=True)
+        >>> options.training_collate(True, True, {})
+        False
+        >>> print(options.training_collate(True, True, {"collate_fn": print}))
+        None
+        """
+        if "collate_fn" in loader_kwargs:
+            return None
+        if self.augment_in_loader and augment:
+            return True
+        if self.preprocess_in_loader and preprocess:
+            return False
+        return None
+
     @classmethod
     def from_hparams(cls, hparams) -> RecipeOptions:
         """The options of loaded hyperparameters (a mapping or a namespace).
@@ -393,16 +430,20 @@ class Brain(sb.Brain):
         ``preprocess_in_loader``, one of the ``preprocess`` module alone
         (unless the loader options name their own ``collate_fn``).
         """
-        augment = self.options.augment_in_loader and self.hparams.augment
         preprocess = self.modules[PREPROCESS] if PREPROCESS in self.modules else None
+        # (hparams.augment is read only with augment_in_loader: a Brain
+        # without hparams keeps SpeechBrain's own loader)
+        augment = self.options.augment_in_loader and self.hparams.augment
+        augmenting = self.options.training_collate(
+            augment, preprocess is not None, loader_kwargs
+        )
         if (
             stage == sb.Stage.TRAIN
-            and (augment or (self.options.preprocess_in_loader and preprocess))
-            and "collate_fn" not in loader_kwargs
+            and augmenting is not None
             and isinstance(dataset, sb.dataio.dataset.DynamicItemDataset)
         ):
             loader_kwargs["collate_fn"] = AugmentingCollate(
-                self.hparams.wav_augment if augment else None, preprocess
+                self.hparams.wav_augment if augmenting else None, preprocess
             )
         return super().make_dataloader(dataset, stage, ckpt_prefix, **loader_kwargs)
 

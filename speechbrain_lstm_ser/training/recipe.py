@@ -166,9 +166,9 @@ def check_preprocess_settings(hparams: Mapping, options: RecipeOptions) -> None:
 
     The checks of :class:`PreprocessCache` (a negative budget; with a budget,
     a ``preprocess`` module with trainable parameters) and of the training
-    loader's :class:`AugmentingCollate` (``preprocess_in_loader`` or
-    ``augment_in_loader`` with such a module, unless the loader options name
-    their own ``collate_fn``), the same messages.
+    loader's :class:`AugmentingCollate` (such a module where
+    :meth:`RecipeOptions.training_collate` says the loader runs it), the same
+    messages.
 
     Arguments
     ---------
@@ -199,10 +199,10 @@ def check_preprocess_settings(hparams: Mapping, options: RecipeOptions) -> None:
         return
     if options.preprocess_cache_mb != 0:
         PreprocessCache.check(preprocess)
-    if "collate_fn" in (hparams.get("dataloader_options") or {}):
-        return
-    augmenting = bool(options.augment_in_loader and hparams.get("augment", False))
-    if augmenting or options.preprocess_in_loader:
+    augmenting = options.training_collate(
+        hparams.get("augment", False), True, hparams.get("dataloader_options") or {}
+    )
+    if augmenting is not None:
         AugmentingCollate.check(preprocess, augmenting)
 
 
