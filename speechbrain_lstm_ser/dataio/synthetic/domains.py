@@ -13,6 +13,15 @@ or languages the training corpus never has:
   not use (with the default 24: ``aunty``, ``grandma`` and nine male
   variants, so mostly male), speaking English accents it does not use
   (``en-gb-x-gbclan``, ``en-gb-x-gbcwmd``, ``en-us-nyc``);
+- ``resynthesis`` (**for choosing models**, like ``validation``): the same
+  held-out voices and utterances, but espeak-ng speaks every sentence at the
+  speaker's own, neutral prosody and an LPC vocoder
+  (:mod:`~speechbrain_lstm_ser.dataio.synthetic.vocoder`) then imposes the
+  emotion as global changes: the duration stretched by the rate, the mean F0
+  scaled by the pitch (1 unit = 1 %), the log-F0 spread by the range; word
+  gaps are not rendered. So the emotions' prosody is rendered otherwise than
+  by espeak-ng's own rules, which the training corpus teaches; a model that
+  learnt those rules rather than the utterance-level relations loses here.
 - ``flite`` (**test only**: never train or tune on it): CMU Flite, a
   different synthesizer (diphone and statistical-parametric voices), with
   its voices ``kal`` (8 kHz diphone, male), ``kal16`` (male), ``awb``
@@ -34,7 +43,7 @@ or languages the training corpus never has:
 Flite comes from Debian (``apt-get install flite``; PyPI ships no Flite
 binary); without it :func:`generate_domain_corpus` says so in one line.
 
-**What they are not**: human speech. Both are synthetic, with rule-based
+**What they are not**: human speech. All are synthetic, with rule-based
 "emotions"; accuracy on them measures transfer between synthesizers and
 voices, not accuracy on human emotional speech.
 
@@ -43,6 +52,8 @@ into a folder it did not make)::
 
     python -m speechbrain_lstm_ser.dataio.synthetic.domains validation \
         data/emotion_validation
+    python -m speechbrain_lstm_ser.dataio.synthetic.domains resynthesis \
+        data/emotion_resynthesis
     python -m speechbrain_lstm_ser.dataio.synthetic.domains flite data/emotion_flite
     python -m speechbrain_lstm_ser.dataio.synthetic.domains languages \
         data/emotion_languages
@@ -61,6 +72,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
 from speechbrain_lstm_ser.dataio.folder_lock import one_writer_per_folder
@@ -75,6 +87,10 @@ from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     SENTENCES,
     add_dimensions,
     plan_speaker,
+)
+from speechbrain_lstm_ser.dataio.synthetic.espeak import (
+    EspeakSynthesizer,
+    Prosody,
 )
 from speechbrain_lstm_ser.dataio.synthetic.languages import (
     LANGUAGE_NAMES,
@@ -92,8 +108,10 @@ from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     render,
     render_utterances,
     run_generator_cli,
+    speaker_baseline,
     speakers,
 )
+from speechbrain_lstm_ser.dataio.synthetic.vocoder import LPCVocoder, ProsodyChange
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +124,15 @@ __all__ = [
     "generate_domain_corpus",
     "heldout_speakers",
     "language_speakers",
+    "prosody_change",
     "render_flite",
+    "render_resynthesis",
 ]
 
 #: The domains, and what each may be used for.
 DOMAINS = {
     "validation": "validation (model selection); never training",
+    "resynthesis": "validation (model selection); never training",
     "flite": "test only; never training, never tuning",
     "languages": "test only; never training, never tuning",
 }
@@ -231,7 +252,8 @@ class DomainOptions(GeneratorOptions):
     Arguments
     ---------
     domain : str
-        ``validation``, ``flite`` or ``languages`` (:data:`DOMAINS`).
+        ``validation``, ``resynthesis``, ``flite`` or ``languages``
+        (:data:`DOMAINS`).
     train_num_speakers : int
         ``num_speakers`` of the training corpus (``validation`` uses the
         espeak-ng variants it leaves over, ``languages`` the ones it uses).
@@ -286,7 +308,7 @@ class DomainOptions(GeneratorOptions):
 
     def voices(self) -> list[tuple[str, str, str]]:
         """Every speaker available to the domain: ``(spk_id, voice, gender)``."""
-        if self.domain == "validation":
+        if self.domain in ("validation", "resynthesis"):
             return heldout_speakers(self.train_num_speakers)
         if self.domain == "languages":
             return language_speakers(self.train_num_speakers)
@@ -312,6 +334,84 @@ def _plans(options: DomainOptions) -> list[list[Utterance]]:
         )
         for spk_index, speaker in enumerate(options.speakers())
     ]
+
+
+def prosody_change(target: Prosody, neutral: Prosody) -> ProsodyChange:
+    """The vocoder's change from a speaker's neutral prosody to an utterance's.
+
+    Arguments
+    ---------
+    target : Prosody
+        The utterance's prosody, as the embedded corpus would ask espeak-ng.
+    neutral : Prosody
+        What espeak-ng rendered: the speaker's own.
+
+    Returns
+    -------
+    ProsodyChange
+        The duration by the rate, the mean F0 by the pitch (1 unit = 1 % of
+        the voice's F0, as for Flite), the log-F0 spread by the range.
+
+    Example
+    -------
+    >>> prosody_change(Prosody(rate=150, pitch=60, pitch_range=25),
+    ...                Prosody(rate=180, pitch=50, pitch_range=50))
+    ProsodyChange(stretch=1.2, f0_scale=1.1, range_scale=0.5)
+    """
+    return ProsodyChange(
+        stretch=neutral.rate / target.rate,
+        f0_scale=(1.0 + (target.pitch - 50) / 100.0)
+        / (1.0 + (neutral.pitch - 50) / 100.0),
+        range_scale=target.pitch_range / max(neutral.pitch_range, 1),
+    )
+
+
+def render_resynthesis(
+    folder: Path, options: DomainOptions, plans: list[list[Utterance]]
+) -> list[dict]:
+    """espeak-ng at each speaker's neutral prosody, then the emotion by vocoder.
+
+    Arguments
+    ---------
+    folder : Path
+        Where each ``utt.path`` is written.
+    options : DomainOptions
+        The domain's (its seed gives each speaker's baseline).
+    plans : list of list of Utterance
+        Per speaker, its utterances as :func:`_plans` draws them.
+
+    Returns
+    -------
+    list of dict
+        Each utterance's ``row`` with its ``duration``.
+    """
+    changes, neutral_plans = {}, []
+    for spk_index, group in enumerate(plans):
+        base = speaker_baseline(options.seed, spk_index)
+        neutral = Prosody(
+            rate=int(np.clip(base["rate"], 90, 400)),
+            pitch=int(np.clip(base["pitch"], 0, 100)),
+            pitch_range=int(np.clip(base["range"], 0, 100)),
+        )
+        neutral_plans.append([])
+        for utt in group:
+            changes[utt.row["ID"]] = prosody_change(utt.request.prosody, neutral)
+            request = dataclasses.replace(utt.request, prosody=neutral)
+            neutral_plans[-1].append(dataclasses.replace(utt, request=request))
+    vocoder = LPCVocoder(EspeakSynthesizer.native_sample_rate)
+
+    def resynthesise(utt: Utterance, raw: np.ndarray, native_sr: int) -> np.ndarray:
+        assert native_sr == vocoder.sample_rate, native_sr
+        wav = raw.astype(np.float64)
+        frames = vocoder.analyse(wav / 32768.0)
+        out = vocoder.synthesise(frames, changes[utt.row["ID"]], utt.request.seed)
+        # espeak-ng's level (the recording sets the final one), int16 range
+        out *= np.sqrt(np.mean(wav**2) / (np.mean(out**2) + 1e-20))
+        return np.clip(out, -32767.0, 32767.0)
+
+    return render_utterances(
+        folder, neutral_plans, options.sample_rate, transform=resynthesise
+    )
 
 
 def flite_settings(voice: str, rate: float, pitch: float, pitch_range: float) -> list:
@@ -449,12 +549,17 @@ def generate_domain_corpus(
         return folder / CORPUS_CSV
     if options.domain == "flite":
         rows = render_flite(folder, plans, options.sample_rate)
+    elif options.domain == "resynthesis":
+        rows = render_resynthesis(folder, options, plans)
     else:
         rows = render_utterances(folder, plans, options.sample_rate, num_workers)
     for row, utt in zip(rows, (u for g in plans for u in g), strict=True):
         row["wav"] = relative_to_data_root(folder / utt.path, folder)
     write_manifest(folder / CORPUS_CSV, rows, EMOTION_COLUMNS)
-    synthesizer = "CMU Flite" if options.domain == "flite" else "espeak-ng"
+    synthesizer = {
+        "flite": "CMU Flite",
+        "resynthesis": "espeak-ng at neutral prosody, emotion by an LPC vocoder",
+    }.get(options.domain, "espeak-ng")
     if options.domain == "languages":
         *first, last = LANGUAGE_NAMES.values()
         synthesizer += f", {', '.join(first)} and {last}"

@@ -424,6 +424,7 @@ def render_utterances(
     utterances: list[list[Utterance]],
     sample_rate: int,
     num_workers: int = 2,
+    transform: Callable[[Utterance, np.ndarray, int], np.ndarray] | None = None,
 ) -> list[dict]:
     """Synthesises, renders and writes utterances, one espeak-ng process per list.
 
@@ -437,6 +438,9 @@ def render_utterances(
         Sample rate of the written files (the format follows the extension).
     num_workers : int
         Synthesis processes run at once (does not change the output).
+    transform : callable, optional
+        ``transform(utt, raw, native_sr)``: new int16-scaled samples from
+        espeak-ng's, before the recording (the resynthesis domain's vocoder).
 
     Returns
     -------
@@ -453,6 +457,8 @@ def render_utterances(
     with one_torch_thread():
         for group, group_raws in zip(utterances, raws, strict=True):
             for utt, raw in zip(group, group_raws, strict=True):
+                if transform is not None:
+                    raw = transform(utt, raw, native_sr)
                 wav = render(raw, native_sr, utt.recording, sample_rate)
                 path = folder / utt.path
                 path.parent.mkdir(parents=True, exist_ok=True)
