@@ -1,7 +1,6 @@
 """Other emotion domains: held-out espeak-ng voices (validation), Flite and languages
 (test)."""
 
-import dataclasses
 import hashlib
 import shutil
 from pathlib import Path
@@ -125,20 +124,8 @@ def test_the_languages_domain_renders_and_is_test_only(tmp_path):
     assert "German" in stamp["note"]
 
 
-def test_the_resynthesis_domain_renders_the_validation_utterances_by_vocoder(tmp_path):
-    options = DomainOptions(
-        domain="resynthesis", num_speakers=1, utterances_per_emotion=1
-    )
-    rows = read_manifest(generate_domain_corpus(tmp_path / "a", options))
-    assert [r["emo"] for r in rows] == ["neutral", "happy", "sad", "angry"]
-    # the validation domain's speakers and sentences, rendered otherwise
-    validation = domains._plans(dataclasses.replace(options, domain="validation"))
-    assert [r["text"] for r in rows] == [u.request.text for u in validation[0]]
-    assert {r["spk_id"] for r in rows} == {heldout_speakers(24)[0][0]}
-    stamp = read_stamp(tmp_path / "a" / "corpus.json")
-    assert stamp["use"].startswith("validation") and "LPC vocoder" in stamp["note"]
-    # the rate reaches the audio through the vocoder's stretch
-    durations = {r["emo"]: float(r["duration"]) for r in rows}
-    assert durations["sad"] > durations["angry"]
-    generate_domain_corpus(tmp_path / "b", options)
-    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+def test_the_resynthesis_domain_needs_its_vocoder(tmp_path):
+    options = DomainOptions(domain="resynthesis", num_speakers=1)
+    with pytest.raises(ValueError, match="processing.resynthesis FOLDER"):
+        generate_domain_corpus(tmp_path / "r", options)
+    assert not (tmp_path / "r").exists()

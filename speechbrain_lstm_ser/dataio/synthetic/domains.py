@@ -16,12 +16,14 @@ or languages the training corpus never has:
 - ``resynthesis`` (**for choosing models**, like ``validation``): the same
   held-out voices and utterances, but espeak-ng speaks every sentence at the
   speaker's own, neutral prosody and an LPC vocoder
-  (:mod:`~speechbrain_lstm_ser.dataio.synthetic.vocoder`) then imposes the
+  (:mod:`~speechbrain_lstm_ser.processing.vocoder`) then imposes the
   emotion as global changes: the duration stretched by the rate, the mean F0
   scaled by the pitch (1 unit = 1 %), the log-F0 spread by the range; word
   gaps are not rendered. So the emotions' prosody is rendered otherwise than
   by espeak-ng's own rules, which the training corpus teaches; a model that
   learnt those rules rather than the utterance-level relations loses here.
+  Its renderer lives above the data layer, beside the vocoder
+  (:mod:`~speechbrain_lstm_ser.processing.resynthesis`).
 - ``flite`` (**test only**: never train or tune on it): CMU Flite, a
   different synthesizer (diphone and statistical-parametric voices), with
   its voices ``kal`` (8 kHz diphone, male), ``kal16`` (male), ``awb``
@@ -52,8 +54,7 @@ into a folder it did not make)::
 
     python -m speechbrain_lstm_ser.dataio.synthetic.domains validation \
         data/emotion_validation
-    python -m speechbrain_lstm_ser.dataio.synthetic.domains resynthesis \
-        data/emotion_resynthesis
+    python -m speechbrain_lstm_ser.processing.resynthesis data/emotion_resynthesis
     python -m speechbrain_lstm_ser.dataio.synthetic.domains flite data/emotion_flite
     python -m speechbrain_lstm_ser.dataio.synthetic.domains languages \
         data/emotion_languages
@@ -70,9 +71,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
 from speechbrain_lstm_ser.dataio.folder_lock import one_writer_per_folder
@@ -87,10 +88,6 @@ from speechbrain_lstm_ser.dataio.synthetic.emotion import (
     SENTENCES,
     add_dimensions,
     plan_speaker,
-)
-from speechbrain_lstm_ser.dataio.synthetic.espeak import (
-    EspeakSynthesizer,
-    Prosody,
 )
 from speechbrain_lstm_ser.dataio.synthetic.languages import (
     LANGUAGE_NAMES,
@@ -108,10 +105,8 @@ from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     render,
     render_utterances,
     run_generator_cli,
-    speaker_baseline,
     speakers,
 )
-from speechbrain_lstm_ser.dataio.synthetic.vocoder import LPCVocoder, ProsodyChange
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +119,7 @@ __all__ = [
     "generate_domain_corpus",
     "heldout_speakers",
     "language_speakers",
-    "prosody_change",
     "render_flite",
-    "render_resynthesis",
 ]
 
 #: The domains, and what each may be used for.
@@ -336,84 +329,6 @@ def _plans(options: DomainOptions) -> list[list[Utterance]]:
     ]
 
 
-def prosody_change(target: Prosody, neutral: Prosody) -> ProsodyChange:
-    """The vocoder's change from a speaker's neutral prosody to an utterance's.
-
-    Arguments
-    ---------
-    target : Prosody
-        The utterance's prosody, as the embedded corpus would ask espeak-ng.
-    neutral : Prosody
-        What espeak-ng rendered: the speaker's own.
-
-    Returns
-    -------
-    ProsodyChange
-        The duration by the rate, the mean F0 by the pitch (1 unit = 1 % of
-        the voice's F0, as for Flite), the log-F0 spread by the range.
-
-    Example
-    -------
-    >>> prosody_change(Prosody(rate=150, pitch=60, pitch_range=25),
-    ...                Prosody(rate=180, pitch=50, pitch_range=50))
-    ProsodyChange(stretch=1.2, f0_scale=1.1, range_scale=0.5)
-    """
-    return ProsodyChange(
-        stretch=neutral.rate / target.rate,
-        f0_scale=(1.0 + (target.pitch - 50) / 100.0)
-        / (1.0 + (neutral.pitch - 50) / 100.0),
-        range_scale=target.pitch_range / max(neutral.pitch_range, 1),
-    )
-
-
-def render_resynthesis(
-    folder: Path, options: DomainOptions, plans: list[list[Utterance]]
-) -> list[dict]:
-    """espeak-ng at each speaker's neutral prosody, then the emotion by vocoder.
-
-    Arguments
-    ---------
-    folder : Path
-        Where each ``utt.path`` is written.
-    options : DomainOptions
-        The domain's (its seed gives each speaker's baseline).
-    plans : list of list of Utterance
-        Per speaker, its utterances as :func:`_plans` draws them.
-
-    Returns
-    -------
-    list of dict
-        Each utterance's ``row`` with its ``duration``.
-    """
-    changes, neutral_plans = {}, []
-    for spk_index, group in enumerate(plans):
-        base = speaker_baseline(options.seed, spk_index)
-        neutral = Prosody(
-            rate=int(np.clip(base["rate"], 90, 400)),
-            pitch=int(np.clip(base["pitch"], 0, 100)),
-            pitch_range=int(np.clip(base["range"], 0, 100)),
-        )
-        neutral_plans.append([])
-        for utt in group:
-            changes[utt.row["ID"]] = prosody_change(utt.request.prosody, neutral)
-            request = dataclasses.replace(utt.request, prosody=neutral)
-            neutral_plans[-1].append(dataclasses.replace(utt, request=request))
-    vocoder = LPCVocoder(EspeakSynthesizer.native_sample_rate)
-
-    def resynthesise(utt: Utterance, raw: np.ndarray, native_sr: int) -> np.ndarray:
-        assert native_sr == vocoder.sample_rate, native_sr
-        wav = raw.astype(np.float64)
-        frames = vocoder.analyse(wav / 32768.0)
-        out = vocoder.synthesise(frames, changes[utt.row["ID"]], utt.request.seed)
-        # espeak-ng's level (the recording sets the final one), int16 range
-        out *= np.sqrt(np.mean(wav**2) / (np.mean(out**2) + 1e-20))
-        return np.clip(out, -32767.0, 32767.0)
-
-    return render_utterances(
-        folder, neutral_plans, options.sample_rate, transform=resynthesise
-    )
-
-
 def flite_settings(voice: str, rate: float, pitch: float, pitch_range: float) -> list:
     """Flite's command-line settings for espeak-ng's prosody values.
 
@@ -508,7 +423,11 @@ def render_flite(
 
 @one_writer_per_folder
 def generate_domain_corpus(
-    data_folder: str | Path, options: DomainOptions | None = None, num_workers: int = 2
+    data_folder: str | Path,
+    options: DomainOptions | None = None,
+    num_workers: int = 2,
+    render: Callable[[Path, DomainOptions, list[list[Utterance]]], list[dict]]
+    | None = None,
 ) -> Path:
     """Generates a domain corpus into ``data_folder`` (idempotent).
 
@@ -525,6 +444,10 @@ def generate_domain_corpus(
         The domain and its options.
     num_workers : int
         espeak-ng processes at once (validation domain).
+    render : callable, optional
+        ``render(folder, options, plans) -> rows``: the renderer of a domain
+        made above the data layer (``resynthesis``: its vocoder's, passed by
+        :mod:`~speechbrain_lstm_ser.processing.resynthesis`).
 
     Returns
     -------
@@ -535,10 +458,17 @@ def generate_domain_corpus(
     ------
     FliteMissingError
         For the flite domain, when Flite is not installed.
+    ValueError
+        For the resynthesis domain without its renderer.
     """
     options = options or DomainOptions()
     if options.domain == "flite":
         flite_command()  # fail before touching the folder
+    if options.domain == "resynthesis" and render is None:
+        raise ValueError(
+            "the resynthesis domain is rendered by a vocoder: generate it with "
+            "python -m speechbrain_lstm_ser.processing.resynthesis FOLDER"
+        )
     folder = Path(data_folder)
     opts = options.as_dict()
     name = f"{options.domain} emotion domain"
@@ -547,10 +477,10 @@ def generate_domain_corpus(
         folder, opts, NO_DIMENSIONS_VERSION, plans, STAMP, CORPUS_CSV
     ) or not begin_generation(folder, STAMP, opts, CORPUS_CSV, ["wavs"], name):
         return folder / CORPUS_CSV
-    if options.domain == "flite":
+    if render is not None:
+        rows = render(folder, options, plans)
+    elif options.domain == "flite":
         rows = render_flite(folder, plans, options.sample_rate)
-    elif options.domain == "resynthesis":
-        rows = render_resynthesis(folder, options, plans)
     else:
         rows = render_utterances(folder, plans, options.sample_rate, num_workers)
     for row, utt in zip(rows, (u for g in plans for u in g), strict=True):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from speechbrain_lstm_ser.dataio.synthetic.vocoder import LPCVocoder, ProsodyChange
+from speechbrain_lstm_ser.processing.vocoder import LPCVocoder, ProsodyChange
 
 RATE = 16000
 

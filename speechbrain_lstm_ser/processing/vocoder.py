@@ -1,14 +1,15 @@
 r"""An LPC vocoder that renders emotion prosody onto neutral speech.
 
-The ``resynthesis`` validation domain (``domains.py``) renders the four emotion
-profiles a second way: espeak-ng speaks each sentence at the speaker's own,
-neutral prosody, and this vocoder then imposes the utterance's emotion as
-*global* changes of the whole contour, the way another synthesizer's controls
-would (a duration stretch, a mean F0 and a pitch spread), rather than through
-espeak-ng's own intonation and timing rules, which the embedded corpus trains
-on. A model that learnt espeak-ng's frame-by-frame rendering of each emotion
-rather than the utterance-level relations that define the classes (rate,
-pitch level and range against the speaker) loses accuracy here.
+The ``resynthesis`` validation domain (``dataio/synthetic/domains.py``)
+renders the four emotion profiles a second way: espeak-ng speaks each sentence
+at the speaker's own, neutral prosody, and this vocoder then imposes the
+utterance's emotion as *global* changes of the whole contour, the way another
+synthesizer's controls would (a duration stretch, a mean F0 and a pitch
+spread), rather than through espeak-ng's own intonation and timing rules,
+which the embedded corpus trains on. A model that learnt espeak-ng's frame-by-frame
+rendering of each emotion rather than the utterance-level relations that
+define the classes (rate, pitch level and range against the speaker) loses
+accuracy here.
 
 The vocoder is the classic source-filter one (Atal and Hanauer 1971): every
 5 ms an all-pole envelope (linear prediction of the pre-emphasised signal,
