@@ -90,6 +90,11 @@ class FunctionalsFusion(nn.Module):
         The fewest clips of a speaker whose statistics the ``speaker`` head
         trusts: with fewer (a spread from 1-3 clips means little), the
         ``utterance`` head is fused instead.
+    f0_tracker : str
+        The functionals' F0 tracker (see
+        :class:`~speechbrain_lstm_ser.nnet.prosodic_functionals.ProsodicFunctionals`);
+        the default is the first one, which models fitted before the choice
+        were fitted with.
 
     Example
     -------
@@ -116,11 +121,14 @@ class FunctionalsFusion(nn.Module):
         f0_min: float = 60.0,
         f0_max: float = 500.0,
         min_clips: int = 10,
+        f0_tracker: str = "autocorrelation",
     ):
         super().__init__()
         self.num_classes = num_classes
         self.min_clips = min_clips
-        self.extractor = ProsodicFunctionals(sample_rate, f0_min=f0_min, f0_max=f0_max)
+        self.extractor = ProsodicFunctionals(
+            sample_rate, f0_min=f0_min, f0_max=f0_max, f0_tracker=f0_tracker
+        )
         keep = LevelInvariant(self.extractor).keep
         features = len(self.extractor.names)
         # Fitted, not trained: buffers, so no optimiser ever sees them.

@@ -24,7 +24,12 @@ import numpy as np
 import torch
 import torchaudio
 
-__all__ = ["LEVEL_DEPENDENT", "LevelInvariant", "ProsodicFunctionals"]
+from speechbrain_lstm_ser.nnet.features import ProsodyFeatures
+
+__all__ = ["F0_TRACKERS", "LEVEL_DEPENDENT", "LevelInvariant", "ProsodicFunctionals"]
+
+#: The F0 trackers of :class:`ProsodicFunctionals`.
+F0_TRACKERS = ("autocorrelation", "yin")
 
 
 def _stats(values: np.ndarray, prefix: str, which: Sequence[str]) -> dict:
@@ -61,8 +66,19 @@ class ProsodicFunctionals:
     rate) for when openSMILE is not installed. The DC offset is removed
     first. Frames of 25 ms (F0: 40 ms) every 10 ms; speech frames are those
     within ``speech_db`` dB of the loudest frame, voiced frames the speech
-    frames whose normalised autocorrelation peak (lags of ``f0_min`` to
-    ``f0_max``, Boersma's window correction) exceeds ``voicing_threshold``.
+    frames whose voicing strength exceeds ``voicing_threshold``. The HNR
+    comes from the normalised autocorrelation peak (lags of ``f0_min`` to
+    ``f0_max``, Boersma's window correction); F0 and the voicing strength
+    from the ``f0_tracker``:
+
+    - ``autocorrelation``: that peak's lag and height, frame by frame (the
+      first tracker, kept for the models fitted with it);
+    - ``yin``: :class:`~speechbrain_lstm_ser.nnet.features.ProsodyFeatures`'
+      YIN with its octave guard and pYIN-like voicing probability, on the
+      same frames. Its F0 percentiles separate the emotions far better
+      (the autocorrelation peak's octave errors scatter them), and they
+      transfer to speech rendered otherwise (docs/performance.md, "Our
+      functionals with the YIN tracker").
 
     Arguments
     ---------
@@ -76,6 +92,8 @@ class ProsodicFunctionals:
         Frames more than this below the loudest are silence.
     n_mfcc : int
         MFCCs 1..n_mfcc (c0, the level, is left out).
+    f0_tracker : str
+        One of :data:`F0_TRACKERS`: where F0 and voicing come from.
 
     Example
     -------
@@ -100,8 +118,15 @@ class ProsodicFunctionals:
         voicing_threshold: float = 0.45,
         speech_db: float = 40.0,
         n_mfcc: int = 12,
+        f0_tracker: str = "autocorrelation",
     ):
+        if f0_tracker not in F0_TRACKERS:
+            raise ValueError(
+                f"ProsodicFunctionals: f0_tracker {f0_tracker!r} is not one of "
+                f"{list(F0_TRACKERS)}"
+            )
         self.sample_rate = sample_rate
+        self.f0_tracker = f0_tracker
         self.f0_min, self.f0_max = f0_min, f0_max
         self.voicing_threshold = voicing_threshold
         self.speech_db = speech_db
@@ -116,22 +141,32 @@ class ProsodicFunctionals:
         )
         dct = torchaudio.functional.create_dct(n_mfcc + 1, 40, "ortho")
         self.mel, self.dct = mel.double().numpy(), dct.double().numpy()
+        self.yin = None
+        if f0_tracker == "yin":
+            self.name = "functionals-yin"
+            self.yin = ProsodyFeatures(
+                sample_rate,
+                hop_length=1000.0 * self.hop / sample_rate,
+                win_length=1000.0 * self.pitch_win / sample_rate,
+                f0_min=f0_min,
+                f0_max=f0_max,
+            )
         self.names = list(self._features(np.zeros(sample_rate)).keys())
 
     @property
     def config(self) -> str:
         """What determines the features (for caches)."""
-        return repr(
-            (
-                self.name,
-                self.sample_rate,
-                self.f0_min,
-                self.f0_max,
-                self.voicing_threshold,
-                self.speech_db,
-                self.n_mfcc,
-            )
+        config = (
+            self.name,
+            self.sample_rate,
+            self.f0_min,
+            self.f0_max,
+            self.voicing_threshold,
+            self.speech_db,
+            self.n_mfcc,
         )
+        # the first tracker's configuration as it always was (cached files)
+        return repr(config if self.yin is None else (*config, self.f0_tracker))
 
     def _frames(self, x: np.ndarray, size: int) -> np.ndarray:
         """``(frames, size)`` windows centred every ``hop`` samples."""
@@ -139,8 +174,18 @@ class ProsodicFunctionals:
         view = np.lib.stride_tricks.sliding_window_view(padded, size)
         return view[:: self.hop][: len(x) // self.hop + 1]
 
-    def _pitch(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """F0 (Hz) and voicing strength of each frame."""
+    def _pitch(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """F0 (Hz), voicing strength and autocorrelation peak of each frame."""
+        f0, peak = self._autocorrelation_pitch(x)
+        if self.yin is None:
+            return f0, peak, peak
+        with torch.no_grad():
+            yin = self.yin(torch.from_numpy(x).float()[None])[0].double().numpy()
+        n = min(len(f0), len(yin))
+        return np.exp(yin[:n, 0]), yin[:n, 1], peak[:n]
+
+    def _autocorrelation_pitch(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """F0 (Hz) and normalised autocorrelation peak of each frame."""
         frames = self._frames(x, self.pitch_win)
         window = np.hanning(self.pitch_win)
         n_fft = 1 << (2 * self.pitch_win - 1).bit_length()
@@ -173,9 +218,9 @@ class ProsodicFunctionals:
         power = np.abs(np.fft.rfft(frames, self.n_fft)) ** 2 + 1e-12
         level = 10 * np.log10(power.mean(axis=1))  # dB, frame loudness
         speech = level > level.max() - self.speech_db
-        f0, strength = self._pitch(x)
+        f0, strength, peak = self._pitch(x)
         n = min(len(f0), len(level))
-        f0, strength, speech = f0[:n], strength[:n], speech[:n]
+        f0, strength, peak, speech = f0[:n], strength[:n], peak[:n], speech[:n]
         voiced = speech & (strength > self.voicing_threshold)
         unvoiced = speech & ~voiced
         seconds = len(x) / self.sample_rate
@@ -194,8 +239,8 @@ class ProsodicFunctionals:
         feats.update(_stats(loud[speech], "loudness", every))
         feats.update(_stats(np.abs(np.diff(loud)[both]), "shimmer_db", ("mean",)))
         hnr = 10 * np.log10(
-            np.clip(strength[voiced], 1e-3, 0.999)
-            / (1 - np.clip(strength[voiced], 1e-3, 0.999))
+            np.clip(peak[voiced], 1e-3, 0.999)
+            / (1 - np.clip(peak[voiced], 1e-3, 0.999))
         )
         feats.update(_stats(hnr, "hnr", ("mean", "std")))
         # spectral balance
