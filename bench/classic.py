@@ -131,11 +131,17 @@ class EGeMAPSFunctionals:
         return frame.to_numpy(dtype=np.float64)[0]
 
 
+#: The functionals the classic baseline reads.
+FEATURE_SETS = ("auto", "egemaps", "functionals", "functionals-yin")
+
+
 def feature_extractor(
     name: str = "auto", sample_rate: int = 16000, level_invariant: bool = False
 ):
-    """``egemaps``, ``functionals``, or ``auto`` (eGeMAPS when openSMILE imports).
+    """The classic baseline's functionals, one of :data:`FEATURE_SETS`.
 
+    ``auto``: eGeMAPS when openSMILE imports, else ours. ``functionals-yin``:
+    ours with the YIN F0 tracker (``ProsodicFunctionals(f0_tracker="yin")``).
     ``level_invariant``: only the functionals a gain does not move
     (:class:`LevelInvariant`).
 
@@ -143,13 +149,15 @@ def feature_extractor(
     -------
     >>> feature_extractor("functionals").name
     'functionals'
+    >>> feature_extractor("functionals-yin").name
+    'functionals-yin'
     >>> feature_extractor("functionals", level_invariant=True).name
     'functionals, level-invariant'
     """
     if level_invariant:
         return LevelInvariant(feature_extractor(name, sample_rate))
-    if name not in ("auto", "egemaps", "functionals"):
-        raise ValueError(f"features {name!r}: use auto, egemaps or functionals")
+    if name not in FEATURE_SETS:
+        raise ValueError(f"features {name!r}: use one of {', '.join(FEATURE_SETS)}")
     if name in ("auto", "egemaps"):
         try:
             return EGeMAPSFunctionals(sample_rate)
@@ -160,6 +168,8 @@ def feature_extractor(
                     "'speechbrain-lstm-ser[bench]' (research licence), or use "
                     "--features functionals"
                 ) from None
+    if name == "functionals-yin":
+        return ProsodicFunctionals(sample_rate, f0_tracker="yin")
     return ProsodicFunctionals(sample_rate)
 
 
@@ -595,9 +605,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
         "--manifests", required=True, help="folder with train/valid/test.csv"
     )
     parser.add_argument("--data_folder", help="the corpus folder ($data_root)")
-    parser.add_argument(
-        "--features", default="auto", choices=("auto", "egemaps", "functionals")
-    )
+    parser.add_argument("--features", default="auto", choices=FEATURE_SETS)
     parser.add_argument(
         "--level_invariant",
         action="store_true",

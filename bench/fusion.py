@@ -335,7 +335,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         "--selection", required=True, help="the domain the weights are chosen on"
     )
     parser.add_argument(
-        "--features", default="functionals", choices=("functionals", "egemaps")
+        "--features",
+        default="functionals",
+        choices=("functionals", "functionals-yin", "egemaps"),
     )
     add_classifier_option(parser)
     parser.add_argument("--cache", help="folder where functionals are kept")

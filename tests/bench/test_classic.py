@@ -72,7 +72,7 @@ def test_speaker_zscore_removes_a_gain_per_speaker():
 
 
 def test_unknown_features_are_one_clear_error():
-    with pytest.raises(ValueError, match="auto, egemaps or functionals"):
+    with pytest.raises(ValueError, match="auto, egemaps, functionals, functionals-yin"):
         feature_extractor("mfcc")
 
 
