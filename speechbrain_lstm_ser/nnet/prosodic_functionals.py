@@ -75,10 +75,11 @@ class ProsodicFunctionals:
       first tracker, kept for the models fitted with it);
     - ``yin``: :class:`~speechbrain_lstm_ser.nnet.features.ProsodyFeatures`'
       YIN with its octave guard and pYIN-like voicing probability, on the
-      same frames. Its F0 percentiles separate the emotions far better
-      (the autocorrelation peak's octave errors scatter them), and they
-      transfer to speech rendered otherwise (docs/performance.md, "Our
-      functionals with the YIN tracker").
+      same frames, without its voicing gates. Its F0 percentiles separate
+      the emotions far better (the autocorrelation peak's octave errors
+      scatter them), but in babble it follows the other talkers' pitch:
+      not the fusion's default (docs/performance.md, "Our functionals
+      with the YIN tracker").
 
     Arguments
     ---------
