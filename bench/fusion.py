@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 from bench.classic import (
+    FEATURE_SETS,
     ClassicBaseline,
     FeatureCache,
     add_classifier_option,
@@ -337,7 +338,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--features",
         default="functionals",
-        choices=("functionals", "functionals-yin", "egemaps"),
+        choices=[name for name in FEATURE_SETS if name != "auto"],
     )
     add_classifier_option(parser)
     parser.add_argument("--cache", help="folder where functionals are kept")

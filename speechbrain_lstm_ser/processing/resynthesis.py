@@ -33,7 +33,9 @@ import numpy as np
 from speechbrain_lstm_ser.dataio.synthetic.domains import (
     DomainOptions,
     generate_domain_corpus,
+    relative_f0,
 )
+from speechbrain_lstm_ser.dataio.synthetic.emotion import speaker_prosody
 from speechbrain_lstm_ser.dataio.synthetic.espeak import EspeakSynthesizer, Prosody
 from speechbrain_lstm_ser.dataio.synthetic.synthesis import (
     Utterance,
@@ -45,25 +47,9 @@ from speechbrain_lstm_ser.processing.vocoder import LPCVocoder, ProsodyChange
 
 __all__ = [
     "generate_resynthesis_corpus",
-    "neutral_prosody",
     "prosody_change",
     "render_resynthesis",
 ]
-
-
-def neutral_prosody(baseline: dict[str, float]) -> Prosody:
-    """A speaker's own prosody (:func:`speaker_baseline`), as espeak-ng takes it.
-
-    Example
-    -------
-    >>> neutral_prosody({"rate": 171.4, "pitch": 47.9, "range": 55.2, "level_db": 0})
-    Prosody(rate=171, pitch=47, pitch_range=55, volume=100, word_gap=0)
-    """
-    return Prosody(
-        rate=int(np.clip(baseline["rate"], 90, 400)),
-        pitch=int(np.clip(baseline["pitch"], 0, 100)),
-        pitch_range=int(np.clip(baseline["range"], 0, 100)),
-    )
 
 
 def prosody_change(target: Prosody, neutral: Prosody) -> ProsodyChange:
@@ -90,8 +76,7 @@ def prosody_change(target: Prosody, neutral: Prosody) -> ProsodyChange:
     """
     return ProsodyChange(
         stretch=neutral.rate / target.rate,
-        f0_scale=(1.0 + (target.pitch - 50) / 100.0)
-        / (1.0 + (neutral.pitch - 50) / 100.0),
+        f0_scale=relative_f0(target.pitch) / relative_f0(neutral.pitch),
         range_scale=target.pitch_range / max(neutral.pitch_range, 1),
     )
 
@@ -117,7 +102,7 @@ def render_resynthesis(
     """
     changes, neutral_plans = {}, []
     for spk_index, group in enumerate(plans):
-        neutral = neutral_prosody(speaker_baseline(options.seed, spk_index))
+        neutral = speaker_prosody(speaker_baseline(options.seed, spk_index))
         neutral_plans.append([])
         for utt in group:
             changes[utt.row["ID"]] = prosody_change(utt.request.prosody, neutral)

@@ -228,19 +228,17 @@ class LPCVocoder:
         source = np.arange(n_out) / change.stretch  # input frame of each output frame
         index = np.clip(np.round(source).astype(int), 0, n_in - 1)
         gain = np.interp(source, np.arange(n_in), frames.gain)
-        # Per sample: F0 and voicing interpolated between output frames.
-        steps = np.arange(n_out * self.hop) / self.hop
-        f0 = np.exp(np.interp(steps / change.stretch, np.arange(n_in), log_f0))
-        voicing = np.clip(
-            np.interp(steps / change.stretch, np.arange(n_in), frames.voicing), 0, 1
-        )
+        # Per sample: F0 and voicing interpolated at its input frame position.
+        position = np.arange(n_out * self.hop) / self.hop / change.stretch
+        f0 = np.exp(np.interp(position, np.arange(n_in), log_f0))
+        voicing = np.clip(np.interp(position, np.arange(n_in), frames.voicing), 0, 1)
         cycles = np.floor(np.cumsum(f0 / self.sample_rate))
         pulses = np.diff(cycles, prepend=0.0) > 0
         # A pulse of sqrt(period) every period: unit power, like the noise.
         voiced_part = pulses * np.sqrt(self.sample_rate / f0)
-        noise = np.random.default_rng(seed).standard_normal(len(steps))
+        noise = np.random.default_rng(seed).standard_normal(len(position))
         excitation = np.sqrt(voicing) * voiced_part + np.sqrt(1 - voicing) * noise
-        out = np.zeros(len(steps))
+        out = np.zeros(len(position))
         state = np.zeros(self.order)
         for k in range(n_out):  # each frame's filter, the state carried over
             span = slice(k * self.hop, (k + 1) * self.hop)

@@ -119,6 +119,7 @@ __all__ = [
     "generate_domain_corpus",
     "heldout_speakers",
     "language_speakers",
+    "relative_f0",
     "render_flite",
 ]
 
@@ -329,6 +330,21 @@ def _plans(options: DomainOptions) -> list[list[Utterance]]:
     ]
 
 
+def relative_f0(pitch: float) -> float:
+    """espeak-ng's 0-100 pitch as a multiple of the voice's own mean F0.
+
+    One unit is 1 % of the voice's F0, 50 the voice itself: how the other
+    renderers (Flite's ``int_f0_target_mean``, the resynthesis domain's
+    vocoder) read the profiles' pitch.
+
+    Example
+    -------
+    >>> relative_f0(60), relative_f0(50)
+    (1.1, 1.0)
+    """
+    return 1.0 + (pitch - 50.0) / 100.0
+
+
 def flite_settings(voice: str, rate: float, pitch: float, pitch_range: float) -> list:
     """Flite's command-line settings for espeak-ng's prosody values.
 
@@ -353,7 +369,7 @@ def flite_settings(voice: str, rate: float, pitch: float, pitch_range: float) ->
     ['-voice', 'slt', '--setf', 'duration_stretch=1.0000', '--setf', \
 'int_f0_target_mean=187.00', '--setf', 'int_f0_target_stddev=12.75']
     """
-    mean = FLITE_VOICES[voice][1] * (1.0 + (pitch - 50.0) / 100.0)
+    mean = FLITE_VOICES[voice][1] * relative_f0(pitch)
     spread = FLITE_VOICES[voice][1] * FLITE_F0_SPREAD * pitch_range / 50.0
     return [
         "-voice",

@@ -84,6 +84,7 @@ __all__ = [
     "add_dimensions",
     "generate_embedded_corpus",
     "plan_speaker",
+    "speaker_prosody",
 ]
 
 #: Version of the generation rules; part of the options, so a change of the
@@ -280,6 +281,48 @@ def _draw(rng: np.random.Generator, spec: tuple[float, float], jitter: float) ->
     return float(rng.normal(mean, std * jitter))
 
 
+def speaker_prosody(
+    baseline: dict[str, float],
+    rate_scale: float = 1.0,
+    pitch_shift: float = 0.0,
+    range_shift: float = 0.0,
+    word_gap: float = 0.0,
+) -> Prosody:
+    """A speaker's prosody moved by an emotion's offsets, in espeak-ng's units.
+
+    Arguments
+    ---------
+    baseline : dict
+        :func:`~speechbrain_lstm_ser.dataio.synthetic.synthesis.speaker_baseline`.
+    rate_scale : float
+        Multiplier of the speaking rate.
+    pitch_shift, range_shift : float
+        Added to the pitch and the pitch range (espeak-ng's 0-100 scales).
+    word_gap : float
+        Extra pause between words (10 ms units).
+
+    Returns
+    -------
+    Prosody
+        Clipped to what espeak-ng accepts and rounded down to its integers;
+        no offsets: the speaker's own, neutral prosody.
+
+    Example
+    -------
+    >>> speaker_prosody({"rate": 171.4, "pitch": 47.9, "range": 55.2})
+    Prosody(rate=171, pitch=47, pitch_range=55, volume=100, word_gap=0)
+    >>> speaker_prosody({"rate": 171.4, "pitch": 47.9, "range": 55.2}, 0.5, 60, -60)
+    Prosody(rate=90, pitch=100, pitch_range=0, volume=100, word_gap=0)
+    """
+    return Prosody(
+        rate=int(np.clip(baseline["rate"] * rate_scale, 90, 400)),
+        pitch=int(np.clip(baseline["pitch"] + pitch_shift, 0, 100)),
+        pitch_range=int(np.clip(baseline["range"] + range_shift, 0, 100)),
+        volume=100,
+        word_gap=int(np.clip(round(word_gap), 0, 40)),
+    )
+
+
 def plan_speaker(
     options,
     spk_index: int,
@@ -353,13 +396,7 @@ def _plan_utterance(
     word_gap = _draw(rng, profile.word_gap, jit)
     tilt = float(np.clip(_draw(rng, profile.tilt, jit), -0.9, 1.5))
     gain_offset = _draw(rng, profile.gain_db, jit)
-    prosody = Prosody(
-        rate=int(np.clip(baseline["rate"] * rate_scale, 90, 400)),
-        pitch=int(np.clip(baseline["pitch"] + pitch_shift, 0, 100)),
-        pitch_range=int(np.clip(baseline["range"] + range_shift, 0, 100)),
-        volume=100,
-        word_gap=int(np.clip(round(word_gap), 0, 40)),
-    )
+    prosody = speaker_prosody(baseline, rate_scale, pitch_shift, range_shift, word_gap)
     gain_db = baseline["level_db"] + gain_offset
     lead = float(rng.uniform(0.02, options.max_silence))
     trail = float(rng.uniform(0.02, options.max_silence))
